@@ -1,0 +1,132 @@
+"""The registry tables: stations, markets, merchants, commitments, instruments, verification records."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from typing import TypeVar, cast
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, VerificationKind
+
+E = TypeVar("E", bound=StrEnum)
+
+# Named constraints keep migrations identical on SQLite and PostgreSQL and let later migrations drop them.
+SQLModel.metadata.naming_convention = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def enum_column(enum: type[E], *, default: E | None = None, index: bool = False) -> sa.Column[E]:
+    """A VARCHAR holding an enum's values.
+
+    Not a native PostgreSQL ENUM: adding a value to one needs a migration that cannot run inside a
+    transaction, and the vocabularies here will grow (new instrument kinds, new standings).
+    """
+    return sa.Column(
+        sa.Enum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
+        nullable=False,
+        default=default,
+        index=index,
+    )
+
+
+def table_of(model: type[SQLModel]) -> sa.Table:
+    """A table model's Core table, for bulk statements that skip the ORM."""
+    return cast(sa.Table, model.__table__)  # type: ignore[attr-defined]  # SQLModel sets it in the metaclass
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+def timestamp_column() -> sa.Column[datetime]:
+    return sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+
+
+class Station(SQLModel, table=True):
+    """市场监管所: the station with jurisdiction over merchants and markets."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    district: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=40)
+    address: str = Field(default="", max_length=200)
+
+
+class Market(SQLModel, table=True):
+    """集贸市场 / 商圈 / 景区."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    # Other names shoppers use ("南门菜场" for "南门农贸市场"); complaint routing matches them in text.
+    aliases: list[str] = Field(default_factory=list, sa_type=sa.JSON)
+    address: str = Field(default="", max_length=200)
+    district: str = Field(default="", max_length=100)
+    station_id: int = Field(foreign_key="station.id", index=True)
+    fair_scale_location: str = Field(default="", max_length=200)
+
+
+class Merchant(SQLModel, table=True):
+    """经营者, identified by its unified social credit code."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=200)
+    uscc: str = Field(max_length=18, unique=True)
+    sector: Sector = Field(sa_column=enum_column(Sector))
+    market_id: int | None = Field(default=None, foreign_key="market.id", index=True)
+    stall: str = Field(default="", max_length=200)
+    address: str = Field(default="", max_length=200)
+    station_id: int = Field(foreign_key="station.id", index=True)
+    standing: Standing = Field(sa_column=enum_column(Standing, default=Standing.ordinary))
+    # Private: never shown on a public page.
+    contact: str = Field(default="", max_length=200)
+
+
+class Commitment(SQLModel, table=True):
+    """诚信计量承诺书. The text is copied at signing: what a merchant signed does not change later."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    text_version: str = Field(max_length=40)
+    text: str
+    signed_on: date
+    revoked_on: date | None = None
+
+
+class Instrument(SQLModel, table=True):
+    """计量器具, identified within its merchant by serial number and in public by its code."""
+
+    __table_args__ = (sa.UniqueConstraint("merchant_id", "serial_no", name="uq_instrument_merchant_serial"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    code: str = Field(max_length=10, unique=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    kind: InstrumentKind = Field(sa_column=enum_column(InstrumentKind))
+    mandatory: bool = True
+    model: str = Field(default="", max_length=200)
+    serial_no: str = Field(max_length=200)
+    manufacturer: str = Field(default="", max_length=200)
+    pattern_approval: str = Field(default="", max_length=200)
+    state: InstrumentState = Field(sa_column=enum_column(InstrumentState, default=InstrumentState.in_use))
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class Verification(SQLModel, table=True):
+    """检定 / 校准 record. One per instrument and date: a re-imported ledger adds only new dates."""
+
+    __table_args__ = (sa.UniqueConstraint("instrument_id", "performed_on", name="uq_verification_instrument_date"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    instrument_id: int = Field(foreign_key="instrument.id")
+    kind: VerificationKind = Field(sa_column=enum_column(VerificationKind))
+    performed_on: date
+    valid_until: date
+    passed: bool
+    certificate_no: str = Field(default="", max_length=200)
+    institution: str = Field(default="", max_length=200)

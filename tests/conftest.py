@@ -1,0 +1,126 @@
+"""Fixtures: every database test runs on SQLite and on PostgreSQL.
+
+PostgreSQL comes from FAIRWEIGH_TEST_POSTGRES_URL (default: the local server's `test` database). When it
+cannot be reached the PostgreSQL half is skipped with the reason printed, unless
+FAIRWEIGH_REQUIRE_POSTGRES=1 (as in CI), where that is a failure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+from collections.abc import AsyncIterator, Callable, Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import SQLModel
+
+from tests.support import NOW
+from web.app import create_app
+from web.db import create_engine, head_revision, upgrade
+from web.settings import Settings
+
+POSTGRES_URL = os.environ.get("FAIRWEIGH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+REQUIRE_POSTGRES = os.environ.get("FAIRWEIGH_REQUIRE_POSTGRES") == "1"
+
+
+def _async_postgres_url() -> str:
+    return POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
+
+
+async def _reset_postgres() -> str | None:
+    """Drop and re-create the schema and migrate it; returns why PostgreSQL is unusable, or None."""
+    engine = create_engine(_async_postgres_url())
+    try:
+        async with engine.begin() as connection:
+            await connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
+            await connection.execute(sa.text("CREATE SCHEMA public"))
+        await upgrade(engine)
+    except (OSError, sa.exc.SQLAlchemyError) as exc:
+        return f"PostgreSQL not reachable at {POSTGRES_URL}: {exc.__class__.__name__}: {exc}"[:300]
+    finally:
+        await engine.dispose()
+    return None
+
+
+@pytest.fixture(scope="session")
+def postgres_ready() -> str | None:
+    problem = asyncio.run(_reset_postgres())
+    if problem and REQUIRE_POSTGRES:
+        pytest.fail(f"FAIRWEIGH_REQUIRE_POSTGRES=1 but {problem}")
+    return problem
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy, which is much faster than migrating again."""
+    path = tmp_path_factory.mktemp("template") / "template.db"
+
+    async def migrate() -> None:
+        engine = create_engine(f"sqlite+aiosqlite:///{path}")
+        await upgrade(engine)
+        async with engine.connect() as connection:
+            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await engine.dispose()
+
+    asyncio.run(migrate())
+    return path
+
+
+async def _truncate_postgres() -> None:
+    engine = create_engine(_async_postgres_url())
+    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        # A test may have moved the schema's revision to check refusals; every test starts at head.
+        await connection.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """The async URL of a migrated, empty database of each kind."""
+    if request.param == "sqlite":
+        path = tmp_path / "fairweigh.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        yield f"sqlite+aiosqlite:///{path}"
+        return
+    problem = request.getfixturevalue("postgres_ready")
+    if problem:
+        pytest.skip(problem)
+    asyncio.run(_truncate_postgres())
+    yield _async_postgres_url()
+
+
+@pytest.fixture
+def settings(database_url: str) -> Settings:
+    return Settings(
+        database_url=database_url,
+        fairweigh_env="test",
+        fairweigh_secret="test-secret-" + "x" * 40,
+        public_base_url="http://fairweigh.test",
+    )
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def clock() -> Callable[[], datetime]:
+    return lambda: NOW
+
+
+@pytest.fixture
+async def client(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, clock=clock))
+    return client

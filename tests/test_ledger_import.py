@@ -1,0 +1,126 @@
+"""Importing ledgers into the registry: idempotent, row-honest, and safe to re-run."""
+
+from __future__ import annotations
+
+import csv
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lookup.ledger import import_ledger
+from tests.support import TODAY, code_of, ledger_row, make_uscc, seed, verification
+
+HEADERS_ZH = ["管辖所", "区", "市场", "经营者", "统一社会信用代码", "行业", "摊位号", "器具名称", "型号", "出厂编号",
+              "检定日期", "有效期至", "检定结论", "检定机构", "承诺日期"]  # fmt: skip
+
+
+def good_line(n: int, *, serial: str | None = None, verified_on: str = "2026-05-10") -> list[str]:
+    return ["南门市场监管所", "鼓楼区", "南门农贸市场", f"商户{n}", make_uscc(n), "集贸市场", f"{n}号摊位",
+            "电子计价秤", "ACS-15", serial or f"SN{n:05d}", verified_on, "2027-05-09", "合格", "鼓楼区计量检定所",
+            "2025-03-01"]  # fmt: skip
+
+
+def write_csv(path: Path, lines: list[list[str]], encoding: str = "utf-8") -> Path:
+    with path.open("w", encoding=encoding, newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow(HEADERS_ZH)
+        writer.writerows(lines)
+    return path
+
+
+async def count(engine: AsyncEngine, table: str) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(sa.text(f"SELECT count(*) FROM {table}"))).scalar_one())
+
+
+async def test_import_adds_then_reimport_changes_nothing(engine: AsyncEngine, tmp_path: Path) -> None:
+    ledger = write_csv(tmp_path / "台账.csv", [good_line(n) for n in range(1, 51)], encoding="gbk")
+    first = await import_ledger(engine, ledger, today=TODAY)
+    assert (first.added, first.updated, first.unchanged, first.rejected) == (50, 0, 0, [])
+    codes_before = await codes(engine)
+    second = await import_ledger(engine, ledger, today=TODAY)
+    assert (second.added, second.updated, second.unchanged) == (0, 0, 50)
+    assert await count(engine, "instrument") == 50
+    assert await count(engine, "merchant") == 50
+    assert await count(engine, "verification") == 50
+    assert await count(engine, "commitment") == 50
+    assert await codes(engine) == codes_before, "a re-import must never change a public code"
+
+
+async def codes(engine: AsyncEngine) -> dict[str, str]:
+    async with engine.connect() as connection:
+        rows = await connection.execute(sa.text("SELECT serial_no, code FROM instrument"))
+        return {row.serial_no: row.code for row in rows}
+
+
+async def test_new_verification_date_adds_a_record_and_counts_as_update(engine: AsyncEngine) -> None:
+    await seed(engine, ledger_row())
+    report = await seed(engine, ledger_row(verification=verification(date(2026, 11, 1), date(2027, 10, 31))))
+    assert (report.added, report.updated, report.unchanged) == (0, 1, 0)
+    assert await count(engine, "verification") == 2
+    assert await count(engine, "instrument") == 1
+
+
+async def test_changed_fields_update_in_place(engine: AsyncEngine) -> None:
+    await seed(engine, ledger_row())
+    code = await code_of(engine, "ACS2023000001")
+    report = await seed(engine, ledger_row(model="ACS-30", stall="13号摊位", merchant="张记水产（新）"))
+    assert (report.added, report.updated) == (0, 1)
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.text(
+                    "SELECT i.code, i.model, m.stall, m.name FROM instrument i JOIN merchant m ON m.id = i.merchant_id"
+                )
+            )
+        ).one()
+    assert tuple(row) == (code, "ACS-30", "13号摊位", "张记水产（新）")
+
+
+async def test_same_serial_at_two_merchants_is_two_instruments(engine: AsyncEngine) -> None:
+    report = await seed(engine, ledger_row(), ledger_row(uscc=make_uscc(2), merchant="李记蔬菜"))
+    assert report.added == 2
+    assert await count(engine, "instrument") == 2
+
+
+async def test_bad_rows_are_reported_and_good_rows_kept(engine: AsyncEngine, tmp_path: Path) -> None:
+    bad_uscc = good_line(2)
+    bad_uscc[4] = make_uscc(2)[:-1] + ("0" if make_uscc(2)[-1] != "0" else "1")
+    no_serial = good_line(3)
+    no_serial[9] = ""
+    bad_date = good_line(4, verified_on="2026-13-45")
+    unknown_kind = good_line(5)
+    unknown_kind[7] = "磅秤X"
+    ledger = write_csv(tmp_path / "l.csv", [good_line(1), bad_uscc, no_serial, bad_date, unknown_kind, good_line(6)])
+    report = await import_ledger(engine, ledger, today=TODAY)
+    assert (report.added, len(report.rejected)) == (2, 4)
+    reasons = {error.row: " ".join(error.reasons) for error in report.rejected}
+    assert sorted(reasons) == [3, 4, 5, 6]  # header is row 1, so the second data line is row 3
+    assert "统一社会信用代码" in reasons[3]
+    assert "出厂编号" in reasons[4]
+    assert "2026-13-45" in reasons[5]
+    assert "磅秤X" in reasons[6]
+    assert await count(engine, "merchant") == 2, "no merchant may be created from a rejected row"
+
+
+async def test_batches_commit_independently_and_a_rerun_completes_the_import(engine: AsyncEngine) -> None:
+    """A crash after some batches keeps them; running the import again adds only the rest."""
+    rows = [ledger_row(serial_no=f"S{n:05d}") for n in range(1, 4501)]
+    await seed(engine, *rows[:2000])  # as if the process died after the first batch
+    report = await seed(engine, *rows)
+    assert (report.added, report.unchanged) == (2500, 2000)
+    assert await count(engine, "instrument") == 4500
+
+
+@pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
+async def test_unreadable_files_raise_a_clear_error(engine: AsyncEngine, tmp_path: Path, suffix: str) -> None:
+    from lookup.ledger_read import LedgerFormatError
+
+    path = tmp_path / f"broken{suffix}"
+    path.write_bytes(b"PK\x03\x04 this is not a workbook" if suffix == ".xlsx" else "只有一列\n1\n".encode())
+    with pytest.raises(LedgerFormatError):
+        await import_ledger(engine, path, today=TODAY)
+    assert await count(engine, "instrument") == 0

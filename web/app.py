@@ -1,0 +1,43 @@
+"""The composition root: builds the aiohttp application from settings and wires the packages together."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from datetime import datetime
+
+from aiohttp import web
+
+from web import errors, health, lookup_views
+from web.db import create_engine
+from web.i18n import load_catalogues
+from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.pages import Pages
+from web.scan_readers import open_scan_reader
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
+    app = web.Application(middlewares=[errors.middleware], client_max_size=1024**2)
+    app[SETTINGS] = settings
+    app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
+    app[PAGES] = Pages(load_catalogues(), hotline=settings.fairweigh_hotline)
+    app.cleanup_ctx.append(_database)
+    health.add_routes(app)
+    lookup_views.add_routes(app)
+    return app
+
+
+async def _database(app: web.Application) -> AsyncIterator[None]:
+    url = app[SETTINGS].async_database_url
+    engine = create_engine(url)
+    app[ENGINE] = engine
+    reader = await open_scan_reader(url)
+    app[SCAN_READER] = reader
+    try:
+        yield
+    finally:
+        await reader.close()
+        await engine.dispose()

@@ -1,0 +1,135 @@
+"""The `fairweigh` command: builds the settings once and hands them to each sub-command."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from pydantic import ValidationError
+
+from web import registry_commands
+from web.db import DatabaseNotReady, create_engine, require_current_schema, upgrade
+from web.settings import ConfigurationError, Settings
+
+log = logging.getLogger("fairweigh")
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="fairweigh", description="诚信计量 · 扫码查询与投诉")
+    commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    serve = commands.add_parser("serve", help="run the web application")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8080)
+    serve.add_argument("--demo", action="store_true", help="migrate and seed demo data into an empty database")
+    serve.set_defaults(run=_serve)
+
+    worker = commands.add_parser("worker", help="deliver the outbox and send deadline reminders")
+    worker.set_defaults(run=_worker)
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply all migrations").set_defaults(run=_db_upgrade)
+
+    imports = commands.add_parser("import", help="import data").add_subparsers(dest="import_command", required=True)
+    ledger = imports.add_parser("ledger", help="import an instrument ledger (CSV or XLSX)")
+    ledger.add_argument("file", type=Path)
+    ledger.set_defaults(run=registry_commands.import_ledger_command)
+
+    codes = commands.add_parser("codes", help="list instrument codes and lookup URLs")
+    codes.add_argument("--market", help="only this market (its registered name)")
+    codes.add_argument("--format", choices=("csv", "json"), default="csv")
+    codes.set_defaults(run=registry_commands.codes_command)
+
+    labels = commands.add_parser("labels", help="print an A4 sheet of QR stickers as PDF")
+    labels.add_argument("--market", help="only this market (its registered name)")
+    labels.add_argument("--merchant", help="only this merchant (its registered name)")
+    labels.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    labels.set_defaults(run=registry_commands.labels_command)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        settings = Settings()
+        result: int = args.run(settings, args)
+        return result
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(map(str, e['loc'])).upper()}: {e['msg']}" for e in exc.errors())
+        print(f"fairweigh: configuration error: {problems}", file=sys.stderr)
+    except (ConfigurationError, DatabaseNotReady) as exc:
+        print(f"fairweigh: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    return 2
+
+
+async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
+    """Migrate and seed for --demo; otherwise only check. Returns lookup URLs worth trying."""
+    engine = create_engine(settings.async_database_url)
+    try:
+        if not demo:
+            await require_current_schema(engine)
+            return []
+        from lookup.demo import seed_demo  # imported here: only --demo pays for building the demo district
+
+        await upgrade(engine)
+        return await seed_demo(engine, today=registry_commands.today(settings), base_url=settings.public_base_url)
+    finally:
+        await engine.dispose()
+
+
+def _serve(settings: Settings, args: argparse.Namespace) -> int:
+    from aiohttp import web
+
+    from web.app import create_app
+
+    settings.secret()
+    if "public_base_url" not in settings.model_fields_set:
+        # Links printed and encoded in QR codes must point at this server when no public URL is set.
+        settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
+    urls = asyncio.run(_prepare_database(settings, demo=args.demo))
+    if urls:
+        print("Demo data is ready. Try these lookups:")
+        for url in urls:
+            print(f"  {url}")
+    try:
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=print)
+    except OSError as exc:
+        print(f"fairweigh: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
+        return 2
+    return 0
+
+
+def _worker(settings: Settings, args: argparse.Namespace) -> int:
+    print("fairweigh worker: nothing to do yet (the outbox arrives with complaints); idling until stopped.")
+
+    # Idle rather than exit: Procfile runners (honcho, foreman) stop every process when one exits.
+    async def idle() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await stop.wait()
+
+    asyncio.run(idle())
+    return 0
+
+
+def _db_upgrade(settings: Settings, args: argparse.Namespace) -> int:
+    async def run() -> None:
+        engine = create_engine(settings.async_database_url)
+        try:
+            await upgrade(engine)
+        finally:
+            await engine.dispose()
+
+    asyncio.run(run())
+    print("fairweigh: the database schema is up to date.")
+    return 0

@@ -1,0 +1,94 @@
+"""Engines and migrations. The composition root owns these; domain code receives an engine or session."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    cursor = dbapi_connection.cursor()
+    # WAL lets scans read while an import or a complaint writes; NORMAL is durable across process
+    # crashes in WAL mode, which is what a single-machine deployment needs.
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.close()
+
+
+def create_engine(url: str) -> AsyncEngine:
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_async_engine(url)
+        sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        return engine
+    return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
+
+
+def sqlite_path(url: str) -> str | None:
+    """The database file of a SQLite URL, or None for another database."""
+    if not url.startswith("sqlite"):
+        return None
+    return sa.engine.make_url(url).database
+
+
+def alembic_config() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "the migrations folder has no revision"
+    return head
+
+
+def _upgrade_sync(connection: sa.Connection) -> None:
+    config = alembic_config()
+    config.attributes["connection"] = connection
+    command.upgrade(config, "head")
+
+
+def _current_revision_sync(connection: sa.Connection) -> str | None:
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+async def upgrade(engine: AsyncEngine) -> None:
+    async with engine.begin() as connection:
+        await connection.run_sync(_upgrade_sync)
+
+
+async def current_revision(engine: AsyncEngine) -> str | None:
+    async with engine.connect() as connection:
+        return await connection.run_sync(_current_revision_sync)
+
+
+class DatabaseNotReady(Exception):
+    """The schema is missing or older than this code; the message names the command that fixes it."""
+
+
+async def require_current_schema(engine: AsyncEngine) -> None:
+    current, head = await current_revision(engine), head_revision()
+    if current == head:
+        return
+    if current is None:
+        raise DatabaseNotReady(
+            "The database has no fairweigh schema yet. Run `fairweigh db upgrade` first "
+            "(or `fairweigh serve --demo` to create it with demo data)."
+        )
+    raise DatabaseNotReady(
+        f"The database schema is at revision {current}, this version needs {head}. Run `fairweigh db upgrade`."
+    )

@@ -1,0 +1,37 @@
+"""Responses that a reverse proxy or CDN may cache, revalidated by ETag."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import datetime, timedelta
+
+from aiohttp import web
+
+
+def seconds_to_midnight(now: datetime) -> int:
+    tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
+    return max(int((tomorrow - now).total_seconds()), 1)
+
+
+def cached_response(
+    request: web.Request,
+    body: bytes,
+    *,
+    content_type: str,
+    max_age: int,
+    status: int = 200,
+    vary_language: bool = True,
+    charset: str | None = "utf-8",
+) -> web.Response:
+    """A response with ETag and Cache-Control; answers 304 when the client already holds this body."""
+    etag = '"' + hashlib.blake2b(body, digest_size=12).hexdigest() + '"'
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
+    if vary_language:
+        headers["Vary"] = "Accept-Language"
+    if status == 200 and etag in _listed(request.headers.get("If-None-Match", "")):
+        return web.Response(status=304, headers=headers)
+    return web.Response(status=status, body=body, content_type=content_type, charset=charset, headers=headers)
+
+
+def _listed(header: str) -> set[str]:
+    return {tag.strip().removeprefix("W/") for tag in header.split(",") if tag.strip()}

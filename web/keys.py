@@ -1,0 +1,21 @@
+"""Typed keys for what the application holds; one module so views and the root import them alike."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from web.pages import Pages
+from web.scan_readers import ScanReader
+from web.settings import Settings
+
+Clock = Callable[[], datetime]
+
+SETTINGS = web.AppKey("settings", Settings)
+ENGINE = web.AppKey("engine", AsyncEngine)
+SCAN_READER = web.AppKey("scan_reader", ScanReader)
+PAGES = web.AppKey("pages", Pages)
+CLOCK: web.AppKey[Clock] = web.AppKey("clock")

@@ -1,0 +1,136 @@
+"""The administrator's registry commands: `import ledger`, `codes`, `labels`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import csv
+import json
+import sys
+from collections.abc import Awaitable, Callable
+from datetime import date, datetime
+from typing import TypeVar
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lookup.ledger import ImportReport, import_ledger
+from lookup.ledger_read import LedgerFormatError
+from lookup.listing import InstrumentEntry, UnknownName, instrument_entries
+from qr.labels import Label, LabelTexts, render_label_sheet
+from web.db import create_engine, require_current_schema
+from web.i18n import load_catalogues
+from web.settings import Settings
+
+T = TypeVar("T")
+
+CODE_COLUMNS = ("code", "url", "serial_no", "kind", "merchant", "market", "station", "status")
+
+
+def today(settings: Settings) -> date:
+    return datetime.now(settings.zone).date()
+
+
+def _with_engine(settings: Settings, work: Callable[[AsyncEngine], Awaitable[T]]) -> T:
+    async def run() -> T:
+        engine = create_engine(settings.async_database_url)
+        try:
+            await require_current_schema(engine)
+            return await work(engine)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def print_report(report: ImportReport) -> None:
+    for notice in report.notices:
+        print(f"注意：{notice}")
+    for error in report.rejected:
+        print(f"第 {error.row} 行：" + "；".join(error.reasons), file=sys.stderr)
+    print(
+        f"新增 {report.added} 行，更新 {report.updated} 行，未变 {report.unchanged} 行，拒绝 {len(report.rejected)} 行"
+        f" (added {report.added}, updated {report.updated}, unchanged {report.unchanged},"
+        f" rejected {len(report.rejected)})"
+    )
+
+
+def import_ledger_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not args.file.is_file():
+        print(f"fairweigh: 找不到文件 {args.file} (no such file)", file=sys.stderr)
+        return 2
+    try:
+        report = _with_engine(settings, lambda engine: import_ledger(engine, args.file, today=today(settings)))
+    except LedgerFormatError as exc:
+        print(f"fairweigh: 无法导入 {args.file}：{exc}", file=sys.stderr)
+        return 2
+    print_report(report)
+    return 0 if report.ok else 1
+
+
+async def _entries(engine: AsyncEngine, on: date, **filters: str | None) -> list[InstrumentEntry]:
+    async with engine.connect() as connection:
+        return [entry async for entry in instrument_entries(connection, on=on, **filters)]  # type: ignore[arg-type]
+
+
+def codes_command(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        entries = _with_engine(settings, lambda engine: _entries(engine, today(settings), market=args.market))
+    except UnknownName as exc:
+        print(f"fairweigh: {exc}", file=sys.stderr)
+        return 2
+    rows = [
+        {
+            "code": e.code,
+            "url": f"{settings.public_base_url}/i/{e.code}",
+            "serial_no": e.serial_no,
+            "kind": e.kind.value,
+            "merchant": e.merchant,
+            "market": e.market,
+            "station": e.station,
+            "status": e.status.value,
+        }
+        for e in entries
+    ]
+    if args.format == "json":
+        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
+        sys.stdout.write("\n")
+    else:
+        writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+    return 0
+
+
+def labels_command(settings: Settings, args: argparse.Namespace) -> int:
+    t = load_catalogues()["zh"]
+    try:
+        entries = _with_engine(
+            settings,
+            lambda engine: _entries(engine, today(settings), market=args.market, merchant=args.merchant),
+        )
+    except UnknownName as exc:
+        print(f"fairweigh: {exc}", file=sys.stderr)
+        return 2
+    labels = [
+        Label(
+            url=f"{settings.public_base_url}/i/{e.code}",
+            code=e.code,
+            kind_name=t(f"kind.{e.kind.value}"),
+            serial_no=e.serial_no,
+            merchant=e.merchant,
+            stall=e.stall,
+        )
+        for e in entries
+        if e.status.value != "retired"
+    ]
+    if not labels:
+        print("fairweigh: 没有可打印的器具 (no instruments to print)", file=sys.stderr)
+        return 1
+    texts = LabelTexts(
+        call_to_action=t("label.call_to_action"),
+        hotline=t("label.hotline", hotline=settings.fairweigh_hotline),
+    )
+    with args.out.open("wb") as out:
+        count = render_label_sheet(labels, out, texts=texts, font_file=settings.fairweigh_label_font)
+    print(f"已生成 {count} 张标签：{args.out} ({count} labels written)")
+    return 0

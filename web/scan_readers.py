@@ -1,0 +1,84 @@
+"""Raw-driver readers for the scan path (see lookup/scan.py for why a scan skips the ORM)."""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Protocol
+
+import asyncpg
+import sqlalchemy as sa
+from sqlalchemy.dialects import sqlite
+from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
+
+from lookup.scan import CompiledScan, InstrumentCard, card_from_rows, compile_scan
+
+
+class ScanReader(Protocol):
+    async def card(self, code: str) -> InstrumentCard | None: ...
+    async def ping(self) -> None: ...
+    async def close(self) -> None: ...
+
+
+class SqliteScanReader:
+    """Reads on one read-only sqlite3 connection, inline on the event loop.
+
+    A scan is two lookups by unique index, a few microseconds each; handing them to a thread (as
+    aiosqlite does) costs ten times more than the queries. In WAL mode readers never wait for writers,
+    so the loop is not blocked by an import running in another process.
+    """
+
+    def __init__(self, path: str) -> None:
+        self._connection = sqlite3.connect(
+            f"file:{path}?mode=ro", uri=True, check_same_thread=False, isolation_level=None
+        )
+        self._scan: CompiledScan = compile_scan(sqlite.dialect(paramstyle="qmark"))
+
+    async def card(self, code: str) -> InstrumentCard | None:
+        row = self._connection.execute(self._scan.card.sql, self._scan.card.parameters(code)).fetchone()
+        if row is None:
+            return None
+        history = self._connection.execute(self._scan.history.sql, self._scan.history.parameters(row[0])).fetchall()
+        return card_from_rows(row, history)
+
+    async def ping(self) -> None:
+        self._connection.execute("SELECT 1").fetchone()
+
+    async def close(self) -> None:
+        self._connection.close()
+
+
+class PostgresScanReader:
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        self._pool = pool
+        self._scan: CompiledScan = compile_scan(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+
+    @classmethod
+    async def connect(cls, url: str) -> PostgresScanReader:
+        parsed = sa.engine.make_url(url)
+        ssl = parsed.query.get("ssl")
+        dsn = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
+        pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, ssl=ssl)
+        return cls(pool)
+
+    async def card(self, code: str) -> InstrumentCard | None:
+        async with self._pool.acquire() as connection:
+            row = await connection.fetchrow(self._scan.card.sql, *self._scan.card.parameters(code))
+            if row is None:
+                return None
+            history = await connection.fetch(self._scan.history.sql, *self._scan.history.parameters(row[0]))
+        return card_from_rows(tuple(row), [tuple(r) for r in history])
+
+    async def ping(self) -> None:
+        await self._pool.fetchval("SELECT 1")
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+
+async def open_scan_reader(url: str) -> ScanReader:
+    if url.startswith("sqlite"):
+        path = sa.engine.make_url(url).database
+        if not path or path == ":memory:":
+            raise ValueError("the scan reader needs a SQLite file, not an in-memory database")
+        return SqliteScanReader(path)
+    return await PostgresScanReader.connect(url)

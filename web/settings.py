@@ -1,0 +1,98 @@
+"""All configuration, from environment variables only, built once in the entry point and passed down."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from pathlib import Path
+from typing import Literal
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+log = logging.getLogger(__name__)
+
+
+class ConfigurationError(Exception):
+    """A setting that makes starting unsafe or impossible; the message says what to change."""
+
+
+def normalise_database_url(raw: str, *, cwd: Path) -> str:
+    """Map what people paste (Heroku-style ``postgres://``, plain ``sqlite:///``) to the async drivers."""
+    url = raw.strip()
+    if not url:
+        return f"sqlite+aiosqlite:///{(cwd / 'fairweigh.db').resolve()}"
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        raise ConfigurationError(f"DATABASE_URL is not a URL: {url!r} (expected sqlite:///path or postgresql://…)")
+    base = scheme.lower().split("+", 1)[0]
+    if base == "sqlite":
+        return f"sqlite+aiosqlite://{rest}"
+    if base in {"postgres", "postgresql"}:
+        parts = urlsplit(f"postgresql+asyncpg://{rest}")
+        # asyncpg spells libpq's sslmode as ssl; a pasted managed-database URL usually carries sslmode.
+        query = [("ssl", v) if k == "sslmode" else (k, v) for k, v in parse_qsl(parts.query)]
+        return urlunsplit(parts._replace(query=urlencode(query)))
+    raise ConfigurationError(f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:// or postgresql://")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="", case_sensitive=False, extra="ignore")
+
+    database_url: str = ""
+    fairweigh_secret: SecretStr | None = None
+    fairweigh_env: Literal["development", "test", "production"] = "development"
+    public_base_url: str = "http://localhost:8080"
+    fairweigh_timezone: str = "Asia/Shanghai"
+    fairweigh_hotline: str = "12315"
+    # A TrueType/OpenType font to embed in label sheets; unset uses the standard CID font STSong-Light.
+    fairweigh_label_font: Path | None = None
+    # Seconds a lookup page may be cached by browsers and proxies (capped so no answer outlives midnight).
+    fairweigh_lookup_max_age: int = Field(default=300, ge=0, le=3600)
+
+    @field_validator("public_base_url")
+    @classmethod
+    def _strip_slash(cls, value: str) -> str:
+        return value.rstrip("/")
+
+    @field_validator("fairweigh_timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValueError(f"unknown time zone {value!r}") from exc
+        return value
+
+    @property
+    def async_database_url(self) -> str:
+        return normalise_database_url(self.database_url, cwd=Path.cwd())
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.async_database_url.startswith("sqlite")
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return ZoneInfo(self.fairweigh_timezone)
+
+    def secret(self) -> str:
+        """The signing secret; refuses the development fallback in production."""
+        if self.fairweigh_secret is not None and self.fairweigh_secret.get_secret_value():
+            return self.fairweigh_secret.get_secret_value()
+        if self.fairweigh_env == "production":
+            raise ConfigurationError(
+                "FAIRWEIGH_SECRET is not set and FAIRWEIGH_ENV=production: refusing to start. "
+                "Set FAIRWEIGH_SECRET to a long random value (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)."
+            )
+        log.warning(
+            "!!! FAIRWEIGH_SECRET is not set: using a throw-away development secret. Sessions and tokens "
+            "will not survive a restart. Never run like this in production. !!!"
+        )
+        return _DEVELOPMENT_SECRET
+
+
+_DEVELOPMENT_SECRET = secrets.token_urlsafe(48)
