@@ -110,7 +110,8 @@ def read_ledger(path: Path) -> LedgerFile:
     if magic.startswith(b"PK\x03\x04"):
         source = functools.partial(_xlsx_rows, path)
     elif magic.startswith(b"\xd0\xcf\x11\xe0"):
-        raise LedgerFormatError("这是旧版Excel（.xls）文件：请另存为.xlsx或CSV（UTF-8或GBK编码）")
+        # Excel also wraps a password-protected .xlsx in this container, so name both.
+        raise LedgerFormatError("这是旧版Excel（.xls）文件或加密的工作簿：请另存为不加密的.xlsx或CSV")
     elif suffix == ".csv":
         encoding = _csv_encoding(path)
         source = functools.partial(_csv_rows, path, encoding)

@@ -21,7 +21,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from tests.support import NOW
+from tests.support import NOW, STATUS_ROWS, code_of, seed
 from web.app import create_app
 from web.db import create_engine, head_revision, upgrade
 from web.settings import Settings
@@ -124,3 +124,12 @@ def clock() -> Callable[[], datetime]:
 async def client(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, clock=clock))
     return client
+
+
+@pytest.fixture
+async def codes(engine: AsyncEngine) -> dict[str, str]:
+    await seed(engine, *STATUS_ROWS.values())
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("UPDATE instrument SET state = 'suspended' WHERE serial_no = 'S-1'"))
+        await connection.execute(sa.text("UPDATE market SET fair_scale_location = '东门管理处旁'"))
+    return {status: await code_of(engine, row.serial_no) for status, row in STATUS_ROWS.items()}

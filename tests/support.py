@@ -71,3 +71,23 @@ async def code_of(engine: AsyncEngine, serial_no: str) -> str:
         )
         code: str = result.scalar_one()
     return code
+
+
+STATUS_ROWS = {
+    "valid": ledger_row(serial_no="V-1"),
+    "expiring": ledger_row(serial_no="E-1", verification=verification(date(2025, 12, 11), date(2026, 12, 10))),
+    "expired": ledger_row(serial_no="X-1", verification=verification(date(2025, 11, 2), date(2026, 11, 1))),
+    "failed": ledger_row(
+        serial_no="F-1", verification=verification(date(2026, 10, 2), date(2027, 10, 1), passed=False)
+    ),
+    "unverified": ledger_row(serial_no="U-1", verification=None),
+    "suspended": ledger_row(serial_no="S-1"),
+}
+BADGES = {
+    "valid": ("合格 · 在有效期内", "Verified · in date", "green"),
+    "expiring": ("即将到期", "Expiring soon", "amber"),
+    "expired": ("已过期", "Expired", "red"),
+    "failed": ("检定不合格", "Failed verification", "red"),
+    "unverified": ("无检定记录", "Not verified", "red"),
+    "suspended": ("已停用", "Suspended", "grey"),
+}

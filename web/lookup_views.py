@@ -47,7 +47,7 @@ async def _card_or_none(request: web.Request) -> tuple[str | None, InstrumentCar
 
 def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> None:
     if request.match_info["code"] != code:
-        target = request.rel_url.with_path(f"/i/{code}{suffix}")
+        target = request.rel_url.with_path(f"/i/{code}{suffix}").with_query(request.rel_url.query)
         raise web.HTTPMovedPermanently(location=str(target))
 
 

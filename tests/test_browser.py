@@ -1,0 +1,93 @@
+"""The lookup page in a real browser (Debian's headless Chromium) on a 360 px phone screen.
+
+Screenshots go to the test's temporary folder, or to $FAIRWEIGH_SCREENSHOTS when set, for a person to look
+at; none is committed.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from aiohttp.test_utils import TestClient
+from playwright.async_api import Browser, async_playwright
+
+from tests.support import BADGES
+
+CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
+pytestmark = pytest.mark.browser
+
+
+@pytest.fixture
+async def browser() -> AsyncIterator[Browser]:
+    if CHROMIUM is None:
+        if os.environ.get("FAIRWEIGH_REQUIRE_BROWSER") == "1":
+            pytest.fail("FAIRWEIGH_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium) — browser tests not run")
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            # The machine has no network: without these Chromium keeps trying to reach Google's services.
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+        yield browser
+        await browser.close()
+
+
+@pytest.fixture
+def shots(tmp_path: Path) -> Path:
+    folder = Path(os.environ.get("FAIRWEIGH_SCREENSHOTS", tmp_path))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def _luminance(rgb: str) -> float:
+    channels = [int(part) / 255 for part in rgb[rgb.index("(") + 1 : rgb.index(")")].split(",")[:3]]
+    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+
+def contrast(foreground: str, background: str) -> float:
+    high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
+    return (high + 0.05) / (low + 0.05)
+
+
+async def test_status_badge_readable_on_a_360px_phone(
+    client: TestClient[Any, Any], browser: Browser, codes: dict[str, str], shots: Path
+) -> None:
+    page = await browser.new_page(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, java_script_enabled=False, locale="zh-CN"
+    )
+    try:
+        for status, code in codes.items():
+            response = await page.goto(str(client.make_url(f"/i/{code}")))
+            assert response is not None
+            assert response.status == 200
+            badge = page.get_by_role("status")
+            await badge.wait_for(state="visible")
+            assert BADGES[status][0] in await badge.inner_text()
+            box = await badge.bounding_box()
+            assert box is not None
+            assert 0 <= box["x"] <= box["x"] + box["width"] <= 360, box
+            assert box["y"] < 200, "the verdict must be the first thing on the screen"
+            colours = await badge.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).backgroundColor]")
+            assert contrast(*colours) >= 4.5, (status, colours)
+            width = await page.evaluate("document.documentElement.scrollWidth")
+            assert width <= 360, f"{status}: the page scrolls sideways ({width}px)"
+            await page.screenshot(path=shots / f"lookup-{status}.png", full_page=True)
+        await page.goto(str(client.make_url("/i/0000000000?lang=en")))
+        assert "may be forged" in await page.get_by_role("alert").inner_text()
+        await page.screenshot(path=shots / "lookup-unknown.png")
+    finally:
+        await page.close()

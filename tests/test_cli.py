@@ -1,0 +1,189 @@
+"""The `fairweigh` command as an administrator uses it: exit statuses, messages and outputs."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import openpyxl
+import pypdfium2
+import pytest
+
+from tests.test_ledger_import import HEADERS_ZH, good_line, write_csv
+from web.cli import main
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch, database_url: str) -> str:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FAIRWEIGH_SECRET", "cli-test-secret-" + "y" * 32)
+    monkeypatch.setenv("PUBLIC_BASE_URL", "https://jl.example.gov.cn")
+    return database_url
+
+
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str, str]:
+    status = main(list(argv))
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def test_serve_refuses_an_unmigrated_database(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/new.db")
+    status, _, err = run(capsys, "serve", "--port", "1")
+    assert status == 2
+    assert "fairweigh db upgrade" in err
+    assert run(capsys, "db", "upgrade")[0] == 0
+    assert run(capsys, "import", "ledger", str(write_csv(tmp_path / "a.csv", [good_line(1)])))[0] == 0
+
+
+def test_production_without_a_secret_refuses_to_start(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path}/p.db")
+    monkeypatch.setenv("FAIRWEIGH_ENV", "production")
+    monkeypatch.delenv("FAIRWEIGH_SECRET", raising=False)
+    status, _, err = run(capsys, "serve", "--port", "1")
+    assert status == 2
+    assert "FAIRWEIGH_SECRET" in err
+
+
+def test_bad_configuration_is_one_clear_line(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", "mysql://nope")
+    status, _, err = run(capsys, "db", "upgrade")
+    assert status == 2
+    assert "DATABASE_URL scheme 'mysql' is not supported" in err
+    assert "Traceback" not in err
+
+
+def test_import_reports_rows_and_exit_status(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write_csv(tmp_path / "good.csv", [good_line(n) for n in range(1, 4)], encoding="gbk")
+    status, out, _ = run(capsys, "import", "ledger", str(good))
+    assert status == 0
+    assert "新增 3 行，更新 0 行，未变 0 行，拒绝 0 行" in out
+    bad_line = good_line(4)
+    bad_line[9] = ""
+    mixed = write_csv(tmp_path / "mixed.csv", [good_line(1), bad_line])
+    status, out, err = run(capsys, "import", "ledger", str(mixed))
+    assert status == 1
+    assert "第 3 行：缺少出厂编号" in err
+    assert "未变 1 行，拒绝 1 行" in out
+
+
+def test_import_xlsx(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    workbook = openpyxl.Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(HEADERS_ZH)
+    for n in range(1, 6):
+        sheet.append(good_line(n))
+    workbook.save(tmp_path / "台账.xlsx")
+    status, out, _ = run(capsys, "import", "ledger", str(tmp_path / "台账.xlsx"))
+    assert (status, "新增 5 行" in out) == (0, True)
+
+
+@pytest.mark.parametrize("content", [b"", b"\x00\x01garbage\xff", b"PK\x03\x04broken"])
+def test_unimportable_files_exit_2_with_a_message(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], content: bytes
+) -> None:
+    path = tmp_path / ("x.xlsx" if content.startswith(b"PK") else "x.csv")
+    path.write_bytes(content)
+    status, _, err = run(capsys, "import", "ledger", str(path))
+    assert status == 2
+    assert "无法导入" in err
+    assert run(capsys, "import", "ledger", str(tmp_path / "missing.csv"))[0] == 2
+
+
+def test_codes_lists_every_instrument(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [good_line(n) for n in range(1, 5)]
+    lines[3][2] = "东街菜市场"
+    run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", lines)))
+    status, out, _ = run(capsys, "codes")
+    assert status == 0
+    rows = list(csv.DictReader(io.StringIO(out)))
+    assert len(rows) == 4
+    assert list(rows[0]) == ["code", "url", "serial_no", "kind", "merchant", "market", "station", "status"]
+    assert all(row["url"] == f"https://jl.example.gov.cn/i/{row['code']}" for row in rows)
+    assert {row["status"] for row in rows} == {"valid"}
+    status, out, _ = run(capsys, "codes", "--market", "东街菜市场", "--format", "json")
+    listed = json.loads(out)
+    assert [(r["serial_no"], r["market"], r["kind"]) for r in listed] == [("SN00004", "东街菜市场", "price_scale")]
+    status, _, err = run(capsys, "codes", "--market", "不存在的市场")
+    assert status == 2
+    assert "不存在的市场" in err
+
+
+def test_labels_print_one_sticker_per_instrument(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    lines = [good_line(n) for n in range(1, 31)]
+    run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", lines)))
+    out_file = tmp_path / "labels.pdf"
+    status, out, _ = run(capsys, "labels", "--out", str(out_file))
+    assert status == 0
+    assert "已生成 30 张标签" in out
+    document = pypdfium2.PdfDocument(out_file)
+    assert len(document) == 2  # 24 stickers a page
+    text = document[0].get_textpage().get_text_range()
+    assert "商户1" in text
+    assert "扫码查检定" in text
+    document.close()
+    status, out, _ = run(capsys, "labels", "--merchant", "商户2", "--out", str(out_file))
+    assert "已生成 1 张标签" in out
+    assert run(capsys, "labels", "--merchant", "无此人", "--out", str(out_file))[0] == 2
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+    return port
+
+
+def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
+    """`fairweigh serve --demo` in an empty directory: migrates, seeds, prints URLs that work."""
+    port = _free_port()
+    environment = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "PUBLIC_BASE_URL")}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            "from web.cli import main; raise SystemExit(main())",
+            "serve",
+            "--demo",
+            "--port",
+            str(port),
+        ],
+        cwd=tmp_path,
+        env={**environment, "PYTHONPATH": str(Path(__file__).parents[1])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        output = ""
+        deadline = time.monotonic() + 60
+        while "Running on" not in output and time.monotonic() < deadline and process.poll() is None:
+            output += process.stdout.readline()  # type: ignore[union-attr]
+        assert "Running on" in output, output
+        urls = re.findall(rf"(http://127\.0\.0\.1:{port}/i/\w+)\s+\((\w+)\)", output)
+        assert {status for _, status in urls} >= {"valid", "expiring", "expired", "failed", "unverified", "suspended"}
+        for url, status in urls:
+            with urllib.request.urlopen(url) as response:
+                assert response.status == 200, status
+        assert (tmp_path / "fairweigh.db").exists()
+    finally:
+        process.send_signal(signal.SIGINT)
+        process.wait(timeout=20)
+        process.stdout.close()  # type: ignore[union-attr]
