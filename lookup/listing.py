@@ -37,9 +37,13 @@ class UnknownName(LookupError):
     """A market or merchant named on the command line that the registry does not have."""
 
 
-async def _require(connection: AsyncConnection, table: sa.Table, name: str, what: str) -> None:
-    if (await connection.execute(sa.select(table.c.id).where(table.c.name == name).limit(1))).first() is None:
-        raise UnknownName(f"没有名为“{name}”的{what}（no {what} named {name!r}）")
+async def check_names(connection: AsyncConnection, *, market: str | None, merchant: str | None) -> None:
+    """Raises UnknownName for a market or merchant filter that matches nothing in the registry."""
+    for table, name, what in ((table_of(Market), market, "市场"), (table_of(Merchant), merchant, "经营者")):
+        if name is None:
+            continue
+        if (await connection.execute(sa.select(table.c.id).where(table.c.name == name).limit(1))).first() is None:
+            raise UnknownName(f"没有名为“{name}”的{what}（no {what} named {name!r}）")
 
 
 async def instrument_entries(
@@ -86,10 +90,8 @@ async def instrument_entries(
         .order_by(k.name, m.stall, m.name, i.serial_no)
     )
     if market is not None:
-        await _require(connection, table_of(Market), market, "市场")
         statement = statement.where(k.name == market)
     if merchant is not None:
-        await _require(connection, table_of(Merchant), merchant, "经营者")
         statement = statement.where(m.name == merchant)
     if not include_retired:
         statement = statement.where(i.state != InstrumentState.retired)

@@ -121,8 +121,8 @@ def test_codes_lists_every_instrument(env: str, tmp_path: Path, capsys: pytest.C
     status, out, _ = run(capsys, "codes", "--market", "东街菜市场", "--format", "json")
     listed = json.loads(out)
     assert [(r["serial_no"], r["market"], r["kind"]) for r in listed] == [("SN00004", "东街菜市场", "price_scale")]
-    status, _, err = run(capsys, "codes", "--market", "不存在的市场")
-    assert status == 2
+    status, out, err = run(capsys, "codes", "--market", "不存在的市场")
+    assert (status, out) == (2, "")
     assert "不存在的市场" in err
 
 

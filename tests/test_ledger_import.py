@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import csv
+import os
+import signal
+import sys
+import time
 from datetime import date
 from pathlib import Path
 
@@ -10,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger import import_ledger
+from lookup.ledger import BATCH_ROWS, import_ledger
 from tests.support import TODAY, code_of, ledger_row, make_uscc, seed, verification
 
 HEADERS_ZH = ["管辖所", "区", "市场", "经营者", "统一社会信用代码", "行业", "摊位号", "器具名称", "型号", "出厂编号",
@@ -124,3 +129,39 @@ async def test_unreadable_files_raise_a_clear_error(engine: AsyncEngine, tmp_pat
     with pytest.raises(LedgerFormatError):
         await import_ledger(engine, path, today=TODAY)
     assert await count(engine, "instrument") == 0
+
+
+async def test_import_killed_midway_keeps_whole_rows_and_a_rerun_completes(
+    engine: AsyncEngine, database_url: str, tmp_path: Path
+) -> None:
+    """SIGKILL the importer once its first batch is committed: no merchant is left without the instruments
+    of its committed rows, and running the import again adds exactly what is missing."""
+    rows = 12_000
+    ledger = write_csv(tmp_path / "big.csv", [good_line(n // 3 + 1, serial=f"K{n:06d}") for n in range(rows)])
+    environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(Path(__file__).parents[1])}
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "import", "ledger", str(ledger),
+        env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    committed = 0
+    deadline = time.monotonic() + 60
+    while committed == 0 and process.returncode is None and time.monotonic() < deadline:
+        await asyncio.sleep(0.02)
+        committed = await count(engine, "instrument")
+    if process.returncode is None:
+        process.send_signal(signal.SIGKILL)
+    await process.wait()
+    assert 0 < committed < rows, "the importer finished before it could be killed; make the file bigger"
+    async with engine.connect() as connection:
+        orphans = await connection.execute(
+            sa.text(
+                "SELECT count(*) FROM merchant m"
+                " WHERE NOT EXISTS (SELECT 1 FROM instrument i WHERE i.merchant_id = m.id)"
+            )
+        )
+        assert orphans.scalar_one() == 0
+        kept = await count(engine, "instrument")
+        assert kept % BATCH_ROWS == 0, "only whole batches may be committed"
+    report = await import_ledger(engine, ledger, today=TODAY)
+    assert (report.added, report.unchanged, report.rejected) == (rows - kept, kept, [])
+    assert await count(engine, "instrument") == rows

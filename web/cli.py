@@ -56,6 +56,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Alembic narrates every connection it configures; the commands say what matters themselves.
+    logging.getLogger("alembic").setLevel(logging.WARNING)
     try:
         settings = Settings()
         result: int = args.run(settings, args)

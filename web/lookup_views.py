@@ -69,11 +69,11 @@ async def instrument_page(request: web.Request) -> web.Response:
 async def instrument_api(request: web.Request) -> web.Response:
     code, card = await _card_or_none(request)
     if card is None:
-        error = "malformed_code" if code is None else "unknown_code"
+        catalogues = request.app[PAGES].catalogues
         payload = {
-            "error": error,
-            "message": "No instrument has this code: the sticker may be forged or moved. Report it to 12315.",
-            "message_zh": "查无此编码：标签可能是伪造的或被挪用，请向12315举报。",
+            "error": "malformed_code" if code is None else "unknown_code",
+            "message": catalogues["en"]("unknown.warning"),
+            "message_zh": catalogues["zh"]("unknown.warning"),
         }
         return web.json_response(payload, status=404, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
     settings = request.app[SETTINGS]

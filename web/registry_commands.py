@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.ledger import ImportReport, import_ledger
 from lookup.ledger_read import LedgerFormatError
-from lookup.listing import InstrumentEntry, UnknownName, instrument_entries
+from lookup.listing import InstrumentEntry, UnknownName, check_names, instrument_entries
 from qr.labels import Label, LabelTexts, render_label_sheet
 from web.db import create_engine, require_current_schema
 from web.i18n import load_catalogues
@@ -69,35 +69,47 @@ def import_ledger_command(settings: Settings, args: argparse.Namespace) -> int:
 
 async def _entries(engine: AsyncEngine, on: date, **filters: str | None) -> list[InstrumentEntry]:
     async with engine.connect() as connection:
+        await check_names(connection, market=filters.get("market"), merchant=filters.get("merchant"))
         return [entry async for entry in instrument_entries(connection, on=on, **filters)]  # type: ignore[arg-type]
 
 
 def codes_command(settings: Settings, args: argparse.Namespace) -> int:
+    """Streams rows as they are read: a province's registry has millions of instruments."""
+
+    def as_row(entry: InstrumentEntry) -> dict[str, str]:
+        return {
+            "code": entry.code,
+            "url": f"{settings.public_base_url}/i/{entry.code}",
+            "serial_no": entry.serial_no,
+            "kind": entry.kind.value,
+            "merchant": entry.merchant,
+            "market": entry.market,
+            "station": entry.station,
+            "status": entry.status.value,
+        }
+
+    async def write(engine: AsyncEngine) -> None:
+        writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
+        separator = "[\n"
+        async with engine.connect() as connection:
+            await check_names(connection, market=args.market, merchant=None)
+            entries = instrument_entries(connection, on=today(settings), market=args.market)
+            if args.format == "csv":
+                writer.writeheader()
+            async for entry in entries:
+                if args.format == "csv":
+                    writer.writerow(as_row(entry))
+                else:
+                    sys.stdout.write(separator + json.dumps(as_row(entry), ensure_ascii=False))
+                    separator = ",\n"
+        if args.format == "json":
+            sys.stdout.write("[]\n" if separator == "[\n" else "\n]\n")
+
     try:
-        entries = _with_engine(settings, lambda engine: _entries(engine, today(settings), market=args.market))
+        _with_engine(settings, write)
     except UnknownName as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
         return 2
-    rows = [
-        {
-            "code": e.code,
-            "url": f"{settings.public_base_url}/i/{e.code}",
-            "serial_no": e.serial_no,
-            "kind": e.kind.value,
-            "merchant": e.merchant,
-            "market": e.market,
-            "station": e.station,
-            "status": e.status.value,
-        }
-        for e in entries
-    ]
-    if args.format == "json":
-        json.dump(rows, sys.stdout, ensure_ascii=False, indent=1)
-        sys.stdout.write("\n")
-    else:
-        writer = csv.DictWriter(sys.stdout, fieldnames=CODE_COLUMNS, lineterminator="\n")
-        writer.writeheader()
-        writer.writerows(rows)
     return 0
 
 
