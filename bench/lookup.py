@@ -1,0 +1,285 @@
+"""Lookup requests/s on a 1,000,000-instrument SQLite registry, next to aiohttp's hello world (wrk).
+
+`python bench/lookup.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]`
+
+Each server is one process pinned to core 0, wrk is pinned to core 1; every request asks for a random code
+(100,000 drawn from the database, no unknown codes: any non-2xx answer fails the run). The issue's target:
+lookup >= 0.35 x hello world requests/s, p99 < 25 ms at 64 connections.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import platform
+import re
+import signal
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import lookup_db
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+FAIRWEIGH = Path(sys.executable).parent / "fairweigh"  # the venv's console script, next to its python
+TARGET_RATIO, TARGET_P99_MS = 0.35, 25.0
+SAMPLED_CODES = 100_000
+PREFIXES = {"HTML": "/i/", "JSON": "/api/v1/instruments/"}
+# `fairweigh serve` exactly, except that aiohttp's access logger is raised above INFO before main() runs
+# (main's basicConfig(level=INFO) turns it on): shows what the per-request log line costs.
+NO_ACCESS_LOG = (
+    "import logging, sys; from web.cli import main; "
+    "logging.getLogger('aiohttp.access').setLevel(logging.WARNING); sys.exit(main())"
+)
+LUA = """-- wrk <url> -s random_path.lua -- CODES_FILE PREFIX: every request asks for PREFIX..<a random code>.
+local threads = 0
+function setup(thread)
+  threads = threads + 1
+  thread:set("thread_number", threads)
+end
+
+local paths = {}
+function init(args)
+  for line in io.lines(args[1]) do
+    if #line > 0 then paths[#paths + 1] = args[2] .. line end
+  end
+  -- What a phone's WeChat browser sends; the page negotiates its language from it.
+  wrk.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
+  math.randomseed(os.time() * 1000 + thread_number)
+  for _ = 1, 10 do math.random() end  -- the first draws after seeding are poorly mixed
+end
+
+function request()
+  return wrk.format(nil, paths[math.random(#paths)])
+end
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def fetch(url: str) -> str:
+    with urllib.request.urlopen(url, timeout=10) as response:  # raises on 4xx/5xx
+        assert response.status == 200, f"{url}: HTTP {response.status}"
+        return str(response.read().decode())
+
+
+@contextlib.contextmanager
+def server(name: str, argv: list[str], env: dict[str, str], ready_url: str) -> Iterator[subprocess.Popen[bytes]]:
+    """A server pinned to core 0, stopped however the block ends; its output (access log too) goes to a file."""
+    with (OUT / f"{name}.log").open("wb") as log:
+        process = subprocess.Popen(["taskset", "-c", "0", *argv], env=env, stdout=log, stderr=subprocess.STDOUT)
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                if process.poll() is not None:
+                    raise SystemExit(f"{name} exited with {process.returncode}; see {log.name}")
+                with contextlib.suppress(OSError):
+                    fetch(ready_url)
+                    break
+                if time.monotonic() > deadline:
+                    raise SystemExit(f"{name} did not answer {ready_url} within 60 s; see {log.name}")
+                time.sleep(0.2)
+            yield process
+        finally:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(10)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait()
+
+
+def to_ms(text: str) -> float:
+    match = re.fullmatch(r"([\d.]+)(us|ms|s|m)", text)
+    assert match, f"unexpected wrk latency {text!r}"
+    return float(match[1]) * {"us": 0.001, "ms": 1.0, "s": 1000.0, "m": 60000.0}[match[2]]
+
+
+def parse_wrk(output: str) -> dict[str, Any]:
+    def find(pattern: str) -> re.Match[str]:
+        match = re.search(pattern, output, re.MULTILINE)
+        assert match, f"no {pattern!r} in wrk output:\n{output}"
+        return match
+
+    errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {
+        "requests_per_second": float(find(r"^Requests/sec:\s+([\d.]+)")[1]),
+        "p50_ms": to_ms(find(r"^\s+50%\s+(\S+)")[1]),
+        "p99_ms": to_ms(find(r"^\s+99%\s+(\S+)")[1]),
+        "requests": int(find(r"^\s+(\d+) requests in")[1]),
+        "non_2xx": int(non_2xx[1]) if non_2xx else 0,
+        "socket_errors": sum(int(n) for n in errors.groups()) if errors else 0,
+        "transfer_per_second": find(r"^Transfer/sec:\s+(\S+)")[1],
+        "wrk_output": output,
+    }
+
+
+def wrk(url: str, seconds: float, connections: int, script_args: list[str] | None = None) -> dict[str, Any]:
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "5s"]
+    if script_args:
+        command += ["-s", str(OUT / "random_path.lua"), url, "--", *script_args]
+    else:
+        command.append(url)
+    result = parse_wrk(subprocess.run(command, check=True, capture_output=True, text=True).stdout)
+    # wrk leaves failed and timed-out requests out of its latency figures: a run with any is not a result.
+    if result["non_2xx"] or result["socket_errors"]:
+        raise SystemExit(f"FAILED: {url}: {result['non_2xx']} non-2xx, {result['socket_errors']} socket errors\n"
+                         f"{result['wrk_output']}")  # fmt: skip
+    return result
+
+
+def measure(label: str, url: str, args: argparse.Namespace, script_args: list[str] | None = None) -> dict[str, Any]:
+    print(f"  {label}: warm-up {min(5, args.duration)} s, then {args.duration} s", flush=True)
+    wrk(url, min(5, args.duration), args.connections, script_args)
+    return {"label": label, **wrk(url, args.duration, args.connections, script_args)}
+
+
+def check_lookups(base: str, db: Path) -> None:
+    """A few random codes must come back 200 with their own serial number, as page and as JSON."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        sample = connection.execute("SELECT code, serial_no FROM instrument ORDER BY random() LIMIT 5").fetchall()
+    for code, serial_no in sample:
+        payload = json.loads(fetch(f"{base}/api/v1/instruments/{code}"))
+        assert payload["code"] == code, f"{code}: wrong card {payload}"
+        assert payload["serial_no"] == serial_no, f"{code}: wrong serial number {payload}"
+        assert f"<strong>{serial_no}</strong>" in fetch(f"{base}/i/{code}"), f"{code}: page lacks {serial_no}"
+
+
+def profile(pid: int, base: str, codes: Path, seconds: int) -> dict[str, list[tuple[str, float]]]:
+    """py-spy on the HTML lookup under load: the top functions by share of the loop thread's samples."""
+    raw = OUT / "lookup-profile.txt"  # collapsed stacks: speedscope and flamegraph.pl read them
+    # Blocking sampling (the default): --nonblocking tears a third of the stacks on a loaded server.
+    options = ["--format", "raw", "-o", str(raw), "-d", str(seconds), "--pid", str(pid)]
+    spy = subprocess.Popen([FAIRWEIGH.with_name("py-spy"), "record", *options])
+    try:
+        wrk(f"{base}/", seconds + 2, 64, [str(codes), PREFIXES["HTML"]])
+    finally:
+        spy.wait(30)
+    own: Counter[str] = Counter()
+    inclusive: Counter[str] = Counter()
+    total = 0
+    for line in raw.read_text().splitlines():
+        stack, _, count = line.rpartition(" ")
+        # Only the event loop's thread: py-spy counts aiosqlite's idle worker (blocked on its queue) as busy.
+        if not stack.startswith("<module>"):
+            continue
+        # A frame reads "function (file:line)"; without the line a function counts once per stack.
+        frames = [re.sub(r":\d+\)$", ")", frame) for frame in stack.split(";")]
+        total += int(count)
+        own[frames[-1]] += int(count)
+        inclusive.update(dict.fromkeys(set(frames), int(count)))
+    # Frames on nearly every stack are the event loop's and aiohttp's spine: they say nothing.
+    spine = {name for name, n in inclusive.items() if n > 0.9 * total}
+    return {
+        "self": [(name, n / total) for name, n in own.most_common(15)],
+        "inclusive": [(name, n / total) for name, n in inclusive.most_common(40) if name not in spine][:20],
+    }
+
+
+def cpu_model() -> str:
+    found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
+    return found[1] if found else platform.processor()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--instruments", type=int, default=1_000_000)
+    parser.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run")
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--db", type=Path, help="default /tmp/fairweigh-bench/lookup-<N>.db, reused when complete")
+    parser.add_argument("--rebuild", action="store_true", help="rebuild the database even when complete")
+    parser.add_argument("--access-log", choices=("on", "off", "both"), default="both",
+                        help="on: `fairweigh serve` as shipped; off: aiohttp's access log silenced")  # fmt: skip
+    parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
+    args = parser.parse_args()
+    n = args.instruments
+    db = (args.db or Path(f"/tmp/fairweigh-bench/lookup-{f'{n // 10**6}m' if n % 10**6 == 0 else n}.db")).resolve()
+    OUT.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PUBLIC_BASE_URL": "https://fairweigh.example.cn",
+           "FAIRWEIGH_SECRET": "bench-only-secret-not-for-production-use-0123456789"}  # fmt: skip
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
+
+    if args.rebuild or not lookup_db.is_complete(db, n):
+        print(f"building {db} with {n:,} instruments …", flush=True)
+        print(f"  built in {lookup_db.build(db, n, env, FAIRWEIGH):.1f} s", flush=True)
+    meta = json.loads(lookup_db.meta_path(db).read_text())
+    print(f"database {db}: {meta['instruments']:,} instruments, {meta['merchants']:,} merchants, "
+          f"{db.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s")  # fmt: skip
+    codes = OUT / "lookup-codes.txt"
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        drawn = connection.execute("SELECT code FROM instrument ORDER BY random() LIMIT ?", (SAMPLED_CODES,))
+        codes.write_text("".join(f"{code}\n" for (code,) in drawn))
+    (OUT / "random_path.lua").write_text(LUA)
+
+    results = []
+    port = free_port()
+    print("hello world (bench/hello.py)", flush=True)
+    hello_url = f"http://127.0.0.1:{port}/"
+    with server("hello", [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)], env, hello_url):
+        results.append(measure("hello world", hello_url, args))
+    variants = {"on": ["on"], "off": ["off"], "both": ["on", "off"]}[args.access_log]
+    hot: dict[str, list[tuple[str, float]]] = {}
+    for variant in variants:
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        serve = ["serve", "--port", str(port)]
+        argv = [str(FAIRWEIGH), *serve] if variant == "on" else [sys.executable, "-c", NO_ACCESS_LOG, *serve]
+        suffix = "" if variant == "on" else ", access log off"
+        print(f"lookup (fairweigh serve{suffix})", flush=True)
+        with server(f"lookup-access-log-{variant}", argv, env, f"{base}/healthz") as process:
+            check_lookups(base, db)
+            for kind, prefix in PREFIXES.items():
+                results.append(measure(f"lookup {kind}{suffix}", f"{base}/", args, [str(codes), prefix]))
+            if args.profile and variant == variants[0]:
+                print("  profiling with py-spy", flush=True)
+                hot = profile(process.pid, base, codes, 15)
+
+    hello = results[0]["requests_per_second"]
+    header = f"{'req/s':>9} {'× hello':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'transfer/s':>11}  target"
+    print(f"\n{'':32} {header}")
+    for row in results:
+        row["ratio"] = row["requests_per_second"] / hello
+        lookup = row is not results[0]
+        row["meets_target"] = row["ratio"] >= TARGET_RATIO and row["p99_ms"] < TARGET_P99_MS if lookup else None
+        verdict = ("met" if row["meets_target"] else "MISSED") if lookup else ""
+        print(f"{row['label']:32} {row['requests_per_second']:9.0f} {row['ratio']:8.2f} {row['p50_ms']:8.2f} "
+              f"{row['p99_ms']:8.2f} {row['non_2xx']:8d} {row['transfer_per_second']:>11}  {verdict}")  # fmt: skip
+    print(f"target: ≥ {TARGET_RATIO} × hello world and p99 < {TARGET_P99_MS:.0f} ms at {args.connections} connections")
+    for kind, top in hot.items():
+        print(f"\npy-spy, lookup HTML, {kind} share of samples (stacks in {OUT / 'lookup-profile.txt'}):")
+        for name, share in top:
+            print(f"  {share:6.1%}  {name}")
+    report = {
+        "instruments": n, "database": str(db), "database_meta": meta, "duration_s": args.duration,
+        "connections": args.connections, "codes_sampled": SAMPLED_CODES, "unknown_codes": 0,
+        "target": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS}, "results": results,
+        "profile": {kind: [{"function": f, "share": share} for f, share in top] for kind, top in hot.items()},
+        "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpu": cpu_model(),
+    }  # fmt: skip
+    (OUT / "lookup.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(f"\nwrote {OUT / 'lookup.json'}")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: servers stopped")
