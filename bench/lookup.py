@@ -37,12 +37,6 @@ FAIRWEIGH = Path(sys.executable).parent / "fairweigh"  # the venv's console scri
 TARGET_RATIO, TARGET_P99_MS = 0.35, 25.0
 SAMPLED_CODES = 100_000
 PREFIXES = {"HTML": "/i/", "JSON": "/api/v1/instruments/"}
-# `fairweigh serve` exactly, except that aiohttp's access logger is raised above INFO before main() runs
-# (main's basicConfig(level=INFO) turns it on): shows what the per-request log line costs.
-NO_ACCESS_LOG = (
-    "import logging, sys; from web.cli import main; "
-    "logging.getLogger('aiohttp.access').setLevel(logging.WARNING); sys.exit(main())"
-)
 LUA = """-- wrk <url> -s random_path.lua -- CODES_FILE PREFIX: every request asks for PREFIX..<a random code>.
 local threads = 0
 function setup(thread)
@@ -206,8 +200,8 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--db", type=Path, help="default /tmp/fairweigh-bench/lookup-<N>.db, reused when complete")
     parser.add_argument("--rebuild", action="store_true", help="rebuild the database even when complete")
-    parser.add_argument("--access-log", choices=("on", "off", "both"), default="both",
-                        help="on: `fairweigh serve` as shipped; off: aiohttp's access log silenced")  # fmt: skip
+    parser.add_argument("--access-log", choices=("on", "off", "both"), default="off",
+                        help="off: `fairweigh serve` as shipped; on: with FAIRWEIGH_ACCESS_LOG=1")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
     args = parser.parse_args()
     n = args.instruments
@@ -240,11 +234,11 @@ def main() -> None:
     for variant in variants:
         port = free_port()
         base = f"http://127.0.0.1:{port}"
-        serve = ["serve", "--port", str(port)]
-        argv = [str(FAIRWEIGH), *serve] if variant == "on" else [sys.executable, "-c", NO_ACCESS_LOG, *serve]
-        suffix = "" if variant == "on" else ", access log off"
+        argv = [str(FAIRWEIGH), "serve", "--port", str(port)]
+        suffix = ", access log on" if variant == "on" else ""
         print(f"lookup (fairweigh serve{suffix})", flush=True)
-        with server(f"lookup-access-log-{variant}", argv, env, f"{base}/healthz") as process:
+        variant_env = {**env, "FAIRWEIGH_ACCESS_LOG": "1" if variant == "on" else "0"}
+        with server(f"lookup-access-log-{variant}", argv, variant_env, f"{base}/healthz") as process:
             check_lookups(base, db)
             for kind, prefix in PREFIXES.items():
                 results.append(measure(f"lookup {kind}{suffix}", f"{base}/", args, [str(codes), prefix]))

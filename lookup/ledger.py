@@ -143,6 +143,9 @@ class _BatchImport:
         if markets:
             self.names.markets.update(await self._ensure(market_t, markets))
 
+    # RETURNING rows are matched back by their natural key (name, credit code, merchant and serial), never by
+    # position: asking SQLAlchemy to keep parameter order makes it send one INSERT per row on SQLite.
+
     async def _ensure(self, table: sa.Table, wanted: dict[str, dict[str, Any]]) -> dict[str, int]:
         """Ids by name, inserting the names not yet in the table (with the given columns)."""
         found = await self.connection.execute(sa.select(table.c.name, table.c.id).where(table.c.name.in_(list(wanted))))
@@ -155,7 +158,7 @@ class _BatchImport:
                 else {"aliases": [], "address": "", "fair_scale_location": ""}
             )
             inserted = await self.connection.execute(
-                sa.insert(table).returning(table.c.name, table.c.id, sort_by_parameter_order=True),
+                sa.insert(table).returning(table.c.name, table.c.id),
                 [{**defaults, **row} for row in missing],
             )
             ids.update({row.name: row.id for row in inserted})
@@ -191,7 +194,7 @@ class _BatchImport:
                 new[row.uscc] = {"uscc": row.uscc, "standing": "ordinary", "contact": "", **wanted}
         if new:
             inserted = await self.connection.execute(
-                sa.insert(merchant_t).returning(merchant_t.c.uscc, merchant_t.c.id, sort_by_parameter_order=True),
+                sa.insert(merchant_t).returning(merchant_t.c.uscc, merchant_t.c.id),
                 list(new.values()),
             )
             for uscc, id_ in inserted:
@@ -248,7 +251,6 @@ class _BatchImport:
                     instrument_t.c.merchant_id,
                     instrument_t.c.serial_no,
                     instrument_t.c.id,
-                    sort_by_parameter_order=True,
                 ),
                 values,
             )

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from enum import StrEnum
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
@@ -21,6 +22,8 @@ from lookup.status import instrument_status, latest
 from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, Status, VerificationKind
 
 HISTORY_SHOWN = 5
+
+E = TypeVar("E", bound=StrEnum)
 
 
 @dataclass(frozen=True, slots=True)
@@ -173,6 +176,17 @@ def _as_date(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(value)
 
 
+def _members(enum: type[E]) -> dict[str, E]:
+    return {member.value: member for member in enum}
+
+
+# Dictionary lookups: calling an Enum class costs a microsecond, and a scan converts six values.
+_KINDS, _STATES, _STANDINGS, _SECTORS, _RECORD_KINDS = (
+    _members(InstrumentKind), _members(InstrumentState), _members(Standing), _members(Sector),
+    _members(VerificationKind),
+)  # fmt: skip
+
+
 def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> InstrumentCard:
     (
         instrument_id, code, kind, mandatory, model, serial_no, manufacturer, pattern_approval, state,
@@ -184,17 +198,17 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
     return InstrumentCard(
         instrument_id=instrument_id,
         code=code,
-        kind=InstrumentKind(kind),
+        kind=_KINDS[kind],
         mandatory=bool(mandatory),
         model=model,
         serial_no=serial_no,
         manufacturer=manufacturer,
         pattern_approval=pattern_approval,
-        state=InstrumentState(state),
+        state=_STATES[state],
         merchant_id=merchant_id,
         merchant_name=merchant_name,
-        standing=Standing(standing),
-        sector=Sector(sector),
+        standing=_STANDINGS[standing],
+        sector=_SECTORS[sector],
         stall=stall,
         merchant_address=merchant_address,
         market_id=market_id,
@@ -206,7 +220,7 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
         commitment_signed_on=_as_date(commitment_signed_on) if commitment_signed_on is not None else None,
         verifications=tuple(
             VerificationView(
-                kind=VerificationKind(v_kind),
+                kind=_RECORD_KINDS[v_kind],
                 performed_on=_as_date(performed_on),
                 valid_until=_as_date(valid_until),
                 passed=bool(passed),

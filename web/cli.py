@@ -102,7 +102,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for url in urls:
             print(f"  {url}")
     try:
-        web.run_app(create_app(settings), host=args.host, port=args.port, print=print)
+        access_log = logging.getLogger("aiohttp.access") if settings.fairweigh_access_log else None
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=print, access_log=access_log)
     except OSError as exc:
         print(f"fairweigh: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2

@@ -6,6 +6,7 @@ Chinese is the default; English is chosen by ``?lang=en`` or the browser's Accep
 from __future__ import annotations
 
 import json
+from collections.abc import ItemsView
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,9 @@ class Catalogue:
 
     def keys(self) -> set[str]:
         return set(self._messages)
+
+    def items(self) -> ItemsView[str, str]:
+        return self._messages.items()
 
 
 def load_catalogues(folder: Path = LOCALES) -> dict[str, Catalogue]:

@@ -1,4 +1,4 @@
-"""An instrument card as a page's context and as the JSON API's answer."""
+"""An instrument card as the JSON API's answer."""
 
 from __future__ import annotations
 
@@ -6,36 +6,6 @@ from datetime import date
 from typing import Any
 
 from lookup.scan import InstrumentCard, VerificationView
-from lookup.status import PRESENTATION
-from lookup.vocab import Standing, Status
-from qr.codes import format_code
-from web.i18n import Catalogue
-
-BADGE_ICONS = {"green": "✔", "amber": "!", "red": "✖", "grey": "–"}
-
-
-def _status_detail(card: InstrumentCard, status: Status, today: date, t: Catalogue) -> str:
-    last = card.last_verification
-    if status in (Status.valid, Status.expired) and last is not None:
-        return t(f"status.{status.value}.detail", date=last.valid_until.isoformat())
-    if status is Status.expiring and last is not None:
-        return t("status.expiring.detail", date=last.valid_until.isoformat(), days=(last.valid_until - today).days)
-    return t(f"status.{status.value}.detail")
-
-
-def instrument_page_context(card: InstrumentCard, *, today: date, catalogue: Catalogue) -> dict[str, Any]:
-    status = card.status(today)
-    presentation = PRESENTATION[status]
-    return {
-        "card": card,
-        "code_display": format_code(card.code),
-        "status": status.value,
-        "colour": presentation.colour,
-        "icon": BADGE_ICONS[presentation.colour],
-        "status_detail": _status_detail(card, status, today, catalogue),
-        "standing_shown": card.standing is not Standing.ordinary,
-        "today": today,
-    }
 
 
 def _verification_json(record: VerificationView) -> dict[str, Any]:

@@ -14,7 +14,7 @@ from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web.http_cache import cached_response, seconds_to_midnight
 from web.i18n import LanguageChoice, negotiate
-from web.instrument_view import instrument_json, instrument_page_context
+from web.instrument_view import instrument_json
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 
 UNKNOWN_MAX_AGE = 60  # a code imported a minute ago must not stay "unknown" at the proxy for long
@@ -60,9 +60,7 @@ async def instrument_page(request: web.Request) -> web.Response:
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
     assert code is not None
     _canonical_redirect(request, code)
-    today = request.app[CLOCK]().date()
-    context = instrument_page_context(card, today=today, catalogue=pages.catalogues[choice.language])
-    body = pages.render("instrument.html", choice.language, choice=choice, **context)
+    body = pages.instrument[choice.language].render(card, today=request.app[CLOCK]().date(), choice=choice)
     return cached_response(request, body.encode(), content_type="text/html", max_age=_max_age(request))
 
 

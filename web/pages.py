@@ -11,6 +11,7 @@ import jinja2
 from lookup.status import PRESENTATION
 from lookup.vocab import Status
 from web.i18n import Catalogue
+from web.instrument_html import InstrumentPage, Shell
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -38,6 +39,14 @@ class Pages:
         self._env.globals["hotline"] = hotline
         self._env.globals["statuses"] = Status
         self._env.globals["colours"] = {status: p.colour for status, p in PRESENTATION.items()}
+
+        shell = self._env.from_string(Shell.template_source())
+        self.instrument = {
+            language: InstrumentPage(
+                catalogue, Shell(shell.render(t=catalogue, lang=catalogue.html_lang)), hotline=hotline
+            )
+            for language, catalogue in catalogues.items()
+        }
 
     def render(self, template: str, language: str, **context: Any) -> str:
         catalogue = self.catalogues[language]

@@ -51,6 +51,8 @@ class Settings(BaseSettings):
     fairweigh_label_font: Path | None = None
     # Seconds a lookup page may be cached by browsers and proxies (capped so no answer outlives midnight).
     fairweigh_lookup_max_age: int = Field(default=300, ge=0, le=3600)
+    # One log line per request costs about as much as a scan's database reads; a reverse proxy usually logs.
+    fairweigh_access_log: bool = False
 
     @field_validator("public_base_url")
     @classmethod

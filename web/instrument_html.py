@@ -1,0 +1,175 @@
+"""The lookup page, rendered without a template engine.
+
+A scan is the hottest request the service answers, and Jinja2 spent ~230 µs on this page (about 3 µs per
+catalogue call and 1 µs per output) where the whole request may cost ~135 µs. So this page is built from
+pieces prepared once per language at startup: the shell (head, header, footer) is rendered from
+`templates/base.html` with markers and split, every fixed word is taken from the catalogue and escaped
+once, and a request only escapes and joins the instrument's own values. Every word still comes from the
+catalogue; the tests render every status in both languages and check the HTML strictly.
+"""
+
+from __future__ import annotations
+
+import html
+from datetime import date
+
+from lookup.scan import InstrumentCard
+from lookup.status import PRESENTATION
+from lookup.vocab import Standing, Status
+from qr.codes import format_code
+from web.i18n import Catalogue, LanguageChoice
+
+BADGE_ICONS = {"green": "✔", "amber": "!", "red": "✖", "grey": "–"}
+_RESULT_KEYS = {True: "verifications.pass", False: "verifications.fail"}
+_TITLE, _MAIN, _FOOTER = "@@fairweigh-title@@", "@@fairweigh-main@@", "@@fairweigh-footer@@"
+
+
+def _e(value: str) -> str:
+    # html.escape is a few str.replace calls: several times cheaper here than markupsafe's Markup round trip.
+    return html.escape(value)
+
+
+class Shell:
+    """base.html cut around its title, main and footer blocks, for one language."""
+
+    def __init__(self, rendered: str) -> None:
+        self.before_title, rest = rendered.split(_TITLE)
+        self.before_main, rest = rest.split(_MAIN)
+        self.before_footer, self.after_footer = rest.split(_FOOTER)
+
+    @staticmethod
+    def template_source() -> str:
+        return (
+            '{% extends "base.html" %}{% block title %}' + _TITLE + "{% endblock %}"
+            "{% block main %}" + _MAIN + "{% endblock %}{% block footer_extra %}" + _FOOTER + "{% endblock %}"
+        )
+
+
+class InstrumentPage:
+    def __init__(self, catalogue: Catalogue, shell: Shell, *, hotline: str) -> None:
+        self.t = catalogue
+        self.shell = shell
+        self.hotline = hotline
+        # Fixed words, escaped once. A message with placeholders is formatted per request instead.
+        self.w = {key: _e(text) for key, text in catalogue.items() if "{" not in text}
+
+    def _status_detail(self, card: InstrumentCard, status: Status, today: date) -> str:
+        last = card.last_verification
+        key = f"status.{status.value}.detail"
+        if status in (Status.valid, Status.expired) and last is not None:
+            return self.t(key, date=last.valid_until.isoformat())
+        if status is Status.expiring and last is not None:
+            return self.t(key, date=last.valid_until.isoformat(), days=(last.valid_until - today).days)
+        return self.t(key)
+
+    def render(self, card: InstrumentCard, *, today: date, choice: LanguageChoice) -> str:
+        w, t = self.w, self.t
+        status = card.status(today)
+        colour = PRESENTATION[status].colour
+        code = format_code(card.code)
+        query = f"?lang={choice.language}" if choice.explicit else ""
+        parts = [
+            f'<section class="badge {colour}" role="status" aria-labelledby="status-word">\n'
+            f'<span class="icon" aria-hidden="true">{BADGE_ICONS[colour]}</span>\n<div>\n'
+            f'<h1 id="status-word">{w["status." + status.value]}</h1>\n'
+            f"<p>{_e(self._status_detail(card, status, today))}</p>\n</div>\n</section>\n"
+        ]
+        if colour in ("red", "grey"):
+            parts.append(f'<p class="advice">{w["status.untrusted_advice"]}</p>\n')
+        parts.append(self._instrument(card, code))
+        parts.append(
+            f'<section aria-labelledby="h-complain">\n<h2 id="h-complain">{w["complain.heading"]}</h2>\n'
+            f'<a class="cta" href="tel:{self.hotline}">{w["complain.button"]} · {self.hotline}</a>\n'
+            f'<p class="muted">{_e(t("complain.hint", hotline=self.hotline, code=code))}</p>\n</section>\n'
+        )
+        parts.append(self._merchant(card, query))
+        parts.append(self._verifications(card))
+        parts.append(self._commitment(card))
+        if card.market_name:
+            place = card.fair_scale_location
+            where = _e(t("fair_scale.where", place=place)) if place else w["fair_scale.none"]
+            parts.append(
+                f'<section aria-labelledby="h-fair">\n<h2 id="h-fair">{w["fair_scale.heading"]}</h2>\n'
+                f"<p>{where}</p>\n</section>\n"
+            )
+        station = _e(t("complain.station", station=card.station_name))
+        phone = (
+            f' · <a href="tel:{_e(card.station_phone)}">{_e(t("complain.station_phone", phone=card.station_phone))}</a>'
+            if card.station_phone
+            else ""
+        )
+        parts.append(f'<section aria-label="{station}">\n<p>{station}{phone}</p>\n</section>\n')
+        shell = self.shell
+        return "".join((
+            shell.before_title, _e(t("page.instrument.title", code=code)), shell.before_main, *parts,
+            shell.before_footer, " · ", _e(t("footer.as_of", date=today.isoformat())), shell.after_footer,
+        ))  # fmt: skip
+
+    def _instrument(self, card: InstrumentCard, code: str) -> str:
+        w = self.w
+        optional = ""
+        if card.manufacturer:
+            optional += f"<dt>{w['instrument.manufacturer']}</dt><dd>{_e(card.manufacturer)}</dd>\n"
+        if card.pattern_approval:
+            optional += f"<dt>{w['instrument.pattern_approval']}</dt><dd>{_e(card.pattern_approval)}</dd>\n"
+        mandatory = w["instrument.mandatory.yes" if card.mandatory else "instrument.mandatory.no"]
+        return (
+            f'<section aria-labelledby="h-instrument">\n<h2 id="h-instrument">{w["instrument.heading"]}</h2>\n<dl>\n'
+            f"<dt>{w['instrument.kind']}</dt><dd>{w['kind.' + card.kind.value]}</dd>\n"
+            f"<dt>{w['instrument.serial_no']}</dt><dd><strong>{_e(card.serial_no)}</strong></dd>\n"
+            f"<dt>{w['instrument.model']}</dt><dd><strong>{_e(card.model or '—')}</strong></dd>\n"
+            f"{optional}<dt>{w['instrument.mandatory']}</dt><dd>{mandatory}</dd>\n"
+            f"<dt>{w['instrument.code']}</dt><dd>{code}</dd>\n</dl>\n"
+            f'<p class="hint">{w["instrument.compare_nameplate"]}</p>\n</section>\n'
+        )
+
+    def _merchant(self, card: InstrumentCard, query: str) -> str:
+        w = self.w
+        rows = f"<dt>{w['merchant.name']}</dt><dd>{_e(card.merchant_name)}</dd>\n"
+        if card.market_name:
+            rows += (
+                f"<dt>{w['merchant.market']}</dt>"
+                f'<dd><a href="/m/{card.market_id}{query}">{_e(card.market_name)}</a></dd>\n'
+            )
+        if card.stall:
+            rows += f"<dt>{w['merchant.stall']}</dt><dd>{_e(card.stall)}</dd>\n"
+        if card.standing is not Standing.ordinary:
+            rows += f"<dt>{w['merchant.standing']}</dt><dd>{w['standing.' + card.standing.value]}</dd>\n"
+        return (
+            f'<section aria-labelledby="h-merchant">\n<h2 id="h-merchant">{w["merchant.heading"]}</h2>\n'
+            f"<dl>\n{rows}</dl>\n</section>\n"
+        )
+
+    def _verifications(self, card: InstrumentCard) -> str:
+        w = self.w
+        head = (
+            f'<section aria-labelledby="h-verifications">\n<h2 id="h-verifications">{w["verifications.heading"]}</h2>\n'
+        )
+        if not card.verifications:
+            return f"{head}<p>{w['verifications.none']}</p>\n</section>\n"
+        rows = "".join(
+            f'<tr><td class="date">{v.performed_on.isoformat()}</td>'
+            f"<td>{w['verification_kind.' + v.kind.value]}{w[_RESULT_KEYS[v.passed]]}</td>"
+            f'<td class="date">{v.valid_until.isoformat()}</td><td>{_e(v.institution)}'
+            + (f'<br><span class="muted">{_e(v.certificate_no)}</span>' if v.certificate_no else "")
+            + "</td></tr>\n"
+            for v in card.verifications
+        )
+        return (
+            f'{head}<div class="scroll"><table>\n<thead><tr><th scope="col">{w["verifications.date"]}</th>'
+            f'<th scope="col">{w["verifications.result"]}</th><th scope="col">{w["verifications.valid_until"]}</th>'
+            f'<th scope="col">{w["verifications.institution"]} / {w["verifications.certificate"]}</th></tr></thead>\n'
+            f"<tbody>\n{rows}</tbody>\n</table></div>\n</section>\n"
+        )
+
+    def _commitment(self, card: InstrumentCard) -> str:
+        w = self.w
+        if card.commitment_text and card.commitment_signed_on:
+            signed = _e(self.t("commitment.signed_on", date=card.commitment_signed_on.isoformat()))
+            body = f'<p class="commitment">{_e(card.commitment_text)}</p>\n<p class="muted">{signed}</p>\n'
+        else:
+            body = f"<p>{w['commitment.none']}</p>\n"
+        return (
+            f'<section aria-labelledby="h-commitment">\n<h2 id="h-commitment">{w["commitment.heading"]}</h2>\n'
+            f"{body}</section>\n"
+        )
