@@ -54,6 +54,9 @@ def new_code(randbelow: Callable[[int], int] = secrets.randbelow) -> str:
 
 def normalise_code(text: str) -> str | None:
     """The canonical code for what someone typed or scanned, or None when it is not a valid code."""
+    if len(text) == CODE_LENGTH and all(symbol in _VALUE for symbol in text):
+        # Fast path for what a sticker's QR code carries: already canonical, so only the check is left.
+        return text if _is_valid(text) else None
     if len(text) > _MAX_INPUT:
         return None
     cleaned = "".join(unicodedata.normalize("NFKC", text).translate(_SEPARATORS).split())

@@ -10,8 +10,9 @@ from aiohttp import web
 
 from web import errors, health, lookup_views
 from web.db import create_engine
+from web.http_cache import Freshness
 from web.i18n import load_catalogues
-from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS, Clock
 from web.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
@@ -23,6 +24,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app = web.Application(middlewares=[errors.middleware], client_max_size=1024**2)
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
+    app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     app[PAGES] = Pages(load_catalogues(), hotline=settings.fairweigh_hotline)
     app.cleanup_ctx.append(_database)
     health.add_routes(app)

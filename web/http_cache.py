@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
@@ -11,6 +12,28 @@ from aiohttp import web
 def seconds_to_midnight(now: datetime) -> int:
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)
     return max(int((tomorrow - now).total_seconds()), 1)
+
+
+class Freshness:
+    """Today's date and how long an answer may be cached: the configured time, never past midnight.
+
+    Worked out at most once per second of the clock, since every scan asks and the date arithmetic in a
+    time zone costs more than the rest of the bookkeeping.
+    """
+
+    def __init__(self, clock: Callable[[], datetime], max_age: int) -> None:
+        self._clock = clock
+        self._max_age = max_age
+        self._second = -1
+        self._answer = (date.min, 0)
+
+    def __call__(self) -> tuple[date, int]:
+        now = self._clock()
+        second = int(now.timestamp())
+        if second != self._second:
+            self._second = second
+            self._answer = (now.date(), min(self._max_age, seconds_to_midnight(now)))
+        return self._answer
 
 
 def cached_response(

@@ -5,6 +5,7 @@ Chinese is the default; English is chosen by ``?lang=en`` or the browser's Accep
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import ItemsView
 from dataclasses import dataclass
@@ -54,6 +55,7 @@ class LanguageChoice:
     explicit: bool  # chosen by ?lang=, so links on the page carry it on
 
 
+@functools.lru_cache(maxsize=512)  # browsers send a handful of distinct headers; every scan negotiates
 def negotiate(query_language: str | None, accept_language: str | None) -> LanguageChoice:
     if query_language in LANGUAGES:
         return LanguageChoice(query_language, explicit=True)

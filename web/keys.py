@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from web.http_cache import Freshness
 from web.pages import Pages
 from web.scan_readers import ScanReader
 from web.settings import Settings
@@ -19,3 +20,4 @@ ENGINE = web.AppKey("engine", AsyncEngine)
 SCAN_READER = web.AppKey("scan_reader", ScanReader)
 PAGES = web.AppKey("pages", Pages)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
+FRESHNESS = web.AppKey("freshness", Freshness)

@@ -12,10 +12,10 @@ from lookup.market import market_listing
 from lookup.scan import InstrumentCard
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
-from web.http_cache import cached_response, seconds_to_midnight
+from web.http_cache import cached_response
 from web.i18n import LanguageChoice, negotiate
 from web.instrument_view import instrument_json
-from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
+from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 
 UNKNOWN_MAX_AGE = 60  # a code imported a minute ago must not stay "unknown" at the proxy for long
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
@@ -31,11 +31,6 @@ def add_routes(app: web.Application) -> None:
 
 def language(request: web.Request) -> LanguageChoice:
     return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-
-
-def _max_age(request: web.Request) -> int:
-    """Fresh for the configured time, but never past local midnight, when statuses may change."""
-    return min(request.app[SETTINGS].fairweigh_lookup_max_age, seconds_to_midnight(request.app[CLOCK]()))
 
 
 async def _card_or_none(request: web.Request) -> tuple[str | None, InstrumentCard | None]:
@@ -60,8 +55,9 @@ async def instrument_page(request: web.Request) -> web.Response:
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
     assert code is not None
     _canonical_redirect(request, code)
-    body = pages.instrument[choice.language].render(card, today=request.app[CLOCK]().date(), choice=choice)
-    return cached_response(request, body.encode(), content_type="text/html", max_age=_max_age(request))
+    today, max_age = request.app[FRESHNESS]()
+    body = pages.instrument[choice.language].render(card, today=today, choice=choice)
+    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
 
 
 async def instrument_api(request: web.Request) -> web.Response:
@@ -75,11 +71,10 @@ async def instrument_api(request: web.Request) -> web.Response:
         }
         return web.json_response(payload, status=404, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
     settings = request.app[SETTINGS]
-    payload = instrument_json(card, today=request.app[CLOCK]().date(), base_url=settings.public_base_url)
+    today, max_age = request.app[FRESHNESS]()
+    payload = instrument_json(card, today=today, base_url=settings.public_base_url)
     body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return cached_response(
-        request, body, content_type="application/json", max_age=_max_age(request), vary_language=False
-    )
+    return cached_response(request, body, content_type="application/json", max_age=max_age, vary_language=False)
 
 
 async def _qr(request: web.Request, suffix: str) -> tuple[str, str]:
@@ -109,10 +104,10 @@ async def market_page(request: web.Request) -> web.Response:
     listing = None
     if raw_id.isdigit() and len(raw_id) < 10:
         async with AsyncSession(request.app[ENGINE]) as session:
-            listing = await market_listing(session, int(raw_id), on=request.app[CLOCK]().date())
+            listing = await market_listing(session, int(raw_id), on=request.app[FRESHNESS]()[0])
     if listing is None:
         body = pages.render("not_found.html", choice.language, choice=choice)
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
     context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
     body = pages.render("market.html", choice.language, **context)
-    return cached_response(request, body.encode(), content_type="text/html", max_age=_max_age(request))
+    return cached_response(request, body.encode(), content_type="text/html", max_age=request.app[FRESHNESS]()[1])
