@@ -7,12 +7,12 @@ re-run of the same file then changes nothing that is already there.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Hashable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from itertools import islice
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, Generic, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -111,9 +111,42 @@ MERCHANT_FIELDS = ("name", "sector", "market_id", "stall", "address", "station_i
 INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval")
 VERIFICATION_FIELDS = ("valid_until", "passed", "certificate_no", "institution")
 
+K = TypeVar("K", bound=Hashable)
 
-def _differs(current: dict[str, Any], wanted: dict[str, Any]) -> bool:
-    return any(current[key] != value for key, value in wanted.items())
+
+class _Changes(Generic[K]):
+    """What a batch wants of one table, by natural key: rows to insert and rows to update.
+
+    The same key may come several times in a file (a merchant with many instruments, a record listed
+    twice); later rows win, and a key that is new stays one insert however often it comes.
+    """
+
+    def __init__(self, found: Iterable[tuple[K, dict[str, Any]]]) -> None:
+        self.current: dict[K, dict[str, Any]] = dict(found)
+        self.new: dict[K, dict[str, Any]] = {}
+        self.updates: dict[K, dict[str, Any]] = {}
+
+    def offer(self, key: K, wanted: dict[str, Any], fresh: dict[str, Any]) -> str:
+        """ "new" the first time an unknown key comes, "changed" when a known row differs, else "same"."""
+        if key in self.current:
+            row = self.current[key]
+            if all(row[field] == value for field, value in wanted.items()):
+                return "same"
+            row.update(wanted)
+            self.updates[key] = row
+            return "changed"
+        if key in self.new:
+            self.new[key].update(wanted)
+            return "same"
+        self.new[key] = {**fresh, **wanted}
+        return "new"
+
+    async def update(self, connection: AsyncConnection, table: sa.Table, fields: tuple[str, ...]) -> None:
+        if self.updates:
+            await connection.execute(
+                sa.update(table).where(table.c.id == sa.bindparam("row_id")),
+                [{"row_id": row["id"], **{f: row[f] for f in fields}} for row in self.updates.values()],
+            )
 
 
 class _BatchImport:
@@ -165,15 +198,11 @@ class _BatchImport:
         return ids
 
     async def _merchants(self, rows: Sequence[LedgerRow], changed: list[bool]) -> list[int]:
-        usccs = list({row.uscc for row in rows})
+        m = merchant_t.c
         found = await self.connection.execute(
-            sa.select(merchant_t.c.uscc, merchant_t.c.id, *(merchant_t.c[f] for f in MERCHANT_FIELDS)).where(
-                merchant_t.c.uscc.in_(usccs)
-            )
+            sa.select(m.uscc, m.id, *(m[f] for f in MERCHANT_FIELDS)).where(m.uscc.in_({row.uscc for row in rows}))
         )
-        current: dict[str, dict[str, Any]] = {r.uscc: dict(r._mapping) for r in found}
-        new: dict[str, dict[str, Any]] = {}
-        updates: dict[str, dict[str, Any]] = {}
+        merchants = _Changes[str]((r.uscc, dict(r._mapping)) for r in found)
         for index, row in enumerate(rows):
             wanted = {
                 "name": row.merchant,
@@ -183,44 +212,28 @@ class _BatchImport:
                 "address": row.address,
                 "station_id": self.names.stations[row.station],
             }
-            if row.uscc in current:
-                if _differs(current[row.uscc], wanted):
-                    current[row.uscc].update(wanted)
-                    updates[row.uscc] = current[row.uscc]
-                    changed[index] = True
-            elif row.uscc in new:
-                new[row.uscc].update(wanted)
-            else:
-                new[row.uscc] = {"uscc": row.uscc, "standing": "ordinary", "contact": "", **wanted}
-        if new:
+            fresh = {"uscc": row.uscc, "standing": "ordinary", "contact": ""}
+            changed[index] |= merchants.offer(row.uscc, wanted, fresh) == "changed"
+        if merchants.new:
             inserted = await self.connection.execute(
-                sa.insert(merchant_t).returning(merchant_t.c.uscc, merchant_t.c.id),
-                list(new.values()),
+                sa.insert(merchant_t).returning(m.uscc, m.id), list(merchants.new.values())
             )
-            for uscc, id_ in inserted:
-                current[uscc] = {"id": id_, **new[uscc]}
-        if updates:
-            await self.connection.execute(
-                sa.update(merchant_t).where(merchant_t.c.id == sa.bindparam("merchant_id")),
-                [{"merchant_id": m["id"], **{f: m[f] for f in MERCHANT_FIELDS}} for m in updates.values()],
-            )
-        return [current[row.uscc]["id"] for row in rows]
+            merchants.current.update((uscc, {"id": id_}) for uscc, id_ in inserted)
+        await merchants.update(self.connection, merchant_t, MERCHANT_FIELDS)
+        return [merchants.current[row.uscc]["id"] for row in rows]
 
     async def _instruments(
         self, rows: Sequence[LedgerRow], merchant_ids: list[int], changed: list[bool]
     ) -> tuple[list[int], list[bool]]:
+        i = instrument_t.c
         found = await self.connection.execute(
-            sa.select(
-                instrument_t.c.merchant_id, instrument_t.c.serial_no, instrument_t.c.id,
-                *(instrument_t.c[f] for f in INSTRUMENT_FIELDS),
-            ).where(instrument_t.c.merchant_id.in_(set(merchant_ids)))
-        )  # fmt: skip
-        current: dict[tuple[int, str], dict[str, Any]] = {(r.merchant_id, r.serial_no): dict(r._mapping) for r in found}
-        new: dict[tuple[int, str], dict[str, Any]] = {}
-        updates: dict[tuple[int, str], dict[str, Any]] = {}
+            sa.select(i.merchant_id, i.serial_no, i.id, *(i[f] for f in INSTRUMENT_FIELDS)).where(
+                i.merchant_id.in_(set(merchant_ids))
+            )
+        )
+        instruments = _Changes[tuple[int, str]](((r.merchant_id, r.serial_no), dict(r._mapping)) for r in found)
         added = [False] * len(rows)
         for index, (row, merchant_id) in enumerate(zip(rows, merchant_ids, strict=True)):
-            key = (merchant_id, row.serial_no)
             wanted = {
                 "kind": row.kind,
                 "mandatory": row.mandatory,
@@ -228,40 +241,19 @@ class _BatchImport:
                 "manufacturer": row.manufacturer,
                 "pattern_approval": row.pattern_approval,
             }
-            if key in current:
-                if _differs(current[key], wanted):
-                    current[key].update(wanted)
-                    updates[key] = current[key]
-                    changed[index] = True
-            elif key in new:
-                new[key].update(wanted)
-            else:
-                new[key] = {
-                    "merchant_id": merchant_id,
-                    "serial_no": row.serial_no,
-                    "state": "in_use",
-                    **wanted,
-                }
-                added[index] = True
-        if new:
-            codes = await self._fresh_codes(len(new))
-            values = [{**instrument, "code": code} for instrument, code in zip(new.values(), codes, strict=True)]
+            fresh = {"merchant_id": merchant_id, "serial_no": row.serial_no, "state": "in_use"}
+            outcome = instruments.offer((merchant_id, row.serial_no), wanted, fresh)
+            added[index] = outcome == "new"
+            changed[index] |= outcome == "changed"
+        if instruments.new:
+            codes = await self._fresh_codes(len(instruments.new))
             inserted = await self.connection.execute(
-                sa.insert(instrument_t).returning(
-                    instrument_t.c.merchant_id,
-                    instrument_t.c.serial_no,
-                    instrument_t.c.id,
-                ),
-                values,
+                sa.insert(instrument_t).returning(i.merchant_id, i.serial_no, i.id),
+                [{**values, "code": code} for values, code in zip(instruments.new.values(), codes, strict=True)],
             )
-            for merchant_id, serial_no, id_ in inserted:
-                current[(merchant_id, serial_no)] = {"id": id_}
-        if updates:
-            await self.connection.execute(
-                sa.update(instrument_t).where(instrument_t.c.id == sa.bindparam("instrument_id")),
-                [{"instrument_id": i["id"], **{f: i[f] for f in INSTRUMENT_FIELDS}} for i in updates.values()],
-            )
-        ids = [current[(merchant_id, row.serial_no)]["id"] for row, merchant_id in zip(rows, merchant_ids, strict=True)]
+            instruments.current.update(((merchant_id, serial), {"id": id_}) for merchant_id, serial, id_ in inserted)
+        await instruments.update(self.connection, instrument_t, INSTRUMENT_FIELDS)
+        ids = [instruments.current[(m, row.serial_no)]["id"] for row, m in zip(rows, merchant_ids, strict=True)]
         return ids, added
 
     async def _fresh_codes(self, count: int) -> list[str]:
@@ -280,48 +272,32 @@ class _BatchImport:
         wanted_ids = {id_ for row, id_ in zip(rows, instrument_ids, strict=True) if row.verification}
         if not wanted_ids:
             return
+        v = verification_t.c
         found = await self.connection.execute(
-            sa.select(
-                verification_t.c.instrument_id, verification_t.c.performed_on, verification_t.c.id,
-                *(verification_t.c[f] for f in VERIFICATION_FIELDS),
-            ).where(verification_t.c.instrument_id.in_(wanted_ids))
-        )  # fmt: skip
-        current = {(r.instrument_id, r.performed_on): dict(r._mapping) for r in found}
-        new: dict[tuple[int, date], dict[str, Any]] = {}
-        updates: dict[tuple[int, date], dict[str, Any]] = {}
+            sa.select(v.instrument_id, v.performed_on, v.id, *(v[f] for f in VERIFICATION_FIELDS)).where(
+                v.instrument_id.in_(wanted_ids)
+            )
+        )
+        records = _Changes[tuple[int, date]](((r.instrument_id, r.performed_on), dict(r._mapping)) for r in found)
         for index, (row, instrument_id) in enumerate(zip(rows, instrument_ids, strict=True)):
             record = row.verification
             if record is None:
                 continue
-            key = (instrument_id, record.performed_on)
             wanted = {
                 "valid_until": record.valid_until,
                 "passed": record.passed,
                 "certificate_no": record.certificate_no,
                 "institution": record.institution,
             }
-            if key in current:
-                if _differs(current[key], wanted):
-                    current[key].update(wanted)
-                    updates[key] = current[key]
-                    changed[index] = True
-            else:
-                kind = VerificationKind.verification if row.mandatory else VerificationKind.calibration
-                new[key] = {
-                    "instrument_id": instrument_id,
-                    "performed_on": record.performed_on,
-                    "kind": kind,
-                    **wanted,
-                }
-                current[key] = new[key]
-                changed[index] = True
-        if new:
-            await self.connection.execute(sa.insert(verification_t), list(new.values()))
-        if updates:
-            await self.connection.execute(
-                sa.update(verification_t).where(verification_t.c.id == sa.bindparam("verification_id")),
-                [{"verification_id": v["id"], **{f: v[f] for f in VERIFICATION_FIELDS}} for v in updates.values()],
-            )
+            fresh = {
+                "instrument_id": instrument_id,
+                "performed_on": record.performed_on,
+                "kind": VerificationKind.verification if row.mandatory else VerificationKind.calibration,
+            }
+            changed[index] |= records.offer((instrument_id, record.performed_on), wanted, fresh) != "same"
+        if records.new:
+            await self.connection.execute(sa.insert(verification_t), list(records.new.values()))
+        await records.update(self.connection, verification_t, VERIFICATION_FIELDS)
 
     async def _commitments(self, rows: Sequence[LedgerRow], merchant_ids: list[int], changed: list[bool]) -> None:
         signing = {m for row, m in zip(rows, merchant_ids, strict=True) if row.commitment_signed_on}

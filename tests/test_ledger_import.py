@@ -165,3 +165,19 @@ async def test_import_killed_midway_keeps_whole_rows_and_a_rerun_completes(
     report = await import_ledger(engine, ledger, today=TODAY)
     assert (report.added, report.unchanged, report.rejected) == (rows - kept, kept, [])
     assert await count(engine, "instrument") == rows
+
+
+async def test_a_record_listed_twice_in_one_file_takes_the_later_values(engine: AsyncEngine) -> None:
+    first = ledger_row(verification=verification(date(2026, 5, 10), date(2027, 5, 9)))
+    corrected = ledger_row(verification=verification(date(2026, 5, 10), date(2027, 5, 9), passed=False))
+    report = await seed(engine, first, corrected)
+    assert (report.added, report.updated, report.rejected) == (1, 0, [])
+    async with engine.connect() as connection:
+        passed = (await connection.execute(sa.text("SELECT passed FROM verification"))).scalars().all()
+    assert [bool(p) for p in passed] == [False]
+    again = await seed(engine, first, corrected)
+    # Each row is compared with the registry as the rows before it left it: the record flips twice.
+    assert (again.added, again.updated, again.unchanged) == (0, 2, 0)
+    async with engine.connect() as connection:
+        passed = (await connection.execute(sa.text("SELECT passed FROM verification"))).scalars().all()
+    assert [bool(p) for p in passed] == [False]
