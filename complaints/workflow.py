@@ -1,0 +1,208 @@
+"""The lifecycle of a case, one explicit state machine per intent (DESIGN.md, "Complaints").
+
+Every move is an action: the statuses it may start from, the status it leads to (or none, for actions that
+only add to the timeline), the roles that may take it, the facts it needs, and whether the consumer sees the
+event it writes. Nothing else may change a case's status: the queue, the API and the bots all go through
+`take`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+class Intent(StrEnum):
+    complaint = "complaint"  # 投诉
+    report = "report"  # 举报
+    inquiry = "inquiry"  # 咨询
+    feedback = "feedback"  # 建议/表扬
+
+
+class CaseStatus(StrEnum):
+    received = "received"
+    accepted = "accepted"  # 受理
+    declined = "declined"  # 不予受理
+    transferred = "transferred"  # 移送有管辖权的部门
+    mediating = "mediating"  # 调解中
+    resolved = "resolved"  # 调解成功
+    mediation_failed = "mediation_failed"  # 终止调解
+    verifying = "verifying"  # 核查
+    case_opened = "case_opened"  # 立案
+    no_case = "no_case"  # 不予立案
+    answered = "answered"
+    acknowledged = "acknowledged"
+    closed = "closed"
+
+
+class Role(StrEnum):
+    handler = "handler"
+    supervisor = "supervisor"
+    admin = "admin"
+    system = "system"  # the service itself: automatic answers and acknowledgements
+
+
+class DeclineGround(StrEnum):
+    """The statutory grounds for not accepting a complaint (Order No. 20, art. 15; kept by Order No. 121)."""
+
+    no_jurisdiction = "no_jurisdiction"  # 不属于市场监管部门职责或本部门不具有管辖权
+    handled_elsewhere = "handled_elsewhere"  # 法院、仲裁机构、其他行政机关等已经受理或处理
+    not_consumption = "not_consumption"  # 不是为生活消费需要购买、使用商品或接受服务
+    over_three_years = "over_three_years"  # 超过三年
+    missing_facts = "missing_facts"  # 未提供必要信息（姓名、电话、经营者、诉求、事实）
+    other = "other"
+
+
+STAFF = frozenset({Role.handler, Role.supervisor})
+NOTE = "note"
+GROUND = "ground"
+STATION = "station_id"
+OUTCOME = "outcome"
+MESSAGE = "message"
+
+
+@dataclass(frozen=True)
+class Action:
+    name: str
+    sources: frozenset[CaseStatus]  # empty: allowed from any status that is not closed
+    target: CaseStatus | None
+    roles: frozenset[Role] = STAFF
+    needs: tuple[str, ...] = ()
+    public: bool = True  # the consumer sees the event (and is notified of it)
+
+
+def _action(
+    name: str,
+    sources: set[CaseStatus],
+    target: CaseStatus | None,
+    *,
+    roles: frozenset[Role] = STAFF,
+    needs: tuple[str, ...] = (),
+    public: bool = True,
+) -> Action:
+    return Action(name, frozenset(sources), target, roles, needs, public)
+
+
+S = CaseStatus
+_ENDED = {
+    S.declined,
+    S.transferred,
+    S.resolved,
+    S.mediation_failed,
+    S.case_opened,
+    S.no_case,
+    S.answered,
+    S.acknowledged,
+}
+
+# Actions every intent has: they add to the timeline without moving the case.
+_COMMON = (
+    _action("reply", set(), None, needs=(MESSAGE,)),
+    _action("note", set(), None, needs=(NOTE,), public=False),
+    _action("assign", set(), None, needs=("assignee",), public=False),
+    _action("reclassify", set(), None, needs=("intent", "category"), public=False),
+    _action("close", _ENDED, S.closed),
+)
+
+WORKFLOWS: dict[Intent, dict[str, Action]] = {
+    Intent.complaint: {
+        a.name: a
+        for a in (
+            _action("accept", {S.received}, S.accepted),
+            _action("decline", {S.received}, S.declined, needs=(GROUND, NOTE)),
+            _action("transfer", {S.received, S.accepted}, S.transferred, needs=(STATION, NOTE)),
+            _action("start_mediation", {S.accepted}, S.mediating),
+            # Testing or verifying the instrument does not count against the mediation deadline.
+            _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,)),
+            _action("resume", {S.mediating}, None),
+            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,)),
+            _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
+            *_COMMON,
+        )
+    },
+    Intent.report: {
+        a.name: a
+        for a in (
+            _action("start_verification", {S.received}, S.verifying),
+            _action("transfer", {S.received, S.verifying}, S.transferred, needs=(STATION, NOTE)),
+            _action("extend_verification", {S.verifying}, None, needs=(NOTE,), public=False),
+            _action("open_case", {S.verifying}, S.case_opened),
+            _action("no_case", {S.verifying}, S.no_case, needs=(NOTE,)),
+            *_COMMON,
+        )
+    },
+    Intent.inquiry: {
+        a.name: a
+        for a in (
+            _action("answer", {S.received}, S.answered, roles=STAFF | {Role.system}, needs=(MESSAGE,)),
+            _action("transfer", {S.received}, S.transferred, needs=(STATION, NOTE)),
+            *_COMMON,
+        )
+    },
+    Intent.feedback: {
+        a.name: a
+        for a in (
+            _action("acknowledge", {S.received}, S.acknowledged, roles=STAFF | {Role.system}),
+            *_COMMON,
+        )
+    },
+}
+
+
+class WorkflowError(Exception):
+    """An action the workflow does not allow; `code` is stable for APIs, the message is for people."""
+
+    def __init__(self, code: str, message: str) -> None:
+        super().__init__(message)
+        self.code = code
+
+
+@dataclass(frozen=True)
+class Step:
+    """What taking an action does: the status afterwards and the timeline event to append."""
+
+    action: str
+    status: CaseStatus
+    status_changed: bool
+    public: bool
+    facts: dict[str, object] = field(default_factory=dict)
+
+
+def _applies(action: Action, status: CaseStatus) -> bool:
+    if action.sources:
+        return status in action.sources
+    return status is not CaseStatus.closed
+
+
+def allowed_actions(intent: Intent, status: CaseStatus, role: Role) -> list[str]:
+    """The actions `role` may take on a case in `status`, in the workflow's order."""
+    return [name for name, action in WORKFLOWS[intent].items() if role in action.roles and _applies(action, status)]
+
+
+def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts: Mapping[str, object]) -> Step:
+    action = WORKFLOWS[intent].get(action_name)
+    if action is None:
+        raise WorkflowError("unknown_action", f"a {intent.value} has no action {action_name!r}")
+    if role not in action.roles:
+        raise WorkflowError("forbidden", f"a {role.value} may not {action_name} a {intent.value}")
+    if not _applies(action, status):
+        raise WorkflowError("not_now", f"cannot {action_name} a {intent.value} that is {status.value}")
+    missing = [need for need in action.needs if not _present(facts.get(need))]
+    if missing:
+        raise WorkflowError("missing", f"{action_name} needs: {', '.join(missing)}")
+    if GROUND in action.needs and facts[GROUND] not in DeclineGround.__members__:
+        grounds = ", ".join(DeclineGround.__members__)
+        raise WorkflowError("bad_ground", f"{facts[GROUND]!r} is not a statutory ground ({grounds})")
+    target = action.target or status
+    return Step(
+        action=action_name,
+        status=target,
+        status_changed=target is not status,
+        public=action.public,
+        facts={need: facts[need] for need in action.needs},
+    )
+
+
+def _present(value: object) -> bool:
+    return value is not None and (not isinstance(value, str) or bool(value.strip()))
