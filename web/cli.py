@@ -12,6 +12,8 @@ from pathlib import Path
 
 from pydantic import ValidationError
 
+from complaints.calendar_store import import_schedule
+from complaints.working_days import ScheduleFileError
 from web import registry_commands
 from web.db import DatabaseNotReady, create_engine, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
@@ -39,6 +41,12 @@ def build_parser() -> argparse.ArgumentParser:
     ledger = imports.add_parser("ledger", help="import an instrument ledger (CSV or XLSX)")
     ledger.add_argument("file", type=Path)
     ledger.set_defaults(run=registry_commands.import_ledger_command)
+
+    calendar = commands.add_parser("calendar", help="official holiday schedules for deadlines")
+    calendar_commands = calendar.add_subparsers(dest="calendar_command", required=True)
+    calendar_import = calendar_commands.add_parser("import", help="import one year's schedule (CSV: date,type,name)")
+    calendar_import.add_argument("file", type=Path)
+    calendar_import.set_defaults(run=_calendar_import)
 
     codes = commands.add_parser("codes", help="list instrument codes and lookup URLs")
     codes.add_argument("--market", help="only this market (its registered name)")
@@ -122,6 +130,33 @@ def _worker(settings: Settings, args: argparse.Namespace) -> int:
         await stop.wait()
 
     asyncio.run(idle())
+    return 0
+
+
+def _calendar_import(settings: Settings, args: argparse.Namespace) -> int:
+    try:
+        text = args.file.read_text(encoding="utf-8-sig")
+    except (OSError, UnicodeDecodeError) as exc:
+        print(f"fairweigh: 无法读取 {args.file}：{exc} (cannot read the file)", file=sys.stderr)
+        return 2
+
+    async def run() -> tuple[int, int]:
+        engine = create_engine(settings.async_database_url)
+        try:
+            await require_current_schema(engine)
+            async with engine.begin() as connection:
+                return await import_schedule(connection, text)
+        finally:
+            await engine.dispose()
+
+    try:
+        year, count = asyncio.run(run())
+    except ScheduleFileError as exc:
+        print(f"fairweigh: {args.file}: {exc}", file=sys.stderr)
+        return 2
+    print(
+        f"已导入 {year} 年的节假日安排，共 {count} 天，替换此前导入的 {year} 年安排 (imported {count} days for {year})"
+    )
     return 0
 
 

@@ -12,6 +12,10 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
+# Every table of the service on SQLModel.metadata, wherever the schema is checked or truncated.
+import complaints.models  # noqa: F401
+import lookup.models  # noqa: F401
+
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 

@@ -6,6 +6,7 @@ import sqlalchemy as sa
 from alembic import context
 from sqlmodel import SQLModel
 
+import complaints.models  # noqa: F401  (registers the complaint tables on SQLModel.metadata)
 import lookup.models  # noqa: F401  (registers the registry tables on SQLModel.metadata)
 
 target_metadata = SQLModel.metadata
