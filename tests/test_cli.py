@@ -187,3 +187,39 @@ def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)
         process.stdout.close()  # type: ignore[union-attr]
+
+
+def test_classify_reads_json_lines_and_evaluates(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    lines = [
+        json.dumps({"id": "a", "text": "加了200块油，油表指针还在老地方，加油站不认账"}, ensure_ascii=False),
+        "not json",
+        json.dumps({"id": "c", "text": "鬼秤！一斤肉少了二两，要求退钱"}, ensure_ascii=False),
+    ]
+    monkeypatch.setattr("sys.stdin", io.StringIO("\n".join(lines) + "\n"))
+    status, out, _ = run(capsys, "classify")
+    answers = [json.loads(line) for line in out.splitlines()]
+    assert status == 1  # one line could not be read
+    assert [a.get("id") for a in answers] == ["a", None, "c"]
+    assert answers[0]["category"] == "fuel_dispenser"
+    assert "error" in answers[1]
+    assert answers[2]["intent"] == "complaint"
+    assert {"intent", "category", "confidence"} <= set(answers[2])
+    labelled = tmp_path / "labelled.jsonl"
+    examples = [
+        ("加油机少加了两升油，要求赔偿", "fuel_dispenser"),
+        ("出租车计价器跳得飞快，多收我二十块", "taxi_meter"),
+    ]
+    labelled.write_text(
+        "".join(
+            json.dumps({"id": "x", "text": text, "intent": "complaint", "category": category}, ensure_ascii=False)
+            + "\n"
+            for text, category in examples
+        ),
+        encoding="utf-8",
+    )
+    status, out, _ = run(capsys, "classify", "--evaluate", str(labelled))
+    assert status == 0
+    assert "macro" in out.lower()
+    assert run(capsys, "classify", "--evaluate", str(tmp_path / "none.jsonl"))[0] == 2

@@ -48,6 +48,12 @@ def build_parser() -> argparse.ArgumentParser:
     calendar_import.add_argument("file", type=Path)
     calendar_import.set_defaults(run=_calendar_import)
 
+    classify = commands.add_parser(
+        "classify", help="classify messages: JSON Lines {id, text} on stdin, {id, intent, category, confidence} out"
+    )
+    classify.add_argument("--evaluate", type=Path, metavar="FILE.jsonl", help="score a labelled file instead")
+    classify.set_defaults(run=_classify)
+
     codes = commands.add_parser("codes", help="list instrument codes and lookup URLs")
     codes.add_argument("--market", help="only this market (its registered name)")
     codes.add_argument("--format", choices=("csv", "json"), default="csv")
@@ -157,6 +163,19 @@ def _calendar_import(settings: Settings, args: argparse.Namespace) -> int:
     print(
         f"已导入 {year} 年的节假日安排，共 {count} 天，替换此前导入的 {year} 年安排 (imported {count} days for {year})"
     )
+    return 0
+
+
+def _classify(settings: Settings, args: argparse.Namespace) -> int:
+    from complaints.classify.evaluate import classify_lines, evaluate, format_report
+
+    if args.evaluate is None:
+        errors = classify_lines(sys.stdin, sys.stdout)
+        return 1 if errors else 0
+    if not args.evaluate.is_file():
+        print(f"fairweigh: 找不到文件 {args.evaluate} (no such file)", file=sys.stderr)
+        return 2
+    print(format_report(evaluate(args.evaluate)))
     return 0
 
 

@@ -1,0 +1,1 @@
+"""Training data and its generator (not imported at runtime)."""
