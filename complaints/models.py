@@ -1,12 +1,92 @@
-"""Complaint-side tables. (The complaint and its timeline arrive with intake; see the issue notes.)"""
+"""Complaint-side tables: cases, their private contact details, their append-only timeline, reference
+counters and imported holiday schedules."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
+from enum import StrEnum
+from typing import Any
 
+import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-import lookup.models  # noqa: F401  (shares SQLModel.metadata and its naming convention)
+from complaints.workflow import CaseStatus, Intent, Role
+from lookup.models import enum_column, timestamp_column, utcnow
+
+
+class Priority(StrEnum):
+    high = "high"
+    normal = "normal"
+    low = "low"
+
+
+class Queue(StrEnum):
+    """Where a case waits: its station's queue, or one of the district's intake queues for a person to route."""
+
+    station = "station"
+    district_intake = "district_intake"  # measurement matters whose station could not be told
+    general_intake = "general_intake"  # not a measurement matter (category `other`)
+
+
+class Complaint(SQLModel, table=True):
+    """A case: whatever a shopper sent, with what the service made of it. Contact details live apart."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    ref: str = Field(max_length=20, unique=True)  # JL20261123-0001: readable over the phone
+    token_hash: str = Field(max_length=64)  # SHA-256 of the complainant's secret; the secret is never stored
+    channel: str = Field(max_length=20)
+    text: str = Field(sa_type=sa.Text)
+    instrument_id: int | None = Field(default=None, foreign_key="instrument.id", index=True)
+    merchant_id: int | None = Field(default=None, foreign_key="merchant.id", index=True)
+    market_id: int | None = Field(default=None, foreign_key="market.id")
+    station_id: int | None = Field(default=None, foreign_key="station.id", index=True)
+    queue: Queue = Field(sa_column=enum_column(Queue))
+    intent: Intent = Field(sa_column=enum_column(Intent))
+    category: str = Field(max_length=32)
+    confidence: float
+    classifier_version: str = Field(max_length=40)
+    needs_triage: bool = False
+    priority: Priority = Field(sa_column=enum_column(Priority, default=Priority.normal))
+    status: CaseStatus = Field(sa_column=enum_column(CaseStatus, default=CaseStatus.received, index=True))
+    received_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    accept_due: date | None = None
+    handle_due: date | None = None  # mediation (complaint) or verification (report)
+    deadline_approximate: bool = False  # some year counted had no official holiday schedule
+    linked_id: int | None = Field(default=None, foreign_key="complaint.id")  # the report split from a complaint
+    satisfaction: int | None = None
+    satisfaction_comment: str = Field(default="", max_length=500)
+
+
+class ComplaintContact(SQLModel, table=True):
+    """Who to answer, kept apart from the words so that lists, exports and logs can leave it out whole."""
+
+    complaint_id: int = Field(foreign_key="complaint.id", primary_key=True)
+    name: str = Field(default="", max_length=100)
+    phone: str = Field(default="", max_length=40)
+    channel_user: str = Field(default="", max_length=100)  # WeChat openid or Telegram chat id
+    consent_to_contact: bool = False
+
+
+class ComplaintEvent(SQLModel, table=True):
+    """One entry of a case's timeline. Rows are only ever added."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    actor_role: Role = Field(sa_column=enum_column(Role))
+    actor_id: int | None = None  # the user, once accounts exist; None for the service itself
+    action: str = Field(max_length=40)
+    from_status: CaseStatus = Field(sa_column=enum_column(CaseStatus))
+    to_status: CaseStatus = Field(sa_column=enum_column(CaseStatus))
+    public: bool
+    facts: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+
+
+class ReferenceCounter(SQLModel, table=True):
+    """The last reference number given out on a day; incremented atomically inside the intake transaction."""
+
+    day: date = Field(primary_key=True)
+    last: int
 
 
 class CalendarRule(SQLModel, table=True):

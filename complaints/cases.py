@@ -1,0 +1,80 @@
+"""Moving a stored case through its workflow, and giving out reference numbers.
+
+The one place where a case's status changes: the workflow decides whether the action is allowed, and the
+status and the timeline event are written in the caller's transaction, so neither exists without the other.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date, datetime
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
+from complaints.workflow import CaseStatus, Intent, Role, Step, take
+from lookup.models import table_of
+
+complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
+REFERENCE_PREFIX = "JL"
+
+
+class CaseNotFound(LookupError):
+    pass
+
+
+async def next_reference(connection: AsyncConnection, day: date) -> str:
+    """`JL20261123-0001`: the day's next number, atomic across processes (one upsert of the day's row)."""
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(counter_t)
+        .values(day=day, last=1)
+        .on_conflict_do_update(index_elements=[counter_t.c.day], set_={"last": counter_t.c.last + 1})
+        .returning(counter_t.c.last)
+    )
+    number = (await connection.execute(statement)).scalar_one()
+    return f"{REFERENCE_PREFIX}{day:%Y%m%d}-{number:04d}"
+
+
+async def take_action(
+    connection: AsyncConnection,
+    complaint_id: int,
+    action: str,
+    *,
+    role: Role,
+    actor_id: int | None,
+    facts: Mapping[str, object],
+    now: datetime,
+) -> Step:
+    """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it."""
+    row = (
+        await connection.execute(
+            sa.select(complaint_t.c.intent, complaint_t.c.status)
+            .where(complaint_t.c.id == complaint_id)
+            .with_for_update()  # two handlers acting at once: the second sees the first's status
+        )
+    ).first()
+    if row is None:
+        raise CaseNotFound(complaint_id)
+    status = CaseStatus(row.status)
+    step = take(Intent(row.intent), status, action, role, facts)
+    if step.status_changed:
+        await connection.execute(
+            sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(status=step.status)
+        )
+    await connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=complaint_id,
+            at=now,
+            actor_role=role,
+            actor_id=actor_id,
+            action=action,
+            from_status=status,
+            to_status=step.status,
+            public=step.public,
+            facts=dict(step.facts),
+        )
+    )
+    return step
