@@ -8,8 +8,10 @@ FAIRWEIGH_REQUIRE_POSTGRES=1 (as in CI), where that is a failure.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shutil
+import sqlite3
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -65,11 +67,12 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     async def migrate() -> None:
         engine = create_engine(f"sqlite+aiosqlite:///{path}")
         await upgrade(engine)
-        async with engine.connect() as connection:
-            await connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
         await engine.dispose()
 
     asyncio.run(migrate())
+    # Fold the WAL into the file, so that copying the one file copies the whole database.
+    with contextlib.closing(sqlite3.connect(path)) as connection:
+        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     return path
 
 

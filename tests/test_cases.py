@@ -14,10 +14,11 @@ from complaints.models import Complaint
 from complaints.workflow import Role, WorkflowError
 from lookup.models import table_of
 from tests.support import NOW
+from web.db import for_writing
 
 
 async def new_case(engine: AsyncEngine, intent: str = "complaint") -> int:
-    async with engine.begin() as connection:
+    async with for_writing(engine).begin() as connection:
         ref = await next_reference(connection, NOW.date())
         result = await connection.execute(
             sa.insert(table_of(Complaint))
@@ -58,7 +59,7 @@ async def status_of(engine: AsyncEngine, case: int) -> str:
 
 async def test_references_count_per_day_and_never_repeat_under_concurrency(engine: AsyncEngine) -> None:
     async def one(day: date) -> str:
-        async with engine.begin() as connection:
+        async with for_writing(engine).begin() as connection:
             return await next_reference(connection, day)
 
     first = [await one(date(2026, 11, 23)) for _ in range(2)]
@@ -70,7 +71,7 @@ async def test_references_count_per_day_and_never_repeat_under_concurrency(engin
 
 async def test_actions_move_the_case_and_write_the_timeline(engine: AsyncEngine) -> None:
     case = await new_case(engine)
-    async with engine.begin() as connection:
+    async with for_writing(engine).begin() as connection:
         await take_action(connection, case, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
         await take_action(
             connection, case, "note", role=Role.handler, actor_id=1, facts={"note": "已联系商户"}, now=NOW
@@ -87,17 +88,17 @@ async def test_actions_move_the_case_and_write_the_timeline(engine: AsyncEngine)
 async def test_a_refused_action_writes_nothing(engine: AsyncEngine) -> None:
     case = await new_case(engine)
     with pytest.raises(WorkflowError, match="ground"):
-        async with engine.begin() as connection:
+        async with for_writing(engine).begin() as connection:
             await take_action(connection, case, "decline", role=Role.handler, actor_id=1, facts={}, now=NOW)
     with pytest.raises(WorkflowError):
-        async with engine.begin() as connection:
+        async with for_writing(engine).begin() as connection:
             await take_action(
                 connection, case, "resolve", role=Role.handler, actor_id=1, facts={"outcome": "x"}, now=NOW
             )
     assert await status_of(engine, case) == "received"
     assert await timeline(engine, case) == []
     with pytest.raises(CaseNotFound):
-        async with engine.begin() as connection:
+        async with for_writing(engine).begin() as connection:
             await take_action(connection, 999_999, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
 
 
@@ -106,7 +107,7 @@ async def test_two_handlers_accepting_at_once_accept_once(engine: AsyncEngine) -
 
     async def accept() -> str:
         try:
-            async with engine.begin() as connection:
+            async with for_writing(engine).begin() as connection:
                 await take_action(connection, case, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
         except WorkflowError as exc:
             return exc.code
@@ -114,4 +115,30 @@ async def test_two_handlers_accepting_at_once_accept_once(engine: AsyncEngine) -
 
     outcomes = await asyncio.gather(accept(), accept())
     assert sorted(outcomes) == ["not_now", "ok"]
+    assert [event[0] for event in await timeline(engine, case)] == ["accept"]
+
+
+async def test_a_second_handler_waits_for_the_first_and_sees_its_decision(engine: AsyncEngine) -> None:
+    """The first handler's transaction is still open when the second acts: the second must wait for it and
+    then be refused, not read the old status and accept a second time."""
+    case = await new_case(engine)
+    first_acted = asyncio.Event()
+
+    async def first() -> str:
+        async with for_writing(engine).begin() as connection:
+            await take_action(connection, case, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
+            first_acted.set()
+            await asyncio.sleep(0.3)  # still deciding: the transaction stays open
+        return "ok"
+
+    async def second() -> str:
+        await first_acted.wait()
+        try:
+            async with for_writing(engine).begin() as connection:
+                await take_action(connection, case, "accept", role=Role.handler, actor_id=2, facts={}, now=NOW)
+        except WorkflowError as exc:
+            return exc.code
+        return "ok"
+
+    assert await asyncio.gather(first(), second()) == ["ok", "not_now"]
     assert [event[0] for event in await timeline(engine, case)] == ["accept"]

@@ -15,7 +15,7 @@ from pydantic import ValidationError
 from complaints.calendar_store import import_schedule
 from complaints.working_days import ScheduleFileError
 from web import registry_commands
-from web.db import DatabaseNotReady, create_engine, require_current_schema, upgrade
+from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")
@@ -96,7 +96,9 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
         from lookup.demo import seed_demo  # imported here: only --demo pays for building the demo district
 
         await upgrade(engine)
-        return await seed_demo(engine, today=registry_commands.today(settings), base_url=settings.public_base_url)
+        return await seed_demo(
+            for_writing(engine), today=registry_commands.today(settings), base_url=settings.public_base_url
+        )
     finally:
         await engine.dispose()
 
@@ -150,7 +152,7 @@ def _calendar_import(settings: Settings, args: argparse.Namespace) -> int:
         engine = create_engine(settings.async_database_url)
         try:
             await require_current_schema(engine)
-            async with engine.begin() as connection:
+            async with for_writing(engine).begin() as connection:
                 return await import_schedule(connection, text)
         finally:
             await engine.dispose()

@@ -30,6 +30,25 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
+def _no_driver_transactions(dbapi_connection: Any, _record: Any) -> None:
+    # The sqlite3 driver opens a transaction only at the first write, so a transaction's reads would run
+    # before it holds any lock: two handlers could both read "received" and both accept. SQLAlchemy's
+    # recipe: turn the driver's handling off and begin every transaction ourselves (below).
+    dbapi_connection.isolation_level = None
+
+
+def _begin(connection: sa.Connection) -> None:
+    # Readers begin DEFERRED and never wait for a writer (WAL). A writer that reads first and then writes
+    # must begin IMMEDIATE (see for_writing): it takes the write lock at BEGIN, so a second writer waits
+    # for it and then reads what it committed, as SELECT … FOR UPDATE does on PostgreSQL.
+    connection.exec_driver_sql("BEGIN " + connection.get_execution_options().get("sqlite_begin", "DEFERRED"))
+
+
+def for_writing(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for transactions that read and then write (no effect on PostgreSQL)."""
+    return engine.execution_options(sqlite_begin="IMMEDIATE")
+
+
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
@@ -37,6 +56,8 @@ def create_engine(url: str) -> AsyncEngine:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+        sa.event.listen(engine.sync_engine, "connect", _no_driver_transactions)
+        sa.event.listen(engine.sync_engine, "begin", _begin)
         return engine
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 

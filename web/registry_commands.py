@@ -17,7 +17,7 @@ from lookup.ledger import ImportReport, import_ledger
 from lookup.ledger_read import LedgerFormatError
 from lookup.listing import InstrumentEntry, UnknownName, check_names, instrument_entries
 from qr.labels import Label, LabelTexts, render_label_sheet
-from web.db import create_engine, require_current_schema
+from web.db import create_engine, for_writing, require_current_schema
 from web.i18n import load_catalogues
 from web.settings import Settings
 
@@ -59,7 +59,9 @@ def import_ledger_command(settings: Settings, args: argparse.Namespace) -> int:
         print(f"fairweigh: 找不到文件 {args.file} (no such file)", file=sys.stderr)
         return 2
     try:
-        report = _with_engine(settings, lambda engine: import_ledger(engine, args.file, today=today(settings)))
+        report = _with_engine(
+            settings, lambda engine: import_ledger(for_writing(engine), args.file, today=today(settings))
+        )
     except LedgerFormatError as exc:
         print(f"fairweigh: 无法导入 {args.file}：{exc}", file=sys.stderr)
         return 2
