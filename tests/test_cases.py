@@ -102,43 +102,29 @@ async def test_a_refused_action_writes_nothing(engine: AsyncEngine) -> None:
             await take_action(connection, 999_999, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
 
 
-async def test_two_handlers_accepting_at_once_accept_once(engine: AsyncEngine) -> None:
-    case = await new_case(engine)
-
-    async def accept() -> str:
-        try:
-            async with for_writing(engine).begin() as connection:
-                await take_action(connection, case, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
-        except WorkflowError as exc:
-            return exc.code
-        return "ok"
-
-    outcomes = await asyncio.gather(accept(), accept())
-    assert sorted(outcomes) == ["not_now", "ok"]
-    assert [event[0] for event in await timeline(engine, case)] == ["accept"]
+async def accept(engine: AsyncEngine, case: int, actor: int, *, then: asyncio.Event | None = None) -> str:
+    """One handler accepting; with `then`, it signals and keeps its transaction open a moment longer."""
+    try:
+        async with for_writing(engine).begin() as connection:
+            await take_action(connection, case, "accept", role=Role.handler, actor_id=actor, facts={}, now=NOW)
+            if then is not None:
+                then.set()
+                await asyncio.sleep(0.3)  # still deciding: the transaction stays open
+    except WorkflowError as exc:
+        return exc.code
+    return "ok"
 
 
 async def test_a_second_handler_waits_for_the_first_and_sees_its_decision(engine: AsyncEngine) -> None:
     """The first handler's transaction is still open when the second acts: the second must wait for it and
-    then be refused, not read the old status and accept a second time."""
+    then be refused, not read the old status and accept a second time (SQLite did, before transactions
+    began IMMEDIATE)."""
     case = await new_case(engine)
     first_acted = asyncio.Event()
 
-    async def first() -> str:
-        async with for_writing(engine).begin() as connection:
-            await take_action(connection, case, "accept", role=Role.handler, actor_id=1, facts={}, now=NOW)
-            first_acted.set()
-            await asyncio.sleep(0.3)  # still deciding: the transaction stays open
-        return "ok"
-
     async def second() -> str:
         await first_acted.wait()
-        try:
-            async with for_writing(engine).begin() as connection:
-                await take_action(connection, case, "accept", role=Role.handler, actor_id=2, facts={}, now=NOW)
-        except WorkflowError as exc:
-            return exc.code
-        return "ok"
+        return await accept(engine, case, 2)
 
-    assert await asyncio.gather(first(), second()) == ["ok", "not_now"]
+    assert await asyncio.gather(accept(engine, case, 1, then=first_acted), second()) == ["ok", "not_now"]
     assert [event[0] for event in await timeline(engine, case)] == ["accept"]
