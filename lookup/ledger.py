@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lookup.commitment_text import CURRENT_VERSION, TEXTS
-from lookup.ledger_read import RowError, parse_row, read_ledger
+from lookup.ledger_read import RowError, parse_rows, read_ledger
 from lookup.ledger_row import LedgerRow
 from lookup.models import Commitment, Instrument, Market, Merchant, Station, Verification, table_of
 from lookup.vocab import VerificationKind
@@ -73,12 +73,11 @@ async def import_ledger(
         report.notices.append("忽略了无法识别的列：" + "、".join(ledger.ignored_headers))
 
     def valid_rows() -> Iterator[tuple[int, LedgerRow]]:
-        for number, raw in ledger.rows():
-            parsed = parse_row(raw, today=today)
-            if isinstance(parsed, LedgerRow):
-                yield number, parsed
+        for judged in parse_rows(ledger, today=today):
+            if isinstance(judged, RowError):
+                report.rejected.append(judged)
             else:
-                report.rejected.append(RowError(row=number, reasons=parsed))
+                yield judged
 
     await import_rows(engine, valid_rows(), report=report, make_code=make_code)
     return report

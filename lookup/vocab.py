@@ -154,13 +154,6 @@ _SECTOR_ALIASES: dict[str, Sector] = {
     "出租汽车": Sector.taxi,
 }
 
-_STANDING_ALIASES: dict[str, Standing] = {
-    "诚信计量示范单位": Standing.model,
-    "示范": Standing.model,
-    "普通": Standing.ordinary,
-    "": Standing.ordinary,
-}
-
 
 def _lookup_table(enum: type[E], names_zh: dict[E, str], aliases: dict[str, E]) -> dict[str, E]:
     table: dict[str, E] = {member.value.lower(): member for member in enum}
@@ -171,7 +164,6 @@ def _lookup_table(enum: type[E], names_zh: dict[E, str], aliases: dict[str, E]) 
 
 _KINDS = _lookup_table(InstrumentKind, KIND_NAMES_ZH, _KIND_ALIASES)
 _SECTORS = _lookup_table(Sector, SECTOR_NAMES_ZH, _SECTOR_ALIASES)
-_STANDINGS = _lookup_table(Standing, STANDING_NAMES_ZH, _STANDING_ALIASES)
 
 
 def _normalise(text: str) -> str:
@@ -187,8 +179,3 @@ def parse_kind(text: str) -> InstrumentKind | None:
 def parse_sector(text: str) -> Sector | None:
     cleaned = _normalise(text)
     return _SECTORS.get(cleaned) or _SECTORS.get(cleaned.lower())
-
-
-def parse_standing(text: str) -> Standing | None:
-    cleaned = _normalise(text)
-    return _STANDINGS.get(cleaned) if cleaned in _STANDINGS else _STANDINGS.get(cleaned.lower())

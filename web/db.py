@@ -62,13 +62,6 @@ def create_engine(url: str) -> AsyncEngine:
     return create_async_engine(url, pool_size=10, max_overflow=20, pool_pre_ping=True)
 
 
-def sqlite_path(url: str) -> str | None:
-    """The database file of a SQLite URL, or None for another database."""
-    if not url.startswith("sqlite"):
-        return None
-    return sa.engine.make_url(url).database
-
-
 def alembic_config() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

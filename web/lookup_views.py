@@ -102,12 +102,13 @@ async def market_page(request: web.Request) -> web.Response:
     pages = request.app[PAGES]
     raw_id = request.match_info["market_id"]
     listing = None
+    today, max_age = request.app[FRESHNESS]()
     if raw_id.isdigit() and len(raw_id) < 10:
         async with AsyncSession(request.app[ENGINE]) as session:
-            listing = await market_listing(session, int(raw_id), on=request.app[FRESHNESS]()[0])
+            listing = await market_listing(session, int(raw_id), on=today)
     if listing is None:
         body = pages.render("not_found.html", choice.language, choice=choice)
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
     context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
     body = pages.render("market.html", choice.language, **context)
-    return cached_response(request, body.encode(), content_type="text/html", max_age=request.app[FRESHNESS]()[1])
+    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
