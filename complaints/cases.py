@@ -48,12 +48,16 @@ async def take_action(
     facts: Mapping[str, object],
     now: datetime,
 ) -> Step:
-    """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it."""
+    """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it.
+
+    Run it in a transaction that locks before it reads: PostgreSQL gets FOR UPDATE below, SQLite ignores it
+    and needs the transaction begun IMMEDIATE (the composition root's `for_writing(engine)`).
+    """
     row = (
         await connection.execute(
             sa.select(complaint_t.c.intent, complaint_t.c.status)
             .where(complaint_t.c.id == complaint_id)
-            .with_for_update()  # two handlers acting at once: the second sees the first's status
+            .with_for_update()
         )
     ).first()
     if row is None:
