@@ -1,5 +1,5 @@
-"""Complaint-side tables: cases, their private contact details, their append-only timeline, reference
-counters and imported holiday schedules."""
+"""Complaint-side tables: cases, their private contact details, photos, their append-only timeline, reference
+counters, hotspots, the outbox and imported holiday schedules."""
 
 from __future__ import annotations
 
@@ -53,6 +53,8 @@ class Complaint(SQLModel, table=True):
     handle_due: date | None = None  # mediation (complaint) or verification (report)
     deadline_approximate: bool = False  # some year counted had no official holiday schedule
     linked_id: int | None = Field(default=None, foreign_key="complaint.id")  # the report split from a complaint
+    # SHA-256 of (channel identity, normalised text): the same consumer sending the same words again is merged.
+    dedupe_key: str | None = Field(default=None, max_length=64, index=True)
     satisfaction: int | None = None
     satisfaction_comment: str = Field(default="", max_length=500)
 
@@ -65,6 +67,19 @@ class ComplaintContact(SQLModel, table=True):
     phone: str = Field(default="", max_length=40)
     channel_user: str = Field(default="", max_length=100)  # WeChat openid or Telegram chat id
     consent_to_contact: bool = False
+
+
+class ComplaintPhoto(SQLModel, table=True):
+    """A photo sent with a case, already re-encoded (no EXIF, no location). Kept in the database so that every
+    process of a deployment sees it and a backup holds the whole case."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int = Field(foreign_key="complaint.id", index=True)
+    content_type: str = Field(max_length=40)
+    width: int
+    height: int
+    sha256: str = Field(max_length=64)
+    data: bytes = Field(sa_type=sa.LargeBinary)
 
 
 class ComplaintEvent(SQLModel, table=True):
@@ -99,3 +114,54 @@ class CalendarRule(SQLModel, table=True):
     year: int = Field(index=True)
     working: bool
     name: str = Field(default="", max_length=100)
+
+
+class Hotspot(SQLModel, table=True):
+    """Repeated complaints about one merchant (3 within 30 days by default): ask for a focused inspection.
+
+    One open row per merchant; further complaints raise its count. A handler clears it after inspecting.
+    """
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    station_id: int | None = Field(default=None, foreign_key="station.id", index=True)
+    # Set when every complaint counted named the same instrument: the inspection knows what to test.
+    instrument_id: int | None = Field(default=None, foreign_key="instrument.id")
+    raised_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    last_complaint_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    complaint_count: int
+    cleared_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+
+
+class OutboxStatus(StrEnum):
+    pending = "pending"
+    sent = "sent"
+    failed = "failed"  # gave up after the last attempt; kept for a person to look at
+
+
+class OutboxMessage(SQLModel, table=True):
+    """Something to deliver outside the service: a notification to the consumer or a forward upstream.
+
+    Written in the same transaction as the change it reports, so nothing is told that was not stored and nothing
+    stored goes untold. The payload says *what* to send, never to whom: the recipient is read from the case's
+    contact at delivery time, so the outbox holds no personal data.
+    """
+
+    __tablename__ = "outbox"
+    __table_args__ = (sa.Index("ix_outbox_due", "status", "next_attempt_at"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    complaint_id: int | None = Field(default=None, foreign_key="complaint.id", index=True)
+    channel: str = Field(max_length=20)  # telegram, wechat, sms, email, upstream
+    kind: str = Field(max_length=40)  # received, reply, accepted, …, forward
+    idempotency_key: str = Field(max_length=100, unique=True)
+    payload: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    status: OutboxStatus = Field(sa_column=enum_column(OutboxStatus, default=OutboxStatus.pending))
+    attempts: int = 0
+    next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    # A worker's claim: until this moment no other worker takes the row (FOR UPDATE SKIP LOCKED to claim).
+    claimed_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    claimed_by: str = Field(default="", max_length=64)
+    last_error: str = Field(default="", max_length=500)
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))

@@ -53,6 +53,16 @@ class Settings(BaseSettings):
     fairweigh_lookup_max_age: int = Field(default=300, ge=0, le=3600)
     # One log line per request costs about as much as a scan's database reads; a reverse proxy usually logs.
     fairweigh_access_log: bool = False
+    # Where complaints are forwarded (the province's 12315 system); unset turns forwarding off.
+    upstream_12315_url: str = ""
+    # The key both sides use to sign forwards (HMAC-SHA256); required when UPSTREAM_12315_URL is set.
+    upstream_12315_secret: SecretStr | None = None
+    # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
+    fairweigh_deadline_accept_days: int = 7
+    fairweigh_deadline_mediate_days: int = 45
+    fairweigh_deadline_verify_days: int = 15
+    fairweigh_deadline_verify_extension_days: int = 15
+    fairweigh_deadline_notify_reporter_days: int = 5
 
     @field_validator("public_base_url")
     @classmethod

@@ -1,0 +1,57 @@
+"""Putting messages in the outbox: called inside the transaction that makes the change they report.
+
+Delivery (claiming due rows, senders, backoff) lives in :mod:`complaints.delivery`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.models import OutboxMessage, OutboxStatus
+from lookup.models import table_of
+
+outbox_t = table_of(OutboxMessage)
+
+UPSTREAM = "upstream"  # the channel name of forwards to the upstream 12315 system
+
+
+async def enqueue(
+    connection: AsyncConnection,
+    *,
+    complaint_id: int | None,
+    channel: str,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> bool:
+    """Add one message unless one with the same idempotency ``key`` exists; True when it was added.
+
+    The key makes enqueueing itself idempotent: a retried intake or a redelivered webhook cannot queue a second
+    notification for the same event.
+    """
+    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = (
+        dialect.insert(outbox_t)
+        .values(
+            complaint_id=complaint_id,
+            channel=channel,
+            kind=kind,
+            idempotency_key=key,
+            payload=dict(payload),
+            status=OutboxStatus.pending,
+            attempts=0,
+            next_attempt_at=now,
+            claimed_by="",
+            last_error="",
+            created_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=[outbox_t.c.idempotency_key])
+    )
+    result = await connection.execute(statement)
+    return bool(result.rowcount)
