@@ -7,7 +7,7 @@ status and the timeline event are written in the caller's transaction, so neithe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,6 +27,11 @@ class CaseNotFound(LookupError):
 
 async def next_reference(connection: AsyncConnection, day: date) -> str:
     """`JL20261123-0001`: the day's next number, atomic across processes (one upsert of the day's row)."""
+    return await connection.run_sync(reserve_reference, day)
+
+
+def reserve_reference(connection: sa.Connection, day: date) -> str:
+    """:func:`next_reference` for code already running on the synchronous side (inside ``run_sync``)."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(counter_t)
@@ -34,7 +39,7 @@ async def next_reference(connection: AsyncConnection, day: date) -> str:
         .on_conflict_do_update(index_elements=[counter_t.c.day], set_={"last": counter_t.c.last + 1})
         .returning(counter_t.c.last)
     )
-    number = (await connection.execute(statement)).scalar_one()
+    number = connection.execute(statement).scalar_one()
     return f"{REFERENCE_PREFIX}{day:%Y%m%d}-{number:04d}"
 
 
@@ -53,8 +58,24 @@ async def take_action(
     Run it in a transaction that locks before it reads: PostgreSQL gets FOR UPDATE below, SQLite ignores it
     and needs the transaction begun IMMEDIATE (the composition root's `for_writing(engine)`).
     """
+    return await connection.run_sync(
+        apply_action, complaint_id, action, role=role, actor_id=actor_id, facts=facts, now=now
+    )
+
+
+def apply_action(
+    connection: sa.Connection,
+    complaint_id: int,
+    action: str,
+    *,
+    role: Role,
+    actor_id: int | None,
+    facts: Mapping[str, object],
+    now: datetime,
+) -> Step:
+    """:func:`take_action` for code already running on the synchronous side (inside ``run_sync``)."""
     row = (
-        await connection.execute(
+        connection.execute(
             sa.select(complaint_t.c.intent, complaint_t.c.status)
             .where(complaint_t.c.id == complaint_id)
             .with_for_update()
@@ -65,13 +86,11 @@ async def take_action(
     status = CaseStatus(row.status)
     step = take(Intent(row.intent), status, action, role, facts)
     if step.status_changed:
-        await connection.execute(
-            sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(status=step.status)
-        )
-    await connection.execute(
+        connection.execute(sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(status=step.status))
+    connection.execute(
         sa.insert(event_t).values(
             complaint_id=complaint_id,
-            at=now,
+            at=now.astimezone(UTC),  # SQLite keeps no offset: every stored time is UTC
             actor_role=role,
             actor_id=actor_id,
             action=action,

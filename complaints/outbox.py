@@ -6,9 +6,10 @@ Delivery (claiming due rows, senders, backoff) lives in :mod:`complaints.deliver
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
+import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -35,6 +36,23 @@ async def enqueue(
     The key makes enqueueing itself idempotent: a retried intake or a redelivered webhook cannot queue a second
     notification for the same event.
     """
+    return await connection.run_sync(
+        queue_message, complaint_id=complaint_id, channel=channel, kind=kind, key=key, payload=payload, now=now
+    )
+
+
+def queue_message(
+    connection: sa.Connection,
+    *,
+    complaint_id: int | None,
+    channel: str,
+    kind: str,
+    key: str,
+    payload: Mapping[str, Any],
+    now: datetime,
+) -> bool:
+    """:func:`enqueue` for code already running on the synchronous side (inside ``run_sync``)."""
+    now = now.astimezone(UTC)  # SQLite keeps no offset: every stored time is UTC
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(outbox_t)
@@ -53,5 +71,5 @@ async def enqueue(
         )
         .on_conflict_do_nothing(index_elements=[outbox_t.c.idempotency_key])
     )
-    result = await connection.execute(statement)
+    result = connection.execute(statement)
     return bool(result.rowcount)

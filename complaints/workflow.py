@@ -60,6 +60,7 @@ GROUND = "ground"
 STATION = "station_id"
 OUTCOME = "outcome"
 MESSAGE = "message"
+MESSAGE_EN = "message_en"  # an English version of a reply, where the service wrote one
 
 
 @dataclass(frozen=True)
@@ -70,6 +71,7 @@ class Action:
     roles: frozenset[Role] = STAFF
     needs: tuple[str, ...] = ()
     public: bool = True  # the consumer sees the event (and is notified of it)
+    optional: tuple[str, ...] = ()  # facts kept on the event when given
 
 
 def _action(
@@ -80,8 +82,9 @@ def _action(
     roles: frozenset[Role] = STAFF,
     needs: tuple[str, ...] = (),
     public: bool = True,
+    optional: tuple[str, ...] = (),
 ) -> Action:
-    return Action(name, frozenset(sources), target, roles, needs, public)
+    return Action(name, frozenset(sources), target, roles, needs, public, optional)
 
 
 S = CaseStatus
@@ -98,7 +101,7 @@ _ENDED = {
 
 # Actions every intent has: they add to the timeline without moving the case.
 _COMMON = (
-    _action("reply", set(), None, needs=(MESSAGE,)),
+    _action("reply", set(), None, needs=(MESSAGE,), optional=(MESSAGE_EN,)),
     _action("note", set(), None, needs=(NOTE,), public=False),
     _action("assign", set(), None, needs=("assignee",), public=False),
     _action("reclassify", set(), None, needs=("intent", "category"), public=False),
@@ -135,7 +138,14 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
     Intent.inquiry: {
         a.name: a
         for a in (
-            _action("answer", {S.received}, S.answered, roles=STAFF | {Role.system}, needs=(MESSAGE,)),
+            _action(
+                "answer",
+                {S.received},
+                S.answered,
+                roles=STAFF | {Role.system},
+                needs=(MESSAGE,),
+                optional=(MESSAGE_EN,),
+            ),
             _action("transfer", {S.received}, S.transferred, needs=(STATION, NOTE)),
             *_COMMON,
         )
@@ -200,7 +210,7 @@ def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts
         status=target,
         status_changed=target is not status,
         public=action.public,
-        facts={need: facts[need] for need in action.needs},
+        facts={name: facts[name] for name in (*action.needs, *action.optional) if _present(facts.get(name))},
     )
 
 

@@ -8,11 +8,12 @@ from datetime import datetime
 
 from aiohttp import web
 
-from web import errors, health, lookup_views
+from web import complaint_api, complaint_form, errors, health, lookup_views
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
-from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS, Clock
+from web.intake_service import IntakeService
+from web.keys import CLOCK, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
 from web.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
@@ -29,6 +30,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
     lookup_views.add_routes(app)
+    complaint_api.add_routes(app)
+    complaint_form.add_routes(app)
     return app
 
 
@@ -38,6 +41,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     reader = await open_scan_reader(url)
     app[SCAN_READER] = reader
+    app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK])
+    app[INTAKE].classifier.start()
     try:
         yield
     finally:

@@ -79,8 +79,9 @@ class InstrumentPage:
         parts.append(self._instrument(card, code))
         parts.append(
             f'<section aria-labelledby="h-complain">\n<h2 id="h-complain">{w["complain.heading"]}</h2>\n'
-            f'<a class="cta" href="tel:{self.hotline}">{w["complain.button"]} · {self.hotline}</a>\n'
-            f'<p class="muted">{_e(t("complain.hint", hotline=self.hotline, code=code))}</p>\n</section>\n'
+            f'<a class="cta" href="/complain?code={card.code}{query.replace("?", "&amp;")}">'
+            f"{w['complain.button']}</a>\n"
+            f'<p class="muted">{_e(t("complain.hint_form", hotline=self.hotline, code=code))}</p>\n</section>\n'
         )
         parts.append(self._merchant(card, query))
         parts.append(self._verifications(card))

@@ -9,6 +9,7 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from web.http_cache import Freshness
+from web.intake_service import IntakeService
 from web.pages import Pages
 from web.scan_readers import ScanReader
 from web.settings import Settings
@@ -21,3 +22,4 @@ SCAN_READER = web.AppKey("scan_reader", ScanReader)
 PAGES = web.AppKey("pages", Pages)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 FRESHNESS = web.AppKey("freshness", Freshness)
+INTAKE = web.AppKey("intake", IntakeService)

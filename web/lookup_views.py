@@ -107,7 +107,7 @@ async def market_page(request: web.Request) -> web.Response:
         async with AsyncSession(request.app[ENGINE]) as session:
             listing = await market_listing(session, int(raw_id), on=today)
     if listing is None:
-        body = pages.render("not_found.html", choice.language, choice=choice)
+        body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
     context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
     body = pages.render("market.html", choice.language, **context)

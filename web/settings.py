@@ -90,6 +90,19 @@ class Settings(BaseSettings):
     def zone(self) -> ZoneInfo:
         return ZoneInfo(self.fairweigh_timezone)
 
+    @property
+    def forwarding_enabled(self) -> bool:
+        """Forward cases upstream only with both the URL and the signing key; say so when half is configured."""
+        if not self.upstream_12315_url:
+            return False
+        if self.upstream_12315_secret is None or not self.upstream_12315_secret.get_secret_value():
+            log.error(
+                "UPSTREAM_12315_URL is set but UPSTREAM_12315_SECRET is not: forwarding to 12315 is OFF until "
+                "both are set (forwards must be signed)."
+            )
+            return False
+        return True
+
     def secret(self) -> str:
         """The signing secret; refuses the development fallback in production."""
         if self.fairweigh_secret is not None and self.fairweigh_secret.get_secret_value():

@@ -1,0 +1,491 @@
+"""The one door every channel uses: validate → classify → persist → route → deadlines → outbox.
+
+Everything a message becomes (the case, its contact, photos, timeline, a linked report, a hotspot, an automatic
+answer, the notifications and the upstream forward) is written in one transaction: the consumer is told a
+reference only once all of it is stored, and a failure stores none of it.
+
+The statements run on the synchronous side of the connection (one ``run_sync``): on SQLite that is one hop to
+the driver's thread instead of one per statement, which is most of an intake's cost.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from complaints.answers import Answer, automatic_answer
+from complaints.cases import apply_action, reserve_reference
+from complaints.classify import Classification, Classifier
+from complaints.deadlines import DeadlinePolicy, acceptance_deadline, verification_deadline
+from complaints.models import (
+    Complaint,
+    ComplaintContact,
+    ComplaintEvent,
+    ComplaintPhoto,
+    Hotspot,
+    Priority,
+    Queue,
+)
+from complaints.outbox import UPSTREAM, queue_message
+from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
+from complaints.submission import Submission, dedupe_text, missing_facts
+from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role
+from complaints.working_days import Deadline, WorkingCalendar
+from lookup.models import Merchant, Station, table_of
+from lookup.scan import InstrumentCard
+
+complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
+photo_t, hotspot_t = table_of(ComplaintPhoto), table_of(Hotspot)
+merchant_t, station_t = table_of(Merchant), table_of(Station)
+
+HIGH_PRIORITY_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser"})
+# A complaint about these is also a violation to enforce whatever remedy is agreed: rigged and unverified
+# instruments are offences under the Metrology Law on their own, so the complaint gets a linked report.
+VIOLATION_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser", "unverified_instrument"})
+_ASKS_ENFORCEMENT = re.compile(r"举报|舉報|查处|查處|处罚|處罰|严查|取缔|吊销|立案|\breport\b|\bpunish", re.IGNORECASE)
+FORWARDED_INTENTS = frozenset({Intent.complaint, Intent.report})  # inquiries and feedback stay local
+
+
+@dataclass(frozen=True)
+class IntakePolicy:
+    """The figures intake works with; all configuration, with the rules' values as defaults."""
+
+    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
+    hotspot_complaints: int = 3
+    hotspot_days: int = 30
+    duplicate_days: int = 7  # a resend within this many days joins the open case it repeats
+    forward_upstream: bool = False
+    hotline: str = "12315"
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What the consumer is told: enough to follow the case, nothing about anyone else."""
+
+    complaint_id: int
+    ref: str
+    token: str
+    intent: Intent
+    category: str
+    confidence: float
+    needs_triage: bool
+    queue: Queue
+    station: str | None
+    status: CaseStatus
+    priority: Priority
+    deadline: date | None
+    deadline_approximate: bool
+    missing: tuple[str, ...]
+    duplicate: bool = False
+    answer: Answer | None = None
+    linked_ref: str | None = None
+
+
+@dataclass(frozen=True)
+class _Context:
+    """Everything the synchronous half needs, computed before the transaction starts."""
+
+    submission: Submission
+    classification: Classification
+    card: InstrumentCard | None
+    names: NameIndex
+    calendar: WorkingCalendar
+    policy: IntakePolicy
+    secret: str
+    now: datetime  # UTC
+    today: date  # the local date of receipt, from which deadlines count
+
+
+def case_token(secret: str, ref: str) -> str:
+    """The complainant's secret for reading the case: derived from the reference, so a resend can be given the
+    same link again, and only its hash is stored."""
+    digest = hmac.new(secret.encode(), b"complaint-token:" + ref.encode(), hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def token_matches(token: str, stored_hash: str) -> bool:
+    return hmac.compare_digest(token_hash(token), stored_hash)
+
+
+async def submit(
+    engine: AsyncEngine,
+    submission: Submission,
+    *,
+    classifier: Classifier,
+    card: InstrumentCard | None,
+    names: NameIndex,
+    calendar: WorkingCalendar,
+    policy: IntakePolicy,
+    secret: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Receipt:
+    """Store the submission as a case and return what the consumer is told.
+
+    ``engine`` must begin its transactions for writing (SQLite: BEGIN IMMEDIATE, the composition root's
+    ``for_writing``): a resend is recognised by reading before writing. ``card`` is the scanned instrument when
+    the message came from a sticker.
+    """
+    context = _Context(
+        submission=submission,
+        classification=classifier.classify(submission.text),
+        card=card,
+        names=names,
+        calendar=calendar,
+        policy=policy,
+        secret=secret,
+        now=now.astimezone(UTC),
+        today=now.astimezone(zone).date(),
+    )
+    async with engine.begin() as connection:
+        return await connection.run_sync(_store, context)
+
+
+def _store(connection: sa.Connection, context: _Context) -> Receipt:
+    submission, classification = context.submission, context.classification
+    dedupe_key = _dedupe_key(submission)
+    if dedupe_key is not None:
+        if connection.dialect.name == "postgresql":
+            # Two copies of one message arriving together must not both miss each other's row.
+            lock_id = int.from_bytes(bytes.fromhex(dedupe_key[:16]), "big", signed=True)
+            connection.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id)))
+        earlier = _open_duplicate(connection, dedupe_key, context)
+        if earlier is not None:
+            return earlier
+    intent = Intent(classification.intent)
+    route = _route(connection, context)
+    receipt = _insert_case(connection, context, intent, route, dedupe_key=dedupe_key, linked_id=None)
+    if intent is Intent.complaint and (
+        classification.category in VIOLATION_CATEGORIES or _ASKS_ENFORCEMENT.search(submission.text)
+    ):
+        report = _insert_case(
+            connection, context, Intent.report, route, dedupe_key=None, linked_id=receipt.complaint_id
+        )
+        connection.execute(
+            sa.update(complaint_t).where(complaint_t.c.id == receipt.complaint_id).values(linked_id=report.complaint_id)
+        )
+        receipt = replace(receipt, linked_ref=report.ref)
+    if route.merchant_id is not None and intent in FORWARDED_INTENTS:
+        _count_towards_hotspot(connection, context, route)
+    receipt = _answer_at_once(connection, context, receipt)
+    _notify(connection, context, receipt)
+    return receipt
+
+
+def _dedupe_key(submission: Submission) -> str | None:
+    identity = submission.contact.identity
+    if not identity:
+        return None
+    material = f"{identity}\x1f{submission.code or ''}\x1f{dedupe_text(submission.text)}"
+    return hashlib.sha256(material.encode()).hexdigest()
+
+
+def _open_duplicate(connection: sa.Connection, dedupe_key: str, context: _Context) -> Receipt | None:
+    since = context.now - timedelta(days=context.policy.duplicate_days)
+    row = connection.execute(
+        sa.select(complaint_t, station_t.c.name.label("station_name"))
+        .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
+        .where(
+            complaint_t.c.dedupe_key == dedupe_key,
+            complaint_t.c.received_at >= since,
+            complaint_t.c.status != CaseStatus.closed,
+        )
+        .order_by(complaint_t.c.id.desc())
+        .limit(1)
+    ).first()
+    if row is None:
+        return None
+    status = CaseStatus(row.status)
+    connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=row.id,
+            at=context.now,
+            actor_role=Role.system,
+            action="duplicate_received",
+            from_status=status,
+            to_status=status,
+            public=True,
+            facts={"channel": context.submission.channel},
+        )
+    )
+    intent = Intent(row.intent)
+    deadline = row.accept_due if intent is Intent.complaint else row.handle_due
+    linked_ref = None
+    if row.linked_id is not None:
+        linked_ref = connection.execute(sa.select(complaint_t.c.ref).where(complaint_t.c.id == row.linked_id)).scalar()
+    return Receipt(
+        complaint_id=row.id,
+        ref=row.ref,
+        token=case_token(context.secret, row.ref),
+        intent=intent,
+        category=row.category,
+        confidence=row.confidence,
+        needs_triage=row.needs_triage,
+        queue=Queue(row.queue),
+        station=row.station_name,
+        status=status,
+        priority=Priority(row.priority),
+        deadline=deadline,
+        deadline_approximate=row.deadline_approximate,
+        missing=missing_facts(intent, context.submission.contact),
+        duplicate=True,
+        linked_ref=linked_ref,
+    )
+
+
+def _route(connection: sa.Connection, context: _Context) -> Route:
+    category, card = context.classification.category, context.card
+    if card is None:
+        return route_by_text(context.submission.text, category, context.names)
+    station_id = connection.execute(
+        sa.select(merchant_t.c.station_id).where(merchant_t.c.id == card.merchant_id)
+    ).scalar_one()
+    return route_by_instrument(
+        category,
+        instrument_id=card.instrument_id,
+        merchant_id=card.merchant_id,
+        market_id=card.market_id,
+        station_id=station_id,
+    )
+
+
+def _priority(intent: Intent, category: str) -> Priority:
+    if category in HIGH_PRIORITY_CATEGORIES:
+        return Priority.high
+    if intent is Intent.feedback:
+        return Priority.low
+    return Priority.normal
+
+
+def _deadlines(context: _Context, intent: Intent) -> tuple[date | None, date | None, Deadline | None]:
+    """(accept_due, handle_due, the one the consumer is told)."""
+    policy = context.policy.deadlines
+    if intent is Intent.complaint:
+        accept = acceptance_deadline(context.calendar, policy, context.today)
+        return accept.due, None, accept
+    if intent is Intent.report:
+        verify = verification_deadline(context.calendar, policy, context.today, extended=False)
+        return None, verify.due, verify
+    return None, None, None
+
+
+def _insert_case(
+    connection: sa.Connection,
+    context: _Context,
+    intent: Intent,
+    route: Route,
+    *,
+    dedupe_key: str | None,
+    linked_id: int | None,
+) -> Receipt:
+    submission, classification = context.submission, context.classification
+    ref = reserve_reference(connection, context.today)
+    token = case_token(context.secret, ref)
+    accept_due, handle_due, deadline = _deadlines(context, intent)
+    priority = _priority(intent, classification.category)
+    complaint_id = connection.execute(
+        sa.insert(complaint_t)
+        .values(
+            ref=ref,
+            token_hash=token_hash(token),
+            channel=submission.channel,
+            text=submission.text,
+            instrument_id=route.instrument_id,
+            merchant_id=route.merchant_id,
+            market_id=route.market_id,
+            station_id=route.station_id,
+            queue=route.queue,
+            intent=intent,
+            category=classification.category,
+            confidence=classification.confidence,
+            classifier_version=classification.version,
+            needs_triage=classification.needs_triage,
+            priority=priority,
+            status=CaseStatus.received,
+            received_at=context.now,
+            accept_due=accept_due,
+            handle_due=handle_due,
+            deadline_approximate=bool(deadline and deadline.approximate),
+            linked_id=linked_id,
+            dedupe_key=dedupe_key,
+        )
+        .returning(complaint_t.c.id)
+    ).scalar_one()
+    contact = submission.contact
+    connection.execute(
+        sa.insert(contact_t).values(
+            complaint_id=complaint_id,
+            name=contact.name,
+            phone=contact.phone,
+            channel_user=contact.channel_user,
+            consent_to_contact=contact.consent,
+        )
+    )
+    if submission.photos:
+        connection.execute(
+            sa.insert(photo_t),
+            [
+                {
+                    "complaint_id": complaint_id,
+                    "content_type": photo.content_type,
+                    "width": photo.width,
+                    "height": photo.height,
+                    "sha256": photo.sha256,
+                    "data": photo.data,
+                }
+                for photo in submission.photos
+            ],
+        )
+    missing = missing_facts(intent, contact)
+    received_facts: dict[str, object] = {"channel": submission.channel, "photos": len(submission.photos)}
+    if missing:
+        received_facts["missing"] = list(missing)
+    if linked_id is not None:
+        received_facts["split_from"] = linked_id
+    classified_facts: dict[str, object] = {
+        "intent": intent.value,
+        "category": classification.category,
+        "confidence": classification.confidence,
+        "needs_triage": classification.needs_triage,
+        "classifier_version": classification.version,
+        "queue": route.queue.value,
+        "matched_name": route.matched_name,
+    }
+    if deadline is not None and deadline.fallback_years:
+        # The warning the case page shows: which year's official schedule to import.
+        classified_facts["deadline_fallback_years"] = list(deadline.fallback_years)
+    for action, public, facts in (("received", True, received_facts), ("classified", False, classified_facts)):
+        connection.execute(
+            sa.insert(event_t).values(
+                complaint_id=complaint_id,
+                at=context.now,
+                actor_role=Role.system,
+                action=action,
+                from_status=CaseStatus.received,
+                to_status=CaseStatus.received,
+                public=public,
+                facts=facts,
+            )
+        )
+    station = None
+    if route.station_id is not None:
+        station = connection.execute(sa.select(station_t.c.name).where(station_t.c.id == route.station_id)).scalar()
+    return Receipt(
+        complaint_id=complaint_id,
+        ref=ref,
+        token=token,
+        intent=intent,
+        category=classification.category,
+        confidence=classification.confidence,
+        needs_triage=classification.needs_triage,
+        queue=route.queue,
+        station=station,
+        status=CaseStatus.received,
+        priority=priority,
+        deadline=deadline.due if deadline else None,
+        deadline_approximate=bool(deadline and deadline.approximate),
+        missing=missing,
+    )
+
+
+def _count_towards_hotspot(connection: sa.Connection, context: _Context, route: Route) -> None:
+    """Raise (or grow) the merchant's hotspot once enough complaints arrived within the window.
+
+    A complaint and the report split from it are one shopper's one story: only the complaint counts.
+    """
+    since = context.now - timedelta(days=context.policy.hotspot_days)
+    counted = sa.and_(
+        complaint_t.c.merchant_id == route.merchant_id,
+        complaint_t.c.received_at >= since,
+        sa.or_(
+            complaint_t.c.intent == Intent.complaint,
+            sa.and_(complaint_t.c.intent == Intent.report, complaint_t.c.linked_id.is_(None)),
+        ),
+    )
+    count = connection.execute(sa.select(sa.func.count()).where(counted)).scalar_one()
+    if count < context.policy.hotspot_complaints:
+        return
+    instruments = connection.execute(sa.select(complaint_t.c.instrument_id).where(counted).distinct()).all()
+    instrument_id = instruments[0][0] if len(instruments) == 1 else None
+    open_hotspot = connection.execute(
+        sa.select(hotspot_t.c.id).where(hotspot_t.c.merchant_id == route.merchant_id, hotspot_t.c.cleared_at.is_(None))
+    ).scalar()
+    values = {"last_complaint_at": context.now, "complaint_count": count, "instrument_id": instrument_id}
+    if open_hotspot is None:
+        connection.execute(
+            sa.insert(hotspot_t).values(
+                merchant_id=route.merchant_id, station_id=route.station_id, raised_at=context.now, **values
+            )
+        )
+    else:
+        connection.execute(sa.update(hotspot_t).where(hotspot_t.c.id == open_hotspot).values(**values))
+
+
+def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
+    if receipt.intent is Intent.feedback:
+        step = apply_action(
+            connection, receipt.complaint_id, "acknowledge", role=Role.system, actor_id=None, facts={}, now=context.now
+        )
+        return replace(receipt, status=step.status)
+    if receipt.intent is not Intent.inquiry:
+        return receipt
+    answer = automatic_answer(
+        context.submission.text,
+        context.card,
+        on=context.today,
+        policy=context.policy.deadlines,
+        hotline=context.policy.hotline,
+    )
+    if answer is None:
+        return receipt
+    step = apply_action(
+        connection,
+        receipt.complaint_id,
+        "answer",
+        role=Role.system,
+        actor_id=None,
+        facts={MESSAGE: answer.chinese, MESSAGE_EN: answer.english},
+        now=context.now,
+    )
+    return replace(receipt, status=step.status, answer=answer)
+
+
+def _notify(connection: sa.Connection, context: _Context, receipt: Receipt) -> None:
+    """Queue the consumer's acknowledgement on the channel they used, and the forward upstream."""
+    contact, channel = context.submission.contact, context.submission.channel
+    notice_channel = channel if contact.channel_user else ("sms" if contact.phone and contact.consent else None)
+    payload = {"ref": receipt.ref, "status": receipt.status.value}
+    if receipt.answer is not None:
+        payload |= {"answer": receipt.answer.chinese, "answer_en": receipt.answer.english}
+    if notice_channel is not None:
+        queue_message(
+            connection,
+            complaint_id=receipt.complaint_id,
+            channel=notice_channel,
+            kind="received",
+            key=f"{receipt.ref}:received",
+            payload=payload,
+            now=context.now,
+        )
+    if context.policy.forward_upstream and receipt.intent in FORWARDED_INTENTS:
+        queue_message(
+            connection,
+            complaint_id=receipt.complaint_id,
+            channel=UPSTREAM,
+            kind="forward",
+            key=f"{receipt.ref}:forward",
+            payload={"ref": receipt.ref},
+            now=context.now,
+        )

@@ -1,0 +1,129 @@
+"""Which station a case belongs to (DESIGN.md, "Jurisdiction").
+
+In order: the scanned instrument's merchant; else a merchant or market the shopper named in the text; else the
+district intake queue, where a person routes it. Messages that are not about measurement (category `other`)
+go to the general intake queue whatever they name.
+
+Names are matched on the text itself rather than through jieba: adding registry names to the segmenter's
+dictionary would change the words the classifier sees from those it was trained on, and a plain substring
+match is both exact and cheap. The index is built from the registry by the caller and reused across
+submissions (a province has ~10⁵ merchants; rebuilding it per message would cost more than the message).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.models import Queue
+from lookup.models import Market, Merchant, table_of
+
+merchant_t, market_t = table_of(Merchant), table_of(Market)
+
+OTHER_CATEGORY = "other"
+MIN_NAME_LENGTH = 2  # a one-character "name" would match nearly every message
+
+
+class PlaceKind(StrEnum):
+    merchant = "merchant"
+    market = "market"
+
+
+@dataclass(frozen=True, slots=True)
+class Place:
+    kind: PlaceKind
+    id: int
+    station_id: int
+    market_id: int | None  # the market itself, or the merchant's market
+
+
+@dataclass(frozen=True, slots=True)
+class Route:
+    queue: Queue
+    station_id: int | None
+    merchant_id: int | None
+    market_id: int | None
+    instrument_id: int | None
+    matched_name: str = ""  # the name found in the text, for the handler to check
+
+
+class NameIndex:
+    """Registry names and aliases, found in a text by looking up each position's first two characters."""
+
+    def __init__(self, names: list[tuple[str, Place]]) -> None:
+        by_prefix: dict[str, list[tuple[str, Place]]] = defaultdict(list)
+        for name, place in names:
+            name = name.strip()
+            if len(name) >= MIN_NAME_LENGTH:
+                by_prefix[name[:MIN_NAME_LENGTH]].append((name, place))
+        for candidates in by_prefix.values():
+            candidates.sort(key=lambda item: len(item[0]), reverse=True)
+        self._by_prefix = dict(by_prefix)
+        self.size = sum(len(candidates) for candidates in self._by_prefix.values())
+
+    def find(self, text: str) -> list[tuple[str, Place]]:
+        """Every name found, longest first at each position; a name inside a longer match is not repeated."""
+        found: list[tuple[str, Place]] = []
+        covered_until = 0
+        for start in range(len(text) - MIN_NAME_LENGTH + 1):
+            candidates = self._by_prefix.get(text[start : start + MIN_NAME_LENGTH])
+            if not candidates:
+                continue
+            for name, place in candidates:
+                if text.startswith(name, start):
+                    end = start + len(name)
+                    if end > covered_until:
+                        found.append((name, place))
+                        covered_until = end
+        return found
+
+
+async def load_name_index(connection: AsyncConnection) -> NameIndex:
+    names: list[tuple[str, Place]] = []
+    merchants = sa.select(merchant_t.c.id, merchant_t.c.name, merchant_t.c.station_id, merchant_t.c.market_id)
+    for merchant_id, name, station_id, market_id in await connection.execute(merchants):
+        names.append((name, Place(PlaceKind.merchant, merchant_id, station_id, market_id)))
+    markets = sa.select(market_t.c.id, market_t.c.name, market_t.c.aliases, market_t.c.station_id)
+    for market_id, name, aliases, station_id in await connection.execute(markets):
+        place = Place(PlaceKind.market, market_id, station_id, market_id)
+        names.extend((alias, place) for alias in [name, *(aliases or [])])
+    return NameIndex(names)
+
+
+def route_by_text(text: str, category: str, names: NameIndex) -> Route:
+    """The route for a message without a scanned instrument."""
+    if category == OTHER_CATEGORY:
+        return Route(Queue.general_intake, None, None, None, None)
+    found = names.find(text)
+    merchants = [(name, place) for name, place in found if place.kind is PlaceKind.merchant]
+    markets = [(name, place) for name, place in found if place.kind is PlaceKind.market]
+    market_ids = {place.id for _, place in markets}
+    # Two shops of one name in different markets: the market named beside it tells which.
+    in_named_market = [(name, place) for name, place in merchants if place.market_id in market_ids]
+    merchants = in_named_market or merchants
+    # A merchant is more specific than a market. The names must agree on one station, or a person decides:
+    # guessing between two stations would send the case where nobody can handle it.
+    for candidates in (merchants, markets):
+        stations = {place.station_id for _, place in candidates}
+        if len(stations) != 1:
+            continue
+        places = {place for _, place in candidates}
+        merchant_id = places.copy().pop().id if len(places) == 1 and candidates is merchants else None
+        named_markets = {place.market_id for place in places}
+        market_id = named_markets.pop() if len(named_markets) == 1 else None
+        return Route(Queue.station, stations.pop(), merchant_id, market_id, None, candidates[0][0])
+    return Route(Queue.district_intake, None, None, None, None)
+
+
+def route_by_instrument(
+    category: str, *, instrument_id: int, merchant_id: int, market_id: int | None, station_id: int
+) -> Route:
+    """The route for a message sent from a scanned sticker: the instrument's merchant's station."""
+    if category == OTHER_CATEGORY:
+        # Not a measurement matter even though it came from a sticker: keep the links, let intake route it.
+        return Route(Queue.general_intake, None, merchant_id, market_id, instrument_id)
+    return Route(Queue.station, station_id, merchant_id, market_id, instrument_id)

@@ -1,0 +1,142 @@
+"""What a channel hands to intake, and the checks every channel's input passes before anything is stored.
+
+Every refusal is a :class:`SubmissionError` with a stable code, the field it concerns and a message in Chinese
+and English, so the form, the JSON API and the bots can each say exactly what to fix.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field
+
+from complaints.photos import MAX_PHOTOS, PreparedPhoto
+
+MAX_TEXT_CHARS = 5000  # 12315's own web form takes 500; shoppers pasting a whole chat log get ten times that
+MAX_NAME_CHARS = 50
+CHANNELS = frozenset({"web", "api", "telegram", "wechat"})
+_PHONE_NOISE = re.compile(r"[\s\-()（）]")
+_PHONE = re.compile(r"\+?\d{5,15}")
+
+
+class SubmissionError(ValueError):
+    def __init__(self, code: str, field_name: str, chinese: str, english: str) -> None:
+        super().__init__(f"{chinese} ({english})")
+        self.code = code
+        self.field = field_name
+        self.chinese = chinese
+        self.english = english
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who to answer. Kept apart from the words (`ComplaintContact`) and never logged."""
+
+    name: str = ""
+    phone: str = ""
+    channel_user: str = ""  # WeChat openid or Telegram chat id: how the bot answers
+    consent: bool = False  # may a handler call or message them
+
+    @property
+    def identity(self) -> str:
+        """What makes two messages "from the same consumer", or "" when nothing does (an anonymous web form)."""
+        if self.channel_user:
+            return f"user:{self.channel_user}"
+        if self.phone:
+            return f"phone:{self.phone}"
+        return ""
+
+
+@dataclass(frozen=True)
+class Submission:
+    text: str
+    channel: str
+    code: str | None = None  # the sticker's code, normalised; the caller has checked it names an instrument
+    contact: Contact = field(default_factory=Contact)
+    photos: tuple[PreparedPhoto, ...] = ()
+
+
+def clean_text(raw: object) -> str:
+    if not isinstance(raw, str):
+        raise SubmissionError("bad_type", "text", "投诉内容必须是文字。", "text must be a string.")
+    # NFC keeps what the shopper typed; control characters (except line breaks) are noise from pasting.
+    text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
+    text = text.strip()
+    if not text:
+        raise SubmissionError("empty_text", "text", "请写下发生了什么。", "Please say what happened.")
+    if len(text) > MAX_TEXT_CHARS:
+        raise SubmissionError(
+            "text_too_long",
+            "text",
+            f"内容太长了（{len(text)} 字），请控制在 {MAX_TEXT_CHARS} 字以内，可以分几次发送。",
+            f"The text is too long ({len(text)} characters); keep it under {MAX_TEXT_CHARS}, or send it in parts.",
+        )
+    return text
+
+
+def clean_name(raw: object) -> str:
+    if raw is None:
+        return ""
+    if not isinstance(raw, str):
+        raise SubmissionError("bad_type", "name", "姓名必须是文字。", "name must be a string.")
+    name = " ".join(raw.split())
+    if len(name) > MAX_NAME_CHARS:
+        raise SubmissionError(
+            "name_too_long", "name", f"姓名最多 {MAX_NAME_CHARS} 个字。", f"A name is at most {MAX_NAME_CHARS} chars."
+        )
+    return name
+
+
+def clean_phone(raw: object) -> str:
+    """Digits with an optional leading +; a mainland number loses its +86 so that the same phone compares equal."""
+    if raw is None or raw == "":
+        return ""
+    if not isinstance(raw, str | int) or isinstance(raw, bool):
+        raise SubmissionError("bad_type", "phone", "电话必须是文字。", "phone must be a string.")
+    phone = _PHONE_NOISE.sub("", str(raw))
+    if not _PHONE.fullmatch(phone):
+        raise SubmissionError(
+            "bad_phone",
+            "phone",
+            "电话号码看起来不对，请只填数字。",
+            "That phone number does not look right: digits only.",
+        )
+    if phone.startswith("+86"):
+        phone = phone[3:]
+    elif phone.startswith("86") and len(phone) == 13:
+        phone = phone[2:]
+    return phone
+
+
+def clean_channel(raw: object) -> str:
+    if raw is None or raw == "":
+        return "api"
+    if not isinstance(raw, str) or raw not in CHANNELS:
+        allowed = ", ".join(sorted(CHANNELS))
+        raise SubmissionError(
+            "bad_channel", "channel", f"渠道只能是 {allowed} 之一。", f"channel must be one of {allowed}."
+        )
+    return raw
+
+
+def check_photo_count(count: int) -> None:
+    if count > MAX_PHOTOS:
+        raise SubmissionError(
+            "too_many_photos", "photos", f"最多上传 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos."
+        )
+
+
+def dedupe_text(text: str) -> str:
+    """The words with case, width and spacing differences removed, for recognising a resend."""
+    return " ".join(unicodedata.normalize("NFKC", text).casefold().split())
+
+
+def missing_facts(intent: str, contact: Contact) -> tuple[str, ...]:
+    """What the rules require that the consumer did not give: a complaint needs a name and a phone number.
+
+    The case is stored all the same (intake never loses words); the consumer is asked for them, and a handler
+    may decline on the `missing_facts` ground if they never come.
+    """
+    if intent != "complaint":
+        return ()
+    return tuple(name for name, value in (("name", contact.name), ("phone", contact.phone)) if not value)

@@ -1,0 +1,120 @@
+"""Intake as the web process runs it: the classifier loaded once, registry names and holiday schedules kept
+warm, configuration turned into policy. Every channel (form, JSON API, bots) submits through here."""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import logging
+import time
+from collections.abc import Callable
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from complaints.calendar_store import load_calendar
+from complaints.classify import Classifier
+from complaints.deadlines import DeadlinePolicy
+from complaints.intake import IntakePolicy, Receipt, submit
+from complaints.routing import NameIndex, load_name_index
+from complaints.submission import Submission
+from complaints.working_days import WorkingCalendar
+from lookup.scan import InstrumentCard
+from web.db import for_writing
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+# Registry names and holiday schedules change by import, rarely; each process re-reads them this often, so an
+# import reaches every process of a deployment within a minute without a restart.
+REFERENCE_TTL_SECONDS = 60.0
+
+
+def intake_policy(settings: Settings) -> IntakePolicy:
+    deadlines = DeadlinePolicy.from_mapping(
+        {
+            "accept_days": settings.fairweigh_deadline_accept_days,
+            "mediate_days": settings.fairweigh_deadline_mediate_days,
+            "verify_days": settings.fairweigh_deadline_verify_days,
+            "verify_extension_days": settings.fairweigh_deadline_verify_extension_days,
+            "notify_reporter_days": settings.fairweigh_deadline_notify_reporter_days,
+        }
+    )
+    return IntakePolicy(
+        deadlines=deadlines, forward_upstream=settings.forwarding_enabled, hotline=settings.fairweigh_hotline
+    )
+
+
+# One model per process, however many applications it builds (tests build one per test).
+_load_classifier = functools.cache(Classifier.load)
+
+
+class ClassifierLoader:
+    """Loads the model and jieba's dictionary (about a second) once per process, in a thread, from start-up."""
+
+    def __init__(self) -> None:
+        self._task: asyncio.Future[Classifier] | None = None
+
+    def start(self) -> None:
+        if self._task is None:
+            self._task = asyncio.ensure_future(asyncio.to_thread(_load_classifier))
+
+    async def get(self) -> Classifier:
+        self.start()
+        assert self._task is not None
+        return await asyncio.shield(self._task)
+
+
+class ReferenceData:
+    """Registry names (for routing by text) and the working calendar, re-read after ``ttl`` seconds."""
+
+    def __init__(self, engine: AsyncEngine, ttl: float = REFERENCE_TTL_SECONDS) -> None:
+        self._engine = engine
+        self._ttl = ttl
+        self._loaded_at = -float("inf")
+        self._value: tuple[NameIndex, WorkingCalendar] | None = None
+        self._lock = asyncio.Lock()
+
+    async def get(self) -> tuple[NameIndex, WorkingCalendar]:
+        if self._value is not None and time.monotonic() - self._loaded_at < self._ttl:
+            return self._value
+        async with self._lock:
+            if self._value is None or time.monotonic() - self._loaded_at >= self._ttl:
+                async with self._engine.connect() as connection:
+                    self._value = (await load_name_index(connection), await load_calendar(connection))
+                self._loaded_at = time.monotonic()
+        return self._value
+
+    def invalidate(self) -> None:
+        self._loaded_at = -float("inf")
+
+
+class IntakeService:
+    def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], datetime]) -> None:
+        self._engine = for_writing(engine)
+        self._settings = settings
+        self._clock = clock
+        self.policy = intake_policy(settings)
+        self.classifier = ClassifierLoader()
+        self.reference = ReferenceData(engine)
+        self._secret = settings.secret()
+
+    async def submit(self, submission: Submission, card: InstrumentCard | None) -> Receipt:
+        classifier = await self.classifier.get()
+        names, calendar = await self.reference.get()
+        return await submit(
+            self._engine,
+            submission,
+            classifier=classifier,
+            card=card,
+            names=names,
+            calendar=calendar,
+            policy=self.policy,
+            secret=self._secret,
+            now=self._clock(),
+            zone=self._settings.zone,
+        )
+
+    @property
+    def secret(self) -> str:
+        return self._secret
