@@ -119,6 +119,8 @@ async def _read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]
                 check_photo_count(len(photos))
             else:
                 fields[part.name] = (await _read_part(part, MAX_FIELD_BYTES)).decode("utf-8")
+    except SubmissionError:
+        raise
     except _FormTooLarge as exc:
         raise too_large from exc
     except UnicodeDecodeError as exc:
