@@ -7,14 +7,14 @@ classifier figures: only the public events of the timeline.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from complaints.intake import token_matches
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto
 from complaints.submission import Contact, missing_facts
+from complaints.tokens import token_matches
 from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent
 from lookup.models import Station, table_of
 
@@ -46,11 +46,6 @@ class PublicCase:
     events: tuple[PublicEvent, ...]
 
 
-def _aware(value: datetime) -> datetime:
-    # SQLite returns stored UTC times without their offset.
-    return value if value.tzinfo is not None else value.replace(tzinfo=UTC)
-
-
 async def public_case(connection: AsyncConnection, ref: str, token: str) -> PublicCase | None:
     """The case, or None when the reference is unknown or the token wrong (the caller cannot tell which)."""
     row = (
@@ -77,7 +72,7 @@ async def public_case(connection: AsyncConnection, ref: str, token: str) -> Publ
         intent=intent,
         category=row.category,
         status=CaseStatus(row.status),
-        received_at=_aware(row.received_at),
+        received_at=row.received_at,
         station=row.station_name,
         deadline=row.accept_due if intent is Intent.complaint else row.handle_due,
         deadline_approximate=row.deadline_approximate,
@@ -85,7 +80,7 @@ async def public_case(connection: AsyncConnection, ref: str, token: str) -> Publ
         photos=photos,
         events=tuple(
             PublicEvent(
-                at=_aware(at),
+                at=at,
                 action=action,
                 status=CaseStatus(status),
                 message=(facts or {}).get(MESSAGE),

@@ -7,7 +7,7 @@ status and the timeline event are written in the caller's transaction, so neithe
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -90,7 +90,7 @@ def apply_action(
     connection.execute(
         sa.insert(event_t).values(
             complaint_id=complaint_id,
-            at=now.astimezone(UTC),  # SQLite keeps no offset: every stored time is UTC
+            at=now,
             actor_role=role,
             actor_id=actor_id,
             action=action,

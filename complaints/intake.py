@@ -10,21 +10,20 @@ the driver's thread instead of one per statement, which is most of an intake's c
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
 import re
 from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.answers import Answer, automatic_answer
+from complaints.answers import automatic_answer
 from complaints.cases import apply_action, reserve_reference
 from complaints.classify import Classification, Classifier
 from complaints.deadlines import DeadlinePolicy, acceptance_deadline, verification_deadline
+from complaints.duplicates import dedupe_key, join_open_duplicate
+from complaints.hotspots import count_towards_hotspot
 from complaints.models import (
     Complaint,
     ComplaintContact,
@@ -32,11 +31,12 @@ from complaints.models import (
     ComplaintPhoto,
     Hotspot,
     Priority,
-    Queue,
 )
 from complaints.outbox import UPSTREAM, queue_message
+from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
-from complaints.submission import Submission, dedupe_text, missing_facts
+from complaints.submission import Submission, missing_facts
+from complaints.tokens import case_token, token_hash
 from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role
 from complaints.working_days import Deadline, WorkingCalendar
 from lookup.models import Merchant, Station, table_of
@@ -67,29 +67,6 @@ class IntakePolicy:
 
 
 @dataclass(frozen=True)
-class Receipt:
-    """What the consumer is told: enough to follow the case, nothing about anyone else."""
-
-    complaint_id: int
-    ref: str
-    token: str
-    intent: Intent
-    category: str
-    confidence: float
-    needs_triage: bool
-    queue: Queue
-    station: str | None
-    status: CaseStatus
-    priority: Priority
-    deadline: date | None
-    deadline_approximate: bool
-    missing: tuple[str, ...]
-    duplicate: bool = False
-    answer: Answer | None = None
-    linked_ref: str | None = None
-
-
-@dataclass(frozen=True)
 class _Context:
     """Everything the synchronous half needs, computed before the transaction starts."""
 
@@ -102,21 +79,6 @@ class _Context:
     secret: str
     now: datetime  # UTC
     today: date  # the local date of receipt, from which deadlines count
-
-
-def case_token(secret: str, ref: str) -> str:
-    """The complainant's secret for reading the case: derived from the reference, so a resend can be given the
-    same link again, and only its hash is stored."""
-    digest = hmac.new(secret.encode(), b"complaint-token:" + ref.encode(), hashlib.sha256).digest()
-    return base64.urlsafe_b64encode(digest[:16]).rstrip(b"=").decode()
-
-
-def token_hash(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
-
-
-def token_matches(token: str, stored_hash: str) -> bool:
-    return hmac.compare_digest(token_hash(token), stored_hash)
 
 
 async def submit(
@@ -155,18 +117,25 @@ async def submit(
 
 def _store(connection: sa.Connection, context: _Context) -> Receipt:
     submission, classification = context.submission, context.classification
-    dedupe_key = _dedupe_key(submission)
-    if dedupe_key is not None:
+    key = dedupe_key(submission)
+    if key is not None:
         if connection.dialect.name == "postgresql":
             # Two copies of one message arriving together must not both miss each other's row.
-            lock_id = int.from_bytes(bytes.fromhex(dedupe_key[:16]), "big", signed=True)
+            lock_id = int.from_bytes(bytes.fromhex(key[:16]), "big", signed=True)
             connection.execute(sa.select(sa.func.pg_advisory_xact_lock(lock_id)))
-        earlier = _open_duplicate(connection, dedupe_key, context)
+        earlier = join_open_duplicate(
+            connection,
+            key,
+            submission,
+            now=context.now,
+            days=context.policy.duplicate_days,
+            secret=context.secret,
+        )
         if earlier is not None:
             return earlier
     intent = Intent(classification.intent)
     route = _route(connection, context)
-    receipt = _insert_case(connection, context, intent, route, dedupe_key=dedupe_key, linked_id=None)
+    receipt = _insert_case(connection, context, intent, route, dedupe_key=key, linked_id=None)
     if intent is Intent.complaint and (
         classification.category in VIOLATION_CATEGORIES or _ASKS_ENFORCEMENT.search(submission.text)
     ):
@@ -178,71 +147,17 @@ def _store(connection: sa.Connection, context: _Context) -> Receipt:
         )
         receipt = replace(receipt, linked_ref=report.ref)
     if route.merchant_id is not None and intent in FORWARDED_INTENTS:
-        _count_towards_hotspot(connection, context, route)
+        count_towards_hotspot(
+            connection,
+            merchant_id=route.merchant_id,
+            station_id=route.station_id,
+            now=context.now,
+            complaints=context.policy.hotspot_complaints,
+            days=context.policy.hotspot_days,
+        )
     receipt = _answer_at_once(connection, context, receipt)
     _notify(connection, context, receipt)
     return receipt
-
-
-def _dedupe_key(submission: Submission) -> str | None:
-    identity = submission.contact.identity
-    if not identity:
-        return None
-    material = f"{identity}\x1f{submission.code or ''}\x1f{dedupe_text(submission.text)}"
-    return hashlib.sha256(material.encode()).hexdigest()
-
-
-def _open_duplicate(connection: sa.Connection, dedupe_key: str, context: _Context) -> Receipt | None:
-    since = context.now - timedelta(days=context.policy.duplicate_days)
-    row = connection.execute(
-        sa.select(complaint_t, station_t.c.name.label("station_name"))
-        .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
-        .where(
-            complaint_t.c.dedupe_key == dedupe_key,
-            complaint_t.c.received_at >= since,
-            complaint_t.c.status != CaseStatus.closed,
-        )
-        .order_by(complaint_t.c.id.desc())
-        .limit(1)
-    ).first()
-    if row is None:
-        return None
-    status = CaseStatus(row.status)
-    connection.execute(
-        sa.insert(event_t).values(
-            complaint_id=row.id,
-            at=context.now,
-            actor_role=Role.system,
-            action="duplicate_received",
-            from_status=status,
-            to_status=status,
-            public=True,
-            facts={"channel": context.submission.channel},
-        )
-    )
-    intent = Intent(row.intent)
-    deadline = row.accept_due if intent is Intent.complaint else row.handle_due
-    linked_ref = None
-    if row.linked_id is not None:
-        linked_ref = connection.execute(sa.select(complaint_t.c.ref).where(complaint_t.c.id == row.linked_id)).scalar()
-    return Receipt(
-        complaint_id=row.id,
-        ref=row.ref,
-        token=case_token(context.secret, row.ref),
-        intent=intent,
-        category=row.category,
-        confidence=row.confidence,
-        needs_triage=row.needs_triage,
-        queue=Queue(row.queue),
-        station=row.station_name,
-        status=status,
-        priority=Priority(row.priority),
-        deadline=deadline,
-        deadline_approximate=row.deadline_approximate,
-        missing=missing_facts(intent, context.submission.contact),
-        duplicate=True,
-        linked_ref=linked_ref,
-    )
 
 
 def _route(connection: sa.Connection, context: _Context) -> Route:
@@ -398,39 +313,6 @@ def _insert_case(
         deadline_approximate=bool(deadline and deadline.approximate),
         missing=missing,
     )
-
-
-def _count_towards_hotspot(connection: sa.Connection, context: _Context, route: Route) -> None:
-    """Raise (or grow) the merchant's hotspot once enough complaints arrived within the window.
-
-    A complaint and the report split from it are one shopper's one story: only the complaint counts.
-    """
-    since = context.now - timedelta(days=context.policy.hotspot_days)
-    counted = sa.and_(
-        complaint_t.c.merchant_id == route.merchant_id,
-        complaint_t.c.received_at >= since,
-        sa.or_(
-            complaint_t.c.intent == Intent.complaint,
-            sa.and_(complaint_t.c.intent == Intent.report, complaint_t.c.linked_id.is_(None)),
-        ),
-    )
-    count = connection.execute(sa.select(sa.func.count()).where(counted)).scalar_one()
-    if count < context.policy.hotspot_complaints:
-        return
-    instruments = connection.execute(sa.select(complaint_t.c.instrument_id).where(counted).distinct()).all()
-    instrument_id = instruments[0][0] if len(instruments) == 1 else None
-    open_hotspot = connection.execute(
-        sa.select(hotspot_t.c.id).where(hotspot_t.c.merchant_id == route.merchant_id, hotspot_t.c.cleared_at.is_(None))
-    ).scalar()
-    values = {"last_complaint_at": context.now, "complaint_count": count, "instrument_id": instrument_id}
-    if open_hotspot is None:
-        connection.execute(
-            sa.insert(hotspot_t).values(
-                merchant_id=route.merchant_id, station_id=route.station_id, raised_at=context.now, **values
-            )
-        )
-    else:
-        connection.execute(sa.update(hotspot_t).where(hotspot_t.c.id == open_hotspot).values(**values))
 
 
 def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:

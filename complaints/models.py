@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
 from complaints.workflow import CaseStatus, Intent, Role
-from lookup.models import enum_column, timestamp_column, utcnow
+from lookup.models import UtcDateTime, enum_column, timestamp_column, utcnow
 
 
 class Priority(StrEnum):
@@ -130,7 +130,7 @@ class Hotspot(SQLModel, table=True):
     raised_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     last_complaint_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     complaint_count: int
-    cleared_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    cleared_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class OutboxStatus(StrEnum):
@@ -160,8 +160,8 @@ class OutboxMessage(SQLModel, table=True):
     attempts: int = 0
     next_attempt_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     # A worker's claim: until this moment no other worker takes the row (FOR UPDATE SKIP LOCKED to claim).
-    claimed_until: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    claimed_until: datetime | None = Field(default=None, sa_type=UtcDateTime)
     claimed_by: str = Field(default="", max_length=64)
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
-    sent_at: datetime | None = Field(default=None, sa_type=sa.DateTime(timezone=True))
+    sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

@@ -6,7 +6,7 @@ Delivery (claiming due rows, senders, backoff) lives in :mod:`complaints.deliver
 from __future__ import annotations
 
 from collections.abc import Mapping
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -52,7 +52,6 @@ def queue_message(
     now: datetime,
 ) -> bool:
     """:func:`enqueue` for code already running on the synchronous side (inside ``run_sync``)."""
-    now = now.astimezone(UTC)  # SQLite keeps no offset: every stored time is UTC
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = (
         dialect.insert(outbox_t)

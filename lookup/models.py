@@ -45,8 +45,31 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class UtcDateTime(sa.types.TypeDecorator[datetime]):
+    """A moment, stored in UTC and read back with its offset, on every database.
+
+    SQLite keeps no offset: without this, a time written in Beijing and one written in UTC would compare eight
+    hours apart. Naive datetimes are refused on the way in, because nobody can tell which zone they meant.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"a stored time needs its time zone: {value!r}")
+        return value.astimezone(UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: sa.Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
 def timestamp_column() -> sa.Column[datetime]:
-    return sa.Column(sa.DateTime(timezone=True), nullable=False, default=utcnow)
+    return sa.Column(UtcDateTime(), nullable=False, default=utcnow)
 
 
 class Station(SQLModel, table=True):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import logging
-import signal
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -127,17 +126,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:
-    print("fairweigh worker: nothing to do yet (the outbox arrives with complaints); idling until stopped.")
+    from web.worker import run
 
-    # Idle rather than exit: Procfile runners (honcho, foreman) stop every process when one exits.
-    async def idle() -> None:
-        stop = asyncio.Event()
-        loop = asyncio.get_running_loop()
-        for sig in (signal.SIGINT, signal.SIGTERM):
-            loop.add_signal_handler(sig, stop.set)
-        await stop.wait()
-
-    asyncio.run(idle())
+    run(settings)
     return 0
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from aiohttp import web
 
 from complaints.case_view import PublicCase, public_case
-from complaints.intake import Receipt
+from complaints.receipt import Receipt
 from complaints.submission import (
     Contact,
     Submission,

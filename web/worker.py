@@ -1,0 +1,75 @@
+"""`fairweigh worker`: delivers the outbox with the senders this deployment has configured."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import datetime
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from complaints.delivery import LoggingSender, Sender, run_worker
+from complaints.outbox import UPSTREAM
+from complaints.upstream import UpstreamSender
+from web.db import create_engine, for_writing, require_current_schema
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+SEND_TIMEOUT_SECONDS = 30
+
+
+@asynccontextmanager
+async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict[str, Sender]]:
+    """Every channel this deployment can deliver to; a channel left out waits in the outbox (and is logged)."""
+    async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)) as session:
+        # SMS and e-mail gateways differ per province; until one is wired these stubs log instead of sending.
+        senders: dict[str, Sender] = {"sms": LoggingSender("sms"), "email": LoggingSender("email")}
+        if settings.forwarding_enabled:
+            assert settings.upstream_12315_secret is not None
+            senders[UPSTREAM] = UpstreamSender(
+                url=settings.upstream_12315_url,
+                secret=settings.upstream_12315_secret.get_secret_value(),
+                engine=engine,
+                session=session,
+                zone=settings.zone,
+                clock=lambda: datetime.now(settings.zone),
+            )
+        else:
+            log.info("UPSTREAM_12315_URL is not set: cases are not forwarded to an upstream 12315 system.")
+        yield senders
+
+
+async def work(settings: Settings, stop: asyncio.Event) -> None:
+    engine = create_engine(settings.async_database_url)
+    try:
+        await require_current_schema(engine)
+        async with configured_senders(settings, engine) as senders:
+            worker_id = f"{socket.gethostname()}:{os.getpid()}"
+            log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
+            await run_worker(
+                for_writing(engine),
+                senders,
+                clock=lambda: datetime.now(settings.zone),
+                stop=stop,
+                worker_id=worker_id,
+            )
+    finally:
+        await engine.dispose()
+
+
+def run(settings: Settings) -> None:
+    async def main() -> None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await work(settings, stop)
+
+    asyncio.run(main())
