@@ -3,6 +3,8 @@ on SQLite and PostgreSQL, through the real app."""
 
 from __future__ import annotations
 
+from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -10,7 +12,9 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import ledger_row, make_uscc, seed
+from complaints.calendar_store import import_schedule
+from tests.support import ZONE, ledger_row, make_uscc, seed
+from web.app import create_app
 
 Client = TestClient[Any, Any]
 SHORT_WEIGHT = "在南门农贸市场买的带鱼，回家一称少了三两，要求商户退钱赔偿"
@@ -196,3 +200,21 @@ async def test_three_complaints_about_one_merchant_raise_a_hotspot(
     [hotspot] = await rows(engine, "hotspot")
     assert hotspot["complaint_count"] == 4
     assert hotspot["instrument_id"] is None
+
+
+async def test_a_deadline_in_a_year_without_a_holiday_schedule_is_marked_approximate_until_one_is_imported(
+    aiohttp_client: Any, settings: Any, engine: AsyncEngine
+) -> None:
+    late_december = datetime(2026, 12, 28, 10, 0, tzinfo=ZONE)  # 7 working days reach into 2027
+    client = await aiohttp_client(create_app(settings, clock=lambda: late_december))
+    status, body = await post(client, text=SHORT_WEIGHT, contact=CONTACT)
+    assert (status, body["deadline_approximate"]) == (201, True)
+    page = await (await client.get(f"/c/{body['ref']}", params={"token": body["token"]})).text()
+    assert "这一年的法定节假日安排尚未导入" in page
+
+    schedule = Path("complaints/holidays/2027-example.csv").read_text(encoding="utf-8")
+    async with engine.begin() as connection:
+        await import_schedule(connection, schedule)
+    client = await aiohttp_client(create_app(settings, clock=lambda: late_december))
+    status, body = await post(client, text=f"{SHORT_WEIGHT}！", contact=CONTACT)
+    assert (status, body["deadline_approximate"]) == (201, False)

@@ -71,6 +71,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     # Alembic narrates every connection it configures; the commands say what matters themselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
+    # aiosqlite logs every statement with its parameters at DEBUG: contact details must never reach a log.
+    logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = Settings()
         result: int = args.run(settings, args)
@@ -105,6 +107,7 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
+    from web.access_log import server_options
     from web.app import create_app
 
     settings.secret()
@@ -117,8 +120,8 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         for url in urls:
             print(f"  {url}")
     try:
-        access_log = logging.getLogger("aiohttp.access") if settings.fairweigh_access_log else None
-        web.run_app(create_app(settings), host=args.host, port=args.port, print=print, access_log=access_log)
+        options = server_options(settings)
+        web.run_app(create_app(settings), host=args.host, port=args.port, print=print, **options)
     except OSError as exc:
         print(f"fairweigh: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
