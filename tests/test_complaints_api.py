@@ -19,6 +19,7 @@ from web.app import create_app
 Client = TestClient[Any, Any]
 SHORT_WEIGHT = "在南门农贸市场买的带鱼，回家一称少了三两，要求商户退钱赔偿"
 CONTACT = {"name": "王芳", "phone": "138 0013 8000"}
+SCHEDULE_2027 = Path(__file__).parents[1] / "complaints" / "holidays" / "2027-example.csv"
 
 
 async def post(client: Client, **body: Any) -> tuple[int, dict[str, Any]]:
@@ -212,7 +213,7 @@ async def test_a_deadline_in_a_year_without_a_holiday_schedule_is_marked_approxi
     page = await (await client.get(f"/c/{body['ref']}", params={"token": body["token"]})).text()
     assert "这一年的法定节假日安排尚未导入" in page
 
-    schedule = Path("complaints/holidays/2027-example.csv").read_text(encoding="utf-8")
+    schedule = SCHEDULE_2027.read_text(encoding="utf-8")
     async with engine.begin() as connection:
         await import_schedule(connection, schedule)
     client = await aiohttp_client(create_app(settings, clock=lambda: late_december))
