@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from PIL import Image
 from playwright.async_api import Browser, async_playwright
 
 from tests.support import BADGES
@@ -89,5 +90,33 @@ async def test_status_badge_readable_on_a_360px_phone(
         await page.goto(str(client.make_url("/i/0000000000?lang=en")))
         assert "may be forged" in await page.get_by_role("alert").inner_text()
         await page.screenshot(path=shots / "lookup-unknown.png")
+    finally:
+        await page.close()
+
+
+async def test_a_shopper_complains_from_the_lookup_page_on_a_phone_without_javascript(
+    client: TestClient[Any, Any], browser: Browser, codes: dict[str, str], shots: Path, tmp_path: Path
+) -> None:
+    photo = tmp_path / "receipt.jpg"
+    Image.new("RGB", (1200, 900), (230, 230, 220)).save(photo, "JPEG")
+    page = await browser.new_page(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, java_script_enabled=False, locale="zh-CN"
+    )
+    try:
+        await page.goto(str(client.make_url(f"/i/{codes['expired']}")))
+        await page.get_by_role("link", name="我要投诉").click()
+        await page.get_by_label("发生了什么？").fill("这台秤过期了还在用，称的带鱼少了三两，要求退钱")
+        await page.get_by_label("照片（可选）").set_input_files(photo)
+        await page.get_by_label("姓名", exact=True).fill("王芳")
+        await page.get_by_label("电话", exact=True).fill("13800138000")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"the form scrolls sideways ({width}px)"
+        await page.screenshot(path=shots / "complain-form.png", full_page=True)
+        await page.get_by_role("button", name="提交").click()
+        heading = page.get_by_role("heading", level=1)
+        assert "JL20261123-0001" in await heading.inner_text()
+        assert "已收到您的来信" in await page.locator("main").inner_text()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await page.screenshot(path=shots / "case-status.png", full_page=True)
     finally:
         await page.close()
