@@ -6,6 +6,7 @@ status and the timeline event are written in the caller's transaction, so neithe
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 
@@ -32,15 +33,20 @@ async def next_reference(connection: AsyncConnection, day: date) -> str:
 
 def reserve_reference(connection: sa.Connection, day: date) -> str:
     """:func:`next_reference` for code already running on the synchronous side (inside ``run_sync``)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
+    number = connection.execute(_next_number(connection.dialect.name), {"day": day}).scalar_one()
+    return f"{REFERENCE_PREFIX}{day:%Y%m%d}-{number:04d}"
+
+
+@functools.cache
+def _next_number(dialect_name: str) -> sa.Executable:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: sa.Executable = (
         dialect.insert(counter_t)
-        .values(day=day, last=1)
+        .values(day=sa.bindparam("day"), last=1)
         .on_conflict_do_update(index_elements=[counter_t.c.day], set_={"last": counter_t.c.last + 1})
         .returning(counter_t.c.last)
     )
-    number = connection.execute(statement).scalar_one()
-    return f"{REFERENCE_PREFIX}{day:%Y%m%d}-{number:04d}"
+    return statement
 
 
 async def take_action(

@@ -16,6 +16,19 @@ from lookup.models import Station, table_of
 
 complaint_t, event_t, station_t = table_of(Complaint), table_of(ComplaintEvent), table_of(Station)
 
+# Built once: every message with a known sender runs it.
+_OPEN_CASE_WITH_KEY = (
+    sa.select(complaint_t, station_t.c.name.label("station_name"))
+    .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
+    .where(
+        complaint_t.c.dedupe_key == sa.bindparam("key"),
+        complaint_t.c.received_at >= sa.bindparam("since", type_=complaint_t.c.received_at.type),
+        complaint_t.c.status != CaseStatus.closed,
+    )
+    .order_by(complaint_t.c.id.desc())
+    .limit(1)
+)
+
 
 def dedupe_key(submission: Submission) -> str | None:
     identity = submission.contact.identity
@@ -29,18 +42,7 @@ def join_open_duplicate(
     connection: sa.Connection, key: str, submission: Submission, *, now: datetime, days: int, secret: str
 ) -> Receipt | None:
     """The open case this submission repeats, with a `duplicate_received` event added; None if there is none."""
-    since = now - timedelta(days=days)
-    row = connection.execute(
-        sa.select(complaint_t, station_t.c.name.label("station_name"))
-        .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
-        .where(
-            complaint_t.c.dedupe_key == key,
-            complaint_t.c.received_at >= since,
-            complaint_t.c.status != CaseStatus.closed,
-        )
-        .order_by(complaint_t.c.id.desc())
-        .limit(1)
-    ).first()
+    row = connection.execute(_OPEN_CASE_WITH_KEY, {"key": key, "since": now - timedelta(days=days)}).first()
     if row is None:
         return None
     status = CaseStatus(row.status)

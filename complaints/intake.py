@@ -4,19 +4,22 @@ Everything a message becomes (the case, its contact, photos, timeline, a linked 
 answer, the notifications and the upstream forward) is written in one transaction: the consumer is told a
 reference only once all of it is stored, and a failure stores none of it.
 
-The statements run on the synchronous side of the connection (one ``run_sync``): on SQLite that is one hop to
-the driver's thread instead of one per statement, which is most of an intake's cost.
+The statements are synchronous SQLAlchemy Core, built once, run by whatever :class:`Transactions` the composition
+root passes: building a statement, and on SQLite each hop to aiosqlite's thread, cost more than the database's
+own work.
 """
 
 from __future__ import annotations
 
+import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
+from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.answers import automatic_answer
 from complaints.cases import apply_action, reserve_reference
@@ -45,6 +48,20 @@ from lookup.scan import InstrumentCard
 complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
 photo_t, hotspot_t = table_of(ComplaintPhoto), table_of(Hotspot)
 merchant_t, station_t = table_of(Merchant), table_of(Station)
+
+# Built once: constructing a statement costs more than SQLite takes to run it (about 300 µs for the case's
+# insert against 30 µs), and intake runs these for every message.
+_INSERT_CASE = sa.insert(complaint_t).returning(complaint_t.c.id)
+_INSERT_CONTACT = sa.insert(contact_t)
+_INSERT_EVENT = sa.insert(event_t)
+_INSERT_PHOTO = sa.insert(photo_t)
+_LINK_CASE = (
+    sa.update(complaint_t).where(complaint_t.c.id == sa.bindparam("case_id")).values(linked_id=sa.bindparam("linked"))
+)
+_STATION_NAME = sa.select(station_t.c.name).where(station_t.c.id == sa.bindparam("station_id"))
+_MERCHANT_STATION = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == sa.bindparam("merchant_id"))
+
+T = TypeVar("T")
 
 HIGH_PRIORITY_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser"})
 # A complaint about these is also a violation to enforce whatever remedy is agreed: rigged and unverified
@@ -81,8 +98,19 @@ class _Context:
     today: date  # the local date of receipt, from which deadlines count
 
 
+class Transactions(Protocol):
+    """Runs synchronous database work in one write transaction and returns its result.
+
+    The composition root decides how: on PostgreSQL through the async engine (``run_sync``), on SQLite on one
+    writer thread with a plain sqlite3 connection — one thread hop per message instead of one per statement, and
+    writers queue in order instead of polling SQLite's lock.
+    """
+
+    async def run(self, work: Callable[[sa.Connection], T]) -> T: ...
+
+
 async def submit(
-    engine: AsyncEngine,
+    transactions: Transactions,
     submission: Submission,
     *,
     classifier: Classifier,
@@ -96,9 +124,8 @@ async def submit(
 ) -> Receipt:
     """Store the submission as a case and return what the consumer is told.
 
-    ``engine`` must begin its transactions for writing (SQLite: BEGIN IMMEDIATE, the composition root's
-    ``for_writing``): a resend is recognised by reading before writing. ``card`` is the scanned instrument when
-    the message came from a sticker.
+    The transactions must lock for writing before they read (SQLite: BEGIN IMMEDIATE): a resend is recognised by
+    reading before writing. ``card`` is the scanned instrument when the message came from a sticker.
     """
     context = _Context(
         submission=submission,
@@ -111,11 +138,10 @@ async def submit(
         now=now.astimezone(UTC),
         today=now.astimezone(zone).date(),
     )
-    async with engine.begin() as connection:
-        return await connection.run_sync(_store, context)
+    return await transactions.run(functools.partial(_store, context=context))
 
 
-def _store(connection: sa.Connection, context: _Context) -> Receipt:
+def _store(connection: sa.Connection, *, context: _Context) -> Receipt:
     submission, classification = context.submission, context.classification
     key = dedupe_key(submission)
     if key is not None:
@@ -142,9 +168,7 @@ def _store(connection: sa.Connection, context: _Context) -> Receipt:
         report = _insert_case(
             connection, context, Intent.report, route, dedupe_key=None, linked_id=receipt.complaint_id
         )
-        connection.execute(
-            sa.update(complaint_t).where(complaint_t.c.id == receipt.complaint_id).values(linked_id=report.complaint_id)
-        )
+        connection.execute(_LINK_CASE, {"case_id": receipt.complaint_id, "linked": report.complaint_id})
         receipt = replace(receipt, linked_ref=report.ref)
     if route.merchant_id is not None and intent in FORWARDED_INTENTS:
         count_towards_hotspot(
@@ -164,9 +188,7 @@ def _route(connection: sa.Connection, context: _Context) -> Route:
     category, card = context.classification.category, context.card
     if card is None:
         return route_by_text(context.submission.text, category, context.names)
-    station_id = connection.execute(
-        sa.select(merchant_t.c.station_id).where(merchant_t.c.id == card.merchant_id)
-    ).scalar_one()
+    station_id = connection.execute(_MERCHANT_STATION, {"merchant_id": card.merchant_id}).scalar_one()
     return route_by_instrument(
         category,
         instrument_id=card.instrument_id,
@@ -210,47 +232,46 @@ def _insert_case(
     token = case_token(context.secret, ref)
     accept_due, handle_due, deadline = _deadlines(context, intent)
     priority = _priority(intent, classification.category)
-    complaint_id = connection.execute(
-        sa.insert(complaint_t)
-        .values(
-            ref=ref,
-            token_hash=token_hash(token),
-            channel=submission.channel,
-            text=submission.text,
-            instrument_id=route.instrument_id,
-            merchant_id=route.merchant_id,
-            market_id=route.market_id,
-            station_id=route.station_id,
-            queue=route.queue,
-            intent=intent,
-            category=classification.category,
-            confidence=classification.confidence,
-            classifier_version=classification.version,
-            needs_triage=classification.needs_triage,
-            priority=priority,
-            status=CaseStatus.received,
-            received_at=context.now,
-            accept_due=accept_due,
-            handle_due=handle_due,
-            deadline_approximate=bool(deadline and deadline.approximate),
-            linked_id=linked_id,
-            dedupe_key=dedupe_key,
-        )
-        .returning(complaint_t.c.id)
-    ).scalar_one()
+    case = {
+        "ref": ref,
+        "token_hash": token_hash(token),
+        "channel": submission.channel,
+        "text": submission.text,
+        "instrument_id": route.instrument_id,
+        "merchant_id": route.merchant_id,
+        "market_id": route.market_id,
+        "station_id": route.station_id,
+        "queue": route.queue,
+        "intent": intent,
+        "category": classification.category,
+        "confidence": classification.confidence,
+        "classifier_version": classification.version,
+        "needs_triage": classification.needs_triage,
+        "priority": priority,
+        "status": CaseStatus.received,
+        "received_at": context.now,
+        "accept_due": accept_due,
+        "handle_due": handle_due,
+        "deadline_approximate": bool(deadline and deadline.approximate),
+        "linked_id": linked_id,
+        "dedupe_key": dedupe_key,
+        "satisfaction_comment": "",
+    }
+    complaint_id = connection.execute(_INSERT_CASE, case).scalar_one()
     contact = submission.contact
     connection.execute(
-        sa.insert(contact_t).values(
-            complaint_id=complaint_id,
-            name=contact.name,
-            phone=contact.phone,
-            channel_user=contact.channel_user,
-            consent_to_contact=contact.consent,
-        )
+        _INSERT_CONTACT,
+        {
+            "complaint_id": complaint_id,
+            "name": contact.name,
+            "phone": contact.phone,
+            "channel_user": contact.channel_user,
+            "consent_to_contact": contact.consent,
+        },
     )
     if submission.photos:
         connection.execute(
-            sa.insert(photo_t),
+            _INSERT_PHOTO,
             [
                 {
                     "complaint_id": complaint_id,
@@ -281,22 +302,26 @@ def _insert_case(
     if deadline is not None and deadline.fallback_years:
         # The warning the case page shows: which year's official schedule to import.
         classified_facts["deadline_fallback_years"] = list(deadline.fallback_years)
-    for action, public, facts in (("received", True, received_facts), ("classified", False, classified_facts)):
-        connection.execute(
-            sa.insert(event_t).values(
-                complaint_id=complaint_id,
-                at=context.now,
-                actor_role=Role.system,
-                action=action,
-                from_status=CaseStatus.received,
-                to_status=CaseStatus.received,
-                public=public,
-                facts=facts,
-            )
-        )
+    connection.execute(
+        _INSERT_EVENT,
+        [
+            {
+                "complaint_id": complaint_id,
+                "at": context.now,
+                "actor_role": Role.system,
+                "actor_id": None,
+                "action": action,
+                "from_status": CaseStatus.received,
+                "to_status": CaseStatus.received,
+                "public": public,
+                "facts": facts,
+            }
+            for action, public, facts in (("received", True, received_facts), ("classified", False, classified_facts))
+        ],
+    )
     station = None
     if route.station_id is not None:
-        station = connection.execute(sa.select(station_t.c.name).where(station_t.c.id == route.station_id)).scalar()
+        station = connection.execute(_STATION_NAME, {"station_id": route.station_id}).scalar()
     return Receipt(
         complaint_id=complaint_id,
         ref=ref,

@@ -5,6 +5,7 @@ Delivery (claiming due rows, senders, backoff) lives in :mod:`complaints.deliver
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
@@ -52,23 +53,27 @@ def queue_message(
     now: datetime,
 ) -> bool:
     """:func:`enqueue` for code already running on the synchronous side (inside ``run_sync``)."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(outbox_t)
-        .values(
-            complaint_id=complaint_id,
-            channel=channel,
-            kind=kind,
-            idempotency_key=key,
-            payload=dict(payload),
-            status=OutboxStatus.pending,
-            attempts=0,
-            next_attempt_at=now,
-            claimed_by="",
-            last_error="",
-            created_at=now,
-        )
-        .on_conflict_do_nothing(index_elements=[outbox_t.c.idempotency_key])
-    )
-    result = connection.execute(statement)
+    values = {
+        "complaint_id": complaint_id,
+        "channel": channel,
+        "kind": kind,
+        "idempotency_key": key,
+        "payload": dict(payload),
+        "status": OutboxStatus.pending,
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claimed_by": "",
+        "last_error": "",
+        "created_at": now,
+    }
+    result = connection.execute(_insert_unless_queued(connection.dialect.name), values)
     return bool(result.rowcount)
+
+
+@functools.cache
+def _insert_unless_queued(dialect_name: str) -> sa.Executable:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    statement: sa.Executable = dialect.insert(outbox_t).on_conflict_do_nothing(
+        index_elements=[outbox_t.c.idempotency_key]
+    )
+    return statement

@@ -46,5 +46,6 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     try:
         yield
     finally:
+        await app[INTAKE].close()
         await reader.close()
         await engine.dispose()

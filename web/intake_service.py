@@ -21,7 +21,7 @@ from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
 from complaints.working_days import WorkingCalendar
 from lookup.scan import InstrumentCard
-from web.db import for_writing
+from web.db import open_transactions
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -92,7 +92,7 @@ class ReferenceData:
 
 class IntakeService:
     def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], datetime]) -> None:
-        self._engine = for_writing(engine)
+        self._transactions = open_transactions(settings.async_database_url, engine)
         self._settings = settings
         self._clock = clock
         self.policy = intake_policy(settings)
@@ -104,7 +104,7 @@ class IntakeService:
         classifier = await self.classifier.get()
         names, calendar = await self.reference.get()
         return await submit(
-            self._engine,
+            self._transactions,
             submission,
             classifier=classifier,
             card=card,
@@ -119,3 +119,6 @@ class IntakeService:
     @property
     def secret(self) -> str:
         return self._secret
+
+    async def close(self) -> None:
+        await self._transactions.close()
