@@ -14,8 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from complaints.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
-from complaints.workflow import CaseStatus, Intent, Role, Step, take
+from complaints.notify import notify_consumer
+from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
 from lookup.models import table_of
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
@@ -58,14 +60,18 @@ async def take_action(
     actor_id: int | None,
     facts: Mapping[str, object],
     now: datetime,
+    rules: DeadlineRules | None = None,
 ) -> Step:
     """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it.
+
+    A public event is queued for the consumer (:mod:`complaints.notify`); with ``rules``, an action that moves
+    the handling deadline (acceptance, a pause for testing, an extension) stores the new one.
 
     Run it in a transaction that locks before it reads: PostgreSQL gets FOR UPDATE below, SQLite ignores it
     and needs the transaction begun IMMEDIATE (the composition root's `for_writing(engine)`).
     """
     return await connection.run_sync(
-        apply_action, complaint_id, action, role=role, actor_id=actor_id, facts=facts, now=now
+        apply_action, complaint_id, action, role=role, actor_id=actor_id, facts=facts, now=now, rules=rules
     )
 
 
@@ -78,8 +84,13 @@ def apply_action(
     actor_id: int | None,
     facts: Mapping[str, object],
     now: datetime,
+    rules: DeadlineRules | None = None,
+    notify: bool = True,
 ) -> Step:
-    """:func:`take_action` for code already running on the synchronous side (inside ``run_sync``)."""
+    """:func:`take_action` for code already running on the synchronous side (inside ``run_sync``).
+
+    ``notify=False`` leaves telling the consumer to the caller (intake, whose acknowledgement carries the answer).
+    """
     row = (
         connection.execute(
             sa.select(complaint_t.c.intent, complaint_t.c.status)
@@ -93,8 +104,9 @@ def apply_action(
     step = take(Intent(row.intent), status, action, role, facts)
     if step.status_changed:
         connection.execute(sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(status=step.status))
-    connection.execute(
-        sa.insert(event_t).values(
+    event_id = connection.execute(
+        sa.insert(event_t)
+        .values(
             complaint_id=complaint_id,
             at=now,
             actor_role=role,
@@ -105,5 +117,12 @@ def apply_action(
             public=step.public,
             facts=dict(step.facts),
         )
-    )
+        .returning(event_t.c.id)
+    ).scalar_one()
+    if step.public and notify:
+        said = {name: step.facts[name] for name in (MESSAGE, MESSAGE_EN) if name in step.facts}
+        payload = {"action": action, "status": step.status.value, **said}
+        notify_consumer(connection, complaint_id, kind=action, key=f"event:{event_id}", payload=payload, now=now)
+    if rules is not None and action in MOVES_DEADLINE:
+        recount_handling_deadline(connection, complaint_id, rules, now.astimezone(rules.zone).date())
     return step

@@ -35,6 +35,7 @@ from complaints.models import (
     Hotspot,
     Priority,
 )
+from complaints.notify import notice_channel
 from complaints.outbox import UPSTREAM, queue_message
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
@@ -343,7 +344,14 @@ def _insert_case(
 def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
     if receipt.intent is Intent.feedback:
         step = apply_action(
-            connection, receipt.complaint_id, "acknowledge", role=Role.system, actor_id=None, facts={}, now=context.now
+            connection,
+            receipt.complaint_id,
+            "acknowledge",
+            role=Role.system,
+            actor_id=None,
+            facts={},
+            now=context.now,
+            notify=False,
         )
         return replace(receipt, status=step.status)
     if receipt.intent is not Intent.inquiry:
@@ -365,6 +373,7 @@ def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Recei
         actor_id=None,
         facts={MESSAGE: answer.chinese, MESSAGE_EN: answer.english},
         now=context.now,
+        notify=False,  # the acknowledgement below carries the answer
     )
     return replace(receipt, status=step.status, answer=answer)
 
@@ -372,15 +381,15 @@ def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Recei
 def _notify(connection: sa.Connection, context: _Context, receipt: Receipt) -> None:
     """Queue the consumer's acknowledgement on the channel they used, and the forward upstream."""
     contact, channel = context.submission.contact, context.submission.channel
-    notice_channel = channel if contact.channel_user else ("sms" if contact.phone and contact.consent else None)
+    reach = notice_channel(channel, contact.channel_user, contact.phone, contact.consent)
     payload = {"ref": receipt.ref, "status": receipt.status.value}
     if receipt.answer is not None:
         payload |= {"answer": receipt.answer.chinese, "answer_en": receipt.answer.english}
-    if notice_channel is not None:
+    if reach is not None:
         queue_message(
             connection,
             complaint_id=receipt.complaint_id,
-            channel=notice_channel,
+            channel=reach,
             kind="received",
             key=f"{receipt.ref}:received",
             payload=payload,
