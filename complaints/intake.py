@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import re
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -58,6 +59,11 @@ _INSERT_EVENT = sa.insert(event_t)
 _INSERT_PHOTO = sa.insert(photo_t)
 _LINK_CASE = (
     sa.update(complaint_t).where(complaint_t.c.id == sa.bindparam("case_id")).values(linked_id=sa.bindparam("linked"))
+)
+_NUMBER_CASE = (
+    sa.update(complaint_t)
+    .where(complaint_t.c.id == sa.bindparam("case_id"))
+    .values(ref=sa.bindparam("ref"), token_hash=sa.bindparam("token_hash"))
 )
 _STATION_NAME = sa.select(station_t.c.name).where(station_t.c.id == sa.bindparam("station_id"))
 _MERCHANT_STATION = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == sa.bindparam("merchant_id"))
@@ -170,7 +176,8 @@ def _store(connection: sa.Connection, *, context: _Context) -> Receipt:
             connection, context, Intent.report, route, dedupe_key=None, linked_id=receipt.complaint_id
         )
         connection.execute(_LINK_CASE, {"case_id": receipt.complaint_id, "linked": report.complaint_id})
-        receipt = replace(receipt, linked_ref=report.ref)
+    else:
+        report = None
     if route.merchant_id is not None and intent in FORWARDED_INTENTS:
         count_towards_hotspot(
             connection,
@@ -181,8 +188,20 @@ def _store(connection: sa.Connection, *, context: _Context) -> Receipt:
             days=context.policy.hotspot_days,
         )
     receipt = _answer_at_once(connection, context, receipt)
+    # Numbers last: the day's counter row is locked from here to the commit, and every intake of every process
+    # waits for it, so it is held for as short a time as the transaction allows.
+    receipt = _assign_reference(connection, context, receipt)
+    if report is not None:
+        receipt = replace(receipt, linked_ref=_assign_reference(connection, context, report).ref)
     _notify(connection, context, receipt)
     return receipt
+
+
+def _assign_reference(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
+    ref = reserve_reference(connection, context.today)
+    token = case_token(context.secret, ref)
+    connection.execute(_NUMBER_CASE, {"case_id": receipt.complaint_id, "ref": ref, "token_hash": token_hash(token)})
+    return replace(receipt, ref=ref, token=token)
 
 
 def _route(connection: sa.Connection, context: _Context) -> Route:
@@ -229,13 +248,13 @@ def _insert_case(
     linked_id: int | None,
 ) -> Receipt:
     submission, classification = context.submission, context.classification
-    ref = reserve_reference(connection, context.today)
-    token = case_token(context.secret, ref)
+    # Unique until the case gets its number at the end of the transaction (see _store).
+    ref = f"~{uuid.uuid4().hex[:19]}"
     accept_due, handle_due, deadline = _deadlines(context, intent)
     priority = _priority(intent, classification.category)
     case = {
         "ref": ref,
-        "token_hash": token_hash(token),
+        "token_hash": "",
         "channel": submission.channel,
         "text": submission.text,
         "instrument_id": route.instrument_id,
@@ -326,7 +345,7 @@ def _insert_case(
     return Receipt(
         complaint_id=complaint_id,
         ref=ref,
-        token=token,
+        token="",
         intent=intent,
         category=classification.category,
         confidence=classification.confidence,
