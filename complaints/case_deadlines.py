@@ -48,7 +48,7 @@ def recount_handling_deadline(connection: sa.Connection, complaint_id: int, rule
     connection.execute(
         sa.update(complaint_t)
         .where(complaint_t.c.id == complaint_id)
-        .values(handle_due=deadline.due, deadline_approximate=deadline.approximate)
+        .values(handle_due=deadline.due, due_on=deadline.due, deadline_approximate=deadline.approximate)
     )
 
 

@@ -22,6 +22,7 @@ from lookup.models import table_of
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
 REFERENCE_PREFIX = "JL"
+PENDING = frozenset({CaseStatus.received, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying})
 
 
 class CaseNotFound(LookupError):
@@ -103,7 +104,10 @@ def apply_action(
     status = CaseStatus(row.status)
     step = take(Intent(row.intent), status, action, role, facts)
     if step.status_changed:
-        connection.execute(sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(status=step.status))
+        changes: dict[str, object] = {"status": step.status}
+        if step.status not in PENDING:
+            changes["due_on"] = None  # nothing left to do by a date: the case leaves the deadline order
+        connection.execute(sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(**changes))
     event_id = connection.execute(
         sa.insert(event_t)
         .values(

@@ -273,6 +273,7 @@ def _insert_case(
         "accept_due": accept_due,
         "handle_due": handle_due,
         "deadline_approximate": bool(deadline and deadline.approximate),
+        "due_on": deadline.due if deadline else None,
         "linked_id": linked_id,
         "dedupe_key": dedupe_key,
         "satisfaction_comment": "",

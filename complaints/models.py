@@ -31,6 +31,12 @@ class Queue(StrEnum):
 class Complaint(SQLModel, table=True):
     """A case: whatever a shopper sent, with what the service made of it. Contact details live apart."""
 
+    # The queue lists a station's cases by their nearest deadline and pages by (due_on, id).
+    __table_args__ = (
+        sa.Index("ix_complaint_station_due", "station_id", "due_on", "id"),
+        sa.Index("ix_complaint_queue_due", "queue", "due_on", "id"),
+    )
+
     id: int | None = Field(default=None, primary_key=True)
     ref: str = Field(max_length=20, unique=True)  # JL20261123-0001: readable over the phone
     token_hash: str = Field(max_length=64)  # SHA-256 of the complainant's secret; the secret is never stored
@@ -52,6 +58,7 @@ class Complaint(SQLModel, table=True):
     accept_due: date | None = None
     handle_due: date | None = None  # mediation (complaint) or verification (report)
     deadline_approximate: bool = False  # some year counted had no official holiday schedule
+    due_on: date | None = None  # the deadline the station works to now; None once nothing is pending
     linked_id: int | None = Field(default=None, foreign_key="complaint.id")  # the report split from a complaint
     # SHA-256 of (channel identity, normalised text): the same consumer sending the same words again is merged.
     dedupe_key: str | None = Field(default=None, max_length=64, index=True)
@@ -165,3 +172,24 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class Inspection(SQLModel, table=True):
+    """An on-site inspection of a merchant (often prompted by a hotspot): the figures of the monthly inspection
+    report (计量检查月报表) are sums of these."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    station_id: int = Field(foreign_key="station.id", index=True)
+    hotspot_id: int | None = Field(default=None, foreign_key="hotspot.id")
+    inspected_on: date = Field(index=True)
+    inspectors: int = 1  # 出动检查人次数
+    instruments_checked: int = 0  # 检查计量器具数
+    unverified: int = 0  # 使用未检定/检定不合格/超检定周期计量器具数
+    tampered: int = 0  # 破坏准确度（改装）计量器具数
+    short_weight_found: bool = False
+    case_opened: bool = False  # 立案
+    fine_yuan: int = 0  # 立案处罚罚没款, in yuan (the report shows 万元)
+    notes: str = Field(default="", sa_type=sa.Text)
+    recorded_by: int | None = None  # staff_user.id
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 # Every table of the service on SQLModel.metadata, wherever the schema is checked or truncated.
 import complaints.models  # noqa: F401
 import lookup.models  # noqa: F401
+import web.auth_models  # noqa: F401
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 T = TypeVar("T")
