@@ -8,13 +8,14 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
+from complaints.case_effects import apply_effects, check_effects
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.notify import notify_consumer
 from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
@@ -94,7 +95,7 @@ def apply_action(
     """
     row = (
         connection.execute(
-            sa.select(complaint_t.c.intent, complaint_t.c.status)
+            sa.select(complaint_t.c.intent, complaint_t.c.status, complaint_t.c.received_at)
             .where(complaint_t.c.id == complaint_id)
             .with_for_update()
         )
@@ -103,6 +104,7 @@ def apply_action(
         raise CaseNotFound(complaint_id)
     status = CaseStatus(row.status)
     step = take(Intent(row.intent), status, action, role, facts)
+    check_effects(connection, action, status, step.facts)
     if step.status_changed:
         changes: dict[str, object] = {"status": step.status}
         if step.status not in PENDING:
@@ -123,6 +125,10 @@ def apply_action(
         )
         .returning(event_t.c.id)
     ).scalar_one()
+    zone = rules.zone if rules is not None else UTC
+    apply_effects(
+        connection, complaint_id, action, step.facts, rules=rules, received_on=row.received_at.astimezone(zone).date()
+    )
     if step.public and notify:
         said = {name: step.facts[name] for name in (MESSAGE, MESSAGE_EN) if name in step.facts}
         payload = {"action": action, "status": step.status.value, **said}

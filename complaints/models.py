@@ -35,6 +35,16 @@ class Complaint(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_complaint_station_due", "station_id", "due_on", "id"),
         sa.Index("ix_complaint_queue_due", "queue", "due_on", "id"),
+        # The queue's text search (complaints/queue.py): a trigram GIN index on PostgreSQL (migration 0007);
+        # on SQLite, which has no such index, an empty placeholder of the same name (WHERE 0), so that models
+        # and migrations agree on both databases.
+        sa.Index(
+            "ix_complaint_text_trgm",
+            "text",
+            postgresql_using="gin",
+            postgresql_ops={"text": "gin_trgm_ops"},
+            sqlite_where=sa.false(),
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True)

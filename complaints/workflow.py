@@ -105,6 +105,9 @@ _COMMON = (
     _action("note", set(), None, needs=(NOTE,), public=False),
     _action("assign", set(), None, needs=("assignee",), public=False),
     _action("reclassify", set(), None, needs=("intent", "category"), public=False),
+    # Moves the case to another station's queue inside the service (triage of the intake queues, a misrouted
+    # case); `transfer` hands it to a body outside the service and ends it here.
+    _action("reroute", set(), None, needs=(STATION,), public=False),
     _action("close", _ENDED, S.closed),
 )
 
@@ -119,7 +122,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
             # Testing or verifying the instrument does not count against the mediation deadline.
             _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,)),
             _action("resume", {S.mediating}, None),
-            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,)),
+            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,), optional=("refund_yuan", NOTE)),
             _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
             *_COMMON,
         )

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from aiohttp import web
 
-from web import complaint_api, complaint_form, errors, health, lookup_views
+from web import auth, complaint_api, complaint_form, errors, health, lookup_views, queue_api
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
@@ -22,16 +22,18 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    app = web.Application(middlewares=[errors.middleware], client_max_size=1024**2)
+    app = web.Application(middlewares=[errors.middleware, auth.access], client_max_size=1024**2)
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     app[PAGES] = Pages(load_catalogues(), hotline=settings.fairweigh_hotline)
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
+    auth.add_routes(app)
     lookup_views.add_routes(app)
     complaint_api.add_routes(app)
     complaint_form.add_routes(app)
+    queue_api.add_routes(app)
     return app
 
 

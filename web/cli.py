@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from complaints.calendar_store import import_schedule
 from complaints.working_days import ScheduleFileError
-from web import registry_commands
+from web import registry_commands, user_commands
 from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
 
@@ -57,6 +57,8 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--market", help="only this market (its registered name)")
     codes.add_argument("--format", choices=("csv", "json"), default="csv")
     codes.set_defaults(run=registry_commands.codes_command)
+
+    user_commands.add_parser(commands)
 
     labels = commands.add_parser("labels", help="print an A4 sheet of QR stickers as PDF")
     labels.add_argument("--market", help="only this market (its registered name)")

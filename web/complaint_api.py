@@ -20,6 +20,7 @@ from complaints.submission import (
 )
 from lookup.scan import InstrumentCard
 from qr.codes import normalise_code
+from web.auth import public
 from web.keys import ENGINE, INTAKE, PAGES, SCAN_READER, SETTINGS
 
 MALFORMED = frozenset({"bad_json", "bad_encoding", "bad_type", "bad_channel"})
@@ -113,6 +114,7 @@ def receipt_json(receipt: Receipt, base_url: str) -> dict[str, Any]:
     return body
 
 
+@public
 async def create_complaint(request: web.Request) -> web.Response:
     try:
         data = await _json_object(request)
@@ -164,6 +166,7 @@ async def find_case(request: web.Request) -> PublicCase | None:
         return await public_case(connection, ref.upper(), token)
 
 
+@public
 async def read_complaint(request: web.Request) -> web.Response:
     case = await find_case(request)
     if case is None:

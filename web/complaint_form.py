@@ -24,6 +24,7 @@ from complaints.submission import (
 )
 from lookup.scan import InstrumentCard
 from lookup.vocab import KIND_NAMES_ZH
+from web.auth import public
 from web.complaint_api import find_case, scanned_card
 from web.i18n import LanguageChoice, negotiate
 from web.keys import CLOCK, INTAKE, PAGES, SETTINGS
@@ -67,6 +68,7 @@ def _render_form(
     return web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
 
 
+@public
 async def complaint_form(request: web.Request) -> web.Response:
     values = {"code": request.query.get("code", "")[:40]}
     try:
@@ -134,6 +136,7 @@ def _photo_problem(error: PhotoError) -> SubmissionError:
     return SubmissionError(error.code, "photos", error.chinese, error.english)
 
 
+@public
 async def submit_form(request: web.Request) -> web.StreamResponse:
     choice = _language(request)
     values: dict[str, str] = {}
@@ -160,6 +163,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     raise web.HTTPSeeOther(location=target)
 
 
+@public
 async def case_page(request: web.Request) -> web.Response:
     choice = _language(request)
     case = await find_case(request)

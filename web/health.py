@@ -6,6 +6,7 @@ import logging
 
 from aiohttp import web
 
+from web.auth import public
 from web.db import current_revision, head_revision
 from web.keys import ENGINE, SCAN_READER
 
@@ -16,6 +17,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/healthz", healthz)
 
 
+@public
 async def healthz(request: web.Request) -> web.Response:
     headers = {"Cache-Control": "no-store"}
     try:

@@ -12,6 +12,7 @@ from lookup.market import market_listing
 from lookup.scan import InstrumentCard
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
+from web.auth import public
 from web.http_cache import cached_response
 from web.i18n import LanguageChoice, negotiate
 from web.instrument_view import instrument_json
@@ -46,6 +47,7 @@ def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> No
         raise web.HTTPMovedPermanently(location=str(target))
 
 
+@public
 async def instrument_page(request: web.Request) -> web.Response:
     choice = language(request)
     pages = request.app[PAGES]
@@ -60,6 +62,7 @@ async def instrument_page(request: web.Request) -> web.Response:
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
 
 
+@public
 async def instrument_api(request: web.Request) -> web.Response:
     code, card = await _card_or_none(request)
     if card is None:
@@ -85,11 +88,13 @@ async def _qr(request: web.Request, suffix: str) -> tuple[str, str]:
     return code, f"{request.app[SETTINGS].public_base_url}/i/{code}"
 
 
+@public
 async def instrument_qr_svg(request: web.Request) -> web.Response:
     _, url = await _qr(request, "/qr.svg")
     return cached_response(request, qr_svg(url), content_type="image/svg+xml", max_age=QR_MAX_AGE, vary_language=False)
 
 
+@public
 async def instrument_qr_png(request: web.Request) -> web.Response:
     _, url = await _qr(request, "/qr.png")
     return cached_response(
@@ -97,6 +102,7 @@ async def instrument_qr_png(request: web.Request) -> web.Response:
     )
 
 
+@public
 async def market_page(request: web.Request) -> web.Response:
     choice = language(request)
     pages = request.app[PAGES]

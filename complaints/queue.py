@@ -1,0 +1,371 @@
+"""The handlers' queue: the cases a viewer may see, nearest deadline first, filtered, counted and paged.
+
+Order: ``due_on`` ascending, cases with nothing pending (``due_on`` NULL) last, then ``id``. Pages are keyset
+pages: the opaque cursor holds the last row's (due_on, id), and the next page starts strictly after it, so a
+deep page costs what the first one does.
+
+Both databases read that order straight off an index, with no sort of the whole scope:
+
+- NULLs last in two phases, rows with a deadline (``due_on IS NOT NULL``, ordered by due_on, id), then rows
+  without (``due_on IS NULL``, ordered by id). SQLite and PostgreSQL disagree on where NULLs sort, and neither
+  walks an index in an order that needs an expression such as COALESCE;
+- the scope is split into disjoint branches, one per station (``ix_complaint_station_due``: station_id, due_on,
+  id) or per queue (``ix_complaint_queue_due``: queue, due_on, id). Each branch reads at most one page in index
+  order; a scope of several branches merges them in one UNION ALL statement and keeps the first page of the
+  merged order.
+
+Text search runs LIKE with the user's words escaped and bound as a parameter (ILIKE on PostgreSQL, where the
+trigram GIN index ``ix_complaint_text_trgm`` serves it; SQLite's LIKE ignores the case of Latin letters
+itself). A search that looks like a case reference also finds that case by its ``ref``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from enum import StrEnum
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.cases import REFERENCE_PREFIX
+from complaints.models import Complaint, Priority, Queue
+from complaints.workflow import CaseStatus, Intent
+from lookup.models import table_of
+
+complaint_t = table_of(Complaint)
+_c = complaint_t.c
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 500
+EXCERPT_CHARS = 80
+MAX_SEARCH_CHARS = 200
+FACETS = ("status", "intent", "category", "priority", "channel")
+INTAKE_QUEUES = (Queue.district_intake, Queue.general_intake)
+_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}\d{{8}}-\d{{4,}}")
+_LIKE_SPECIAL = re.compile(r"([\\%_])")
+
+
+class BadCursor(ValueError):
+    """A page cursor this module did not write (truncated, edited, or from something else)."""
+
+
+class Urgency(StrEnum):
+    """How a row stands against today: the queue makes the first two stand out."""
+
+    overdue = "overdue"
+    due_today = "due_today"
+    upcoming = "upcoming"
+    none = "none"  # nothing pending
+
+
+@dataclass(frozen=True)
+class Scope:
+    """The cases a viewer may see.
+
+    ``station_ids``: the station queues they see, None for every station (a district supervisor or an
+    administrator). ``intake_queues``: whether they also see the district and general intake queues (cases no
+    station has yet). A handler's scope is ``Scope.station(their_station)``.
+    """
+
+    station_ids: frozenset[int] | None
+    intake_queues: bool
+
+    @classmethod
+    def station(cls, station_id: int) -> Scope:
+        return cls(frozenset({station_id}), False)
+
+    @classmethod
+    def everything(cls) -> Scope:
+        return cls(None, True)
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    """What the viewer narrowed the queue to; every field is optional and the fields combine with AND.
+
+    ``received_from``/``received_to`` are local dates, both inclusive, turned into UTC bounds with ``zone``.
+    ``text`` finds cases whose words contain it (Latin letters in any case), and the case whose reference it is.
+    ``overdue_only`` keeps cases whose deadline is before ``today``, which it then needs.
+    """
+
+    status: CaseStatus | None = None
+    intent: Intent | None = None
+    category: str | None = None
+    priority: Priority | None = None
+    channel: str | None = None
+    queue: Queue | None = None
+    received_from: date | None = None
+    received_to: date | None = None
+    zone: tzinfo = UTC
+    text: str | None = None
+    needs_triage: bool | None = None
+    overdue_only: bool = False
+    today: date | None = None
+
+    def __post_init__(self) -> None:
+        if self.overdue_only and self.today is None:
+            raise ValueError("overdue_only needs today's date (QueueFilter.today)")
+        if self.text is not None and len(self.text) > MAX_SEARCH_CHARS:
+            raise ValueError(f"a search is at most {MAX_SEARCH_CHARS} characters")
+
+
+@dataclass(frozen=True, slots=True)
+class QueueRow:
+    id: int
+    ref: str
+    received_at: datetime  # UTC
+    intent: Intent
+    category: str
+    priority: Priority
+    status: CaseStatus
+    channel: str
+    queue: Queue
+    station_id: int | None
+    due_on: date | None
+    needs_triage: bool
+    excerpt: str  # the first EXCERPT_CHARS characters of the shopper's words, on one line
+
+    def urgency(self, today: date) -> Urgency:
+        if self.due_on is None:
+            return Urgency.none
+        if self.due_on < today:
+            return Urgency.overdue
+        return Urgency.due_today if self.due_on == today else Urgency.upcoming
+
+
+@dataclass(frozen=True, slots=True)
+class QueuePage:
+    rows: list[QueueRow]
+    next_cursor: str | None  # None on the last page
+
+
+@dataclass(frozen=True, slots=True)
+class _Position:
+    """Where a page ends: the last row's (due_on, id); due_on None once in the rows without a deadline."""
+
+    due_on: date | None
+    id: int
+
+
+def encode_cursor(due_on: date | None, case_id: int) -> str:
+    raw = f"{due_on.isoformat() if due_on else ''}|{case_id}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> _Position:
+    """The position :func:`encode_cursor` wrote; BadCursor for anything else."""
+    try:
+        raw = base64.b64decode(cursor + "=" * (-len(cursor) % 4), altchars=b"-_", validate=True).decode("ascii")
+        due_text, bar, id_text = raw.partition("|")
+        if not (bar and id_text.isascii() and id_text.isdigit() and int(id_text) < 2**63):
+            raise ValueError(raw)
+        return _Position(date.fromisoformat(due_text) if due_text else None, int(id_text))
+    except (binascii.Error, UnicodeError, ValueError) as exc:
+        raise BadCursor(f"malformed page cursor {cursor[:40]!r}: not one this service wrote") from exc
+
+
+def escape_like(text: str) -> str:
+    """``text`` as a LIKE pattern that matches only itself (escape character: backslash)."""
+    return _LIKE_SPECIAL.sub(r"\\\1", text)
+
+
+def _branches(scope: Scope, filters: QueueFilter) -> list[sa.ColumnElement[bool]]:
+    """Disjoint conditions whose union is the scope; each one an index walks in (due_on, id) order."""
+    branches: list[sa.ColumnElement[bool]] = []
+    if filters.queue in (None, Queue.station):
+        if scope.station_ids is None:
+            branches.append(_c.queue == Queue.station)
+        else:
+            branches += [
+                sa.and_(_c.station_id == station_id, _c.queue == Queue.station)
+                for station_id in sorted(scope.station_ids)
+            ]
+    if scope.intake_queues:
+        branches += [_c.queue == queue for queue in INTAKE_QUEUES if filters.queue in (None, queue)]
+    return branches
+
+
+def _search(text: str, dialect: str) -> sa.ColumnElement[bool] | None:
+    words = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text; nobody types one
+    if not words:
+        return None
+    pattern = f"%{escape_like(words)}%"
+    found = _c.text.ilike(pattern, escape="\\") if dialect == "postgresql" else _c.text.like(pattern, escape="\\")
+    reference = words.upper()
+    if _REFERENCE.fullmatch(reference):
+        return sa.or_(_c.ref == reference, found)
+    return found
+
+
+def _conditions(filters: QueueFilter, dialect: str) -> dict[str, sa.ColumnElement[bool]]:
+    """The filter's conditions by name: a facet's counts leave out the facet's own condition."""
+    conditions: dict[str, sa.ColumnElement[bool]] = {}
+    for name in (*FACETS, "queue", "needs_triage"):
+        value = getattr(filters, name)
+        if value is not None:
+            conditions[name] = _c[name] == value
+    if filters.received_from is not None:
+        start = datetime.combine(filters.received_from, time(), filters.zone)
+        conditions["received_from"] = _c.received_at >= start
+    if filters.received_to is not None:
+        end = datetime.combine(filters.received_to + timedelta(days=1), time(), filters.zone)
+        conditions["received_to"] = _c.received_at < end
+    if filters.text is not None:
+        search = _search(filters.text, dialect)
+        if search is not None:
+            conditions["text"] = search
+    if filters.overdue_only:
+        conditions["overdue"] = _c.due_on < filters.today
+    return conditions
+
+
+_ROW_COLUMNS = (
+    _c.id,
+    _c.ref,
+    _c.received_at,
+    _c.intent,
+    _c.category,
+    _c.priority,
+    _c.status,
+    _c.channel,
+    _c.queue,
+    _c.station_id,
+    _c.due_on,
+    _c.needs_triage,
+    sa.func.substr(_c.text, 1, EXCERPT_CHARS + 1).label("excerpt"),
+)
+
+
+def _excerpt(text: str) -> str:
+    line = " ".join(text.split())
+    return line if len(line) <= EXCERPT_CHARS else line[: EXCERPT_CHARS - 1] + "…"
+
+
+def _page_statement(
+    branches: Sequence[sa.ColumnElement[bool]],
+    conditions: Sequence[sa.ColumnElement[bool]],
+    order: Sequence[sa.ColumnElement[object]],
+    limit: int,
+) -> sa.Select[tuple[object, ...]] | sa.CompoundSelect[tuple[object, ...]]:
+    parts = [
+        sa.select(*_ROW_COLUMNS).where(branch, *conditions).order_by(*order).limit(limit) for branch in branches
+    ]
+    if len(parts) == 1:
+        return parts[0]
+    # Each branch reads one page off its own index; the merge sorts at most len(branches) × limit rows.
+    pages = [sa.select(*part.subquery().c) for part in parts]
+    return sa.union_all(*pages).order_by(*(sa.literal_column(column.name) for column in order)).limit(limit)
+
+
+async def _fetch(
+    connection: AsyncConnection,
+    branches: Sequence[sa.ColumnElement[bool]],
+    conditions: Sequence[sa.ColumnElement[bool]],
+    order: Sequence[sa.ColumnElement[object]],
+    limit: int,
+) -> list[QueueRow]:
+    result = await connection.execute(_page_statement(branches, conditions, order, limit))
+    return [
+        QueueRow(
+            id=row.id,
+            ref=row.ref,
+            received_at=row.received_at,
+            intent=Intent(row.intent),
+            category=row.category,
+            priority=Priority(row.priority),
+            status=CaseStatus(row.status),
+            channel=row.channel,
+            queue=Queue(row.queue),
+            station_id=row.station_id,
+            due_on=row.due_on,
+            needs_triage=row.needs_triage,
+            excerpt=_excerpt(row.excerpt),
+        )
+        for row in result
+    ]
+
+
+async def list_cases(
+    connection: AsyncConnection,
+    scope: Scope,
+    filters: QueueFilter,
+    *,
+    after: str | None,
+    limit: int = DEFAULT_LIMIT,
+) -> QueuePage:
+    """One page of the queue, nearest deadline first; ``after`` is the previous page's ``next_cursor``.
+
+    Raises :class:`BadCursor` for a cursor this module did not write and ValueError for a limit outside
+    1…MAX_LIMIT.
+    """
+    if not 1 <= limit <= MAX_LIMIT:
+        raise ValueError(f"a page holds 1 to {MAX_LIMIT} cases, not {limit}")
+    position = decode_cursor(after) if after is not None else None
+    branches = _branches(scope, filters)
+    if not branches:
+        return QueuePage([], None)
+    conditions = list(_conditions(filters, connection.dialect.name).values())
+    wanted = limit + 1  # one more than the page tells whether another page follows
+    rows: list[QueueRow] = []
+    if position is None or position.due_on is not None:
+        if position is None:
+            start = _c.due_on.is_not(None)
+        else:
+            due = sa.bindparam("after_due", position.due_on, type_=_c.due_on.type)
+            start = sa.tuple_(_c.due_on, _c.id) > sa.tuple_(due, sa.bindparam("after_id", position.id))
+        rows += await _fetch(connection, branches, [*conditions, start], [_c.due_on, _c.id], wanted)
+    if len(rows) < wanted:
+        undated = [_c.due_on.is_(None)]
+        if position is not None and position.due_on is None:
+            undated.append(_c.id > position.id)
+        rows += await _fetch(connection, branches, [*conditions, *undated], [_c.id], wanted - len(rows))
+    if len(rows) <= limit:
+        return QueuePage(rows, None)
+    last = rows[limit - 1]
+    return QueuePage(rows[:limit], encode_cursor(last.due_on, last.id))
+
+
+def _scope_condition(branches: Sequence[sa.ColumnElement[bool]]) -> sa.ColumnElement[bool]:
+    return branches[0] if len(branches) == 1 else sa.or_(*branches)
+
+
+async def count_cases(connection: AsyncConnection, scope: Scope, filters: QueueFilter) -> int:
+    """How many cases the filter finds in the scope (every page of :func:`list_cases` together)."""
+    branches = _branches(scope, filters)
+    if not branches:
+        return 0
+    conditions = _conditions(filters, connection.dialect.name).values()
+    statement = sa.select(sa.func.count()).select_from(complaint_t).where(_scope_condition(branches), *conditions)
+    return int((await connection.execute(statement)).scalar_one())
+
+
+async def facet_counts(connection: AsyncConnection, scope: Scope, filters: QueueFilter) -> dict[str, dict[str, int]]:
+    """Per facet (status, intent, category, priority, channel): the cases per value under every *other* filter.
+
+    So the counts beside a filter's choices say what choosing each would find. Values no case has are left
+    out; within a facet, the largest count comes first. One GROUP BY per facet, all in one statement.
+    """
+    counts: dict[str, dict[str, int]] = {facet: {} for facet in FACETS}
+    branches = _branches(scope, filters)
+    if not branches:
+        return counts
+    conditions = _conditions(filters, connection.dialect.name)
+    scoped = _scope_condition(branches)
+    groups = [
+        sa.select(
+            sa.literal(facet, sa.String).label("facet"),
+            sa.type_coerce(_c[facet], sa.String).label("value"),
+            sa.func.count().label("n"),
+        )
+        .where(scoped, *(condition for name, condition in conditions.items() if name != facet))
+        .group_by(_c[facet])
+        for facet in FACETS
+    ]
+    for facet, value, n in await connection.execute(sa.union_all(*groups)):
+        counts[facet][value] = int(n)
+    return {facet: dict(sorted(values.items(), key=lambda item: (-item[1], item[0]))) for facet, values in counts.items()}

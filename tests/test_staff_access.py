@@ -1,0 +1,186 @@
+"""Signing in, sessions, CSRF, tokens, throttling, and the station boundary — for every route."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.staff_support import NORTH, SOUTH, add_staff, sign_in, token_for, two_stations
+from tests.support import NOW
+from web.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
+from web.app import create_app
+from web.auth import SESSION_COOKIE, protection
+from web.auth_models import StaffRole
+from web.db import for_writing
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+SHORT_WEIGHT = "张记水产的秤不准，称的鱼少了二两，要求退钱"
+NORTH_TEXT = "李记鲜肉的秤不准，称的肉少了二两，要求退钱"
+PUBLIC_ROUTES = {
+    "/healthz",
+    "/login",
+    "/i/{code}",
+    "/i/{code}/qr.svg",
+    "/i/{code}/qr.png",
+    "/api/v1/instruments/{code}",
+    "/m/{market_id}",
+    "/api/v1/complaints",
+    "/api/v1/complaints/{ref}",
+    "/complain",
+    "/c/{ref}",
+}
+
+
+def test_every_route_is_marked_and_only_the_public_ones_are_open(settings: Settings) -> None:
+    app = create_app(settings)
+    routes = {(route.method, route.resource.canonical): route.handler for route in app.router.routes()}
+    assert routes, "no routes"
+    for (method, path), handler in routes.items():
+        if method == "HEAD":
+            continue
+        roles = protection(handler)
+        if path in PUBLIC_ROUTES:
+            assert roles is None, f"{method} {path} should be public"
+        else:
+            assert roles, f"{method} {path} must say which staff roles may use it"
+
+
+@pytest.fixture
+async def district(engine: AsyncEngine, client: Client) -> dict[str, str]:
+    """Two stations with one case each, a handler at each, a supervisor; returns the refs by station."""
+    await two_stations(engine)
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    await add_staff(engine, "north", StaffRole.handler, NORTH)
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    await add_staff(engine, "admin", StaffRole.admin)
+    refs = {}
+    for station, text in ((SOUTH, SHORT_WEIGHT), (NORTH, NORTH_TEXT)):
+        response = await client.post("/api/v1/complaints", json={"text": text, "contact": {"phone": "13800138000"}})
+        body = await response.json()
+        assert body["station"] == station
+        refs[station] = body["ref"]
+    return refs
+
+
+async def test_a_handler_signs_in_and_sees_only_their_stations_cases(client: Client, district: dict[str, str]) -> None:
+    response = await sign_in(client, "south")
+    assert response.status == 303
+    cookie = response.cookies[SESSION_COOKIE]
+    assert cookie["httponly"]
+    assert cookie["samesite"] == "Lax"
+    own = await client.get(f"/api/v1/queue/{district[SOUTH]}")
+    assert own.status == 200
+    assert (await own.json())["contact"]["phone"] == "13800138000"
+    other = await client.get(f"/api/v1/queue/{district[NORTH]}")
+    guessed = await client.get("/api/v1/queue/JL20261123-9999")
+    assert (other.status, guessed.status) == (404, 404)
+    assert await other.json() == await guessed.json()  # indistinguishable from a reference never given out
+
+
+async def test_a_supervisor_sees_every_station_and_an_admin_works_no_cases(
+    engine: AsyncEngine, client: Client, district: dict[str, str]
+) -> None:
+    boss = await token_for(engine, "boss")
+    for ref in district.values():
+        response = await client.get(f"/api/v1/queue/{ref}", headers={"Authorization": f"Bearer {boss}"})
+        assert response.status == 200
+    admin = await token_for(engine, "admin")
+    response = await client.get(f"/api/v1/queue/{district[SOUTH]}", headers={"Authorization": f"Bearer {admin}"})
+    assert response.status == 403
+
+
+@pytest.mark.parametrize(
+    "authorization", [None, "Bearer", "Bearer fw_not-a-token", "Basic c291dGg6cGFzcw==", "Token abc"]
+)
+async def test_the_api_without_a_valid_token_answers_401(
+    client: Client, district: dict[str, str], authorization: str | None
+) -> None:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    response = await client.get(f"/api/v1/queue/{district[SOUTH]}", headers=headers)
+    assert response.status == 401
+    assert response.headers["WWW-Authenticate"] == "Bearer"
+    assert (await response.json())["error"] == "unauthenticated"
+
+
+async def test_a_revoked_token_stops_working(client: Client, engine: AsyncEngine, district: dict[str, str]) -> None:
+    token = await token_for(engine, "south")
+    headers = {"Authorization": f"Bearer {token}"}
+    assert (await client.get(f"/api/v1/queue/{district[SOUTH]}", headers=headers)).status == 200
+    async with for_writing(engine).begin() as connection:
+        assert await revoke_tokens(connection, "south", now=NOW) == 1
+    assert (await client.get(f"/api/v1/queue/{district[SOUTH]}", headers=headers)).status == 401
+
+
+async def test_a_browser_action_without_the_csrf_token_is_refused(client: Client, district: dict[str, str]) -> None:
+    await sign_in(client, "south")
+    url = f"/api/v1/queue/{district[SOUTH]}/actions"
+    missing = await client.post(url, json={"action": "accept"})
+    wrong = await client.post(url, json={"action": "accept"}, headers={"X-CSRF-Token": "guess"})
+    assert (missing.status, wrong.status) == (403, 403)
+    assert (await missing.json())["error"] == "csrf"
+    case = await (await client.get(f"/api/v1/queue/{district[SOUTH]}")).json()
+    assert case["status"] == "received"  # nothing happened
+
+
+async def test_a_token_client_acts_without_csrf_and_gets_the_case_back(
+    client: Client, engine: AsyncEngine, district: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    url = f"/api/v1/queue/{district[SOUTH]}/actions"
+    accepted = await client.post(url, json={"action": "accept"}, headers=headers)
+    assert accepted.status == 200
+    body = await accepted.json()
+    assert body["status"] == "accepted"
+    assert "start_mediation" in body["allowed_actions"]
+    assert body["due_on"] == body["handle_due"]  # the mediation deadline is now the one that counts
+    again = await client.post(url, json={"action": "accept"}, headers=headers)
+    assert again.status == 409
+    incomplete = await client.post(url, json={"action": "decline", "ground": "over_three_years"}, headers=headers)
+    assert incomplete.status == 409  # declining is for a case not yet accepted
+    north = await client.post(f"/api/v1/queue/{district[NORTH]}/actions", json={"action": "accept"}, headers=headers)
+    assert north.status == 404
+
+
+async def test_signing_in_replaces_any_session_the_browser_already_had(
+    client: Client, engine: AsyncEngine, district: dict[str, str]
+) -> None:
+    await sign_in(client, "south")
+    planted = client.session.cookie_jar.filter_cookies(client.make_url("/"))[SESSION_COOKIE].value
+    response = await sign_in(client, "south")
+    fresh = response.cookies[SESSION_COOKIE].value
+    assert fresh != planted
+    async with engine.connect() as connection:
+        sessions = (await connection.execute(sa.text("SELECT count(*) FROM web_session"))).scalar_one()
+    assert sessions == 1  # the old one is gone, so a fixed (planted) session id is worth nothing
+
+
+async def test_wrong_passwords_are_throttled_and_audited(client: Client, engine: AsyncEngine, district: Any) -> None:
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        assert (await sign_in(client, "south", "wrong password")).status == 401
+    throttled = await sign_in(client, "south")  # even the right password waits now
+    assert throttled.status == 429
+    assert "15" in await throttled.text()
+    async with engine.connect() as connection:
+        reasons = [r for (r,) in await connection.execute(sa.text("SELECT reason FROM login_attempt ORDER BY id"))]
+    assert reasons == ["bad_password"] * MAX_FAILURES_PER_USERNAME + ["throttled"]
+
+
+async def test_a_login_form_without_its_csrf_cookie_is_refused(client: Client, district: Any) -> None:
+    response = await client.post(
+        "/login", data={"username": "south", "password": "x", "csrf": "made-up"}, allow_redirects=False
+    )
+    assert response.status == 403
+
+
+async def test_a_page_asks_an_anonymous_browser_to_sign_in(
+    aiohttp_client: Any, settings: Settings, clock: Any, district: Any
+) -> None:
+    fresh: Client = await aiohttp_client(create_app(settings, clock=clock))
+    response = await fresh.post("/logout", allow_redirects=False)
+    assert response.status == 303
+    assert response.headers["Location"].startswith("/login?next=")

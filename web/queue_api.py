@@ -1,0 +1,173 @@
+"""The handlers' JSON API: `GET /api/v1/queue/{ref}` and `POST /api/v1/queue/{ref}/actions`.
+
+Another station's case answers 404, exactly like a reference that does not exist: a handler cannot learn which
+references are in use elsewhere by guessing.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from complaints.case_deadlines import DeadlineRules
+from complaints.cases import take_action
+from complaints.privacy import mask_name, mask_phone
+from complaints.staff_view import StaffCase, case_station, staff_case
+from complaints.workflow import Role, WorkflowError, allowed_actions
+from web.accounts import Viewer
+from web.auth import VIEWER, staff
+from web.auth_models import StaffRole
+from web.db import for_writing
+from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
+
+CASE_WORKERS = (StaffRole.handler, StaffRole.supervisor)
+WORKFLOW_ROLE = {StaffRole.handler: Role.handler, StaffRole.supervisor: Role.supervisor, StaffRole.admin: Role.admin}
+# Refusals by the workflow: what the request asked is understood but cannot be done now (409) or is incomplete (422).
+_WORKFLOW_STATUS = {"forbidden": 403, "not_now": 409, "unknown_action": 422, "missing": 422}
+
+
+def may_see(viewer: Viewer, station_id: int | None, queue: str) -> bool:
+    """The one rule for cases: a handler sees their own station's queue; a supervisor the whole district's,
+    intake queues included."""
+    if viewer.role is StaffRole.supervisor:
+        return True
+    return viewer.role is StaffRole.handler and queue == "station" and station_id == viewer.station_id
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/queue/{ref}", case_api)
+    app.router.add_post("/api/v1/queue/{ref}/actions", case_action_api)
+
+
+def _not_found() -> web.Response:
+    body = {
+        "error": "not_found",
+        "message": "No case with this reference in your queue.",
+        "message_zh": "您的队列里没有这个编号的案件。",
+        "status": 404,
+    }
+    return web.json_response(body, status=404, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, default=str)
+
+
+async def visible_case_id(request: web.Request) -> int | None:
+    ref = request.match_info["ref"].strip().upper()
+    if len(ref) > 20:
+        return None
+    async with request.app[ENGINE].connect() as connection:
+        found = await case_station(connection, ref)
+    if found is None or not may_see(request[VIEWER], found[1], found[2]):
+        return None
+    return found[0]
+
+
+def case_json(case: StaffCase, viewer: Viewer) -> dict[str, Any]:
+    handling = viewer.role is StaffRole.supervisor or case.station_id == viewer.station_id
+    return {
+        "ref": case.ref,
+        "text": case.text,
+        "channel": case.channel,
+        "received_at": case.received_at.isoformat(),
+        "intent": case.intent.value,
+        "category": case.category,
+        "confidence": case.confidence,
+        "needs_triage": case.needs_triage,
+        "priority": case.priority,
+        "status": case.status.value,
+        "queue": case.queue,
+        "station": case.station_name,
+        "due_on": case.due_on,
+        "accept_due": case.accept_due,
+        "handle_due": case.handle_due,
+        "deadline_approximate": case.deadline_approximate,
+        "linked_ref": case.linked_ref,
+        "contact": {
+            "name": case.contact_name if handling else mask_name(case.contact_name),
+            "phone": case.contact_phone if handling else mask_phone(case.contact_phone),
+            "consent": case.contact_consent,
+        },
+        "instrument_code": case.instrument_code,
+        "merchant": case.merchant_name,
+        "market": case.market_name,
+        "photos": len(case.photo_ids),
+        "events": [
+            {
+                "at": event.at.isoformat(),
+                "actor_role": event.actor_role,
+                "action": event.action,
+                "from_status": event.from_status.value,
+                "to_status": event.to_status.value,
+                "public": event.public,
+                "facts": event.facts,
+            }
+            for event in case.events
+        ],
+        "allowed_actions": allowed_actions(case.intent, case.status, WORKFLOW_ROLE[viewer.role]),
+    }
+
+
+async def _case_answer(request: web.Request, complaint_id: int, status: int = 200) -> web.Response:
+    async with request.app[ENGINE].connect() as connection:
+        case = await staff_case(connection, complaint_id)
+    return web.json_response(case_json(case, request[VIEWER]), status=status, dumps=_dumps)
+
+
+@staff(*CASE_WORKERS)
+async def case_api(request: web.Request) -> web.Response:
+    complaint_id = await visible_case_id(request)
+    if complaint_id is None:
+        return _not_found()
+    return await _case_answer(request, complaint_id)
+
+
+async def deadline_rules(request: web.Request) -> DeadlineRules:
+    intake = request.app[INTAKE]
+    _, calendar = await intake.reference.get()
+    return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
+
+
+def _problem(status: int, code: str, message: str) -> web.Response:
+    return web.json_response({"error": code, "message": message, "status": status}, status=status, dumps=_dumps)
+
+
+@staff(*CASE_WORKERS)
+async def case_action_api(request: web.Request) -> web.Response:
+    complaint_id = await visible_case_id(request)
+    if complaint_id is None:
+        return _not_found()
+    try:
+        body = json.loads(await request.read())
+    except ValueError:
+        return _problem(400, "bad_json", "The body must be a JSON object with an `action`.")
+    if not isinstance(body, dict) or not isinstance(body.get("action"), str):
+        return _problem(400, "bad_json", "The body must be a JSON object with an `action`.")
+    viewer = request[VIEWER]
+    facts = {name: value for name, value in body.items() if name != "action"}
+    return await act(request, complaint_id, body["action"], facts, viewer) or await _case_answer(request, complaint_id)
+
+
+async def act(
+    request: web.Request, complaint_id: int, action: str, facts: dict[str, Any], viewer: Viewer
+) -> web.Response | None:
+    """Take the action; None when it was taken, else the refusal to send."""
+    rules = await deadline_rules(request)
+    try:
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            await take_action(
+                connection,
+                complaint_id,
+                action,
+                role=WORKFLOW_ROLE[viewer.role],
+                actor_id=viewer.user_id,
+                facts=facts,
+                now=request.app[CLOCK](),
+                rules=rules,
+            )
+    except WorkflowError as error:
+        return _problem(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
+    return None
