@@ -7,6 +7,7 @@ references are in use elsewhere by guessing.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from typing import Any
 
 from aiohttp import web
@@ -14,6 +15,7 @@ from aiohttp import web
 from complaints.case_deadlines import DeadlineRules
 from complaints.cases import take_action
 from complaints.privacy import mask_name, mask_phone
+from complaints.queue import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, list_cases
 from complaints.staff_view import StaffCase, case_station, staff_case
 from complaints.workflow import Role, WorkflowError, allowed_actions
 from web.accounts import Viewer
@@ -21,6 +23,7 @@ from web.auth import VIEWER, staff
 from web.auth_models import StaffRole
 from web.db import for_writing
 from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
+from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter, scope_for
 
 CASE_WORKERS = (StaffRole.handler, StaffRole.supervisor)
 WORKFLOW_ROLE = {StaffRole.handler: Role.handler, StaffRole.supervisor: Role.supervisor, StaffRole.admin: Role.admin}
@@ -37,6 +40,7 @@ def may_see(viewer: Viewer, station_id: int | None, queue: str) -> bool:
 
 
 def add_routes(app: web.Application) -> None:
+    app.router.add_get("/api/v1/queue", list_api)
     app.router.add_get("/api/v1/queue/{ref}", case_api)
     app.router.add_post("/api/v1/queue/{ref}/actions", case_action_api)
 
@@ -148,13 +152,23 @@ async def case_action_api(request: web.Request) -> web.Response:
         return _problem(400, "bad_json", "The body must be a JSON object with an `action`.")
     viewer = request[VIEWER]
     facts = {name: value for name, value in body.items() if name != "action"}
-    return await act(request, complaint_id, body["action"], facts, viewer) or await _case_answer(request, complaint_id)
+    refusal = await act(request, complaint_id, body["action"], facts, viewer)
+    if refusal is not None:
+        return _problem(refusal.status, refusal.code, refusal.message)
+    return await _case_answer(request, complaint_id)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    code: str
+    message: str
 
 
 async def act(
     request: web.Request, complaint_id: int, action: str, facts: dict[str, Any], viewer: Viewer
-) -> web.Response | None:
-    """Take the action; None when it was taken, else the refusal to send."""
+) -> Refusal | None:
+    """Take the action; None when it was taken, else why not."""
     rules = await deadline_rules(request)
     try:
         async with for_writing(request.app[ENGINE]).begin() as connection:
@@ -169,5 +183,42 @@ async def act(
                 rules=rules,
             )
     except WorkflowError as error:
-        return _problem(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
+        return Refusal(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
     return None
+
+
+@staff(*CASE_WORKERS)
+async def list_api(request: web.Request) -> web.Response:
+    """The caller's visible cases, nearest deadline first; `?after=` the previous answer's `next`."""
+    today = request.app[CLOCK]().date()
+    try:
+        filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
+        limit = int(request.query.get("limit", DEFAULT_LIMIT))
+        async with request.app[ENGINE].connect() as connection:
+            page = await list_cases(
+                connection, scope_for(request[VIEWER]), filters, after=request.query.get("after"), limit=limit
+            )
+    except BadFilter as error:
+        return _problem(400, "bad_filter", f"{error} (filters: {', '.join(FILTER_NAMES)})")
+    except BadCursor:
+        return _problem(400, "bad_cursor", "`after` must be the `next` value of a previous answer.")
+    except ValueError:
+        return _problem(400, "bad_limit", f"`limit` must be a whole number from 1 to {MAX_LIMIT}.")
+    cases = [
+        {
+            "ref": row.ref,
+            "received_at": row.received_at.isoformat(),
+            "intent": row.intent.value,
+            "category": row.category,
+            "priority": row.priority.value,
+            "status": row.status.value,
+            "channel": row.channel,
+            "queue": row.queue.value,
+            "due_on": row.due_on,
+            "urgency": row.urgency(today).value,
+            "needs_triage": row.needs_triage,
+            "excerpt": row.excerpt,
+        }
+        for row in page.rows
+    ]
+    return web.json_response({"cases": cases, "next": page.next_cursor}, dumps=_dumps)

@@ -1,0 +1,112 @@
+"""The queue and case pages as a handler uses them: list, filter, open, act through forms, sign out."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import html5lib
+import pytest
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
+from web.auth_models import StaffRole
+
+Client = TestClient[Any, Any]
+SOUTH_TEXT = "张记水产的秤不准，称的鱼少了二两，要求退钱"
+NORTH_TEXT = "李记鲜肉的秤不准，称的肉少了二两，要求退钱"
+HOSTILE = '张记水产<script>alert("x")</script><b>少了</b>二两 =HYPERLINK("http://evil")'
+
+
+@pytest.fixture
+async def signed_in(engine: AsyncEngine, client: Client) -> dict[str, str]:
+    await two_stations(engine)
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    refs = {}
+    for name, text in (("south", SOUTH_TEXT), ("north", NORTH_TEXT), ("hostile", HOSTILE)):
+        response = await client.post(
+            "/api/v1/complaints", json={"text": text, "contact": {"name": "王芳", "phone": "13800138000"}}
+        )
+        body = await response.json()
+        refs[name], refs[f"{name}_token"] = body["ref"], body["token"]
+    assert (await sign_in(client, "south")).status == 303
+    return refs
+
+
+async def test_the_queue_lists_the_stations_cases_by_deadline_and_escapes_the_words(
+    client: Client, signed_in: dict[str, str]
+) -> None:
+    response = await client.get("/queue")
+    assert response.status == 200
+    page = await response.text()
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert signed_in["south"] in page
+    assert signed_in["north"] not in page  # another station's case is not even listed
+    assert "<script>" not in page
+    assert "&lt;script&gt;" in page
+    assert "今日到期" not in page  # received today, due in seven working days
+
+
+async def test_filters_and_search_narrow_the_queue(client: Client, signed_in: dict[str, str]) -> None:
+    found = await (await client.get("/queue", params={"q": "鱼少了"})).text()
+    assert signed_in["south"] in found
+    assert signed_in["hostile"] not in found
+    by_ref = await (await client.get("/queue", params={"q": signed_in["hostile"]})).text()
+    assert signed_in["hostile"] in by_ref
+    refused = await client.get("/queue", params={"status": "nonsense"})
+    assert refused.status == 400
+    assert "筛选条件有误" in await refused.text()
+
+
+async def test_a_case_is_worked_from_received_to_closed_through_its_forms(
+    client: Client, signed_in: dict[str, str]
+) -> None:
+    ref = signed_in["south"]
+    page = await (await client.get(f"/queue/{ref}")).text()
+    html5lib.HTMLParser(strict=True).parse(page)
+    assert "13800138000" in page  # the handling station sees the contact in full
+    csrf = csrf_of(page)
+
+    async def do(action: str, **fields: str) -> Any:
+        return await client.post(
+            f"/queue/{ref}/actions", data={"csrf": csrf, "action": action, **fields}, allow_redirects=False
+        )
+
+    assert (await do("accept")).status == 303
+    assert (await do("reply", template="reply.contacted")).status == 303
+    assert (await do("note", note="商户承认秤有问题")).status == 303
+    assert (await do("start_mediation")).status == 303
+    refused = await do("resolve")  # the outcome is required
+    assert refused.status == 422
+    assert "outcome" in await refused.text()
+    assert (await do("resolve", outcome="refund", refund_yuan="36.5", note="退款36.5元")).status == 303
+    assert (await do("close")).status == 303
+    page = await (await client.get(f"/queue/{ref}")).text()
+    for words in ("受理", "已联系商户", "商户承认秤有问题", "调解成功", "办结", "36.5"):
+        assert words in page
+    # The consumer's view shows the public steps and the reply, never the internal note.
+    token = signed_in["south_token"]
+    public = await (await client.get(f"/api/v1/complaints/{ref}", params={"token": token})).json()
+    assert [event["action"] for event in public["events"]] == [
+        "received",
+        "accept",
+        "reply",
+        "start_mediation",
+        "resolve",
+        "close",
+    ]
+    assert "商户承认" not in str(public)
+
+
+async def test_another_stations_case_page_and_photos_answer_404(client: Client, signed_in: dict[str, str]) -> None:
+    for path in (f"/queue/{signed_in['north']}", f"/queue/{signed_in['north']}/photos/1", "/queue/JL20991231-0001"):
+        assert (await client.get(path)).status == 404
+
+
+async def test_signing_out_ends_the_session(client: Client, signed_in: dict[str, str]) -> None:
+    page = await (await client.get("/queue")).text()
+    response = await client.post("/logout", data={"csrf": csrf_of(page)}, allow_redirects=False)
+    assert response.status == 303
+    after = await client.get("/queue", allow_redirects=False)
+    assert after.status == 303
+    assert after.headers["Location"] == "/login?next=/queue"
