@@ -252,9 +252,7 @@ def _page_statement(
     order: Sequence[sa.ColumnElement[object]],
     limit: int,
 ) -> sa.Select[tuple[object, ...]] | sa.CompoundSelect[tuple[object, ...]]:
-    parts = [
-        sa.select(*_ROW_COLUMNS).where(branch, *conditions).order_by(*order).limit(limit) for branch in branches
-    ]
+    parts = [sa.select(*_ROW_COLUMNS).where(branch, *conditions).order_by(*order).limit(limit) for branch in branches]
     if len(parts) == 1:
         return parts[0]
     # Each branch reads one page off its own index; the merge sorts at most len(branches) × limit rows.
@@ -313,6 +311,7 @@ async def list_cases(
     wanted = limit + 1  # one more than the page tells whether another page follows
     rows: list[QueueRow] = []
     if position is None or position.due_on is not None:
+        start: sa.ColumnElement[bool]
         if position is None:
             start = _c.due_on.is_not(None)
         else:
@@ -320,7 +319,7 @@ async def list_cases(
             start = sa.tuple_(_c.due_on, _c.id) > sa.tuple_(due, sa.bindparam("after_id", position.id))
         rows += await _fetch(connection, branches, [*conditions, start], [_c.due_on, _c.id], wanted)
     if len(rows) < wanted:
-        undated = [_c.due_on.is_(None)]
+        undated: list[sa.ColumnElement[bool]] = [_c.due_on.is_(None)]
         if position is not None and position.due_on is None:
             undated.append(_c.id > position.id)
         rows += await _fetch(connection, branches, [*conditions, *undated], [_c.id], wanted - len(rows))
@@ -368,4 +367,6 @@ async def facet_counts(connection: AsyncConnection, scope: Scope, filters: Queue
     ]
     for facet, value, n in await connection.execute(sa.union_all(*groups)):
         counts[facet][value] = int(n)
-    return {facet: dict(sorted(values.items(), key=lambda item: (-item[1], item[0]))) for facet, values in counts.items()}
+    return {
+        facet: dict(sorted(values.items(), key=lambda item: (-item[1], item[0]))) for facet, values in counts.items()
+    }

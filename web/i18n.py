@@ -36,11 +36,20 @@ class Catalogue:
         return self._messages.items()
 
 
+def _messages(folder: Path, language: str) -> dict[str, str]:
+    """`zh.json` plus any `zh.<part>.json` (one file per area of the site); a key defined twice is an error."""
+    messages: dict[str, str] = {}
+    for path in [folder / f"{language}.json", *sorted(folder.glob(f"{language}.*.json"))]:
+        part = json.loads(path.read_text(encoding="utf-8"))
+        twice = sorted(set(messages) & set(part))
+        if twice:
+            raise ValueError(f"{path.name} defines keys already defined: {twice}")
+        messages |= part
+    return messages
+
+
 def load_catalogues(folder: Path = LOCALES) -> dict[str, Catalogue]:
-    catalogues = {
-        language: Catalogue(language, json.loads((folder / f"{language}.json").read_text(encoding="utf-8")))
-        for language in LANGUAGES
-    }
+    catalogues = {language: Catalogue(language, _messages(folder, language)) for language in LANGUAGES}
     reference = catalogues[DEFAULT_LANGUAGE].keys()
     for language, catalogue in catalogues.items():
         if catalogue.keys() != reference:
