@@ -16,8 +16,11 @@ import pytest
 from aiohttp.test_utils import TestClient
 from PIL import Image
 from playwright.async_api import Browser, async_playwright
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.staff_support import PASSWORD, SOUTH, add_staff, two_stations
 from tests.support import BADGES
+from web.auth_models import StaffRole
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.browser
@@ -118,5 +121,41 @@ async def test_a_shopper_complains_from_the_lookup_page_on_a_phone_without_javas
         assert "已收到您的来信" in await page.locator("main").inner_text()
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360
         await page.screenshot(path=shots / "case-status.png", full_page=True)
+    finally:
+        await page.close()
+
+
+async def test_a_handler_signs_in_and_works_a_case_to_closed_with_the_keyboard(
+    client: TestClient[Any, Any], browser: Browser, engine: AsyncEngine, shots: Path
+) -> None:
+    await two_stations(engine)
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    ours = await client.post("/api/v1/complaints", json={"text": "张记水产的秤不准，<b>称的鱼</b>少了二两，要求退钱"})
+    theirs = await client.post("/api/v1/complaints", json={"text": "李记鲜肉的秤不准，称的肉少了二两，要求退钱"})
+    ref, other = (await ours.json())["ref"], (await theirs.json())["ref"]
+    page = await browser.new_page(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    try:
+        await page.goto(str(client.make_url("/queue")))
+        await page.get_by_label("用户名").fill("south")
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.get_by_role("link", name=ref).wait_for()
+        assert await page.get_by_role("link", name=other).count() == 0
+        await page.screenshot(path=shots / "queue.png", full_page=True)
+        await page.get_by_role("link", name=ref).focus()
+        await page.keyboard.press("Enter")
+        assert "<b>称的鱼</b>" in await page.locator(".words").first.inner_text()  # shown as text, not markup
+        for action in ("受理", "开始调解"):
+            await page.get_by_role("button", name=action, exact=True).click()
+        await page.locator('select[name="outcome"]').select_option("refund")
+        await page.get_by_label("为消费者挽回（元）").fill("20")
+        await page.get_by_role("button", name="调解成功", exact=True).click()
+        await page.get_by_role("button", name="办结", exact=True).click()
+        heading = await page.get_by_role("heading", level=1).inner_text()
+        assert "已办结" in heading
+        await page.screenshot(path=shots / "case-closed.png", full_page=True)
+        response = await page.goto(str(client.make_url(f"/queue/{other}")))
+        assert response is not None
+        assert response.status == 404
     finally:
         await page.close()
