@@ -44,6 +44,7 @@ class PublicCase:
     missing: tuple[str, ...]
     photos: int
     events: tuple[PublicEvent, ...]
+    satisfaction: int | None = None  # the consumer's rating (1–5) once given
 
 
 async def public_case(connection: AsyncConnection, ref: str, token: str) -> PublicCase | None:
@@ -88,4 +89,5 @@ async def public_case(connection: AsyncConnection, ref: str, token: str) -> Publ
             )
             for at, action, status, facts in events
         ),
+        satisfaction=row.satisfaction,
     )

@@ -18,12 +18,17 @@ def count_towards_hotspot(
 ) -> None:
     """Raise (or grow) the merchant's hotspot once enough complaints arrived within the window.
 
-    A complaint and the report split from it are one shopper's one story: only the complaint counts.
+    A complaint and the report split from it are one shopper's one story: only the complaint counts. Complaints
+    from before the merchant's last cleared hotspot were answered by that inspection and count no more.
     """
     since = now - timedelta(days=days)
+    cleared = connection.execute(
+        sa.select(sa.func.max(hotspot_t.c.cleared_at)).where(hotspot_t.c.merchant_id == merchant_id)
+    ).scalar()
     counted = sa.and_(
         complaint_t.c.merchant_id == merchant_id,
         complaint_t.c.received_at >= since,
+        complaint_t.c.received_at > cleared if cleared is not None else sa.true(),
         sa.or_(
             complaint_t.c.intent == Intent.complaint,
             sa.and_(complaint_t.c.intent == Intent.report, complaint_t.c.linked_id.is_(None)),

@@ -33,6 +33,7 @@ PUBLIC_ROUTES = {
     "/api/v1/complaints/{ref}",
     "/complain",
     "/c/{ref}",
+    "/c/{ref}/rate",
 }
 
 

@@ -8,7 +8,19 @@ from datetime import datetime
 
 from aiohttp import web
 
-from web import auth, complaint_api, complaint_form, errors, health, lookup_views, queue_api, queue_views, report_views
+from web import (
+    auth,
+    complaint_api,
+    complaint_form,
+    errors,
+    health,
+    hotspot_views,
+    lookup_views,
+    queue_api,
+    queue_views,
+    rating_views,
+    report_views,
+)
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
@@ -35,6 +47,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     complaint_form.add_routes(app)
     queue_api.add_routes(app)
     queue_views.add_routes(app)
+    hotspot_views.add_routes(app)
+    rating_views.add_routes(app)
     report_views.add_routes(app)
     return app
 

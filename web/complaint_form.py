@@ -28,6 +28,7 @@ from web.auth import public
 from web.complaint_api import find_case, scanned_card
 from web.i18n import LanguageChoice, negotiate
 from web.keys import CLOCK, INTAKE, PAGES, SETTINGS
+from web.rating_views import rating_context
 
 MAX_FIELD_BYTES = 64 * 1024  # a text field: the longest allowed text in UTF-8 with room to spare
 MAX_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
@@ -179,6 +180,7 @@ async def case_page(request: web.Request) -> web.Response:
         "today": request.app[CLOCK]().date(),
         "status_url": f"{settings.public_base_url}/c/{case.ref}?token={request.query['token']}",
     }
+    context |= rating_context(request, case.ref, case.satisfaction)
     body = pages.render("case.html", choice.language, **context)
     # The token is in the URL: keep the page out of every cache and the link out of Referer headers.
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})
