@@ -110,3 +110,25 @@ async def test_signing_out_ends_the_session(client: Client, signed_in: dict[str,
     after = await client.get("/queue", allow_redirects=False)
     assert after.status == 303
     assert after.headers["Location"] == "/login?next=/queue"
+
+
+async def test_search_text_is_never_sql_and_oversized_fields_are_refused(
+    client: Client, engine: AsyncEngine, signed_in: dict[str, str]
+) -> None:
+    for probe in ("'; DROP TABLE complaint; --", "% OR 1=1 --", "\\", "_"):
+        response = await client.get("/queue", params={"q": probe})
+        assert response.status == 200
+        assert signed_in["south"] not in await response.text()  # matched nothing: the words were just words
+    assert signed_in["south"] in await (await client.get("/queue")).text()  # and the table is still there
+    page = await (await client.get(f"/queue/{signed_in['south']}")).text()
+    huge = await client.post(
+        f"/queue/{signed_in['south']}/actions",
+        data={"csrf": csrf_of(page), "action": "note", "note": "长" * 6000},
+        allow_redirects=False,
+    )
+    assert huge.status == 413
+    assert "填写的内容太长" in await huge.text()
+    timeline = await (await client.get(f"/queue/{signed_in['south']}")).text()
+    assert "长长长长" not in timeline
+    too_long_search = await client.get("/queue", params={"q": "秤" * 500})
+    assert too_long_search.status == 400
