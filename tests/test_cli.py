@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import http.cookiejar
 import io
 import json
 import os
@@ -12,6 +13,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -183,6 +185,15 @@ def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
             with urllib.request.urlopen(url) as response:
                 assert response.status == 200, status
         assert (tmp_path / "fairweigh.db").exists()
+        # The printed demo handler can sign in and sees the queue.
+        username, password = re.findall(r"^  (demo-handler) / (\S+)", output, re.MULTILINE)[0]
+        browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
+        with browser.open(f"http://127.0.0.1:{port}/login") as response:
+            csrf = re.findall(r'name="csrf" value="([^"]+)"', response.read().decode())[0]
+        form = urllib.parse.urlencode({"username": username, "password": password, "csrf": csrf}).encode()
+        with browser.open(f"http://127.0.0.1:{port}/login", data=form) as response:
+            assert response.url.endswith("/queue")
+            assert "demo-handler" in response.read().decode()
     finally:
         process.send_signal(signal.SIGINT)
         process.wait(timeout=20)

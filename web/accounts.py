@@ -230,3 +230,22 @@ async def viewer_for_token(connection: AsyncConnection, token: str) -> Viewer | 
     if row is None or not hmac.compare_digest(row.token_hash, digest(token)):
         return None
     return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], None)
+
+
+async def add_demo_accounts(connection: AsyncConnection) -> list[tuple[str, str, str]]:
+    """For `serve --demo` on a database without staff: a handler for the first station and a district
+    supervisor, with fresh random passwords. Returns (username, station or "", password) to print once."""
+    if (await connection.execute(sa.select(sa.func.count()).select_from(user_t))).scalar_one():
+        return []
+    first_station = (await connection.execute(sa.select(station_t.c.name).order_by(station_t.c.id).limit(1))).scalar()
+    accounts: list[tuple[str, str, str]] = []
+    for username, role, station in (
+        ("demo-handler", StaffRole.handler, first_station),
+        ("demo-supervisor", StaffRole.supervisor, None),
+    ):
+        if role is StaffRole.handler and station is None:
+            continue
+        password = secrets.token_urlsafe(12)
+        await add_user(connection, username, role, password, station=station)
+        accounts.append((username, station or "", password))
+    return accounts

@@ -89,19 +89,23 @@ def main(argv: Sequence[str] | None = None) -> int:
     return 2
 
 
-async def _prepare_database(settings: Settings, *, demo: bool) -> list[str]:
-    """Migrate and seed for --demo; otherwise only check. Returns lookup URLs worth trying."""
+async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Migrate and seed for --demo; otherwise only check. Returns lookup URLs worth trying and new demo accounts."""
     engine = create_engine(settings.async_database_url)
     try:
         if not demo:
             await require_current_schema(engine)
-            return []
+            return [], []
         from lookup.demo import seed_demo  # imported here: only --demo pays for building the demo district
+        from web.accounts import add_demo_accounts
 
         await upgrade(engine)
-        return await seed_demo(
+        urls = await seed_demo(
             for_writing(engine), today=registry_commands.today(settings), base_url=settings.public_base_url
         )
+        async with for_writing(engine).begin() as connection:
+            accounts = await add_demo_accounts(connection)
+        return urls, accounts
     finally:
         await engine.dispose()
 
@@ -116,11 +120,15 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if "public_base_url" not in settings.model_fields_set:
         # Links printed and encoded in QR codes must point at this server when no public URL is set.
         settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
-    urls = asyncio.run(_prepare_database(settings, demo=args.demo))
+    urls, accounts = asyncio.run(_prepare_database(settings, demo=args.demo))
     if urls:
         print("Demo data is ready. Try these lookups:")
         for url in urls:
             print(f"  {url}")
+    if accounts:
+        print(f"Demo staff accounts (sign in at {settings.public_base_url}/login; shown only now):")
+        for username, station, password in accounts:
+            print(f"  {username} / {password}" + (f"  ({station})" if station else "  (district supervisor)"))
     try:
         options = server_options(settings)
         web.run_app(create_app(settings), host=args.host, port=args.port, print=print, **options)
