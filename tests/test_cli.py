@@ -146,6 +146,22 @@ def test_labels_print_one_sticker_per_instrument(env: str, tmp_path: Path, capsy
     assert run(capsys, "labels", "--merchant", "无此人", "--out", str(out_file))[0] == 2
 
 
+def test_codes_piped_into_head_ends_quietly(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", [good_line(n) for n in range(1, 2001)])))
+    process = subprocess.Popen(
+        [sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "codes"],
+        env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith(b"code,url")
+    process.stdout.close()  # like `head -1`: the reader goes away mid-listing
+    _, err = process.communicate(timeout=60)
+    assert process.returncode == 0
+    assert b"Traceback" not in err
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
