@@ -185,3 +185,17 @@ async def test_a_page_asks_an_anonymous_browser_to_sign_in(
     response = await fresh.post("/logout", allow_redirects=False)
     assert response.status == 303
     assert response.headers["Location"].startswith("/login?next=")
+
+
+async def test_a_case_is_assigned_only_to_a_colleague_who_can_work_it(
+    client: Client, engine: AsyncEngine, district: dict[str, str]
+) -> None:
+    headers = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    url = f"/api/v1/queue/{district[SOUTH]}/actions"
+    for stranger in ("north", "admin", "nobody", ""):
+        refused = await client.post(url, json={"action": "assign", "assignee": stranger}, headers=headers)
+        assert refused.status == 422, stranger
+        assert (await refused.json())["error"] in ("bad_assignee", "missing")
+    assigned = await client.post(url, json={"action": "assign", "assignee": "boss"}, headers=headers)
+    assert assigned.status == 200
+    assert [e["facts"] for e in (await assigned.json())["events"] if e["action"] == "assign"] == [{"assignee": "boss"}]

@@ -10,21 +10,26 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
+import sqlalchemy as sa
 from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_deadlines import DeadlineRules
 from complaints.cases import take_action
+from complaints.models import Complaint
 from complaints.privacy import mask_name, mask_phone
 from complaints.queue import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, list_cases
 from complaints.staff_view import StaffCase, case_station, staff_case
 from complaints.workflow import Role, WorkflowError, allowed_actions
+from lookup.models import table_of
 from web.accounts import Viewer
 from web.auth import VIEWER, staff
-from web.auth_models import StaffRole
+from web.auth_models import StaffRole, User
 from web.db import for_writing
 from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter, scope_for
 
+complaint_t, user_t = table_of(Complaint), table_of(User)
 CASE_WORKERS = (StaffRole.handler, StaffRole.supervisor)
 WORKFLOW_ROLE = {StaffRole.handler: Role.handler, StaffRole.supervisor: Role.supervisor, StaffRole.admin: Role.admin}
 # Refusals by the workflow: what the request asked is understood but cannot be done now (409) or is incomplete (422).
@@ -172,6 +177,8 @@ async def act(
     rules = await deadline_rules(request)
     try:
         async with for_writing(request.app[ENGINE]).begin() as connection:
+            if action == "assign":
+                await _check_assignee(connection, complaint_id, facts.get("assignee"))
             await take_action(
                 connection,
                 complaint_id,
@@ -185,6 +192,25 @@ async def act(
     except WorkflowError as error:
         return Refusal(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
     return None
+
+
+async def _check_assignee(connection: AsyncConnection, complaint_id: int, assignee: object) -> None:
+    """A case is assigned to an active colleague who can work it: a handler of its station, or a supervisor."""
+    station_id = (
+        await connection.execute(sa.select(complaint_t.c.station_id).where(complaint_t.c.id == complaint_id))
+    ).scalar()
+    user = (
+        await connection.execute(
+            sa.select(user_t.c.role, user_t.c.station_id).where(
+                user_t.c.username == str(assignee or ""), user_t.c.active.is_(True)
+            )
+        )
+    ).first()
+    can_work = user is not None and (
+        user.role == StaffRole.supervisor or (user.role == StaffRole.handler and user.station_id == station_id)
+    )
+    if not can_work:
+        raise WorkflowError("bad_assignee", f"{assignee!r} is not a colleague who can work this case")
 
 
 @staff(*CASE_WORKERS)
