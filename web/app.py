@@ -9,6 +9,7 @@ from datetime import datetime
 from aiohttp import web
 
 from web import (
+    admin_views,
     auth,
     complaint_api,
     complaint_form,
@@ -49,6 +50,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     queue_views.add_routes(app)
     hotspot_views.add_routes(app)
     rating_views.add_routes(app)
+    admin_views.add_routes(app)
     report_views.add_routes(app)
     return app
 
