@@ -362,39 +362,28 @@ def _insert_case(
 
 
 def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
+    """Feedback is acknowledged; an inquiry whose answer the service knows is answered. The consumer hears of
+    either in the acknowledgement `_notify` queues, so the workflow step queues nothing itself."""
+    answer = None
     if receipt.intent is Intent.feedback:
-        step = apply_action(
-            connection,
-            receipt.complaint_id,
-            "acknowledge",
-            role=Role.system,
-            actor_id=None,
-            facts={},
-            now=context.now,
-            notify=False,
+        action, facts = "acknowledge", {}
+    elif receipt.intent is Intent.inquiry:
+        answer = automatic_answer(
+            context.submission.text,
+            context.card,
+            on=context.today,
+            policy=context.policy.deadlines,
+            hotline=context.policy.hotline,
         )
-        return replace(receipt, status=step.status)
-    if receipt.intent is not Intent.inquiry:
-        return receipt
-    answer = automatic_answer(
-        context.submission.text,
-        context.card,
-        on=context.today,
-        policy=context.policy.deadlines,
-        hotline=context.policy.hotline,
-    )
-    if answer is None:
+        if answer is None:
+            return receipt
+        action, facts = "answer", {MESSAGE: answer.chinese, MESSAGE_EN: answer.english}
+    else:
         return receipt
     step = apply_action(
-        connection,
-        receipt.complaint_id,
-        "answer",
-        role=Role.system,
-        actor_id=None,
-        facts={MESSAGE: answer.chinese, MESSAGE_EN: answer.english},
-        now=context.now,
-        notify=False,  # the acknowledgement below carries the answer
-    )
+        connection, receipt.complaint_id, action, role=Role.system, actor_id=None, facts=facts, now=context.now,
+        notify=False,
+    )  # fmt: skip
     return replace(receipt, status=step.status, answer=answer)
 
 

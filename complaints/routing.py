@@ -112,7 +112,7 @@ def route_by_text(text: str, category: str, names: NameIndex) -> Route:
         if len(stations) != 1:
             continue
         places = {place for _, place in candidates}
-        merchant_id = places.copy().pop().id if len(places) == 1 and candidates is merchants else None
+        merchant_id = next(iter(places)).id if len(places) == 1 and candidates is merchants else None
         named_markets = {place.market_id for place in places}
         market_id = named_markets.pop() if len(named_markets) == 1 else None
         return Route(Queue.station, stations.pop(), merchant_id, market_id, None, candidates[0][0])

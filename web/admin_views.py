@@ -16,8 +16,8 @@ from web.accounts import AccountError, add_user, revoke_tokens
 from web.auth import VIEWER, staff
 from web.auth_models import ApiToken, StaffRole, User, WebSession
 from web.db import for_writing
-from web.i18n import negotiate
-from web.keys import CLOCK, ENGINE, PAGES
+from web.keys import CLOCK, ENGINE
+from web.staff_pages import render_staff_page
 
 user_t, token_t, session_t, station_t = table_of(User), table_of(ApiToken), table_of(WebSession), table_of(Station)
 MAX_FIELD = 200
@@ -49,19 +49,16 @@ async def _render(
         stations = [
             name for (name,) in await connection.execute(sa.select(station_t.c.name).order_by(station_t.c.name))
         ]
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-    body = request.app[PAGES].render(
+    return render_staff_page(
+        request,
         "admin_users.html",
-        choice.language,
-        choice=choice,
-        viewer=request[VIEWER],
+        status,
         users=users,
         stations=stations,
         roles=list(StaffRole),
         error=error,
         values=values or {},
     )
-    return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 @staff(StaffRole.admin)

@@ -31,10 +31,10 @@ from qr.codes import normalise_code
 from web.auth import VIEWER, staff
 from web.auth_models import StaffRole
 from web.db import for_writing
-from web.i18n import negotiate
-from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+from web.keys import CLOCK, ENGINE, SETTINGS
 from web.queue_api import CASE_WORKERS
 from web.queue_filters import scope_for
+from web.staff_pages import render_staff_page
 
 log = logging.getLogger(__name__)
 
@@ -55,17 +55,8 @@ def add_routes(app: web.Application) -> None:
 
 
 def _render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-    body = request.app[PAGES].render(
-        template,
-        choice.language,
-        choice=choice,
-        viewer=request[VIEWER],
-        zone=request.app[SETTINGS].zone,
-        today=request.app[CLOCK]().date(),
-        **context,
-    )
-    return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
+    zone, today = request.app[SETTINGS].zone, request.app[CLOCK]().date()
+    return render_staff_page(request, template, status, zone=zone, today=today, **context)
 
 
 async def _list(request: web.Request, *, status: int = 200, error: str | None = None, **values: Any) -> web.Response:

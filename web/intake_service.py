@@ -86,9 +86,6 @@ class ReferenceData:
                 self._loaded_at = time.monotonic()
         return self._value
 
-    def invalidate(self) -> None:
-        self._loaded_at = -float("inf")
-
 
 class IntakeService:
     def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], datetime]) -> None:
@@ -115,10 +112,6 @@ class IntakeService:
             now=self._clock(),
             zone=self._settings.zone,
         )
-
-    @property
-    def secret(self) -> str:
-        return self._secret
 
     async def close(self) -> None:
         await self._transactions.close()

@@ -20,10 +20,10 @@ from complaints.submission import CHANNELS
 from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actions
 from lookup.models import Station, table_of
 from web.auth import VIEWER, staff
-from web.i18n import negotiate
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.queue_api import CASE_WORKERS, WORKFLOW_ROLE, act, visible_case_id
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter, scope_for
+from web.staff_pages import render_staff_page
 
 photo_t, station_t = table_of(ComplaintPhoto), table_of(Station)
 OUTCOMES = ("refund", "make_up", "apology", "other")
@@ -36,12 +36,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/queue/{ref}", case_page)
     app.router.add_post("/queue/{ref}/actions", case_action)
     app.router.add_get("/queue/{ref}/photos/{photo_id}", case_photo)
-
-
-def _render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-    body = request.app[PAGES].render(template, choice.language, choice=choice, viewer=request[VIEWER], **context)
-    return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
 
 
 @staff(*CASE_WORKERS)
@@ -61,7 +55,7 @@ async def queue_page(request: web.Request) -> web.Response:
         raise web.HTTPSeeOther(location="/queue") from None
     kept = {name: request.query[name] for name in FILTER_NAMES if request.query.get(name)}
     next_url = f"/queue?{urlencode({**kept, 'after': page.next_cursor})}" if page.next_cursor else None
-    return _render(
+    return render_staff_page(
         request,
         "queue.html",
         status=400 if error else 200,
@@ -95,7 +89,7 @@ async def _case_view(
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
-    return _render(
+    return render_staff_page(
         request,
         "staff_case.html",
         status=status,

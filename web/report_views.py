@@ -30,7 +30,7 @@ from complaints.exports import (
     csv_lines,
     json_line,
 )
-from complaints.inspection_report import COLUMNS, NO_SECTOR, inspection_report, inspection_xlsx
+from complaints.inspection_report import COLUMNS, NO_SECTOR, InspectionReport, inspection_report, inspection_xlsx
 from complaints.queue import Scope
 from complaints.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
 from web.accounts import Viewer
@@ -39,6 +39,7 @@ from web.auth_models import StaffRole
 from web.i18n import Catalogue, LanguageChoice, negotiate
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
 from web.queue_filters import BadFilter, parse_filter, scope_for
+from web.staff_pages import render_staff_page
 
 REPORTERS = (StaffRole.handler, StaffRole.supervisor)
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -72,15 +73,9 @@ def _catalogue(request: web.Request) -> tuple[LanguageChoice, Catalogue]:
     return choice, request.app[PAGES].catalogues[choice.language]
 
 
-def _render(request: web.Request, template: str, status: int = 200, **context: Any) -> web.Response:
-    choice, _ = _catalogue(request)
-    body = request.app[PAGES].render(template, choice.language, choice=choice, viewer=request[VIEWER], **context)
-    return web.Response(text=body, status=status, content_type="text/html", headers={"Cache-Control": "no-store"})
-
-
 def _bad_request(request: web.Request, bad: BadParameter | BadFilter, template: str = "reports.html") -> web.Response:
     value = bad.value if isinstance(bad, BadParameter) else request.query.get(bad.name, "")[:40]
-    return _render(request, template, status=400, error={"name": bad.name, "value": value}, report=None)
+    return render_staff_page(request, template, status=400, error={"name": bad.name, "value": value}, report=None)
 
 
 def _today(request: web.Request) -> date:
@@ -137,7 +132,7 @@ async def reports_page(request: web.Request) -> web.Response:
     _, t = _catalogue(request)
     previous = period.start - timedelta(days=1)
     following = period.end + timedelta(days=1)
-    return _render(
+    return render_staff_page(
         request,
         "reports.html",
         report=report,
@@ -225,8 +220,8 @@ async def cases_xlsx(request: web.Request) -> web.Response:
     return web.Response(body=body, content_type=XLSX_TYPE, headers=_attachment(f"{_file_stem(request)}.xlsx"))
 
 
-@staff(*REPORTERS)
-async def inspections_page(request: web.Request) -> web.Response:
+async def _inspections(request: web.Request) -> tuple[Period, InspectionReport, str] | web.Response:
+    """The month's report for the viewer's scope and the scope's name, or the 400 page for a bad month."""
     try:
         period = _month(request)
     except BadParameter as bad:
@@ -235,13 +230,22 @@ async def inspections_page(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         report = await inspection_report(connection, scope_for(viewer), period)
     _, t = _catalogue(request)
-    return _render(
+    return period, report, _scope_name(viewer, t)
+
+
+@staff(*REPORTERS)
+async def inspections_page(request: web.Request) -> web.Response:
+    found = await _inspections(request)
+    if isinstance(found, web.Response):
+        return found
+    period, report, scope_name = found
+    return render_staff_page(
         request,
         "inspection_report.html",
         report=report,
         error=None,
         month=_month_text(period),
-        scope_name=_scope_name(viewer, t),
+        scope_name=scope_name,
         columns=[name for name, _ in COLUMNS],
         no_sector=NO_SECTOR,
     )
@@ -249,15 +253,11 @@ async def inspections_page(request: web.Request) -> web.Response:
 
 @staff(*REPORTERS)
 async def inspections_workbook(request: web.Request) -> web.Response:
-    try:
-        period = _month(request)
-    except BadParameter as bad:
-        return _bad_request(request, bad, "inspection_report.html")
-    viewer = request[VIEWER]
-    async with request.app[ENGINE].connect() as connection:
-        report = await inspection_report(connection, scope_for(viewer), period)
-    _, t = _catalogue(request)
-    body = inspection_xlsx(report, _scope_name(viewer, t), made_on=_today(request))
+    found = await _inspections(request)
+    if isinstance(found, web.Response):
+        return found
+    period, report, scope_name = found
+    body = inspection_xlsx(report, scope_name, made_on=_today(request))
     return web.Response(
         body=body, content_type=XLSX_TYPE, headers=_attachment(f"inspections-{_month_text(period)}.xlsx")
     )
