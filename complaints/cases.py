@@ -18,7 +18,7 @@ from complaints.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_han
 from complaints.case_effects import apply_effects, check_effects
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.notify import notify_consumer
-from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
+from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
 from lookup.models import table_of
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
@@ -130,7 +130,8 @@ def apply_action(
         connection, complaint_id, action, step.facts, rules=rules, received_on=row.received_at.astimezone(zone).date()
     )
     if step.public and notify:
-        said = {name: step.facts[name] for name in (MESSAGE, MESSAGE_EN) if name in step.facts}
+        # The statutory ground of a refusal is public (the consumer must be told why); the handler's note is not.
+        said = {name: step.facts[name] for name in (MESSAGE, MESSAGE_EN, GROUND) if name in step.facts}
         payload = {"action": action, "status": step.status.value, **said}
         notify_consumer(connection, complaint_id, kind=action, key=f"event:{event_id}", payload=payload, now=now)
     if rules is not None and action in MOVES_DEADLINE:

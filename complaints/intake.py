@@ -76,6 +76,7 @@ HIGH_PRIORITY_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser"})
 VIOLATION_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser", "unverified_instrument"})
 _ASKS_ENFORCEMENT = re.compile(r"举报|舉報|查处|查處|处罚|處罰|严查|取缔|吊销|立案|\breport\b|\bpunish", re.IGNORECASE)
 FORWARDED_INTENTS = frozenset({Intent.complaint, Intent.report})  # inquiries and feedback stay local
+CHAT_CHANNELS = frozenset({"telegram", "wechat"})
 
 
 @dataclass(frozen=True)
@@ -91,8 +92,8 @@ class IntakePolicy:
 
 
 @dataclass(frozen=True)
-class _Context:
-    """Everything the synchronous half needs, computed before the transaction starts."""
+class Prepared:
+    """Everything the synchronous half (:func:`store`) needs, computed before the transaction starts."""
 
     submission: Submission
     classification: Classification
@@ -134,7 +135,35 @@ async def submit(
     The transactions must lock for writing before they read (SQLite: BEGIN IMMEDIATE): a resend is recognised by
     reading before writing. ``card`` is the scanned instrument when the message came from a sticker.
     """
-    context = _Context(
+    prepared = prepare(
+        submission,
+        classifier=classifier,
+        card=card,
+        names=names,
+        calendar=calendar,
+        policy=policy,
+        secret=secret,
+        now=now,
+        zone=zone,
+    )
+    return await transactions.run(functools.partial(store, prepared=prepared))
+
+
+def prepare(
+    submission: Submission,
+    *,
+    classifier: Classifier,
+    card: InstrumentCard | None,
+    names: NameIndex,
+    calendar: WorkingCalendar,
+    policy: IntakePolicy,
+    secret: str,
+    now: datetime,
+    zone: ZoneInfo,
+) -> Prepared:
+    """The work before the transaction (classification); a caller with its own transaction then calls
+    :func:`store` inside it, so that the case and the caller's own rows commit together or not at all."""
+    return Prepared(
         submission=submission,
         classification=classifier.classify(submission.text),
         card=card,
@@ -145,10 +174,11 @@ async def submit(
         now=now.astimezone(UTC),
         today=now.astimezone(zone).date(),
     )
-    return await transactions.run(functools.partial(_store, context=context))
 
 
-def _store(connection: sa.Connection, *, context: _Context) -> Receipt:
+def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
+    """Write the prepared case (see :func:`prepare`) in the caller's write transaction."""
+    context = prepared
     submission, classification = context.submission, context.classification
     key = dedupe_key(submission)
     if key is not None:
@@ -197,14 +227,14 @@ def _store(connection: sa.Connection, *, context: _Context) -> Receipt:
     return receipt
 
 
-def _assign_reference(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
+def _assign_reference(connection: sa.Connection, context: Prepared, receipt: Receipt) -> Receipt:
     ref = reserve_reference(connection, context.today)
     token = case_token(context.secret, ref)
     connection.execute(_NUMBER_CASE, {"case_id": receipt.complaint_id, "ref": ref, "token_hash": token_hash(token)})
     return replace(receipt, ref=ref, token=token)
 
 
-def _route(connection: sa.Connection, context: _Context) -> Route:
+def _route(connection: sa.Connection, context: Prepared) -> Route:
     category, card = context.classification.category, context.card
     if card is None:
         return route_by_text(context.submission.text, category, context.names)
@@ -226,7 +256,7 @@ def _priority(intent: Intent, category: str) -> Priority:
     return Priority.normal
 
 
-def _deadlines(context: _Context, intent: Intent) -> tuple[date | None, date | None, Deadline | None]:
+def _deadlines(context: Prepared, intent: Intent) -> tuple[date | None, date | None, Deadline | None]:
     """(accept_due, handle_due, the one the consumer is told)."""
     policy = context.policy.deadlines
     if intent is Intent.complaint:
@@ -240,7 +270,7 @@ def _deadlines(context: _Context, intent: Intent) -> tuple[date | None, date | N
 
 def _insert_case(
     connection: sa.Connection,
-    context: _Context,
+    context: Prepared,
     intent: Intent,
     route: Route,
     *,
@@ -248,7 +278,7 @@ def _insert_case(
     linked_id: int | None,
 ) -> Receipt:
     submission, classification = context.submission, context.classification
-    # Unique until the case gets its number at the end of the transaction (see _store).
+    # Unique until the case gets its number at the end of the transaction (see store).
     ref = f"~{uuid.uuid4().hex[:19]}"
     accept_due, handle_due, deadline = _deadlines(context, intent)
     priority = _priority(intent, classification.category)
@@ -361,7 +391,7 @@ def _insert_case(
     )
 
 
-def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Receipt) -> Receipt:
+def _answer_at_once(connection: sa.Connection, context: Prepared, receipt: Receipt) -> Receipt:
     """Feedback is acknowledged; an inquiry whose answer the service knows is answered. The consumer hears of
     either in the acknowledgement `_notify` queues, so the workflow step queues nothing itself."""
     answer = None
@@ -387,14 +417,15 @@ def _answer_at_once(connection: sa.Connection, context: _Context, receipt: Recei
     return replace(receipt, status=step.status, answer=answer)
 
 
-def _notify(connection: sa.Connection, context: _Context, receipt: Receipt) -> None:
+def _notify(connection: sa.Connection, context: Prepared, receipt: Receipt) -> None:
     """Queue the consumer's acknowledgement on the channel they used, and the forward upstream."""
     contact, channel = context.submission.contact, context.submission.channel
     reach = notice_channel(channel, contact.channel_user, contact.phone, contact.consent)
     payload = {"ref": receipt.ref, "status": receipt.status.value}
     if receipt.answer is not None:
         payload |= {"answer": receipt.answer.chinese, "answer_en": receipt.answer.english}
-    if reach is not None:
+    # A chat user was answered in the conversation itself, with the reference: a second message would repeat it.
+    if reach is not None and not (contact.channel_user and channel in CHAT_CHANNELS):
         queue_message(
             connection,
             complaint_id=receipt.complaint_id,

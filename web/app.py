@@ -8,6 +8,7 @@ from datetime import datetime
 
 from aiohttp import web
 
+from bot.service import DialogueService
 from web import (
     admin_views,
     auth,
@@ -21,12 +22,14 @@ from web import (
     queue_views,
     rating_views,
     report_views,
+    telegram_hook,
+    wechat_hook,
 )
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
-from web.keys import CLOCK, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
 from web.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
@@ -52,6 +55,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     rating_views.add_routes(app)
     admin_views.add_routes(app)
     report_views.add_routes(app)
+    telegram_hook.add_routes(app)
+    wechat_hook.add_routes(app)
     return app
 
 
@@ -63,6 +68,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[SCAN_READER] = reader
     app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK])
     app[INTAKE].classifier.start()
+    settings = app[SETTINGS]
+    app[DIALOGUE] = DialogueService(
+        engine=engine,
+        intake=app[INTAKE],
+        cards=reader,
+        clock=app[CLOCK],
+        zone=settings.zone,
+        secret=settings.secret(),
+        base_url=settings.public_base_url,
+        hotline=settings.fairweigh_hotline,
+    )
     try:
         yield
     finally:

@@ -16,6 +16,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 # Every table of the service on SQLModel.metadata, wherever the schema is checked or truncated.
+import bot.models  # noqa: F401
 import complaints.models  # noqa: F401
 import lookup.models  # noqa: F401
 import web.auth_models  # noqa: F401

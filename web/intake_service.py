@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.calendar_store import load_calendar
 from complaints.classify import Classifier
 from complaints.deadlines import DeadlinePolicy
-from complaints.intake import IntakePolicy, submit
+from complaints.intake import IntakePolicy, Prepared, prepare, submit
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
@@ -89,7 +89,7 @@ class ReferenceData:
 
 class IntakeService:
     def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], datetime]) -> None:
-        self._transactions = open_transactions(settings.async_database_url, engine)
+        self.transactions = open_transactions(settings.async_database_url, engine)
         self._settings = settings
         self._clock = clock
         self.policy = intake_policy(settings)
@@ -101,7 +101,7 @@ class IntakeService:
         classifier = await self.classifier.get()
         names, calendar = await self.reference.get()
         return await submit(
-            self._transactions,
+            self.transactions,
             submission,
             classifier=classifier,
             card=card,
@@ -113,5 +113,25 @@ class IntakeService:
             zone=self._settings.zone,
         )
 
+    async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared:
+        """Intake's work before its transaction, for a caller that stores the case in a transaction of its own."""
+        classifier = await self.classifier.get()
+        names, calendar = await self.reference.get()
+        return prepare(
+            submission,
+            classifier=classifier,
+            card=card,
+            names=names,
+            calendar=calendar,
+            policy=self.policy,
+            secret=self._secret,
+            now=self._clock(),
+            zone=self._settings.zone,
+        )
+
+    async def classify(self, text: str) -> tuple[str, str]:
+        classification = (await self.classifier.get()).classify(text)
+        return classification.intent, classification.category
+
     async def close(self) -> None:
-        await self._transactions.close()
+        await self.transactions.close()

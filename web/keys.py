@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.service import DialogueService
 from web.http_cache import Freshness
 from web.intake_service import IntakeService
 from web.pages import Pages
@@ -23,3 +24,4 @@ PAGES = web.AppKey("pages", Pages)
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 FRESHNESS = web.AppKey("freshness", Freshness)
 INTAKE = web.AppKey("intake", IntakeService)
+DIALOGUE = web.AppKey("dialogue", DialogueService)

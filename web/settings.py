@@ -57,6 +57,23 @@ class Settings(BaseSettings):
     upstream_12315_url: str = ""
     # The key both sides use to sign forwards (HMAC-SHA256); required when UPSTREAM_12315_URL is set.
     upstream_12315_secret: SecretStr | None = None
+    # The Telegram bot (python-telegram-bot): unset TELEGRAM_TOKEN turns the bot off.
+    telegram_token: SecretStr | None = None
+    # Telegram sends it back in X-Telegram-Bot-Api-Secret-Token on every webhook call; required for the webhook.
+    telegram_webhook_secret: SecretStr | None = None
+    # The bot's @username, for the "Complain via Telegram" deep link on the lookup page.
+    telegram_bot_username: str = ""
+    # The Bot API server (a self-hosted one, or the tests' fake).
+    telegram_api_url: str = "https://api.telegram.org"
+    # The WeChat official account (wechatpy): unset WECHAT_APP_ID, WECHAT_APP_SECRET or WECHAT_TOKEN turns it off.
+    wechat_app_id: str = ""
+    wechat_app_secret: SecretStr | None = None
+    wechat_token: SecretStr | None = None
+    # The EncodingAESKey of safe mode; unset: plain mode only.
+    wechat_aes_key: SecretStr | None = None
+    # The template used to reach a follower after WeChat's 48-hour customer-service window; unset: wait for them.
+    wechat_template_id: str = ""
+    wechat_api_url: str = "https://api.weixin.qq.com"
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = 7
     fairweigh_deadline_mediate_days: int = 45

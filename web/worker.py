@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox import UPSTREAM
 from complaints.upstream import UpstreamSender
+from web import telegram_hook, wechat_hook
 from web.db import create_engine, for_writing, require_current_schema
 from web.settings import Settings
 
@@ -43,6 +44,10 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
             )
         else:
             log.info("UPSTREAM_12315_URL is not set: cases are not forwarded to an upstream 12315 system.")
+        for channel, hook in (("telegram", telegram_hook), ("wechat", wechat_hook)):
+            sender = hook.configured_sender(settings, engine, session)
+            if sender is not None:
+                senders[channel] = sender
         yield senders
 
 

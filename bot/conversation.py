@@ -1,0 +1,98 @@
+"""The channel-neutral vocabulary of the bots: what a platform delivers (:class:`Event`), what the dialogue
+answers (:class:`Reply`), and what it remembers between messages (:class:`Draft`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class EventKind(StrEnum):
+    text = "text"  # typed text, or a button's data
+    photo = "photo"
+    start = "start"  # a deep link, a follow or a scan of a parametric QR code; ``text`` holds the code, if any
+    voice = "voice"  # ``text`` holds the platform's speech recognition, if it gave one
+    unsupported = "unsupported"  # stickers, locations, files: answered politely
+    silent = "silent"  # an event that needs no answer (unfollow, a template message's receipt)
+
+
+@dataclass(frozen=True, slots=True)
+class Event:
+    channel: str  # telegram, wechat
+    chat_user: str  # Telegram chat id, WeChat openid
+    key: str  # the platform's own id of this delivery: handled once, however often it arrives
+    kind: EventKind
+    text: str = ""
+    media: str = ""  # a photo: the platform's file id (Telegram) or media id (WeChat)
+    language: str | None = None  # the platform's hint (Telegram's language_code), used for a new user
+
+
+@dataclass(frozen=True, slots=True)
+class Button:
+    label: str
+    data: str = ""  # what the dialogue receives when tapped (the same words typed work as well)
+    url: str = ""  # or a link to open
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    text: str
+    buttons: tuple[tuple[Button, ...], ...] = ()  # rows of buttons; channels without buttons list the words
+
+    def to_json(self) -> dict[str, Any]:
+        return {"text": self.text, "buttons": [[asdict(button) for button in row] for row in self.buttons]}
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Reply:
+        rows = tuple(tuple(Button(**button) for button in row) for row in data.get("buttons", ()))
+        return cls(text=str(data["text"]), buttons=rows)
+
+
+class Step(StrEnum):
+    idle = "idle"  # nothing in progress
+    account = "account"  # collecting the shopper's own words
+    where = "where"
+    when = "when"
+    amounts = "amounts"
+    photos = "photos"
+    name = "name"
+    phone = "phone"
+    confirm = "confirm"
+    fix = "fix"  # choosing what to change
+    paused = "paused"  # came back after 24 hours: continue or start again
+
+
+QUESTIONS = (Step.where, Step.when, Step.amounts, Step.photos, Step.name, Step.phone)
+
+
+@dataclass(slots=True)
+class Draft:
+    """What the shopper has told so far. Stored as JSON on the dialogue's row; nothing here is lost on a restart."""
+
+    texts: list[str] = field(default_factory=list)
+    code: str | None = None  # the instrument, from a scan, a deep link or a typed code
+    place: str = ""
+    when: str = ""
+    amounts: str = ""
+    photos: list[str] = field(default_factory=list)  # platform media ids, fetched once the case exists
+    name: str = ""
+    phone: str = ""
+    intent: str | None = None
+    category: str | None = None
+    asked: list[str] = field(default_factory=list)  # questions answered or skipped
+    fixing: bool = False  # a question re-asked from the summary: answer it, then back to the summary
+    paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
+    pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Draft:
+        known = {name: data[name] for name in cls.__slots__ if name in data}
+        return cls(**known)
+
+    @property
+    def account(self) -> str:
+        return "\n".join(self.texts)

@@ -1,0 +1,455 @@
+"""The intake dialogue, channel-neutral: one message in, the next state and the answers out.
+
+greet → the shopper's own words (several messages) → what was understood → what is missing, one question at a
+time (where, when, amounts, photos, name and phone) → a summary to confirm or change → a case through intake.
+At any point: a code or ``查 CODE`` shows an instrument, ``进度 REF`` a case, ``取消`` cancels, ``帮助`` helps.
+
+Nothing here touches the database or a platform: what the dialogue needs to know comes through :class:`World`,
+what it decides is a :class:`Turn` that :mod:`bot.service` stores in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Protocol
+
+from bot.catalogue import BotCatalogue, catalogue
+from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
+from bot.texts import card_reply, case_reply, preview, receipt_reply, summary_reply
+from complaints.case_view import PublicCase
+from complaints.receipt import Receipt
+from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
+from complaints.workflow import Intent
+from lookup.scan import InstrumentCard
+from qr.codes import normalise_code
+
+PAUSE_AFTER = timedelta(hours=24)
+ANSWER_CHARS = 200  # place, time and amounts are a line each
+ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
+QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
+ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
+
+_WORDS = {
+    "done": {"好了", "好", "说完了", "说完", "完了", "没了", "没有了", "就这些", "done", "finished", "ok",
+             "that's all"},
+    "skip": {"跳过", "不知道", "不清楚", "不记得", "没有", "没有照片", "不想说", "skip", "don't know", "dont know",
+             "no", "none", "no photos", "not sure"},
+    "submit": {"提交", "确认", "确认提交", "submit", "confirm", "yes"},
+    "change": {"修改", "更改", "改", "change", "edit"},
+    "cancel": {"取消", "算了", "/cancel", "cancel"},
+    "help": {"帮助", "/help", "help", "?", "菜单", "menu"},
+    "resume": {"继续", "继续上次的", "resume", "continue", "continue where i left off"},
+    "restart": {"重新开始", "restart", "start again"},
+    "en": {"english", "/english", "/lang en", "英文", "英语"},
+    "zh": {"中文", "/chinese", "/lang zh", "chinese", "汉语"},
+}  # fmt: skip
+_WORD_OF = {word: meaning for meaning, words in _WORDS.items() for word in words}
+_CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
+_FIX_WORDS = {
+    "说明": Step.account, "内容": Step.account, "account": Step.account,
+    "地点": Step.where, "摊位": Step.where, "place": Step.where,
+    "时间": Step.when, "when": Step.when, "time": Step.when,
+    "金额": Step.amounts, "amounts": Step.amounts, "照片": Step.photos, "photos": Step.photos,
+    "姓名": Step.name, "name": Step.name, "电话": Step.phone, "phone": Step.phone,
+}  # fmt: skip
+_STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
+_RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)
+_CHECK = re.compile(r"^(?:查|查询|/check|check)\s*[:：]?\s*(\S.*)$", re.IGNORECASE)
+_START = re.compile(r"^/start(?:\s+(\S+))?$")
+_LINK = re.compile(r"/i/([0-9A-Za-z-]{10,11})\b")
+_REF = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,6}$")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}\b.*\b[A-Za-z]{2,}")
+
+
+class World(Protocol):
+    """What the dialogue may ask of the service, all read-only except a rating."""
+
+    @property
+    def today(self) -> date: ...
+    @property
+    def hotline(self) -> str: ...
+    @property
+    def max_photos(self) -> int: ...
+    async def card(self, code: str) -> InstrumentCard | None: ...
+    async def classify(self, text: str) -> tuple[str, str]: ...
+    async def case(self, ref: str, channel: str, chat_user: str) -> PublicCase | None: ...
+    async def rate(self, channel: str, chat_user: str, ref: str | None, rating: int) -> tuple[str, str]: ...
+    def status_url(self, ref: str) -> str: ...
+
+
+@dataclass(slots=True)
+class Turn:
+    """What one message did: the dialogue's next state, its answers, and perhaps a case to submit."""
+
+    step: Step
+    language: str
+    draft: Draft
+    replies: list[Reply] = field(default_factory=list)
+    submission: Submission | None = None
+    card: InstrumentCard | None = None  # the instrument of the submission
+    photos: tuple[str, ...] = ()  # media ids to fetch once the case exists
+
+    def with_receipt(self, receipt: Receipt, world: World) -> list[Reply]:
+        return [*self.replies, receipt_reply(receipt, catalogue(self.language), world.status_url(receipt.ref))]
+
+
+def words(text: str) -> str:
+    """The text as a keyword: width, case and surrounding punctuation do not matter."""
+    folded = unicodedata.normalize("NFKC", text).strip().casefold()
+    return folded.strip("。.!！?？~～ ") or folded
+
+
+def language_of(text: str) -> str | None:
+    if _CJK.search(text):
+        return "zh"
+    if _LATIN_WORDS.search(text):
+        return "en"
+    return None
+
+
+def code_in(text: str) -> str | None:
+    """The instrument code a message consists of: the bare code, ``查 CODE``, or a lookup page's link."""
+    link = _LINK.search(text)
+    if link:
+        return normalise_code(link.group(1))
+    check = _CHECK.match(text.strip())
+    candidate = check.group(1) if check else text
+    return normalise_code(candidate.strip())
+
+
+async def respond(
+    step: Step, language: str, draft: Draft, updated_at: datetime | None, event: Event, world: World, now: datetime
+) -> Turn:
+    turn = Turn(step=step, language=language, draft=draft)
+    if step not in {Step.idle, Step.paused} and updated_at is not None and now - updated_at > PAUSE_AFTER:
+        _pause(turn)
+    text = event.text.strip()
+    if event.kind is EventKind.silent:
+        return turn
+    if event.kind is EventKind.start:
+        return await _start(turn, text, world)
+    if event.kind is EventKind.voice and not text:
+        return _say(turn, "voice.please_type")
+    if event.kind is EventKind.unsupported:
+        return _say(turn, "unsupported")
+    if event.kind is EventKind.photo:
+        return _photo(turn, event.media, world)
+    return await _text(turn, text, event, world)
+
+
+def _t(turn: Turn) -> BotCatalogue:
+    return catalogue(turn.language)
+
+
+def _say(turn: Turn, key: str, **values: object) -> Turn:
+    turn.replies.append(Reply(_t(turn)(key, **values)))
+    return turn
+
+
+def _pause(turn: Turn) -> None:
+    turn.draft = Draft(paused={"step": turn.step.value, "draft": turn.draft.to_json()})
+    turn.step = Step.paused
+
+
+async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
+    meaning = _WORD_OF.get(words(text))
+    if meaning in {"en", "zh"}:
+        turn.language = meaning
+        return _say(turn, "language.switched")
+    if meaning == "help":
+        turn.replies.append(Reply(_t(turn)("help", hotline=world.hotline)))
+        return _reask(turn, world) if turn.step is not Step.idle else turn
+    if meaning == "cancel":
+        had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
+        turn.step, turn.draft = Step.idle, Draft()
+        return _say(turn, "cancelled" if had else "nothing_to_cancel")
+    start = _START.match(text)
+    if start:
+        return await _start(turn, start.group(1) or "", world)
+    status = _STATUS.match(text)
+    if status:
+        return await _case_status(turn, status.group(1), event, world)
+    rating = _RATE.match(text)
+    if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
+        ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
+        return await _rate(turn, ref, int(score), event, world)
+    code = code_in(text)
+    if code is not None or _CHECK.match(text):
+        return await _code(turn, code, text, world)
+    return await _by_step(turn, text, meaning, world)
+
+
+async def _by_step(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
+    step, draft = turn.step, turn.draft
+    if step is Step.paused:
+        return _paused(turn, text, meaning, world)
+    if step is Step.idle:
+        # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
+        turn.language = language_of(text) or turn.language
+        turn.step = Step.account
+        if len(text) < 6 and not draft.texts:  # 你好, 在吗: a greeting, not yet an account
+            return _say(turn, "greet")
+        turn.replies.append(Reply(_t(turn)("greet")))
+        return _add_text(turn, text, first=True)
+    if step is Step.account:
+        if meaning == "done":
+            return await _finish_account(turn, world)
+        return _add_text(turn, text, first=False)
+    if step is Step.confirm:
+        choice = meaning or _CONFIRM_NUMBERS.get(words(text))
+        if choice == "submit":
+            return await _submit(turn, world)
+        if choice == "change":
+            turn.step = Step.fix
+            return _reask(turn, world)
+        _add_text(turn, text, first=False, quiet=True)
+        return await _show_summary(turn, world)
+    if step is Step.fix:
+        target = _FIX_WORDS.get(words(text).removeprefix("fix:"))
+        if target is None:
+            return _reask(turn, world)
+        draft.fixing = True
+        draft.asked = [asked for asked in draft.asked if asked != target.value]
+        turn.step = target
+        return _reask(turn, world)
+    return await _answer(turn, text, meaning, world)
+
+
+def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
+    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
+        return _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
+    turn.draft.texts.append(text)
+    if not quiet:
+        done = Button(_t(turn)("button.done"), data="done")
+        turn.replies.append(Reply(_t(turn)("ack.first" if first else "ack.more"), ((done,),)))
+    return turn
+
+
+def _photo(turn: Turn, media: str, world: World) -> Turn:
+    draft = turn.draft
+    target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
+    if len(target.photos) >= world.max_photos:
+        return _say(turn, "ack.photo_limit", limit=world.max_photos)
+    target.photos.append(media)
+    if draft.paused:
+        draft.paused = {**draft.paused, "draft": target.to_json()}
+        return _say(turn, "ack.photo", count=len(target.photos))
+    if turn.step is Step.idle:
+        turn.step = Step.account
+    _say(turn, "ack.photo", count=len(draft.photos))
+    if turn.step is Step.account and not draft.texts:
+        turn.replies.append(Reply(_t(turn)("ack.empty_account")))
+    elif turn.step is Step.photos:
+        done = Button(_t(turn)("button.done"), data="done")
+        turn.replies.append(Reply(_t(turn)("ask.photos.more"), ((done,),)))
+    return turn
+
+
+def _paused(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
+    draft = turn.draft
+    assert draft.paused is not None
+    pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
+    if meaning == "resume":
+        turn.draft = Draft.from_json(draft.paused["draft"])
+        turn.draft.texts.extend(pending)
+        turn.step = Step(draft.paused["step"])
+        turn.replies.append(Reply(_t(turn)("resumed")))
+        return _reask(turn, world)
+    if meaning == "restart":
+        turn.draft, turn.step = Draft(texts=pending), Step.account
+        turn.replies.append(Reply(_t(turn)("restarted")))
+        return _reask(turn, world)
+    draft.pending = "\n".join(pending)
+    earlier = Draft.from_json(draft.paused["draft"]).account or draft.pending
+    buttons = ((Button(_t(turn)("button.resume"), data="resume"), Button(_t(turn)("button.restart"), data="restart")),)
+    turn.replies.append(Reply(_t(turn)("expired", preview=preview(earlier)), buttons))
+    return turn
+
+
+async def _start(turn: Turn, payload: str, world: World) -> Turn:
+    """A deep link, a follow or a parametric QR code: a new dialogue, with the instrument when one is named."""
+    code = normalise_code(payload) if payload else None
+    card = await world.card(code) if code else None
+    if turn.step is Step.paused or not turn.draft.texts:
+        turn.draft, turn.step = Draft(), Step.account
+    elif turn.step is Step.idle:
+        turn.step = Step.account
+    if card is None:
+        if payload:
+            turn.replies.append(Reply(_t(turn)("card.unknown", code=payload[:20])))
+        return _say(turn, "greet")
+    turn.draft.code = card.code
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked != Step.where.value]
+    return _say(turn, "greet.with_instrument", card=card_reply(card, _t(turn), world.today).text)
+
+
+async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
+    card = await world.card(code) if code else None
+    if card is None:
+        shown = code or text
+        if turn.step is Step.where:
+            return _say(turn, "bad.code", code=shown[:20])
+        return _say(turn, "card.unknown", code=shown[:20])
+    turn.replies.append(card_reply(card, _t(turn), world.today))
+    if turn.step in {Step.where, Step.account}:
+        turn.draft.code = card.code
+        if turn.step is Step.where:
+            return await _answered(turn, Step.where, world)
+    return turn
+
+
+async def _case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
+    if not _REF.match(ref):
+        return _say(turn, "status.usage")
+    ref = ref.upper()
+    case = await world.case(ref, event.channel, event.chat_user)
+    if case is None:
+        return _say(turn, "case.not_found", ref=ref)
+    turn.replies.append(case_reply(case, _t(turn), world.status_url(ref)))
+    return turn
+
+
+async def _rate(turn: Turn, ref: str | None, score: int, event: Event, world: World) -> Turn:
+    outcome, rated_ref = await world.rate(event.channel, event.chat_user, ref.upper() if ref else None, score)
+    if outcome == "thanks":
+        return _say(turn, "rate.thanks", rating=score)
+    if outcome in {"not_closed", "already"}:
+        return _say(turn, f"rate.{outcome}", ref=rated_ref)
+    return _say(turn, "rate.not_found")
+
+
+async def _finish_account(turn: Turn, world: World) -> Turn:
+    draft = turn.draft
+    if not draft.texts:
+        return _say(turn, "ack.empty_account")
+    draft.intent, draft.category = await world.classify(draft.account)
+    if draft.intent in ASKED_AT_ONCE:
+        return await _submit(turn, world)
+    t = _t(turn)
+    if not draft.fixing:
+        understood = t("understood", intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
+        if draft.intent == Intent.report.value:
+            understood += "\n" + t("report.anonymous")
+        turn.replies.append(Reply(understood))
+    draft.fixing = False
+    return await _next_question(turn, world)
+
+
+def _needed(step: Step, draft: Draft) -> bool:
+    complaint = draft.intent == Intent.complaint.value
+    return {
+        Step.where: draft.code is None,
+        Step.when: True,
+        Step.amounts: complaint and draft.category in QUANTITY_CATEGORIES,
+        Step.photos: not draft.photos,
+        Step.name: complaint and not draft.name,
+        Step.phone: complaint and not draft.phone,
+    }[step]
+
+
+async def _next_question(turn: Turn, world: World) -> Turn:
+    for question in QUESTIONS:
+        if question.value not in turn.draft.asked and _needed(question, turn.draft):
+            turn.step = question
+            return _reask(turn, world)
+    return await _show_summary(turn, world)
+
+
+async def _show_summary(turn: Turn, world: World) -> Turn:
+    turn.step = Step.confirm
+    card = await world.card(turn.draft.code) if turn.draft.code else None
+    turn.replies.append(summary_reply(turn.draft, _t(turn), card))
+    return turn
+
+
+def _reask(turn: Turn, world: World) -> Turn:
+    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
+    t, step = _t(turn), turn.step
+    skip = (Button(t("button.skip"), data="skip"),)
+    prompts: dict[Step, Reply] = {
+        Step.account: Reply(
+            t("fix.account.ask" if turn.draft.texts else "greet"), ((Button(t("button.done"), data="done"),),)
+        ),
+        Step.where: Reply(t("ask.where"), ((Button(t("button.dont_know"), data="skip"),),)),
+        Step.when: Reply(t("ask.when"), (skip,)),
+        Step.amounts: Reply(t("ask.amounts"), (skip,)),
+        Step.photos: Reply(t("ask.photos", limit=world.max_photos), ((Button(t("button.no_photos"), data="skip"),),)),
+        Step.name: Reply(t("ask.name"), (skip,)),
+        Step.phone: Reply(t("ask.phone"), (skip,)),
+        Step.fix: Reply(
+            t("fix.ask"),
+            tuple(
+                tuple(Button(t(f"fix.{field.value}"), data=f"fix:{field.value}") for field in row)
+                for row in ((Step.account, Step.where, Step.when, Step.amounts), (Step.photos, Step.name, Step.phone))
+            ),
+        ),
+    }
+    if step in prompts:
+        turn.replies.append(prompts[step])
+    elif step is Step.confirm:
+        turn.replies.append(summary_reply(turn.draft, t, None))
+    return turn
+
+
+async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
+    step, draft, t = turn.step, turn.draft, _t(turn)
+    skipped = meaning in {"skip", "done"}
+    if step is Step.photos:
+        return await _answered(turn, step, world) if skipped else _say(turn, "ask.photos", limit=world.max_photos)
+    if skipped:
+        return await _answered(turn, step, world)
+    if step is Step.name:
+        try:
+            draft.name = clean_name(text)
+        except SubmissionError as error:
+            return _say(turn, "bad.name", error=error.english if turn.language == "en" else error.chinese)
+    elif step is Step.phone:
+        try:
+            draft.phone = clean_phone(text)
+        except SubmissionError as error:
+            return _say(turn, "bad.phone", error=error.english if turn.language == "en" else error.chinese)
+    elif step in {Step.where, Step.when, Step.amounts}:
+        setattr(draft, {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}[step], text[:ANSWER_CHARS])
+    del t
+    return await _answered(turn, step, world)
+
+
+async def _answered(turn: Turn, step: Step, world: World) -> Turn:
+    if step.value not in turn.draft.asked:
+        turn.draft.asked.append(step.value)
+    if turn.draft.fixing:
+        turn.draft.fixing = False
+        return await _show_summary(turn, world)
+    return await _next_question(turn, world)
+
+
+def submission_text(draft: Draft) -> str:
+    """The case's text: the shopper's words, then the answers, labelled for the handler (who reads Chinese)."""
+    lines = [draft.account]
+    for label, value in (("地点", draft.place), ("时间", draft.when), ("金额和分量", draft.amounts)):
+        if value:
+            lines.append(f"{label}：{value}")
+    return "\n".join(lines)
+
+
+async def _submit(turn: Turn, world: World) -> Turn:
+    draft = turn.draft
+    card = await world.card(draft.code) if draft.code else None
+    turn.submission = Submission(
+        text=submission_text(draft),
+        channel="",  # the service fills in the channel and the user it knows from the event
+        code=card.code if card else None,
+        contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
+    )
+    turn.card, turn.photos = card, tuple(draft.photos)
+    turn.step, turn.draft = Step.idle, Draft()
+    return turn
+
+
+def for_event(submission: Submission, event: Event) -> Submission:
+    contact = replace(submission.contact, channel_user=event.chat_user)
+    return replace(submission, channel=event.channel, contact=contact)

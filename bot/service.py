@@ -1,0 +1,265 @@
+"""One message, handled once: load the dialogue, decide the turn, store everything it did in one transaction.
+
+The transaction begins with the platform's id of the message: a redelivery finds it and gets the first answer
+(or nothing, while the first is still being handled), never a second step. The dialogue's row is updated only
+if nobody changed it since it was read (``version``); otherwise the message is decided again on the new state.
+A case the turn submits is stored in the same transaction, with the fetching of its photos queued in the outbox.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import hashlib
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.catalogue import catalogue
+from bot.conversation import Draft, Event, Reply, Step
+from bot.dialogue import Turn, for_event, respond
+from bot.models import DialogueState, InboundMessage
+from bot.world import ServiceWorld
+from complaints.intake import Prepared, Transactions, store
+from complaints.outbox import queue_message
+from complaints.submission import Submission
+from lookup.models import table_of
+from lookup.scan import InstrumentCard
+
+log = logging.getLogger(__name__)
+
+state_t, inbound_t = table_of(DialogueState), table_of(InboundMessage)
+
+FLOOD_LIMIT = 30  # messages per user per minute: more than anyone types, fewer than a script sends
+FLOOD_WINDOW = timedelta(minutes=1)
+ATTEMPTS = 5  # decisions retried when another process changed the dialogue in between
+PHOTO = "photo"  # the outbox kind that fetches a chat photo into its case
+
+_READ_STATE = sa.select(
+    state_t.c.step,
+    state_t.c.language,
+    state_t.c.draft,
+    state_t.c.updated_at,
+    state_t.c.version,
+    state_t.c.window_start,
+    state_t.c.window_count,
+).where(state_t.c.channel == sa.bindparam("channel"), state_t.c.chat_user == sa.bindparam("chat_user"))
+_STORED_REPLY = sa.select(inbound_t.c.reply).where(
+    inbound_t.c.channel == sa.bindparam("channel"), inbound_t.c.message_key == sa.bindparam("key")
+)
+_SAVE_REPLY = (
+    sa.update(inbound_t)
+    .where(inbound_t.c.channel == sa.bindparam("b_channel"), inbound_t.c.message_key == sa.bindparam("b_key"))
+    .values(reply=sa.bindparam("b_reply"))
+)
+
+
+class Intake(Protocol):
+    """What the bots need of intake (web's IntakeService is one)."""
+
+    @property
+    def transactions(self) -> Transactions: ...
+
+    async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared: ...
+    async def classify(self, text: str) -> tuple[str, str]: ...
+
+
+class CardReader(Protocol):
+    async def card(self, code: str) -> InstrumentCard | None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Loaded:
+    step: Step
+    language: str
+    draft: Draft
+    updated_at: datetime | None
+    version: int | None  # None: the user has no row yet
+    flooding: bool
+
+
+class _Changed(Exception):
+    """Another process advanced this dialogue since it was read."""
+
+
+class DialogueService:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        intake: Intake,
+        cards: CardReader,
+        clock: Callable[[], datetime],
+        zone: ZoneInfo,
+        secret: str,
+        base_url: str,
+        hotline: str,
+        flood_limit: int = FLOOD_LIMIT,
+    ) -> None:
+        self._engine = engine
+        self._intake = intake
+        self._clock = clock
+        self._zone = zone
+        self._flood_limit = flood_limit
+        self.world = ServiceWorld(
+            engine=engine, intake=intake, cards=cards, clock=clock, secret=secret, base_url=base_url, hotline=hotline
+        )
+
+    async def handle(self, event: Event) -> list[Reply]:
+        """The answers to one delivery of one message (empty for a repeat still in hand, or a flood)."""
+        for attempt in range(ATTEMPTS):
+            loaded = await self._load(event)
+            now = self._clock()
+            if loaded.flooding:
+                turn = Turn(step=loaded.step, language=loaded.language, draft=loaded.draft)
+            else:
+                turn = await respond(
+                    loaded.step, loaded.language, loaded.draft, loaded.updated_at, event, self.world, now
+                )
+            prepared = None
+            if turn.submission is not None:
+                prepared = await self._intake.prepare(for_event(turn.submission, event), turn.card)
+            work = functools.partial(self._store, event=event, loaded=loaded, turn=turn, prepared=prepared, now=now)
+            try:
+                return await self._intake.transactions.run(work)
+            except _Changed:
+                await asyncio.sleep(random.uniform(0, 0.01 * (attempt + 1)))  # noqa: S311 - jitter, not secrecy
+        raise RuntimeError(f"dialogue {event.channel} kept changing under message {event.key}")
+
+    async def _load(self, event: Event) -> _Loaded:
+        async with self._engine.connect() as connection:
+            row = (
+                await connection.execute(_READ_STATE, {"channel": event.channel, "chat_user": event.chat_user})
+            ).first()
+        if row is None:
+            language = event.language if event.language in {"zh", "en"} else "zh"
+            return _Loaded(Step.idle, language, Draft(), None, None, flooding=False)
+        in_window = row.window_start is not None and self._clock() - row.window_start < FLOOD_WINDOW
+        return _Loaded(
+            step=Step(row.step),
+            language=row.language,
+            draft=Draft.from_json(row.draft or {}),
+            updated_at=row.updated_at,
+            version=row.version,
+            flooding=in_window and row.window_count >= self._flood_limit,
+        )
+
+    def _store(
+        self,
+        connection: sa.Connection,
+        *,
+        event: Event,
+        loaded: _Loaded,
+        turn: Turn,
+        prepared: Prepared | None,
+        now: datetime,
+    ) -> list[Reply]:
+        keys = {"channel": event.channel, "key": event.key}
+        first = connection.execute(
+            _insert_ignoring_duplicates(connection.dialect.name, "inbound"),
+            {"channel": event.channel, "message_key": event.key, "received_at": now, "reply": []},
+        )
+        if not first.rowcount:
+            stored = connection.execute(_STORED_REPLY, keys).scalar_one_or_none() or []
+            return [Reply.from_json(reply) for reply in stored]
+        count = self._count(connection, event, now)
+        if count > self._flood_limit:
+            # Over the limit the words are not taken: the shopper is told once, and the rest costs one row each.
+            replies = [Reply(catalogue(loaded.language)("flood"))] if count == self._flood_limit + 1 else []
+        else:
+            replies = self._advance(connection, event, loaded, turn, prepared, now)
+        saved = [reply.to_json() for reply in replies]
+        connection.execute(_SAVE_REPLY, {"b_channel": event.channel, "b_key": event.key, "b_reply": saved})
+        return replies
+
+    def _count(self, connection: sa.Connection, event: Event, now: datetime) -> int:
+        """Count the message in the user's current minute (creating the user's row on first contact)."""
+        connection.execute(
+            _insert_ignoring_duplicates(connection.dialect.name, "state"),
+            {
+                "channel": event.channel,
+                "chat_user": event.chat_user,
+                "version": 0,
+                "step": Step.idle.value,
+                "language": event.language if event.language in {"zh", "en"} else "zh",
+                "draft": {},
+                "updated_at": now,
+                "window_count": 0,
+            },
+        )
+        fresh = sa.or_(state_t.c.window_start.is_(None), state_t.c.window_start <= now - FLOOD_WINDOW)
+        return int(
+            connection.execute(
+                sa.update(state_t)
+                .where(state_t.c.channel == event.channel, state_t.c.chat_user == event.chat_user)
+                .values(
+                    window_start=sa.case((fresh, now), else_=state_t.c.window_start),
+                    window_count=sa.case((fresh, 1), else_=state_t.c.window_count + 1),
+                    last_inbound_at=now,
+                )
+                .returning(state_t.c.window_count)
+            ).scalar_one()
+        )
+
+    def _advance(
+        self,
+        connection: sa.Connection,
+        event: Event,
+        loaded: _Loaded,
+        turn: Turn,
+        prepared: Prepared | None,
+        now: datetime,
+    ) -> list[Reply]:
+        changed = connection.execute(
+            sa.update(state_t)
+            .where(
+                state_t.c.channel == event.channel,
+                state_t.c.chat_user == event.chat_user,
+                state_t.c.version == (loaded.version or 0),
+            )
+            .values(
+                version=state_t.c.version + 1,
+                step=turn.step.value,
+                language=turn.language,
+                draft=turn.draft.to_json(),
+                updated_at=now,
+            )
+        )
+        if changed.rowcount != 1:
+            raise _Changed
+        if prepared is None:
+            return turn.replies
+        receipt = store(connection, prepared=prepared)
+        for media in turn.photos:
+            queue_message(
+                connection,
+                complaint_id=receipt.complaint_id,
+                channel=event.channel,
+                kind=PHOTO,
+                key=f"{PHOTO}:{event.channel}:{receipt.ref}:{hashlib.sha256(media.encode()).hexdigest()[:32]}",
+                payload={"media": media},
+                now=now,
+            )
+        return turn.with_receipt(receipt, self.world)
+
+
+@functools.cache
+def _insert_ignoring_duplicates(dialect_name: str, table: str) -> Any:
+    dialect = postgresql if dialect_name == "postgresql" else sqlite
+    target = inbound_t if table == "inbound" else state_t
+    return dialect.insert(target).on_conflict_do_nothing()
+
+
+async def prune_inbound(engine: AsyncEngine, *, before: datetime) -> int:
+    """Forget message ids older than ``before`` (platforms redeliver within minutes, not days)."""
+    async with engine.begin() as connection:
+        result = await connection.execute(sa.delete(inbound_t).where(inbound_t.c.received_at < before))
+    return int(result.rowcount)

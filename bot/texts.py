@@ -1,0 +1,145 @@
+"""How the bots put things into words: an instrument's card, a case's status, a summary, a receipt, a notice.
+
+Every word comes from the bot's catalogue (:mod:`bot.catalogue`); these functions only arrange them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import date
+from typing import Any
+
+from bot.catalogue import BotCatalogue
+from bot.conversation import Button, Draft, Reply
+from complaints.case_view import PublicCase
+from complaints.receipt import Receipt
+from complaints.workflow import MESSAGE, MESSAGE_EN, Intent
+from lookup.scan import InstrumentCard
+from lookup.status import PRESENTATION
+from qr.codes import format_code
+
+PREVIEW_CHARS = 120
+
+
+def card_text(card: InstrumentCard, t: BotCatalogue, today: date) -> str:
+    status = card.status(today)
+    record = card.last_verification
+    until = record.valid_until.isoformat() if record is not None else ""
+    lines = [
+        t(
+            "card",
+            kind=t(f"kind.{card.kind.value}"),
+            merchant=card.merchant_name,
+            stall=t("card.stall", stall=card.stall) if card.stall else "",
+            market=t("card.market", market=card.market_name) if card.market_name else "",
+            status=t(f"instrument_status.{status.value}"),
+            detail=t(f"instrument_status.{status.value}.detail", date=until),
+        )
+    ]
+    if card.fair_scale_location:
+        lines.append(t("card.fair_scale", location=card.fair_scale_location))
+    if not PRESENTATION[status].trustworthy:
+        lines.append(t("card.untrusted"))
+    return "\n".join(lines)
+
+
+def card_reply(card: InstrumentCard, t: BotCatalogue, today: date) -> Reply:
+    complain = Button(t("button.complain"), data=f"/start {card.code}")
+    return Reply(f"{format_code(card.code)}\n{card_text(card, t, today)}", ((complain,),))
+
+
+def case_reply(case: PublicCase, t: BotCatalogue, status_url: str) -> Reply:
+    lines = [t("case.status", ref=case.ref, status=t(f"case_status.{case.status.value}"))]
+    if case.station:
+        lines.append(t("case.station", station=case.station))
+    if case.deadline is not None and case.status.value in {"received", "verifying"}:
+        lines.append(t("case.deadline", date=case.deadline.isoformat()))
+    said = [event for event in case.events if event.message]
+    if said:
+        last = said[-1]
+        message = last.message_en if t.language == "en" and last.message_en else last.message
+        lines.append(t("case.last", message=message))
+    if case.satisfaction is not None:
+        lines.append(t("case.rated", rating=case.satisfaction))
+    return Reply("\n".join(lines), ((Button(t("button.status_page"), url=status_url),),))
+
+
+def preview(text: str) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= PREVIEW_CHARS else flat[: PREVIEW_CHARS - 1] + "…"
+
+
+def mask_phone(phone: str) -> str:
+    return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else phone
+
+
+def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) -> Reply:
+    unknown = t("summary.unknown")
+    lines = [t("summary.account", text=preview(draft.account))]
+    if card is not None:
+        lines.append(t("summary.instrument", kind=t(f"kind.{card.kind.value}"), merchant=card.merchant_name))
+    else:
+        lines.append(t("summary.place", place=draft.place or unknown))
+    lines.append(t("summary.when", when=draft.when or unknown))
+    if draft.amounts:
+        lines.append(t("summary.amounts", amounts=draft.amounts))
+    if draft.photos:
+        lines.append(t("summary.photos", count=len(draft.photos)))
+    if draft.intent == Intent.complaint.value:
+        lines.append(t("summary.name", name=draft.name or unknown))
+        lines.append(t("summary.phone", phone=mask_phone(draft.phone) if draft.phone else unknown))
+    buttons = (
+        (
+            Button(t("button.submit"), data="submit"),
+            Button(t("button.change"), data="change"),
+            Button(t("button.cancel"), data="cancel"),
+        ),
+    )
+    return Reply(t("summary", lines="\n".join(lines)), buttons)
+
+
+def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:
+    lines = [t("submitted", ref=receipt.ref)]
+    if receipt.duplicate:
+        lines.append(t("submitted.duplicate"))
+    if receipt.station:
+        lines.append(t("submitted.station", station=receipt.station))
+    elif receipt.intent in {Intent.complaint, Intent.report}:
+        lines.append(t("submitted.triage"))
+    if receipt.deadline is not None and receipt.intent is Intent.complaint:
+        lines.append(t("submitted.deadline", date=receipt.deadline.isoformat()))
+    elif receipt.deadline is not None and receipt.intent is Intent.report:
+        lines.append(t("submitted.deadline.report", date=receipt.deadline.isoformat()))
+    if receipt.linked_ref:
+        lines.append(t("submitted.linked", ref=receipt.linked_ref))
+    if receipt.missing:
+        lines.append(t("submitted.missing", facts="、".join(t(f"fact.{fact}") for fact in receipt.missing)))
+    if receipt.answer is not None:
+        lines.append(receipt.answer.english if t.language == "en" else receipt.answer.chinese)
+    lines.append(t("submitted.follow", ref=receipt.ref))
+    return Reply("\n".join(lines), ((Button(t("button.status_page"), url=status_url),),))
+
+
+def notice_reply(kind: str, payload: Mapping[str, Any], t: BotCatalogue, status_url: str) -> Reply:
+    """A case's public event as the shopper reads it in the chat (the outbox senders of both channels)."""
+    ref = str(payload.get("ref", ""))
+    if kind == "decline":
+        ground = f"ground.{payload.get('ground', 'other')}"
+        lines = [t("notice.decline", ref=ref, ground=t(ground if ground in t else "ground.other"))]
+    elif f"notice.{kind}" in t:
+        lines = [t(f"notice.{kind}", ref=ref)]
+    else:
+        status = str(payload.get("status", ""))
+        known = f"case_status.{status}" in t
+        lines = [t("notice.other", ref=ref, status=t(f"case_status.{status}") if known else status)]
+    message = payload.get(MESSAGE_EN) if t.language == "en" and payload.get(MESSAGE_EN) else payload.get(MESSAGE)
+    if message:
+        lines.append(str(message) if kind == "reply" else t("notice.message", message=message))
+    answer = payload.get("answer_en") if t.language == "en" else payload.get("answer")
+    if answer:
+        lines.append(str(answer))
+    buttons: tuple[tuple[Button, ...], ...] = ((Button(t("button.status_page"), url=status_url),),)
+    if kind == "close":
+        lines.append(t("rate.ask"))
+        buttons = (tuple(Button(str(n), data=f"rate:{ref}:{n}") for n in range(1, 6)), *buttons)
+    return Reply("\n".join(lines), buttons)

@@ -1,0 +1,98 @@
+"""What the dialogue may learn from the service: instruments, the user's own cases, the classifier; and the one
+write it makes outside its turn, a rating."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from complaints.case_view import PublicCase, public_case
+from complaints.models import Complaint, ComplaintContact
+from complaints.photos import MAX_PHOTOS
+from complaints.satisfaction import RatingError, rate_case
+from complaints.tokens import case_token
+from complaints.workflow import CaseStatus
+from lookup.models import table_of
+from lookup.scan import InstrumentCard
+
+if TYPE_CHECKING:
+    from bot.service import CardReader, Intake
+
+complaint_t, contact_t = table_of(Complaint), table_of(ComplaintContact)
+
+_RATING_OUTCOMES = {"not_found": "not_found", "not_closed": "not_closed", "already_rated": "already"}
+
+
+class ServiceWorld:
+    def __init__(
+        self,
+        *,
+        engine: AsyncEngine,
+        intake: Intake,
+        cards: CardReader,
+        clock: Callable[[], datetime],
+        secret: str,
+        base_url: str,
+        hotline: str,
+    ) -> None:
+        self._engine = engine
+        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._intake = intake
+        self._cards = cards
+        self._clock = clock
+        self._secret = secret
+        self._base_url = base_url
+        self.hotline = hotline
+        self.max_photos = MAX_PHOTOS
+
+    @property
+    def today(self) -> date:
+        return self._clock().date()
+
+    async def card(self, code: str) -> InstrumentCard | None:
+        return await self._cards.card(code)
+
+    async def classify(self, text: str) -> tuple[str, str]:
+        return await self._intake.classify(text)
+
+    def _own(self, channel: str, chat_user: str) -> sa.ColumnElement[bool]:
+        return sa.and_(complaint_t.c.channel == channel, contact_t.c.channel_user == chat_user)
+
+    async def case(self, ref: str, channel: str, chat_user: str) -> PublicCase | None:
+        """The user's own case: a chat user sees the cases they sent from this chat, and no others."""
+        async with self._engine.connect() as connection:
+            owned = (
+                await connection.execute(
+                    sa.select(complaint_t.c.id)
+                    .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+                    .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
+                )
+            ).first()
+            if owned is None:
+                return None
+            return await public_case(connection, ref, case_token(self._secret, ref))
+
+    async def rate(self, channel: str, chat_user: str, ref: str | None, rating: int) -> tuple[str, str]:
+        """Rate the named case, or the user's latest closed and unrated one: (outcome, the case's ref)."""
+        query = sa.select(complaint_t.c.ref).join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+        query = query.where(self._own(channel, chat_user))
+        if ref is not None:
+            query = query.where(complaint_t.c.ref == ref)
+        else:
+            query = query.where(complaint_t.c.status == CaseStatus.closed, complaint_t.c.satisfaction.is_(None))
+        async with self._writer.begin() as connection:
+            found = (await connection.execute(query.order_by(complaint_t.c.id.desc()).limit(1))).scalar()
+            if found is None:
+                return "not_found", ref or ""
+            try:
+                await rate_case(connection, found, case_token(self._secret, found), rating, "", self._clock())
+            except RatingError as error:
+                return _RATING_OUTCOMES.get(error.code, "not_found"), found
+        return "thanks", found
+
+    def status_url(self, ref: str) -> str:
+        return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"
