@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import Event, EventKind
+from bot.service import prune_inbound
 from tests.chat_support import Chat
 from tests.staff_support import add_staff, token_for
 from tests.support import NOW
@@ -233,3 +234,12 @@ async def test_the_shopper_rates_a_closed_case_in_the_chat(
     assert "没有找到需要您评价" in await chat.send("4")
     async with engine.connect() as connection:
         assert (await connection.execute(sa.text("SELECT satisfaction FROM complaint"))).scalar_one() == 5
+
+
+async def test_message_ids_are_forgotten_after_a_week(client: TestClient[Any, Any], engine: AsyncEngine) -> None:
+    chat = Chat(client.app[DIALOGUE])
+    await chat.send(STORY, key="old")
+    assert await prune_inbound(engine, before=NOW - timedelta(days=7)) == 0
+    assert await prune_inbound(engine, before=NOW + timedelta(days=8)) == 1
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.text("SELECT count(*) FROM inbound_message"))).scalar_one() == 0

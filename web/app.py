@@ -28,6 +28,7 @@ from web import (
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
+from web.instrument_html import ChatEntries
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
 from web.pages import Pages
@@ -42,7 +43,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
-    app[PAGES] = Pages(load_catalogues(), hotline=settings.fairweigh_hotline)
+    telegram_bot, wechat_account = settings.chat_entries
+    app[PAGES] = Pages(
+        load_catalogues(),
+        hotline=settings.fairweigh_hotline,
+        chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
+    )
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
     auth.add_routes(app)

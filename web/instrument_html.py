@@ -11,7 +11,9 @@ catalogue; the tests render every status in both languages and check the HTML st
 from __future__ import annotations
 
 import html
+from dataclasses import dataclass
 from datetime import date
+from urllib.parse import quote
 
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
@@ -45,11 +47,20 @@ class Shell:
         )
 
 
+@dataclass(frozen=True)
+class ChatEntries:
+    """The chat channels a shopper may complain through, shown on the lookup page when configured."""
+
+    telegram_bot: str = ""  # the bot's @username
+    wechat_account: str = ""  # the official account's name, as shoppers search for it
+
+
 class InstrumentPage:
-    def __init__(self, catalogue: Catalogue, shell: Shell, *, hotline: str) -> None:
+    def __init__(self, catalogue: Catalogue, shell: Shell, *, hotline: str, chats: ChatEntries) -> None:
         self.t = catalogue
         self.shell = shell
         self.hotline = hotline
+        self.chats = chats
         # Fixed words, escaped once. A message with placeholders is formatted per request instead.
         self.w = {key: _e(text) for key, text in catalogue.items() if "{" not in text}
 
@@ -81,6 +92,7 @@ class InstrumentPage:
             f'<section aria-labelledby="h-complain">\n<h2 id="h-complain">{w["complain.heading"]}</h2>\n'
             f'<a class="cta" href="/complain?code={card.code}{query.replace("?", "&amp;")}">'
             f"{w['complain.button']}</a>\n"
+            f"{self._chat_entries(card.code, code)}"
             f'<p class="muted">{_e(t("complain.hint_form", hotline=self.hotline, code=code))}</p>\n</section>\n'
         )
         parts.append(self._merchant(card, query))
@@ -105,6 +117,15 @@ class InstrumentPage:
             shell.before_title, _e(t("page.instrument.title", code=code)), shell.before_main, *parts,
             shell.before_footer, " · ", _e(t("footer.as_of", date=today.isoformat())), shell.after_footer,
         ))  # fmt: skip
+
+    def _chat_entries(self, raw_code: str, code: str) -> str:
+        entries = []
+        if self.chats.telegram_bot:
+            link = f"https://t.me/{quote(self.chats.telegram_bot)}?start={raw_code}"
+            entries.append(f'<p><a class="chat" href="{_e(link)}">{self.w["complain.telegram"]}</a></p>\n')
+        if self.chats.wechat_account:
+            entries.append(f"<p>{_e(self.t('complain.wechat', account=self.chats.wechat_account, code=code))}</p>\n")
+        return "".join(entries)
 
     def _instrument(self, card: InstrumentCard, code: str) -> str:
         w = self.w

@@ -11,7 +11,7 @@ import jinja2
 from lookup.status import PRESENTATION
 from lookup.vocab import Status
 from web.i18n import Catalogue
-from web.instrument_html import InstrumentPage, Shell
+from web.instrument_html import ChatEntries, InstrumentPage, Shell
 
 TEMPLATES = Path(__file__).parent / "templates"
 STATIC = Path(__file__).parent / "static"
@@ -22,7 +22,7 @@ def _iso(value: date | None) -> str:
 
 
 class Pages:
-    def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str) -> None:
+    def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str, chats: ChatEntries | None = None) -> None:
         self.catalogues = catalogues
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -43,7 +43,10 @@ class Pages:
         shell = self._env.from_string(Shell.template_source())
         self.instrument = {
             language: InstrumentPage(
-                catalogue, Shell(shell.render(t=catalogue, lang=catalogue.html_lang)), hotline=hotline
+                catalogue,
+                Shell(shell.render(t=catalogue, lang=catalogue.html_lang)),
+                hotline=hotline,
+                chats=chats or ChatEntries(),
             )
             for language, catalogue in catalogues.items()
         }

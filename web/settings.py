@@ -74,6 +74,8 @@ class Settings(BaseSettings):
     # The template used to reach a follower after WeChat's 48-hour customer-service window; unset: wait for them.
     wechat_template_id: str = ""
     wechat_api_url: str = "https://api.weixin.qq.com"
+    # The official account's name, as the lookup page tells shoppers to search for it ("在微信中投诉").
+    wechat_account_name: str = ""
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = 7
     fairweigh_deadline_mediate_days: int = 45
@@ -119,6 +121,13 @@ class Settings(BaseSettings):
             )
             return False
         return True
+
+    @property
+    def chat_entries(self) -> tuple[str, str]:
+        """(Telegram bot username, WeChat account name) to offer on the lookup page: only channels that work."""
+        telegram = self.telegram_bot_username.lstrip("@") if self.telegram_token is not None else ""
+        wechat = self.wechat_account_name if self.wechat_app_id and self.wechat_token is not None else ""
+        return telegram, wechat
 
     def secret(self) -> str:
         """The signing secret; refuses the development fallback in production."""

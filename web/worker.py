@@ -3,17 +3,19 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import os
 import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 
 import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.service import prune_inbound
 from complaints.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox import UPSTREAM
 from complaints.upstream import UpstreamSender
@@ -24,6 +26,8 @@ from web.settings import Settings
 log = logging.getLogger(__name__)
 
 SEND_TIMEOUT_SECONDS = 30
+INBOUND_KEPT = timedelta(days=7)  # platforms redeliver within minutes; a week is generous
+PRUNE_EVERY_SECONDS = 3600
 
 
 @asynccontextmanager
@@ -58,15 +62,32 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
         async with configured_senders(settings, engine) as senders:
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
             log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
-            await run_worker(
-                for_writing(engine),
-                senders,
-                clock=lambda: datetime.now(settings.zone),
-                stop=stop,
-                worker_id=worker_id,
-            )
+            pruning = asyncio.create_task(_prune_message_ids(engine, stop))
+            try:
+                await run_worker(
+                    for_writing(engine),
+                    senders,
+                    clock=lambda: datetime.now(settings.zone),
+                    stop=stop,
+                    worker_id=worker_id,
+                )
+            finally:
+                pruning.cancel()
     finally:
         await engine.dispose()
+
+
+async def _prune_message_ids(engine: AsyncEngine, stop: asyncio.Event) -> None:
+    """Forget the ids of bot messages after a week, hourly; several workers doing it at once is harmless."""
+    while not stop.is_set():
+        try:
+            pruned = await prune_inbound(engine, before=datetime.now(UTC) - INBOUND_KEPT)
+            if pruned:
+                log.info("forgot %d bot message ids older than %s", pruned, INBOUND_KEPT)
+        except Exception:
+            log.exception("pruning bot message ids failed; trying again in an hour")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), PRUNE_EVERY_SECONDS)
 
 
 def run(settings: Settings) -> None:
