@@ -11,7 +11,6 @@ own work.
 
 from __future__ import annotations
 
-import functools
 import re
 import uuid
 from collections.abc import Callable
@@ -117,38 +116,6 @@ class Transactions(Protocol):
     async def run(self, work: Callable[[sa.Connection], T]) -> T: ...
 
 
-async def submit(
-    transactions: Transactions,
-    submission: Submission,
-    *,
-    classifier: Classifier,
-    card: InstrumentCard | None,
-    names: NameIndex,
-    calendar: WorkingCalendar,
-    policy: IntakePolicy,
-    secret: str,
-    now: datetime,
-    zone: ZoneInfo,
-) -> Receipt:
-    """Store the submission as a case and return what the consumer is told.
-
-    The transactions must lock for writing before they read (SQLite: BEGIN IMMEDIATE): a resend is recognised by
-    reading before writing. ``card`` is the scanned instrument when the message came from a sticker.
-    """
-    prepared = prepare(
-        submission,
-        classifier=classifier,
-        card=card,
-        names=names,
-        calendar=calendar,
-        policy=policy,
-        secret=secret,
-        now=now,
-        zone=zone,
-    )
-    return await transactions.run(functools.partial(store, prepared=prepared))
-
-
 def prepare(
     submission: Submission,
     *,
@@ -177,7 +144,11 @@ def prepare(
 
 
 def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
-    """Write the prepared case (see :func:`prepare`) in the caller's write transaction."""
+    """Store the prepared case (see :func:`prepare`) and return what the consumer is told.
+
+    Run it in a transaction that locked for writing before it read (SQLite: BEGIN IMMEDIATE; see
+    :class:`Transactions`): a resend is recognised by reading before writing.
+    """
     context = prepared
     submission, classification = context.submission, context.classification
     key = dedupe_key(submission)

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.calendar_store import load_calendar
 from complaints.classify import Classifier
 from complaints.deadlines import DeadlinePolicy
-from complaints.intake import IntakePolicy, Prepared, prepare, submit
+from complaints.intake import IntakePolicy, Prepared, prepare, store
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
@@ -98,20 +98,8 @@ class IntakeService:
         self._secret = settings.secret()
 
     async def submit(self, submission: Submission, card: InstrumentCard | None) -> Receipt:
-        classifier = await self.classifier.get()
-        names, calendar = await self.reference.get()
-        return await submit(
-            self.transactions,
-            submission,
-            classifier=classifier,
-            card=card,
-            names=names,
-            calendar=calendar,
-            policy=self.policy,
-            secret=self._secret,
-            now=self._clock(),
-            zone=self._settings.zone,
-        )
+        prepared = await self.prepare(submission, card)
+        return await self.transactions.run(functools.partial(store, prepared=prepared))
 
     async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared:
         """Intake's work before its transaction, for a caller that stores the case in a transaction of its own."""
