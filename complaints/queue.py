@@ -16,9 +16,10 @@ Both databases read that order straight off an index, with no sort of the whole 
 
 Text search runs LIKE with the user's words escaped and bound as a parameter (ILIKE on PostgreSQL for words
 with Latin letters; SQLite's LIKE ignores their case itself). On PostgreSQL the trigram GIN index
-``ix_complaint_text_trgm`` serves words of three characters or more; shorter words have no trigrams, so they
-are checked row by row while the deadline index is walked: quick for a common word, a read of the whole scope
-for a rare one. A search that looks like a case reference also finds that case by its ``ref``.
+``ix_complaint_text_trgm`` serves words of three characters or more; shorter words have no trigrams and are
+served by ``ix_complaint_text_short_grams`` (every text's characters and character pairs, migration 0010). For
+a common word the planner still prefers walking the deadline index and checking rows as it goes. A search that
+looks like a case reference also finds that case by its ``ref``.
 
 On PostgreSQL every query here is planned for the values it runs with (``plan_cache_mode`` is set to
 ``force_custom_plan`` for the caller's transaction). asyncpg prepares statements, and after five runs PostgreSQL
@@ -38,6 +39,7 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from enum import StrEnum
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.cases import REFERENCE_PREFIX
@@ -210,6 +212,13 @@ def _scope_condition(scope: Scope, filters: QueueFilter) -> list[sa.ColumnElemen
     return [sa.or_(*branches)]
 
 
+SHORT_GRAM = 2  # the longest piece migration 0010 indexes
+
+
+def _short_grams(column: sa.ColumnElement[str]) -> sa.ColumnElement[list[str]]:
+    return sa.func.fairweigh_short_grams(column, type_=postgresql.ARRAY(sa.Text))
+
+
 def _search(text: str, dialect: str) -> sa.ColumnElement[bool] | None:
     words = text.replace("\x00", "").strip()  # PostgreSQL refuses NUL in text; nobody types one
     if not words:
@@ -223,6 +232,9 @@ def _search(text: str, dialect: str) -> sa.ColumnElement[bool] | None:
         found = _c.text.ilike(pattern, escape="\\")
     else:
         found = _c.text.like(pattern, escape="\\")
+    if dialect == "postgresql" and len(words) <= SHORT_GRAM:
+        # Too short for the trigram index: ask the index of characters and pairs (migration 0010) first.
+        found = sa.and_(_short_grams(_c.text).contains([words.lower()]), found)
     reference = words.upper()
     if _REFERENCE.fullmatch(reference):
         return sa.or_(_c.ref == reference, found)

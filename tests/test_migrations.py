@@ -9,13 +9,24 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
-from web.db import DatabaseNotReady, current_revision, head_revision, require_current_schema
+from web.db import (
+    DatabaseNotReady,
+    current_revision,
+    head_revision,
+    include_in_comparison,
+    require_current_schema,
+)
 
 
 async def test_models_match_migrations(engine: AsyncEngine) -> None:
     def diff(connection: sa.Connection) -> list[object]:
         return list(
-            compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), SQLModel.metadata)
+            compare_metadata(
+                MigrationContext.configure(
+                    connection, opts={"compare_type": True, "include_object": include_in_comparison}
+                ),
+                SQLModel.metadata,
+            )
         )
 
     async with engine.connect() as connection:

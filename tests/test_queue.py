@@ -428,6 +428,8 @@ SEARCHES: list[tuple[str, set[str]]] = [
     ("  荔枝  ", {"chinese"}),
     ("四十吨", {"plain"}),
     ("秤", {"percent", "backslash", "double_quote"}),
+    ("二两", {"percent"}),
+    ("sC", {"single_quote", "latin_upper"}),
     ("JL20261101-0007", {"mentions_ref"}),
     ("没有这句话", set()),
 ]
@@ -555,3 +557,24 @@ async def test_postgresql_searches_through_the_trigram_index(engine: AsyncEngine
             {"pattern": f"%{escape_like('缺斤少两')}%"},
         )
         assert "ix_complaint_text_trgm" in "\n".join(plan.scalars())
+
+
+async def test_postgresql_searches_short_words_through_the_character_index(
+    engine: AsyncEngine, stations: list[int]
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("the index of characters and pairs is PostgreSQL's (SQLite reads the rows)")
+    cases = Cases()
+    for text in SEARCH_TEXTS.values():
+        cases.add(station_id=stations[0], due_on=TODAY, text=text)
+    await cases.insert(engine)
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("SET LOCAL enable_seqscan = off"))
+        await connection.execute(sa.text("SET LOCAL enable_indexscan = off"))
+        plan = await connection.execute(
+            sa.text("EXPLAIN SELECT id FROM complaint WHERE fairweigh_short_grams(text) @> ARRAY[:word]"),
+            {"word": "二两"},
+        )
+        assert "ix_complaint_text_short_grams" in "\n".join(plan.scalars())
+        grams = await connection.execute(sa.text("SELECT fairweigh_short_grams('Ab两')"))
+        assert sorted(grams.scalar_one()) == sorted(["a", "b", "两", "ab", "b两"])

@@ -22,6 +22,14 @@ import lookup.models  # noqa: F401
 import web.auth_models  # noqa: F401
 
 MIGRATIONS = Path(__file__).parent / "migrations"
+# Indexes on expressions that only PostgreSQL has (migration 0010): the models cannot declare them for both
+# databases, so comparing models with migrations leaves them out.
+MIGRATION_ONLY_INDEXES = frozenset({"ix_complaint_text_short_grams"})
+
+
+def include_in_comparison(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Alembic's ``include_object`` hook for autogenerate and the drift test."""
+    return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
 T = TypeVar("T")
 
 

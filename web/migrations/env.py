@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 import complaints.models  # noqa: F401  (registers the complaint tables on SQLModel.metadata)
 import lookup.models  # noqa: F401  (registers the registry tables on SQLModel.metadata)
+from web.db import include_in_comparison
 
 target_metadata = SQLModel.metadata
 
@@ -17,6 +18,7 @@ def run_migrations(connection: sa.Connection) -> None:
         connection=connection,
         target_metadata=target_metadata,
         compare_type=True,
+        include_object=include_in_comparison,
         # SQLite cannot ALTER most things; batch mode rebuilds the table instead.
         render_as_batch=connection.dialect.name == "sqlite",
     )
