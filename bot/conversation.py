@@ -61,6 +61,7 @@ class Step(StrEnum):
     confirm = "confirm"
     fix = "fix"  # choosing what to change
     paused = "paused"  # came back after 24 hours: continue or start again
+    remark = "remark"  # a rating was given: the next words are its comment
 
 
 QUESTIONS = (Step.where, Step.when, Step.amounts, Step.photos, Step.name, Step.phone)
@@ -84,6 +85,7 @@ class Draft:
     fixing: bool = False  # a question re-asked from the summary: answer it, then back to the summary
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
     pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
+    rated: str = ""  # the case just rated, whose comment the next words are
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -78,6 +78,7 @@ class World(Protocol):
     async def classify(self, text: str) -> tuple[str, str]: ...
     async def case(self, ref: str, channel: str, chat_user: str) -> PublicCase | None: ...
     async def rate(self, channel: str, chat_user: str, ref: str | None, rating: int) -> tuple[str, str]: ...
+    async def remark(self, channel: str, chat_user: str, ref: str, comment: str) -> bool: ...
     def status_url(self, ref: str) -> str: ...
 
 
@@ -180,13 +181,19 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     code = code_in(text)
     if code is not None or _CHECK.match(text):
         return await _code(turn, code, text, world)
-    return await _by_step(turn, text, meaning, world)
+    return await _by_step(turn, text, meaning, event, world)
 
 
-async def _by_step(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
+async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     step, draft = turn.step, turn.draft
     if step is Step.paused:
         return _paused(turn, text, meaning, world)
+    if step is Step.remark:
+        turn.step, turn.draft = Step.idle, Draft()
+        if meaning in {"skip", "done"}:
+            return _say(turn, "rate.comment_skipped")
+        taken = await world.remark(event.channel, event.chat_user, draft.rated, text)
+        return _say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
     if step is Step.idle:
         # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
         turn.language = language_of(text) or turn.language
@@ -316,7 +323,11 @@ async def _case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn
 async def _rate(turn: Turn, ref: str | None, score: int, event: Event, world: World) -> Turn:
     outcome, rated_ref = await world.rate(event.channel, event.chat_user, ref.upper() if ref else None, score)
     if outcome == "thanks":
-        return _say(turn, "rate.thanks", rating=score)
+        _say(turn, "rate.thanks", rating=score)
+        if turn.step is Step.idle:  # never in the middle of telling a new story
+            turn.step, turn.draft = Step.remark, Draft(rated=rated_ref)
+            turn.replies.append(Reply(_t(turn)("rate.comment_ask"), ((Button(_t(turn)("button.skip"), data="skip"),),)))
+        return turn
     if outcome in {"not_closed", "already"}:
         return _say(turn, f"rate.{outcome}", ref=rated_ref)
     return _say(turn, "rate.not_found")

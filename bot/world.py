@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.case_view import PublicCase, public_case
 from complaints.models import Complaint, ComplaintContact
 from complaints.photos import MAX_PHOTOS
-from complaints.satisfaction import RatingError, rate_case
+from complaints.satisfaction import RatingError, add_rating_comment, rate_case
 from complaints.tokens import case_token
 from complaints.workflow import CaseStatus
 from lookup.models import table_of
@@ -93,6 +93,20 @@ class ServiceWorld:
             except RatingError as error:
                 return _RATING_OUTCOMES.get(error.code, "not_found"), found
         return "thanks", found
+
+    async def remark(self, channel: str, chat_user: str, ref: str, comment: str) -> bool:
+        """The comment on the user's rating of their case; False when it cannot be taken (too long, or none due)."""
+        query = sa.select(complaint_t.c.ref).join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+        async with self._writer.begin() as connection:
+            found = (
+                await connection.execute(query.where(complaint_t.c.ref == ref, self._own(channel, chat_user)))
+            ).scalar()
+            if found is None:
+                return False
+            try:
+                return await add_rating_comment(connection, found, case_token(self._secret, found), comment)
+            except RatingError:
+                return False
 
     def status_url(self, ref: str) -> str:
         return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"

@@ -112,6 +112,30 @@ async def rate_case(
     return taken
 
 
+async def add_rating_comment(connection: AsyncConnection, ref: str, token: str, comment: object) -> bool:
+    """Add the comment to a rating given without one (a chat asks for it after the stars); True when stored.
+
+    Raises :class:`RatingError` for a comment that is too long; a case without a rating, or whose rating has a
+    comment already, is left as it is (False).
+    """
+    text = clean_comment(comment)
+    row = (
+        await connection.execute(sa.select(complaint_t.c.id, complaint_t.c.token_hash).where(complaint_t.c.ref == ref))
+    ).first()
+    if row is None or not token_matches(token, row.token_hash) or not text:
+        return False
+    result = await connection.execute(
+        sa.update(complaint_t)
+        .where(
+            complaint_t.c.id == row.id,
+            complaint_t.c.satisfaction.is_not(None),
+            complaint_t.c.satisfaction_comment == "",
+        )
+        .values(satisfaction_comment=text)
+    )
+    return result.rowcount == 1
+
+
 async def rating_of(connection: AsyncConnection, ref: str) -> Rating | None:
     """The case's rating, if it has one (the caller has checked the token)."""
     row = (

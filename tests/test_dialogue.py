@@ -229,11 +229,15 @@ async def test_the_shopper_rates_a_closed_case_in_the_chat(
         ("telegram", "resolve"),
         ("telegram", "close"),
     ]
-    assert "谢谢您的评价（5 分）" in await chat.send(f"rate:{ref}:5")  # the close notice's button
+    thanks = await chat.send(f"rate:{ref}:5")  # the close notice's button
+    assert "谢谢您的评价（5 分）" in thanks
+    assert "还有什么想对我们说的" in thanks
+    assert "转给处理单位" in await chat.send("调解员很耐心，谢谢")
     assert "已经评价过" in await chat.send(f"评价 {ref} 3")
     assert "没有找到需要您评价" in await chat.send("4")
     async with engine.connect() as connection:
-        assert (await connection.execute(sa.text("SELECT satisfaction FROM complaint"))).scalar_one() == 5
+        rated = (await connection.execute(sa.text("SELECT satisfaction, satisfaction_comment FROM complaint"))).one()
+    assert tuple(rated) == (5, "调解员很耐心，谢谢")
 
 
 async def test_message_ids_are_forgotten_after_a_week(client: TestClient[Any, Any], engine: AsyncEngine) -> None:
