@@ -45,6 +45,7 @@ class HotspotView:
     market_name: str | None
     stall: str
     standing: Standing
+    standing_reason: str
     station_id: int | None
     station_name: str | None
     complaint_count: int
@@ -149,6 +150,7 @@ def _select() -> sa.Select[tuple[object, ...]]:
             k.name.label("market_name"),
             m.stall,
             m.standing,
+            m.standing_reason,
             h.station_id,
             s.name.label("station_name"),
             h.complaint_count,
@@ -176,6 +178,7 @@ def _view(row: sa.Row[tuple[object, ...]]) -> HotspotView:
         market_name=row.market_name,
         stall=row.stall,
         standing=Standing(row.standing),
+        standing_reason=row.standing_reason,
         station_id=row.station_id,
         station_name=row.station_name,
         complaint_count=row.complaint_count,

@@ -229,7 +229,7 @@ def _search(text: str, dialect: str) -> sa.ColumnElement[bool] | None:
     # a case at all, which Chinese characters have not.
     caseless = words.lower() == words.upper()
     if dialect == "postgresql" and not caseless:
-        found = _c.text.ilike(pattern, escape="\\")
+        found: sa.ColumnElement[bool] = _c.text.ilike(pattern, escape="\\")
     else:
         found = _c.text.like(pattern, escape="\\")
     if dialect == "postgresql" and len(words) <= SHORT_GRAM:

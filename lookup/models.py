@@ -107,6 +107,9 @@ class Merchant(SQLModel, table=True):
     address: str = Field(default="", max_length=200)
     station_id: int = Field(foreign_key="station.id", index=True)
     standing: Standing = Field(sa_column=enum_column(Standing, default=Standing.ordinary))
+    # Public, on the merchant's record and the red and black lists: when and why a supervisor set the standing.
+    standing_since: date | None = None
+    standing_reason: str = Field(default="", max_length=500)
     # Private: never shown on a public page.
     contact: str = Field(default="", max_length=200)
 

@@ -8,6 +8,7 @@ audit table: each edit returns what it changed (before and after), and the calle
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -40,18 +41,39 @@ class RegistryChange:
         return self.before != self.after
 
 
-async def set_standing(connection: AsyncConnection, merchant_id: int, standing: Standing) -> RegistryChange | None:
-    """Set the merchant's standing; None when there is no such merchant. Run it in a write transaction."""
-    before = (
+# A standing other than ordinary is published with its reason (the merchant's record, the red and black lists).
+REASON_NEEDED = frozenset({Standing.model, Standing.red_list, Standing.black_list})
+MAX_REASON_CHARS = 500  # the column's size
+
+
+async def set_standing(
+    connection: AsyncConnection, merchant_id: int, standing: Standing, *, reason: str, on: date
+) -> RegistryChange | None:
+    """Set the merchant's standing, with the public reason and the date; None when there is no such merchant.
+
+    Raises :class:`RegistryEditError` (``reason_needed``, ``reason_too_long``). Run it in a write transaction.
+    """
+    reason = " ".join(reason.split())
+    if standing in REASON_NEEDED and not reason:
+        raise RegistryEditError("reason_needed", "a model, red-list or black-list standing is published with a reason")
+    if len(reason) > MAX_REASON_CHARS:
+        raise RegistryEditError("reason_too_long", f"a reason is at most {MAX_REASON_CHARS} characters")
+    row = (
         await connection.execute(
-            sa.select(merchant_t.c.standing).where(merchant_t.c.id == merchant_id).with_for_update()
+            sa.select(merchant_t.c.standing, merchant_t.c.standing_reason)
+            .where(merchant_t.c.id == merchant_id)
+            .with_for_update()
         )
-    ).scalar()
-    if before is None:
+    ).first()
+    if row is None:
         return None
-    if before != standing:
-        await connection.execute(sa.update(merchant_t).where(merchant_t.c.id == merchant_id).values(standing=standing))
-    return RegistryChange(f"merchant:{merchant_id}", "standing", Standing(before).value, standing.value)
+    if (row.standing, row.standing_reason) != (standing, reason):
+        await connection.execute(
+            sa.update(merchant_t)
+            .where(merchant_t.c.id == merchant_id)
+            .values(standing=standing, standing_reason=reason, standing_since=on)
+        )
+    return RegistryChange(f"merchant:{merchant_id}", "standing", Standing(row.standing).value, standing.value)
 
 
 async def set_instrument_state(

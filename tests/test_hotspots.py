@@ -181,7 +181,7 @@ async def test_a_supervisor_black_lists_the_merchant_and_suspends_the_scale_and_
     csrf = csrf_of(listing)
     standing = await client.post(
         f"/merchants/{hotspot['merchant_id']}/standing",
-        data={"csrf": csrf, "standing": "black_list"},
+        data={"csrf": csrf, "standing": "black_list", "reason": "三次复秤均短秤，拒不整改"},
         allow_redirects=False,
     )
     assert standing.status == 303
@@ -223,7 +223,11 @@ async def test_registry_edits_refuse_bad_input_unknown_rows_and_forms_without_cs
     assert bad_state.status == 400
     assert "器具状态只能设为" in await bad_state.text()
 
-    assert (await client.post("/merchants/999999/standing", data={"csrf": csrf, "standing": "red_list"})).status == 404
+    no_reason = await client.post(merchant, data={"csrf": csrf, "standing": "black_list", "reason": "  "})
+    assert no_reason.status == 400
+    assert "需要写明理由" in await no_reason.text()
+    praised = {"csrf": csrf, "standing": "red_list", "reason": "连续一年零投诉"}
+    assert (await client.post("/merchants/999999/standing", data=praised)).status == 404
     assert (await client.post("/instruments/NOTACODE/state", data={"csrf": csrf, "state": "suspended"})).status == 404
 
     no_csrf = await client.post(merchant, data={"standing": "black_list"})

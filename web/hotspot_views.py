@@ -201,11 +201,16 @@ async def change_standing(request: web.Request) -> web.Response:
     raw = request.match_info["merchant_id"]
     if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
         raise web.HTTPNotFound
-    wanted = (await _posted(request)).get("standing", "")
+    posted = await _posted(request)
+    wanted, reason = posted.get("standing", ""), posted.get("reason", "")
     if wanted not in Standing.__members__:
         return await _list(request, status=400, error="hotspots.error.bad_standing", value=wanted[:40])
-    async with for_writing(request.app[ENGINE]).begin() as connection:
-        change = await set_standing(connection, int(raw), Standing(wanted))
+    today = request.app[CLOCK]().date()
+    try:
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            change = await set_standing(connection, int(raw), Standing(wanted), reason=reason, on=today)
+    except RegistryEditError as error:
+        return await _list(request, status=400, error=f"hotspots.error.{error.code}", value=wanted)
     if change is None:
         raise web.HTTPNotFound
     _log_change(request, change)
