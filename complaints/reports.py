@@ -177,7 +177,16 @@ def _station_key(queue: Any, station_id: int | None) -> int | None:
     return station_id if Queue(queue) is Queue.station else None
 
 
-def _case_statement(scope: Scope, period: Period) -> sa.Select[Any]:
+def _narrowed(scope: Scope, period: Period, merchant_id: int | None, intent: Intent | None) -> list[Any]:
+    conditions: list[Any] = [scope_condition(scope), _received_in(period)]
+    if merchant_id is not None:
+        conditions.append(_c.merchant_id == merchant_id)
+    if intent is not None:
+        conditions.append(_c.intent == intent)
+    return conditions
+
+
+def _case_statement(scope: Scope, period: Period, narrowed: list[Any]) -> sa.Select[Any]:
     e = event_t.alias("e")
 
     def happened(*conditions: sa.ColumnElement[bool]) -> sa.Exists:
@@ -200,7 +209,7 @@ def _case_statement(scope: Scope, period: Period) -> sa.Select[Any]:
         decided_at.label("decided_at"),
         happened(e.c.action == "resolve").label("resolved"),
         happened(e.c.action == "end_mediation").label("failed"),
-    ).where(scope_condition(scope), _received_in(period))
+    ).where(*narrowed)
 
 
 def refund_amount(value: object) -> Decimal:
@@ -234,12 +243,23 @@ async def _station_names(connection: AsyncConnection, scope: Scope) -> dict[int,
     return {int(row.id): str(row.name) for row in await connection.execute(query)}
 
 
-async def build_report(connection: AsyncConnection, scope: Scope, period: Period) -> Report:
-    """The figures of the scope's cases received in the period: per station, for the intake queues, in total."""
+async def build_report(
+    connection: AsyncConnection,
+    scope: Scope,
+    period: Period,
+    *,
+    merchant_id: int | None = None,
+    intent: Intent | None = None,
+) -> Report:
+    """The figures of the scope's cases received in the period: per station, for the intake queues, in total.
+
+    ``merchant_id`` and ``intent`` narrow the cases (a merchant's public record counts its complaints).
+    """
+    narrowed = _narrowed(scope, period, merchant_id, intent)
     zone = period.zone
     tallies: dict[int | None, _Tally] = defaultdict(_Tally)
     by_week: dict[str, dict[str, int]] = {week: {} for week in period.weeks()}
-    for row in await connection.execute(_case_statement(scope, period)):
+    for row in await connection.execute(_case_statement(scope, period, narrowed)):
         tally = tallies[_station_key(row.queue, row.station_id)]
         intent = Intent(row.intent)
         tally.cases += 1
@@ -260,7 +280,7 @@ async def build_report(connection: AsyncConnection, scope: Scope, period: Period
     e = event_t.alias("e")
     refunds = sa.select(_c.queue, _c.station_id, e.c.facts).join(e, e.c.complaint_id == _c.id)
     for queue, station_id, facts in await connection.execute(
-        refunds.where(e.c.action == "resolve", scope_condition(scope), _received_in(period))
+        refunds.where(e.c.action == "resolve", *narrowed)
     ):
         tallies[_station_key(queue, station_id)].refunds += refund_amount((facts or {}).get("refund_yuan"))
     names = await _station_names(connection, scope)

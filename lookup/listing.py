@@ -52,6 +52,7 @@ async def instrument_entries(
     on: date,
     market: str | None = None,
     merchant: str | None = None,
+    merchant_id: int | None = None,
     include_retired: bool = True,
 ) -> AsyncIterator[InstrumentEntry]:
     """Instruments ordered by market, stall and merchant, with their status on `on`; streamed."""
@@ -93,6 +94,8 @@ async def instrument_entries(
         statement = statement.where(k.name == market)
     if merchant is not None:
         statement = statement.where(m.name == merchant)
+    if merchant_id is not None:
+        statement = statement.where(m.id == merchant_id)
     if not include_retired:
         statement = statement.where(i.state != InstrumentState.retired)
     result = await connection.stream(statement)

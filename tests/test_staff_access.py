@@ -29,6 +29,8 @@ PUBLIC_ROUTES = {
     "/i/{code}/qr.png",
     "/api/v1/instruments/{code}",
     "/m/{market_id}",
+    "/merchant/{merchant_id}",
+    "/lists",
     "/api/v1/complaints",
     "/api/v1/complaints/{ref}",
     "/complain",

@@ -30,6 +30,8 @@ MIGRATION_ONLY_INDEXES = frozenset({"ix_complaint_text_short_grams"})
 def include_in_comparison(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
     """Alembic's ``include_object`` hook for autogenerate and the drift test."""
     return not (type_ == "index" and name in MIGRATION_ONLY_INDEXES)
+
+
 T = TypeVar("T")
 
 

@@ -159,7 +159,8 @@ class InstrumentPage:
             rows += f"<dt>{w['merchant.standing']}</dt><dd>{w['standing.' + card.standing.value]}</dd>\n"
         return (
             f'<section aria-labelledby="h-merchant">\n<h2 id="h-merchant">{w["merchant.heading"]}</h2>\n'
-            f"<dl>\n{rows}</dl>\n</section>\n"
+            f"<dl>\n{rows}</dl>\n"
+            f'<p><a href="/merchant/{card.merchant_id}{query}">{w["merchant.record_link"]}</a></p>\n</section>\n'
         )
 
     def _verifications(self, card: InstrumentCard) -> str:
