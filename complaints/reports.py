@@ -279,9 +279,7 @@ async def build_report(
             tally.satisfied += row.satisfaction >= 4
     e = event_t.alias("e")
     refunds = sa.select(_c.queue, _c.station_id, e.c.facts).join(e, e.c.complaint_id == _c.id)
-    for queue, station_id, facts in await connection.execute(
-        refunds.where(e.c.action == "resolve", *narrowed)
-    ):
+    for queue, station_id, facts in await connection.execute(refunds.where(e.c.action == "resolve", *narrowed)):
         tallies[_station_key(queue, station_id)].refunds += refund_amount((facts or {}).get("refund_yuan"))
     names = await _station_names(connection, scope)
     return _assemble(period, tallies, by_week, names, intake=scope.intake_queues)

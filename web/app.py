@@ -18,6 +18,7 @@ from web import (
     health,
     hotspot_views,
     lookup_views,
+    open_data_views,
     public_record_views,
     queue_api,
     queue_views,
@@ -55,6 +56,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     auth.add_routes(app)
     lookup_views.add_routes(app)
     public_record_views.add_routes(app)
+    open_data_views.add_routes(app)
     complaint_api.add_routes(app)
     complaint_form.add_routes(app)
     queue_api.add_routes(app)
