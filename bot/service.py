@@ -13,7 +13,7 @@ import functools
 import hashlib
 import logging
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -86,6 +86,12 @@ class _Loaded:
     flooding: bool
 
 
+@dataclass(frozen=True, slots=True)
+class Handled:
+    replies: list[Reply]
+    first: bool  # False: a repeat delivery, answered with what the first one was
+
+
 class _Changed(Exception):
     """Another process advanced this dialogue since it was read."""
 
@@ -114,7 +120,13 @@ class DialogueService:
         )
 
     async def handle(self, event: Event) -> list[Reply]:
-        """The answers to one delivery of one message (empty for a repeat still in hand, or a flood)."""
+        """The answers to one delivery of one message (a repeat gets the first answer; empty while the first
+        is still in hand, or in a flood)."""
+        return (await self.receive(event)).replies
+
+    async def receive(self, event: Event) -> Handled:
+        """:meth:`handle`, telling a first delivery from a repeat: a channel that sent the first answer itself
+        (Telegram) must not send it again, one that answers in the response (WeChat) sends it each time."""
         for attempt in range(ATTEMPTS):
             loaded = await self._load(event)
             now = self._clock()
@@ -161,7 +173,7 @@ class DialogueService:
         turn: Turn,
         prepared: Prepared | None,
         now: datetime,
-    ) -> list[Reply]:
+    ) -> Handled:
         keys = {"channel": event.channel, "key": event.key}
         first = connection.execute(
             _insert_ignoring_duplicates(connection.dialect.name, "inbound"),
@@ -169,7 +181,7 @@ class DialogueService:
         )
         if not first.rowcount:
             stored = connection.execute(_STORED_REPLY, keys).scalar_one_or_none() or []
-            return [Reply.from_json(reply) for reply in stored]
+            return Handled([Reply.from_json(reply) for reply in stored], first=False)
         count = self._count(connection, event, now)
         if count > self._flood_limit:
             # Over the limit the words are not taken: the shopper is told once, and the rest costs one row each.
@@ -178,7 +190,7 @@ class DialogueService:
             replies = self._advance(connection, event, loaded, turn, prepared, now)
         saved = [reply.to_json() for reply in replies]
         connection.execute(_SAVE_REPLY, {"b_channel": event.channel, "b_key": event.key, "b_reply": saved})
-        return replies
+        return Handled(replies, first=True)
 
     def _count(self, connection: sa.Connection, event: Event, now: datetime) -> int:
         """Count the message in the user's current minute (creating the user's row on first contact)."""
@@ -256,6 +268,21 @@ def _insert_ignoring_duplicates(dialect_name: str, table: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     target = inbound_t if table == "inbound" else state_t
     return dialect.insert(target).on_conflict_do_nothing()
+
+
+async def stored_replies(engine: AsyncEngine, channel: str, keys: Sequence[str]) -> list[Reply] | None:
+    """The answers given to these messages, in order (for a channel that sends them later); None when any of
+    them has been forgotten (see :func:`prune_inbound`). The outbox refers to them instead of copying words."""
+    async with engine.connect() as connection:
+        rows = await connection.execute(
+            sa.select(inbound_t.c.message_key, inbound_t.c.reply).where(
+                inbound_t.c.channel == channel, inbound_t.c.message_key.in_(list(keys))
+            )
+        )
+        found: dict[str, list[dict[str, Any]]] = {row.message_key: row.reply for row in rows}
+    if set(keys) - set(found):
+        return None
+    return [Reply.from_json(reply) for key in keys for reply in found[key]]
 
 
 async def prune_inbound(engine: AsyncEngine, *, before: datetime) -> int:

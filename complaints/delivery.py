@@ -107,11 +107,33 @@ def backoff(attempts: int, *, spread: int = 0) -> timedelta:
     return timedelta(seconds=round(seconds * (1 - fraction)))
 
 
+# Kinds that are work rather than news (fetching a chat photo): they neither wait for, nor hold up, a notice.
+UNORDERED_KINDS = frozenset({"photo"})
+
+
+def _waits_for_earlier() -> sa.ColumnElement[bool]:
+    """An earlier message about the same case on the same channel is still pending: the shopper must read
+    "accepted" before "closed", even when "accepted" met an outage and is waiting for its next try."""
+    earlier = outbox_t.alias("earlier")
+    return sa.and_(
+        outbox_t.c.complaint_id.is_not(None),
+        outbox_t.c.kind.not_in(sorted(UNORDERED_KINDS)),
+        sa.exists().where(
+            earlier.c.complaint_id == outbox_t.c.complaint_id,
+            earlier.c.channel == outbox_t.c.channel,
+            earlier.c.status == OutboxStatus.pending,
+            earlier.c.id < outbox_t.c.id,
+            earlier.c.kind.not_in(sorted(UNORDERED_KINDS)),
+        ),
+    )
+
+
 def _due(now: datetime) -> sa.ColumnElement[bool]:
     return sa.and_(
         outbox_t.c.status == OutboxStatus.pending,
         outbox_t.c.next_attempt_at <= now,
         sa.or_(outbox_t.c.claimed_until.is_(None), outbox_t.c.claimed_until < now),
+        sa.not_(_waits_for_earlier()),
     )
 
 

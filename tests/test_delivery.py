@@ -233,3 +233,36 @@ def test_backoff_doubles_up_to_an_hour_and_the_retries_span_about_a_day() -> Non
         assert all(0.9 * backoff(n) <= w <= backoff(n) <= BACKOFF_CAP for n, w in enumerate(waits, start=1))
         assert timedelta(hours=20) < sum(waits, timedelta()) < timedelta(hours=24)
     assert len({backoff(5, spread=m) for m in range(1, 50)}) > 10, "messages failing together spread out"
+
+
+class FlakySender(RecordingSender):
+    """Refuses while ``down``; records what it delivered."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.down = True
+
+    async def send(self, delivery: Delivery) -> None:
+        if self.down:
+            raise RetryableDeliveryError("the chat platform is down")
+        await super().send(delivery)
+
+
+async def test_a_cases_notices_arrive_in_order_after_an_outage(engine: AsyncEngine, clock: FakeClock) -> None:
+    [case] = await queue_cases(engine, 1, channel="telegram", kind="accept")
+    sender = FlakySender()
+    assert await deliver(engine, {"telegram": sender}, clock) == 1  # "accept" tried, failed
+    async with engine.begin() as connection:
+        for kind in ("close", "photo"):
+            await enqueue(
+                connection, complaint_id=case.id, channel="telegram", kind=kind, key=f"{kind}:x", payload={}, now=NOW
+            )
+    sender.down = False
+    # "close" is due, but "accept" before it waits for its retry: only the photo (work, not news) goes now.
+    await deliver(engine, {"telegram": sender}, clock)
+    assert [d.kind for d in sender.sent] == ["photo"]
+    clock.now = NOW + timedelta(hours=1)
+    await deliver(engine, {"telegram": sender}, clock)
+    await deliver(engine, {"telegram": sender}, clock)
+    assert [d.kind for d in sender.sent] == ["photo", "accept", "close"]
+    assert [row.status for row in await outbox(engine)] == ["sent", "sent", "sent"]

@@ -1,0 +1,425 @@
+"""Telegram: a Bot API update becomes dialogue events, the dialogue's replies become Bot API messages.
+
+The same :class:`TelegramChannel` serves the webhook (``web.telegram_hook``) and local long polling
+(:func:`poll`). A reply that cannot be sent because Telegram is unreachable goes to the outbox, whose
+:class:`TelegramSender` also fetches chat photos into their cases and tells shoppers about their cases.
+The HTTP client is the caller's aiohttp session (:class:`AiohttpRequest`): one pool per process, closed by
+whoever opened it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+from collections.abc import AsyncIterator, Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+from urllib.parse import urlsplit
+
+import aiohttp
+from sqlalchemy.ext.asyncio import AsyncEngine
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
+from telegram.constants import ChatType
+from telegram.error import (
+    BadRequest,
+    ChatMigrated,
+    Conflict,
+    Forbidden,
+    InvalidToken,
+    NetworkError,
+    RetryAfter,
+    TelegramError,
+    TimedOut,
+)
+from telegram.request import BaseRequest, RequestData
+
+from bot.conversation import Event, EventKind, Reply
+from bot.notices import notice_for
+from bot.service import PHOTO, Handled, stored_replies
+from complaints.delivery import Delivery, DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from complaints.evidence import attach_photo
+from complaints.outbox import enqueue
+from complaints.photos import MAX_PHOTO_BYTES, PhotoError
+
+log = logging.getLogger(__name__)
+
+CHANNEL = "telegram"
+CHAT_REPLY = "chat_reply"  # the outbox kind of a reply that could not be sent at once
+ALLOWED_UPDATES = ("message", "callback_query")  # what setWebhook and getUpdates ask Telegram for
+MAX_MESSAGE_CHARS = 4096  # Bot API limit of one message's text
+MAX_CALLBACK_BYTES = 64  # Bot API limit of a button's callback_data
+POLL_SECONDS = 30
+
+
+class MalformedUpdate(ValueError):
+    """A body that is JSON but not a Telegram update."""
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """What one update asks of us: the events for the dialogue, where to answer, a button tap to acknowledge."""
+
+    update_id: int
+    chat_id: int | None = None
+    events: tuple[Event, ...] = ()
+    callback_id: str | None = None
+
+
+def parse_update(data: object) -> Update:
+    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+        raise MalformedUpdate("not a Telegram update (no integer update_id)")
+    # Only what we answer is read: an update of a kind we never asked for, or that a newer Bot API shaped
+    # differently, is acknowledged rather than refused (Telegram would redeliver a refusal for hours).
+    wanted = {kind: data[kind] for kind in ALLOWED_UPDATES if kind in data}
+    try:
+        return Update.de_json({"update_id": data["update_id"], **wanted})
+    except (KeyError, TypeError, ValueError, AttributeError) as exc:
+        raise MalformedUpdate(f"not a Telegram update ({type(exc).__name__})") from exc
+
+
+def language(code: str | None) -> str | None:
+    folded = (code or "").lower()
+    return "zh" if folded.startswith("zh") else "en" if folded.startswith("en") else None
+
+
+def inbound(update: Update) -> Inbound:
+    """The events of an update. Only private chats are served: a complaint carries a name and a phone number,
+    which have no place in a group. Updates other than messages and button taps need no answer."""
+    key = str(update.update_id)
+    query = update.callback_query
+    if query is not None:
+        chat = query.message.chat if query.message is not None else None
+        if not query.data or (chat is not None and chat.type != ChatType.PRIVATE):
+            return Inbound(update.update_id, callback_id=query.id)
+        chat_id = chat.id if chat is not None else query.from_user.id
+        tapped = Event(CHANNEL, str(chat_id), key, EventKind.text, text=query.data, language=language(
+            query.from_user.language_code))  # fmt: skip
+        return Inbound(update.update_id, chat_id, (tapped,), query.id)
+    message = update.message
+    if message is None or message.chat.type != ChatType.PRIVATE:
+        return Inbound(update.update_id)
+    hint = language(message.from_user.language_code if message.from_user else None)
+    events = tuple(
+        Event(CHANNEL, str(message.chat.id), event_key, kind, text=text, media=media, language=hint)
+        for event_key, kind, text, media in _message_events(message, key)
+    )
+    return Inbound(update.update_id, message.chat.id, events)
+
+
+def _message_events(message: Message, key: str) -> list[tuple[str, EventKind, str, str]]:
+    if message.text is not None:
+        command, _, payload = message.text.strip().partition(" ")
+        if command == "/start" or command.startswith("/start@"):
+            return [(key, EventKind.start, payload.strip(), "")]
+        return [(key, EventKind.text, message.text, "")]
+    media = ""
+    if message.photo:
+        media = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)).file_id
+    elif message.document is not None and (message.document.mime_type or "").startswith("image/"):
+        media = message.document.file_id  # a photo sent "as a file", uncompressed
+    if media:
+        # The caption is the shopper's words: taken first, as its own message, so the photo joins the account.
+        caption = [(f"{key}:caption", EventKind.text, message.caption, "")] if message.caption else []
+        return [*caption, (key, EventKind.photo, "", media)]
+    if message.voice is not None:
+        return [(key, EventKind.voice, "", "")]
+    return [(key, EventKind.unsupported, "", "")]
+
+
+def _linkable(url: str) -> bool:
+    """Whether Telegram accepts the URL in a button: it refuses localhost and private addresses."""
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    if parts.scheme not in {"http", "https"} or "." not in host or host == "localhost":
+        return False
+    with contextlib.suppress(ValueError):
+        return ipaddress.ip_address(host).is_global
+    return True
+
+
+def _chunks(text: str) -> list[str]:
+    """The text in pieces Telegram takes, cut between lines where it can."""
+    chunks: list[str] = []
+    current = ""
+    for line in text.splitlines(keepends=True):
+        while line:
+            if len(current) + len(line) <= MAX_MESSAGE_CHARS:
+                current, line = current + line, ""
+            elif current:
+                chunks.append(current)
+                current = ""
+            else:
+                chunks.append(line[:MAX_MESSAGE_CHARS])
+                line = line[MAX_MESSAGE_CHARS:]
+    chunks.append(current)
+    return [chunk.rstrip("\n") for chunk in chunks if chunk.strip()]
+
+
+def messages_of(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+    """A reply as Bot API messages (text, keyboard): the keyboard goes with the last one. A link Telegram
+    would refuse (a development server's) is written out instead; a button whose data Telegram cannot carry
+    is left out, since typing its words does the same."""
+    rows: list[list[InlineKeyboardButton]] = []
+    written: list[str] = []
+    for row in reply.buttons:
+        buttons = []
+        for button in row:
+            if button.url and _linkable(button.url):
+                buttons.append(InlineKeyboardButton(button.label, url=button.url))
+            elif button.url:
+                written.append(f"{button.label}: {button.url}")
+            elif button.data and len(button.data.encode()) <= MAX_CALLBACK_BYTES:
+                buttons.append(InlineKeyboardButton(button.label, callback_data=button.data))
+        if buttons:
+            rows.append(buttons)
+    chunks = _chunks("\n".join([reply.text, *written]))
+    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    return [(chunk, keyboard if index == len(chunks) - 1 else None) for index, chunk in enumerate(chunks)]
+
+
+async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
+    for text, keyboard in messages_of(reply):
+        await bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
+
+
+def delivery_error(error: TelegramError, token: str) -> DeliveryError:
+    """What a Bot API failure means for the outbox. The message is stored: it names the failure, never the
+    chat or the text (Telegram's descriptions, like "bot was blocked by the user", name neither)."""
+    described = error.message.replace(token, "<token>")[:200] if token else error.message[:200]
+    if isinstance(error, RetryAfter):
+        return RetryableDeliveryError("telegram asked to slow down (429 flood control)")
+    if isinstance(error, TimedOut):
+        return RetryableDeliveryError("telegram did not answer in time")
+    if isinstance(error, Forbidden | BadRequest | ChatMigrated):  # BadRequest is a NetworkError: checked first
+        return PermanentDeliveryError(f"telegram refused the message: {described}")
+    if isinstance(error, InvalidToken):
+        return RetryableDeliveryError("telegram refused the bot's token: check TELEGRAM_TOKEN")
+    return RetryableDeliveryError(f"telegram unreachable or failing: {described}")
+
+
+class Dialogue(Protocol):
+    async def receive(self, event: Event) -> Handled: ...
+
+
+class TelegramChannel:
+    """The bot of one process: hands updates to the dialogue and its answers to Telegram."""
+
+    def __init__(
+        self, *, bot: Bot, token: str, dialogue: Dialogue, engine: AsyncEngine, clock: Callable[[], datetime]
+    ) -> None:
+        self.bot = bot
+        self._token = token
+        self._dialogue = dialogue
+        self._engine = engine
+        self._clock = clock
+
+    async def receive(self, update: Update) -> Inbound:
+        found = inbound(update)
+        if found.chat_id is None or not found.events:
+            return found
+        replies: list[Reply] = []
+        answered: list[str] = []
+        for event in found.events:
+            handled = await self._dialogue.receive(event)
+            # A redelivered update was answered the first time (sent, or queued in the outbox): not again.
+            if handled.first:
+                replies.extend(handled.replies)
+                answered.append(event.key)
+        await self.answer(found.chat_id, answered, replies)
+        return found
+
+    async def answer(self, chat_id: int, keys: Sequence[str], replies: Sequence[Reply]) -> None:
+        """Send the replies (the answers to the messages ``keys``) in order; from the first that Telegram cannot
+        take now, the rest wait in the outbox (in one row, so they keep their order)."""
+        key = keys[0] if keys else ""
+        for index, reply in enumerate(replies):
+            try:
+                await send_reply(self.bot, chat_id, reply)
+            except TelegramError as exc:
+                error = delivery_error(exc, self._token)
+                if isinstance(error, PermanentDeliveryError):
+                    log.warning("telegram: the answer to update %s was refused: %s", key, error)
+                    return
+                await self._queue(chat_id, keys, index)
+                log.warning("telegram: the answer to update %s waits in the outbox: %s", key, error)
+                return
+
+    async def _queue(self, chat_id: int, keys: Sequence[str], sent: int) -> None:
+        # The outbox names the stored answers (inbound_message.reply) rather than copying their words, which
+        # may quote the shopper: it holds no personal data beyond the chat to write to.
+        payload = {"chat_id": chat_id, "answers": list(keys), "sent": sent}
+        async with self._engine.begin() as connection:
+            await enqueue(
+                connection,
+                complaint_id=None,
+                channel=CHANNEL,
+                kind=CHAT_REPLY,
+                key=f"{CHAT_REPLY}:{CHANNEL}:{keys[0]}",
+                payload=payload,
+                now=self._clock(),
+            )
+
+
+async def poll(
+    channel: TelegramChannel, *, stop: asyncio.Event, max_updates: int | None = None, wait: int = POLL_SECONDS
+) -> int:
+    """Long polling (getUpdates, each waiting up to ``wait`` seconds) until ``stop`` is set or ``max_updates``
+    were handled; returns how many were.
+
+    A failure to reach Telegram or the database is waited out; the update is fetched again and, being handled
+    exactly once, answered with its first answer. Conflict (a webhook is set) and InvalidToken end the loop.
+    """
+    bot, offset, handled, failures = channel.bot, None, 0, 0
+    while not stop.is_set() and (max_updates is None or handled < max_updates):
+        try:
+            updates = await bot.get_updates(offset=offset, timeout=wait, allowed_updates=ALLOWED_UPDATES)
+            for update in updates:
+                found = await channel.receive(update)
+                offset, handled = update.update_id + 1, handled + 1
+                if found.callback_id is not None:
+                    with contextlib.suppress(TelegramError):  # the client's spinner also stops by itself
+                        await bot.answer_callback_query(found.callback_id)
+                if max_updates is not None and handled >= max_updates:
+                    break
+            failures = 0
+        except (Conflict, InvalidToken, BadRequest, Forbidden):
+            raise
+        except Exception as exc:  # Telegram or the database away: try again, more slowly each time
+            failures += 1
+            delay = min(2.0**failures, 30.0)
+            log.warning("telegram polling: %s; trying again in %g s", type(exc).__name__, delay)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+    if offset is not None:
+        # Confirm what was handled, or the next start would fetch (and answer) it again.
+        with contextlib.suppress(TelegramError):
+            await bot.get_updates(offset=offset, limit=1, timeout=0)
+    return handled
+
+
+class _Turns:
+    """The worker sends a batch concurrently; one chat's messages still leave in the order they were claimed
+    ("accepted" before "closed"), since each waits for the chat's lock, which asyncio grants first come first."""
+
+    def __init__(self) -> None:
+        self._locks: dict[int, tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def of(self, chat_id: int) -> AsyncIterator[None]:
+        lock, users = self._locks.get(chat_id, (asyncio.Lock(), 0))
+        self._locks[chat_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            users = self._locks[chat_id][1] - 1
+            if users:
+                self._locks[chat_id] = (lock, users)
+            else:
+                del self._locks[chat_id]
+
+
+class TelegramSender:
+    """The outbox sender: chat photos into their cases, replies that waited, and notices about cases."""
+
+    def __init__(
+        self, *, bot: Bot, token: str, engine: AsyncEngine, writer: AsyncEngine, secret: str, base_url: str
+    ) -> None:
+        self._bot = bot
+        self._token = token
+        self._engine = engine
+        self._writer = writer  # the engine for transactions that read then write (IMMEDIATE on SQLite)
+        self._secret = secret
+        self._base_url = base_url
+        self._turns = _Turns()
+
+    async def send(self, delivery: Delivery) -> None:
+        try:
+            if delivery.kind == PHOTO:
+                await self._fetch_photo(delivery)
+            elif delivery.kind == CHAT_REPLY:
+                chat_id = int(delivery.payload["chat_id"])
+                answers = await stored_replies(self._engine, CHANNEL, delivery.payload["answers"])
+                if answers is None:
+                    raise PermanentDeliveryError("the answers waited longer than they are kept")
+                async with self._turns.of(chat_id):
+                    for reply in answers[int(delivery.payload["sent"]) :]:
+                        await send_reply(self._bot, chat_id, reply)
+            else:
+                if delivery.recipient is None or not delivery.recipient.channel_user:
+                    raise PermanentDeliveryError("the case has no Telegram chat to write to")
+                chat_id = int(delivery.recipient.channel_user)
+                async with self._turns.of(chat_id):
+                    reply = await notice_for(self._engine, delivery, secret=self._secret, base_url=self._base_url)
+                    await send_reply(self._bot, chat_id, reply)
+        except TelegramError as exc:
+            raise delivery_error(exc, self._token) from exc
+
+    async def _fetch_photo(self, delivery: Delivery) -> None:
+        if delivery.complaint_id is None:
+            raise PermanentDeliveryError("a chat photo without its case")
+        file = await self._bot.get_file(str(delivery.payload["media"]))
+        if file.file_size is not None and file.file_size > MAX_PHOTO_BYTES:
+            raise PermanentDeliveryError(f"the photo is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+        data = bytes(await file.download_as_bytearray())
+        try:
+            await attach_photo(self._writer, delivery.complaint_id, data)
+        except PhotoError as exc:
+            raise PermanentDeliveryError(f"the photo cannot be kept: {exc.code}") from exc
+
+
+class AiohttpRequest(BaseRequest):
+    """python-telegram-bot's transport over an aiohttp session that the caller owns (and closes)."""
+
+    def __init__(self, session: aiohttp.ClientSession, *, connect_timeout: float = 5.0, read_timeout: float = 10.0):
+        self._session = session
+        self._connect_timeout = connect_timeout
+        self._read_timeout = read_timeout
+
+    @property
+    def read_timeout(self) -> float | None:
+        return self._read_timeout
+
+    async def initialize(self) -> None:
+        """The session is open already."""
+
+    async def shutdown(self) -> None:
+        """The session belongs to the caller."""
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: Any = BaseRequest.DEFAULT_NONE,
+        write_timeout: Any = BaseRequest.DEFAULT_NONE,
+        connect_timeout: Any = BaseRequest.DEFAULT_NONE,
+        pool_timeout: Any = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        if request_data is not None and request_data.contains_files:
+            raise TelegramError("uploading files is not supported by this transport")
+        timeout = aiohttp.ClientTimeout(
+            sock_connect=self._connect_timeout if connect_timeout is BaseRequest.DEFAULT_NONE else connect_timeout,
+            sock_read=self._read_timeout if read_timeout is BaseRequest.DEFAULT_NONE else read_timeout,
+        )
+        # As PTB's own transport: form fields, objects among them JSON-encoded (the Bot API's documented form).
+        fields = request_data.json_parameters if request_data is not None else None
+        headers = {"User-Agent": self.USER_AGENT}
+        try:
+            async with self._session.request(method, url, data=fields, headers=headers, timeout=timeout) as response:
+                return response.status, await response.read()
+        except TimeoutError as exc:
+            raise TimedOut("no answer from the Bot API in time") from exc
+        except aiohttp.ClientError as exc:
+            # The exception's own text may quote the URL, which holds the token.
+            raise NetworkError(f"cannot reach the Bot API ({type(exc).__name__})") from exc
+
+
+def make_bot(token: str, api_url: str, request: BaseRequest) -> Bot:
+    """A Bot talking to ``api_url`` (Telegram's, a self-hosted Bot API server, or the tests' fake)."""
+    base = api_url.rstrip("/")
+    return Bot(token, base_url=f"{base}/bot", base_file_url=f"{base}/file/bot", request=request,
+               get_updates_request=request)  # fmt: skip
