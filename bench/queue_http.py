@@ -2,8 +2,8 @@
 
 `python bench/queue_http.py [--postgres URL] [--calls C]`
 
-Uses the database `bench/queue.py` fills (default postgresql://postgres@127.0.0.1:5432/fairweigh_bench_queue;
-run `python bench/queue.py` once first). Starts `fairweigh serve` on it pinned to core 0, adds a handler of the
+Uses the database `bench/queue_list.py` fills (default postgresql://postgres@127.0.0.1:5432/fairweigh_bench_queue;
+run `python bench/queue_list.py` once first). Starts `fairweigh serve` on it pinned to core 0, adds a handler of the
 busiest station and a supervisor (once), signs the handler in, then times C sequential requests per scenario
 (after 10 warm-up requests) from one client on core 1: what a person clicking waits, not throughput. Prints
 p50/p95/p99 against the target (p95 < 100 ms) and writes bench/out/queue_http.json.

@@ -1,6 +1,6 @@
 """Queue latency on 1,000,000 cases in PostgreSQL: list_cases (first and deep pages), counts and facets.
 
-`python bench/queue.py [--postgres URL] [--cases N] [--stations S] [--calls C] [--refill] [--only RE] [--explain]`
+`python bench/queue_list.py [--postgres URL] [--cases N] [--stations S] [--calls C] [--refill] [--only RE] [--explain]`
 
 Fills the database (default postgresql://postgres@127.0.0.1:5432/fairweigh_bench_queue, created when missing;
 never the suite's `test`) with N cases over S stations, the district and general intake queues included: texts
@@ -23,18 +23,14 @@ The filling (`fill`) and the scenarios (`scenarios`) are importable, and a scena
 `GET /api/v1/queue` only needs another `Runner`.
 """
 
-# ruff: noqa: E402  (the stdlib's `queue` must be reachable before anything imports it; see below)
+# ruff: noqa: E402  (the project goes on sys.path before its packages are imported)
 from __future__ import annotations
 
 import sys
 from pathlib import Path
 
-# Run as `python bench/queue.py`, this file's folder comes first on sys.path, and this file would shadow the
-# standard library's `queue` (which logging, asyncio and asyncpg import). Take the folder off, put the project on.
-HERE = Path(__file__).resolve().parent
-sys.path[:] = [entry for entry in sys.path if Path(entry or ".").resolve() != HERE]
-ROOT = HERE.parent
-sys.path.insert(0, str(ROOT))
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))  # run as `python bench/queue_list.py`: the project's packages must be importable
 
 import argparse
 import asyncio
