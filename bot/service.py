@@ -11,11 +11,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 from zoneinfo import ZoneInfo
 
@@ -31,7 +32,7 @@ from bot.world import ServiceWorld
 from complaints.intake import Prepared, Transactions, store
 from complaints.outbox import queue_message
 from complaints.submission import Submission
-from lookup.models import table_of
+from lookup.models import UtcDateTime, table_of
 from lookup.scan import InstrumentCard
 
 log = logging.getLogger(__name__)
@@ -43,15 +44,33 @@ FLOOD_WINDOW = timedelta(minutes=1)
 ATTEMPTS = 5  # decisions retried when another process changed the dialogue in between
 PHOTO = "photo"  # the outbox kind that fetches a chat photo into its case
 
-_READ_STATE = sa.select(
-    state_t.c.step,
-    state_t.c.language,
-    state_t.c.draft,
-    state_t.c.updated_at,
-    state_t.c.version,
-    state_t.c.window_start,
-    state_t.c.window_count,
-).where(state_t.c.channel == sa.bindparam("channel"), state_t.c.chat_user == sa.bindparam("chat_user"))
+# Built once: building a statement costs more than SQLite takes to run it, and these run for every message.
+_THIS_USER = sa.and_(state_t.c.channel == sa.bindparam("b_channel"), state_t.c.chat_user == sa.bindparam("b_user"))
+_NOW = sa.bindparam("b_now", type_=UtcDateTime())
+_FRESH_WINDOW = sa.or_(
+    state_t.c.window_start.is_(None), state_t.c.window_start <= sa.bindparam("b_start", type_=UtcDateTime())
+)
+_COUNT = (
+    sa.update(state_t)
+    .where(_THIS_USER)
+    .values(
+        window_start=sa.case((_FRESH_WINDOW, _NOW), else_=state_t.c.window_start),
+        window_count=sa.case((_FRESH_WINDOW, 1), else_=state_t.c.window_count + 1),
+        last_inbound_at=_NOW,
+    )
+    .returning(state_t.c.window_count)
+)
+_ADVANCE = (
+    sa.update(state_t)
+    .where(_THIS_USER, state_t.c.version == sa.bindparam("b_version"))
+    .values(
+        version=state_t.c.version + 1,
+        step=sa.bindparam("b_step"),
+        language=sa.bindparam("b_language"),
+        draft=sa.bindparam("b_draft", type_=sa.JSON),
+        updated_at=_NOW,
+    )
+)
 _STORED_REPLY = sa.select(inbound_t.c.reply).where(
     inbound_t.c.channel == sa.bindparam("channel"), inbound_t.c.message_key == sa.bindparam("key")
 )
@@ -60,6 +79,22 @@ _SAVE_REPLY = (
     .where(inbound_t.c.channel == sa.bindparam("b_channel"), inbound_t.c.message_key == sa.bindparam("b_key"))
     .values(reply=sa.bindparam("b_reply"))
 )
+
+
+def _moment(value: Any) -> datetime | None:
+    """A stored time as the raw drivers give it (SQLite: naive UTC text) as an aware datetime."""
+    if value is None:
+        return None
+    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
+    assert isinstance(moment, datetime)
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+class StateReader(Protocol):
+    """Reads a dialogue's row (step, language, draft, updated_at, version, window_start, window_count) on the
+    raw driver: the composition root's scan reader is one."""
+
+    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None: ...
 
 
 class Intake(Protocol):
@@ -103,6 +138,7 @@ class DialogueService:
         engine: AsyncEngine,
         intake: Intake,
         cards: CardReader,
+        states: StateReader,
         clock: Callable[[], datetime],
         zone: ZoneInfo,
         secret: str,
@@ -111,6 +147,7 @@ class DialogueService:
         flood_limit: int = FLOOD_LIMIT,
     ) -> None:
         self._engine = engine
+        self._states = states
         self._intake = intake
         self._clock = clock
         self._zone = zone
@@ -147,21 +184,20 @@ class DialogueService:
         raise RuntimeError(f"dialogue {event.channel} kept changing under message {event.key}")
 
     async def _load(self, event: Event) -> _Loaded:
-        async with self._engine.connect() as connection:
-            row = (
-                await connection.execute(_READ_STATE, {"channel": event.channel, "chat_user": event.chat_user})
-            ).first()
+        row = await self._states.dialogue_state(event.channel, event.chat_user)
         if row is None:
             language = event.language if event.language in {"zh", "en"} else "zh"
             return _Loaded(Step.idle, language, Draft(), None, None, flooding=False)
-        in_window = row.window_start is not None and self._clock() - row.window_start < FLOOD_WINDOW
+        step, language, draft, updated_at, version, window_start, window_count = row
+        window_start = _moment(window_start)
+        in_window = window_start is not None and self._clock() - window_start < FLOOD_WINDOW
         return _Loaded(
-            step=Step(row.step),
-            language=row.language,
-            draft=Draft.from_json(row.draft or {}),
-            updated_at=row.updated_at,
-            version=row.version,
-            flooding=in_window and row.window_count >= self._flood_limit,
+            step=Step(step),
+            language=language,
+            draft=Draft.from_json(json.loads(draft) if isinstance(draft, str) else draft or {}),
+            updated_at=_moment(updated_at),
+            version=version,
+            flooding=in_window and window_count >= self._flood_limit,
         )
 
     def _store(
@@ -207,19 +243,10 @@ class DialogueService:
                 "window_count": 0,
             },
         )
-        fresh = sa.or_(state_t.c.window_start.is_(None), state_t.c.window_start <= now - FLOOD_WINDOW)
-        return int(
-            connection.execute(
-                sa.update(state_t)
-                .where(state_t.c.channel == event.channel, state_t.c.chat_user == event.chat_user)
-                .values(
-                    window_start=sa.case((fresh, now), else_=state_t.c.window_start),
-                    window_count=sa.case((fresh, 1), else_=state_t.c.window_count + 1),
-                    last_inbound_at=now,
-                )
-                .returning(state_t.c.window_count)
-            ).scalar_one()
+        counted = connection.execute(
+            _COUNT, {"b_channel": event.channel, "b_user": event.chat_user, "b_now": now, "b_start": now - FLOOD_WINDOW}
         )
+        return int(counted.scalar_one())
 
     def _advance(
         self,
@@ -231,19 +258,16 @@ class DialogueService:
         now: datetime,
     ) -> list[Reply]:
         changed = connection.execute(
-            sa.update(state_t)
-            .where(
-                state_t.c.channel == event.channel,
-                state_t.c.chat_user == event.chat_user,
-                state_t.c.version == (loaded.version or 0),
-            )
-            .values(
-                version=state_t.c.version + 1,
-                step=turn.step.value,
-                language=turn.language,
-                draft=turn.draft.to_json(),
-                updated_at=now,
-            )
+            _ADVANCE,
+            {
+                "b_channel": event.channel,
+                "b_user": event.chat_user,
+                "b_version": loaded.version or 0,
+                "b_step": turn.step.value,
+                "b_language": turn.language,
+                "b_draft": turn.draft.to_json(),
+                "b_now": now,
+            },
         )
         if changed.rowcount != 1:
             raise _Changed

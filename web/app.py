@@ -83,6 +83,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         engine=engine,
         intake=app[INTAKE],
         cards=reader,
+        states=reader,
         clock=app[CLOCK],
         zone=settings.zone,
         secret=settings.secret(),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from typing import Protocol
+from typing import Any, Protocol
 
 import asyncpg
 import sqlalchemy as sa
@@ -12,9 +12,16 @@ from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from lookup.scan import CompiledScan, InstrumentCard, card_from_rows, compile_scan
 
+# A bot message reads its dialogue's row before deciding; like a scan, that read is the hot path's only one.
+_DIALOGUE_STATE = (
+    "SELECT step, language, draft, updated_at, version, window_start, window_count FROM dialogue_state "
+    "WHERE channel = {0} AND chat_user = {1}"
+)
+
 
 class ScanReader(Protocol):
     async def card(self, code: str) -> InstrumentCard | None: ...
+    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -43,6 +50,10 @@ class SqliteScanReader:
         history = self._connection.execute(self._scan.history.sql, self._scan.history.parameters(row[0])).fetchall()
         return card_from_rows(row, history)
 
+    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None:
+        row = self._connection.execute(_DIALOGUE_STATE.format("?", "?"), (channel, chat_user)).fetchone()
+        return tuple(row) if row is not None else None
+
     async def ping(self) -> None:
         self._connection.execute("SELECT 1").fetchone()
 
@@ -70,6 +81,10 @@ class PostgresScanReader:
                 return None
             history = await connection.fetch(self._scan.history.sql, *self._scan.history.parameters(row[0]))
         return card_from_rows(tuple(row), [tuple(r) for r in history])
+
+    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None:
+        row = await self._pool.fetchrow(_DIALOGUE_STATE.format("$1", "$2"), channel, chat_user)
+        return tuple(row) if row is not None else None
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")
