@@ -206,3 +206,21 @@ class Inspection(SQLModel, table=True):
     notes: str = Field(default="", sa_type=sa.Text)
     recorded_by: int | None = None  # staff_user.id
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class VolunteerVisit(SQLModel, table=True):
+    """A 群众计量监督员's visit to a merchant: what they checked and found. A finding becomes a report in the
+    station's queue (``report_id``); the visit itself is never public (it names the volunteer)."""
+
+    __tablename__ = "volunteer_visit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    volunteer_id: int = Field(index=True)  # staff_user.id (the account table belongs to web/)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    station_id: int = Field(foreign_key="station.id", index=True)
+    visited_on: date
+    checks: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # item → "yes" | "no" | "n/a"
+    instruments: list[dict[str, Any]] = Field(default_factory=list, sa_type=sa.JSON)  # code, status at the visit
+    notes: str = Field(default="", sa_type=sa.Text)
+    report_id: int | None = Field(default=None, foreign_key="complaint.id")
+    created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

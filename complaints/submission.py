@@ -14,7 +14,9 @@ from complaints.photos import MAX_PHOTOS, PreparedPhoto
 
 MAX_TEXT_CHARS = 5000  # 12315's own web form takes 500; shoppers pasting a whole chat log get ten times that
 MAX_NAME_CHARS = 50
-CHANNELS = frozenset({"web", "api", "telegram", "wechat"})
+CHANNELS = frozenset({"web", "api", "telegram", "wechat"})  # what a consumer may name in the API
+VOLUNTEER = "volunteer"  # the channel of a report from a volunteer's visit (never given by a consumer)
+CASE_CHANNELS = CHANNELS | {VOLUNTEER}  # every channel a case may have come through
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 _PHONE = re.compile(r"\+?\d{5,15}")
 

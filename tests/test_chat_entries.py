@@ -32,7 +32,8 @@ async def test_the_lookup_page_offers_configured_chats(
     telegram: bool,
     wechat: bool,
 ) -> None:
-    client = await aiohttp_client(create_app(settings.model_copy(update=configured), clock=clock))
+    configured_settings = Settings.model_validate({**settings.model_dump(), **configured})
+    client = await aiohttp_client(create_app(configured_settings, clock=clock))
     code = codes["valid"]
     for language, telegram_words, wechat_words in (
         ("zh", "用 Telegram 投诉", "在微信中投诉"),

@@ -25,6 +25,7 @@ from web import (
     rating_views,
     report_views,
     telegram_hook,
+    visit_views,
     wechat_hook,
 )
 from web.db import create_engine
@@ -67,6 +68,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     report_views.add_routes(app)
     telegram_hook.add_routes(app)
     wechat_hook.add_routes(app)
+    visit_views.add_routes(app)
     return app
 
 

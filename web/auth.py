@@ -13,8 +13,10 @@ import secrets
 from collections.abc import Awaitable, Callable
 from typing import Any, TypeVar
 
+import sqlalchemy as sa
 from aiohttp import web
 
+from lookup.models import table_of
 from web.accounts import (
     Viewer,
     close_session,
@@ -24,7 +26,7 @@ from web.accounts import (
     viewer_for_session,
     viewer_for_token,
 )
-from web.auth_models import StaffRole
+from web.auth_models import StaffRole, User
 from web.db import for_writing
 from web.i18n import negotiate
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
@@ -98,7 +100,11 @@ async def _viewer(request: web.Request) -> Viewer | None:
 
 async def _csrf_ok(request: web.Request, expected: str) -> bool:
     given = request.headers.get(CSRF_HEADER)
-    if given is None and request.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
+    if given is None and request.content_type == "multipart/form-data":
+        # An upload form carries its token in the action's query string: reading the body here would buffer
+        # the photos under the app's 1 MB limit, and the handler streams them instead.
+        given = request.query.get(CSRF_FIELD)
+    elif given is None and request.content_type == "application/x-www-form-urlencoded":
         field = (await request.post()).get(CSRF_FIELD)
         given = field if isinstance(field, str) else None
     return given is not None and hmac.compare_digest(given, expected)
@@ -142,6 +148,15 @@ def _safe_next(raw: str | None) -> str:
     if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
         return raw
     return "/queue"
+
+
+user_t = table_of(User)
+
+
+async def _role_of(request: web.Request, user_id: int | None) -> StaffRole | None:
+    async with request.app[ENGINE].connect() as connection:
+        role = (await connection.execute(sa.select(user_t.c.role).where(user_t.c.id == user_id))).scalar()
+    return StaffRole(role) if role is not None else None
 
 
 def _remote(request: web.Request) -> str:
@@ -193,6 +208,8 @@ async def login(request: web.Request) -> web.StreamResponse:
         return _login_page(request, status=status, error=key)
     wanted = form.get("next")
     target = _safe_next(wanted if isinstance(wanted, str) else None)
+    if target == "/queue" and await _role_of(request, user_id) is StaffRole.volunteer:
+        target = "/visits/new"  # a volunteer has no queue: their page is the visit form
     response = web.HTTPSeeOther(location=target)
     response.set_cookie(SESSION_COOKIE, secret, **cookie_options(request))
     response.del_cookie(LOGIN_CSRF_COOKIE, path="/")

@@ -19,6 +19,7 @@ class StaffRole(StrEnum):
     handler = "handler"  # a station's cases only
     supervisor = "supervisor"  # every station of the district
     admin = "admin"  # users and the registry
+    volunteer = "volunteer"  # 群众计量监督员: records visits to merchants, sees no cases
 
 
 class User(SQLModel, table=True):

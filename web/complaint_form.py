@@ -93,7 +93,7 @@ async def _read_part(part: BodyPartReader, limit: int) -> bytes:
     return bytes(data)
 
 
-async def _read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
+async def read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
     """The form's text fields and raw photos; raises SubmissionError for anything malformed or too big."""
     too_large = SubmissionError(
         "too_large",
@@ -143,7 +143,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     values: dict[str, str] = {}
     card: InstrumentCard | None = None
     try:
-        values, raw_photos = await _read_form(request)
+        values, raw_photos = await read_form(request)
         code, card = await scanned_card(request, values.get("code", ""))
         text = clean_text(values.get("text", ""))
         contact = Contact(

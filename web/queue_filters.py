@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
 from complaints.queue import QueueFilter, Scope
-from complaints.submission import CHANNELS
+from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
 from web.accounts import Viewer
 from web.auth_models import StaffRole
@@ -64,7 +64,7 @@ def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> Qu
             intent=Intent(intent) if intent else None,
             category=_choice(query, "category", CATEGORIES),
             priority=Priority(priority) if priority else None,
-            channel=_choice(query, "channel", CHANNELS),
+            channel=_choice(query, "channel", CASE_CHANNELS),
             queue=Queue(queue) if queue else None,
             received_from=_day(query, "from"),
             received_to=_day(query, "to"),

@@ -16,7 +16,7 @@ from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
 from complaints.queue import BadCursor, QueueFilter, facet_counts, list_cases
 from complaints.staff_view import staff_case
-from complaints.submission import CHANNELS
+from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actions
 from lookup.models import Station, table_of
 from web.auth import VIEWER, staff
@@ -69,7 +69,7 @@ async def queue_page(request: web.Request) -> web.Response:
         intents=list(Intent),
         categories=CATEGORIES,
         priorities=list(Priority),
-        channels=sorted(CHANNELS),
+        channels=sorted(CASE_CHANNELS),
         total=sum(facets.get("status", {}).values()),
     )
 
