@@ -59,6 +59,7 @@ _STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：
 _RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)
 _CHECK = re.compile(r"^(?:查|查询|/check|check)\s*[:：]?\s*(\S.*)$", re.IGNORECASE)
 _START = re.compile(r"^/start(?:\s+(\S+))?$")
+_COMPLAIN = re.compile(r"^(?:投诉|complain(?: about)?)\s*(\S+)$", re.IGNORECASE)
 _LINK = re.compile(r"/i/([0-9A-Za-z-]{10,11})\b")
 _REF = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,6}$")
 _CJK = re.compile(r"[\u3400-\u9fff]")
@@ -171,6 +172,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     start = _START.match(text)
     if start:
         return await _start(turn, start.group(1) or "", world)
+    complain = _COMPLAIN.match(text)
+    if complain and normalise_code(complain.group(1)):  # the typed form of an instrument card's button
+        return await _start(turn, complain.group(1), world)
     status = _STATUS.match(text)
     if status:
         return await _case_status(turn, status.group(1), event, world)

@@ -44,7 +44,8 @@ def card_text(card: InstrumentCard, t: BotCatalogue, today: date) -> str:
 
 
 def card_reply(card: InstrumentCard, t: BotCatalogue, today: date) -> Reply:
-    complain = Button(t("button.complain"), data=f"/start {card.code}")
+    # The label is also what a shopper without buttons (WeChat) types: "投诉 7K3MQ-9XR4P" starts the same way.
+    complain = Button(t("button.complain", code=format_code(card.code)), data=f"/start {card.code}")
     return Reply(f"{format_code(card.code)}\n{card_text(card, t, today)}", ((complain,),))
 
 

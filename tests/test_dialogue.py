@@ -247,3 +247,16 @@ async def test_message_ids_are_forgotten_after_a_week(client: TestClient[Any, An
     assert await prune_inbound(engine, before=NOW + timedelta(days=8)) == 1
     async with engine.connect() as connection:
         assert (await connection.execute(sa.text("SELECT count(*) FROM inbound_message"))).scalar_one() == 0
+
+
+async def test_typing_a_cards_button_label_starts_a_complaint_about_it(
+    client: TestClient[Any, Any], codes: dict[str, str]
+) -> None:
+    chat = Chat(client.app[DIALOGUE], channel="wechat", chat_user="o-typist")
+    card = await chat.send(f"查 {codes['valid']}")
+    [row] = chat.said[-1].buttons
+    assert row[0].label.startswith("投诉 ")  # what WeChat, without buttons, tells the shopper to type
+    assert "张记水产" in card
+    greeting = await chat.send(row[0].label)
+    assert "您扫的是下面这台器具" in greeting
+    assert "记下了" in await chat.send("投诉 老板缺斤短两，我要退钱")  # words, not a code: the account

@@ -1,19 +1,114 @@
-"""The wechat webhook and outbox sender (being built: issue 5)."""
+"""The WeChat official account: `GET|POST /bot/wechat` (URL check and pushes) and the outbox sender.
+
+The push is answered within WeChat's five seconds with a passive reply: the dialogue's turn is a few database
+statements, and everything slow (photos, later notices) goes through the outbox.
+"""
 
 from __future__ import annotations
 
+import logging
+from datetime import datetime
+
 import aiohttp
 from aiohttp import web
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.catalogue import catalogue
+from bot.notices import chat_language
+from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, button_language, needs_catalogue, render
+from bot.wechat_api import WeChatSender
 from complaints.delivery import Sender
+from web.auth import public
+from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
 from web.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
+
+
+def _secret(value: SecretStr | str | None) -> str:
+    # Settings validate into SecretStr; a copy made with model_copy(update=…) may hold the plain string.
+    return value.get_secret_value() if isinstance(value, SecretStr) else value or ""
+
+
+def webhook_for(settings: Settings) -> WeChatWebhook | None:
+    """The webhook's checker, or None (and one log line) when the account is not configured."""
+    token = _secret(settings.wechat_token)
+    if not settings.wechat_app_id or not token:
+        log.info("WECHAT_APP_ID or WECHAT_TOKEN is not set: the WeChat official account (/bot/wechat) is off.")
+        return None
+    aes_key = _secret(settings.wechat_aes_key) or None
+    try:
+        return WeChatWebhook(token=token, app_id=settings.wechat_app_id, aes_key=aes_key)
+    except ValueError as error:
+        log.error("WECHAT_AES_KEY is not usable (%s): WeChat safe mode is OFF, plain mode only.", error)
+        return WeChatWebhook(token=token, app_id=settings.wechat_app_id)
 
 
 def add_routes(app: web.Application) -> None:
-    """Nothing yet."""
+    webhook = webhook_for(app[SETTINGS])
+    if webhook is None:
+        return  # no route: /bot/wechat answers 404 like any unknown path
+    app[WEBHOOK] = webhook
+    app.router.add_get("/bot/wechat", verify)
+    app.router.add_post("/bot/wechat", push)
+
+
+def _now(request: web.Request) -> float:
+    return request.app[CLOCK]().timestamp()
+
+
+def _refused(error: WebhookRefused) -> web.Response:
+    return web.Response(status=error.status, text=error.reason)
+
+
+@public
+async def verify(request: web.Request) -> web.Response:
+    try:
+        echo = request.app[WEBHOOK].echo(request.query, now=_now(request))
+    except WebhookRefused as error:
+        return _refused(error)
+    return web.Response(text=echo)
+
+
+@public
+async def push(request: web.Request) -> web.Response:
+    webhook, now = request.app[WEBHOOK], _now(request)
+    try:
+        webhook.check(request.query, now=now)  # before reading the body: a forged push costs nothing
+        inbound = webhook.read(request.query, await request.read())
+    except WebhookRefused as error:
+        return _refused(error)
+    replies = await request.app[DIALOGUE].handle(inbound.event)
+    language = button_language(replies)
+    if language is None:  # no buttons (nothing to say in a language), or only digits: ask the dialogue's row
+        needed = needs_catalogue(replies)
+        language = await chat_language(request.app[ENGINE], CHANNEL, inbound.event.chat_user) if needed else "zh"
+    body = webhook.reply(inbound, render(replies, catalogue(language)), now=now)
+    return web.Response(text=body, content_type="application/xml" if body.startswith("<") else "text/plain")
 
 
 def configured_sender(settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession) -> Sender | None:
     """The outbox sender for wechat, or None when the channel is not configured."""
-    return None
+    return sender_for(settings, engine, clock=lambda: datetime.now(settings.zone))
+
+
+def sender_for(settings: Settings, engine: AsyncEngine, *, clock: Clock) -> WeChatSender | None:
+    secret, token = _secret(settings.wechat_app_secret), _secret(settings.wechat_token)
+    if not (settings.wechat_app_id and secret and token):
+        log.info("WECHAT_APP_ID, WECHAT_APP_SECRET or WECHAT_TOKEN is not set: WeChat notices wait in the outbox.")
+        return None
+    if not settings.wechat_template_id:
+        log.info("WECHAT_TEMPLATE_ID is not set: notices after WeChat's 48-hour window wait for the user to write.")
+    return WeChatSender(
+        engine=engine,
+        app_id=settings.wechat_app_id,
+        app_secret=secret,
+        api_url=settings.wechat_api_url,
+        template_id=settings.wechat_template_id,
+        secret=settings.secret(),
+        base_url=settings.public_base_url,
+        clock=clock,
+    )

@@ -1,0 +1,241 @@
+"""The WeChat official account's webhook, without the web server: a signed XML push in, a dialogue event out,
+and the dialogue's answers back as one passive reply.
+
+WeChat signs the query string with the account's token (``signature`` over token, timestamp and nonce); in safe
+mode the body is AES-encrypted and ``msg_signature`` also covers the ciphertext. A push older or newer than five
+minutes is refused, so a captured request cannot be replayed later. Nothing parses a body that declares a DTD:
+entity expansion (billion laughs) and external entities (XXE) are refused before any parser runs.
+"""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import re
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import xmltodict
+from wechatpy.crypto import PrpCrypto
+from wechatpy.exceptions import InvalidAppIdException
+
+from bot.catalogue import LANGUAGES, BotCatalogue, catalogue
+from bot.conversation import Event, EventKind, Reply
+
+CHANNEL = "wechat"
+REPLAY_WINDOW_SECONDS = 300
+EMPTY = "success"  # what WeChat expects when there is nothing to say (and then it does not retry)
+# Any markup declaration but CDATA: <!DOCTYPE, <!ENTITY, <!ELEMENT, comments. WeChat sends none of them.
+_DECLARATION = re.compile(rb"<!(?!\[CDATA\[)", re.IGNORECASE)
+_MAX_USER = 100  # dialogue_state.chat_user
+_MAX_KEY = 120  # inbound_message.message_key
+
+
+class WebhookRefused(Exception):
+    """The push is not answered: 403 (not from WeChat, or too old) or 400 (not a message we can read)."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+
+@dataclass(frozen=True, slots=True)
+class Inbound:
+    """One push, understood: the dialogue's event, and what the reply needs (addresses, mode, nonce)."""
+
+    event: Event
+    account: str  # ToUserName: the official account, the sender of our reply
+    nonce: str
+    safe: bool
+
+
+def _sha1(*parts: str) -> str:
+    return hashlib.sha1("".join(sorted(parts)).encode()).hexdigest()  # noqa: S324 - WeChat's signature scheme
+
+
+def _matches(expected: str, given: str) -> bool:
+    return hmac.compare_digest(expected.encode(), given.encode())
+
+
+def refuse_declarations(body: bytes) -> None:
+    if _DECLARATION.search(body):
+        raise WebhookRefused(400, "XML with a DTD, entity or comment is refused")
+
+
+def _parse_xml(body: bytes) -> dict[str, Any]:
+    refuse_declarations(body)
+    try:
+        text = body.decode("utf-8")
+        # The declared encoding is overridden (xmltodict passes utf-8 to expat); entities stay disabled too.
+        parsed = xmltodict.parse(text, disable_entities=True)
+    except (UnicodeDecodeError, ValueError, xmltodict.expat.ExpatError) as error:
+        raise WebhookRefused(400, "malformed XML") from error
+    root = parsed.get("xml") if isinstance(parsed, dict) else None
+    if not isinstance(root, dict):
+        raise WebhookRefused(400, "not a WeChat message")
+    return root
+
+
+def _field(message: Mapping[str, Any], name: str) -> str:
+    value = message.get(name)
+    return value.strip() if isinstance(value, str) else ""
+
+
+class WeChatWebhook:
+    """Checks and reads WeChat's pushes for one official account; ``aes_key`` unset means plain mode only."""
+
+    def __init__(self, *, token: str, app_id: str, aes_key: str | None = None) -> None:
+        self._token = token
+        self._app_id = app_id
+        self._crypto = PrpCrypto(_aes_key(aes_key)) if aes_key else None
+
+    def check(self, query: Mapping[str, str], *, now: float) -> None:
+        """The query's signature and freshness (403 otherwise); every push and the URL check carry them."""
+        timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
+        if not _matches(_sha1(self._token, timestamp, nonce), query.get("signature", "")):
+            raise WebhookRefused(403, "bad signature")
+        try:
+            age = now - int(timestamp)
+        except ValueError as error:
+            raise WebhookRefused(403, "bad timestamp") from error
+        if abs(age) > REPLAY_WINDOW_SECONDS:
+            raise WebhookRefused(403, "stale timestamp")
+
+    def echo(self, query: Mapping[str, str], *, now: float) -> str:
+        """The URL check when the server address is saved in the WeChat admin: the echostr, if signed."""
+        self.check(query, now=now)
+        return query.get("echostr", "")
+
+    def read(self, query: Mapping[str, str], body: bytes) -> Inbound:
+        """A push (already :meth:`check`-ed) as the dialogue's event; raises :class:`WebhookRefused`."""
+        message = _parse_xml(body)
+        safe = query.get("encrypt_type", "raw").lower() == "aes"
+        if safe:
+            message = _parse_xml(self._decrypt(query, _field(message, "Encrypt")))
+        user, account = _field(message, "FromUserName"), _field(message, "ToUserName")
+        kind = _field(message, "MsgType").lower()
+        if not user or not account or not kind or len(user) > _MAX_USER:
+            raise WebhookRefused(400, "a WeChat message needs FromUserName, ToUserName and MsgType")
+        return Inbound(event=_event(message, user, kind), account=account, nonce=query.get("nonce", ""), safe=safe)
+
+    def _decrypt(self, query: Mapping[str, str], encrypted: str) -> bytes:
+        if self._crypto is None:
+            raise WebhookRefused(400, "safe mode is not configured (WECHAT_AES_KEY)")
+        expected = _sha1(self._token, query.get("timestamp", ""), query.get("nonce", ""), encrypted)
+        if not encrypted or not _matches(expected, query.get("msg_signature", "")):
+            raise WebhookRefused(403, "bad message signature")
+        try:
+            plain: str = self._crypto.decrypt(encrypted, self._app_id)
+        except InvalidAppIdException as error:
+            raise WebhookRefused(403, "encrypted for another account") from error
+        except Exception as error:  # a bad padding or length: a body signed with our token but garbled
+            raise WebhookRefused(400, "undecryptable message") from error
+        return plain.encode("utf-8")
+
+    def reply(self, inbound: Inbound, text: str, *, now: float) -> str:
+        """The passive reply: one text message (encrypted in safe mode), or ``success`` when there is no text."""
+        if not text:
+            return EMPTY
+        xml = (
+            f"<xml><ToUserName>{_cdata(inbound.event.chat_user)}</ToUserName>"
+            f"<FromUserName>{_cdata(inbound.account)}</FromUserName><CreateTime>{int(now)}</CreateTime>"
+            f"<MsgType><![CDATA[text]]></MsgType><Content>{_cdata(text)}</Content></xml>"
+        )
+        if not inbound.safe or self._crypto is None:
+            return xml
+        encrypted = self._crypto.encrypt(xml, self._app_id)
+        encrypted = encrypted.decode() if isinstance(encrypted, bytes) else str(encrypted)
+        timestamp = str(int(now))
+        signature = _sha1(self._token, timestamp, inbound.nonce, encrypted)
+        return (
+            f"<xml><Encrypt>{_cdata(encrypted)}</Encrypt><MsgSignature>{_cdata(signature)}</MsgSignature>"
+            f"<TimeStamp>{timestamp}</TimeStamp><Nonce>{_cdata(inbound.nonce)}</Nonce></xml>"
+        )
+
+
+def _aes_key(encoded: str) -> bytes:
+    key = base64.b64decode(encoded + "=")
+    if len(key) != 32:
+        raise ValueError("WECHAT_AES_KEY must be the 43 characters of the EncodingAESKey")
+    return key
+
+
+def _cdata(text: str) -> str:
+    # "]]>" would end the section early: a shopper's own words are echoed in summaries.
+    return "<![CDATA[" + text.replace("]]>", "]]]]><![CDATA[>") + "]]>"
+
+
+def _event(message: Mapping[str, Any], user: str, kind: str) -> Event:
+    def make(event_kind: EventKind, key: str, text: str = "", media: str = "") -> Event:
+        if len(key) > _MAX_KEY:
+            key = hashlib.sha256(key.encode()).hexdigest()
+        return Event(channel=CHANNEL, chat_user=user, key=key, kind=event_kind, text=text, media=media)
+
+    if kind == "event":
+        event = _field(message, "Event")
+        key, name = f"{user}:{_field(message, 'CreateTime')}:{event}", event.lower()
+        event_key = _field(message, "EventKey")
+        if name == "subscribe":
+            return make(EventKind.start, key, event_key.removeprefix("qrscene_"))
+        if name == "scan":
+            return make(EventKind.start, key, event_key)
+        if name == "click" and event_key:  # a menu button whose key is a word the dialogue knows (帮助, 进度 …)
+            return make(EventKind.text, key, event_key)
+        return make(EventKind.silent, key)  # unsubscribe, a template's receipt, a menu link, a location report
+    key = _field(message, "MsgId") or f"{user}:{_field(message, 'CreateTime')}:{kind}"
+    if kind == "text":
+        return make(EventKind.text, key, _field(message, "Content"))
+    if kind == "image" and _field(message, "MediaId"):
+        return make(EventKind.photo, key, media=_field(message, "MediaId"))
+    if kind == "voice":
+        return make(EventKind.voice, key, _field(message, "Recognition"))
+    return make(EventKind.unsupported, key)
+
+
+def render(replies: Iterable[Reply], t: BotCatalogue) -> str:
+    """The answers as one text: buttons become the words to reply, links WeChat's ``<a>`` (its texts allow it)."""
+    return "\n\n".join(_render_one(reply, t) for reply in replies)
+
+
+def _render_one(reply: Reply, t: BotCatalogue) -> str:
+    lines = [reply.text]
+    words = [_typed(button.label, button.data) for row in reply.buttons for button in row if button.data]
+    if words:
+        lines.append(t("wechat.reply_with", words="".join(t("wechat.word", word=word) for word in words)))
+    for row in reply.buttons:
+        lines.extend(
+            f'<a href="{_attribute(button.url)}">{button.label}</a>' for button in row if button.url and not button.data
+        )
+    return "\n".join(lines)
+
+
+def _attribute(url: str) -> str:
+    # WeChat's text is not HTML: "&amp;" would reach the browser as it is, so only what ends the tag is encoded.
+    return url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E")
+
+
+def _typed(label: str, data: str) -> str:
+    # A button's label is a word the dialogue accepts typed; a command (``/start CODE``) is typed as it is.
+    return data if data.startswith("/") else label
+
+
+def button_language(replies: Iterable[Reply]) -> str | None:
+    """The language the replies' buttons speak (their labels are catalogue words), without asking the database;
+    None when there are no buttons or no label tells (a rating's digits)."""
+    labels = {button.label for reply in replies for row in reply.buttons for button in row}
+    return next((language for language in LANGUAGES if labels & _labels(language)), None)
+
+
+def needs_catalogue(replies: Iterable[Reply]) -> bool:
+    return any(reply.buttons for reply in replies)
+
+
+@functools.cache
+def _labels(language: str) -> frozenset[str]:
+    t = catalogue(language)
+    keys = t.keys()  # BotCatalogue is not iterable
+    return frozenset(t(key) for key in keys if key.startswith(("button.", "fix.")))
