@@ -125,6 +125,7 @@ class _Loaded:
 class Handled:
     replies: list[Reply]
     first: bool  # False: a repeat delivery, answered with what the first one was
+    language: str  # the dialogue's language, for the words a channel adds (WeChat's "回复「提交」")
 
 
 class _Changed(Exception):
@@ -217,7 +218,7 @@ class DialogueService:
         )
         if not first.rowcount:
             stored = connection.execute(_STORED_REPLY, keys).scalar_one_or_none() or []
-            return Handled([Reply.from_json(reply) for reply in stored], first=False)
+            return Handled([Reply.from_json(reply) for reply in stored], first=False, language=loaded.language)
         count = self._count(connection, event, now)
         if count > self._flood_limit:
             # Over the limit the words are not taken: the shopper is told once, and the rest costs one row each.
@@ -226,7 +227,7 @@ class DialogueService:
             replies = self._advance(connection, event, loaded, turn, prepared, now)
         saved = [reply.to_json() for reply in replies]
         connection.execute(_SAVE_REPLY, {"b_channel": event.channel, "b_key": event.key, "b_reply": saved})
-        return Handled(replies, first=True)
+        return Handled(replies, first=True, language=turn.language)
 
     def _count(self, connection: sa.Connection, event: Event, now: datetime) -> int:
         """Count the message in the user's current minute (creating the user's row on first contact)."""

@@ -10,7 +10,6 @@ entity expansion (billion laughs) and external entities (XXE) are refused before
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import re
@@ -22,7 +21,7 @@ import xmltodict
 from wechatpy.crypto import PrpCrypto
 from wechatpy.exceptions import InvalidAppIdException
 
-from bot.catalogue import LANGUAGES, BotCatalogue, catalogue
+from bot.catalogue import BotCatalogue
 from bot.conversation import Event, EventKind, Reply
 
 CHANNEL = "wechat"
@@ -203,7 +202,8 @@ def render(replies: Iterable[Reply], t: BotCatalogue) -> str:
 
 def _render_one(reply: Reply, t: BotCatalogue) -> str:
     lines = [reply.text]
-    words = [_typed(button.label, button.data) for row in reply.buttons for button in row if button.data]
+    # Every label is a word the dialogue accepts typed (提交, 地点, 5, 投诉 7K3MQ-9XR4P).
+    words = [button.label for row in reply.buttons for button in row if button.data]
     if words:
         lines.append(t("wechat.reply_with", words="".join(t("wechat.word", word=word) for word in words)))
     for row in reply.buttons:
@@ -216,26 +216,3 @@ def _render_one(reply: Reply, t: BotCatalogue) -> str:
 def _attribute(url: str) -> str:
     # WeChat's text is not HTML: "&amp;" would reach the browser as it is, so only what ends the tag is encoded.
     return url.replace('"', "%22").replace("<", "%3C").replace(">", "%3E")
-
-
-def _typed(label: str, data: str) -> str:
-    # A button's label is a word the dialogue accepts typed; a command (``/start CODE``) is typed as it is.
-    return data if data.startswith("/") else label
-
-
-def button_language(replies: Iterable[Reply]) -> str | None:
-    """The language the replies' buttons speak (their labels are catalogue words), without asking the database;
-    None when there are no buttons or no label tells (a rating's digits)."""
-    labels = {button.label for reply in replies for row in reply.buttons for button in row}
-    return next((language for language in LANGUAGES if labels & _labels(language)), None)
-
-
-def needs_catalogue(replies: Iterable[Reply]) -> bool:
-    return any(reply.buttons for reply in replies)
-
-
-@functools.cache
-def _labels(language: str) -> frozenset[str]:
-    t = catalogue(language)
-    keys = t.keys()  # BotCatalogue is not iterable
-    return frozenset(t(key) for key in keys if key.startswith(("button.", "fix.")))

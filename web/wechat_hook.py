@@ -15,12 +15,11 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
-from bot.notices import chat_language
-from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, button_language, needs_catalogue, render
+from bot.wechat import WebhookRefused, WeChatWebhook, render
 from bot.wechat_api import WeChatSender
 from complaints.delivery import Sender
 from web.auth import public
-from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, SETTINGS, Clock
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -81,12 +80,9 @@ async def push(request: web.Request) -> web.Response:
         inbound = webhook.read(request.query, await request.read())
     except WebhookRefused as error:
         return _refused(error)
-    replies = await request.app[DIALOGUE].handle(inbound.event)
-    language = button_language(replies)
-    if language is None:  # no buttons (nothing to say in a language), or only digits: ask the dialogue's row
-        needed = needs_catalogue(replies)
-        language = await chat_language(request.app[ENGINE], CHANNEL, inbound.event.chat_user) if needed else "zh"
-    body = webhook.reply(inbound, render(replies, catalogue(language)), now=now)
+    # A retry gets the first answer again: WeChat shows whichever response reaches it first.
+    handled = await request.app[DIALOGUE].receive(inbound.event)
+    body = webhook.reply(inbound, render(handled.replies, catalogue(handled.language)), now=now)
     return web.Response(text=body, content_type="application/xml" if body.startswith("<") else "text/plain")
 
 
