@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto
+from complaints.outbox import outbox_t
 from complaints.workflow import CaseStatus, Intent
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 
@@ -35,6 +36,20 @@ class StaffEvent:
     to_status: CaseStatus
     public: bool
     facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message about the case in the outbox: to the consumer, a chat photo to fetch, or a forward upstream."""
+
+    kind: str
+    channel: str
+    status: str  # pending, sent, failed
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
 
 
 @dataclass(frozen=True)
@@ -78,6 +93,7 @@ class StaffCase:
     photo_ids: tuple[int, ...]
     events: tuple[StaffEvent, ...]
     merchant_recent: tuple[OtherCase, ...]
+    messages: tuple[Message, ...] = ()
 
 
 async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:
@@ -128,6 +144,33 @@ async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCas
             .limit(RECENT_CASES_SHOWN)
         )
         recent = [OtherCase(ref, at, category, CaseStatus(status)) for ref, at, category, status in others]
+    outbox = await connection.execute(
+        sa.select(
+            outbox_t.c.kind,
+            outbox_t.c.channel,
+            outbox_t.c.status,
+            outbox_t.c.attempts,
+            outbox_t.c.last_error,
+            outbox_t.c.created_at,
+            outbox_t.c.sent_at,
+            outbox_t.c.next_attempt_at,
+        )
+        .where(outbox_t.c.complaint_id == complaint_id)
+        .order_by(outbox_t.c.id)
+    )
+    messages = tuple(
+        Message(
+            kind=m.kind,
+            channel=m.channel,
+            status=str(m.status),
+            attempts=m.attempts,
+            last_error=m.last_error,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            next_attempt_at=m.next_attempt_at,
+        )
+        for m in outbox
+    )
     return StaffCase(
         id=row.id,
         ref=row.ref,
@@ -173,4 +216,5 @@ async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCas
             for event in events
         ),
         merchant_recent=tuple(recent),
+        messages=messages,
     )

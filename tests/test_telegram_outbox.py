@@ -130,8 +130,12 @@ async def test_a_telegram_outage_delays_a_notice_which_then_arrives_once(
         "telegram unreachable or failing: cannot reach the Bot API (ServerDisconnectedError)",
     ]
     assert f"您的投诉 {ref} 已受理。" not in fake.texts(shopper.chat_id)
+    waiting = await (await bot.get(f"/queue/{ref}", headers=handler)).text()
+    assert "待发送（已试 3 次" in waiting  # the handler sees the notice has not reached the shopper, and why
+    assert "cannot reach the Bot API" in waiting
 
     assert await deliver_outbox(bot_settings, engine, clock) == 1
+    assert "已送达" in await (await bot.get(f"/queue/{ref}", headers=handler)).text()
     clock.now += timedelta(days=2)
     assert await deliver_outbox(bot_settings, engine, clock) == 0
     assert fake.texts(shopper.chat_id).count(f"您的投诉 {ref} 已受理。") == 1
