@@ -1,4 +1,4 @@
-"""aiohttp's own hello world, the yardstick for bench/lookup.py: `python bench/hello.py [port]`."""
+"""aiohttp's own hello world, the yardstick for bench/scan_http.py: `python bench/hello.py [port]`."""
 
 from __future__ import annotations
 

@@ -4,7 +4,7 @@
 
 The embedded default: `fairweigh serve --demo` on a new SQLite file (the demo district's 290 instruments);
 with --postgres the same again on that database (its fairweigh tables are dropped first: never the suite's
-`test`). Each server is one process pinned to core 0, wrk to core 1 (same helpers as bench/lookup.py). Every
+`test`). Each server is one process pinned to core 0, wrk to core 1 (same helpers as bench/scan_http.py). Every
 request POSTs one of a few hundred messages in turn, some sent from a demo sticker (with its code), most with
 a name and a phone number no other request of the run uses (so the duplicate check merges none), the rest
 anonymous. Prints req/s, p50/p99, non-2xx, the ratio to hello world and the cases stored; the target is
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import importlib.util
 import json
 import os
 import platform
@@ -38,18 +37,8 @@ MESSAGES = 400
 PHONE = "@PHONE@"  # replaced by the Lua script with a number of its own for every request
 
 
-def _load_lookup_bench() -> Any:
-    """bench/lookup.py's helpers (server pinned to core 0, wrk output parsing); loaded by path, because as
-    `lookup` it would shadow the project's package of that name."""
-    spec = importlib.util.spec_from_file_location("bench_lookup", ROOT / "bench" / "lookup.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
 
-
-bench = _load_lookup_bench()
 OUT: Path = bench.OUT
 
 LUA = f"""-- wrk <url> -s intake.lua -- BODIES_FILE OFFSET: POST /api/v1/complaints with each line of BODIES_FILE in

@@ -205,7 +205,7 @@ def _instruments(
 
 
 if __name__ == "__main__":
-    # `python bench/lookup_db.py PATH N`: build only (bench/lookup.py does this itself when needed).
+    # `python bench/lookup_db.py PATH N`: build only (bench/scan_http.py does this itself when needed).
     target, size = Path(sys.argv[1]).resolve(), int(sys.argv[2])
     binary = Path(sys.executable).parent / "fairweigh"
     print(f"{build(target, size, {**os.environ, 'DATABASE_URL': f'sqlite:///{target}'}, binary):.1f} s")

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import importlib.util
 import json
 import os
 import platform
@@ -30,10 +29,7 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
-# bench/queue.py would shadow the standard library's queue (imported by concurrent.futures): the bench folder
-# goes last on the path (bench/lookup.py still imports its neighbour lookup_db), the project first.
-sys.path[:] = [str(ROOT), *(p for p in sys.path if Path(p or ".").resolve() != ROOT / "bench"), str(ROOT / "bench")]
-importlib.import_module("concurrent.futures.thread")  # takes the real queue before bench/lookup.py moves bench first
+sys.path.insert(0, str(ROOT))  # the project's packages (the bench folder, first as the script's own, stays)
 WORK = Path("/tmp/fairweigh-bench")
 FAIRWEIGH = Path(sys.executable).parent / "fairweigh"
 TARGET = 500.0  # updates per second
@@ -44,17 +40,8 @@ STEPS = ("今天在南门市场买了两斤猪肉，回家一称只有一斤六�
          "王芳", "13800138000", "提交")  # fmt: skip
 
 
-def _load_lookup_bench() -> Any:
-    """bench/lookup.py's helpers, loaded by path (as `lookup` it would shadow the project's package)."""
-    spec = importlib.util.spec_from_file_location("bench_lookup", ROOT / "bench" / "lookup.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
 
-
-bench = _load_lookup_bench()
 OUT: Path = bench.OUT
 
 LUA = """-- wrk <url> -s telegram.lua -- STEPS_FILE OFFSET USERS: POST /bot/telegram, a message update each time, from

@@ -4,7 +4,7 @@ safe (AES) mode, next to aiohttp's hello world (wrk).
 `python bench/wechat_webhook.py [--duration S] [--connections C] [--users N]`
 
 `fairweigh serve --demo` on a new SQLite file with the official account configured, one process pinned to core 0,
-wrk pinned to core 1 (bench/lookup.py's helpers). wrk cannot compute WeChat's SHA-1 signatures or AES, so every
+wrk pinned to core 1 (bench/scan_http.py's helpers). wrk cannot compute WeChat's SHA-1 signatures or AES, so every
 request is signed beforehand, as WeChat signs it, and wrk sends them in order: each a new MsgId, from `--users`
 followers in turn (each follower's messages far apart, and well under the flood limit), each a sentence of the
 shopper's account (greeting, then "noted" answers). The timestamps are taken just before each run (WeChat's
@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import importlib.util
 import json
 import os
 import platform
@@ -62,17 +61,8 @@ end
 """
 
 
-def _load_lookup_bench() -> Any:
-    """bench/lookup.py's helpers, loaded by path (as `lookup` it would shadow the project's package)."""
-    spec = importlib.util.spec_from_file_location("bench_lookup", ROOT / "bench" / "lookup.py")
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
 
-
-bench = _load_lookup_bench()
 OUT: Path = bench.OUT
 
 

@@ -1,6 +1,6 @@
 """Lookup requests/s on a 1,000,000-instrument SQLite registry, next to aiohttp's hello world (wrk).
 
-`python bench/lookup.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]`
+`python bench/scan_http.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]`
 
 Each server is one process pinned to core 0, wrk is pinned to core 1; every request asks for a random code
 (100,000 drawn from the database, no unknown codes: any non-2xx answer fails the run). The issue's target:
