@@ -212,38 +212,48 @@ class DialogueService:
         now: datetime,
     ) -> Handled:
         keys = {"channel": event.channel, "key": event.key}
+        # Stored with the answer it will most likely keep (one statement fewer); a flood or a new case changes it.
+        presumed = [] if loaded.flooding or prepared is not None else turn.replies
         first = connection.execute(
             _insert_ignoring_duplicates(connection.dialect.name, "inbound"),
-            {"channel": event.channel, "message_key": event.key, "received_at": now, "reply": []},
+            {
+                "channel": event.channel,
+                "message_key": event.key,
+                "received_at": now,
+                "reply": [reply.to_json() for reply in presumed],
+            },
         )
         if not first.rowcount:
             stored = connection.execute(_STORED_REPLY, keys).scalar_one_or_none() or []
             return Handled([Reply.from_json(reply) for reply in stored], first=False, language=loaded.language)
-        count = self._count(connection, event, now)
+        count = self._count(connection, event, now, known=loaded.version is not None)
         if count > self._flood_limit:
             # Over the limit the words are not taken: the shopper is told once, and the rest costs one row each.
             replies = [Reply(catalogue(loaded.language)("flood"))] if count == self._flood_limit + 1 else []
         else:
             replies = self._advance(connection, event, loaded, turn, prepared, now)
-        saved = [reply.to_json() for reply in replies]
-        connection.execute(_SAVE_REPLY, {"b_channel": event.channel, "b_key": event.key, "b_reply": saved})
+        if replies != presumed:
+            saved = [reply.to_json() for reply in replies]
+            connection.execute(_SAVE_REPLY, {"b_channel": event.channel, "b_key": event.key, "b_reply": saved})
         return Handled(replies, first=True, language=turn.language)
 
-    def _count(self, connection: sa.Connection, event: Event, now: datetime) -> int:
-        """Count the message in the user's current minute (creating the user's row on first contact)."""
-        connection.execute(
-            _insert_ignoring_duplicates(connection.dialect.name, "state"),
-            {
-                "channel": event.channel,
-                "chat_user": event.chat_user,
-                "version": 0,
-                "step": Step.idle.value,
-                "language": event.language if event.language in {"zh", "en"} else "zh",
-                "draft": {},
-                "updated_at": now,
-                "window_count": 0,
-            },
-        )
+    def _count(self, connection: sa.Connection, event: Event, now: datetime, *, known: bool) -> int:
+        """Count the message in the user's current minute (creating the user's row on first contact; rows are
+        never deleted, so a row that was read is still there)."""
+        if not known:
+            connection.execute(
+                _insert_ignoring_duplicates(connection.dialect.name, "state"),
+                {
+                    "channel": event.channel,
+                    "chat_user": event.chat_user,
+                    "version": 0,
+                    "step": Step.idle.value,
+                    "language": event.language if event.language in {"zh", "en"} else "zh",
+                    "draft": {},
+                    "updated_at": now,
+                    "window_count": 0,
+                },
+            )
         counted = connection.execute(
             _COUNT, {"b_channel": event.channel, "b_user": event.chat_user, "b_now": now, "b_start": now - FLOOD_WINDOW}
         )
