@@ -28,7 +28,7 @@ def upgrade() -> None:
         return
     op.execute(
         """
-        CREATE FUNCTION fairweigh_short_grams(t text) RETURNS text[]
+        CREATE OR REPLACE FUNCTION fairweigh_short_grams(t text) RETURNS text[]
         LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
             SELECT coalesce(array_agg(DISTINCT gram), '{}'::text[])
             FROM (
