@@ -122,7 +122,7 @@ class Score:
     bonus: Decimal
     deductions: Decimal
     total: Decimal  # basic + bonus - deductions, never below zero
-    missing: tuple[str, ...]  # items without a value
+    missing: tuple[str, ...]  # assessor's items without a value (an ``auto:`` one may have nothing to measure)
 
 
 def _earned(item: Item, value: Decimal) -> Decimal:
@@ -155,5 +155,5 @@ def score(sheet: Sheet, values: Mapping[str, Decimal | None]) -> Score:
         bonus=sums["bonus"],
         deductions=sums["deduction"],
         total=total,
-        missing=tuple(s.item.code for s in scored if s.value is None),
+        missing=tuple(s.item.code for s in scored if s.value is None and s.item.source == ASSESSOR),
     )

@@ -4,6 +4,7 @@ counters, hotspots, the outbox and imported holiday schedules."""
 from __future__ import annotations
 
 from datetime import date, datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
@@ -224,3 +225,35 @@ class VolunteerVisit(SQLModel, table=True):
     notes: str = Field(default="", sa_type=sa.Text)
     report_id: int | None = Field(default=None, foreign_key="complaint.id")
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class IndexArea(SQLModel, table=True):
+    """A street, business district or scenic area scored by the integrity index; its markets make it up."""
+
+    __tablename__ = "index_area"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(max_length=100, unique=True)
+    kind: str = Field(max_length=20)  # street | scenic
+    district: str = Field(default="", max_length=100)
+
+
+class IndexAreaMarket(SQLModel, table=True):
+    __tablename__ = "index_area_market"
+
+    area_id: int = Field(foreign_key="index_area.id", primary_key=True)
+    market_id: int = Field(foreign_key="market.id", primary_key=True)
+
+
+class IndexAssessment(SQLModel, table=True):
+    """An assessor's value for one item of the sheet, for one area and year (the item codes are the sheet's)."""
+
+    __tablename__ = "index_assessment"
+
+    area_id: int = Field(foreign_key="index_area.id", primary_key=True)
+    year: int = Field(primary_key=True)
+    item_code: str = Field(max_length=60, primary_key=True)
+    value: Decimal = Field(sa_type=sa.Numeric(12, 4))
+    note: str = Field(default="", max_length=500)
+    assessed_by: int | None = None  # staff_user.id
+    assessed_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

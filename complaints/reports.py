@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import calendar
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from decimal import Decimal, InvalidOperation
@@ -177,10 +177,14 @@ def _station_key(queue: Any, station_id: int | None) -> int | None:
     return station_id if Queue(queue) is Queue.station else None
 
 
-def _narrowed(scope: Scope, period: Period, merchant_id: int | None, intent: Intent | None) -> list[Any]:
+def _narrowed(
+    scope: Scope, period: Period, merchant_id: int | None, intent: Intent | None, market_ids: Sequence[int] | None
+) -> list[Any]:
     conditions: list[Any] = [scope_condition(scope), _received_in(period)]
     if merchant_id is not None:
         conditions.append(_c.merchant_id == merchant_id)
+    if market_ids is not None:
+        conditions.append(_c.market_id.in_(list(market_ids)))
     if intent is not None:
         conditions.append(_c.intent == intent)
     return conditions
@@ -250,12 +254,14 @@ async def build_report(
     *,
     merchant_id: int | None = None,
     intent: Intent | None = None,
+    market_ids: Sequence[int] | None = None,
 ) -> Report:
     """The figures of the scope's cases received in the period: per station, for the intake queues, in total.
 
-    ``merchant_id`` and ``intent`` narrow the cases (a merchant's public record counts its complaints).
+    ``merchant_id``, ``intent`` and ``market_ids`` narrow the cases (a merchant's public record counts its
+    complaints; the integrity index, an area's markets').
     """
-    narrowed = _narrowed(scope, period, merchant_id, intent)
+    narrowed = _narrowed(scope, period, merchant_id, intent, market_ids)
     zone = period.zone
     tallies: dict[int | None, _Tally] = defaultdict(_Tally)
     by_week: dict[str, dict[str, int]] = {week: {} for week in period.weeks()}

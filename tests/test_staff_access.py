@@ -31,6 +31,8 @@ PUBLIC_ROUTES = {
     "/m/{market_id}",
     "/merchant/{merchant_id}",
     "/lists",
+    "/index",
+    "/index/{area_id}",
     "/open311/v2/services.json",
     "/open311/v2/requests.json",
     "/open311/v2/requests/{ref}.json",

@@ -17,6 +17,7 @@ from web import (
     errors,
     health,
     hotspot_views,
+    index_views,
     lookup_views,
     open_data_views,
     public_record_views,
@@ -69,6 +70,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     telegram_hook.add_routes(app)
     wechat_hook.add_routes(app)
     visit_views.add_routes(app)
+    index_views.add_routes(app)
     return app
 
 

@@ -14,7 +14,7 @@ from pydantic import ValidationError
 
 from complaints.calendar_store import import_schedule
 from complaints.working_days import ScheduleFileError
-from web import registry_commands, telegram_commands, user_commands
+from web import index_commands, registry_commands, telegram_commands, user_commands
 from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
 
@@ -61,6 +61,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     user_commands.add_parser(commands)
     telegram_commands.add_parser(commands)
+    index_commands.add_parser(commands)
 
     labels = commands.add_parser("labels", help="print an A4 sheet of QR stickers as PDF")
     labels.add_argument("--market", help="only this market (its registered name)")

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     wechat_api_url: str = "https://api.weixin.qq.com"
     # The official account's name, as the lookup page tells shoppers to search for it ("在微信中投诉").
     wechat_account_name: str = ""
+    # The integrity index's scoring sheet (TOML, as complaints/index_sheets/street.toml); unset: that one.
+    fairweigh_index_sheet: Path | None = None
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = 7
     fairweigh_deadline_mediate_days: int = 45

@@ -37,7 +37,7 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke.set_defaults(run=_revoke)
 
 
-def _write(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
+def write_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
     async def run() -> T:
         engine = create_engine(settings.async_database_url)
         try:
@@ -63,7 +63,7 @@ def _add(settings: Settings, args: argparse.Namespace) -> int:
     try:
         password = _read_password()
         role = StaffRole(args.role)
-        _write(
+        write_transaction(
             settings, lambda c: add_user(c, args.username, role, password, station=args.station, display_name=args.name)
         )
     except AccountError as exc:
@@ -76,7 +76,7 @@ def _add(settings: Settings, args: argparse.Namespace) -> int:
 def _token(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
-        token = _write(settings, lambda c: issue_token(c, args.username, label=args.label, now=now))
+        token = write_transaction(settings, lambda c: issue_token(c, args.username, label=args.label, now=now))
     except AccountError as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
         return 2
@@ -88,7 +88,7 @@ def _token(settings: Settings, args: argparse.Namespace) -> int:
 def _revoke(settings: Settings, args: argparse.Namespace) -> int:
     now = datetime.now(UTC)
     try:
-        count = _write(settings, lambda c: revoke_tokens(c, args.username, now=now))
+        count = write_transaction(settings, lambda c: revoke_tokens(c, args.username, now=now))
     except AccountError as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
         return 2
