@@ -257,3 +257,29 @@ class IndexAssessment(SQLModel, table=True):
     note: str = Field(default="", max_length=500)
     assessed_by: int | None = None  # staff_user.id
     assessed_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class MonitoringPoint(SQLModel, table=True):
+    """诚信计量监测点: a merchant who volunteered to file the quarterly self-check."""
+
+    __tablename__ = "monitoring_point"
+
+    merchant_id: int = Field(foreign_key="merchant.id", primary_key=True)
+    station_id: int = Field(foreign_key="station.id", index=True)
+    since: date
+
+
+class SelfCheck(SQLModel, table=True):
+    """A monitoring point's quarterly self-check, and the handler's verification of each item."""
+
+    __tablename__ = "self_check"
+    __table_args__ = (sa.UniqueConstraint("merchant_id", "quarter"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int = Field(foreign_key="merchant.id", index=True)
+    quarter: str = Field(max_length=7)  # 2026-Q4
+    answers: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # item → {"ok": bool, "note": str}
+    submitted_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    verified: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # item → {"ok": bool, "note": str}
+    verified_by: int | None = None  # staff_user.id
+    verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)

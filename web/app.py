@@ -19,6 +19,7 @@ from web import (
     hotspot_views,
     index_views,
     lookup_views,
+    monitoring_views,
     open_data_views,
     public_record_views,
     queue_api,
@@ -71,6 +72,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     wechat_hook.add_routes(app)
     visit_views.add_routes(app)
     index_views.add_routes(app)
+    monitoring_views.add_routes(app)
     return app
 
 
