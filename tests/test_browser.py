@@ -159,3 +159,38 @@ async def test_a_handler_signs_in_and_works_a_case_to_closed_with_the_keyboard(
         assert response.status == 404
     finally:
         await page.close()
+
+
+async def test_a_volunteer_records_a_visit_on_a_360px_phone(
+    client: TestClient[Any, Any], browser: Browser, engine: AsyncEngine, codes: dict[str, str], shots: Path,
+    tmp_path: Path,
+) -> None:  # fmt: skip
+    await add_staff(engine, "vol", StaffRole.volunteer)
+    photo = tmp_path / "seal.jpg"
+    Image.new("RGB", (1200, 900), (200, 40, 40)).save(photo, "JPEG")
+    page = await browser.new_page(
+        viewport={"width": 360, "height": 740}, device_scale_factor=2, java_script_enabled=False, locale="zh-CN"
+    )
+    try:
+        await page.goto(str(client.make_url("/login")))
+        await page.get_by_label("用户名").fill("vol")
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="记录一次走访").wait_for()
+        await page.get_by_label("器具编码").fill(f"{codes['valid']} {codes['expiring']}")
+        for item in ("诚信计量承诺书已公示", "计量器具检定合格并在有效期内", "使用法定计量单位，读数顾客看得见",
+                     "明码标价", "设有公平秤"):  # fmt: skip
+            await page.get_by_role("group", name=item).get_by_label("是", exact=True).check()
+        await page.get_by_role("group", name="铅封、签封完好").get_by_label("否", exact=True).check()
+        await page.get_by_label("照片").set_input_files(photo)
+        await page.get_by_label("备注").fill("电子秤铅封被剪断")
+        width = await page.evaluate("document.documentElement.scrollWidth")
+        assert width <= 360, f"the visit form scrolls sideways ({width}px)"
+        await page.screenshot(path=shots / "visit-form.png", full_page=True)
+        await page.get_by_role("button", name="提交走访记录").click()
+        status = await page.get_by_role("status").inner_text()
+        assert "已作为举报 JL20261123-0001 转给监管所" in status
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360
+        await page.screenshot(path=shots / "visits.png", full_page=True)
+    finally:
+        await page.close()

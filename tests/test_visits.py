@@ -85,7 +85,7 @@ async def test_a_finding_becomes_a_report_in_the_station_queue(
     listing = await (await client.get("/visits")).text()
     html5lib.HTMLParser(strict=True).parse(listing)
     assert f"举报 {ref}" in listing
-    assert "铅封、签封完好" in listing
+    assert "铅封或签封不完整" in listing  # what was found, in words
 
 
 async def test_a_clean_visit_files_nothing_and_bad_forms_say_why(
