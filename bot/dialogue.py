@@ -10,8 +10,6 @@ what it decides is a :class:`Turn` that :mod:`bot.service` stores in one transac
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Protocol
@@ -19,6 +17,20 @@ from typing import Protocol
 from bot.catalogue import BotCatalogue, catalogue
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.texts import card_reply, case_reply, preview, receipt_reply, summary_reply
+from bot.words import (
+    CHECK,
+    COMPLAIN,
+    CONFIRM_NUMBERS,
+    FIX_WORDS,
+    RATE,
+    REF,
+    START,
+    STATUS,
+    WORD_OF,
+    code_in,
+    language_of,
+    words,
+)
 from complaints.case_view import PublicCase
 from complaints.receipt import Receipt
 from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
@@ -31,39 +43,6 @@ ANSWER_CHARS = 200  # place, time and amounts are a line each
 ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
 QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
-
-_WORDS = {
-    "done": {"好了", "好", "说完了", "说完", "完了", "没了", "没有了", "就这些", "done", "finished", "ok",
-             "that's all"},
-    "skip": {"跳过", "不知道", "不清楚", "不记得", "没有", "没有照片", "不想说", "skip", "don't know", "dont know",
-             "no", "none", "no photos", "not sure"},
-    "submit": {"提交", "确认", "确认提交", "submit", "confirm", "yes"},
-    "change": {"修改", "更改", "改", "change", "edit"},
-    "cancel": {"取消", "算了", "/cancel", "cancel"},
-    "help": {"帮助", "/help", "help", "?", "菜单", "menu"},
-    "resume": {"继续", "继续上次的", "resume", "continue", "continue where i left off"},
-    "restart": {"重新开始", "restart", "start again"},
-    "en": {"english", "/english", "/lang en", "英文", "英语"},
-    "zh": {"中文", "/chinese", "/lang zh", "chinese", "汉语"},
-}  # fmt: skip
-_WORD_OF = {word: meaning for meaning, words in _WORDS.items() for word in words}
-_CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
-_FIX_WORDS = {
-    "说明": Step.account, "内容": Step.account, "account": Step.account,
-    "地点": Step.where, "摊位": Step.where, "place": Step.where,
-    "时间": Step.when, "when": Step.when, "time": Step.when,
-    "金额": Step.amounts, "amounts": Step.amounts, "照片": Step.photos, "photos": Step.photos,
-    "姓名": Step.name, "name": Step.name, "电话": Step.phone, "phone": Step.phone,
-}  # fmt: skip
-_STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
-_RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)
-_CHECK = re.compile(r"^(?:查|查询|/check|check)\s*[:：]?\s*(\S.*)$", re.IGNORECASE)
-_START = re.compile(r"^/start(?:\s+(\S+))?$")
-_COMPLAIN = re.compile(r"^(?:投诉|complain(?: about)?)\s*(\S+)$", re.IGNORECASE)
-_LINK = re.compile(r"/i/([0-9A-Za-z-]{10,11})\b")
-_REF = re.compile(r"^[A-Za-z]{2}\d{8}-\d{4,6}$")
-_CJK = re.compile(r"[\u3400-\u9fff]")
-_LATIN_WORDS = re.compile(r"[A-Za-z]{2,}\b.*\b[A-Za-z]{2,}")
 
 
 class World(Protocol):
@@ -97,30 +76,6 @@ class Turn:
 
     def with_receipt(self, receipt: Receipt, world: World) -> list[Reply]:
         return [*self.replies, receipt_reply(receipt, catalogue(self.language), world.status_url(receipt.ref))]
-
-
-def words(text: str) -> str:
-    """The text as a keyword: width, case and surrounding punctuation do not matter."""
-    folded = unicodedata.normalize("NFKC", text).strip().casefold()
-    return folded.strip("。.!！?？~～ ") or folded
-
-
-def language_of(text: str) -> str | None:
-    if _CJK.search(text):
-        return "zh"
-    if _LATIN_WORDS.search(text):
-        return "en"
-    return None
-
-
-def code_in(text: str) -> str | None:
-    """The instrument code a message consists of: the bare code, ``查 CODE``, or a lookup page's link."""
-    link = _LINK.search(text)
-    if link:
-        return normalise_code(link.group(1))
-    check = _CHECK.match(text.strip())
-    candidate = check.group(1) if check else text
-    return normalise_code(candidate.strip())
 
 
 async def respond(
@@ -158,7 +113,7 @@ def _pause(turn: Turn) -> None:
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
-    meaning = _WORD_OF.get(words(text))
+    meaning = WORD_OF.get(words(text))
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")
@@ -169,21 +124,21 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
         turn.step, turn.draft = Step.idle, Draft()
         return _say(turn, "cancelled" if had else "nothing_to_cancel")
-    start = _START.match(text)
+    start = START.match(text)
     if start:
         return await _start(turn, start.group(1) or "", world)
-    complain = _COMPLAIN.match(text)
+    complain = COMPLAIN.match(text)
     if complain and normalise_code(complain.group(1)):  # the typed form of an instrument card's button
         return await _start(turn, complain.group(1), world)
-    status = _STATUS.match(text)
+    status = STATUS.match(text)
     if status:
         return await _case_status(turn, status.group(1), event, world)
-    rating = _RATE.match(text)
+    rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
         return await _rate(turn, ref, int(score), event, world)
     code = code_in(text)
-    if code is not None or _CHECK.match(text):
+    if code is not None or CHECK.match(text):
         return await _code(turn, code, text, world)
     return await _by_step(turn, text, meaning, event, world)
 
@@ -211,7 +166,7 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
             return await _finish_account(turn, world)
         return _add_text(turn, text, first=False)
     if step is Step.confirm:
-        choice = meaning or _CONFIRM_NUMBERS.get(words(text))
+        choice = meaning or CONFIRM_NUMBERS.get(words(text))
         if choice == "submit":
             return await _submit(turn, world)
         if choice == "change":
@@ -220,7 +175,7 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         _add_text(turn, text, first=False, quiet=True)
         return await _show_summary(turn, world)
     if step is Step.fix:
-        target = _FIX_WORDS.get(words(text).removeprefix("fix:"))
+        target = FIX_WORDS.get(words(text).removeprefix("fix:"))
         if target is None:
             return _reask(turn, world)
         draft.fixing = True
@@ -314,7 +269,7 @@ async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
 
 
 async def _case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
-    if not _REF.match(ref):
+    if not REF.match(ref):
         return _say(turn, "status.usage")
     ref = ref.upper()
     case = await world.case(ref, event.channel, event.chat_user)

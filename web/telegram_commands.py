@@ -62,7 +62,8 @@ def telegram_command(settings: Settings, args: argparse.Namespace) -> int:
 async def set_webhook(settings: Settings) -> int:
     import aiohttp
 
-    from bot.telegram import ALLOWED_UPDATES, AiohttpRequest, make_bot
+    from bot.telegram import ALLOWED_UPDATES
+    from bot.telegram_transport import AiohttpRequest, make_bot
     from web.telegram_hook import PATH, secret_value
 
     secret = secret_value(settings.telegram_webhook_secret)

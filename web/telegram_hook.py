@@ -17,7 +17,8 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram import AiohttpRequest, MalformedUpdate, TelegramChannel, TelegramSender, make_bot, parse_update
+from bot.telegram import MalformedUpdate, TelegramChannel, TelegramSender, parse_update
+from bot.telegram_transport import AiohttpRequest, make_bot
 from complaints.delivery import Sender
 from web.auth import public
 from web.db import for_writing
