@@ -30,7 +30,7 @@ def add_routes(app: web.Application) -> None:
     try:
         app[INDEX_SHEET] = load_sheet(path) if path is not None else load_sheet()
     except (SheetError, OSError) as error:
-        log.error("FAIRWEIGH_INDEX_SHEET cannot be used (%s): the integrity index pages are OFF.", error)
+        log.error("The integrity index's sheet cannot be used (%s): the index pages are OFF.", error)
         return
     app.router.add_get("/index", ranking)
     app.router.add_get("/index/{area_id}", sheet_page)
