@@ -201,6 +201,8 @@ def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
             with urllib.request.urlopen(url) as response:
                 assert response.status == 200, status
         assert (tmp_path / "fairweigh.db").exists()
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/index") as response:
+            assert "鼓楼诚信计量示范街区" in response.read().decode()  # the demo's street, scored
         # The printed demo handler can sign in and sees the queue.
         username, password = re.findall(r"^  (demo-handler) / (\S+)", output, re.MULTILINE)[0]
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))
