@@ -25,35 +25,6 @@ from web.telegram_hook import PATH, SECRET_HEADER
 Client = TestClient[Any, Any]
 
 
-@pytest.fixture
-def fake() -> FakeTelegram:
-    from tests.telegram_support import TOKEN
-
-    return FakeTelegram(TOKEN)
-
-
-@pytest.fixture
-async def api(aiohttp_server: Any, fake: FakeTelegram) -> TestServer:
-    server: TestServer = await aiohttp_server(fake.app())
-    return server
-
-
-@pytest.fixture
-def bot_settings(settings: Settings, api: TestServer) -> Settings:
-    return with_telegram(settings, str(api.make_url("")).rstrip("/"))
-
-
-@pytest.fixture
-async def bot(aiohttp_client: Any, bot_settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(bot_settings, clock=clock))
-    return client
-
-
-@pytest.fixture
-def shopper(bot: Client, fake: FakeTelegram) -> Shopper:
-    return Shopper(bot, fake)
-
-
 async def cases(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as connection:
         result = await connection.execute(

@@ -7,7 +7,6 @@ import os
 import sys
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestServer
@@ -16,17 +15,6 @@ from tests.fake_telegram import BOT_NAME, FakeTelegram
 from tests.telegram_support import SECRET, STORY, TOKEN, Shopper, with_telegram
 from web.settings import Settings
 from web.telegram_commands import run_polling
-
-
-@pytest.fixture
-def fake() -> FakeTelegram:
-    return FakeTelegram(TOKEN)
-
-
-@pytest.fixture
-async def api(aiohttp_server: Any, fake: FakeTelegram) -> TestServer:
-    server: TestServer = await aiohttp_server(fake.app())
-    return server
 
 
 async def fairweigh(*args: str, env: dict[str, str]) -> tuple[int, str]:

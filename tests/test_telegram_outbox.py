@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiohttp.test_utils import TestClient, TestServer
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import ComplaintPhoto, OutboxStatus
@@ -20,40 +20,13 @@ from tests.fake_telegram import FakeTelegram
 from tests.outbox_support import FakeClock, outbox
 from tests.staff_support import SOUTH, add_staff, token_for
 from tests.support import NOW
-from tests.telegram_support import TOKEN, Shopper, deliver_outbox, file_complaint, jpeg, with_telegram
+from tests.telegram_support import Shopper, deliver_outbox, file_complaint, jpeg, with_telegram
 from web.app import create_app
 from web.auth_models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
 REPORT = "南门农贸市场12号摊的电子秤装了遥控器，称东西作弊，请你们查处"
-
-
-@pytest.fixture
-def fake() -> FakeTelegram:
-    return FakeTelegram(TOKEN)
-
-
-@pytest.fixture
-async def api(aiohttp_server: Any, fake: FakeTelegram) -> TestServer:
-    server: TestServer = await aiohttp_server(fake.app())
-    return server
-
-
-@pytest.fixture
-def bot_settings(settings: Settings, api: TestServer) -> Settings:
-    return with_telegram(settings, str(api.make_url("")).rstrip("/"))
-
-
-@pytest.fixture
-async def bot(aiohttp_client: Any, bot_settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(bot_settings, clock=clock))
-    return client
-
-
-@pytest.fixture
-def shopper(bot: Client, fake: FakeTelegram) -> Shopper:
-    return Shopper(bot, fake)
 
 
 @pytest.fixture
