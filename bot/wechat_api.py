@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Mapping
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 
@@ -48,6 +48,34 @@ TOKEN_ERRORS = frozenset({40001, 40014, 42001})  # invalid or expired access tok
 BUSY_ERRORS = frozenset({-1, 45009, 45011})  # system busy, API quota, API frequency: try later
 WINDOW_ERRORS = frozenset({45015, 45047})  # outside the 48 hours, or the 5 messages per window used up
 GONE_ERRORS = frozenset({43004, 40003})  # the user unfollowed, or the openid is not this account's
+
+
+# The value limits of the field types of templates created since 2023 (thing: 20 characters, and so on).
+FIELD_LIMITS = {"thing": 20, "character_string": 32, "phrase": 5, "number": 32, "amount": 32, "time": 32}
+
+
+def parse_template_fields(raw: str) -> dict[str, str]:
+    """``first=thing1,keyword1=character_string2,…`` → a mapping of our parts to the template's fields."""
+    mapping = {}
+    for pair in filter(None, (part.strip() for part in raw.split(","))):
+        ours, _, theirs = pair.partition("=")
+        if ours.strip() not in {"first", "keyword1", "keyword2", "remark"} or not theirs.strip():
+            raise ValueError(f"not a field mapping: {pair!r} (expected e.g. first=thing1)")
+        mapping[ours.strip()] = theirs.strip()
+    return mapping
+
+
+def template_data(parts: Mapping[str, str], fields: Mapping[str, str]) -> dict[str, dict[str, str]]:
+    """The template's data: our four parts under the template's field names, each cut to its type's limit.
+    Without a mapping the classic fields (first, keyword1, keyword2, remark) are used as they are."""
+    data = {}
+    for ours, value in parts.items():
+        if fields and ours not in fields:
+            continue  # a new-style template without this part
+        field = fields.get(ours, ours)
+        limit = next((n for kind, n in FIELD_LIMITS.items() if field.startswith(kind)), None)
+        data[field] = {"value": value if limit is None or len(value) <= limit else value[: limit - 1] + "…"}
+    return data
 
 
 class _OutsideWindow(Exception):
@@ -165,6 +193,7 @@ class WeChatSender:
         app_secret: str,
         api_url: str,
         template_id: str,
+        template_fields: Mapping[str, str] | None = None,
         secret: str,
         base_url: str,
         clock: Callable[[], datetime],
@@ -175,6 +204,7 @@ class WeChatSender:
         self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
         self._app_id, self._app_secret, self._api_url = app_id, app_secret, api_url.rstrip("/")
         self._template_id = template_id
+        self._template_fields = dict(template_fields or {})
         self._secret, self._base_url = secret, base_url
         self._clock = clock
         self._timeout = timeout
@@ -224,12 +254,13 @@ class WeChatSender:
                 "outside WeChat's 48-hour window and WECHAT_TEMPLATE_ID is not set: waiting for the user to write"
             )
         lines = reply.text.split("\n")
-        data = {
-            "first": {"value": lines[0]},
-            "keyword1": {"value": delivery.ref},
-            "keyword2": {"value": lines[1] if len(lines) > 1 else lines[0]},
-            "remark": {"value": "\n".join(lines[2:])},
+        parts = {
+            "first": lines[0],
+            "keyword1": delivery.ref,
+            "keyword2": lines[1] if len(lines) > 1 else lines[0],
+            "remark": "\n".join(lines[2:]),
         }
+        data = template_data(parts, self._template_fields)
         url = next((button.url for row in reply.buttons for button in row if button.url), None)
         try:
             await self._call(client, lambda: client.message.send_template(openid, self._template_id, data, url=url))

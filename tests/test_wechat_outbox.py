@@ -12,6 +12,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.wechat_api import parse_template_fields
 from complaints.cases import take_action
 from complaints.delivery import Sender
 from complaints.models import Complaint, ComplaintPhoto, OutboxStatus
@@ -256,3 +257,27 @@ async def test_the_sender_is_off_without_the_app_secret(
     with caplog.at_level(logging.INFO, logger="web.wechat_hook"):
         assert sender_for(configured.model_copy(update={"wechat_app_secret": None}), engine, clock=clock) is None
     assert "WECHAT_APP_SECRET" in caplog.text
+
+
+async def test_a_new_style_template_gets_its_own_field_names_within_their_limits(
+    wx: TestClient[Any, Any], engine: AsyncEngine, fake: FakeWeChat, configured: Settings, clock: FakeClock
+) -> None:
+    case_id, ref = await filed(wx, engine)
+    await act(engine, case_id, "decline", ground="missing_facts", note="缺少摊位信息")
+    clock.now = NOW + timedelta(hours=49)
+    mapped = configured.model_copy(
+        update={"wechat_template_fields": "first=thing1, keyword1=character_string2, keyword2=thing3"}
+    )
+    assert await deliver(engine, senders(mapped, engine, clock), clock) == 1
+    [declined] = fake.templates
+    assert set(declined["data"]) == {"thing1", "character_string2", "thing3"}  # no remark in this template
+    assert declined["data"]["character_string2"] == {"value": ref}
+    assert len(declined["data"]["thing1"]["value"]) <= 20  # WeChat refuses a longer "thing"
+    assert declined["data"]["thing1"]["value"].startswith("您的投诉")
+
+
+def test_a_template_mapping_that_cannot_be_read_is_refused() -> None:
+    assert parse_template_fields("first=thing1,remark=thing4") == {"first": "thing1", "remark": "thing4"}
+    for bad in ("first", "title=thing1", "first="):
+        with pytest.raises(ValueError, match="field mapping"):
+            parse_template_fields(bad)

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     wechat_aes_key: SecretStr | None = None
     # The template used to reach a follower after WeChat's 48-hour customer-service window; unset: wait for them.
     wechat_template_id: str = ""
+    # For templates created since 2023, whose fields have other names and limits: first=thing1,keyword1=…
+    wechat_template_fields: str = ""
     wechat_api_url: str = "https://api.weixin.qq.com"
     # The official account's name, as the lookup page tells shoppers to search for it ("在微信中投诉").
     wechat_account_name: str = ""

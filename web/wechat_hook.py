@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
 from bot.wechat import WebhookRefused, WeChatWebhook, render
-from bot.wechat_api import WeChatSender
+from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.delivery import Sender
 from web.auth import public
 from web.keys import CLOCK, DIALOGUE, SETTINGS, Clock
@@ -96,6 +96,11 @@ def sender_for(settings: Settings, engine: AsyncEngine, *, clock: Clock) -> WeCh
     if not (settings.wechat_app_id and secret and token):
         log.info("WECHAT_APP_ID, WECHAT_APP_SECRET or WECHAT_TOKEN is not set: WeChat notices wait in the outbox.")
         return None
+    try:
+        fields = parse_template_fields(settings.wechat_template_fields)
+    except ValueError as error:
+        log.error("WECHAT_TEMPLATE_FIELDS is not usable (%s): WeChat notices wait in the outbox.", error)
+        return None
     if not settings.wechat_template_id:
         log.info("WECHAT_TEMPLATE_ID is not set: notices after WeChat's 48-hour window wait for the user to write.")
     return WeChatSender(
@@ -104,6 +109,7 @@ def sender_for(settings: Settings, engine: AsyncEngine, *, clock: Clock) -> WeCh
         app_secret=secret,
         api_url=settings.wechat_api_url,
         template_id=settings.wechat_template_id,
+        template_fields=fields,
         secret=settings.secret(),
         base_url=settings.public_base_url,
         clock=clock,
