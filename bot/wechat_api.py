@@ -156,7 +156,7 @@ class _Client(WeChatClient):  # type: ignore[misc]
         # auto_retry=False: wechatpy would renew and retry a rejected token without limit; we do it once.
         super().__init__(app_id, secret, session=storage, timeout=timeout, auto_retry=False)
         self.API_BASE_URL = f"{api_url}/cgi-bin/"
-        self._token_url = f"{api_url}/cgi-bin/token"
+        self._token_url = f"{api_url}/cgi-bin/stable_token"
 
     @property
     def access_token(self) -> str:
@@ -167,12 +167,11 @@ class _Client(WeChatClient):  # type: ignore[misc]
         return str(token or "")
 
     def fetch_access_token(self) -> dict[str, Any]:
+        # The stable token (cgi-bin/stable_token): every process that asks while it is valid gets the same one, so
+        # two workers fetching at once do not invalidate each other's (the classic cgi-bin/token would). And
         # wechatpy's own fetch has api.weixin.qq.com built in and no timeout.
-        response = self._http.get(
-            self._token_url,
-            params={"grant_type": "client_credential", "appid": self.appid, "secret": self.secret},
-            timeout=self.timeout,
-        )
+        body = {"grant_type": "client_credential", "appid": self.appid, "secret": self.secret, "force_refresh": False}
+        response = self._http.post(self._token_url, json=body, timeout=self.timeout)
         response.raise_for_status()
         result: dict[str, Any] = response.json()
         if result.get("errcode"):

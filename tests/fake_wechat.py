@@ -33,7 +33,7 @@ APP_ID, APP_SECRET, TOKEN = "wx0123456789abcdef", "app-secret-for-tests", "token
 AES_KEY = base64.b64encode(bytes(range(32))).decode().rstrip("=")  # EncodingAESKey: 43 characters
 ACCOUNT = "gh_fairweigh"
 TOKEN_PATH, CUSTOM_PATH, TEMPLATE_PATH, MEDIA_PATH = (
-    "/cgi-bin/token",
+    "/cgi-bin/stable_token",
     "/cgi-bin/message/custom/send",
     "/cgi-bin/message/template/send",
     "/cgi-bin/media/get",
@@ -78,7 +78,7 @@ class FakeWeChat:
 
     def app(self) -> web.Application:
         app = web.Application()
-        app.router.add_get(TOKEN_PATH, self._token)
+        app.router.add_post(TOKEN_PATH, self._token)
         app.router.add_post(CUSTOM_PATH, self._custom)
         app.router.add_post(TEMPLATE_PATH, self._template)
         app.router.add_get(MEDIA_PATH, self._media)
@@ -100,18 +100,21 @@ class FakeWeChat:
         return None
 
     async def _token(self, request: web.Request) -> web.Response:
+        """cgi-bin/stable_token: the current token while it is valid, whoever asks; a new one after it expired."""
         if (fault := self._fault(request)) is not None:
             return fault
-        query = request.query
-        if query.get("grant_type") != "client_credential" or (query.get("appid"), query.get("secret")) != (
+        body = json.loads(await request.read())
+        if body.get("grant_type") != "client_credential" or (body.get("appid"), body.get("secret")) != (
             self.app_id,
             self.secret,
         ):
             return web.json_response({"errcode": 40125, "errmsg": "invalid appsecret"})
-        token = f"ACCESS-{next(self._numbers)}"
-        self.tokens_issued.append(token)
-        self._valid.add(token)
-        return web.json_response({"access_token": token, "expires_in": 7200})
+        current = self.tokens_issued[-1] if self.tokens_issued else None
+        if current is None or current not in self._valid or body.get("force_refresh"):
+            current = f"ACCESS-{next(self._numbers)}"
+            self.tokens_issued.append(current)
+            self._valid.add(current)
+        return web.json_response({"access_token": current, "expires_in": 7200})
 
     async def _custom(self, request: web.Request) -> web.Response:
         if (refusal := self._fault(request) or self._token_refusal(request)) is not None:

@@ -3,6 +3,7 @@ outages, the shared access token, and chat photos fetched into their case."""
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import timedelta
 from typing import Any
@@ -25,6 +26,7 @@ from tests.fake_wechat import (
     TEMPLATE_PATH,
     TOKEN_PATH,
     FakeWeChat,
+    WeChatPush,
     file_case,
     jpeg,
     push,
@@ -69,9 +71,11 @@ def senders(configured: Settings, engine: AsyncEngine, clock: FakeClock) -> dict
     return {"wechat": sender}
 
 
-async def filed(wx: TestClient[Any, Any], engine: AsyncEngine, *, photo: str = "") -> tuple[int, str]:
+async def filed(
+    wx: TestClient[Any, Any], engine: AsyncEngine, shopper: WeChatPush | None = None, *, photo: str = ""
+) -> tuple[int, str]:
     """A case filed over the webhook (at NOW), accepted by its station: (case id, reference)."""
-    ref = await file_case(wx, push(), ACCOUNT_TEXT, photo=photo)
+    ref = await file_case(wx, shopper or push(), ACCOUNT_TEXT, photo=photo)
     async with engine.connect() as connection:
         case_id = (
             await connection.execute(sa.select(table_of(Complaint).c.id).where(table_of(Complaint).c.ref == ref))
@@ -281,3 +285,18 @@ def test_a_template_mapping_that_cannot_be_read_is_refused() -> None:
     for bad in ("first", "title=thing1", "first="):
         with pytest.raises(ValueError, match="field mapping"):
             parse_template_fields(bad)
+
+
+async def test_two_processes_fetching_a_token_at_once_get_the_same_one(
+    wx: TestClient[Any, Any], engine: AsyncEngine, fake: FakeWeChat, configured: Settings, clock: FakeClock
+) -> None:
+    case_id, _ = await filed(wx, engine)
+    await act(engine, case_id, "accept")
+    other_id, _ = await filed(wx, engine, push(openid="o-second-shopper"))
+    await act(engine, other_id, "accept")
+    first, second = senders(configured, engine, clock), senders(configured, engine, clock)
+    sent = await asyncio.gather(deliver(engine, first, clock, limit=1), deliver(engine, second, clock, limit=1))
+    assert sent == [1, 1]
+    # The stable token: whoever asks while it is valid gets the same one, so neither invalidates the other's.
+    assert set(fake.tokens_issued) == {"ACCESS-1"}
+    assert len(fake.custom) == 2
