@@ -241,11 +241,7 @@ def main() -> None:
     (OUT / "intake.lua").write_text(LUA)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
 
-    port = bench.free_port()
-    print("hello world (bench/hello.py)", flush=True)
-    hello_url = f"http://127.0.0.1:{port}/"
-    with bench.server("hello", [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)], os.environ, hello_url):
-        results = [bench.measure("hello world", hello_url, args)]
+    results = [bench.measure_hello(args)]
     results.append(measure_intake("SQLite", None, args))
     if args.postgres:
         results.append(measure_intake("PostgreSQL", args.postgres, args))

@@ -188,6 +188,16 @@ def profile(pid: int, base: str, codes: Path, seconds: int) -> dict[str, list[tu
     }
 
 
+def measure_hello(args: argparse.Namespace, env: dict[str, str] | None = None) -> dict[str, Any]:
+    """aiohttp's hello world (bench/hello.py) on core 0, measured as every server here is: the run's yardstick."""
+    port = free_port()
+    print("hello world (bench/hello.py)", flush=True)
+    hello_url = f"http://127.0.0.1:{port}/"
+    argv = [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)]
+    with server("hello", argv, dict(os.environ) if env is None else env, hello_url):
+        return measure("hello world", hello_url, args)
+
+
 def cpu_model() -> str:
     found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     return found[1] if found else platform.processor()
@@ -223,12 +233,7 @@ def main() -> None:
         codes.write_text("".join(f"{code}\n" for (code,) in drawn))
     (OUT / "random_path.lua").write_text(LUA)
 
-    results = []
-    port = free_port()
-    print("hello world (bench/hello.py)", flush=True)
-    hello_url = f"http://127.0.0.1:{port}/"
-    with server("hello", [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)], env, hello_url):
-        results.append(measure("hello world", hello_url, args))
+    results = [measure_hello(args, env)]
     variants = {"on": ["on"], "off": ["off"], "both": ["on", "off"]}[args.access_log]
     hot: dict[str, list[tuple[str, float]]] = {}
     for variant in variants:

@@ -168,11 +168,7 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "telegram.lua").write_text(LUA)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
-    port = bench.free_port()
-    hello_url = f"http://127.0.0.1:{port}/"
-    print("hello world (bench/hello.py)", flush=True)
-    with bench.server("hello", [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)], os.environ, hello_url):
-        results = [bench.measure("hello world", hello_url, args)]
+    results = [bench.measure_hello(args)]
     results.append(measure_webhook(args))
 
     hello, webhook = results

@@ -230,11 +230,7 @@ def main() -> None:
     (OUT / "wechat.lua").write_text(LUA)
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
 
-    port = bench.free_port()
-    print("hello world (bench/hello.py)", flush=True)
-    hello_url = f"http://127.0.0.1:{port}/"
-    with bench.server("hello", [sys.executable, str(ROOT / "bench" / "hello.py"), str(port)], os.environ, hello_url):
-        results = [bench.measure("hello world", hello_url, args)]
+    results = [bench.measure_hello(args)]
 
     for safe in (False, True):  # each mode on a new database, so neither inherits the other's followers
         results.append(serve_and_measure(safe, args))
