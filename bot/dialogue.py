@@ -16,7 +16,7 @@ from typing import Protocol
 
 from bot.catalogue import BotCatalogue, catalogue
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
-from bot.texts import card_reply, case_reply, preview, receipt_reply, summary_reply
+from bot.texts import card_reply, case_reply, preview, prompt, receipt_reply, summary_reply
 from bot.words import (
     CHECK,
     COMPLAIN,
@@ -338,30 +338,9 @@ async def _show_summary(turn: Turn, world: World) -> Turn:
 
 def _reask(turn: Turn, world: World) -> Turn:
     """The question of the current step, again (after help, a resume, or a choice of what to change)."""
-    t, step = _t(turn), turn.step
-    skip = (Button(t("button.skip"), data="skip"),)
-    prompts: dict[Step, Reply] = {
-        Step.account: Reply(
-            t("fix.account.ask" if turn.draft.texts else "greet"), ((Button(t("button.done"), data="done"),),)
-        ),
-        Step.where: Reply(t("ask.where"), ((Button(t("button.dont_know"), data="skip"),),)),
-        Step.when: Reply(t("ask.when"), (skip,)),
-        Step.amounts: Reply(t("ask.amounts"), (skip,)),
-        Step.photos: Reply(t("ask.photos", limit=world.max_photos), ((Button(t("button.no_photos"), data="skip"),),)),
-        Step.name: Reply(t("ask.name"), (skip,)),
-        Step.phone: Reply(t("ask.phone"), (skip,)),
-        Step.fix: Reply(
-            t("fix.ask"),
-            tuple(
-                tuple(Button(t(f"fix.{field.value}"), data=f"fix:{field.value}") for field in row)
-                for row in ((Step.account, Step.where, Step.when, Step.amounts), (Step.photos, Step.name, Step.phone))
-            ),
-        ),
-    }
-    if step in prompts:
-        turn.replies.append(prompts[step])
-    elif step is Step.confirm:
-        turn.replies.append(summary_reply(turn.draft, t, None))
+    question = prompt(turn.step, turn.draft, _t(turn), max_photos=world.max_photos)
+    if question is not None:
+        turn.replies.append(question)
     return turn
 
 

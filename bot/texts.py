@@ -10,7 +10,7 @@ from datetime import date
 from typing import Any
 
 from bot.catalogue import BotCatalogue
-from bot.conversation import Button, Draft, Reply
+from bot.conversation import Button, Draft, Reply, Step
 from complaints.case_view import PublicCase
 from complaints.receipt import Receipt
 from complaints.workflow import MESSAGE, MESSAGE_EN, Intent
@@ -97,6 +97,28 @@ def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) ->
         ),
     )
     return Reply(t("summary", lines="\n".join(lines)), buttons)
+
+
+def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Reply | None:
+    """The question a step asks, with the buttons that answer it; None for a step that asks nothing."""
+    skip = (Button(t("button.skip"), data="skip"),)
+    done = (Button(t("button.done"), data="done"),)
+    if step is Step.confirm:
+        return summary_reply(draft, t, None)
+    if step is Step.fix:
+        rows = ((Step.account, Step.where, Step.when, Step.amounts), (Step.photos, Step.name, Step.phone))
+        buttons = tuple(tuple(Button(t(f"fix.{f.value}"), data=f"fix:{f.value}") for f in row) for row in rows)
+        return Reply(t("fix.ask"), buttons)
+    prompts = {
+        Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
+        Step.where: Reply(t("ask.where"), ((Button(t("button.dont_know"), data="skip"),),)),
+        Step.when: Reply(t("ask.when"), (skip,)),
+        Step.amounts: Reply(t("ask.amounts"), (skip,)),
+        Step.photos: Reply(t("ask.photos", limit=max_photos), ((Button(t("button.no_photos"), data="skip"),),)),
+        Step.name: Reply(t("ask.name"), (skip,)),
+        Step.phone: Reply(t("ask.phone"), (skip,)),
+    }
+    return prompts.get(step)
 
 
 def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:
