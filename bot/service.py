@@ -18,7 +18,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -141,7 +140,6 @@ class DialogueService:
         cards: CardReader,
         states: StateReader,
         clock: Callable[[], datetime],
-        zone: ZoneInfo,
         secret: str,
         base_url: str,
         hotline: str,
@@ -151,7 +149,6 @@ class DialogueService:
         self._states = states
         self._intake = intake
         self._clock = clock
-        self._zone = zone
         self._flood_limit = flood_limit
         self.world = ServiceWorld(
             engine=engine, intake=intake, cards=cards, clock=clock, secret=secret, base_url=base_url, hotline=hotline

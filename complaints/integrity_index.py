@@ -47,9 +47,6 @@ class Sheet:
     name: str
     items: tuple[Item, ...]
 
-    def item(self, code: str) -> Item | None:
-        return next((item for item in self.items if item.code == code), None)
-
 
 def _decimal(raw: object, where: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):

@@ -91,7 +91,6 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         cards=reader,
         states=reader,
         clock=app[CLOCK],
-        zone=settings.zone,
         secret=settings.secret(),
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
