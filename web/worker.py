@@ -72,7 +72,11 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
                     worker_id=worker_id,
                 )
             finally:
+                # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
+                # back first, or its driver thread outlives the pool and the process does not exit.
                 pruning.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await pruning
     finally:
         await engine.dispose()
 
