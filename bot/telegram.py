@@ -3,8 +3,9 @@
 The same :class:`TelegramChannel` serves the webhook (``web.telegram_hook``) and local long polling
 (:func:`poll`). A reply that cannot be sent because Telegram is unreachable goes to the outbox, whose
 :class:`TelegramSender` also fetches chat photos into their cases and tells shoppers about their cases.
-The HTTP client is the caller's aiohttp session (:class:`AiohttpRequest`): one pool per process, closed by
-whoever opened it.
+The HTTP client is the caller's aiohttp session: one pool per process, closed by whoever opened it. Updates are
+read and answers sent as plain JSON (:func:`inbound_of`, :class:`BotApi`), which halved a webhook call's cost;
+python-telegram-bot does the rest (long polling, fetching photos, registering the webhook).
 """
 
 from __future__ import annotations
@@ -16,12 +17,11 @@ import logging
 from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import urlsplit
 
 from sqlalchemy.ext.asyncio import AsyncEngine
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message, Update
-from telegram.constants import ChatType
+from telegram import Bot
 from telegram.error import (
     BadRequest,
     ChatMigrated,
@@ -36,6 +36,7 @@ from telegram.error import (
 from bot.conversation import Event, EventKind, Reply
 from bot.notices import notice_for
 from bot.service import PHOTO, Handled, stored_replies
+from bot.telegram_transport import BotApi
 from complaints.delivery import Delivery, DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.evidence import attach_photo
 from complaints.outbox import enqueue
@@ -49,6 +50,7 @@ ALLOWED_UPDATES = ("message", "callback_query")  # what setWebhook and getUpdate
 MAX_MESSAGE_CHARS = 4096  # Bot API limit of one message's text
 MAX_CALLBACK_BYTES = 64  # Bot API limit of a button's callback_data
 POLL_SECONDS = 30
+PRIVATE = "private"  # the type of a one-to-one chat
 
 
 class MalformedUpdate(ValueError):
@@ -65,16 +67,69 @@ class Inbound:
     callback_id: str | None = None
 
 
-def parse_update(data: object) -> Update:
-    if not isinstance(data, dict) or not isinstance(data.get("update_id"), int):
+def inbound_of(data: object) -> Inbound:
+    """The events of an update (parsed JSON). Only private chats are served: a complaint carries a name and a
+    phone number, which have no place in a group. Updates other than messages and button taps need no answer.
+
+    The update is read as the JSON it is rather than as python-telegram-bot's ``Update``: building those objects
+    took a seventh of a webhook call (py-spy, bench/telegram_webhook.py). Only what we answer is read: an update
+    of a kind we never asked for, or that a newer Bot API shaped differently, is acknowledged rather than refused
+    (Telegram would redeliver a refusal for hours)."""
+    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
         raise MalformedUpdate("not a Telegram update (no integer update_id)")
-    # Only what we answer is read: an update of a kind we never asked for, or that a newer Bot API shaped
-    # differently, is acknowledged rather than refused (Telegram would redeliver a refusal for hours).
-    wanted = {kind: data[kind] for kind in ALLOWED_UPDATES if kind in data}
-    try:
-        return Update.de_json({"update_id": data["update_id"], **wanted})
-    except (KeyError, TypeError, ValueError, AttributeError) as exc:
-        raise MalformedUpdate(f"not a Telegram update ({type(exc).__name__})") from exc
+    update_id: int = data["update_id"]
+    key = str(update_id)
+    if "callback_query" in data:
+        query = _object(data, "callback_query")
+        query_id, user = _text(query, "id"), _object(query, "from")
+        message = query.get("message")
+        chat = _object(message, "chat") if isinstance(message, dict) else None
+        tapped = query.get("data")
+        if not isinstance(tapped, str) or not tapped or (chat is not None and chat.get("type") != PRIVATE):
+            return Inbound(update_id, callback_id=query_id)
+        chat_id = _integer(chat if chat is not None else user, "id")
+        event = Event(CHANNEL, str(chat_id), key, EventKind.text, text=tapped, language=_language_of(user))
+        return Inbound(update_id, chat_id, (event,), query_id)
+    if "message" not in data:
+        return Inbound(update_id)
+    message = _object(data, "message")
+    chat = _object(message, "chat")
+    chat_id = _integer(chat, "id")
+    if chat.get("type") != PRIVATE:
+        return Inbound(update_id)
+    sender = message.get("from")
+    hint = _language_of(sender) if isinstance(sender, dict) else None
+    events = tuple(
+        Event(CHANNEL, str(chat_id), event_key, kind, text=text, media=media, language=hint)
+        for event_key, kind, text, media in _message_events(message, key)
+    )
+    return Inbound(update_id, chat_id, events)
+
+
+def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name)
+    if not isinstance(value, dict):
+        raise MalformedUpdate(f"not a Telegram update ({name} is not an object)")
+    return value
+
+
+def _integer(data: dict[str, Any], name: str) -> int:
+    value = data.get(name)
+    if type(value) is not int:
+        raise MalformedUpdate(f"not a Telegram update ({name} is not an integer)")
+    return value
+
+
+def _text(data: dict[str, Any], name: str) -> str:
+    value = data.get(name)
+    if not isinstance(value, str):
+        raise MalformedUpdate(f"not a Telegram update ({name} is not a string)")
+    return value
+
+
+def _optional_text(data: dict[str, Any], name: str) -> str | None:
+    value = data.get(name)
+    return value if isinstance(value, str) else None
 
 
 def language(code: str | None) -> str | None:
@@ -82,48 +137,40 @@ def language(code: str | None) -> str | None:
     return "zh" if folded.startswith("zh") else "en" if folded.startswith("en") else None
 
 
-def inbound(update: Update) -> Inbound:
-    """The events of an update. Only private chats are served: a complaint carries a name and a phone number,
-    which have no place in a group. Updates other than messages and button taps need no answer."""
-    key = str(update.update_id)
-    query = update.callback_query
-    if query is not None:
-        chat = query.message.chat if query.message is not None else None
-        if not query.data or (chat is not None and chat.type != ChatType.PRIVATE):
-            return Inbound(update.update_id, callback_id=query.id)
-        chat_id = chat.id if chat is not None else query.from_user.id
-        tapped = Event(CHANNEL, str(chat_id), key, EventKind.text, text=query.data, language=language(
-            query.from_user.language_code))  # fmt: skip
-        return Inbound(update.update_id, chat_id, (tapped,), query.id)
-    message = update.message
-    if message is None or message.chat.type != ChatType.PRIVATE:
-        return Inbound(update.update_id)
-    hint = language(message.from_user.language_code if message.from_user else None)
-    events = tuple(
-        Event(CHANNEL, str(message.chat.id), event_key, kind, text=text, media=media, language=hint)
-        for event_key, kind, text, media in _message_events(message, key)
-    )
-    return Inbound(update.update_id, message.chat.id, events)
+def _language_of(user: dict[str, Any]) -> str | None:
+    return language(_optional_text(user, "language_code"))
 
 
-def _message_events(message: Message, key: str) -> list[tuple[str, EventKind, str, str]]:
-    if message.text is not None:
-        command, _, payload = message.text.strip().partition(" ")
+def _message_events(message: dict[str, Any], key: str) -> list[tuple[str, EventKind, str, str]]:
+    text = _optional_text(message, "text")
+    if text is not None:
+        command, _, payload = text.strip().partition(" ")
         if command == "/start" or command.startswith("/start@"):
             return [(key, EventKind.start, payload.strip(), "")]
-        return [(key, EventKind.text, message.text, "")]
+        return [(key, EventKind.text, text, "")]
     media = ""
-    if message.photo:
-        media = max(message.photo, key=lambda size: (size.width * size.height, size.file_size or 0)).file_id
-    elif message.document is not None and (message.document.mime_type or "").startswith("image/"):
-        media = message.document.file_id  # a photo sent "as a file", uncompressed
+    sizes = [size for size in message.get("photo") or () if isinstance(size, dict) and _optional_text(size, "file_id")]
+    document = message.get("document")
+    if sizes:
+        media = max(sizes, key=_photo_size)["file_id"]
+    elif isinstance(document, dict) and (_optional_text(document, "mime_type") or "").startswith("image/"):
+        media = _optional_text(document, "file_id") or ""  # a photo sent "as a file", uncompressed
     if media:
         # The caption is the shopper's words: taken first, as its own message, so the photo joins the account.
-        caption = [(f"{key}:caption", EventKind.text, message.caption, "")] if message.caption else []
-        return [*caption, (key, EventKind.photo, "", media)]
-    if message.voice is not None:
+        caption = _optional_text(message, "caption")
+        captioned = [(f"{key}:caption", EventKind.text, caption, "")] if caption else []
+        return [*captioned, (key, EventKind.photo, "", media)]
+    if isinstance(message.get("voice"), dict):
         return [(key, EventKind.voice, "", "")]
     return [(key, EventKind.unsupported, "", "")]
+
+
+def _photo_size(size: dict[str, Any]) -> tuple[int, int]:
+    def number(name: str) -> int:
+        value = size.get(name)
+        return value if type(value) is int else 0
+
+    return number("width") * number("height"), number("file_size")
 
 
 def _linkable(url: str) -> bool:
@@ -155,31 +202,31 @@ def _chunks(text: str) -> list[str]:
     return [chunk.rstrip("\n") for chunk in chunks if chunk.strip()]
 
 
-def messages_of(reply: Reply) -> list[tuple[str, InlineKeyboardMarkup | None]]:
+def messages_of(reply: Reply) -> list[tuple[str, dict[str, Any] | None]]:
     """A reply as Bot API messages (text, keyboard): the keyboard goes with the last one. A link Telegram
     would refuse (a development server's) is written out instead; a button whose data Telegram cannot carry
     is left out, since typing its words does the same."""
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[list[dict[str, str]]] = []
     written: list[str] = []
     for row in reply.buttons:
         buttons = []
         for button in row:
             if button.url and _linkable(button.url):
-                buttons.append(InlineKeyboardButton(button.label, url=button.url))
+                buttons.append({"text": button.label, "url": button.url})
             elif button.url:
                 written.append(f"{button.label}: {button.url}")
             elif button.data and len(button.data.encode()) <= MAX_CALLBACK_BYTES:
-                buttons.append(InlineKeyboardButton(button.label, callback_data=button.data))
+                buttons.append({"text": button.label, "callback_data": button.data})
         if buttons:
             rows.append(buttons)
     chunks = _chunks("\n".join([reply.text, *written]))
-    keyboard = InlineKeyboardMarkup(rows) if rows else None
+    keyboard = {"inline_keyboard": rows} if rows else None
     return [(chunk, keyboard if index == len(chunks) - 1 else None) for index, chunk in enumerate(chunks)]
 
 
-async def send_reply(bot: Bot, chat_id: int, reply: Reply) -> None:
+async def send_reply(api: BotApi, chat_id: int, reply: Reply) -> None:
     for text, keyboard in messages_of(reply):
-        await bot.send_message(chat_id=chat_id, text=text, reply_markup=keyboard)
+        await api.send_message(chat_id, text, keyboard)
 
 
 def delivery_error(error: TelegramError, token: str) -> DeliveryError:
@@ -205,18 +252,26 @@ class TelegramChannel:
     """The bot of one process: hands updates to the dialogue and its answers to Telegram."""
 
     def __init__(
-        self, *, bot: Bot, token: str, dialogue: Dialogue, engine: AsyncEngine, clock: Callable[[], datetime]
+        self,
+        *,
+        bot: Bot,
+        api: BotApi,
+        token: str,
+        dialogue: Dialogue,
+        engine: AsyncEngine,
+        clock: Callable[[], datetime],
     ) -> None:
-        self.bot = bot
+        self.bot = bot  # python-telegram-bot's, for long polling
+        self._api = api
         self._token = token
         self._dialogue = dialogue
         self._engine = engine
         self._clock = clock
 
-    async def receive(self, update: Update) -> Inbound:
-        found = inbound(update)
+    async def receive(self, found: Inbound) -> None:
+        """Hand an update's events to the dialogue and send its answers."""
         if found.chat_id is None or not found.events:
-            return found
+            return
         replies: list[Reply] = []
         answered: list[str] = []
         for event in found.events:
@@ -226,7 +281,6 @@ class TelegramChannel:
                 replies.extend(handled.replies)
                 answered.append(event.key)
         await self.answer(found.chat_id, answered, replies)
-        return found
 
     async def answer(self, chat_id: int, keys: Sequence[str], replies: Sequence[Reply]) -> None:
         """Send the replies (the answers to the messages ``keys``) in order; from the first that Telegram cannot
@@ -234,7 +288,7 @@ class TelegramChannel:
         key = keys[0] if keys else ""
         for index, reply in enumerate(replies):
             try:
-                await send_reply(self.bot, chat_id, reply)
+                await send_reply(self._api, chat_id, reply)
             except TelegramError as exc:
                 error = delivery_error(exc, self._token)
                 if isinstance(error, PermanentDeliveryError):
@@ -274,7 +328,8 @@ async def poll(
         try:
             updates = await bot.get_updates(offset=offset, timeout=wait, allowed_updates=ALLOWED_UPDATES)
             for update in updates:
-                found = await channel.receive(update)
+                found = inbound_of(update.to_dict())
+                await channel.receive(found)
                 offset, handled = update.update_id + 1, handled + 1
                 if found.callback_id is not None:
                     with contextlib.suppress(TelegramError):  # the client's spinner also stops by itself
@@ -323,9 +378,18 @@ class TelegramSender:
     """The outbox sender: chat photos into their cases, replies that waited, and notices about cases."""
 
     def __init__(
-        self, *, bot: Bot, token: str, engine: AsyncEngine, writer: AsyncEngine, secret: str, base_url: str
+        self,
+        *,
+        bot: Bot,
+        api: BotApi,
+        token: str,
+        engine: AsyncEngine,
+        writer: AsyncEngine,
+        secret: str,
+        base_url: str,
     ) -> None:
-        self._bot = bot
+        self._bot = bot  # python-telegram-bot's, for fetching photos
+        self._api = api
         self._token = token
         self._engine = engine
         self._writer = writer  # the engine for transactions that read then write (IMMEDIATE on SQLite)
@@ -344,14 +408,14 @@ class TelegramSender:
                     raise PermanentDeliveryError("the answers waited longer than they are kept")
                 async with self._turns.of(chat_id):
                     for reply in answers[int(delivery.payload["sent"]) :]:
-                        await send_reply(self._bot, chat_id, reply)
+                        await send_reply(self._api, chat_id, reply)
             else:
                 if delivery.recipient is None or not delivery.recipient.channel_user:
                     raise PermanentDeliveryError("the case has no Telegram chat to write to")
                 chat_id = int(delivery.recipient.channel_user)
                 async with self._turns.of(chat_id):
                     reply = await notice_for(self._engine, delivery, secret=self._secret, base_url=self._base_url)
-                    await send_reply(self._bot, chat_id, reply)
+                    await send_reply(self._api, chat_id, reply)
         except TelegramError as exc:
             raise delivery_error(exc, self._token) from exc
 

@@ -149,7 +149,10 @@ async def test_a_forged_secret_is_refused(bot: Client, shopper: Shopper, engine:
 
 
 @pytest.mark.parametrize("body", [b"{not json", b'["update_id", 1]', b'{"message": {}}', b"\xff\xfe",
-                                  b'{"update_id": 5, "message": {"text": "no chat"}}'])  # fmt: skip
+                                  b'{"update_id": 5, "message": {"text": "no chat"}}',
+                                  b'{"update_id": 5, "message": {"chat": {"id": "7", "type": "private"}}}',
+                                  b'{"update_id": true, "message": {"chat": {"id": 7, "type": "private"}}}',
+                                  b'{"update_id": 5, "callback_query": {"id": "q", "data": "done"}}'])  # fmt: skip
 async def test_malformed_bodies_are_400(bot: Client, body: bytes, engine: AsyncEngine) -> None:
     response = await bot.post(PATH, data=body, headers={SECRET_HEADER: SECRET, "Content-Type": "application/json"})
     assert response.status == 400
@@ -255,4 +258,4 @@ def test_replies_become_messages_telegram_accepts() -> None:
     assert [keyboard for _, keyboard in messages[:-1]] == [None] * (len(messages) - 1)
     keyboard = messages[-1][1]
     assert keyboard is not None
-    assert [[button.callback_data for button in row] for row in keyboard.inline_keyboard] == [["done"]]
+    assert [[button["callback_data"] for button in row] for row in keyboard["inline_keyboard"]] == [["done"]]

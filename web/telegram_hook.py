@@ -17,8 +17,8 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram import MalformedUpdate, TelegramChannel, TelegramSender, parse_update
-from bot.telegram_transport import AiohttpRequest, make_bot
+from bot.telegram import TelegramChannel, TelegramSender, inbound_of
+from bot.telegram_transport import AiohttpRequest, BotApi, make_bot
 from complaints.delivery import Sender
 from web.auth import public
 from web.db import for_writing
@@ -64,6 +64,13 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         request = AiohttpRequest(session, connect_timeout=CONNECT_SECONDS, read_timeout=READ_SECONDS)
         app[TELEGRAM] = TelegramChannel(
             bot=make_bot(token, settings.telegram_api_url, request),
+            api=BotApi(
+                session,
+                settings.telegram_api_url,
+                token,
+                connect_timeout=CONNECT_SECONDS,
+                read_timeout=READ_SECONDS,
+            ),
             token=token,
             dialogue=app[DIALOGUE],
             engine=app[ENGINE],
@@ -85,10 +92,10 @@ async def webhook(request: web.Request) -> web.Response:
         return _refuse(403, "forbidden")
     body = await request.read()  # past client_max_size: 413, rendered by errors.middleware
     try:
-        update = parse_update(json.loads(body))
-    except (ValueError, MalformedUpdate):  # JSONDecodeError and UnicodeDecodeError are ValueErrors
+        found = inbound_of(json.loads(body))
+    except ValueError:  # MalformedUpdate, JSONDecodeError and UnicodeDecodeError are ValueErrors
         return _refuse(400, "malformed_update")
-    found = await request.app[TELEGRAM].receive(update)
+    await request.app[TELEGRAM].receive(found)
     if found.callback_id is not None:
         return web.json_response({"method": "answerCallbackQuery", "callback_query_id": found.callback_id})
     return web.Response()
@@ -102,6 +109,7 @@ def configured_sender(settings: Settings, engine: AsyncEngine, session: aiohttp.
         return None
     return TelegramSender(
         bot=make_bot(token, settings.telegram_api_url, AiohttpRequest(session)),
+        api=BotApi(session, settings.telegram_api_url, token),
         token=token,
         engine=engine,
         writer=for_writing(engine),
