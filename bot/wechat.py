@@ -31,6 +31,8 @@ EMPTY = "success"  # what WeChat expects when there is nothing to say (and then 
 _DECLARATION = re.compile(rb"<!(?!\[CDATA\[)", re.IGNORECASE)
 _MAX_USER = 100  # dialogue_state.chat_user
 _MAX_KEY = 120  # inbound_message.message_key
+# A text message longer than this is refused by WeChat, and the user sees "该公众号暂时无法提供服务" instead.
+MAX_TEXT_BYTES = 2048
 
 
 class WebhookRefused(Exception):
@@ -196,8 +198,25 @@ def _event(message: Mapping[str, Any], user: str, kind: str) -> Event:
 
 
 def render(replies: Iterable[Reply], t: BotCatalogue) -> str:
-    """The answers as one text: buttons become the words to reply, links WeChat's ``<a>`` (its texts allow it)."""
-    return "\n\n".join(_render_one(reply, t) for reply in replies)
+    """The answers as one text: buttons become the words to reply, links WeChat's ``<a>`` (its texts allow it);
+    never longer than WeChat takes."""
+    return fit("\n\n".join(_render_one(reply, t) for reply in replies))
+
+
+def fit(text: str, limit: int = MAX_TEXT_BYTES) -> str:
+    """The text within ``limit`` UTF-8 bytes: the longest lines (a quoted account, a long answer) are shortened
+    first, so the question and the words to reply at the end survive; links are never cut."""
+    lines = text.split("\n")
+    sizes = [len(line.encode()) for line in lines]
+    while (excess := sum(sizes) + len(lines) - 1 - limit) > 0:
+        cuttable = [index for index, line in enumerate(lines) if sizes[index] > 8 and "<a " not in line]
+        if not cuttable:
+            return text.encode()[: limit - 3].decode(errors="ignore") + "…"
+        index = max(cuttable, key=sizes.__getitem__)
+        keep = max(sizes[index] - excess - 3, sizes[index] // 2)  # "…" is 3 bytes
+        lines[index] = lines[index].encode()[:keep].decode(errors="ignore") + "…"
+        sizes[index] = len(lines[index].encode())
+    return "\n".join(lines)
 
 
 def _render_one(reply: Reply, t: BotCatalogue) -> str:

@@ -16,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.models import DialogueState, InboundMessage
+from bot.wechat import fit
 from complaints.models import Complaint, ComplaintContact
 from lookup.models import table_of
 from qr.codes import format_code
@@ -245,3 +246,38 @@ async def test_buttons_become_the_words_to_type_in_the_shoppers_language(wx: Tes
     said = (await say(wx, chinese, chinese.text(ACCOUNT_TEXT)))[1]
     assert said.endswith("回复「说完了」")
     assert (await say(wx, chinese, chinese.text("说完了")))[1].endswith("回复「不知道」")
+
+
+async def test_a_long_summary_fits_in_one_wechat_text_and_keeps_the_words_to_reply(wx: TestClient[Any, Any]) -> None:
+    follower = push()
+    await say(wx, follower, follower.text(ACCOUNT_TEXT + "他还说秤是刚检定过的，" * 120))
+    status, said = await say(wx, follower, follower.text("说完了"))
+    long_answer = "南门农贸市场东边第三排靠近出口的那个卖猪肉的摊位" * 10  # each answer is kept to 200 characters
+    for _ in range(10):
+        if "请核对" in said:
+            break
+        answer = (
+            "没有照片"
+            if "照片" in said
+            else "王芳"
+            if "姓名" in said
+            else "13800138000"
+            if "手机" in said
+            else long_answer
+        )
+        status, said = await say(wx, follower, follower.text(answer))
+    assert status == 200
+    assert "请核对" in said
+    assert len(said.encode()) <= 2048, "WeChat refuses a longer text and shows the user an error instead"
+    assert "「提交」" in said
+    assert said.count("…") >= 1
+
+
+def test_fitting_a_text_shortens_plain_lines_and_never_cuts_a_link() -> None:
+    link = '<a href="https://fairweigh.example.cn/c/JL-20261202-0001?token=' + "t" * 200 + '">查看进度</a>'
+    text = "\n".join(["您反映的情况：" + "秤" * 900, link, "回复「提交」"])
+    fitted = fit(text)
+    assert len(fitted.encode()) <= 2048
+    assert link in fitted
+    assert fitted.endswith("回复「提交」")
+    assert fit("短短一句") == "短短一句"
