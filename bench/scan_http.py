@@ -214,6 +214,8 @@ def main() -> None:
                         help="off: `fairweigh serve` as shipped; on: with FAIRWEIGH_ACCESS_LOG=1")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
     args = parser.parse_args()
+    if args.profile and not FAIRWEIGH.with_name("py-spy").exists():
+        sys.exit(f"--profile needs py-spy in the virtualenv: {FAIRWEIGH.with_name('pip')} install py-spy")
     n = args.instruments
     db = (args.db or Path(f"/tmp/fairweigh-bench/lookup-{f'{n // 10**6}m' if n % 10**6 == 0 else n}.db")).resolve()
     OUT.mkdir(parents=True, exist_ok=True)
