@@ -26,6 +26,7 @@ from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent
+from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue import MAX_LIMIT, QueueFilter, Scope, list_cases
 from complaints.reports import scope_condition
 from lookup.models import Merchant, Station, table_of
@@ -143,8 +144,14 @@ def _plain(_column: str, code: str) -> str:
     return code
 
 
-def cells(row: CaseRow, *, zone: tzinfo, include_contacts: bool, label: Label = _plain) -> list[str]:
-    """The row as text, in :func:`columns` order: times in ``zone``, codes through ``label``."""
+def cells(
+    row: CaseRow, *, zone: tzinfo, include_contacts: bool, own_station: bool = True, label: Label = _plain
+) -> list[str]:
+    """The row as text, in :func:`columns` order: times in ``zone``, codes through ``label``; a reporter's contact
+    masked unless the export is the handling station's own (``own_station``)."""
+    name, phone = row.contact_name or "", row.contact_phone or ""
+    if not reveals_contact(row.intent, own_station=own_station):
+        name, phone = mask_name(name), mask_phone(phone)
     values = {
         "ref": row.ref,
         "received_at": row.received_at.astimezone(zone).strftime("%Y-%m-%d %H:%M"),
@@ -152,8 +159,8 @@ def cells(row: CaseRow, *, zone: tzinfo, include_contacts: bool, label: Label = 
         "merchant": row.merchant or "",
         "due_on": row.due_on.isoformat() if row.due_on else "",
         "text": row.text,
-        "contact_name": row.contact_name or "",
-        "contact_phone": row.contact_phone or "",
+        "contact_name": name,
+        "contact_phone": phone,
     }
     for column in CODED_COLUMNS:
         values[column] = label(column, getattr(row, column))

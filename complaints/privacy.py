@@ -2,7 +2,8 @@
 
 The station handling a case sees its complainant's contact in full (they must call back); a handler of another
 station, an export, a log line or the public sees only enough to tell two people apart. A reporter's identity is
-confidential under the rules (举报人信息保密), so a report's contact is masked for everyone but its own station.
+confidential under the rules (举报人信息保密), so a report's contact is masked for everyone but its own station,
+district supervisors included: overseeing a report needs what was reported, not who reported it.
 """
 
 from __future__ import annotations
@@ -22,3 +23,9 @@ def mask_name(name: str) -> str:
     if not name:
         return ""
     return name[0] + "*" * (len(name) - 1)
+
+
+def reveals_contact(intent: str, *, own_station: bool) -> bool:
+    """Whether a viewer sees a case's contact in full: the station handling it always (it must call back); anyone
+    else allowed to see the case (a district supervisor) a complainant's, never a reporter's."""
+    return own_station or intent != "report"

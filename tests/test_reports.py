@@ -292,6 +292,10 @@ async def test_the_csv_export_is_excel_safe_and_keeps_contacts_to_who_may_see_th
     assert all(row[-1] == PHONE for row in with_contacts[1:])
     everything = await _csv(client, district, "boss", contacts="yes")
     assert {row[0] for row in everything[1:]} == set(district.refs.values())
+    # C became a report: its reporter is known to the station handling it only (举报人信息保密), not the supervisor.
+    contacts = {row[0]: row[-2:] for row in everything[1:]}
+    assert contacts.pop(district.refs["C"]) == ["王*", "138****8000"]
+    assert contacts == {district.refs[key]: [f"王{key}", PHONE] for key in "ABDEFG"}
     english = await _csv(client, district, "north", lang="en")
     assert english[0][0] == "Reference"
     assert {row[0] for row in english[1:]} == {district.refs[key] for key in "DEFG"}

@@ -104,6 +104,30 @@ async def test_a_supervisor_sees_every_station_and_an_admin_works_no_cases(
     assert response.status == 403
 
 
+async def test_a_reporters_contact_is_shown_in_full_only_to_the_station_handling_the_report(
+    engine: AsyncEngine, client: Client, district: dict[str, str]
+) -> None:
+    ref = district[SOUTH]
+    south = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    boss = {"Authorization": f"Bearer {await token_for(engine, 'boss')}"}
+    contact = (await (await client.get(f"/api/v1/queue/{ref}", headers=boss)).json())["contact"]
+    assert contact["phone"] == "13800138000", "a complainant's contact: the supervisor may call back"
+    facts = {"action": "reclassify", "intent": "report", "category": "tampered_instrument"}
+    assert (await client.post(f"/api/v1/queue/{ref}/actions", json=facts, headers=south)).status == 200
+
+    assert (await (await client.get(f"/api/v1/queue/{ref}", headers=south)).json())["contact"]["phone"] == "13800138000"
+    assert (await (await client.get(f"/api/v1/queue/{ref}", headers=boss)).json())["contact"]["phone"] == "138****8000"
+    await sign_in(client, "boss")
+    page = await (await client.get(f"/queue/{ref}")).text()
+    assert "138****8000" in page
+    assert "13800138000" not in page
+    assert "举报人信息保密" in page
+    await sign_in(client, "south")
+    page = await (await client.get(f"/queue/{ref}")).text()
+    assert 'href="tel:13800138000"' in page
+    assert "举报人信息保密" not in page
+
+
 @pytest.mark.parametrize(
     "authorization", [None, "Bearer", "Bearer fw_not-a-token", "Basic c291dGg6cGFzcw==", "Token abc"]
 )

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.case_deadlines import DeadlineRules
 from complaints.cases import take_action
 from complaints.models import Complaint
-from complaints.privacy import mask_name, mask_phone
+from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, list_cases
 from complaints.staff_view import StaffCase, case_station, staff_case
 from complaints.workflow import Role, WorkflowError, allowed_actions
@@ -75,8 +75,12 @@ async def visible_case_id(request: web.Request) -> int | None:
     return found[0]
 
 
+def own_station(case: StaffCase, viewer: Viewer) -> bool:
+    return case.station_id is not None and case.station_id == viewer.station_id
+
+
 def case_json(case: StaffCase, viewer: Viewer) -> dict[str, Any]:
-    handling = viewer.role is StaffRole.supervisor or case.station_id == viewer.station_id
+    handling = reveals_contact(case.intent, own_station=own_station(case, viewer))
     return {
         "ref": case.ref,
         "text": case.text,

@@ -6,6 +6,7 @@ the workflow and redirects back, so a reload never repeats it.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
 
@@ -14,6 +15,7 @@ from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
+from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue import BadCursor, QueueFilter, facet_counts, list_cases
 from complaints.staff_view import staff_case
 from complaints.submission import CASE_CHANNELS
@@ -21,7 +23,7 @@ from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actio
 from lookup.models import Station, table_of
 from web.auth import VIEWER, staff
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
-from web.queue_api import CASE_WORKERS, WORKFLOW_ROLE, act, visible_case_id
+from web.queue_api import CASE_WORKERS, WORKFLOW_ROLE, act, own_station, visible_case_id
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter, scope_for
 from web.staff_pages import render_staff_page
 
@@ -88,12 +90,16 @@ async def _case_view(
     viewer = request[VIEWER]
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
+    contact_revealed = reveals_contact(case.intent, own_station=own_station(case, viewer))
+    if not contact_revealed:
+        case = replace(case, contact_name=mask_name(case.contact_name), contact_phone=mask_phone(case.contact_phone))
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
     return render_staff_page(
         request,
         "staff_case.html",
         status=status,
         case=case,
+        contact_revealed=contact_revealed,
         card=card,
         today=request.app[CLOCK]().date(),
         zone=request.app[SETTINGS].zone,

@@ -189,6 +189,7 @@ async def cases_csv(request: web.Request) -> web.StreamResponse:
         scope, filters, contacts, t = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
+    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
     names = columns(include_contacts=contacts)
     response = web.StreamResponse(headers=_attachment(f"{_file_stem(request)}.csv"))
     response.content_type, response.charset = "text/csv", "utf-8"
@@ -197,7 +198,7 @@ async def cases_csv(request: web.Request) -> web.StreamResponse:
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
-            rows = [cells(row, zone=zone, include_contacts=contacts, label=label) for row in page]
+            rows = [cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label) for row in page]
             await response.write(csv_lines(rows).encode())
     await response.write_eof()
     return response
@@ -209,13 +210,14 @@ async def cases_xlsx(request: web.Request) -> web.Response:
         scope, filters, contacts, t = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
+    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
     names = columns(include_contacts=contacts)
     sheet = XlsxSheet(t("reports.export.sheet"), [t(f"reports.export.{name}") for name in names], case_widths(names))
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
             for row in page:
-                sheet.append(cells(row, zone=zone, include_contacts=contacts, label=label))
+                sheet.append(cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label))
     body = await asyncio.to_thread(sheet.finish)
     return web.Response(body=body, content_type=XLSX_TYPE, headers=_attachment(f"{_file_stem(request)}.xlsx"))
 
