@@ -4,7 +4,7 @@ The same :class:`TelegramChannel` serves the webhook (``web.telegram_hook``) and
 (:func:`poll`). A reply that cannot be sent because Telegram is unreachable goes to the outbox, whose
 :class:`TelegramSender` also fetches chat photos into their cases and tells shoppers about their cases.
 The HTTP client is the caller's aiohttp session: one pool per process, closed by whoever opened it. Updates are
-read and answers sent as plain JSON (:func:`inbound_of`, :class:`BotApi`), which halved a webhook call's cost;
+read and answers sent as plain JSON (``bot.telegram_updates``, :class:`BotApi`), which halved a webhook call's cost;
 python-telegram-bot does the rest (long polling, fetching photos, registering the webhook).
 """
 
@@ -15,7 +15,6 @@ import contextlib
 import ipaddress
 import logging
 from collections.abc import AsyncIterator, Callable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 from urllib.parse import urlsplit
@@ -33,10 +32,11 @@ from telegram.error import (
     TimedOut,
 )
 
-from bot.conversation import Event, EventKind, Reply
+from bot.conversation import Event, Reply
 from bot.notices import notice_for
 from bot.service import PHOTO, Handled, stored_replies
 from bot.telegram_transport import BotApi
+from bot.telegram_updates import CHANNEL, Inbound, inbound_of
 from complaints.delivery import Delivery, DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.evidence import attach_photo
 from complaints.outbox import enqueue
@@ -44,133 +44,11 @@ from complaints.photos import MAX_PHOTO_BYTES, PhotoError
 
 log = logging.getLogger(__name__)
 
-CHANNEL = "telegram"
 CHAT_REPLY = "chat_reply"  # the outbox kind of a reply that could not be sent at once
 ALLOWED_UPDATES = ("message", "callback_query")  # what setWebhook and getUpdates ask Telegram for
 MAX_MESSAGE_CHARS = 4096  # Bot API limit of one message's text
 MAX_CALLBACK_BYTES = 64  # Bot API limit of a button's callback_data
 POLL_SECONDS = 30
-PRIVATE = "private"  # the type of a one-to-one chat
-
-
-class MalformedUpdate(ValueError):
-    """A body that is JSON but not a Telegram update."""
-
-
-@dataclass(frozen=True, slots=True)
-class Inbound:
-    """What one update asks of us: the events for the dialogue, where to answer, a button tap to acknowledge."""
-
-    update_id: int
-    chat_id: int | None = None
-    events: tuple[Event, ...] = ()
-    callback_id: str | None = None
-
-
-def inbound_of(data: object) -> Inbound:
-    """The events of an update (parsed JSON). Only private chats are served: a complaint carries a name and a
-    phone number, which have no place in a group. Updates other than messages and button taps need no answer.
-
-    The update is read as the JSON it is rather than as python-telegram-bot's ``Update``: building those objects
-    took a seventh of a webhook call (py-spy, bench/telegram_webhook.py). Only what we answer is read: an update
-    of a kind we never asked for, or that a newer Bot API shaped differently, is acknowledged rather than refused
-    (Telegram would redeliver a refusal for hours)."""
-    if not isinstance(data, dict) or type(data.get("update_id")) is not int:
-        raise MalformedUpdate("not a Telegram update (no integer update_id)")
-    update_id: int = data["update_id"]
-    key = str(update_id)
-    if "callback_query" in data:
-        query = _object(data, "callback_query")
-        query_id, user = _text(query, "id"), _object(query, "from")
-        message = query.get("message")
-        chat = _object(message, "chat") if isinstance(message, dict) else None
-        tapped = query.get("data")
-        if not isinstance(tapped, str) or not tapped or (chat is not None and chat.get("type") != PRIVATE):
-            return Inbound(update_id, callback_id=query_id)
-        chat_id = _integer(chat if chat is not None else user, "id")
-        event = Event(CHANNEL, str(chat_id), key, EventKind.text, text=tapped, language=_language_of(user))
-        return Inbound(update_id, chat_id, (event,), query_id)
-    if "message" not in data:
-        return Inbound(update_id)
-    message = _object(data, "message")
-    chat = _object(message, "chat")
-    chat_id = _integer(chat, "id")
-    if chat.get("type") != PRIVATE:
-        return Inbound(update_id)
-    sender = message.get("from")
-    hint = _language_of(sender) if isinstance(sender, dict) else None
-    events = tuple(
-        Event(CHANNEL, str(chat_id), event_key, kind, text=text, media=media, language=hint)
-        for event_key, kind, text, media in _message_events(message, key)
-    )
-    return Inbound(update_id, chat_id, events)
-
-
-def _object(data: dict[str, Any], name: str) -> dict[str, Any]:
-    value = data.get(name)
-    if not isinstance(value, dict):
-        raise MalformedUpdate(f"not a Telegram update ({name} is not an object)")
-    return value
-
-
-def _integer(data: dict[str, Any], name: str) -> int:
-    value = data.get(name)
-    if type(value) is not int:
-        raise MalformedUpdate(f"not a Telegram update ({name} is not an integer)")
-    return value
-
-
-def _text(data: dict[str, Any], name: str) -> str:
-    value = data.get(name)
-    if not isinstance(value, str):
-        raise MalformedUpdate(f"not a Telegram update ({name} is not a string)")
-    return value
-
-
-def _optional_text(data: dict[str, Any], name: str) -> str | None:
-    value = data.get(name)
-    return value if isinstance(value, str) else None
-
-
-def language(code: str | None) -> str | None:
-    folded = (code or "").lower()
-    return "zh" if folded.startswith("zh") else "en" if folded.startswith("en") else None
-
-
-def _language_of(user: dict[str, Any]) -> str | None:
-    return language(_optional_text(user, "language_code"))
-
-
-def _message_events(message: dict[str, Any], key: str) -> list[tuple[str, EventKind, str, str]]:
-    text = _optional_text(message, "text")
-    if text is not None:
-        command, _, payload = text.strip().partition(" ")
-        if command == "/start" or command.startswith("/start@"):
-            return [(key, EventKind.start, payload.strip(), "")]
-        return [(key, EventKind.text, text, "")]
-    media = ""
-    sizes = [size for size in message.get("photo") or () if isinstance(size, dict) and _optional_text(size, "file_id")]
-    document = message.get("document")
-    if sizes:
-        media = max(sizes, key=_photo_size)["file_id"]
-    elif isinstance(document, dict) and (_optional_text(document, "mime_type") or "").startswith("image/"):
-        media = _optional_text(document, "file_id") or ""  # a photo sent "as a file", uncompressed
-    if media:
-        # The caption is the shopper's words: taken first, as its own message, so the photo joins the account.
-        caption = _optional_text(message, "caption")
-        captioned = [(f"{key}:caption", EventKind.text, caption, "")] if caption else []
-        return [*captioned, (key, EventKind.photo, "", media)]
-    if isinstance(message.get("voice"), dict):
-        return [(key, EventKind.voice, "", "")]
-    return [(key, EventKind.unsupported, "", "")]
-
-
-def _photo_size(size: dict[str, Any]) -> tuple[int, int]:
-    def number(name: str) -> int:
-        value = size.get(name)
-        return value if type(value) is int else 0
-
-    return number("width") * number("height"), number("file_size")
 
 
 def _linkable(url: str) -> bool:

@@ -17,8 +17,9 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram import TelegramChannel, TelegramSender, inbound_of
+from bot.telegram import TelegramChannel, TelegramSender
 from bot.telegram_transport import AiohttpRequest, BotApi, make_bot
+from bot.telegram_updates import inbound_of
 from complaints.delivery import Sender
 from web.auth import public
 from web.db import for_writing
