@@ -28,7 +28,7 @@ from web.app import create_app
 from web.db import create_engine, head_revision, upgrade
 from web.settings import Settings
 
-pytest_plugins = ("tests.telegram_fixtures",)
+pytest_plugins = ("tests.queue_fixtures", "tests.telegram_fixtures")
 
 POSTGRES_URL = os.environ.get("FAIRWEIGH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 REQUIRE_POSTGRES = os.environ.get("FAIRWEIGH_REQUIRE_POSTGRES") == "1"
