@@ -42,6 +42,7 @@ FLOOD_LIMIT = 30  # messages per user per minute: more than anyone types, fewer 
 FLOOD_WINDOW = timedelta(minutes=1)
 ATTEMPTS = 5  # decisions retried when another process changed the dialogue in between
 PHOTO = "photo"  # the outbox kind that fetches a chat photo into its case
+CHAT_REPLY = "chat_reply"  # the outbox kind of answers that could not be given at once (names them, never copies)
 
 # Built once: building a statement costs more than SQLite takes to run it, and these run for every message.
 _THIS_USER = sa.and_(state_t.c.channel == sa.bindparam("b_channel"), state_t.c.chat_user == sa.bindparam("b_user"))

@@ -34,7 +34,7 @@ from telegram.error import (
 
 from bot.conversation import Event, Reply
 from bot.notices import notice_for
-from bot.service import PHOTO, Handled, stored_replies
+from bot.service import CHAT_REPLY, PHOTO, Handled, stored_replies
 from bot.telegram_transport import BotApi
 from bot.telegram_updates import CHANNEL, Inbound, inbound_of
 from complaints.delivery import Delivery, DeliveryError, PermanentDeliveryError, RetryableDeliveryError
@@ -44,7 +44,6 @@ from complaints.photos import MAX_PHOTO_BYTES, PhotoError
 
 log = logging.getLogger(__name__)
 
-CHAT_REPLY = "chat_reply"  # the outbox kind of a reply that could not be sent at once
 ALLOWED_UPDATES = ("message", "callback_query")  # what setWebhook and getUpdates ask Telegram for
 MAX_MESSAGE_CHARS = 4096  # Bot API limit of one message's text
 MAX_CALLBACK_BYTES = 64  # Bot API limit of a button's callback_data

@@ -26,7 +26,7 @@ from bot.catalogue import catalogue
 from bot.conversation import Reply
 from bot.models import ChannelCredential, DialogueState
 from bot.notices import chat_language, notice_for
-from bot.service import PHOTO
+from bot.service import CHAT_REPLY, PHOTO, stored_replies
 from bot.wechat import CHANNEL, render
 from complaints.delivery import Delivery, PermanentDeliveryError, RetryableDeliveryError
 from complaints.evidence import attach_photo
@@ -222,6 +222,9 @@ class WeChatSender:
         if delivery.kind == PHOTO:
             await self._photo(client, delivery)
             return
+        if delivery.kind == CHAT_REPLY:
+            await self._late_answer(client, delivery)
+            return
         if delivery.recipient is None or not delivery.recipient.channel_user:
             raise PermanentDeliveryError(f"case {delivery.ref} has no WeChat user to tell")
         openid = delivery.recipient.channel_user
@@ -235,6 +238,18 @@ class WeChatSender:
             except _OutsideWindow:
                 log.info("wechat: %s %s for %s: outside the 48-hour window, using the template", *_what(delivery))
         await self._template(client, openid, delivery, reply)
+
+    async def _late_answer(self, client: _Client, delivery: Delivery) -> None:
+        """The answer to a message whose turn outlasted WeChat's five seconds (web/wechat_hook.py)."""
+        openid = str(delivery.payload["openid"])
+        answers = await stored_replies(self._engine, CHANNEL, delivery.payload["answers"])
+        if answers is None:
+            raise PermanentDeliveryError("the answer waited longer than answers are kept")
+        text = render(answers, catalogue(await chat_language(self._engine, CHANNEL, openid)))
+        try:
+            await self._call(client, lambda: client.message.send_text(openid, text))
+        except _OutsideWindow as error:
+            raise PermanentDeliveryError("the answer waited past WeChat's 48-hour window") from error
 
     async def _in_window(self, openid: str) -> bool:
         async with self._engine.connect() as connection:

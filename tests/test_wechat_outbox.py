@@ -300,3 +300,24 @@ async def test_two_processes_fetching_a_token_at_once_get_the_same_one(
     # The stable token: whoever asks while it is valid gets the same one, so neither invalidates the other's.
     assert set(fake.tokens_issued) == {"ACCESS-1"}
     assert len(fake.custom) == 2
+
+
+async def test_a_turn_outlasting_wechats_five_seconds_is_answered_success_and_then_from_the_outbox(
+    aiohttp_client: Any, configured: Settings, engine: AsyncEngine, fake: FakeWeChat, clock: FakeClock
+) -> None:
+    # As if the database were held by an import: no turn finishes within the reply deadline.
+    slow = configured.model_copy(update={"wechat_reply_seconds": 1e-6})
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(slow, clock=lambda: NOW))
+    shopper = push()
+
+    assert await say(client, shopper, shopper.text(ACCOUNT_TEXT)) == (200, "")  # "success": no retry, no error
+    for _ in range(200):  # the turn goes on after the answer, and queues its reply
+        if any(row.kind == "chat_reply" for row in await outbox(engine)):
+            break
+        await asyncio.sleep(0.02)
+    assert await deliver(engine, senders(configured, engine, clock), clock) == 1
+
+    [message] = fake.custom
+    assert message["touser"] == shopper.openid
+    assert message["text"]["content"].endswith("回复「说完了」")
+    assert [row.status for row in await outbox(engine)] == [OutboxStatus.sent]

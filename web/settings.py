@@ -76,6 +76,10 @@ class Settings(BaseSettings):
     # For templates created since 2023, whose fields have other names and limits: first=thing1,keyword1=…
     wechat_template_fields: str = ""
     wechat_api_url: str = "https://api.weixin.qq.com"
+    # WeChat waits 5 s for a passive reply, then retries and at last tells the user the account is unavailable. A
+    # turn that takes longer than this (a database busy with an import) is answered "success" at once and its
+    # answer follows as a customer-service message from the outbox.
+    wechat_reply_seconds: float = Field(default=4.0, gt=0, le=4.5)
     # The official account's name, as the lookup page tells shoppers to search for it ("在微信中投诉").
     wechat_account_name: str = ""
     # The integrity index's scoring sheet (TOML, as complaints/index_sheets/street.toml); unset: that one.

@@ -1,12 +1,16 @@
 """The WeChat official account: `GET|POST /bot/wechat` (URL check and pushes) and the outbox sender.
 
 The push is answered within WeChat's five seconds with a passive reply: the dialogue's turn is a few database
-statements, and everything slow (photos, later notices) goes through the outbox.
+statements, and everything slow (photos, later notices) goes through the outbox. A turn that still runs after
+WECHAT_REPLY_SECONDS (a database held by an import, say) is answered "success", which WeChat neither retries nor
+shows; the turn goes on, and its answer follows from the outbox as a customer-service message.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
+from collections.abc import AsyncIterator
 from datetime import datetime
 
 import aiohttp
@@ -15,16 +19,20 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
-from bot.wechat import WebhookRefused, WeChatWebhook, render
+from bot.conversation import Event
+from bot.service import CHAT_REPLY, Handled
+from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, render
 from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.delivery import Sender
+from complaints.outbox import enqueue
 from web.auth import public
-from web.keys import CLOCK, DIALOGUE, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
 
 WEBHOOK = web.AppKey("wechat_webhook", WeChatWebhook)
+LATE_TURNS = web.AppKey("wechat_late_turns", set[asyncio.Task[None]])  # turns that outlasted the passive reply
 
 
 def _secret(value: SecretStr | str | None) -> str:
@@ -51,6 +59,8 @@ def add_routes(app: web.Application) -> None:
     if webhook is None:
         return  # no route: /bot/wechat answers 404 like any unknown path
     app[WEBHOOK] = webhook
+    app[LATE_TURNS] = set()
+    app.cleanup_ctx.append(_finish_late_turns)
     app.router.add_get("/bot/wechat", verify)
     app.router.add_post("/bot/wechat", push)
 
@@ -81,9 +91,42 @@ async def push(request: web.Request) -> web.Response:
     except WebhookRefused as error:
         return _refused(error)
     # A retry gets the first answer again: WeChat shows whichever response reaches it first.
-    handled = await request.app[DIALOGUE].receive(inbound.event)
+    turn = asyncio.ensure_future(request.app[DIALOGUE].receive(inbound.event))
+    try:
+        handled = await asyncio.wait_for(asyncio.shield(turn), request.app[SETTINGS].wechat_reply_seconds)
+    except TimeoutError:
+        _answer_later(request.app, inbound.event, turn)
+        return web.Response(text="success")
     body = webhook.reply(inbound, render(handled.replies, catalogue(handled.language)), now=now)
     return web.Response(text=body, content_type="application/xml" if body.startswith("<") else "text/plain")
+
+
+def _answer_later(app: web.Application, event: Event, turn: asyncio.Future[Handled]) -> None:
+    async def queue_answer() -> None:
+        try:
+            handled = await turn
+        except Exception:
+            # Nothing was stored, so WeChat's "success" is all the shopper saw: say so where someone looks.
+            log.exception("wechat: a turn that outlasted the passive reply failed; message %s was not taken", event.key)
+            return
+        if not handled.first or not handled.replies:
+            return  # a redelivery (answered the first time) or a turn that needs no answer
+        payload = {"openid": event.chat_user, "answers": [event.key]}
+        async with app[ENGINE].begin() as connection:
+            await enqueue(connection, complaint_id=None, channel=CHANNEL, kind=CHAT_REPLY,
+                          key=f"{CHAT_REPLY}:{CHANNEL}:{event.key}", payload=payload, now=app[CLOCK]())  # fmt: skip
+
+    task = asyncio.ensure_future(queue_answer())
+    app[LATE_TURNS].add(task)
+    task.add_done_callback(app[LATE_TURNS].discard)
+
+
+async def _finish_late_turns(app: web.Application) -> AsyncIterator[None]:
+    """On shutdown, before the database closes, the turns still running finish and queue their answers."""
+    yield
+    running: set[asyncio.Task[None]] = app[LATE_TURNS]
+    if running:
+        await asyncio.wait(running, timeout=30)
 
 
 def configured_sender(settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession) -> Sender | None:
