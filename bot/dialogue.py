@@ -348,7 +348,7 @@ async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> T
     step, draft, t = turn.step, turn.draft, _t(turn)
     skipped = meaning in {"skip", "done"}
     if step is Step.photos:
-        return await _answered(turn, step, world) if skipped else _say(turn, "ask.photos", limit=world.max_photos)
+        return await _answered(turn, step, world) if skipped else _reask(turn, world)
     if skipped:
         return await _answered(turn, step, world)
     if step is Step.name:

@@ -99,6 +99,9 @@ async def test_a_report_may_stay_anonymous_and_changes_go_back_to_the_summary(
     assert "匿名" in understood
     await chat.send("南门农贸市场12号")
     await chat.send("昨天")
+    # Words at the photo step: the question again, with the button its words point to.
+    assert "有照片吗" in await chat.send("照片等会儿再说")
+    assert chat.buttons() == ["skip"]
     assert "请核对" in await chat.send("没有照片")
     assert "改哪一项" in await chat.send("修改")
     assert "什么时候" in await chat.send("fix:when")
