@@ -10,13 +10,22 @@ what it decides is a :class:`Turn` that :mod:`bot.service` stores in one transac
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Protocol
 
 from bot.catalogue import BotCatalogue, catalogue
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
-from bot.texts import card_reply, case_reply, preview, prompt, receipt_reply, summary_reply
+from bot.texts import (
+    card_reply,
+    case_reply,
+    preview,
+    prompt,
+    receipt_reply,
+    submission_text,
+    summary_reply,
+    understood_reply,
+)
 from bot.words import (
     CHECK,
     COMPLAIN,
@@ -186,13 +195,19 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
 
 
 def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
-    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
-        return _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
-    turn.draft.texts.append(text)
-    if not quiet:
+    if _kept(turn, text) and not quiet:
         done = Button(_t(turn)("button.done"), data="done")
         turn.replies.append(Reply(_t(turn)("ack.first" if first else "ack.more"), ((done,),)))
     return turn
+
+
+def _kept(turn: Turn, text: str) -> bool:
+    """Whether the words joined the account; when they would make it too long, the shopper is told."""
+    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
+        _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
+        return False
+    turn.draft.texts.append(text)
+    return True
 
 
 def _photo(turn: Turn, media: str, world: World) -> Turn:
@@ -299,12 +314,8 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     draft.intent, draft.category = await world.classify(draft.account)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
-    t = _t(turn)
     if not draft.fixing:
-        understood = t("understood", intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
-        if draft.intent == Intent.report.value:
-            understood += "\n" + t("report.anonymous")
-        turn.replies.append(Reply(understood))
+        turn.replies.append(understood_reply(draft, _t(turn)))
     draft.fixing = False
     return await _next_question(turn, world)
 
@@ -330,6 +341,15 @@ async def _next_question(turn: Turn, world: World) -> Turn:
 
 
 async def _show_summary(turn: Turn, world: World) -> Turn:
+    # Intake classifies the shopper's own words (Submission.account), as the dialogue did when the account was
+    # finished. Words added since (at the summary, at the photo question, in a correction) may change that
+    # reading: the shopper is told, and asked what the new reading needs (a complaint's name and phone), first.
+    draft = turn.draft
+    reading = await world.classify(draft.account)
+    if reading != (draft.intent, draft.category):
+        draft.intent, draft.category = reading
+        turn.replies.append(understood_reply(draft, _t(turn), changed=True))
+        return await _next_question(turn, world)
     turn.step = Step.confirm
     card = await world.card(turn.draft.code) if turn.draft.code else None
     turn.replies.append(summary_reply(turn.draft, _t(turn), card))
@@ -348,7 +368,13 @@ async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> T
     step, draft, t = turn.step, turn.draft, _t(turn)
     skipped = meaning in {"skip", "done"}
     if step is Step.photos:
-        return await _answered(turn, step, world) if skipped else _reask(turn, world)
+        if skipped:
+            return await _answered(turn, step, world)
+        # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
+        if _kept(turn, text):
+            turn.replies.append(Reply(_t(turn)("ack.kept")))
+            _reask(turn, world)
+        return turn
     if skipped:
         return await _answered(turn, step, world)
     if step is Step.name:
@@ -376,20 +402,12 @@ async def _answered(turn: Turn, step: Step, world: World) -> Turn:
     return await _next_question(turn, world)
 
 
-def submission_text(draft: Draft) -> str:
-    """The case's text: the shopper's words, then the answers, labelled for the handler (who reads Chinese)."""
-    lines = [draft.account]
-    for label, value in (("地点", draft.place), ("时间", draft.when), ("金额和分量", draft.amounts)):
-        if value:
-            lines.append(f"{label}：{value}")
-    return "\n".join(lines)
-
-
 async def _submit(turn: Turn, world: World) -> Turn:
     draft = turn.draft
     card = await world.card(draft.code) if draft.code else None
     turn.submission = Submission(
         text=submission_text(draft),
+        account=draft.account,
         channel="",  # the service fills in the channel and the user it knows from the event
         code=card.code if card else None,
         contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
@@ -397,8 +415,3 @@ async def _submit(turn: Turn, world: World) -> Turn:
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()
     return turn
-
-
-def for_event(submission: Submission, event: Event) -> Submission:
-    contact = replace(submission.contact, channel_user=event.chat_user)
-    return replace(submission, channel=event.channel, contact=contact)

@@ -15,7 +15,7 @@ import json
 import logging
 import random
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any, Protocol
 
@@ -25,7 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
 from bot.conversation import Draft, Event, Reply, Step
-from bot.dialogue import Turn, for_event, respond
+from bot.dialogue import Turn, respond
 from bot.models import DialogueState, InboundMessage
 from bot.world import ServiceWorld
 from complaints.intake import Prepared, Transactions, store
@@ -323,3 +323,8 @@ async def prune_inbound(engine: AsyncEngine, *, before: datetime) -> int:
     async with engine.begin() as connection:
         result = await connection.execute(sa.delete(inbound_t).where(inbound_t.c.received_at < before))
     return int(result.rowcount)
+
+
+def for_event(submission: Submission, event: Event) -> Submission:
+    contact = replace(submission.contact, channel_user=event.chat_user)
+    return replace(submission, channel=event.channel, contact=contact)

@@ -74,6 +74,15 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else phone
 
 
+def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False) -> Reply:
+    """What the service made of the shopper's words; a report is told it may stay anonymous."""
+    key = "understood.changed" if changed else "understood"
+    text = t(key, intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
+    if draft.intent == Intent.report.value:
+        text += "\n" + t("report.anonymous")
+    return Reply(text)
+
+
 def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) -> Reply:
     unknown = t("summary.unknown")
     lines = [t("summary.account", text=preview(draft.account))]
@@ -166,3 +175,12 @@ def notice_reply(kind: str, payload: Mapping[str, Any], t: BotCatalogue, status_
         lines.append(t("rate.ask"))
         buttons = (tuple(Button(str(n), data=f"rate:{ref}:{n}") for n in range(1, 6)), *buttons)
     return Reply("\n".join(lines), buttons)
+
+
+def submission_text(draft: Draft) -> str:
+    """The case's text: the shopper's words, then the answers, labelled for the handler (who reads Chinese)."""
+    lines = [draft.account]
+    for label, value in (("地点", draft.place), ("时间", draft.when), ("金额和分量", draft.amounts)):
+        if value:
+            lines.append(f"{label}：{value}")
+    return "\n".join(lines)

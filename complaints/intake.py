@@ -132,7 +132,7 @@ def prepare(
     :func:`store` inside it, so that the case and the caller's own rows commit together or not at all."""
     return Prepared(
         submission=submission,
-        classification=classifier.classify(submission.text),
+        classification=classifier.classify(submission.account or submission.text),
         card=card,
         names=names,
         calendar=calendar,

@@ -56,6 +56,9 @@ class Submission:
     code: str | None = None  # the sticker's code, normalised; the caller has checked it names an instrument
     contact: Contact = field(default_factory=Contact)
     photos: tuple[PreparedPhoto, ...] = ()
+    # The consumer's own words when ``text`` also holds a bot's labelled answers (地点：…): what is classified,
+    # so the case gets the reading the bot showed the consumer. Empty: ``text`` is all theirs.
+    account: str = ""
 
 
 def clean_text(raw: object) -> str:

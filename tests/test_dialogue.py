@@ -114,6 +114,45 @@ async def test_a_report_may_stay_anonymous_and_changes_go_back_to_the_summary(
     assert (case.intent, case.name, case.phone) == ("report", "", "")
 
 
+async def test_words_added_at_the_summary_that_make_a_report_a_complaint_are_said_and_asked_for(
+    client: TestClient[Any, Any], engine: AsyncEngine
+) -> None:
+    chat = Chat(client.app[DIALOGUE])
+    await chat.send("南门农贸市场12号摊的电子秤装了遥控器，作弊，请你们查处")
+    assert "匿名" in await chat.send("好了")
+    await chat.send("南门农贸市场12号")
+    await chat.send("昨天")
+    assert "请核对" in await chat.send("没有照片")
+    # The shopper adds that they lost money themselves: now a complaint, which needs a name and a phone.
+    changed = await chat.send("我买了两斤肉少了三两，要求老板退钱赔偿")
+    assert "我的理解改为：投诉" in changed
+    assert "请核对" not in changed
+    await chat.send("付了40元买2斤，只有1斤7两")
+    await chat.send("王芳")
+    assert "请核对" in await chat.send("13800138000")
+    receipt = await chat.send("提交")
+    assert "还缺" not in receipt
+    # A complaint about a tampered scale also opens a linked report for enforcement.
+    [case] = [row for row in await case_rows(engine) if row.intent == "complaint"]
+    assert (case.name, case.phone) == ("王芳", "13800138000")
+    assert "要求老板退钱赔偿" in case.text
+
+
+async def test_words_at_the_photo_question_join_the_account(client: TestClient[Any, Any], engine: AsyncEngine) -> None:
+    chat = Chat(client.app[DIALOGUE])
+    await chat.send("南门农贸市场12号摊的电子秤装了遥控器，作弊，请你们查处")
+    await chat.send("好了")
+    await chat.send("南门农贸市场12号")
+    await chat.send("昨天")
+    said = await chat.send("老板还把秤藏到柜台下面")
+    assert said.startswith("记下了，已加到您的说明里。")
+    assert "有照片吗" in said
+    assert "老板还把秤藏到柜台下面" in await chat.send("没有照片")
+    await chat.send("提交")
+    [case] = await case_rows(engine)
+    assert "老板还把秤藏到柜台下面" in case.text
+
+
 async def test_an_inquiry_is_answered_at_once(client: TestClient[Any, Any], codes: dict[str, str]) -> None:
     chat = Chat(client.app[DIALOGUE])
     greeting = await chat.send(codes["valid"], kind=EventKind.start)
