@@ -173,6 +173,8 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     if step is Step.account:
         if meaning == "done":
             return await _finish_account(turn, world)
+        if not draft.texts:  # the first words after a greeting too short to tell the language by
+            turn.language = language_of(text) or turn.language
         return _add_text(turn, text, first=False)
     if step is Step.confirm:
         choice = meaning or CONFIRM_NUMBERS.get(words(text))

@@ -18,7 +18,9 @@ CHANNELS = frozenset({"web", "api", "telegram", "wechat"})  # what a consumer ma
 VOLUNTEER = "volunteer"  # the channel of a report from a volunteer's visit (never given by a consumer)
 CASE_CHANNELS = CHANNELS | {VOLUNTEER}  # every channel a case may have come through
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
-_PHONE = re.compile(r"\+?\d{5,15}")
+# A number someone can be called back on: a landline without its area code has 7 digits; five or six are
+# service numbers (12315 itself), never a consumer's own.
+_PHONE = re.compile(r"\+?\d{7,15}")
 
 
 class SubmissionError(ValueError):

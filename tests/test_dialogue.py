@@ -192,6 +192,10 @@ async def test_language_follows_the_user(client: TestClient[Any, Any]) -> None:
     assert "Which shop" in understood
     assert "好的，以后用中文" in await chat.send("中文")
     assert "什么时候" in await chat.send("don't know")
+    # A greeting too short to tell ("Hi") leaves the language to the first real words.
+    visitor = Chat(client.app[DIALOGUE], chat_user="30004")
+    await visitor.send("Hi")
+    assert "Noted" in await visitor.send("The fish stall scale showed 2 kg but I got much less")
 
 
 async def test_a_dialogue_idle_for_a_day_pauses_politely_and_loses_nothing(
