@@ -105,8 +105,8 @@ def clean_phone(raw: object) -> str:
         raise SubmissionError(
             "bad_phone",
             "phone",
-            "电话号码看起来不对，请只填数字。",
-            "That phone number does not look right: digits only.",
+            "电话号码看起来不对：请填 7 到 15 位数字，可带 +86。",
+            "That phone number does not look right: 7 to 15 digits, optionally with +.",
         )
     if phone.startswith("+86"):
         phone = phone[3:]
