@@ -367,8 +367,10 @@ def _reask(turn: Turn, world: World) -> Turn:
 
 
 async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
-    step, draft, t = turn.step, turn.draft, _t(turn)
+    step, draft = turn.step, turn.draft
     skipped = meaning in {"skip", "done"}
+    if meaning in {"submit", "change"}:
+        return _reask(turn, world)  # the summary's words before the summary: this question still stands
     if step is Step.photos:
         if skipped:
             return await _answered(turn, step, world)
@@ -383,16 +385,23 @@ async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> T
         try:
             draft.name = clean_name(text)
         except SubmissionError as error:
-            return _say(turn, "bad.name", error=error.english if turn.language == "en" else error.chinese)
+            return _refused(turn, "bad.name", error)
     elif step is Step.phone:
         try:
             draft.phone = clean_phone(text)
         except SubmissionError as error:
-            return _say(turn, "bad.phone", error=error.english if turn.language == "en" else error.chinese)
+            return _refused(turn, "bad.phone", error)
     elif step in {Step.where, Step.when, Step.amounts}:
         setattr(draft, {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}[step], text[:ANSWER_CHARS])
-    del t
     return await _answered(turn, step, world)
+
+
+def _refused(turn: Turn, key: str, error: SubmissionError) -> Turn:
+    """An answer that cannot be taken: why, with the 「跳过」 button the words offer."""
+    t = _t(turn)
+    skip = Button(t("button.skip"), data="skip")
+    turn.replies.append(Reply(t(key, error=error.english if turn.language == "en" else error.chinese), ((skip,),)))
+    return turn
 
 
 async def _answered(turn: Turn, step: Step, world: World) -> Turn:

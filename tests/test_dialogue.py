@@ -52,11 +52,13 @@ async def test_a_complaint_from_first_word_to_reference(
     assert "合格" in where
     assert "什么时候" in where
     assert "付了多少钱" in await chat.send("今天上午")
+    assert "付了多少钱" in await chat.send("提交"), "the summary's word before the summary is not an answer"
     assert "照片" in await chat.send("付了30元买2斤，只有1.6斤")
     assert "第 1 张" in await chat.photo("tg-file-1")
     assert "怎么称呼" in await chat.send("好了")
     assert "手机号" in await chat.send("张三")
     assert "电话号码看起来不对" in await chat.send("不告诉你")
+    assert chat.buttons() == ["skip"], "the refusal offers the 「跳过」 it names"
     summary = await chat.send("138 0013 8000")
     assert "138****8000" in summary
     assert "照片：1 张" in summary
