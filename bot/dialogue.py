@@ -4,35 +4,34 @@ greet → the shopper's own words (several messages) → what was understood →
 time (where, when, amounts, photos, name and phone) → a summary to confirm or change → a case through intake.
 At any point: a code or ``查 CODE`` shows an instrument, ``进度 REF`` a case, ``取消`` cancels, ``帮助`` helps.
 
-Nothing here touches the database or a platform: what the dialogue needs to know comes through :class:`World`,
-what it decides is a :class:`Turn` that :mod:`bot.service` stores in one transaction.
+Nothing here touches the database or a platform: what the dialogue needs to know comes through
+:class:`bot.turn.World`, what it decides is a :class:`bot.turn.Turn` that :mod:`bot.service` stores in one
+transaction. What may be asked beside the story (a deep link, a case's status, a rating) is in :mod:`bot.asides`.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
-from typing import Protocol
+from datetime import datetime, timedelta
 
-from bot.catalogue import BotCatalogue, catalogue
+from bot import asides
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.texts import (
     card_reply,
-    case_reply,
     preview,
     prompt,
-    receipt_reply,
     submission_text,
     summary_reply,
     understood_reply,
 )
+from bot.turn import Turn, World
+from bot.turn import say as _say
+from bot.turn import texts_of as _t
 from bot.words import (
     CHECK,
     COMPLAIN,
     CONFIRM_NUMBERS,
     FIX_WORDS,
     RATE,
-    REF,
     START,
     STATUS,
     WORD_OF,
@@ -40,11 +39,8 @@ from bot.words import (
     language_of,
     words,
 )
-from complaints.case_view import PublicCase
-from complaints.receipt import Receipt
 from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
-from lookup.scan import InstrumentCard
 from qr.codes import normalise_code
 
 PAUSE_AFTER = timedelta(hours=24)
@@ -52,39 +48,6 @@ ANSWER_CHARS = 200  # place, time and amounts are a line each
 ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
 QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
-
-
-class World(Protocol):
-    """What the dialogue may ask of the service, all read-only except a rating."""
-
-    @property
-    def today(self) -> date: ...
-    @property
-    def hotline(self) -> str: ...
-    @property
-    def max_photos(self) -> int: ...
-    async def card(self, code: str) -> InstrumentCard | None: ...
-    async def classify(self, text: str) -> tuple[str, str]: ...
-    async def case(self, ref: str, channel: str, chat_user: str) -> PublicCase | None: ...
-    async def rate(self, channel: str, chat_user: str, ref: str | None, rating: int) -> tuple[str, str]: ...
-    async def remark(self, channel: str, chat_user: str, ref: str, comment: str) -> bool: ...
-    def status_url(self, ref: str) -> str: ...
-
-
-@dataclass(slots=True)
-class Turn:
-    """What one message did: the dialogue's next state, its answers, and perhaps a case to submit."""
-
-    step: Step
-    language: str
-    draft: Draft
-    replies: list[Reply] = field(default_factory=list)
-    submission: Submission | None = None
-    card: InstrumentCard | None = None  # the instrument of the submission
-    photos: tuple[str, ...] = ()  # media ids to fetch once the case exists
-
-    def with_receipt(self, receipt: Receipt, world: World) -> list[Reply]:
-        return [*self.replies, receipt_reply(receipt, catalogue(self.language), world.status_url(receipt.ref))]
 
 
 async def respond(
@@ -97,7 +60,7 @@ async def respond(
     if event.kind is EventKind.silent:
         return turn
     if event.kind is EventKind.start:
-        return await _start(turn, text, world)
+        return await asides.start(turn, text, world)
     if event.kind is EventKind.voice and not text:
         return _say(turn, "voice.please_type")
     if event.kind is EventKind.unsupported:
@@ -105,15 +68,6 @@ async def respond(
     if event.kind is EventKind.photo:
         return _photo(turn, event.media, world)
     return await _text(turn, text, event, world)
-
-
-def _t(turn: Turn) -> BotCatalogue:
-    return catalogue(turn.language)
-
-
-def _say(turn: Turn, key: str, **values: object) -> Turn:
-    turn.replies.append(Reply(_t(turn)(key, **values)))
-    return turn
 
 
 def _pause(turn: Turn) -> None:
@@ -135,17 +89,17 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         return _say(turn, "cancelled" if had else "nothing_to_cancel")
     start = START.match(text)
     if start:
-        return await _start(turn, start.group(1) or "", world)
+        return await asides.start(turn, start.group(1) or "", world)
     complain = COMPLAIN.match(text)
     if complain and normalise_code(complain.group(1)):  # the typed form of an instrument card's button
-        return await _start(turn, complain.group(1), world)
+        return await asides.start(turn, complain.group(1), world)
     status = STATUS.match(text)
     if status:
-        return await _case_status(turn, status.group(1), event, world)
+        return await asides.case_status(turn, status.group(1), event, world)
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
-        return await _rate(turn, ref, int(score), event, world)
+        return await asides.rate(turn, ref, int(score), event, world)
     code = code_in(text)
     if code is not None or CHECK.match(text):
         return await _code(turn, code, text, world)
@@ -253,23 +207,6 @@ def _paused(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
     return turn
 
 
-async def _start(turn: Turn, payload: str, world: World) -> Turn:
-    """A deep link, a follow or a parametric QR code: a new dialogue, with the instrument when one is named."""
-    code = normalise_code(payload) if payload else None
-    card = await world.card(code) if code else None
-    if turn.step is Step.paused or not turn.draft.texts:
-        turn.draft, turn.step = Draft(), Step.account
-    elif turn.step is Step.idle:
-        turn.step = Step.account
-    if card is None:
-        if payload:
-            turn.replies.append(Reply(_t(turn)("card.unknown", code=payload[:20])))
-        return _say(turn, "greet")
-    turn.draft.code = card.code
-    turn.draft.asked = [asked for asked in turn.draft.asked if asked != Step.where.value]
-    return _say(turn, "greet.with_instrument", card=card_reply(card, _t(turn), world.today).text)
-
-
 async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
     card = await world.card(code) if code else None
     if card is None:
@@ -283,30 +220,6 @@ async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
         if turn.step is Step.where:
             return await _answered(turn, Step.where, world)
     return turn
-
-
-async def _case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
-    if not REF.match(ref):
-        return _say(turn, "status.usage")
-    ref = ref.upper()
-    case = await world.case(ref, event.channel, event.chat_user)
-    if case is None:
-        return _say(turn, "case.not_found", ref=ref)
-    turn.replies.append(case_reply(case, _t(turn), world.status_url(ref)))
-    return turn
-
-
-async def _rate(turn: Turn, ref: str | None, score: int, event: Event, world: World) -> Turn:
-    outcome, rated_ref = await world.rate(event.channel, event.chat_user, ref.upper() if ref else None, score)
-    if outcome == "thanks":
-        _say(turn, "rate.thanks", rating=score)
-        if turn.step is Step.idle:  # never in the middle of telling a new story
-            turn.step, turn.draft = Step.remark, Draft(rated=rated_ref)
-            turn.replies.append(Reply(_t(turn)("rate.comment_ask"), ((Button(_t(turn)("button.skip"), data="skip"),),)))
-        return turn
-    if outcome in {"not_closed", "already"}:
-        return _say(turn, f"rate.{outcome}", ref=rated_ref)
-    return _say(turn, "rate.not_found")
 
 
 async def _finish_account(turn: Turn, world: World) -> Turn:

@@ -25,8 +25,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
 from bot.conversation import Draft, Event, Reply, Step
-from bot.dialogue import Turn, respond
+from bot.dialogue import respond
 from bot.models import DialogueState, InboundMessage
+from bot.turn import Turn
 from bot.world import ServiceWorld
 from complaints.intake import Prepared, Transactions, store
 from complaints.outbox import queue_message
