@@ -82,8 +82,8 @@ class BotApi:
 
     python-telegram-bot's ``Bot.send_message`` turns every answer into a ``Message`` object nobody reads, and
     that took about a fifth of a webhook call's time (py-spy, bench/telegram_webhook.py). Failures raise the
-    same ``telegram.error`` exceptions as the library's own transport, read from the Bot API's documented error
-    answer (``error_code``, ``description``, ``parameters``), so the outbox treats them alike."""
+    same ``telegram.error`` exceptions as the library's own transport, read from the HTTP status and the Bot API's
+    error answer (``description``, ``parameters``) as the library reads them, so the outbox treats them alike."""
 
     def __init__(
         self,
@@ -134,13 +134,13 @@ def refusal(status: int, answer: dict[str, Any]) -> TelegramError:
         return ChatMigrated(parameters["migrate_to_chat_id"])
     if isinstance(parameters.get("retry_after"), int):
         return RetryAfter(parameters["retry_after"])
-    code = status  # as the library: Telegram's error_code repeats it
-    if code == HTTPStatus.FORBIDDEN:
+    # As the library, by the HTTP status (Telegram's error_code repeats it).
+    if status == HTTPStatus.FORBIDDEN:
         return Forbidden(description)
-    if code in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
+    if status in (HTTPStatus.NOT_FOUND, HTTPStatus.UNAUTHORIZED):
         return InvalidToken(description)
-    if code == HTTPStatus.BAD_REQUEST:
+    if status == HTTPStatus.BAD_REQUEST:
         return BadRequest(description)
-    if code == HTTPStatus.CONFLICT:
+    if status == HTTPStatus.CONFLICT:
         return Conflict(description)
     return NetworkError(description)
