@@ -42,7 +42,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.queue import QueueFilter, Scope, count_cases, facet_counts, list_cases
+from complaints.queue import count_cases, facet_counts, list_cases
+from complaints.queue_conditions import QueueFilter, Scope
 from complaints.workflow import CaseStatus
 from web.db import create_engine
 

@@ -29,8 +29,9 @@ from bot.dialogue import respond
 from bot.models import DialogueState, InboundMessage
 from bot.turn import Turn
 from bot.world import ServiceWorld
-from complaints.intake import Prepared, Transactions, store
-from complaints.outbox import queue_message
+from complaints.intake import Transactions, store
+from complaints.new_case import Prepared
+from complaints.outbox import enqueue, queue_message
 from complaints.submission import Submission
 from lookup.models import UtcDateTime, table_of
 from lookup.scan import InstrumentCard
@@ -302,6 +303,19 @@ def _insert_ignoring_duplicates(dialect_name: str, table: str) -> Any:
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     target = inbound_t if table == "inbound" else state_t
     return dialect.insert(target).on_conflict_do_nothing()
+
+
+async def queue_answers(
+    engine: AsyncEngine, channel: str, keys: Sequence[str], *, to: dict[str, Any], now: datetime
+) -> None:
+    """Answers a channel could not give at once, into the outbox for its sender. The row names the messages they
+    answer (:func:`stored_replies` finds the words in ``inbound_message``) rather than copying words that may
+    quote the shopper: it holds no personal data beyond ``to``, the chat to write to."""
+    async with engine.begin() as connection:
+        key, payload = f"{CHAT_REPLY}:{channel}:{keys[0]}", {**to, "answers": list(keys)}
+        await enqueue(
+            connection, complaint_id=None, channel=channel, kind=CHAT_REPLY, key=key, payload=payload, now=now
+        )
 
 
 async def stored_replies(engine: AsyncEngine, channel: str, keys: Sequence[str]) -> list[Reply] | None:

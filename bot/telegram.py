@@ -34,12 +34,12 @@ from telegram.error import (
 
 from bot.conversation import Event, Reply
 from bot.notices import notice_for
-from bot.service import CHAT_REPLY, PHOTO, Handled, stored_replies
+from bot.service import CHAT_REPLY, PHOTO, Handled, queue_answers, stored_replies
 from bot.telegram_transport import BotApi
 from bot.telegram_updates import CHANNEL, Inbound, inbound_of
-from complaints.delivery import Delivery, DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from complaints.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.evidence import attach_photo
-from complaints.outbox import enqueue
+from complaints.outbox_claims import Delivery
 from complaints.photos import MAX_PHOTO_BYTES, PhotoError
 
 log = logging.getLogger(__name__)
@@ -176,19 +176,7 @@ class TelegramChannel:
                 return
 
     async def _queue(self, chat_id: int, keys: Sequence[str], sent: int) -> None:
-        # The outbox names the stored answers (inbound_message.reply) rather than copying their words, which
-        # may quote the shopper: it holds no personal data beyond the chat to write to.
-        payload = {"chat_id": chat_id, "answers": list(keys), "sent": sent}
-        async with self._engine.begin() as connection:
-            await enqueue(
-                connection,
-                complaint_id=None,
-                channel=CHANNEL,
-                kind=CHAT_REPLY,
-                key=f"{CHAT_REPLY}:{CHANNEL}:{keys[0]}",
-                payload=payload,
-                now=self._clock(),
-            )
+        await queue_answers(self._engine, CHANNEL, keys, to={"chat_id": chat_id, "sent": sent}, now=self._clock())
 
 
 async def poll(

@@ -28,8 +28,9 @@ from bot.models import ChannelCredential, DialogueState
 from bot.notices import chat_language, notice_for
 from bot.service import CHAT_REPLY, PHOTO, stored_replies
 from bot.wechat import CHANNEL, render
-from complaints.delivery import Delivery, PermanentDeliveryError, RetryableDeliveryError
+from complaints.delivery import PermanentDeliveryError, RetryableDeliveryError
 from complaints.evidence import attach_photo
+from complaints.outbox_claims import Delivery
 from complaints.photos import PhotoError
 from lookup.models import table_of
 

@@ -27,7 +27,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent
 from complaints.privacy import mask_name, mask_phone, reveals_contact
-from complaints.queue import MAX_LIMIT, QueueFilter, Scope, list_cases
+from complaints.queue import MAX_LIMIT, list_cases
+from complaints.queue_conditions import QueueFilter, Scope
 from complaints.reports import scope_condition
 from lookup.models import Merchant, Station, table_of
 
@@ -144,9 +145,7 @@ def _plain(_column: str, code: str) -> str:
     return code
 
 
-def cells(
-    row: CaseRow, *, zone: tzinfo, include_contacts: bool, own_station: bool = True, label: Label = _plain
-) -> list[str]:
+def cells(row: CaseRow, *, zone: tzinfo, include_contacts: bool, own_station: bool, label: Label = _plain) -> list[str]:
     """The row as text, in :func:`columns` order: times in ``zone``, codes through ``label``; a reporter's contact
     masked unless the export is the handling station's own (``own_station``)."""
     name, phone = row.contact_name or "", row.contact_phone or ""

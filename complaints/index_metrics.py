@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.integrity_index import Sheet
 from complaints.models import IndexArea, IndexAreaMarket, IndexAssessment, Inspection, VolunteerVisit
-from complaints.queue import Scope
+from complaints.queue_conditions import Scope
 from complaints.reports import Period, build_report
 from complaints.workflow import Intent
 from lookup.listing import instrument_entries

@@ -21,7 +21,7 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Inspection
-from complaints.queue import Scope
+from complaints.queue_conditions import Scope
 from complaints.reports import Period
 from lookup.models import Merchant, table_of
 from lookup.vocab import Sector

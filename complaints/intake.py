@@ -7,15 +7,17 @@ reference only once all of it is stored, and a failure stores none of it.
 The statements are synchronous SQLAlchemy Core, built once, run by whatever :class:`Transactions` the composition
 root passes: building a statement, and on SQLite each hop to aiosqlite's thread, cost more than the database's
 own work.
+
+The case's own rows, and the :class:`Prepared` submission they are written from, are in
+:mod:`complaints.new_case`.
 """
 
 from __future__ import annotations
 
 import re
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass, field, replace
-from datetime import UTC, date, datetime
+from dataclasses import replace
+from datetime import UTC, datetime
 from typing import Protocol, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -23,39 +25,25 @@ import sqlalchemy as sa
 
 from complaints.answers import automatic_answer
 from complaints.cases import apply_action, reserve_reference
-from complaints.classify import Classification, Classifier
-from complaints.deadlines import DeadlinePolicy, acceptance_deadline, verification_deadline
+from complaints.classify import Classifier
 from complaints.duplicates import dedupe_key, join_open_duplicate
 from complaints.hotspots import count_towards_hotspot
-from complaints.models import (
-    Complaint,
-    ComplaintContact,
-    ComplaintEvent,
-    ComplaintPhoto,
-    Hotspot,
-    Priority,
-)
+from complaints.models import Complaint
+from complaints.new_case import IntakePolicy, Prepared, insert_case
 from complaints.notify import notice_channel
 from complaints.outbox import UPSTREAM, queue_message
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
-from complaints.submission import Submission, missing_facts
+from complaints.submission import Submission
 from complaints.tokens import case_token, token_hash
-from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role
-from complaints.working_days import Deadline, WorkingCalendar
-from lookup.models import Merchant, Station, table_of
+from complaints.workflow import MESSAGE, MESSAGE_EN, Intent, Role
+from complaints.working_days import WorkingCalendar
+from lookup.models import Merchant, table_of
 from lookup.scan import InstrumentCard
 
-complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
-photo_t, hotspot_t = table_of(ComplaintPhoto), table_of(Hotspot)
-merchant_t, station_t = table_of(Merchant), table_of(Station)
+complaint_t, merchant_t = table_of(Complaint), table_of(Merchant)
 
-# Built once: constructing a statement costs more than SQLite takes to run it (about 300 µs for the case's
-# insert against 30 µs), and intake runs these for every message.
-_INSERT_CASE = sa.insert(complaint_t).returning(complaint_t.c.id)
-_INSERT_CONTACT = sa.insert(contact_t)
-_INSERT_EVENT = sa.insert(event_t)
-_INSERT_PHOTO = sa.insert(photo_t)
+# Built once, like the inserts in complaints.new_case: building a statement costs more than running it.
 _LINK_CASE = (
     sa.update(complaint_t).where(complaint_t.c.id == sa.bindparam("case_id")).values(linked_id=sa.bindparam("linked"))
 )
@@ -64,45 +52,16 @@ _NUMBER_CASE = (
     .where(complaint_t.c.id == sa.bindparam("case_id"))
     .values(ref=sa.bindparam("ref"), token_hash=sa.bindparam("token_hash"))
 )
-_STATION_NAME = sa.select(station_t.c.name).where(station_t.c.id == sa.bindparam("station_id"))
 _MERCHANT_STATION = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == sa.bindparam("merchant_id"))
 
 T = TypeVar("T")
 
-HIGH_PRIORITY_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser"})
 # A complaint about these is also a violation to enforce whatever remedy is agreed: rigged and unverified
 # instruments are offences under the Metrology Law on their own, so the complaint gets a linked report.
 VIOLATION_CATEGORIES = frozenset({"tampered_instrument", "fuel_dispenser", "unverified_instrument"})
 _ASKS_ENFORCEMENT = re.compile(r"举报|舉報|查处|查處|处罚|處罰|严查|取缔|吊销|立案|\breport\b|\bpunish", re.IGNORECASE)
 FORWARDED_INTENTS = frozenset({Intent.complaint, Intent.report})  # inquiries and feedback stay local
 CHAT_CHANNELS = frozenset({"telegram", "wechat"})
-
-
-@dataclass(frozen=True)
-class IntakePolicy:
-    """The figures intake works with; all configuration, with the rules' values as defaults."""
-
-    deadlines: DeadlinePolicy = field(default_factory=DeadlinePolicy)
-    hotspot_complaints: int = 3
-    hotspot_days: int = 30
-    duplicate_days: int = 7  # a resend within this many days joins the open case it repeats
-    forward_upstream: bool = False
-    hotline: str = "12315"
-
-
-@dataclass(frozen=True)
-class Prepared:
-    """Everything the synchronous half (:func:`store`) needs, computed before the transaction starts."""
-
-    submission: Submission
-    classification: Classification
-    card: InstrumentCard | None
-    names: NameIndex
-    calendar: WorkingCalendar
-    policy: IntakePolicy
-    secret: str
-    now: datetime  # UTC
-    today: date  # the local date of receipt, from which deadlines count
 
 
 class Transactions(Protocol):
@@ -169,13 +128,11 @@ def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
             return earlier
     intent = Intent(classification.intent)
     route = _route(connection, context)
-    receipt = _insert_case(connection, context, intent, route, dedupe_key=key, linked_id=None)
+    receipt = insert_case(connection, context, intent, route, dedupe_key=key, linked_id=None)
     if intent is Intent.complaint and (
         classification.category in VIOLATION_CATEGORIES or _ASKS_ENFORCEMENT.search(submission.text)
     ):
-        report = _insert_case(
-            connection, context, Intent.report, route, dedupe_key=None, linked_id=receipt.complaint_id
-        )
+        report = insert_case(connection, context, Intent.report, route, dedupe_key=None, linked_id=receipt.complaint_id)
         connection.execute(_LINK_CASE, {"case_id": receipt.complaint_id, "linked": report.complaint_id})
     else:
         report = None
@@ -216,149 +173,6 @@ def _route(connection: sa.Connection, context: Prepared) -> Route:
         merchant_id=card.merchant_id,
         market_id=card.market_id,
         station_id=station_id,
-    )
-
-
-def _priority(intent: Intent, category: str) -> Priority:
-    if category in HIGH_PRIORITY_CATEGORIES:
-        return Priority.high
-    if intent is Intent.feedback:
-        return Priority.low
-    return Priority.normal
-
-
-def _deadlines(context: Prepared, intent: Intent) -> tuple[date | None, date | None, Deadline | None]:
-    """(accept_due, handle_due, the one the consumer is told)."""
-    policy = context.policy.deadlines
-    if intent is Intent.complaint:
-        accept = acceptance_deadline(context.calendar, policy, context.today)
-        return accept.due, None, accept
-    if intent is Intent.report:
-        verify = verification_deadline(context.calendar, policy, context.today, extended=False)
-        return None, verify.due, verify
-    return None, None, None
-
-
-def _insert_case(
-    connection: sa.Connection,
-    context: Prepared,
-    intent: Intent,
-    route: Route,
-    *,
-    dedupe_key: str | None,
-    linked_id: int | None,
-) -> Receipt:
-    submission, classification = context.submission, context.classification
-    # Unique until the case gets its number at the end of the transaction (see store).
-    ref = f"~{uuid.uuid4().hex[:19]}"
-    accept_due, handle_due, deadline = _deadlines(context, intent)
-    priority = _priority(intent, classification.category)
-    case = {
-        "ref": ref,
-        "token_hash": "",
-        "channel": submission.channel,
-        "text": submission.text,
-        "instrument_id": route.instrument_id,
-        "merchant_id": route.merchant_id,
-        "market_id": route.market_id,
-        "station_id": route.station_id,
-        "queue": route.queue,
-        "intent": intent,
-        "category": classification.category,
-        "confidence": classification.confidence,
-        "classifier_version": classification.version,
-        "needs_triage": classification.needs_triage,
-        "priority": priority,
-        "status": CaseStatus.received,
-        "received_at": context.now,
-        "accept_due": accept_due,
-        "handle_due": handle_due,
-        "deadline_approximate": bool(deadline and deadline.approximate),
-        "due_on": deadline.due if deadline else None,
-        "linked_id": linked_id,
-        "dedupe_key": dedupe_key,
-        "satisfaction_comment": "",
-    }
-    complaint_id = connection.execute(_INSERT_CASE, case).scalar_one()
-    contact = submission.contact
-    connection.execute(
-        _INSERT_CONTACT,
-        {
-            "complaint_id": complaint_id,
-            "name": contact.name,
-            "phone": contact.phone,
-            "channel_user": contact.channel_user,
-            "consent_to_contact": contact.consent,
-        },
-    )
-    if submission.photos:
-        connection.execute(
-            _INSERT_PHOTO,
-            [
-                {
-                    "complaint_id": complaint_id,
-                    "content_type": photo.content_type,
-                    "width": photo.width,
-                    "height": photo.height,
-                    "sha256": photo.sha256,
-                    "data": photo.data,
-                }
-                for photo in submission.photos
-            ],
-        )
-    missing = missing_facts(intent, contact)
-    received_facts: dict[str, object] = {"channel": submission.channel, "photos": len(submission.photos)}
-    if missing:
-        received_facts["missing"] = list(missing)
-    if linked_id is not None:
-        received_facts["split_from"] = linked_id
-    classified_facts: dict[str, object] = {
-        "intent": intent.value,
-        "category": classification.category,
-        "confidence": classification.confidence,
-        "needs_triage": classification.needs_triage,
-        "classifier_version": classification.version,
-        "queue": route.queue.value,
-        "matched_name": route.matched_name,
-    }
-    if deadline is not None and deadline.fallback_years:
-        # The warning the case page shows: which year's official schedule to import.
-        classified_facts["deadline_fallback_years"] = list(deadline.fallback_years)
-    connection.execute(
-        _INSERT_EVENT,
-        [
-            {
-                "complaint_id": complaint_id,
-                "at": context.now,
-                "actor_role": Role.system,
-                "actor_id": None,
-                "action": action,
-                "from_status": CaseStatus.received,
-                "to_status": CaseStatus.received,
-                "public": public,
-                "facts": facts,
-            }
-            for action, public, facts in (("received", True, received_facts), ("classified", False, classified_facts))
-        ],
-    )
-    station = None
-    if route.station_id is not None:
-        station = connection.execute(_STATION_NAME, {"station_id": route.station_id}).scalar()
-    return Receipt(
-        complaint_id=complaint_id,
-        ref=ref,
-        token="",
-        intent=intent,
-        category=classification.category,
-        confidence=classification.confidence,
-        needs_triage=classification.needs_triage,
-        queue=route.queue,
-        station=station,
-        status=CaseStatus.received,
-        priority=priority,
-        deadline=deadline.due if deadline else None,
-        deadline_approximate=bool(deadline and deadline.approximate),
-        missing=missing,
     )
 
 

@@ -42,7 +42,7 @@ class Complaint(SQLModel, table=True):
         # Open data (complaints/open_data.py), which anyone may call, reads cases by time received, newest first:
         # on 1,000,000 cases the default Open311 listing took 166 ms without this index and 12 ms with it.
         sa.Index("ix_complaint_received", "received_at", "id"),
-        # The queue's text search (complaints/queue.py): a trigram GIN index on PostgreSQL (migration 0007);
+        # The queue's text search (complaints/queue_conditions.py): a trigram GIN index on PostgreSQL (migration 0007);
         # on SQLite, which has no such index, an empty placeholder of the same name (WHERE 0), so that models
         # and migrations agree on both databases.
         sa.Index(

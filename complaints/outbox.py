@@ -1,6 +1,6 @@
 """Putting messages in the outbox: called inside the transaction that makes the change they report.
 
-Delivery (claiming due rows, senders, backoff) lives in :mod:`complaints.delivery`.
+Claiming due rows lives in :mod:`complaints.outbox_claims`; senders and backoff in :mod:`complaints.delivery`.
 """
 
 from __future__ import annotations

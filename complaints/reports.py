@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Complaint, ComplaintEvent, Queue
-from complaints.queue import INTAKE_QUEUES, Scope
+from complaints.queue_conditions import INTAKE_QUEUES, Scope
 from complaints.workflow import Intent
 from lookup.models import Station, table_of
 

@@ -26,8 +26,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from complaints.cases import CaseNotFound
-from complaints.delivery import Delivery, PermanentDeliveryError, RetryableDeliveryError
+from complaints.delivery import PermanentDeliveryError, RetryableDeliveryError
 from complaints.models import Complaint, ComplaintContact, ComplaintPhoto
+from complaints.outbox_claims import Delivery
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 
 log = logging.getLogger(__name__)

@@ -14,8 +14,9 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from complaints.classify import Classification
-from complaints.intake import Prepared, store
+from complaints.intake import store
 from complaints.models import VolunteerVisit
+from complaints.new_case import Prepared
 from complaints.receipt import Receipt
 from lookup.models import table_of
 from lookup.scan import InstrumentCard

@@ -11,12 +11,12 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.delivery import (
-    Delivery,
     Sender,
     deliver_due,
 )
 from complaints.models import Complaint, ComplaintContact
 from complaints.outbox import UPSTREAM, enqueue, outbox_t
+from complaints.outbox_claims import Delivery
 from lookup.models import table_of
 from tests.support import NOW
 from web.db import for_writing

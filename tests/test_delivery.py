@@ -17,18 +17,17 @@ from complaints.delivery import (
     BACKOFF_CAP,
     MAX_ATTEMPTS,
     NO_SENDER_RETRY,
-    Delivery,
     LoggingSender,
     PermanentDeliveryError,
     RetryableDeliveryError,
     backoff,
-    claim_due,
     deliver_due,
     record_outcome,
     run_worker,
 )
 from complaints.models import OutboxStatus
 from complaints.outbox import enqueue
+from complaints.outbox_claims import Delivery, claim_due
 from tests.outbox_support import (
     NAME,
     PHONE,

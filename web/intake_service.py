@@ -15,7 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.calendar_store import load_calendar
 from complaints.classify import Classifier
 from complaints.deadlines import DeadlinePolicy
-from complaints.intake import IntakePolicy, Prepared, prepare, store
+from complaints.intake import prepare, store
+from complaints.new_case import IntakePolicy, Prepared
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission

@@ -10,7 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.queue import Scope
+from complaints.queue_conditions import Scope
 from complaints.reports import Period, build_report
 from complaints.workflow import Intent
 from lookup.public_record import merchant_record, standing_lists

@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
-from complaints.queue import QueueFilter, Scope
+from complaints.queue_conditions import QueueFilter, Scope
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
 from web.accounts import Viewer

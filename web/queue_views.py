@@ -16,7 +16,8 @@ from aiohttp import web
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
-from complaints.queue import BadCursor, QueueFilter, facet_counts, list_cases
+from complaints.queue import BadCursor, facet_counts, list_cases
+from complaints.queue_conditions import QueueFilter
 from complaints.staff_view import staff_case
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actions

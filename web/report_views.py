@@ -31,7 +31,7 @@ from complaints.exports import (
     json_line,
 )
 from complaints.inspection_report import COLUMNS, NO_SECTOR, InspectionReport, inspection_report, inspection_xlsx
-from complaints.queue import Scope
+from complaints.queue_conditions import Scope
 from complaints.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
 from web.accounts import Viewer
 from web.auth import VIEWER, staff

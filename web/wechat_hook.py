@@ -20,11 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
 from bot.conversation import Event
-from bot.service import CHAT_REPLY, Handled
+from bot.service import Handled, queue_answers
 from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, render
 from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.delivery import Sender
-from complaints.outbox import enqueue
 from web.auth import public
 from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
 from web.settings import Settings
@@ -111,10 +110,7 @@ def _answer_later(app: web.Application, event: Event, turn: asyncio.Future[Handl
             return
         if not handled.first or not handled.replies:
             return  # a redelivery (answered the first time) or a turn that needs no answer
-        payload = {"openid": event.chat_user, "answers": [event.key]}
-        async with app[ENGINE].begin() as connection:
-            await enqueue(connection, complaint_id=None, channel=CHANNEL, kind=CHAT_REPLY,
-                          key=f"{CHAT_REPLY}:{CHANNEL}:{event.key}", payload=payload, now=app[CLOCK]())  # fmt: skip
+        await queue_answers(app[ENGINE], CHANNEL, [event.key], to={"openid": event.chat_user}, now=app[CLOCK]())
 
     task = asyncio.ensure_future(queue_answer())
     app[LATE_TURNS].add(task)
