@@ -9,7 +9,7 @@ and age, deadlines on the open ones only, the trigram index built by migrating t
 database already at head with N cases and S stations is reused (`--refill` fills it again).
 
 Then each scenario (scope × filters × page depth, or a count) is called C times (default 300; 30 or 10 for
-the slow searches of two-character words) after 10 warm-up calls, in process through `complaints.queue`, one
+the slow searches of two-character words) after 10 warm-up calls, in process through `complaints.queue.listing`, one
 pooled connection per call as a request would take. Scopes: the handler of the busiest station (about a tenth
 of all cases), of the median station, and a supervisor who sees every station and the intake queues. It prints
 p50/p95/p99/max against the target (p95 < 100 ms) and writes bench/out/queue.json. `--only RE` keeps the
@@ -42,8 +42,8 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.queue import count_cases, facet_counts, list_cases
-from complaints.queue_conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.listing import count_cases, facet_counts, list_cases
 from complaints.workflow import CaseStatus
 from web.db import create_engine
 
@@ -119,7 +119,7 @@ class Runner(Protocol):
 
 
 class InProcess:
-    """Through complaints.queue on the engine's pool, one connection per call as a request would take."""
+    """Through complaints.queue.listing on the engine's pool, one connection per call as a request would take."""
 
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine

@@ -9,7 +9,7 @@ from bot.catalogue import catalogue
 from bot.conversation import Reply
 from bot.models import DialogueState
 from bot.texts import notice_reply
-from complaints.outbox_claims import Delivery
+from complaints.outbox.claims import Delivery
 from complaints.tokens import case_token
 from lookup.models import table_of
 

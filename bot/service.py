@@ -31,7 +31,7 @@ from bot.turn import Turn
 from bot.world import ServiceWorld
 from complaints.intake import Transactions, store
 from complaints.new_case import Prepared
-from complaints.outbox import enqueue, queue_message
+from complaints.outbox.enqueue import enqueue, queue_message
 from complaints.submission import Submission
 from lookup.models import UtcDateTime, table_of
 from lookup.scan import InstrumentCard

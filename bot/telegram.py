@@ -1,6 +1,6 @@
 """Telegram: a Bot API update becomes dialogue events, the dialogue's replies become Bot API messages.
 
-The same :class:`TelegramChannel` serves the webhook (``web.telegram_hook``) and local long polling
+The same :class:`TelegramChannel` serves the webhook (``web.views.bots.telegram``) and local long polling
 (:func:`poll`). A reply that cannot be sent because Telegram is unreachable goes to the outbox, whose
 :class:`TelegramSender` also fetches chat photos into their cases and tells shoppers about their cases.
 The HTTP client is the caller's aiohttp session: one pool per process, closed by whoever opened it. Updates are
@@ -37,9 +37,9 @@ from bot.notices import notice_for
 from bot.service import CHAT_REPLY, PHOTO, Handled, queue_answers, stored_replies
 from bot.telegram_transport import BotApi
 from bot.telegram_updates import CHANNEL, Inbound, inbound_of
-from complaints.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
-from complaints.evidence import attach_photo
-from complaints.outbox_claims import Delivery
+from complaints.outbox.claims import Delivery
+from complaints.outbox.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.evidence import attach_photo
 from complaints.photos import MAX_PHOTO_BYTES, PhotoError
 
 log = logging.getLogger(__name__)

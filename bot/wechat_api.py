@@ -28,9 +28,9 @@ from bot.models import ChannelCredential, DialogueState
 from bot.notices import chat_language, notice_for
 from bot.service import CHAT_REPLY, PHOTO, stored_replies
 from bot.wechat import CHANNEL, render
-from complaints.delivery import PermanentDeliveryError, RetryableDeliveryError
-from complaints.evidence import attach_photo
-from complaints.outbox_claims import Delivery
+from complaints.outbox.claims import Delivery
+from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.evidence import attach_photo
 from complaints.photos import PhotoError
 from lookup.models import table_of
 
@@ -241,7 +241,7 @@ class WeChatSender:
         await self._template(client, openid, delivery, reply)
 
     async def _late_answer(self, client: _Client, delivery: Delivery) -> None:
-        """The answer to a message whose turn outlasted WeChat's five seconds (web/wechat_hook.py)."""
+        """The answer to a message whose turn outlasted WeChat's five seconds (web/views/bots/wechat.py)."""
         openid = str(delivery.payload["openid"])
         answers = await stored_replies(self._engine, CHANNEL, delivery.payload["answers"])
         if answers is None:

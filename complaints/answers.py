@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from complaints.deadlines import DeadlinePolicy
+from complaints.deadlines.policy import DeadlinePolicy
 from lookup.scan import InstrumentCard
 from lookup.vocab import KIND_NAMES_ZH, Status
 

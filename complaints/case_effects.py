@@ -10,9 +10,9 @@ from datetime import date
 
 import sqlalchemy as sa
 
-from complaints.case_deadlines import DeadlineRules
 from complaints.classify.taxonomy import CATEGORIES
-from complaints.deadlines import acceptance_deadline, verification_deadline
+from complaints.deadlines.case_deadlines import DeadlineRules
+from complaints.deadlines.policy import acceptance_deadline, verification_deadline
 from complaints.models import Complaint, Queue
 from complaints.workflow import STATION, CaseStatus, Intent, WorkflowError
 from lookup.models import Station, table_of

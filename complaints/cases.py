@@ -14,10 +14,10 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from complaints.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.case_effects import apply_effects, check_effects
+from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
-from complaints.notify import notify_consumer
+from complaints.outbox.notify import notify_consumer
 from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
 from lookup.models import table_of
 
@@ -66,7 +66,7 @@ async def take_action(
 ) -> Step:
     """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it.
 
-    A public event is queued for the consumer (:mod:`complaints.notify`); with ``rules``, an action that moves
+    A public event is queued for the consumer (:mod:`complaints.outbox.notify`); with ``rules``, an action that moves
     the handling deadline (acceptance, a pause for testing, an extension) stores the new one.
 
     Run it in a transaction that locks before it reads: PostgreSQL gets FOR UPDATE below, SQLite ignores it

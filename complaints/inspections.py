@@ -4,7 +4,7 @@ A hotspot (complaints/hotspots.py) asks for a focused on-site inspection. The st
 an :class:`~complaints.models.Inspection` — the figures the monthly inspection report (计量检查月报表) sums — and,
 usually in the same step, clears the hotspot.
 
-Who may see which hotspot is the queue's rule (:class:`complaints.queue_conditions.Scope`): a handler their
+Who may see which hotspot is the queue's rule (:class:`complaints.queue.conditions.Scope`): a handler their
 station's, a supervisor the district's, including hotspots of merchants no station could be told for.
 """
 
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Hotspot, Inspection
-from complaints.queue_conditions import Scope
+from complaints.queue.conditions import Scope
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 from lookup.vocab import InstrumentKind, InstrumentState, Standing
 

@@ -26,18 +26,18 @@ import sqlalchemy as sa
 from complaints.answers import automatic_answer
 from complaints.cases import apply_action, reserve_reference
 from complaints.classify import Classifier
+from complaints.deadlines.working_days import WorkingCalendar
 from complaints.duplicates import dedupe_key, join_open_duplicate
 from complaints.hotspots import count_towards_hotspot
 from complaints.models import Complaint
 from complaints.new_case import IntakePolicy, Prepared, insert_case
-from complaints.notify import notice_channel
-from complaints.outbox import UPSTREAM, queue_message
+from complaints.outbox.enqueue import UPSTREAM, queue_message
+from complaints.outbox.notify import notice_channel
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
 from complaints.submission import Submission
 from complaints.tokens import case_token, token_hash
 from complaints.workflow import MESSAGE, MESSAGE_EN, Intent, Role
-from complaints.working_days import WorkingCalendar
 from lookup.models import Merchant, table_of
 from lookup.scan import InstrumentCard
 

@@ -39,10 +39,10 @@ class Complaint(SQLModel, table=True):
         # The queue's counts per status, type, category, priority and channel read only this index: a station's
         # cases are scattered over the whole table, and reading their rows cost ~400 ms on 100,000 of them.
         sa.Index("ix_complaint_station_facets", "station_id", "status", "intent", "category", "priority", "channel"),
-        # Open data (complaints/open_data.py), which anyone may call, reads cases by time received, newest first:
-        # on 1,000,000 cases the default Open311 listing took 166 ms without this index and 12 ms with it.
+        # Open data (complaints/programme/open_data.py), which anyone may call, reads cases by time received, newest
+        # first: on 1,000,000 cases the default Open311 listing took 166 ms without this index and 12 ms with it.
         sa.Index("ix_complaint_received", "received_at", "id"),
-        # The queue's text search (complaints/queue_conditions.py): a trigram GIN index on PostgreSQL (migration 0007);
+        # The queue's text search (complaints/queue/conditions.py): a trigram GIN index on PostgreSQL (migration 0007);
         # on SQLite, which has no such index, an empty placeholder of the same name (WHERE 0), so that models
         # and migrations agree on both databases.
         sa.Index(

@@ -15,13 +15,13 @@ from datetime import date, datetime
 import sqlalchemy as sa
 
 from complaints.classify import Classification
-from complaints.deadlines import DeadlinePolicy, acceptance_deadline, verification_deadline
+from complaints.deadlines.policy import DeadlinePolicy, acceptance_deadline, verification_deadline
+from complaints.deadlines.working_days import Deadline, WorkingCalendar
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto, Priority
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route
 from complaints.submission import Submission, missing_facts
 from complaints.workflow import CaseStatus, Intent, Role
-from complaints.working_days import Deadline, WorkingCalendar
 from lookup.models import Station, table_of
 from lookup.scan import InstrumentCard
 

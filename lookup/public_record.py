@@ -2,7 +2,7 @@
 date and reason, instruments with their statuses; and the red and black lists of each district.
 
 Only registry facts a merchant has made public by trading are here; the merchant's private contact never is.
-Complaint figures come from :mod:`complaints.reports` and are joined in by the web layer.
+Complaint figures come from :mod:`complaints.reporting.reports` and are joined in by the web layer.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A stand-in for the upstream 12315 receiver, speaking the protocol of complaints.upstream over real HTTP.
+"""A stand-in for the upstream 12315 receiver, speaking the protocol of complaints.outbox.upstream over real HTTP.
 
 Serve ``FakeUpstream(secret).app()`` with pytest-aiohttp's ``aiohttp_server``. Faults are queued: the next
 requests fail with a status, or hang past the client's timeout (optionally after storing, as a receiver that
@@ -16,7 +16,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.upstream import SIGNATURE_HEADER, SIGNATURE_PREFIX, TIMESTAMP_HEADER, sign
+from complaints.outbox.upstream import SIGNATURE_HEADER, SIGNATURE_PREFIX, TIMESTAMP_HEADER, sign
 
 PATH = "/12315/forward"
 

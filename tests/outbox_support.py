@@ -10,13 +10,13 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.delivery import (
+from complaints.models import Complaint, ComplaintContact
+from complaints.outbox.claims import Delivery
+from complaints.outbox.delivery import (
     Sender,
     deliver_due,
 )
-from complaints.models import Complaint, ComplaintContact
-from complaints.outbox import UPSTREAM, enqueue, outbox_t
-from complaints.outbox_claims import Delivery
+from complaints.outbox.enqueue import UPSTREAM, enqueue, outbox_t
 from lookup.models import table_of
 from tests.support import NOW
 from web.db import for_writing

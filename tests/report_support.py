@@ -30,7 +30,7 @@ from complaints.models import Complaint, Inspection
 from lookup.models import Merchant, Station, table_of
 from tests.staff_support import NORTH, SOUTH, token_for, two_stations
 from tests.support import NOW, ZONE, make_uscc
-from web.auth_models import StaffRole, User
+from web.auth.models import StaffRole, User
 
 Client = TestClient[Any, Any]
 PHONE = "13800138000"

@@ -9,8 +9,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.support import NOW, ledger_row, make_uscc, seed
-from web.accounts import add_user, issue_token
-from web.auth_models import StaffRole
+from web.auth.accounts import add_user, issue_token
+from web.auth.models import StaffRole
 from web.db import for_writing
 
 PASSWORD = "correct horse battery"

@@ -15,12 +15,12 @@ from PIL import Image
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.delivery import deliver_due
+from complaints.outbox.delivery import deliver_due
 from tests.fake_telegram import BOT_NAME, FakeTelegram
 from tests.outbox_support import FakeClock
 from web.db import for_writing
 from web.settings import Settings
-from web.telegram_hook import PATH, SECRET_HEADER
+from web.views.bots.telegram import PATH, SECRET_HEADER
 from web.worker import configured_senders
 
 TOKEN = "4242:AAH-test-token_0123456789"

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, token_for, two_stations
 from web.app import create_app
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]

@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import PASSWORD, SOUTH, add_staff, two_stations
 from tests.support import BADGES
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.browser

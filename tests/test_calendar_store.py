@@ -8,12 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from complaints.calendar_store import load_calendar
-from complaints.working_days import WorkingCalendar
-from web.cli import main
+from complaints.deadlines.calendar_store import load_calendar
+from complaints.deadlines.working_days import WorkingCalendar
+from web.cli.main import main
 from web.db import create_engine
 
-EXAMPLE_2027 = Path(__file__).parents[1] / "complaints" / "holidays" / "2027-example.csv"
+EXAMPLE_2027 = Path(__file__).parents[1] / "complaints" / "deadlines" / "holidays" / "2027-example.csv"
 
 
 @pytest.fixture

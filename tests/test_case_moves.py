@@ -10,11 +10,11 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.case_deadlines import DeadlineRules
 from complaints.cases import take_action
-from complaints.deadlines import DeadlinePolicy
+from complaints.deadlines.case_deadlines import DeadlineRules
+from complaints.deadlines.policy import DeadlinePolicy
+from complaints.deadlines.working_days import WorkingCalendar
 from complaints.workflow import Role
-from complaints.working_days import WorkingCalendar
 from tests.support import ZONE
 from web.db import for_writing
 

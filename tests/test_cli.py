@@ -22,7 +22,7 @@ import pypdfium2
 import pytest
 
 from tests.test_ledger_import import HEADERS_ZH, good_line, write_csv
-from web.cli import main
+from web.cli.main import main
 
 
 @pytest.fixture
@@ -149,7 +149,7 @@ def test_labels_print_one_sticker_per_instrument(env: str, tmp_path: Path, capsy
 def test_codes_piped_into_head_ends_quietly(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", [good_line(n) for n in range(1, 2001)])))
     process = subprocess.Popen(
-        [sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "codes"],
+        [sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main())", "codes"],
         env={**os.environ, "PYTHONPATH": str(Path(__file__).parents[1])},
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
@@ -177,7 +177,7 @@ def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
         [
             sys.executable,
             "-c",
-            "from web.cli import main; raise SystemExit(main())",
+            "from web.cli.main import main; raise SystemExit(main())",
             "serve",
             "--demo",
             "--port",

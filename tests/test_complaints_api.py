@@ -12,14 +12,14 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.calendar_store import import_schedule
+from complaints.deadlines.calendar_store import import_schedule
 from tests.support import ZONE, ledger_row, make_uscc, seed
 from web.app import create_app
 
 Client = TestClient[Any, Any]
 SHORT_WEIGHT = "在南门农贸市场买的带鱼，回家一称少了三两，要求商户退钱赔偿"
 CONTACT = {"name": "王芳", "phone": "138 0013 8000"}
-SCHEDULE_2027 = Path(__file__).parents[1] / "complaints" / "holidays" / "2027-example.csv"
+SCHEDULE_2027 = Path(__file__).parents[1] / "complaints" / "deadlines" / "holidays" / "2027-example.csv"
 
 
 async def post(client: Client, **body: Any) -> tuple[int, dict[str, Any]]:

@@ -121,7 +121,14 @@ class Server:
 
 
 def start_server(port: int, env: dict[str, str], log: Path) -> subprocess.Popen[bytes]:
-    argv = [sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "serve", "--port", str(port)]
+    argv = [
+        sys.executable,
+        "-c",
+        "from web.cli.main import main; raise SystemExit(main())",
+        "serve",
+        "--port",
+        str(port),
+    ]
     with log.open("ab") as output:
         return subprocess.Popen(argv, env=env, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from complaints.deadlines import (
+from complaints.deadlines.policy import (
     DeadlinePolicy,
     Pause,
     acceptance_deadline,
@@ -15,7 +15,7 @@ from complaints.deadlines import (
     reporter_notice_deadline,
     verification_deadline,
 )
-from complaints.working_days import WorkingCalendar
+from complaints.deadlines.working_days import WorkingCalendar
 
 
 def d(text: str) -> date:

@@ -12,8 +12,10 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints import delivery
-from complaints.delivery import (
+from complaints.models import OutboxStatus
+from complaints.outbox import delivery
+from complaints.outbox.claims import Delivery, claim_due
+from complaints.outbox.delivery import (
     BACKOFF_CAP,
     MAX_ATTEMPTS,
     NO_SENDER_RETRY,
@@ -25,9 +27,7 @@ from complaints.delivery import (
     record_outcome,
     run_worker,
 )
-from complaints.models import OutboxStatus
-from complaints.outbox import enqueue
-from complaints.outbox_claims import Delivery, claim_due
+from complaints.outbox.enqueue import enqueue
 from tests.outbox_support import (
     NAME,
     PHONE,
@@ -213,7 +213,7 @@ async def test_the_worker_outlives_database_errors(
         return handled
 
     monkeypatch.setattr(delivery, "deliver_due", flaky)
-    caplog.set_level(logging.INFO, logger="complaints.delivery")
+    caplog.set_level(logging.INFO, logger="complaints.outbox.delivery")
     worker = run_worker(
         for_writing(engine), {"sms": sender}, clock=clock, stop=stop, worker_id="w1", poll_interval=0.01
     )

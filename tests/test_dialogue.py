@@ -18,7 +18,7 @@ from tests.chat_support import Chat
 from tests.staff_support import add_staff, token_for
 from tests.support import NOW
 from web.app import create_app
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.keys import DIALOGUE
 from web.settings import Settings
 

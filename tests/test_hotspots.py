@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from tests.staff_support import NORTH, SOUTH, add_staff, csrf_of, sign_in, two_stations
 from tests.support import NOW, code_of
 from web.app import create_app
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]

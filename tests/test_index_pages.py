@@ -11,8 +11,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in
-from web.auth_models import StaffRole
-from web.cli import main
+from web.auth.models import StaffRole
+from web.cli.main import main
 
 Client = TestClient[Any, Any]
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from complaints.integrity_index import SheetError, load_sheet, score
+from complaints.programme.integrity_index import SheetError, load_sheet, score
 
 # A fixture area's values, and the points each earns by the street sheet, worked out by hand.
 VALUES = {

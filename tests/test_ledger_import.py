@@ -140,7 +140,8 @@ async def test_import_killed_midway_keeps_whole_rows_and_a_rerun_completes(
     ledger = write_csv(tmp_path / "big.csv", [good_line(n // 3 + 1, serial=f"K{n:06d}") for n in range(rows)])
     environment = {**os.environ, "DATABASE_URL": database_url, "PYTHONPATH": str(Path(__file__).parents[1])}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from web.cli import main; raise SystemExit(main())", "import", "ledger", str(ledger),
+        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main())",
+        "import", "ledger", str(ledger),
         env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )  # fmt: skip
     committed = 0

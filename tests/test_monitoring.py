@@ -10,10 +10,10 @@ import html5lib
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.monitoring import ITEMS
+from complaints.programme.monitoring import ITEMS
 from tests.staff_support import NORTH, SOUTH, add_staff, csrf_of, sign_in, two_stations
 from tests.support import code_of
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 

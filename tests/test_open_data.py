@@ -11,7 +11,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import SOUTH, add_staff, token_for
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 SHOPPER = {"name": "王芳", "phone": "13800138000"}

@@ -12,11 +12,11 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import EventKind
-from complaints.index_metrics import save_area
-from complaints.visits import CHECKS
+from complaints.programme.index_metrics import save_area
+from complaints.programme.visits import CHECKS
 from tests.chat_support import Chat
 from tests.staff_support import add_staff, sign_in
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.db import for_writing
 from web.keys import DIALOGUE
 

@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import Priority, Queue
-from complaints.queue_conditions import FACETS, QueueFilter, Scope
+from complaints.queue.conditions import FACETS, QueueFilter, Scope
 from complaints.workflow import CaseStatus, Intent
 from tests.queue_support import EVERYONE, NO_FILTER, Cases, count, facets, refs
 from tests.support import TODAY, ZONE

@@ -10,7 +10,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 SOUTH_TEXT = "张记水产的秤不准，称的鱼少了二两，要求退钱"

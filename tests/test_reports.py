@@ -15,10 +15,10 @@ import html5lib
 import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.charts import Series, bar_chart, stacked_bar_chart
-from complaints.exports import csv_safe
-from complaints.inspection_report import COLUMNS, ROWS
-from complaints.reports import Period
+from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
+from complaints.reporting.exports import csv_safe
+from complaints.reporting.inspection_report import COLUMNS, ROWS
+from complaints.reporting.reports import Period
 from tests.report_support import (
     HYPERLINK,
     PHONE,
@@ -36,10 +36,10 @@ from tests.report_support import (
 )
 from tests.staff_support import NORTH, SOUTH, token_for
 from tests.support import NOW, ZONE
-from web import report_views
 from web.app import create_app
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.settings import Settings
+from web.views.staff import reports as report_views
 
 
 @pytest.fixture

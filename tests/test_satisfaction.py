@@ -16,9 +16,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.workflow import CaseStatus, Intent
 from tests.staff_support import SOUTH, add_staff, token_for, two_stations
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.i18n import load_catalogues
-from web.pages import TEMPLATES
+from web.render.pages import TEMPLATES
 
 Client = TestClient[Any, Any]
 TEXT = "张记水产的秤不准，称的鱼少了二两，要求退钱"

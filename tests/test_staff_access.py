@@ -11,10 +11,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import NORTH, SOUTH, add_staff, sign_in, token_for, two_stations
 from tests.support import NOW
-from web.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
 from web.app import create_app
-from web.auth import SESSION_COOKIE, protection
-from web.auth_models import StaffRole
+from web.auth.access import SESSION_COOKIE, protection
+from web.auth.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
+from web.auth.models import StaffRole
 from web.db import for_writing
 from web.settings import Settings
 

@@ -20,7 +20,7 @@ from tests.fake_telegram import FakeTelegram
 from tests.telegram_support import SECRET, STORY, Shopper, with_telegram
 from web.app import create_app
 from web.settings import Settings
-from web.telegram_hook import PATH, SECRET_HEADER
+from web.views.bots.telegram import PATH, SECRET_HEADER
 
 Client = TestClient[Any, Any]
 

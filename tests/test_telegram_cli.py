@@ -13,15 +13,15 @@ from aiohttp.test_utils import TestServer
 
 from tests.fake_telegram import BOT_NAME, FakeTelegram
 from tests.telegram_support import SECRET, STORY, TOKEN, Shopper, with_telegram
+from web.cli.telegram import run_polling
 from web.settings import Settings
-from web.telegram_commands import run_polling
 
 
 async def fairweigh(*args: str, env: dict[str, str]) -> tuple[int, str]:
     """Run the command in a process of its own, as a user would; returns its exit code and what it printed."""
     environment = {key: value for key, value in os.environ.items() if not key.startswith("TELEGRAM_")} | env
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", f"from web.cli import main; raise SystemExit(main({list(args)!r}))",
+        sys.executable, "-c", f"from web.cli.main import main; raise SystemExit(main({list(args)!r}))",
         env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     output, _ = await asyncio.wait_for(process.communicate(), 60)

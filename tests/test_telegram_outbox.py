@@ -22,7 +22,7 @@ from tests.staff_support import SOUTH, add_staff, token_for
 from tests.support import NOW
 from tests.telegram_support import Shopper, deliver_outbox, file_complaint, jpeg, with_telegram
 from web.app import create_app
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]

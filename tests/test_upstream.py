@@ -12,14 +12,14 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.delivery import (
+from complaints.models import ComplaintPhoto, OutboxStatus
+from complaints.outbox.delivery import (
     MAX_ATTEMPTS,
     Sender,
     backoff,
 )
-from complaints.models import ComplaintPhoto, OutboxStatus
-from complaints.outbox import UPSTREAM
-from complaints.upstream import UpstreamSender
+from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.upstream import UpstreamSender
 from lookup.models import Instrument, Merchant, table_of
 from tests.fake_upstream import PATH, FakeUpstream
 from tests.outbox_support import (

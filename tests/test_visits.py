@@ -13,9 +13,9 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.visits import CHECKS
+from complaints.programme.visits import CHECKS
 from tests.staff_support import SOUTH, add_staff, sign_in
-from web.auth_models import StaffRole
+from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 

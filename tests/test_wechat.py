@@ -51,7 +51,7 @@ async def test_url_verification_echoes_only_a_signed_request(wx: TestClient[Any,
 async def test_without_an_account_the_webhook_is_absent_and_says_so(
     aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime], caplog: pytest.LogCaptureFixture
 ) -> None:
-    with caplog.at_level(logging.INFO, logger="web.wechat_hook"):
+    with caplog.at_level(logging.INFO, logger="web.views.bots.wechat"):
         client = await aiohttp_client(create_app(settings, clock=clock))
     assert [record.getMessage() for record in caplog.records if "/bot/wechat" in record.getMessage()] == [
         "WECHAT_APP_ID or WECHAT_TOKEN is not set: the WeChat official account (/bot/wechat) is off."

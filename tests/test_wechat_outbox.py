@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.wechat_api import parse_template_fields
 from complaints.cases import take_action
-from complaints.delivery import Sender
 from complaints.models import Complaint, ComplaintPhoto, OutboxStatus
+from complaints.outbox.delivery import Sender
 from complaints.workflow import Role
 from lookup.models import table_of
 from tests.fake_wechat import (
@@ -38,7 +38,7 @@ from tests.support import NOW
 from web.app import create_app
 from web.db import for_writing
 from web.settings import Settings
-from web.wechat_hook import sender_for
+from web.views.bots.wechat import sender_for
 
 TEMPLATE = "TPL-case-progress"
 
@@ -258,7 +258,7 @@ async def test_the_sender_is_off_without_the_app_secret(
     configured: Settings, engine: AsyncEngine, clock: FakeClock, caplog: pytest.LogCaptureFixture
 ) -> None:
     assert sender_for(configured, engine, clock=clock) is not None
-    with caplog.at_level(logging.INFO, logger="web.wechat_hook"):
+    with caplog.at_level(logging.INFO, logger="web.views.bots.wechat"):
         assert sender_for(configured.model_copy(update={"wechat_app_secret": None}), engine, clock=clock) is None
     assert "WECHAT_APP_SECRET" in caplog.text
 

@@ -52,7 +52,7 @@ async def test_the_worker_command_forwards_each_case_once_and_stops_cleanly(
         "UPSTREAM_12315_SECRET": SECRET,
     }
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from web.cli import main; raise SystemExit(main(['worker']))",
+        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main(['worker']))",
         env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     try:
@@ -78,7 +78,7 @@ async def test_the_worker_says_forwarding_is_off_without_an_upstream(settings: S
     environment = {**os.environ, "DATABASE_URL": settings.database_url, "FAIRWEIGH_SECRET": "s" * 48}
     environment.pop("UPSTREAM_12315_URL", None)
     worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from web.cli import main; raise SystemExit(main(['worker']))",
+        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main(['worker']))",
         env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
     )  # fmt: skip
     assert worker.stdout is not None

@@ -8,7 +8,7 @@ from pathlib import Path
 import chinese_calendar
 import pytest
 
-from complaints.working_days import (
+from complaints.deadlines.working_days import (
     DayRule,
     ScheduleFileError,
     WorkingCalendar,
@@ -17,7 +17,7 @@ from complaints.working_days import (
     parse_schedule,
 )
 
-HOLIDAYS = Path(__file__).resolve().parent.parent / "complaints" / "holidays"
+HOLIDAYS = Path(__file__).resolve().parent.parent / "complaints" / "deadlines" / "holidays"
 
 
 def example_2027() -> tuple[int, list[DayRule]]:

@@ -9,36 +9,33 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.service import DialogueService
-from web import (
-    admin_views,
-    auth,
-    complaint_api,
-    complaint_form,
-    errors,
-    health,
-    hotspot_views,
-    index_views,
-    lookup_views,
-    monitoring_views,
-    open_data_views,
-    public_record_views,
-    queue_api,
-    queue_views,
-    rating_views,
-    report_views,
-    telegram_hook,
-    visit_views,
-    wechat_hook,
-)
+from web import errors
+from web.auth import access as auth
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
-from web.instrument_html import ChatEntries
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
-from web.pages import Pages
+from web.render.instrument_html import ChatEntries
+from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
+from web.views.api import complaints as complaint_api
+from web.views.api import queue as queue_api
+from web.views.bots import telegram as telegram_hook
+from web.views.bots import wechat as wechat_hook
+from web.views.public import complaint_form, health
+from web.views.public import index as index_views
+from web.views.public import lookup as lookup_views
+from web.views.public import open_data as open_data_views
+from web.views.public import public_record as public_record_views
+from web.views.public import rating as rating_views
+from web.views.staff import admin as admin_views
+from web.views.staff import hotspots as hotspot_views
+from web.views.staff import monitoring as monitoring_views
+from web.views.staff import queue as queue_views
+from web.views.staff import reports as report_views
+from web.views.staff import visits as visit_views
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 import bot.models  # noqa: F401
 import complaints.models  # noqa: F401
 import lookup.models  # noqa: F401
-import web.auth_models  # noqa: F401
+import web.auth.models  # noqa: F401
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Indexes on expressions that only PostgreSQL has (migration 0010): the models cannot declare them for both

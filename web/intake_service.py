@@ -12,15 +12,15 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.calendar_store import load_calendar
 from complaints.classify import Classifier
-from complaints.deadlines import DeadlinePolicy
+from complaints.deadlines.calendar_store import load_calendar
+from complaints.deadlines.policy import DeadlinePolicy
+from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
 from complaints.new_case import IntakePolicy, Prepared
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
-from complaints.working_days import WorkingCalendar
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
 from web.settings import Settings

@@ -82,7 +82,7 @@ class Settings(BaseSettings):
     wechat_reply_seconds: float = Field(default=4.0, gt=0, le=4.5)
     # The official account's name, as the lookup page tells shoppers to search for it ("在微信中投诉").
     wechat_account_name: str = ""
-    # The integrity index's scoring sheet (TOML, as complaints/index_sheets/street.toml); unset: that one.
+    # The integrity index's scoring sheet (TOML, as complaints/programme/index_sheets/street.toml); unset: that one.
     fairweigh_index_sheet: Path | None = None
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = 7

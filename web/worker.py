@@ -16,12 +16,13 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
-from complaints.delivery import LoggingSender, Sender, run_worker
-from complaints.outbox import UPSTREAM
-from complaints.upstream import UpstreamSender
-from web import telegram_hook, wechat_hook
+from complaints.outbox.delivery import LoggingSender, Sender, run_worker
+from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
 from web.settings import Settings
+from web.views.bots import telegram as telegram_hook
+from web.views.bots import wechat as wechat_hook
 
 log = logging.getLogger(__name__)
 

@@ -4,7 +4,7 @@ Revision ID: 0007
 Revises: 0006
 Create Date: 2026-11-24 09:00:00.000000
 
-The queue's text search (complaints/queue.py) runs `text ILIKE '%…%'`. On PostgreSQL a GIN index of trigrams
+The queue's text search (complaints/queue/listing.py) runs `text ILIKE '%…%'`. On PostgreSQL a GIN index of trigrams
 (pg_trgm, a trusted extension since PostgreSQL 13: the database owner may create it) answers that from the
 index. SQLite has no such index: it gets an empty placeholder of the same name (a partial index on WHERE 0,
 which holds no rows and costs nothing), so that the models, which declare the index once for both databases,

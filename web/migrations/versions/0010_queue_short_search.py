@@ -7,7 +7,7 @@ Create Date: 2026-11-23 19:40:00
 The trigram index (0007) cannot serve a search of one or two characters: such a word has no trigram. A
 handler's search is often that short (a stall's two-character name, 短两, 电子), and a rare one had to read
 every case of the scope. This index holds each text's distinct characters and character pairs, lower-cased;
-complaints/queue.py asks it for short words. SQLite has no such index; its LIKE reads the rows, as before.
+complaints/queue/listing.py asks it for short words. SQLite has no such index; its LIKE reads the rows, as before.
 
 The index is on an expression, which the models cannot declare for both databases: models and migrations are
 compared without it (see MIGRATION_ONLY_INDEXES in web/db.py).

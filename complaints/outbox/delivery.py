@@ -1,0 +1,280 @@
+"""Delivering the outbox: claim due rows, hand each to its channel's sender, record what happened.
+
+Several workers may run at once (on PostgreSQL, several machines). A worker claims a batch for a lease: until
+the lease ends no other worker takes those rows, and only the claimant may record their outcome. Sends are
+bounded by a timeout well under the lease, so a row is never in two workers' hands. A send that timed out may
+still have arrived; receivers deduplicate by the idempotency key, which makes delivery at-least-once on the
+wire and exactly-once at the receiver.
+
+Claiming due rows, and the :class:`~complaints.outbox.claims.Delivery` a sender is handed, are in
+:mod:`complaints.outbox.claims`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import Callable, Mapping
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from complaints.models import OutboxStatus
+from complaints.outbox.claims import Delivery, claim_due
+from complaints.outbox.enqueue import outbox_t
+
+log = logging.getLogger(__name__)
+
+BACKOFF_BASE = timedelta(seconds=30)
+BACKOFF_CAP = timedelta(hours=1)
+# 30 attempts at the delays of backoff() span about a day (20.7 to 23 hours): an upstream outage of a night
+# delays messages, a channel gone for good ends in `failed` for a person to look at.
+MAX_ATTEMPTS = 30
+# A channel whose sender is not configured (no Telegram token, say) is looked at again after this long; its
+# rows keep their attempts, so turning the feature on delivers them rather than finding them failed.
+NO_SENDER_RETRY = timedelta(hours=1)
+LAST_ERROR_LENGTH = 500  # the column's size
+
+
+class DeliveryError(Exception):
+    """A sender's failure. The message is stored and logged, so it must not hold personal data."""
+
+
+class RetryableDeliveryError(DeliveryError):
+    """Try again later (the other side is down, busy or slow)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """Give up now: trying again cannot help (the other side refused the message)."""
+
+
+class Sender(Protocol):
+    async def send(self, delivery: Delivery) -> None:
+        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable."""
+        ...
+
+
+class LoggingSender:
+    """A stub for channels without a gateway yet (SMS, e-mail): it only logs that it would send, and succeeds.
+
+    The line names the case and the kind of message, never the phone number, name or text.
+    """
+
+    def __init__(self, channel: str) -> None:
+        self.channel = channel
+
+    async def send(self, delivery: Delivery) -> None:
+        log.info("%s stub: would send %r for %s (not sent: no gateway)", self.channel, delivery.kind, delivery.ref)
+
+
+def backoff(attempts: int, *, spread: int = 0) -> timedelta:
+    """How long to wait after the ``attempts``-th failed try: 30 s, 1 min, 2 min, … at most 1 hour.
+
+    ``spread`` (the message id) takes up to a tenth off, always the same for one message: rows that failed
+    together in an outage come back spread out rather than all at once.
+    """
+    exponent = min(max(attempts - 1, 0), 16)  # 2**16 × 30 s is far past the cap; keeps the arithmetic small
+    seconds = min(BACKOFF_BASE.total_seconds() * 2**exponent, BACKOFF_CAP.total_seconds())
+    # 761 is coprime with 1000: any thousand consecutive ids get a thousand different fractions (0 to 0.0999).
+    fraction = (spread * 761 % 1000) / 10_000
+    return timedelta(seconds=round(seconds * (1 - fraction)))
+
+
+async def _release(engine: AsyncEngine, delivery: Delivery, values: Mapping[str, Any]) -> bool:
+    """Write ``values`` and end the claim, if the claim is still this worker's; False when it was lost."""
+    async with engine.begin() as connection:
+        result = await connection.execute(
+            sa.update(outbox_t)
+            .where(
+                outbox_t.c.id == delivery.message_id,
+                outbox_t.c.status == OutboxStatus.pending,
+                outbox_t.c.claimed_by == delivery.claimed_by,
+                # A worker that lost its lease and then claimed the row again has a later attempt in hand.
+                outbox_t.c.attempts == delivery.attempt - 1,
+            )
+            .values(claimed_by="", claimed_until=None, **values)
+        )
+    if not result.rowcount:
+        log.warning(
+            "outbox %d (%s %s for %s): lease lost before the outcome was recorded; another worker has the row",
+            delivery.message_id,
+            delivery.channel,
+            delivery.kind,
+            delivery.ref,
+        )
+    return bool(result.rowcount)
+
+
+def _where(exc: BaseException) -> str:
+    traceback = exc.__traceback__
+    while traceback is not None and traceback.tb_next is not None:
+        traceback = traceback.tb_next
+    if traceback is None:
+        return "?"
+    return f"{Path(traceback.tb_frame.f_code.co_filename).name}:{traceback.tb_lineno}"
+
+
+def describe(error: Exception) -> str:
+    """What to store and log about a failure. Our errors' messages are written for that; any other exception's
+    message may quote a request or a person, so only its class and where it was raised are kept."""
+    if isinstance(error, DeliveryError):
+        return str(error)[:LAST_ERROR_LENGTH]
+    return f"unexpected {type(error).__name__} at {_where(error)}"[:LAST_ERROR_LENGTH]
+
+
+async def record_outcome(engine: AsyncEngine, delivery: Delivery, *, now: datetime, error: Exception | None) -> bool:
+    """Record a send: sent, to be retried after backoff(), or failed (permanent error or last attempt).
+
+    Only the worker still holding the claim writes; returns False (nothing written) when the lease was lost.
+    A sent row keeps the last_error of earlier attempts, as history.
+    """
+    if error is None:
+        log.debug("outbox %d: sent %s %s for %s", delivery.message_id, delivery.channel, delivery.kind, delivery.ref)
+        return await _release(
+            engine, delivery, {"status": OutboxStatus.sent, "sent_at": now, "attempts": delivery.attempt}
+        )
+    reason = describe(error)
+    values: dict[str, Any] = {"attempts": delivery.attempt, "last_error": reason}
+    if isinstance(error, PermanentDeliveryError) or delivery.attempt >= MAX_ATTEMPTS:
+        values["status"] = OutboxStatus.failed
+        log.warning(
+            "outbox %d: gave up on %s %s for %s after %d attempt(s): %s",
+            delivery.message_id,
+            delivery.channel,
+            delivery.kind,
+            delivery.ref,
+            delivery.attempt,
+            reason,
+        )
+    else:
+        values["next_attempt_at"] = now + backoff(delivery.attempt, spread=delivery.message_id)
+        log.info(
+            "outbox %d: %s %s for %s failed (attempt %d), will retry: %s",
+            delivery.message_id,
+            delivery.channel,
+            delivery.kind,
+            delivery.ref,
+            delivery.attempt,
+            reason,
+        )
+    return await _release(engine, delivery, values)
+
+
+_channels_without_sender: set[str] = set()  # warned about once per process, not once per row
+
+
+async def _postpone_unsendable(engine: AsyncEngine, delivery: Delivery, *, now: datetime) -> None:
+    if delivery.channel not in _channels_without_sender:
+        _channels_without_sender.add(delivery.channel)
+        log.warning(
+            "outbox: no sender registered for channel %r (the feature is off); its messages wait and are "
+            "retried every %s",
+            delivery.channel,
+            NO_SENDER_RETRY,
+        )
+    await _release(
+        engine,
+        delivery,
+        {
+            "next_attempt_at": now + NO_SENDER_RETRY,
+            "last_error": f"no sender registered for channel {delivery.channel}"[:LAST_ERROR_LENGTH],
+        },
+    )
+
+
+async def _deliver_one(
+    engine: AsyncEngine, sender: Sender, delivery: Delivery, *, now: datetime, send_timeout: float
+) -> None:
+    error: Exception | None = None
+    try:
+        await asyncio.wait_for(sender.send(delivery), send_timeout)
+    except TimeoutError:
+        error = RetryableDeliveryError(f"no answer within {send_timeout:g} s")
+    except Exception as exc:
+        error = exc
+    await record_outcome(engine, delivery, now=now, error=error)
+
+
+async def deliver_due(
+    engine: AsyncEngine,
+    senders: Mapping[str, Sender],
+    *,
+    now: datetime,
+    worker_id: str,
+    limit: int = 50,
+    lease: timedelta = timedelta(minutes=2),
+    send_timeout: float = 30.0,
+) -> int:
+    """Claim what is due, send it, record each outcome; returns how many rows were claimed (0: nothing due).
+
+    The batch is sent concurrently, so the whole of it ends within about ``send_timeout``: every outcome is
+    recorded while the lease still holds. On SQLite pass ``for_writing(engine)`` (see claim_due).
+    """
+    if send_timeout * 2 > lease.total_seconds():
+        raise ValueError(f"send_timeout ({send_timeout:g} s) must be well under the lease ({lease})")
+    deliveries = await claim_due(engine, now=now, worker_id=worker_id, limit=limit, lease=lease)
+    jobs = []
+    for delivery in deliveries:
+        sender = senders.get(delivery.channel)
+        if sender is None:
+            jobs.append(_postpone_unsendable(engine, delivery, now=now))
+        else:
+            jobs.append(_deliver_one(engine, sender, delivery, now=now, send_timeout=send_timeout))
+    # Every job runs to its end even when one fails (a database error while recording): cancelling the others
+    # could drop outcomes of sends that already happened.
+    results = await asyncio.gather(*jobs, return_exceptions=True)
+    for result in results:
+        if isinstance(result, BaseException):
+            raise result
+    return len(deliveries)
+
+
+def _first_line(exc: BaseException) -> str:
+    # SQLAlchemy puts the statement and its parameters on later lines; the first says what went wrong.
+    lines = str(exc).splitlines()
+    return lines[0][:200] if lines else ""
+
+
+async def run_worker(
+    engine: AsyncEngine,
+    senders: Mapping[str, Sender],
+    *,
+    clock: Callable[[], datetime],
+    stop: asyncio.Event,
+    worker_id: str,
+    poll_interval: float = 1.0,
+    max_error_delay: float = 30.0,
+) -> None:
+    """Deliver until ``stop`` is set. A full batch is followed at once by the next; otherwise it polls.
+
+    Errors (the database restarting, a connection dropped) are logged and waited out with growing pauses, so
+    the worker outlives them. ``worker_id`` must be unique among running workers (host and process id).
+    """
+    failures = 0
+    while not stop.is_set():
+        delay = poll_interval
+        try:
+            handled = await deliver_due(engine, senders, now=clock(), worker_id=worker_id)
+        except Exception as exc:
+            failures += 1
+            delay = min(poll_interval * 2 ** min(failures, 16), max_error_delay)
+            log.warning(
+                "outbox worker %s: %s at %s (%s); trying again in %g s",
+                worker_id,
+                type(exc).__name__,
+                _where(exc),
+                _first_line(exc),
+                delay,
+            )
+        else:
+            if failures:
+                log.info("outbox worker %s: working again after %d failed round(s)", worker_id, failures)
+            failures = 0
+            if handled:
+                continue
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)

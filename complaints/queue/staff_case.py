@@ -1,0 +1,220 @@
+"""A case as the station handling it sees it: the words, the classifier's reading, the contact, the whole timeline.
+
+Who may see which case is decided by the caller (the composition root's access rules); this module reads.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto
+from complaints.outbox.enqueue import outbox_t
+from complaints.workflow import CaseStatus, Intent
+from lookup.models import Instrument, Market, Merchant, Station, table_of
+
+complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
+photo_t, station_t, merchant_t = table_of(ComplaintPhoto), table_of(Station), table_of(Merchant)
+market_t, instrument_t = table_of(Market), table_of(Instrument)
+linked_t = complaint_t.alias("linked")
+
+RECENT_CASES_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class StaffEvent:
+    id: int
+    at: datetime
+    actor_role: str
+    actor_id: int | None
+    action: str
+    from_status: CaseStatus
+    to_status: CaseStatus
+    public: bool
+    facts: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message about the case in the outbox: to the consumer, a chat photo to fetch, or a forward upstream."""
+
+    kind: str
+    channel: str
+    status: str  # pending, sent, failed
+    attempts: int
+    last_error: str
+    created_at: datetime
+    sent_at: datetime | None
+    next_attempt_at: datetime
+
+
+@dataclass(frozen=True)
+class OtherCase:
+    ref: str
+    received_at: datetime
+    category: str
+    status: CaseStatus
+
+
+@dataclass(frozen=True)
+class StaffCase:
+    id: int
+    ref: str
+    text: str
+    channel: str
+    received_at: datetime
+    intent: Intent
+    category: str
+    confidence: float
+    needs_triage: bool
+    classifier_version: str
+    priority: str
+    status: CaseStatus
+    queue: str
+    station_id: int | None
+    station_name: str | None
+    due_on: date | None
+    accept_due: date | None
+    handle_due: date | None
+    deadline_approximate: bool
+    linked_ref: str | None
+    satisfaction: int | None
+    contact_name: str
+    contact_phone: str
+    contact_consent: bool
+    instrument_code: str | None
+    merchant_id: int | None
+    merchant_name: str | None
+    market_name: str | None
+    photo_ids: tuple[int, ...]
+    events: tuple[StaffEvent, ...]
+    merchant_recent: tuple[OtherCase, ...]
+    messages: tuple[Message, ...] = ()
+
+
+async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:
+    """(id, station_id, queue) of a case, for the access check before anything else is read."""
+    row = (
+        await connection.execute(
+            sa.select(complaint_t.c.id, complaint_t.c.station_id, complaint_t.c.queue).where(complaint_t.c.ref == ref)
+        )
+    ).first()
+    return None if row is None else (row.id, row.station_id, str(row.queue))
+
+
+async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCase:
+    row = (
+        await connection.execute(
+            sa.select(
+                complaint_t,
+                station_t.c.name.label("station_name"),
+                contact_t.c.name.label("contact_name"),
+                contact_t.c.phone.label("contact_phone"),
+                contact_t.c.consent_to_contact,
+                instrument_t.c.code.label("instrument_code"),
+                merchant_t.c.name.label("merchant_name"),
+                market_t.c.name.label("market_name"),
+                linked_t.c.ref.label("linked_ref"),
+            )
+            .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
+            .outerjoin(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .outerjoin(instrument_t, instrument_t.c.id == complaint_t.c.instrument_id)
+            .outerjoin(merchant_t, merchant_t.c.id == complaint_t.c.merchant_id)
+            .outerjoin(market_t, market_t.c.id == complaint_t.c.market_id)
+            .outerjoin(linked_t, linked_t.c.id == complaint_t.c.linked_id)
+            .where(complaint_t.c.id == complaint_id)
+        )
+    ).one()
+    events = await connection.execute(
+        sa.select(event_t).where(event_t.c.complaint_id == complaint_id).order_by(event_t.c.id)
+    )
+    photos = await connection.execute(
+        sa.select(photo_t.c.id).where(photo_t.c.complaint_id == complaint_id).order_by(photo_t.c.id)
+    )
+    recent: list[OtherCase] = []
+    if row.merchant_id is not None:
+        others = await connection.execute(
+            sa.select(complaint_t.c.ref, complaint_t.c.received_at, complaint_t.c.category, complaint_t.c.status)
+            .where(complaint_t.c.merchant_id == row.merchant_id, complaint_t.c.id != complaint_id)
+            .order_by(complaint_t.c.received_at.desc())
+            .limit(RECENT_CASES_SHOWN)
+        )
+        recent = [OtherCase(ref, at, category, CaseStatus(status)) for ref, at, category, status in others]
+    outbox = await connection.execute(
+        sa.select(
+            outbox_t.c.kind,
+            outbox_t.c.channel,
+            outbox_t.c.status,
+            outbox_t.c.attempts,
+            outbox_t.c.last_error,
+            outbox_t.c.created_at,
+            outbox_t.c.sent_at,
+            outbox_t.c.next_attempt_at,
+        )
+        .where(outbox_t.c.complaint_id == complaint_id)
+        .order_by(outbox_t.c.id)
+    )
+    messages = tuple(
+        Message(
+            kind=m.kind,
+            channel=m.channel,
+            status=str(m.status),
+            attempts=m.attempts,
+            last_error=m.last_error,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            next_attempt_at=m.next_attempt_at,
+        )
+        for m in outbox
+    )
+    return StaffCase(
+        id=row.id,
+        ref=row.ref,
+        text=row.text,
+        channel=row.channel,
+        received_at=row.received_at,
+        intent=Intent(row.intent),
+        category=row.category,
+        confidence=row.confidence,
+        needs_triage=row.needs_triage,
+        classifier_version=row.classifier_version,
+        priority=str(row.priority),
+        status=CaseStatus(row.status),
+        queue=str(row.queue),
+        station_id=row.station_id,
+        station_name=row.station_name,
+        due_on=row.due_on,
+        accept_due=row.accept_due,
+        handle_due=row.handle_due,
+        deadline_approximate=row.deadline_approximate,
+        linked_ref=row.linked_ref,
+        satisfaction=row.satisfaction,
+        contact_name=row.contact_name or "",
+        contact_phone=row.contact_phone or "",
+        contact_consent=bool(row.consent_to_contact),
+        instrument_code=row.instrument_code,
+        merchant_id=row.merchant_id,
+        merchant_name=row.merchant_name,
+        market_name=row.market_name,
+        photo_ids=tuple(photo_id for (photo_id,) in photos),
+        events=tuple(
+            StaffEvent(
+                id=event.id,
+                at=event.at,
+                actor_role=str(event.actor_role),
+                actor_id=event.actor_id,
+                action=event.action,
+                from_status=CaseStatus(event.from_status),
+                to_status=CaseStatus(event.to_status),
+                public=event.public,
+                facts=dict(event.facts or {}),
+            )
+            for event in events
+        ),
+        merchant_recent=tuple(recent),
+        messages=messages,
+    )

@@ -1,0 +1,251 @@
+"""Staff accounts: passwords (argon2), sign-in with throttling and an audit row for every attempt, server-side
+sessions, and revocable API tokens. Only hashes of secrets are stored."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from lookup.models import Station, table_of
+from web.auth.models import ApiToken, LoginAttempt, StaffRole, User, WebSession
+
+user_t, session_t, token_t, attempt_t = table_of(User), table_of(WebSession), table_of(ApiToken), table_of(LoginAttempt)
+station_t = table_of(Station)
+
+SESSION_LIFETIME = timedelta(hours=12)  # a working day; signing in again each morning is expected
+SESSION_REFRESH = timedelta(minutes=5)  # how stale last_seen_at may get before a request writes it
+THROTTLE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_USERNAME = 5
+MAX_FAILURES_PER_ADDRESS = 20
+MIN_PASSWORD_LENGTH = 10
+
+_hasher = PasswordHasher()
+# Verifying against this when the username is unknown makes both refusals take the same time.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class AccountError(ValueError):
+    """A refused account operation; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Viewer:
+    """Who is asking: the one thing every protected route and the access rules look at."""
+
+    user_id: int
+    username: str
+    display_name: str
+    role: StaffRole
+    station_id: int | None
+    station_name: str | None
+    csrf_token: str | None  # None when signed in by bearer token (no cookie, so no CSRF to guard against)
+
+
+def digest(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def hash_password(password: str) -> str:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise AccountError(
+            f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 (a password needs {MIN_PASSWORD_LENGTH}+ characters)"
+        )
+    return _hasher.hash(password)
+
+
+async def add_user(
+    connection: AsyncConnection,
+    username: str,
+    role: StaffRole,
+    password: str,
+    *,
+    station: str | None,
+    display_name: str = "",
+) -> int:
+    username = username.strip()
+    if not username or len(username) > 50 or not username.isprintable() or " " in username:
+        raise AccountError(f"用户名不可用 (unusable username): {username!r}")
+    station_id = None
+    if station:
+        station_id = (await connection.execute(sa.select(station_t.c.id).where(station_t.c.name == station))).scalar()
+        if station_id is None:
+            raise AccountError(f"没有这个监管所 (no such station): {station}")
+    if role is StaffRole.handler and station_id is None:
+        raise AccountError("处理人员必须属于一个监管所，请用 --station 指定 (a handler needs --station)")
+    exists = (await connection.execute(sa.select(user_t.c.id).where(user_t.c.username == username))).scalar()
+    if exists is not None:
+        raise AccountError(f"用户名已存在 (the username exists): {username}")
+    result = await connection.execute(
+        sa.insert(user_t)
+        .values(
+            username=username,
+            display_name=display_name or username,
+            role=role,
+            station_id=station_id,
+            password_hash=hash_password(password),
+            active=True,
+        )
+        .returning(user_t.c.id)
+    )
+    return int(result.scalar_one())
+
+
+async def _failures_since(
+    connection: AsyncConnection, column: sa.ColumnElement[str], value: str, since: datetime
+) -> int:
+    query = sa.select(sa.func.count()).where(column == value, attempt_t.c.at >= since, attempt_t.c.succeeded.is_(False))
+    return int((await connection.execute(query)).scalar_one())
+
+
+async def sign_in(
+    connection: AsyncConnection, username: str, password: str, *, remote: str, now: datetime
+) -> tuple[int | None, str]:
+    """(user id, "ok") or (None, reason). Every attempt is recorded, success or not."""
+    username = username.strip()[:50]
+    since = now - THROTTLE_WINDOW
+    throttled = (
+        await _failures_since(connection, attempt_t.c.username, username, since) >= MAX_FAILURES_PER_USERNAME
+        or await _failures_since(connection, attempt_t.c.remote, remote, since) >= MAX_FAILURES_PER_ADDRESS
+    )
+    row = (
+        await connection.execute(
+            sa.select(user_t.c.id, user_t.c.password_hash, user_t.c.active).where(user_t.c.username == username)
+        )
+    ).first()
+    reason = "ok"
+    if throttled:
+        reason = "throttled"
+    elif row is None:
+        _check(_DUMMY_HASH, password)
+        reason = "unknown_user"
+    elif not _check(row.password_hash, password):
+        reason = "bad_password"
+    elif not row.active:
+        reason = "inactive"
+    await connection.execute(
+        sa.insert(attempt_t).values(
+            at=now, username=username, remote=remote[:64], succeeded=reason == "ok", reason=reason
+        )
+    )
+    return (row.id if row is not None and reason == "ok" else None), reason
+
+
+async def record_logout(connection: AsyncConnection, username: str, *, remote: str, now: datetime) -> None:
+    await connection.execute(
+        sa.insert(attempt_t).values(at=now, username=username, remote=remote[:64], succeeded=True, reason="logout")
+    )
+
+
+def _check(stored: str, password: str) -> bool:
+    try:
+        return _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return False
+
+
+async def open_session(connection: AsyncConnection, user_id: int, *, now: datetime) -> str:
+    """A new session (always new: a session id known before sign-in is never promoted); returns its secret."""
+    secret = secrets.token_urlsafe(32)
+    await connection.execute(
+        sa.insert(session_t).values(
+            id_hash=digest(secret),
+            user_id=user_id,
+            csrf_token=secrets.token_urlsafe(32),
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    return secret
+
+
+async def close_session(connection: AsyncConnection, secret: str) -> None:
+    await connection.execute(sa.delete(session_t).where(session_t.c.id_hash == digest(secret)))
+
+
+def _viewer_select() -> sa.Select[tuple[int, str, str, str, int | None, str | None]]:
+    return sa.select(
+        user_t.c.id, user_t.c.username, user_t.c.display_name, user_t.c.role, user_t.c.station_id, station_t.c.name
+    ).outerjoin(station_t, station_t.c.id == user_t.c.station_id)
+
+
+async def viewer_for_session(connection: AsyncConnection, secret: str, *, now: datetime) -> Viewer | None:
+    row = (
+        await connection.execute(
+            _viewer_select()
+            .add_columns(session_t.c.csrf_token, session_t.c.last_seen_at, session_t.c.id_hash)
+            .join(session_t, session_t.c.user_id == user_t.c.id)
+            .where(session_t.c.id_hash == digest(secret), session_t.c.expires_at > now, user_t.c.active.is_(True))
+        )
+    ).first()
+    if row is None:
+        return None
+    if now - row.last_seen_at > SESSION_REFRESH:
+        await connection.execute(
+            sa.update(session_t)
+            .where(session_t.c.id_hash == row.id_hash)
+            .values(last_seen_at=now, expires_at=now + SESSION_LIFETIME)
+        )
+    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], row.csrf_token)
+
+
+async def issue_token(connection: AsyncConnection, username: str, *, label: str, now: datetime) -> str:
+    user_id = (await connection.execute(sa.select(user_t.c.id).where(user_t.c.username == username))).scalar()
+    if user_id is None:
+        raise AccountError(f"没有这个用户 (no such user): {username}")
+    token = "fw_" + secrets.token_urlsafe(32)
+    await connection.execute(
+        sa.insert(token_t).values(user_id=user_id, token_hash=digest(token), label=label, created_at=now)
+    )
+    return token
+
+
+async def revoke_tokens(connection: AsyncConnection, username: str, *, now: datetime) -> int:
+    user_id = (await connection.execute(sa.select(user_t.c.id).where(user_t.c.username == username))).scalar()
+    if user_id is None:
+        raise AccountError(f"没有这个用户 (no such user): {username}")
+    result = await connection.execute(
+        sa.update(token_t).where(token_t.c.user_id == user_id, token_t.c.revoked_at.is_(None)).values(revoked_at=now)
+    )
+    return int(result.rowcount)
+
+
+async def viewer_for_token(connection: AsyncConnection, token: str) -> Viewer | None:
+    row = (
+        await connection.execute(
+            _viewer_select()
+            .add_columns(token_t.c.token_hash)
+            .join(token_t, token_t.c.user_id == user_t.c.id)
+            .where(token_t.c.token_hash == digest(token), token_t.c.revoked_at.is_(None), user_t.c.active.is_(True))
+        )
+    ).first()
+    if row is None or not hmac.compare_digest(row.token_hash, digest(token)):
+        return None
+    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], None)
+
+
+async def add_demo_accounts(connection: AsyncConnection) -> list[tuple[str, str, str]]:
+    """For `serve --demo` on a database without staff: a handler for the first station and a district
+    supervisor, with fresh random passwords. Returns (username, station or "", password) to print once."""
+    if (await connection.execute(sa.select(sa.func.count()).select_from(user_t))).scalar_one():
+        return []
+    first_station = (await connection.execute(sa.select(station_t.c.name).order_by(station_t.c.id).limit(1))).scalar()
+    accounts: list[tuple[str, str, str]] = []
+    for username, role, station in (
+        ("demo-handler", StaffRole.handler, first_station),
+        ("demo-supervisor", StaffRole.supervisor, None),
+    ):
+        if role is StaffRole.handler and station is None:
+            continue
+        password = secrets.token_urlsafe(12)
+        await add_user(connection, username, role, password, station=station)
+        accounts.append((username, station or "", password))
+    return accounts

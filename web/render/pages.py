@@ -1,0 +1,56 @@
+"""HTML rendering: Jinja2 templates that take every word from the language's catalogue."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import jinja2
+
+from lookup.status import PRESENTATION
+from lookup.vocab import Status
+from web.i18n import Catalogue
+from web.render.instrument_html import ChatEntries, InstrumentPage, Shell
+
+TEMPLATES = Path(__file__).parents[1] / "templates"
+STATIC = Path(__file__).parents[1] / "static"
+
+
+def _iso(value: date | None) -> str:
+    return value.isoformat() if value else ""
+
+
+class Pages:
+    def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str, chats: ChatEntries | None = None) -> None:
+        self.catalogues = catalogues
+        self._env = jinja2.Environment(
+            loader=jinja2.FileSystemLoader(TEMPLATES),
+            autoescape=True,
+            trim_blocks=True,
+            lstrip_blocks=True,
+            undefined=jinja2.StrictUndefined,
+            auto_reload=False,
+        )
+        self._env.filters["iso"] = _iso
+        # Inlined, not linked: one request per page is what a cheap phone on a weak signal can afford,
+        # and the whole sheet is a few kilobytes.
+        self._env.globals["inline_css"] = (STATIC / "site.css").read_text(encoding="utf-8")
+        self._env.globals["hotline"] = hotline
+        self._env.globals["statuses"] = Status
+        self._env.globals["colours"] = {status: p.colour for status, p in PRESENTATION.items()}
+
+        shell = self._env.from_string(Shell.template_source())
+        self.instrument = {
+            language: InstrumentPage(
+                catalogue,
+                Shell(shell.render(t=catalogue, lang=catalogue.html_lang)),
+                hotline=hotline,
+                chats=chats or ChatEntries(),
+            )
+            for language, catalogue in catalogues.items()
+        }
+
+    def render(self, template: str, language: str, **context: Any) -> str:
+        catalogue = self.catalogues[language]
+        return self._env.get_template(template).render(t=catalogue, lang=catalogue.html_lang, **context)

@@ -1,0 +1,182 @@
+"""`POST /api/v1/complaints` and `GET /api/v1/complaints/{ref}` (DESIGN.md, "Contracts")."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+
+from complaints.case_view import PublicCase, public_case
+from complaints.receipt import Receipt
+from complaints.submission import (
+    Contact,
+    Submission,
+    SubmissionError,
+    clean_channel,
+    clean_name,
+    clean_phone,
+    clean_text,
+)
+from lookup.scan import InstrumentCard
+from qr.codes import normalise_code
+from web.auth.access import public
+from web.keys import ENGINE, INTAKE, PAGES, SCAN_READER, SETTINGS
+
+MALFORMED = frozenset({"bad_json", "bad_encoding", "bad_type", "bad_channel"})
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/api/v1/complaints", create_complaint)
+    app.router.add_get("/api/v1/complaints/{ref}", read_complaint)
+
+
+def problem(status: int, error: SubmissionError | tuple[str, str, str, str]) -> web.Response:
+    """A 4xx with a stable code, the field at fault and a message in both languages."""
+    if isinstance(error, tuple):
+        error = SubmissionError(*error)
+    body = {
+        "error": error.code,
+        "field": error.field,
+        "message": error.english,
+        "message_zh": error.chinese,
+        "status": status,
+    }
+    return web.json_response(body, status=status, dumps=_dumps)
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+async def _json_object(request: web.Request) -> dict[str, Any]:
+    raw = await request.read()
+    try:
+        data = json.loads(raw.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise SubmissionError("bad_encoding", "", "请求不是 UTF-8 编码。", "The body is not valid UTF-8.") from exc
+    except ValueError as exc:
+        raise SubmissionError("bad_json", "", "请求不是有效的 JSON。", f"The body is not valid JSON: {exc}.") from exc
+    if not isinstance(data, dict):
+        raise SubmissionError("bad_json", "", "请求必须是一个 JSON 对象。", "The body must be a JSON object.")
+    return data
+
+
+async def scanned_card(request: web.Request, raw: object) -> tuple[str | None, InstrumentCard | None]:
+    """The instrument a message was sent from; raises SubmissionError for a code that names none."""
+    if raw is None or raw == "":
+        return None, None
+    if not isinstance(raw, str):
+        raise SubmissionError("bad_type", "code", "器具码必须是文字。", "code must be a string.")
+    code = normalise_code(raw)
+    card = await request.app[SCAN_READER].card(code) if code is not None else None
+    if code is None or card is None:
+        catalogues = request.app[PAGES].catalogues
+        raise SubmissionError(
+            "unknown_code",
+            "code",
+            catalogues["zh"]("unknown.warning") + " 可以不填器具码再提交。",
+            catalogues["en"]("unknown.warning") + " You can submit without the code.",
+        )
+    return code, card
+
+
+def _parse_contact(data: dict[str, Any]) -> Contact:
+    raw = data.get("contact")
+    if raw is None:
+        raw = {}
+    if not isinstance(raw, dict):
+        raise SubmissionError("bad_type", "contact", "联系方式必须是对象。", 'contact must be {"name": …, "phone": …}.')
+    consent = data.get("consent", False)
+    if not isinstance(consent, bool):
+        raise SubmissionError("bad_type", "consent", "consent 必须是 true 或 false。", "consent must be true or false.")
+    return Contact(name=clean_name(raw.get("name")), phone=clean_phone(raw.get("phone")), consent=consent)
+
+
+def receipt_json(receipt: Receipt, base_url: str) -> dict[str, Any]:
+    body: dict[str, Any] = {
+        "ref": receipt.ref,
+        "token": receipt.token,
+        "intent": receipt.intent.value,
+        "category": receipt.category,
+        "station": receipt.station,
+        "status": receipt.status.value,
+        "deadline": receipt.deadline.isoformat() if receipt.deadline else None,
+        "deadline_approximate": receipt.deadline_approximate,
+        "priority": receipt.priority.value,
+        "needs_triage": receipt.needs_triage,
+        "missing": list(receipt.missing),
+        "duplicate": receipt.duplicate,
+        "status_url": f"{base_url}/c/{receipt.ref}?token={receipt.token}",
+    }
+    if receipt.answer is not None:
+        body["answer"] = {"zh": receipt.answer.chinese, "en": receipt.answer.english}
+    return body
+
+
+@public
+async def create_complaint(request: web.Request) -> web.Response:
+    try:
+        data = await _json_object(request)
+        text = clean_text(data.get("text"))
+        channel = clean_channel(data.get("channel"))
+        contact = _parse_contact(data)
+        code, card = await scanned_card(request, data.get("code"))
+    except SubmissionError as error:
+        # The request itself is malformed (400), or well-formed but its content cannot be taken (422).
+        return problem(400 if error.code in MALFORMED else 422, error)
+    receipt = await request.app[INTAKE].submit(Submission(text=text, channel=channel, code=code, contact=contact), card)
+    body = receipt_json(receipt, request.app[SETTINGS].public_base_url)
+    # A resend joins the case it repeats: nothing new was created.
+    status = 200 if receipt.duplicate else 201
+    headers = {"Location": f"/api/v1/complaints/{receipt.ref}", "Cache-Control": "no-store"}
+    return web.json_response(body, status=status, headers=headers, dumps=_dumps)
+
+
+def case_json(case: PublicCase) -> dict[str, Any]:
+    return {
+        "ref": case.ref,
+        "intent": case.intent.value,
+        "category": case.category,
+        "status": case.status.value,
+        "received_at": case.received_at.isoformat(),
+        "station": case.station,
+        "deadline": case.deadline.isoformat() if case.deadline else None,
+        "deadline_approximate": case.deadline_approximate,
+        "missing": list(case.missing),
+        "photos": case.photos,
+        "events": [
+            {
+                "at": event.at.isoformat(),
+                "action": event.action,
+                "status": event.status.value,
+                **({"message": event.message} if event.message else {}),
+                **({"message_en": event.message_en} if event.message_en else {}),
+            }
+            for event in case.events
+        ],
+    }
+
+
+async def find_case(request: web.Request) -> PublicCase | None:
+    ref, token = request.match_info["ref"], request.query.get("token", "")
+    if len(ref) > 20 or not token or len(token) > 64:
+        return None
+    async with request.app[ENGINE].connect() as connection:
+        return await public_case(connection, ref.upper(), token)
+
+
+@public
+async def read_complaint(request: web.Request) -> web.Response:
+    case = await find_case(request)
+    if case is None:
+        return problem(
+            404,
+            (
+                "not_found",
+                "ref",
+                "找不到这个编号，或链接中的令牌不对。请使用提交后收到的完整链接。",
+                "No case with this reference, or the token is wrong. Use the full link you were given.",
+            ),
+        )
+    return web.json_response(case_json(case), headers={"Cache-Control": "no-store"}, dumps=_dumps)

@@ -1,0 +1,133 @@
+"""The integrity index in public: the ranking of streets and scenic areas (/index), each area's printable score
+sheet (/index/{id}), and the assessor's form for the items the service cannot know (/index/{id}/assess)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from aiohttp import web
+
+from complaints.programme.index_metrics import Area, areas, assess, values_of
+from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
+from web.auth.access import VIEWER, public, staff
+from web.auth.models import StaffRole
+from web.db import for_writing
+from web.http_cache import cached_response
+from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
+from web.render.staff_pages import render_staff_page
+from web.views.public.lookup import language
+
+log = logging.getLogger(__name__)
+
+INDEX_SHEET = web.AppKey("index_sheet", Sheet)
+
+
+def add_routes(app: web.Application) -> None:
+    path = app[SETTINGS].fairweigh_index_sheet
+    try:
+        app[INDEX_SHEET] = load_sheet(path) if path is not None else load_sheet()
+    except (SheetError, OSError) as error:
+        log.error("The integrity index's sheet cannot be used (%s): the index pages are OFF.", error)
+        return
+    app.router.add_get("/index", ranking)
+    app.router.add_get("/index/{area_id}", sheet_page)
+    app.router.add_get("/index/{area_id}/assess", assess_form)
+    app.router.add_post("/index/{area_id}/assess", record_assessment)
+
+
+@dataclass(frozen=True)
+class Ranked:
+    area: Area
+    score: Score
+
+
+def _year(request: web.Request) -> int:
+    raw, this_year = request.query.get("year", ""), request.app[CLOCK]().year
+    return int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+
+
+async def _scored(request: web.Request, year: int) -> list[Ranked]:
+    sheet, today, zone = request.app[INDEX_SHEET], request.app[CLOCK]().date(), request.app[SETTINGS].zone
+    async with request.app[ENGINE].connect() as connection:
+        found = []
+        for area in await areas(connection):
+            values = await values_of(connection, sheet, area, year=year, today=today, zone=zone)
+            found.append(Ranked(area, score(sheet, values)))
+    return sorted(found, key=lambda ranked: (-ranked.score.total, ranked.area.name))
+
+
+def _render(request: web.Request, template: str, **context: Any) -> web.Response:
+    choice = language(request)
+    _, max_age = request.app[FRESHNESS]()
+    body = request.app[PAGES].render(template, choice.language, choice=choice, **context)
+    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
+
+
+@public
+async def ranking(request: web.Request) -> web.Response:
+    year = _year(request)
+    return _render(request, "index_ranking.html", year=year, ranked=await _scored(request, year))
+
+
+async def _area(request: web.Request, year: int) -> Ranked:
+    raw = request.match_info["area_id"]
+    found = [r for r in await _scored(request, year) if raw.isascii() and raw.isdigit() and r.area.id == int(raw)]
+    if not found:
+        raise web.HTTPNotFound
+    return found[0]
+
+
+@public
+async def sheet_page(request: web.Request) -> web.Response:
+    year = _year(request)
+    ranked = await _area(request, year)
+    return _render(request, "index_sheet.html", year=year, ranked=ranked, sheet=request.app[INDEX_SHEET])
+
+
+def _assessor_items(sheet: Sheet) -> list[Any]:
+    return [item for item in sheet.items if item.source == ASSESSOR]
+
+
+@staff(StaffRole.supervisor)
+async def assess_form(request: web.Request) -> web.Response:
+    year = _year(request)
+    ranked = await _area(request, year)
+    items = _assessor_items(request.app[INDEX_SHEET])
+    values = {s.item.code: str(s.value) for s in ranked.score.items if s.value is not None}
+    return render_staff_page(request, "index_assess.html", ranked=ranked, year=year, items=items, values=values)
+
+
+def _value(raw: str) -> Decimal | None:
+    try:
+        value = Decimal(raw.strip().rstrip("%"))
+    except InvalidOperation:
+        return None
+    if raw.strip().endswith("%"):
+        value /= 100
+    return value if value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000) else None
+
+
+@staff(StaffRole.supervisor)
+async def record_assessment(request: web.Request) -> web.Response:
+    year = _year(request)
+    ranked = await _area(request, year)
+    items = _assessor_items(request.app[INDEX_SHEET])
+    posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    entered: dict[str, Decimal] = {}
+    for item in items:
+        raw = posted.get(item.code, "").strip()
+        if not raw:
+            continue
+        value = _value(raw)
+        if value is None:
+            return render_staff_page(
+                request, "index_assess.html", status=400, ranked=ranked, year=year, items=items, values=posted,
+                error=item.text,
+            )  # fmt: skip
+        entered[item.code] = value
+    async with for_writing(request.app[ENGINE]).begin() as connection:
+        await assess(connection, ranked.area.id, year, entered, by=request[VIEWER].user_id)
+    raise web.HTTPSeeOther(location=f"/index/{ranked.area.id}?year={year}")

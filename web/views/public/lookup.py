@@ -1,0 +1,120 @@
+"""The public lookup: what a shopper sees after scanning a sticker, as a page, as JSON and as a QR code."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from aiohttp import web
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from lookup.market import market_listing
+from lookup.scan import InstrumentCard
+from qr.codes import format_code, normalise_code
+from qr.render import qr_png, qr_svg
+from web.auth.access import public
+from web.http_cache import cached_response
+from web.i18n import LanguageChoice, negotiate
+from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
+from web.render.instrument_json import instrument_json
+
+UNKNOWN_MAX_AGE = 60  # a code imported a minute ago must not stay "unknown" at the proxy for long
+QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/i/{code}", instrument_page)
+    app.router.add_get("/i/{code}/qr.svg", instrument_qr_svg)
+    app.router.add_get("/i/{code}/qr.png", instrument_qr_png)
+    app.router.add_get("/api/v1/instruments/{code}", instrument_api)
+    app.router.add_get("/m/{market_id}", market_page)
+
+
+def language(request: web.Request) -> LanguageChoice:
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
+async def _card_or_none(request: web.Request) -> tuple[str | None, InstrumentCard | None]:
+    code = normalise_code(request.match_info["code"])
+    if code is None:
+        return None, None
+    return code, await request.app[SCAN_READER].card(code)
+
+
+def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> None:
+    if request.match_info["code"] != code:
+        target = request.rel_url.with_path(f"/i/{code}{suffix}").with_query(request.rel_url.query)
+        raise web.HTTPMovedPermanently(location=str(target))
+
+
+@public
+async def instrument_page(request: web.Request) -> web.Response:
+    choice = language(request)
+    pages = request.app[PAGES]
+    code, card = await _card_or_none(request)
+    if card is None:
+        body = pages.render("unknown_code.html", choice.language, typed=request.match_info["code"][:40], choice=choice)
+        return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
+    assert code is not None
+    _canonical_redirect(request, code)
+    today, max_age = request.app[FRESHNESS]()
+    body = pages.instrument[choice.language].render(card, today=today, choice=choice)
+    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
+
+
+@public
+async def instrument_api(request: web.Request) -> web.Response:
+    code, card = await _card_or_none(request)
+    if card is None:
+        catalogues = request.app[PAGES].catalogues
+        payload = {
+            "error": "malformed_code" if code is None else "unknown_code",
+            "message": catalogues["en"]("unknown.warning"),
+            "message_zh": catalogues["zh"]("unknown.warning"),
+        }
+        return web.json_response(payload, status=404, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
+    settings = request.app[SETTINGS]
+    today, max_age = request.app[FRESHNESS]()
+    payload = instrument_json(card, today=today, base_url=settings.public_base_url)
+    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
+    return cached_response(request, body, content_type="application/json", max_age=max_age, vary_language=False)
+
+
+async def _qr(request: web.Request, suffix: str) -> tuple[str, str]:
+    code, card = await _card_or_none(request)
+    if card is None or code is None:
+        raise web.HTTPNotFound(text="unknown instrument code")
+    _canonical_redirect(request, code, suffix)
+    return code, f"{request.app[SETTINGS].public_base_url}/i/{code}"
+
+
+@public
+async def instrument_qr_svg(request: web.Request) -> web.Response:
+    _, url = await _qr(request, "/qr.svg")
+    return cached_response(request, qr_svg(url), content_type="image/svg+xml", max_age=QR_MAX_AGE, vary_language=False)
+
+
+@public
+async def instrument_qr_png(request: web.Request) -> web.Response:
+    _, url = await _qr(request, "/qr.png")
+    return cached_response(
+        request, qr_png(url), content_type="image/png", max_age=QR_MAX_AGE, vary_language=False, charset=None
+    )
+
+
+@public
+async def market_page(request: web.Request) -> web.Response:
+    choice = language(request)
+    pages = request.app[PAGES]
+    raw_id = request.match_info["market_id"]
+    listing = None
+    today, max_age = request.app[FRESHNESS]()
+    if raw_id.isdigit() and len(raw_id) < 10:
+        async with AsyncSession(request.app[ENGINE]) as session:
+            listing = await market_listing(session, int(raw_id), on=today)
+    if listing is None:
+        body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
+        return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
+    context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
+    body = pages.render("market.html", choice.language, **context)
+    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)

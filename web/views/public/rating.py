@@ -1,0 +1,119 @@
+"""The consumer rates their closed case: `POST /c/{ref}/rate?token=…` from the form on the status page.
+
+A public route without a session, so the CSRF check of the access middleware does not apply, and none is
+needed: the token in the URL is the credential. It is the secret of the status-page link the consumer was given
+(only its hash is stored) and is checked with :func:`complaints.tokens.token_matches`, exactly as the status page
+checks it; a page elsewhere cannot forge this post without knowing the token, and whoever knows it may read and
+rate the case anyway. An unknown reference and a wrong token answer the same 404. Pages carrying the token are
+sent with `Cache-Control: no-store`, and base.html tells browsers to send no Referer, so the link leaks neither to
+caches nor to other sites.
+
+A rating is taken once, for a closed case, from 1 to 5, with a comment of at most 500 characters; a refusal
+shows the status page again with the form and what was wrong (400 for bad input, 409 when it cannot be rated now).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from aiohttp import web
+
+from complaints.case_view import PublicCase, public_case
+from complaints.satisfaction import RatingError, rate_case, rating_of
+from web.auth.access import public
+from web.db import for_writing
+from web.i18n import LanguageChoice, negotiate
+from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+
+MAX_REF_CHARS, MAX_TOKEN_CHARS = 20, 64
+_STATUS = {"not_closed": 409, "already_rated": 409}  # anything else refused is bad input: 400
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_post("/c/{ref}/rate", rate)
+
+
+def _language(request: web.Request) -> LanguageChoice:
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+
+
+def _lang_suffix(request: web.Request) -> str:
+    choice = _language(request)
+    return f"&lang={choice.language}" if choice.explicit else ""
+
+
+def rating_context(
+    request: web.Request,
+    ref: str,
+    satisfaction: int | None,
+    *,
+    error: str | None = None,
+    values: dict[str, str] | None = None,
+) -> dict[str, Any]:
+    """What `rating_form.html` needs besides `case`; the status page adds it to its own context."""
+    token = quote(request.query.get("token", ""), safe="")
+    return {
+        "satisfaction": satisfaction,
+        "rate_url": f"/c/{ref}/rate?token={token}{_lang_suffix(request)}",
+        "rating_error": error,
+        "rating_values": values or {},
+    }
+
+
+def case_page_context(request: web.Request, case: PublicCase) -> dict[str, Any]:
+    """The status page's own context (as `complaint_form.case_page` builds it)."""
+    settings = request.app[SETTINGS]
+    return {
+        "case": case,
+        "choice": _language(request),
+        "zone": settings.zone,
+        "today": request.app[CLOCK]().date(),
+        "status_url": f"{settings.public_base_url}/c/{case.ref}?token={request.query.get('token', '')}",
+    }
+
+
+def _not_found(request: web.Request) -> web.Response:
+    choice = _language(request)
+    body = request.app[PAGES].render("case_not_found.html", choice.language, choice=choice)
+    return web.Response(text=body, content_type="text/html", status=404, headers={"Cache-Control": "no-store"})
+
+
+async def _refused(request: web.Request, ref: str, error: RatingError, values: dict[str, str]) -> web.Response:
+    token = request.query.get("token", "")
+    async with request.app[ENGINE].connect() as connection:
+        case = await public_case(connection, ref, token)
+        rating = await rating_of(connection, ref)
+    if case is None:  # deleted between the two reads: nothing to show
+        return _not_found(request)
+    shown = {"rating": values.get("rating", "")[:2], "comment": values.get("comment", "")[:500]}
+    context = case_page_context(request, case) | rating_context(
+        request,
+        case.ref,
+        rating.rating if rating is not None else None,
+        error=f"rating.error.{error.code}",
+        values=shown,
+    )
+    body = request.app[PAGES].render("case.html", context["choice"].language, **context)
+    return web.Response(
+        text=body, content_type="text/html", status=_STATUS.get(error.code, 400), headers={"Cache-Control": "no-store"}
+    )
+
+
+@public
+async def rate(request: web.Request) -> web.Response:
+    ref, token = request.match_info["ref"].strip().upper(), request.query.get("token", "")
+    if len(ref) > MAX_REF_CHARS or not token or len(token) > MAX_TOKEN_CHARS:
+        return _not_found(request)
+    form = await request.post()
+    values = {name: value for name in ("rating", "comment") if isinstance(value := form.get(name), str)}
+    try:
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            await rate_case(
+                connection, ref, token, values.get("rating"), values.get("comment", ""), request.app[CLOCK]()
+            )
+    except RatingError as error:
+        if error.code == "not_found":
+            return _not_found(request)
+        return await _refused(request, ref, error, values)
+    raise web.HTTPSeeOther(location=f"/c/{ref}?token={quote(token, safe='')}{_lang_suffix(request)}#rate")

@@ -1,0 +1,165 @@
+"""Monitoring points over HTTP: a station enrols merchants and hands them a self-check link; the merchant files
+the quarterly self-check on a phone; a handler verifies it item by item; the year's summary report."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiohttp import web
+
+from complaints.programme import monitoring
+from complaints.programme.monitoring import ITEMS, MonitoringError
+from qr.codes import normalise_code
+from web.auth.access import VIEWER, public, staff
+from web.auth.accounts import Viewer
+from web.auth.models import StaffRole
+from web.db import for_writing
+from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
+from web.render.staff_pages import render_staff_page
+from web.views.public.lookup import language
+
+CASE_WORKERS = (StaffRole.handler, StaffRole.supervisor)
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/monitoring", points_page)
+    app.router.add_post("/monitoring", enrol)
+    app.router.add_get("/monitoring/report", report)
+    app.router.add_get("/monitoring/checks/{check_id}", check_page)
+    app.router.add_post("/monitoring/checks/{check_id}", verify)
+    app.router.add_get("/monitoring/{merchant_id}/self-check", self_check_form)
+    app.router.add_post("/monitoring/{merchant_id}/self-check", file_self_check)
+
+
+def _station(viewer: Viewer) -> int | None:
+    return viewer.station_id if viewer.role is StaffRole.handler else None
+
+
+def _link(request: web.Request, merchant_id: int) -> str:
+    settings = request.app[SETTINGS]
+    token = monitoring.point_token(settings.secret(), merchant_id)
+    return f"{settings.public_base_url}/monitoring/{merchant_id}/self-check?token={token}"
+
+
+async def _points_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
+    viewer: Viewer = request[VIEWER]
+    async with request.app[ENGINE].connect() as connection:
+        found = await monitoring.points(connection, _station(viewer))
+        checks = {p.merchant_id: await monitoring.checks_of(connection, p.merchant_id) for p in found}
+    links = {p.merchant_id: _link(request, p.merchant_id) for p in found}
+    return render_staff_page(
+        request, "monitoring.html", status=status, points=found, checks=checks, links=links, error=error
+    )
+
+
+@staff(*CASE_WORKERS)
+async def points_page(request: web.Request) -> web.Response:
+    return await _points_page(request)
+
+
+@staff(*CASE_WORKERS)
+async def enrol(request: web.Request) -> web.Response:
+    posted = await request.post()
+    raw = posted.get("code")
+    code = normalise_code(raw) if isinstance(raw, str) else None
+    card = await request.app[SCAN_READER].card(code) if code else None
+    viewer: Viewer = request[VIEWER]
+    if card is None:
+        return await _points_page(request, error="monitoring.error.code", status=400)
+    if viewer.role is StaffRole.handler and card.station_name != viewer.station_name:
+        return await _points_page(request, error="monitoring.error.station", status=403)
+    async with for_writing(request.app[ENGINE]).begin() as connection:
+        await monitoring.enrol(connection, card.merchant_id, on=request.app[CLOCK]().date())
+    raise web.HTTPSeeOther(location="/monitoring")
+
+
+async def _point_for_token(request: web.Request) -> monitoring.Point:
+    raw, token = request.match_info["merchant_id"], request.query.get("token", "")
+    secret = request.app[SETTINGS].secret()
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and monitoring.token_matches(secret, int(raw), token)):
+        raise web.HTTPNotFound
+    async with request.app[ENGINE].connect() as connection:
+        found = await monitoring.point(connection, int(raw))
+    if found is None:
+        raise web.HTTPNotFound
+    return found
+
+
+def _self_check_page(request: web.Request, found: monitoring.Point, **context: Any) -> web.Response:
+    choice = language(request)
+    quarter = monitoring.quarter_of(request.app[CLOCK]().date())
+    body = request.app[PAGES].render(
+        "self_check.html", choice.language, choice=choice, point=found, items=ITEMS, quarter=quarter,
+        token=request.query.get("token", ""), **({"values": {}, "error": None, "filed": False} | context),
+    )  # fmt: skip
+    status = 400 if context.get("error") else 200
+    # The link carries the merchant's token: never cached, never sent on as a Referer.
+    headers = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+    return web.Response(text=body, content_type="text/html", status=status, headers=headers)
+
+
+@public
+async def self_check_form(request: web.Request) -> web.Response:
+    return _self_check_page(request, await _point_for_token(request))
+
+
+@public
+async def file_self_check(request: web.Request) -> web.Response:
+    found = await _point_for_token(request)
+    posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    english = language(request).language == "en"
+    try:
+        answers = monitoring.clean_answers(posted)
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            now = request.app[CLOCK]()
+            await monitoring.file_check(
+                connection, found.merchant_id, monitoring.quarter_of(now.date()), answers, now=now
+            )
+    except MonitoringError as error:
+        return _self_check_page(request, found, values=posted, error=error.english if english else error.chinese)
+    return _self_check_page(request, found, filed=True)
+
+
+async def _visible_check(request: web.Request) -> tuple[Any, monitoring.Point]:
+    raw = request.match_info["check_id"]
+    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
+        raise web.HTTPNotFound
+    async with request.app[ENGINE].connect() as connection:
+        row = await monitoring.check(connection, int(raw))
+        found = await monitoring.point(connection, row.merchant_id) if row is not None else None
+    station = _station(request[VIEWER])
+    if row is None or found is None or (station is not None and found.station_id != station):
+        raise web.HTTPNotFound  # another station's check, like a reference never given out
+    return row, found
+
+
+@staff(*CASE_WORKERS)
+async def check_page(request: web.Request) -> web.Response:
+    row, found = await _visible_check(request)
+    return render_staff_page(request, "self_check_verify.html", check=row, point=found, items=ITEMS, error=None)
+
+
+@staff(*CASE_WORKERS)
+async def verify(request: web.Request) -> web.Response:
+    row, found = await _visible_check(request)
+    posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
+    try:
+        verified = monitoring.clean_verification(posted)
+    except MonitoringError as error:
+        return render_staff_page(
+            request, "self_check_verify.html", status=400, check=row, point=found, items=ITEMS, error=error.chinese
+        )
+    async with for_writing(request.app[ENGINE]).begin() as connection:
+        await monitoring.verify_check(
+            connection, row.id, verified, by=request[VIEWER].user_id, now=request.app[CLOCK]()
+        )
+    raise web.HTTPSeeOther(location="/monitoring")
+
+
+@staff(*CASE_WORKERS)
+async def report(request: web.Request) -> web.Response:
+    raw, this_year = request.query.get("year", ""), request.app[CLOCK]().year
+    year = int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
+    async with request.app[ENGINE].connect() as connection:
+        lines = await monitoring.year_summary(connection, year, _station(request[VIEWER]))
+    return render_staff_page(request, "monitoring_report.html", year=year, lines=lines)

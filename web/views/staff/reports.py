@@ -1,0 +1,299 @@
+"""The dashboard and reports (`/reports…`): figures and charts of a month, case exports, the monthly inspection
+report, and the classifier's corrections.
+
+A handler sees their own station, a supervisor the district; an administrator is refused (403). Each handler is a
+few lines over complaints.reporting.reports / charts / exports / inspection_report. A bad parameter answers a 400 page.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from datetime import date, datetime, time, timedelta
+from typing import Any
+from urllib.parse import urlencode
+
+from aiohttp import web
+
+from complaints.queue.conditions import Scope
+from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
+from complaints.reporting.exports import (
+    BOM,
+    CODED_COLUMNS,
+    XLSX_TYPE,
+    Label,
+    XlsxSheet,
+    case_rows,
+    case_widths,
+    cells,
+    columns,
+    corrections,
+    csv_lines,
+    json_line,
+)
+from complaints.reporting.inspection_report import (
+    COLUMNS,
+    NO_SECTOR,
+    InspectionReport,
+    inspection_report,
+    inspection_xlsx,
+)
+from complaints.reporting.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
+from web.auth.access import VIEWER, staff
+from web.auth.accounts import Viewer
+from web.auth.models import StaffRole
+from web.i18n import Catalogue, LanguageChoice, negotiate
+from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+from web.render.staff_pages import render_staff_page
+from web.views.staff.queue_filters import BadFilter, parse_filter, scope_for
+
+REPORTERS = (StaffRole.handler, StaffRole.supervisor)
+_MONTH = re.compile(r"(\d{4})-(\d{2})")
+# Where the catalogue keeps the words for an exported code (status `resolved` → `case_status.resolved`).
+_CODE_KEYS = {
+    "channel": "channel.",
+    "intent": "intent.",
+    "category": "category.",
+    "priority": "priority.",
+    "status": "case_status.",
+}
+
+
+class BadParameter(ValueError):
+    def __init__(self, name: str, value: str) -> None:
+        super().__init__(f"{name}={value[:40]!r}")
+        self.name, self.value = name, value[:40]
+
+
+def add_routes(app: web.Application) -> None:
+    app.router.add_get("/reports", reports_page)
+    app.router.add_get("/reports/cases.csv", cases_csv)
+    app.router.add_get("/reports/cases.xlsx", cases_xlsx)
+    app.router.add_get("/reports/inspections", inspections_page)
+    app.router.add_get("/reports/inspections.xlsx", inspections_workbook)
+    app.router.add_get("/reports/corrections.jsonl", corrections_jsonl)
+
+
+def _catalogue(request: web.Request) -> tuple[LanguageChoice, Catalogue]:
+    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    return choice, request.app[PAGES].catalogues[choice.language]
+
+
+def _bad_request(request: web.Request, bad: BadParameter | BadFilter, template: str = "reports.html") -> web.Response:
+    value = bad.value if isinstance(bad, BadParameter) else request.query.get(bad.name, "")[:40]
+    return render_staff_page(request, template, status=400, error={"name": bad.name, "value": value}, report=None)
+
+
+def _today(request: web.Request) -> date:
+    return request.app[CLOCK]().astimezone(request.app[SETTINGS].zone).date()
+
+
+def _month(request: web.Request) -> Period:
+    raw = request.query.get("month", "").strip()
+    zone = request.app[SETTINGS].zone
+    if not raw:
+        today = _today(request)
+        return Period.month(today.year, today.month, zone)
+    found = _MONTH.fullmatch(raw)
+    if found is None or not (2000 <= int(found[1]) <= 2999 and 1 <= int(found[2]) <= 12):
+        raise BadParameter("month", raw)
+    return Period.month(int(found[1]), int(found[2]), zone)
+
+
+def _scope_name(viewer: Viewer, t: Catalogue) -> str:
+    return viewer.station_name or "" if viewer.role is StaffRole.handler else t("reports.scope.district")
+
+
+def percent(ratio: Ratio) -> str:
+    return "—" if ratio.rate is None else f"{ratio.rate * 100:.1f} %"
+
+
+def _month_text(period: Period) -> str:
+    return f"{period.start:%Y-%m}"
+
+
+def _charts(report: Report, t: Catalogue) -> dict[str, str]:
+    labels = [row.station_name or t("reports.intake") for row in report.stations]
+    category_name = _labeller(t)
+    series = [
+        Series(category_name("category", category), [report.by_week[week].get(category, 0) for week in report.weeks])
+        for category in report.categories
+    ]
+    charts = {"weeks": stacked_bar_chart(t("reports.chart.weeks"), list(report.weeks), series, chart_id="chart-weeks")}
+    for name, target in (("replied", REPLY_TARGET), ("on_time", None), ("satisfied", SATISFACTION_TARGET)):
+        values = [getattr(row.figures, name).rate for row in report.stations]
+        charts[name] = bar_chart(t(f"reports.chart.{name}"), labels, values, chart_id=f"chart-{name}", target=target)
+    return charts
+
+
+@staff(*REPORTERS)
+async def reports_page(request: web.Request) -> web.Response:
+    try:
+        period = _month(request)
+    except BadParameter as bad:
+        return _bad_request(request, bad)
+    viewer = request[VIEWER]
+    async with request.app[ENGINE].connect() as connection:
+        report = await build_report(connection, scope_for(viewer), period)
+    _, t = _catalogue(request)
+    previous = period.start - timedelta(days=1)
+    following = period.end + timedelta(days=1)
+    return render_staff_page(
+        request,
+        "reports.html",
+        report=report,
+        error=None,
+        month=_month_text(period),
+        previous=f"{previous:%Y-%m}",
+        following=f"{following:%Y-%m}",
+        scope_name=_scope_name(viewer, t),
+        charts=_charts(report, t),
+        percent=percent,
+        export_query=urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
+        may_export_corrections=viewer.role is StaffRole.supervisor,
+    )
+
+
+def _may_include_contacts(request: web.Request) -> bool:
+    """Contacts only when asked for (`contacts=yes`), and only for a supervisor or a handler with a station (whose
+    scope is their own station's cases): an export leaves personal data out unless someone needs it."""
+    viewer = request[VIEWER]
+    wanted = request.query.get("contacts") == "yes"
+    allowed = viewer.role is StaffRole.supervisor or (
+        viewer.role is StaffRole.handler and viewer.station_id is not None
+    )
+    return wanted and allowed
+
+
+def _export_setup(request: web.Request) -> tuple[Scope, Any, bool, Catalogue]:
+    filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=_today(request))
+    _, t = _catalogue(request)
+    return scope_for(request[VIEWER]), filters, _may_include_contacts(request), t
+
+
+def _labeller(t: Catalogue) -> Label:
+    def label(column: str, code: str) -> str:
+        try:
+            return t(_CODE_KEYS[column] + code) if column in CODED_COLUMNS else code
+        except KeyError:
+            return code
+
+    return label
+
+
+def _attachment(name: str) -> dict[str, str]:
+    return {"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"}
+
+
+def _file_stem(request: web.Request) -> str:
+    return f"cases-{_today(request).isoformat()}"
+
+
+@staff(*REPORTERS)
+async def cases_csv(request: web.Request) -> web.StreamResponse:
+    try:
+        scope, filters, contacts, t = _export_setup(request)
+    except BadFilter as bad:
+        return _bad_request(request, bad)
+    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
+    names = columns(include_contacts=contacts)
+    response = web.StreamResponse(headers=_attachment(f"{_file_stem(request)}.csv"))
+    response.content_type, response.charset = "text/csv", "utf-8"
+    await response.prepare(request)
+    await response.write((BOM + csv_lines([[t(f"reports.export.{name}") for name in names]])).encode())
+    zone, label = request.app[SETTINGS].zone, _labeller(t)
+    async with request.app[ENGINE].connect() as connection:
+        async for page in case_rows(connection, scope, filters, include_contacts=contacts):
+            rows = [cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label) for row in page]
+            await response.write(csv_lines(rows).encode())
+    await response.write_eof()
+    return response
+
+
+@staff(*REPORTERS)
+async def cases_xlsx(request: web.Request) -> web.Response:
+    try:
+        scope, filters, contacts, t = _export_setup(request)
+    except BadFilter as bad:
+        return _bad_request(request, bad)
+    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
+    names = columns(include_contacts=contacts)
+    sheet = XlsxSheet(t("reports.export.sheet"), [t(f"reports.export.{name}") for name in names], case_widths(names))
+    zone, label = request.app[SETTINGS].zone, _labeller(t)
+    async with request.app[ENGINE].connect() as connection:
+        async for page in case_rows(connection, scope, filters, include_contacts=contacts):
+            for row in page:
+                sheet.append(cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label))
+    body = await asyncio.to_thread(sheet.finish)
+    return web.Response(body=body, content_type=XLSX_TYPE, headers=_attachment(f"{_file_stem(request)}.xlsx"))
+
+
+async def _inspections(request: web.Request) -> tuple[Period, InspectionReport, str] | web.Response:
+    """The month's report for the viewer's scope and the scope's name, or the 400 page for a bad month."""
+    try:
+        period = _month(request)
+    except BadParameter as bad:
+        return _bad_request(request, bad, "inspection_report.html")
+    viewer = request[VIEWER]
+    async with request.app[ENGINE].connect() as connection:
+        report = await inspection_report(connection, scope_for(viewer), period)
+    _, t = _catalogue(request)
+    return period, report, _scope_name(viewer, t)
+
+
+@staff(*REPORTERS)
+async def inspections_page(request: web.Request) -> web.Response:
+    found = await _inspections(request)
+    if isinstance(found, web.Response):
+        return found
+    period, report, scope_name = found
+    return render_staff_page(
+        request,
+        "inspection_report.html",
+        report=report,
+        error=None,
+        month=_month_text(period),
+        scope_name=scope_name,
+        columns=[name for name, _ in COLUMNS],
+        no_sector=NO_SECTOR,
+    )
+
+
+@staff(*REPORTERS)
+async def inspections_workbook(request: web.Request) -> web.Response:
+    found = await _inspections(request)
+    if isinstance(found, web.Response):
+        return found
+    period, report, scope_name = found
+    body = inspection_xlsx(report, scope_name, made_on=_today(request))
+    return web.Response(
+        body=body, content_type=XLSX_TYPE, headers=_attachment(f"inspections-{_month_text(period)}.xlsx")
+    )
+
+
+def _day_bound(request: web.Request, name: str, *, after: bool) -> datetime | None:
+    raw = request.query.get(name, "").strip()
+    if not raw:
+        return None
+    try:
+        day = date.fromisoformat(raw)
+    except ValueError as exc:
+        raise BadParameter(name, raw) from exc
+    return datetime.combine(day + timedelta(days=1) if after else day, time(), request.app[SETTINGS].zone)
+
+
+@staff(StaffRole.supervisor)
+async def corrections_jsonl(request: web.Request) -> web.StreamResponse:
+    """Reclassifications from `from` to `to` (local dates, both optional and inclusive), one JSON object a line."""
+    try:
+        since, until = _day_bound(request, "from", after=False), _day_bound(request, "to", after=True)
+    except BadParameter as bad:
+        return _bad_request(request, bad)
+    response = web.StreamResponse(headers=_attachment(f"corrections-{_today(request).isoformat()}.jsonl"))
+    response.content_type, response.charset = "application/x-ndjson", "utf-8"
+    await response.prepare(request)
+    async with request.app[ENGINE].connect() as connection:
+        async for record in corrections(connection, Scope.everything(), since=since, until=until):
+            await response.write(json_line(record).encode())
+    await response.write_eof()
+    return response
