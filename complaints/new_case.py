@@ -9,6 +9,7 @@ the outbox) and the order of it all is :mod:`complaints.intake`'s.
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 
@@ -18,9 +19,10 @@ from complaints.classify import Classification
 from complaints.deadlines.policy import DeadlinePolicy, acceptance_deadline, verification_deadline
 from complaints.deadlines.working_days import Deadline, WorkingCalendar
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto, Priority
+from complaints.photos import PreparedPhoto
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route
-from complaints.submission import Submission, missing_facts
+from complaints.submission import Contact, Submission, missing_facts
 from complaints.workflow import CaseStatus, Intent, Role
 from lookup.models import Station, table_of
 from lookup.scan import InstrumentCard
@@ -96,12 +98,63 @@ def insert_case(
     dedupe_key: str | None,
     linked_id: int | None,
 ) -> Receipt:
+    """Write the case, its contact, its photos and its first two events; the receipt the sender is shown."""
     submission, classification = context.submission, context.classification
     # Unique until the case gets its number at the end of the transaction (see complaints.intake.store).
     ref = f"~{uuid.uuid4().hex[:19]}"
-    accept_due, handle_due, deadline = _deadlines(context, intent)
+    deadlines = _deadlines(context, intent)
+    deadline = deadlines[2]  # the one the consumer is told
     priority = _priority(intent, classification.category)
-    case = {
+    case = _case_row(
+        context, intent, route, deadlines, ref=ref, priority=priority, dedupe_key=dedupe_key, linked_id=linked_id
+    )
+    complaint_id = connection.execute(_INSERT_CASE, case).scalar_one()
+    _insert_contact(connection, complaint_id, submission.contact)
+    _insert_photos(connection, complaint_id, submission.photos)
+    missing = missing_facts(intent, submission.contact)
+    _insert_first_events(
+        connection,
+        complaint_id,
+        context.now,
+        received=_received_facts(submission, missing, linked_id),
+        classified=_classified_facts(classification, intent, route, deadline),
+    )
+    station = None
+    if route.station_id is not None:
+        station = connection.execute(_STATION_NAME, {"station_id": route.station_id}).scalar()
+    return Receipt(
+        complaint_id=complaint_id,
+        ref=ref,
+        token="",
+        intent=intent,
+        category=classification.category,
+        confidence=classification.confidence,
+        needs_triage=classification.needs_triage,
+        queue=route.queue,
+        station=station,
+        status=CaseStatus.received,
+        priority=priority,
+        deadline=deadline.due if deadline else None,
+        deadline_approximate=bool(deadline and deadline.approximate),
+        missing=missing,
+    )
+
+
+def _case_row(
+    context: Prepared,
+    intent: Intent,
+    route: Route,
+    deadlines: tuple[date | None, date | None, Deadline | None],
+    *,
+    ref: str,
+    priority: Priority,
+    dedupe_key: str | None,
+    linked_id: int | None,
+) -> dict[str, object]:
+    """The complaint's own row as received: the words, the route, the classifier's reading, the deadlines."""
+    submission, classification = context.submission, context.classification
+    accept_due, handle_due, deadline = deadlines
+    return {
         "ref": ref,
         "token_hash": "",
         "channel": submission.channel,
@@ -127,8 +180,9 @@ def insert_case(
         "dedupe_key": dedupe_key,
         "satisfaction_comment": "",
     }
-    complaint_id = connection.execute(_INSERT_CASE, case).scalar_one()
-    contact = submission.contact
+
+
+def _insert_contact(connection: sa.Connection, complaint_id: int, contact: Contact) -> None:
     connection.execute(
         _INSERT_CONTACT,
         {
@@ -139,28 +193,42 @@ def insert_case(
             "consent_to_contact": contact.consent,
         },
     )
-    if submission.photos:
-        connection.execute(
-            _INSERT_PHOTO,
-            [
-                {
-                    "complaint_id": complaint_id,
-                    "content_type": photo.content_type,
-                    "width": photo.width,
-                    "height": photo.height,
-                    "sha256": photo.sha256,
-                    "data": photo.data,
-                }
-                for photo in submission.photos
-            ],
-        )
-    missing = missing_facts(intent, contact)
-    received_facts: dict[str, object] = {"channel": submission.channel, "photos": len(submission.photos)}
+
+
+def _insert_photos(connection: sa.Connection, complaint_id: int, photos: Sequence[PreparedPhoto]) -> None:
+    if not photos:
+        return
+    connection.execute(
+        _INSERT_PHOTO,
+        [
+            {
+                "complaint_id": complaint_id,
+                "content_type": photo.content_type,
+                "width": photo.width,
+                "height": photo.height,
+                "sha256": photo.sha256,
+                "data": photo.data,
+            }
+            for photo in photos
+        ],
+    )
+
+
+def _received_facts(submission: Submission, missing: Sequence[str], linked_id: int | None) -> dict[str, object]:
+    """What the public 'received' event records: the channel, the photos, what is missing, the case split from."""
+    facts: dict[str, object] = {"channel": submission.channel, "photos": len(submission.photos)}
     if missing:
-        received_facts["missing"] = list(missing)
+        facts["missing"] = list(missing)
     if linked_id is not None:
-        received_facts["split_from"] = linked_id
-    classified_facts: dict[str, object] = {
+        facts["split_from"] = linked_id
+    return facts
+
+
+def _classified_facts(
+    classification: Classification, intent: Intent, route: Route, deadline: Deadline | None
+) -> dict[str, object]:
+    """What the internal 'classified' event records: the classifier's reading and where it routed the case."""
+    facts: dict[str, object] = {
         "intent": intent.value,
         "category": classification.category,
         "confidence": classification.confidence,
@@ -171,13 +239,25 @@ def insert_case(
     }
     if deadline is not None and deadline.fallback_years:
         # The warning the case page shows: which year's official schedule to import.
-        classified_facts["deadline_fallback_years"] = list(deadline.fallback_years)
+        facts["deadline_fallback_years"] = list(deadline.fallback_years)
+    return facts
+
+
+def _insert_first_events(
+    connection: sa.Connection,
+    complaint_id: int,
+    now: datetime,
+    *,
+    received: dict[str, object],
+    classified: dict[str, object],
+) -> None:
+    """The timeline's first two events, both by the system: 'received' (public) and 'classified' (internal)."""
     connection.execute(
         _INSERT_EVENT,
         [
             {
                 "complaint_id": complaint_id,
-                "at": context.now,
+                "at": now,
                 "actor_role": Role.system,
                 "actor_id": None,
                 "action": action,
@@ -186,25 +266,6 @@ def insert_case(
                 "public": public,
                 "facts": facts,
             }
-            for action, public, facts in (("received", True, received_facts), ("classified", False, classified_facts))
+            for action, public, facts in (("received", True, received), ("classified", False, classified))
         ],
-    )
-    station = None
-    if route.station_id is not None:
-        station = connection.execute(_STATION_NAME, {"station_id": route.station_id}).scalar()
-    return Receipt(
-        complaint_id=complaint_id,
-        ref=ref,
-        token="",
-        intent=intent,
-        category=classification.category,
-        confidence=classification.confidence,
-        needs_triage=classification.needs_triage,
-        queue=route.queue,
-        station=station,
-        status=CaseStatus.received,
-        priority=priority,
-        deadline=deadline.due if deadline else None,
-        deadline_approximate=bool(deadline and deadline.approximate),
-        missing=missing,
     )
