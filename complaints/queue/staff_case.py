@@ -107,70 +107,13 @@ async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int 
 
 
 async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCase:
-    row = (
-        await connection.execute(
-            sa.select(
-                complaint_t,
-                station_t.c.name.label("station_name"),
-                contact_t.c.name.label("contact_name"),
-                contact_t.c.phone.label("contact_phone"),
-                contact_t.c.consent_to_contact,
-                instrument_t.c.code.label("instrument_code"),
-                merchant_t.c.name.label("merchant_name"),
-                market_t.c.name.label("market_name"),
-                linked_t.c.ref.label("linked_ref"),
-            )
-            .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
-            .outerjoin(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
-            .outerjoin(instrument_t, instrument_t.c.id == complaint_t.c.instrument_id)
-            .outerjoin(merchant_t, merchant_t.c.id == complaint_t.c.merchant_id)
-            .outerjoin(market_t, market_t.c.id == complaint_t.c.market_id)
-            .outerjoin(linked_t, linked_t.c.id == complaint_t.c.linked_id)
-            .where(complaint_t.c.id == complaint_id)
-        )
-    ).one()
-    events = await connection.execute(
-        sa.select(event_t).where(event_t.c.complaint_id == complaint_id).order_by(event_t.c.id)
-    )
-    photos = await connection.execute(
-        sa.select(photo_t.c.id).where(photo_t.c.complaint_id == complaint_id).order_by(photo_t.c.id)
-    )
-    recent: list[OtherCase] = []
-    if row.merchant_id is not None:
-        others = await connection.execute(
-            sa.select(complaint_t.c.ref, complaint_t.c.received_at, complaint_t.c.category, complaint_t.c.status)
-            .where(complaint_t.c.merchant_id == row.merchant_id, complaint_t.c.id != complaint_id)
-            .order_by(complaint_t.c.received_at.desc())
-            .limit(RECENT_CASES_SHOWN)
-        )
-        recent = [OtherCase(ref, at, category, CaseStatus(status)) for ref, at, category, status in others]
-    outbox = await connection.execute(
-        sa.select(
-            outbox_t.c.kind,
-            outbox_t.c.channel,
-            outbox_t.c.status,
-            outbox_t.c.attempts,
-            outbox_t.c.last_error,
-            outbox_t.c.created_at,
-            outbox_t.c.sent_at,
-            outbox_t.c.next_attempt_at,
-        )
-        .where(outbox_t.c.complaint_id == complaint_id)
-        .order_by(outbox_t.c.id)
-    )
-    messages = tuple(
-        Message(
-            kind=m.kind,
-            channel=m.channel,
-            status=str(m.status),
-            attempts=m.attempts,
-            last_error=m.last_error,
-            created_at=m.created_at,
-            sent_at=m.sent_at,
-            next_attempt_at=m.next_attempt_at,
-        )
-        for m in outbox
-    )
+    """The case with everything its handler sees: contact, places, photos, timeline, the merchant's other cases,
+    and the messages about it in the outbox."""
+    row = await _case_row(connection, complaint_id)
+    events = await _timeline(connection, complaint_id)
+    photo_ids = await _photo_ids(connection, complaint_id)
+    recent = () if row.merchant_id is None else await _merchant_recent(connection, row.merchant_id, complaint_id)
+    messages = await _messages(connection, complaint_id)
     return StaffCase(
         id=row.id,
         ref=row.ref,
@@ -200,21 +143,104 @@ async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCas
         merchant_id=row.merchant_id,
         merchant_name=row.merchant_name,
         market_name=row.market_name,
-        photo_ids=tuple(photo_id for (photo_id,) in photos),
-        events=tuple(
-            StaffEvent(
-                id=event.id,
-                at=event.at,
-                actor_role=str(event.actor_role),
-                actor_id=event.actor_id,
-                action=event.action,
-                from_status=CaseStatus(event.from_status),
-                to_status=CaseStatus(event.to_status),
-                public=event.public,
-                facts=dict(event.facts or {}),
-            )
-            for event in events
-        ),
-        merchant_recent=tuple(recent),
+        photo_ids=photo_ids,
+        events=events,
+        merchant_recent=recent,
         messages=messages,
+    )
+
+
+async def _case_row(connection: AsyncConnection, complaint_id: int) -> sa.Row[Any]:
+    """The complaint's row with the names it points to: station, contact, instrument, merchant, market, linked case."""
+    return (
+        await connection.execute(
+            sa.select(
+                complaint_t,
+                station_t.c.name.label("station_name"),
+                contact_t.c.name.label("contact_name"),
+                contact_t.c.phone.label("contact_phone"),
+                contact_t.c.consent_to_contact,
+                instrument_t.c.code.label("instrument_code"),
+                merchant_t.c.name.label("merchant_name"),
+                market_t.c.name.label("market_name"),
+                linked_t.c.ref.label("linked_ref"),
+            )
+            .outerjoin(station_t, station_t.c.id == complaint_t.c.station_id)
+            .outerjoin(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .outerjoin(instrument_t, instrument_t.c.id == complaint_t.c.instrument_id)
+            .outerjoin(merchant_t, merchant_t.c.id == complaint_t.c.merchant_id)
+            .outerjoin(market_t, market_t.c.id == complaint_t.c.market_id)
+            .outerjoin(linked_t, linked_t.c.id == complaint_t.c.linked_id)
+            .where(complaint_t.c.id == complaint_id)
+        )
+    ).one()
+
+
+async def _timeline(connection: AsyncConnection, complaint_id: int) -> tuple[StaffEvent, ...]:
+    """Every event of the case, public and internal, oldest first."""
+    events = await connection.execute(
+        sa.select(event_t).where(event_t.c.complaint_id == complaint_id).order_by(event_t.c.id)
+    )
+    return tuple(
+        StaffEvent(
+            id=event.id,
+            at=event.at,
+            actor_role=str(event.actor_role),
+            actor_id=event.actor_id,
+            action=event.action,
+            from_status=CaseStatus(event.from_status),
+            to_status=CaseStatus(event.to_status),
+            public=event.public,
+            facts=dict(event.facts or {}),
+        )
+        for event in events
+    )
+
+
+async def _photo_ids(connection: AsyncConnection, complaint_id: int) -> tuple[int, ...]:
+    photos = await connection.execute(
+        sa.select(photo_t.c.id).where(photo_t.c.complaint_id == complaint_id).order_by(photo_t.c.id)
+    )
+    return tuple(photo_id for (photo_id,) in photos)
+
+
+async def _merchant_recent(connection: AsyncConnection, merchant_id: int, complaint_id: int) -> tuple[OtherCase, ...]:
+    """The merchant's latest other cases, newest first: a handler sees at a glance whether this stall repeats."""
+    others = await connection.execute(
+        sa.select(complaint_t.c.ref, complaint_t.c.received_at, complaint_t.c.category, complaint_t.c.status)
+        .where(complaint_t.c.merchant_id == merchant_id, complaint_t.c.id != complaint_id)
+        .order_by(complaint_t.c.received_at.desc())
+        .limit(RECENT_CASES_SHOWN)
+    )
+    return tuple(OtherCase(ref, at, category, CaseStatus(status)) for ref, at, category, status in others)
+
+
+async def _messages(connection: AsyncConnection, complaint_id: int) -> tuple[Message, ...]:
+    """The case's messages in the outbox, in the order they were queued."""
+    outbox = await connection.execute(
+        sa.select(
+            outbox_t.c.kind,
+            outbox_t.c.channel,
+            outbox_t.c.status,
+            outbox_t.c.attempts,
+            outbox_t.c.last_error,
+            outbox_t.c.created_at,
+            outbox_t.c.sent_at,
+            outbox_t.c.next_attempt_at,
+        )
+        .where(outbox_t.c.complaint_id == complaint_id)
+        .order_by(outbox_t.c.id)
+    )
+    return tuple(
+        Message(
+            kind=m.kind,
+            channel=m.channel,
+            status=str(m.status),
+            attempts=m.attempts,
+            last_error=m.last_error,
+            created_at=m.created_at,
+            sent_at=m.sent_at,
+            next_attempt_at=m.next_attempt_at,
+        )
+        for m in outbox
     )
