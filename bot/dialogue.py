@@ -11,6 +11,7 @@ transaction. What may be asked beside the story (a deep link, a case's status, a
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot import asides
@@ -48,6 +49,9 @@ ANSWER_CHARS = 200  # place, time and amounts are a line each
 ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
 QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
+_SKIP = frozenset({"skip", "done"})
+_SUMMARY_WORDS = frozenset({"submit", "change"})
+_ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
 
 
 async def respond(
@@ -107,47 +111,62 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
 
 
 async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    step, draft = turn.step, turn.draft
-    if step is Step.paused:
-        return _paused(turn, text, meaning, world)
-    if step is Step.remark:
-        turn.step, turn.draft = Step.idle, Draft()
-        if meaning in {"skip", "done"}:
-            return _say(turn, "rate.comment_skipped")
-        taken = await world.remark(event.channel, event.chat_user, draft.rated, text)
-        return _say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
-    if step is Step.idle:
-        # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
+    """Words that are not a command: what they mean depends on the step the conversation is at."""
+    return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
+
+
+async def _on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The words after a rating are its comment, unless skipped."""
+    rated = turn.draft.rated
+    turn.step, turn.draft = Step.idle, Draft()
+    if meaning in _SKIP:
+        return _say(turn, "rate.comment_skipped")
+    taken = await world.remark(event.channel, event.chat_user, rated, text)
+    return _say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
+
+
+async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The first words of a conversation: a greeting, or already the start of the shopper's account."""
+    # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
+    turn.language = language_of(text) or turn.language
+    turn.step = Step.account
+    if len(text) < 6 and not turn.draft.texts:  # 你好, 在吗: a greeting, not yet an account
+        return _say(turn, "greet")
+    turn.replies.append(Reply(_t(turn)("greet")))
+    return _add_text(turn, text, first=True)
+
+
+async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """More of the shopper's own words, until they say they are done."""
+    if meaning == "done":
+        return await _finish_account(turn, world)
+    if not turn.draft.texts:  # the first words after a greeting too short to tell the language by
         turn.language = language_of(text) or turn.language
-        turn.step = Step.account
-        if len(text) < 6 and not draft.texts:  # 你好, 在吗: a greeting, not yet an account
-            return _say(turn, "greet")
-        turn.replies.append(Reply(_t(turn)("greet")))
-        return _add_text(turn, text, first=True)
-    if step is Step.account:
-        if meaning == "done":
-            return await _finish_account(turn, world)
-        if not draft.texts:  # the first words after a greeting too short to tell the language by
-            turn.language = language_of(text) or turn.language
-        return _add_text(turn, text, first=False)
-    if step is Step.confirm:
-        choice = meaning or CONFIRM_NUMBERS.get(words(text))
-        if choice == "submit":
-            return await _submit(turn, world)
-        if choice == "change":
-            turn.step = Step.fix
-            return _reask(turn, world)
-        _add_text(turn, text, first=False, quiet=True)
-        return await _show_summary(turn, world)
-    if step is Step.fix:
-        target = FIX_WORDS.get(words(text).removeprefix("fix:"))
-        if target is None:
-            return _reask(turn, world)
-        draft.fixing = True
-        draft.asked = [asked for asked in draft.asked if asked != target.value]
-        turn.step = target
+    return _add_text(turn, text, first=False)
+
+
+async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """At the summary: submit, choose what to change, or add words (and see the summary again)."""
+    choice = meaning or CONFIRM_NUMBERS.get(words(text))
+    if choice == "submit":
+        return await _submit(turn, world)
+    if choice == "change":
+        turn.step = Step.fix
         return _reask(turn, world)
-    return await _answer(turn, text, meaning, world)
+    _add_text(turn, text, first=False, quiet=True)
+    return await _show_summary(turn, world)
+
+
+async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Which answer to change: its question is asked again, and the summary follows the new answer."""
+    draft = turn.draft
+    target = FIX_WORDS.get(words(text).removeprefix("fix:"))
+    if target is None:
+        return _reask(turn, world)
+    draft.fixing = True
+    draft.asked = [asked for asked in draft.asked if asked != target.value]
+    turn.step = target
+    return _reask(turn, world)
 
 
 def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
@@ -186,7 +205,8 @@ def _photo(turn: Turn, media: str, world: World) -> Turn:
     return turn
 
 
-def _paused(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
+async def _on_paused(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Back after a pause: continue the earlier story, start again, or (anything else) be asked which."""
     draft = turn.draft
     assert draft.paused is not None
     pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
@@ -279,34 +299,50 @@ def _reask(turn: Turn, world: World) -> Turn:
     return turn
 
 
-async def _answer(turn: Turn, text: str, meaning: str | None, world: World) -> Turn:
-    step, draft = turn.step, turn.draft
-    skipped = meaning in {"skip", "done"}
-    if meaning in {"submit", "change"}:
+async def _on_free_answer(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Where, when, or the amounts: kept as written (up to a line), or skipped."""
+    if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)  # the summary's words before the summary: this question still stands
-    if step is Step.photos:
-        if skipped:
-            return await _answered(turn, step, world)
-        # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
-        if _kept(turn, text):
-            turn.replies.append(Reply(_t(turn)("ack.kept")))
-            _reask(turn, world)
-        return turn
-    if skipped:
-        return await _answered(turn, step, world)
-    if step is Step.name:
+    if meaning not in _SKIP:
+        setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
+    return await _answered(turn, turn.step, world)
+
+
+async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Words at the photo question: done or skip moves on; anything else joins the account."""
+    if meaning in _SUMMARY_WORDS:
+        return _reask(turn, world)
+    if meaning in _SKIP:
+        return await _answered(turn, Step.photos, world)
+    # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
+    if _kept(turn, text):
+        turn.replies.append(Reply(_t(turn)("ack.kept")))
+        _reask(turn, world)
+    return turn
+
+
+async def _on_name(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The name to be addressed by: taken unless too long (then refused with the reason), or skipped."""
+    if meaning in _SUMMARY_WORDS:
+        return _reask(turn, world)
+    if meaning not in _SKIP:
         try:
-            draft.name = clean_name(text)
+            turn.draft.name = clean_name(text)
         except SubmissionError as error:
             return _refused(turn, "bad.name", error)
-    elif step is Step.phone:
+    return await _answered(turn, Step.name, world)
+
+
+async def _on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The phone number to call back on: taken when it reads as one, else refused with the reason; or skipped."""
+    if meaning in _SUMMARY_WORDS:
+        return _reask(turn, world)
+    if meaning not in _SKIP:
         try:
-            draft.phone = clean_phone(text)
+            turn.draft.phone = clean_phone(text)
         except SubmissionError as error:
             return _refused(turn, "bad.phone", error)
-    elif step in {Step.where, Step.when, Step.amounts}:
-        setattr(draft, {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}[step], text[:ANSWER_CHARS])
-    return await _answered(turn, step, world)
+    return await _answered(turn, Step.phone, world)
 
 
 def _refused(turn: Turn, key: str, error: SubmissionError) -> Turn:
@@ -339,3 +375,21 @@ async def _submit(turn: Turn, world: World) -> Turn:
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()
     return turn
+
+
+StepHandler = Callable[[Turn, str, str | None, Event, World], Awaitable[Turn]]
+# Every step has its handler: the words a shopper types mean what the step they are at makes of them.
+_STEP_HANDLERS: dict[Step, StepHandler] = {
+    Step.idle: _on_idle,
+    Step.account: _on_account,
+    Step.where: _on_free_answer,
+    Step.when: _on_free_answer,
+    Step.amounts: _on_free_answer,
+    Step.photos: _on_photos,
+    Step.name: _on_name,
+    Step.phone: _on_phone,
+    Step.confirm: _on_confirm,
+    Step.fix: _on_fix,
+    Step.paused: _on_paused,
+    Step.remark: _on_remark,
+}
