@@ -102,29 +102,11 @@ def parse_schedule(text: str) -> tuple[int, list[DayRule]]:
             continue
         cells = [cell.strip() for cell in next(csv.reader([line]))]
         if not header_seen:
-            if tuple(cell.lower() for cell in cells) not in _HEADERS:
-                raise ScheduleFileError(
-                    number,
-                    f"表头应为 date,type,name 或 日期,类型,名称，而不是 {line!r}",
-                    f"the header must be date,type,name or 日期,类型,名称, not {line!r}",
-                )
+            _check_header(number, cells, line)
             header_seen = True
             continue
-        if len(cells) == 2:
-            cells.append("")
-        if len(cells) != 3:
-            raise ScheduleFileError(
-                number, f"应有 3 列（日期,类型,名称），实有 {len(cells)} 列", f"expected 3 columns, found {len(cells)}"
-            )
-        day_text, type_text, name = cells
-        day = _parse_date(number, day_text)
-        working = _TYPES.get(type_text.lower())
-        if working is None:
-            raise ScheduleFileError(
-                number,
-                f"类型 {type_text!r} 无效，应为 holiday/休/放假 或 workday/班/上班",
-                f"unknown type {type_text!r}; use holiday/休/放假 or workday/班/上班",
-            )
+        rule = _day_rule(number, cells)
+        day = rule.day
         if year is None:
             year = day.year
         elif day.year != year:
@@ -140,12 +122,42 @@ def parse_schedule(text: str) -> tuple[int, list[DayRule]]:
                 f"{day.isoformat()} repeats line {seen[day]}",
             )
         seen[day] = number
-        rules.append(DayRule(day=day, working=working, name=name))
+        rules.append(rule)
     if not header_seen:
         raise ScheduleFileError(max(len(lines), 1), "文件为空，没有表头", "the file is empty: no header")
     if year is None:
         raise ScheduleFileError(len(lines), "表头之后没有任何日期", "no dates after the header")
     return year, sorted(rules, key=lambda rule: rule.day)
+
+
+def _check_header(number: int, cells: list[str], line: str) -> None:
+    """The first line that is not blank or a comment names the columns, in English or in Chinese."""
+    if tuple(cell.lower() for cell in cells) not in _HEADERS:
+        raise ScheduleFileError(
+            number,
+            f"表头应为 date,type,name 或 日期,类型,名称，而不是 {line!r}",
+            f"the header must be date,type,name or 日期,类型,名称, not {line!r}",
+        )
+
+
+def _day_rule(number: int, cells: list[str]) -> DayRule:
+    """One line of the schedule: its date, whether it is a working day, and the holiday's name (may be left out)."""
+    if len(cells) == 2:
+        cells = [*cells, ""]
+    if len(cells) != 3:
+        raise ScheduleFileError(
+            number, f"应有 3 列（日期,类型,名称），实有 {len(cells)} 列", f"expected 3 columns, found {len(cells)}"
+        )
+    day_text, type_text, name = cells
+    day = _parse_date(number, day_text)
+    working = _TYPES.get(type_text.lower())
+    if working is None:
+        raise ScheduleFileError(
+            number,
+            f"类型 {type_text!r} 无效，应为 holiday/休/放假 或 workday/班/上班",
+            f"unknown type {type_text!r}; use holiday/休/放假 or workday/班/上班",
+        )
+    return DayRule(day=day, working=working, name=name)
 
 
 def _parse_date(number: int, text: str) -> date:
