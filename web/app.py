@@ -74,6 +74,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
+    app[SETTINGS].announce()
     url = app[SETTINGS].async_database_url
     engine = create_engine(url)
     app[ENGINE] = engine

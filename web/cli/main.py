@@ -134,7 +134,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from web.access_log import server_options
     from web.app import create_app
 
-    settings.secret()
     if "public_base_url" not in settings.model_fields_set:
         # Links printed and encoded in QR codes must point at this server when no public URL is set.
         settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
