@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="migrate and seed demo data into an empty database")
     serve.set_defaults(run=_serve)
 
-    worker = commands.add_parser("worker", help="deliver the outbox and send deadline reminders")
+    worker = commands.add_parser(
+        "worker", help="deliver the outbox: notices to shoppers, chat photos, forwards to 12315"
+    )
     worker.set_defaults(run=_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
