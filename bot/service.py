@@ -11,12 +11,11 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import json
 import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import sqlalchemy as sa
@@ -26,6 +25,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue import catalogue
 from bot.conversation import Draft, Event, Reply, Step
 from bot.dialogue import respond
+from bot.dialogue_state import StoredDialogue
 from bot.models import DialogueState, InboundMessage
 from bot.turn import Turn
 from bot.world import ServiceWorld
@@ -83,20 +83,11 @@ _SAVE_REPLY = (
 )
 
 
-def _moment(value: Any) -> datetime | None:
-    """A stored time as the raw drivers give it (SQLite: naive UTC text) as an aware datetime."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
 class StateReader(Protocol):
-    """Reads a dialogue's row (step, language, draft, updated_at, version, window_start, window_count) on the
-    raw driver: the composition root's scan reader is one."""
+    """Reads a dialogue's row on the raw driver with :mod:`bot.dialogue_state`'s statement and decoder: the
+    composition root's scan reader is one."""
 
-    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None: ...
+    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...
 
 
 class Intake(Protocol):
@@ -139,6 +130,7 @@ class DialogueService:
         self,
         *,
         engine: AsyncEngine,
+        writer: AsyncEngine,
         intake: Intake,
         cards: CardReader,
         states: StateReader,
@@ -154,7 +146,14 @@ class DialogueService:
         self._clock = clock
         self._flood_limit = flood_limit
         self.world = ServiceWorld(
-            engine=engine, intake=intake, cards=cards, clock=clock, secret=secret, base_url=base_url, hotline=hotline
+            engine=engine,
+            writer=writer,
+            intake=intake,
+            cards=cards,
+            clock=clock,
+            secret=secret,
+            base_url=base_url,
+            hotline=hotline,
         )
 
     async def handle(self, event: Event) -> list[Reply]:
@@ -185,20 +184,19 @@ class DialogueService:
         raise RuntimeError(f"dialogue {event.channel} kept changing under message {event.key}")
 
     async def _load(self, event: Event) -> _Loaded:
-        row = await self._states.dialogue_state(event.channel, event.chat_user)
-        if row is None:
+        stored = await self._states.dialogue_state(event.channel, event.chat_user)
+        if stored is None:
             language = event.language if event.language in {"zh", "en"} else "zh"
             return _Loaded(Step.idle, language, Draft(), None, None, flooding=False)
-        step, language, draft, updated_at, version, window_start, window_count = row
-        window_start = _moment(window_start)
+        window_start = stored.window_start
         in_window = window_start is not None and self._clock() - window_start < FLOOD_WINDOW
         return _Loaded(
-            step=Step(step),
-            language=language,
-            draft=Draft.from_json(json.loads(draft) if isinstance(draft, str) else draft or {}),
-            updated_at=_moment(updated_at),
-            version=version,
-            flooding=in_window and window_count >= self._flood_limit,
+            step=stored.step,
+            language=stored.language,
+            draft=stored.draft,
+            updated_at=stored.updated_at,
+            version=stored.version,
+            flooding=in_window and stored.window_count >= self._flood_limit,
         )
 
     def _store(

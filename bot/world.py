@@ -32,6 +32,7 @@ class ServiceWorld:
         self,
         *,
         engine: AsyncEngine,
+        writer: AsyncEngine,
         intake: Intake,
         cards: CardReader,
         clock: Callable[[], datetime],
@@ -40,7 +41,7 @@ class ServiceWorld:
         hotline: str,
     ) -> None:
         self._engine = engine
-        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._writer = writer  # the engine for transactions that read then write (a rating)
         self._intake = intake
         self._cards = cards
         self._clock = clock

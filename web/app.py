@@ -11,7 +11,7 @@ from aiohttp import web
 from bot.service import DialogueService
 from web import errors
 from web.auth import access as auth
-from web.db import create_engine
+from web.db import create_engine, for_writing
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
@@ -85,6 +85,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     app[DIALOGUE] = DialogueService(
         engine=engine,
+        writer=for_writing(engine),
         intake=app[INTAKE],
         cards=reader,
         states=reader,
