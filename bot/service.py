@@ -16,7 +16,7 @@ import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -25,16 +25,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue import catalogue
 from bot.conversation import Draft, Event, Reply, Step
 from bot.dialogue import respond
-from bot.dialogue_state import StoredDialogue
 from bot.models import DialogueState, InboundMessage
-from bot.turn import Turn
-from bot.world import ServiceWorld
-from complaints.intake import Transactions, store
+from bot.ports import Intake, StateReader
+from bot.turn import Turn, World
+from complaints.intake import store
 from complaints.new_case import Prepared
 from complaints.outbox.enqueue import enqueue, queue_message
 from complaints.submission import Submission
 from lookup.models import UtcDateTime, table_of
-from lookup.scan import InstrumentCard
 
 log = logging.getLogger(__name__)
 
@@ -83,27 +81,6 @@ _SAVE_REPLY = (
 )
 
 
-class StateReader(Protocol):
-    """Reads a dialogue's row on the raw driver with :mod:`bot.dialogue_state`'s statement and decoder: the
-    composition root's scan reader is one."""
-
-    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...
-
-
-class Intake(Protocol):
-    """What the bots need of intake (web's IntakeService is one)."""
-
-    @property
-    def transactions(self) -> Transactions: ...
-
-    async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared: ...
-    async def classify(self, text: str) -> tuple[str, str]: ...
-
-
-class CardReader(Protocol):
-    async def card(self, code: str) -> InstrumentCard | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     step: Step
@@ -126,35 +103,23 @@ class _Changed(Exception):
 
 
 class DialogueService:
+    """Handles each message once; ``world`` is what the dialogue may ask of the service (bot.world's
+    ServiceWorld, built by the composition root)."""
+
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
-        writer: AsyncEngine,
         intake: Intake,
-        cards: CardReader,
         states: StateReader,
+        world: World,
         clock: Callable[[], datetime],
-        secret: str,
-        base_url: str,
-        hotline: str,
         flood_limit: int = FLOOD_LIMIT,
     ) -> None:
-        self._engine = engine
         self._states = states
         self._intake = intake
         self._clock = clock
         self._flood_limit = flood_limit
-        self.world = ServiceWorld(
-            engine=engine,
-            writer=writer,
-            intake=intake,
-            cards=cards,
-            clock=clock,
-            secret=secret,
-            base_url=base_url,
-            hotline=hotline,
-        )
+        self.world = world
 
     async def handle(self, event: Event) -> list[Reply]:
         """The answers to one delivery of one message (a repeat gets the first answer; empty while the first

@@ -33,12 +33,6 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
-# Every table of the service on SQLModel.metadata, wherever the schema is checked or truncated.
-import bot.models  # noqa: F401
-import complaints.models  # noqa: F401
-import lookup.models  # noqa: F401
-import web.auth.models  # noqa: F401
-
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Indexes on expressions that only PostgreSQL has (migration 0010): the models cannot declare them for both
 # databases, so comparing models with migrations leaves them out.
