@@ -132,7 +132,7 @@ async def _drop_tables(url: str) -> None:
     import asyncpg
     from sqlmodel import SQLModel
 
-    import web.db  # noqa: F401  (puts every table of the service on SQLModel.metadata)
+    import web.tables  # noqa: F401  (puts every table of the service on SQLModel.metadata)
 
     tables = [table.name for table in SQLModel.metadata.sorted_tables] + ["alembic_version"]
     connection = await asyncpg.connect(url)

@@ -31,6 +31,7 @@ import sqlalchemy as sa
 from alembic import command
 from sqlmodel import SQLModel
 
+import web.tables  # noqa: F401  (puts every table of the service on SQLModel.metadata)
 from web.db import alembic_config, create_engine, current_revision, head_revision, upgrade
 
 CORPUS = ROOT / "complaints" / "classify" / "data" / "handwritten.tsv"

@@ -11,13 +11,12 @@ from __future__ import annotations
 import asyncio
 import functools
 import hashlib
-import json
 import logging
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta
-from typing import Any, Protocol
+from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -27,14 +26,13 @@ from bot.catalogue import catalogue
 from bot.conversation import Draft, Event, Reply, Step
 from bot.dialogue import respond
 from bot.models import DialogueState, InboundMessage
-from bot.turn import Turn
-from bot.world import ServiceWorld
-from complaints.intake import Transactions, store
+from bot.ports import Intake, StateReader
+from bot.turn import Turn, World
+from complaints.intake import store
 from complaints.new_case import Prepared
 from complaints.outbox.enqueue import enqueue, queue_message
 from complaints.submission import Submission
 from lookup.models import UtcDateTime, table_of
-from lookup.scan import InstrumentCard
 
 log = logging.getLogger(__name__)
 
@@ -83,36 +81,6 @@ _SAVE_REPLY = (
 )
 
 
-def _moment(value: Any) -> datetime | None:
-    """A stored time as the raw drivers give it (SQLite: naive UTC text) as an aware datetime."""
-    if value is None:
-        return None
-    moment = datetime.fromisoformat(value) if isinstance(value, str) else value
-    assert isinstance(moment, datetime)
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-class StateReader(Protocol):
-    """Reads a dialogue's row (step, language, draft, updated_at, version, window_start, window_count) on the
-    raw driver: the composition root's scan reader is one."""
-
-    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None: ...
-
-
-class Intake(Protocol):
-    """What the bots need of intake (web's IntakeService is one)."""
-
-    @property
-    def transactions(self) -> Transactions: ...
-
-    async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared: ...
-    async def classify(self, text: str) -> tuple[str, str]: ...
-
-
-class CardReader(Protocol):
-    async def card(self, code: str) -> InstrumentCard | None: ...
-
-
 @dataclass(frozen=True, slots=True)
 class _Loaded:
     step: Step
@@ -135,27 +103,23 @@ class _Changed(Exception):
 
 
 class DialogueService:
+    """Handles each message once; ``world`` is what the dialogue may ask of the service (bot.world's
+    ServiceWorld, built by the composition root)."""
+
     def __init__(
         self,
         *,
-        engine: AsyncEngine,
         intake: Intake,
-        cards: CardReader,
         states: StateReader,
+        world: World,
         clock: Callable[[], datetime],
-        secret: str,
-        base_url: str,
-        hotline: str,
         flood_limit: int = FLOOD_LIMIT,
     ) -> None:
-        self._engine = engine
         self._states = states
         self._intake = intake
         self._clock = clock
         self._flood_limit = flood_limit
-        self.world = ServiceWorld(
-            engine=engine, intake=intake, cards=cards, clock=clock, secret=secret, base_url=base_url, hotline=hotline
-        )
+        self.world = world
 
     async def handle(self, event: Event) -> list[Reply]:
         """The answers to one delivery of one message (a repeat gets the first answer; empty while the first
@@ -185,20 +149,19 @@ class DialogueService:
         raise RuntimeError(f"dialogue {event.channel} kept changing under message {event.key}")
 
     async def _load(self, event: Event) -> _Loaded:
-        row = await self._states.dialogue_state(event.channel, event.chat_user)
-        if row is None:
+        stored = await self._states.dialogue_state(event.channel, event.chat_user)
+        if stored is None:
             language = event.language if event.language in {"zh", "en"} else "zh"
             return _Loaded(Step.idle, language, Draft(), None, None, flooding=False)
-        step, language, draft, updated_at, version, window_start, window_count = row
-        window_start = _moment(window_start)
+        window_start = stored.window_start
         in_window = window_start is not None and self._clock() - window_start < FLOOD_WINDOW
         return _Loaded(
-            step=Step(step),
-            language=language,
-            draft=Draft.from_json(json.loads(draft) if isinstance(draft, str) else draft or {}),
-            updated_at=_moment(updated_at),
-            version=version,
-            flooding=in_window and window_count >= self._flood_limit,
+            step=stored.step,
+            language=stored.language,
+            draft=stored.draft,
+            updated_at=stored.updated_at,
+            version=stored.version,
+            flooding=in_window and stored.window_count >= self._flood_limit,
         )
 
     def _store(

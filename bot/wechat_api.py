@@ -189,6 +189,7 @@ class WeChatSender:
         self,
         *,
         engine: AsyncEngine,
+        writer: AsyncEngine,
         app_id: str,
         app_secret: str,
         api_url: str,
@@ -200,8 +201,7 @@ class WeChatSender:
         timeout: float = HTTP_TIMEOUT,
     ) -> None:
         self._engine = engine
-        # Read-then-write transactions (a photo added to its case) take SQLite's write lock at BEGIN.
-        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._writer = writer  # the engine for transactions that read then write (a photo added to its case)
         self._app_id, self._app_secret, self._api_url = app_id, app_secret, api_url.rstrip("/")
         self._template_id = template_id
         self._template_fields = dict(template_fields or {})

@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
-from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.ports import CardReader, Intake
 from complaints.case_view import PublicCase, public_case
 from complaints.models import Complaint, ComplaintContact
 from complaints.photos import MAX_PHOTOS
@@ -19,19 +19,19 @@ from complaints.workflow import CaseStatus
 from lookup.models import table_of
 from lookup.scan import InstrumentCard
 
-if TYPE_CHECKING:
-    from bot.service import CardReader, Intake
-
 complaint_t, contact_t = table_of(Complaint), table_of(ComplaintContact)
 
 _RATING_OUTCOMES = {"not_found": "not_found", "not_closed": "not_closed", "already_rated": "already"}
 
 
 class ServiceWorld:
+    """The dialogue's :class:`bot.turn.World` over the database, intake and the scan reader."""
+
     def __init__(
         self,
         *,
         engine: AsyncEngine,
+        writer: AsyncEngine,
         intake: Intake,
         cards: CardReader,
         clock: Callable[[], datetime],
@@ -40,7 +40,7 @@ class ServiceWorld:
         hotline: str,
     ) -> None:
         self._engine = engine
-        self._writer = engine.execution_options(sqlite_begin="IMMEDIATE")
+        self._writer = writer  # the engine for transactions that read then write (a rating)
         self._intake = intake
         self._cards = cards
         self._clock = clock

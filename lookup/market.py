@@ -5,12 +5,22 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from sqlmodel import col, select
-from sqlmodel.ext.asyncio.session import AsyncSession
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection
 
-from lookup.models import Instrument, Market, Merchant, Station, Verification
+from lookup.models import Instrument, Market, Merchant, Station, Verification, table_of
 from lookup.status import instrument_status, latest
 from lookup.vocab import InstrumentKind, InstrumentState, Status
+
+market_t, station_t, merchant_t = table_of(Market), table_of(Station), table_of(Merchant)
+instrument_t, verification_t = table_of(Instrument), table_of(Verification)
+
+
+@dataclass(frozen=True, slots=True)
+class _Record:
+    performed_on: date
+    valid_until: date
+    passed: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,49 +47,61 @@ class MarketListing:
         return sum(1 for instrument in self.instruments if instrument.status is status)
 
 
-async def market_listing(session: AsyncSession, market_id: int, *, on: date) -> MarketListing | None:
-    found = (
-        await session.exec(
-            select(Market, Station).join(Station, col(Station.id) == Market.station_id).where(Market.id == market_id)
+async def market_listing(connection: AsyncConnection, market_id: int, *, on: date) -> MarketListing | None:
+    market = (
+        await connection.execute(
+            sa.select(
+                market_t.c.name,
+                market_t.c.address,
+                market_t.c.fair_scale_location,
+                station_t.c.name.label("station_name"),
+                station_t.c.phone.label("station_phone"),
+            )
+            .join_from(market_t, station_t, station_t.c.id == market_t.c.station_id)
+            .where(market_t.c.id == market_id)
         )
     ).first()
-    if found is None:
+    if market is None:
         return None
-    market, station = found
+    i, m = instrument_t.c, merchant_t.c
     rows = (
-        await session.exec(
-            select(Instrument, Merchant)
-            .join(Merchant, col(Merchant.id) == Instrument.merchant_id)
-            .where(Merchant.market_id == market_id, Instrument.state != InstrumentState.retired)
-            .order_by(col(Merchant.stall), col(Merchant.name), col(Instrument.serial_no))
+        await connection.execute(
+            sa.select(i.id, i.code, i.kind, i.serial_no, i.state, i.mandatory, m.name.label("merchant_name"), m.stall)
+            .join_from(instrument_t, merchant_t, m.id == i.merchant_id)
+            .where(m.market_id == market_id, i.state != InstrumentState.retired)
+            .order_by(m.stall, m.name, i.serial_no)
         )
     ).all()
-    ids = [instrument.id for instrument, _ in rows]
-    records: dict[int, list[Verification]] = {}
-    if ids:
-        for record in await session.exec(select(Verification).where(col(Verification.instrument_id).in_(ids))):
-            records.setdefault(record.instrument_id, []).append(record)
+    records: dict[int, list[_Record]] = {}
+    if rows:
+        v = verification_t.c
+        found = await connection.execute(
+            sa.select(v.instrument_id, v.performed_on, v.valid_until, v.passed).where(
+                v.instrument_id.in_([row.id for row in rows])
+            )
+        )
+        for record in found:
+            records.setdefault(record.instrument_id, []).append(
+                _Record(record.performed_on, record.valid_until, record.passed)
+            )
     return MarketListing(
         market_id=market_id,
         name=market.name,
         address=market.address,
         fair_scale_location=market.fair_scale_location,
-        station_name=station.name,
-        station_phone=station.phone,
+        station_name=market.station_name,
+        station_phone=market.station_phone,
         instruments=tuple(
             MarketInstrument(
-                code=instrument.code,
-                kind=instrument.kind,
-                serial_no=instrument.serial_no,
-                merchant_name=merchant.name,
-                stall=merchant.stall,
+                code=row.code,
+                kind=row.kind,
+                serial_no=row.serial_no,
+                merchant_name=row.merchant_name,
+                stall=row.stall,
                 status=instrument_status(
-                    state=instrument.state,
-                    mandatory=instrument.mandatory,
-                    latest_record=latest(records.get(instrument.id or 0, [])),
-                    on=on,
+                    state=row.state, mandatory=row.mandatory, latest_record=latest(records.get(row.id, [])), on=on
                 ),
             )
-            for instrument, merchant in rows
+            for row in rows
         ),
     )

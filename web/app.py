@@ -9,9 +9,10 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.service import DialogueService
+from bot.world import ServiceWorld
 from web import errors
 from web.auth import access as auth
-from web.db import create_engine
+from web.db import create_engine, for_writing
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
@@ -74,6 +75,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:
+    app[SETTINGS].announce()
     url = app[SETTINGS].async_database_url
     engine = create_engine(url)
     app[ENGINE] = engine
@@ -82,16 +84,17 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK])
     app[INTAKE].classifier.start()
     settings = app[SETTINGS]
-    app[DIALOGUE] = DialogueService(
+    world = ServiceWorld(
         engine=engine,
+        writer=for_writing(engine),
         intake=app[INTAKE],
         cards=reader,
-        states=reader,
         clock=app[CLOCK],
         secret=settings.secret(),
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
     )
+    app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
     try:
         yield
     finally:

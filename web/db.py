@@ -1,4 +1,22 @@
-"""Engines and migrations. The composition root owns these; domain code receives an engine or session."""
+"""Engines, write transactions and migrations. The composition root owns them and hands them to the code that needs
+them; nothing else opens a connection of its own.
+
+The service reaches its database in three ways, each through one helper:
+
+- **Async SQLAlchemy Core** on the engine from :func:`create_engine`: most code. Plain reads use the engine as it is
+  and never wait for writers; a transaction that reads and then writes (a status change, a counter, an import batch,
+  a rating, a photo added to its case) runs on :func:`for_writing`, which begins IMMEDIATE on SQLite. Code outside
+  ``web`` is handed that engine (``writer``), never spells the option itself.
+- **The raw-driver read** of the two hot paths (``web/scan_readers.py``): a scan's instrument card and a bot
+  message's dialogue row, on sqlite3 inline or an asyncpg pool. The statements and their decoders belong to their
+  owners (``lookup/scan.py``, ``bot/dialogue_state.py``), compiled once per process for the database.
+- **The sync writer** from :func:`open_transactions` (:class:`SqliteWriter` on SQLite, :class:`EngineTransactions`
+  on PostgreSQL) for intake and the bot's turns: a whole case, or a message with the case it submits, in one
+  transaction, on one thread on SQLite. Domain code sees it as ``complaints.intake.Transactions``.
+
+Migrations run through Alembic on one of the engine's connections (:func:`upgrade`). No ORM session is used:
+SQLModel declares the tables, and every statement is Core.
+"""
 
 from __future__ import annotations
 
@@ -14,12 +32,6 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
-
-# Every table of the service on SQLModel.metadata, wherever the schema is checked or truncated.
-import bot.models  # noqa: F401
-import complaints.models  # noqa: F401
-import lookup.models  # noqa: F401
-import web.auth.models  # noqa: F401
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Indexes on expressions that only PostgreSQL has (migration 0010): the models cannot declare them for both

@@ -14,7 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.classify import Classifier
 from complaints.deadlines.calendar_store import load_calendar
-from complaints.deadlines.policy import DeadlinePolicy
 from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
 from complaints.new_case import IntakePolicy, Prepared
@@ -33,17 +32,8 @@ REFERENCE_TTL_SECONDS = 60.0
 
 
 def intake_policy(settings: Settings) -> IntakePolicy:
-    deadlines = DeadlinePolicy.from_mapping(
-        {
-            "accept_days": settings.fairweigh_deadline_accept_days,
-            "mediate_days": settings.fairweigh_deadline_mediate_days,
-            "verify_days": settings.fairweigh_deadline_verify_days,
-            "verify_extension_days": settings.fairweigh_deadline_verify_extension_days,
-            "notify_reporter_days": settings.fairweigh_deadline_notify_reporter_days,
-        }
-    )
     return IntakePolicy(
-        deadlines=deadlines, forward_upstream=settings.forwarding_enabled, hotline=settings.fairweigh_hotline
+        deadlines=settings.deadlines, forward_upstream=settings.forwarding_enabled, hotline=settings.fairweigh_hotline
     )
 
 

@@ -1,27 +1,26 @@
-"""Raw-driver readers for the scan path (see lookup/scan.py for why a scan skips the ORM)."""
+"""Raw-driver readers for the two hot reads: a scan's instrument card and a bot message's dialogue row.
+
+Each runs statements its owner compiles for the database (lookup/scan.py, bot/dialogue_state.py) and hands the rows
+back to the owner's decoder; this module only holds the connections (see lookup/scan.py for why these skip the
+engine)."""
 
 from __future__ import annotations
 
 import sqlite3
-from typing import Any, Protocol
+from typing import Protocol
 
 import asyncpg
 import sqlalchemy as sa
 from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
+from bot.dialogue_state import CompiledStateRead, StoredDialogue, compile_state_read, stored_dialogue
 from lookup.scan import CompiledScan, InstrumentCard, card_from_rows, compile_scan
-
-# A bot message reads its dialogue's row before deciding; like a scan, that read is the hot path's only one.
-_DIALOGUE_STATE = (
-    "SELECT step, language, draft, updated_at, version, window_start, window_count FROM dialogue_state "
-    "WHERE channel = {0} AND chat_user = {1}"
-)
 
 
 class ScanReader(Protocol):
     async def card(self, code: str) -> InstrumentCard | None: ...
-    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None: ...
+    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
 
@@ -41,7 +40,9 @@ class SqliteScanReader:
         # Reading pages through a memory map skips a copy into SQLite's cache: about a quarter of a scan's
         # query time with a million instruments.
         self._connection.execute("PRAGMA mmap_size=1073741824")
-        self._scan: CompiledScan = compile_scan(sqlite.dialect(paramstyle="qmark"))
+        dialect = sqlite.dialect(paramstyle="qmark")
+        self._scan: CompiledScan = compile_scan(dialect)
+        self._state: CompiledStateRead = compile_state_read(dialect)
 
     async def card(self, code: str) -> InstrumentCard | None:
         row = self._connection.execute(self._scan.card.sql, self._scan.card.parameters(code)).fetchone()
@@ -50,9 +51,9 @@ class SqliteScanReader:
         history = self._connection.execute(self._scan.history.sql, self._scan.history.parameters(row[0])).fetchall()
         return card_from_rows(row, history)
 
-    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None:
-        row = self._connection.execute(_DIALOGUE_STATE.format("?", "?"), (channel, chat_user)).fetchone()
-        return tuple(row) if row is not None else None
+    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None:
+        row = self._connection.execute(self._state.sql, self._state.parameters(channel, chat_user)).fetchone()
+        return stored_dialogue(row) if row is not None else None
 
     async def ping(self) -> None:
         self._connection.execute("SELECT 1").fetchone()
@@ -64,7 +65,9 @@ class SqliteScanReader:
 class PostgresScanReader:
     def __init__(self, pool: asyncpg.Pool) -> None:
         self._pool = pool
-        self._scan: CompiledScan = compile_scan(asyncpg_dialect.dialect())  # type: ignore[no-untyped-call]
+        dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
+        self._scan: CompiledScan = compile_scan(dialect)
+        self._state: CompiledStateRead = compile_state_read(dialect)
 
     @classmethod
     async def connect(cls, url: str) -> PostgresScanReader:
@@ -82,9 +85,9 @@ class PostgresScanReader:
             history = await connection.fetch(self._scan.history.sql, *self._scan.history.parameters(row[0]))
         return card_from_rows(tuple(row), [tuple(r) for r in history])
 
-    async def dialogue_state(self, channel: str, chat_user: str) -> tuple[Any, ...] | None:
-        row = await self._pool.fetchrow(_DIALOGUE_STATE.format("$1", "$2"), channel, chat_user)
-        return tuple(row) if row is not None else None
+    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None:
+        row = await self._pool.fetchrow(self._state.sql, *self._state.parameters(channel, chat_user))
+        return stored_dialogue(tuple(row)) if row is not None else None
 
     async def ping(self) -> None:
         await self._pool.fetchval("SELECT 1")

@@ -1,18 +1,32 @@
-"""All configuration, from environment variables only, built once in the entry point and passed down."""
+"""All configuration, from environment variables only, built once in the entry point and passed down.
+
+Everything derived from the variables (the database URL with the working directory resolved, the signing secret,
+the deadline policy, which optional features are on) is worked out and checked when the settings are built, so a
+misconfiguration stops the process at start-up with one clear message, and reading a setting later neither logs
+nor touches the file system. What is off or half configured is logged once, by :meth:`Settings.announce`, when
+a process starts serving.
+"""
 
 from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Mapping
+from contextvars import ContextVar
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from complaints.deadlines.policy import MAX_DAYS, DeadlinePolicy
+
 log = logging.getLogger(__name__)
+
+# Set while model_copy builds its copy: a copy is not a new start-up, so it logs nothing.
+_COPYING: ContextVar[bool] = ContextVar("fairweigh_settings_copying", default=False)
 
 
 class ConfigurationError(Exception):
@@ -36,6 +50,10 @@ def normalise_database_url(raw: str, *, cwd: Path) -> str:
         query = [("ssl", v) if k == "sslmode" else (k, v) for k, v in parse_qsl(parts.query)]
         return urlunsplit(parts._replace(query=urlencode(query)))
     raise ConfigurationError(f"DATABASE_URL scheme {scheme!r} is not supported: use sqlite:// or postgresql://")
+
+
+def _value(secret: SecretStr | None) -> str:
+    return secret.get_secret_value() if secret is not None else ""
 
 
 class Settings(BaseSettings):
@@ -85,11 +103,19 @@ class Settings(BaseSettings):
     # The integrity index's scoring sheet (TOML, as complaints/programme/index_sheets/street.toml); unset: that one.
     fairweigh_index_sheet: Path | None = None
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
-    fairweigh_deadline_accept_days: int = 7
-    fairweigh_deadline_mediate_days: int = 45
-    fairweigh_deadline_verify_days: int = 15
-    fairweigh_deadline_verify_extension_days: int = 15
-    fairweigh_deadline_notify_reporter_days: int = 5
+    fairweigh_deadline_accept_days: int = Field(default=7, ge=1, le=MAX_DAYS)
+    fairweigh_deadline_mediate_days: int = Field(default=45, ge=1, le=MAX_DAYS)
+    fairweigh_deadline_verify_days: int = Field(default=15, ge=1, le=MAX_DAYS)
+    fairweigh_deadline_verify_extension_days: int = Field(default=15, ge=1, le=MAX_DAYS)
+    fairweigh_deadline_notify_reporter_days: int = Field(default=5, ge=1, le=MAX_DAYS)
+
+    # Derived once, when the settings are built (see _derive).
+    _database_url: str = PrivateAttr("")
+    _secret: str = PrivateAttr("")
+    _zone: ZoneInfo = PrivateAttr(default_factory=lambda: ZoneInfo("UTC"))
+    _deadlines: DeadlinePolicy = PrivateAttr(default_factory=DeadlinePolicy)
+    _forwarding: bool = PrivateAttr(False)
+    _feature_lines: tuple[tuple[int, str], ...] = PrivateAttr(())
 
     @field_validator("public_base_url")
     @classmethod
@@ -105,30 +131,95 @@ class Settings(BaseSettings):
             raise ValueError(f"unknown time zone {value!r}") from exc
         return value
 
+    @model_validator(mode="after")
+    def _derive(self) -> Self:
+        """Work out and check everything derived from the fields; the development-secret warning is logged here,
+        once per build (a copy made with :meth:`model_copy` is not a new build and stays quiet)."""
+        self._database_url = normalise_database_url(self.database_url, cwd=Path.cwd())
+        self._secret = self._signing_secret(warn=not _COPYING.get())
+        self._zone = ZoneInfo(self.fairweigh_timezone)
+        self._deadlines = DeadlinePolicy(
+            accept_days=self.fairweigh_deadline_accept_days,
+            mediate_days=self.fairweigh_deadline_mediate_days,
+            verify_days=self.fairweigh_deadline_verify_days,
+            verify_extension_days=self.fairweigh_deadline_verify_extension_days,
+            notify_reporter_days=self.fairweigh_deadline_notify_reporter_days,
+        )
+        self._forwarding, forwarding_line = self._upstream_forwarding()
+        self._feature_lines = (forwarding_line,)
+        return self
+
+    def _signing_secret(self, *, warn: bool) -> str:
+        if _value(self.fairweigh_secret):
+            return _value(self.fairweigh_secret)
+        if self.fairweigh_env == "production":
+            raise ConfigurationError(
+                "FAIRWEIGH_SECRET is not set and FAIRWEIGH_ENV=production: refusing to start. "
+                "Set FAIRWEIGH_SECRET to a long random value (e.g. `python -c 'import secrets; "
+                "print(secrets.token_urlsafe(48))'`)."
+            )
+        if warn:
+            log.warning(
+                "!!! FAIRWEIGH_SECRET is not set: using a throw-away development secret. Sessions and tokens "
+                "will not survive a restart. Never run like this in production. !!!"
+            )
+        return _DEVELOPMENT_SECRET
+
+    def _upstream_forwarding(self) -> tuple[bool, tuple[int, str]]:
+        """Forward cases upstream only with both the URL and the signing key; the start-up line says which."""
+        if not self.upstream_12315_url:
+            return False, (
+                logging.INFO,
+                "UPSTREAM_12315_URL is not set: cases are not forwarded to an upstream 12315 system.",
+            )
+        if not _value(self.upstream_12315_secret):
+            return False, (
+                logging.ERROR,
+                "UPSTREAM_12315_URL is set but UPSTREAM_12315_SECRET is not: forwarding to 12315 is OFF until "
+                "both are set (forwards must be signed).",
+            )
+        return True, (logging.INFO, "Complaints and reports are forwarded to the upstream 12315 system.")
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
+        """A copy with some fields changed, validated and derived again (pydantic's own copy would keep the old
+        derived values and take the changes unchecked); unlike a build it logs nothing."""
+        changes = dict(update or {})
+        copying = _COPYING.set(True)
+        try:
+            # Every field is given, so nothing is read from the environment again.
+            copied = type(self)(**{**self.model_dump(), **changes})
+        finally:
+            _COPYING.reset(copying)
+        copied.__pydantic_fields_set__ = self.model_fields_set | set(changes)
+        return copied
+
+    def announce(self) -> None:
+        """Log, once as a process starts serving, which optional features this configuration leaves off."""
+        for level, line in self._feature_lines:
+            log.log(level, line)
+
     @property
     def async_database_url(self) -> str:
-        return normalise_database_url(self.database_url, cwd=Path.cwd())
+        """DATABASE_URL for the async drivers, a relative SQLite path resolved against the directory of the build."""
+        return self._database_url
 
     @property
     def is_sqlite(self) -> bool:
-        return self.async_database_url.startswith("sqlite")
+        return self._database_url.startswith("sqlite")
 
     @property
     def zone(self) -> ZoneInfo:
-        return ZoneInfo(self.fairweigh_timezone)
+        return self._zone
+
+    @property
+    def deadlines(self) -> DeadlinePolicy:
+        """The FAIRWEIGH_DEADLINE_* figures as the policy intake and the queue count with."""
+        return self._deadlines
 
     @property
     def forwarding_enabled(self) -> bool:
-        """Forward cases upstream only with both the URL and the signing key; say so when half is configured."""
-        if not self.upstream_12315_url:
-            return False
-        if self.upstream_12315_secret is None or not self.upstream_12315_secret.get_secret_value():
-            log.error(
-                "UPSTREAM_12315_URL is set but UPSTREAM_12315_SECRET is not: forwarding to 12315 is OFF until "
-                "both are set (forwards must be signed)."
-            )
-            return False
-        return True
+        """Both UPSTREAM_12315_URL and UPSTREAM_12315_SECRET are set (see :meth:`announce` for the log line)."""
+        return self._forwarding
 
     @property
     def chat_entries(self) -> tuple[str, str]:
@@ -138,20 +229,8 @@ class Settings(BaseSettings):
         return telegram, wechat
 
     def secret(self) -> str:
-        """The signing secret; refuses the development fallback in production."""
-        if self.fairweigh_secret is not None and self.fairweigh_secret.get_secret_value():
-            return self.fairweigh_secret.get_secret_value()
-        if self.fairweigh_env == "production":
-            raise ConfigurationError(
-                "FAIRWEIGH_SECRET is not set and FAIRWEIGH_ENV=production: refusing to start. "
-                "Set FAIRWEIGH_SECRET to a long random value (e.g. `python -c 'import secrets; "
-                "print(secrets.token_urlsafe(48))'`)."
-            )
-        log.warning(
-            "!!! FAIRWEIGH_SECRET is not set: using a throw-away development secret. Sessions and tokens "
-            "will not survive a restart. Never run like this in production. !!!"
-        )
-        return _DEVELOPMENT_SECRET
+        """The signing secret: FAIRWEIGH_SECRET, or outside production a throw-away one (warned about at build)."""
+        return self._secret
 
 
 _DEVELOPMENT_SECRET = secrets.token_urlsafe(48)

@@ -47,8 +47,6 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
                 zone=settings.zone,
                 clock=lambda: datetime.now(settings.zone),
             )
-        else:
-            log.info("UPSTREAM_12315_URL is not set: cases are not forwarded to an upstream 12315 system.")
         for channel, hook in (("telegram", telegram_hook), ("wechat", wechat_hook)):
             sender = hook.configured_sender(settings, engine, session)
             if sender is not None:
@@ -57,6 +55,7 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
+    settings.announce()
     engine = create_engine(settings.async_database_url)
     try:
         await require_current_schema(engine)

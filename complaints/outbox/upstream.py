@@ -25,7 +25,6 @@ import aiohttp
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from complaints.cases import CaseNotFound
 from complaints.models import Complaint, ComplaintContact, ComplaintPhoto
 from complaints.outbox.claims import Delivery
 from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
@@ -41,8 +40,9 @@ SIGNATURE_HEADER = "X-Fairweigh-Signature"
 SIGNATURE_PREFIX = "sha256="
 
 
-async def upstream_document(connection: AsyncConnection, complaint_id: int, *, zone: tzinfo) -> dict[str, Any]:
-    """The JSON document forwarded for a case; ``zone`` is the service's time zone, used for ``received_at``."""
+async def upstream_document(connection: AsyncConnection, complaint_id: int, *, zone: tzinfo) -> dict[str, Any] | None:
+    """The JSON document forwarded for a case (None when the case no longer exists); ``zone`` is the service's time
+    zone, used for ``received_at``."""
     photos = (
         sa.select(sa.func.count())
         .select_from(photo_t)
@@ -81,7 +81,7 @@ async def upstream_document(connection: AsyncConnection, complaint_id: int, *, z
         )
     ).first()
     if row is None:
-        raise CaseNotFound(complaint_id)
+        return None
     return {
         "ref": row.ref,
         "received_at": row.received_at.astimezone(zone).isoformat(),
@@ -131,11 +131,10 @@ class UpstreamSender:
     async def send(self, delivery: Delivery) -> None:
         if delivery.complaint_id is None:
             raise PermanentDeliveryError("an upstream forward needs a case; this message has none")
-        try:
-            async with self._engine.connect() as connection:
-                document = await upstream_document(connection, delivery.complaint_id, zone=self._zone)
-        except CaseNotFound as exc:
-            raise PermanentDeliveryError(f"case {delivery.complaint_id} no longer exists") from exc
+        async with self._engine.connect() as connection:
+            document = await upstream_document(connection, delivery.complaint_id, zone=self._zone)
+        if document is None:
+            raise PermanentDeliveryError(f"case {delivery.complaint_id} no longer exists")
         body = encode(document)
         timestamp = str(int(self._clock().timestamp()))
         headers = {

@@ -35,7 +35,9 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--demo", action="store_true", help="migrate and seed demo data into an empty database")
     serve.set_defaults(run=_serve)
 
-    worker = commands.add_parser("worker", help="deliver the outbox and send deadline reminders")
+    worker = commands.add_parser(
+        "worker", help="deliver the outbox: notices to shoppers, chat photos, forwards to 12315"
+    )
     worker.set_defaults(run=_worker)
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
@@ -134,7 +136,6 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from web.access_log import server_options
     from web.app import create_app
 
-    settings.secret()
     if "public_base_url" not in settings.model_fields_set:
         # Links printed and encoded in QR codes must point at this server when no public URL is set.
         settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})

@@ -4,13 +4,11 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 from alembic import context
-from sqlmodel import SQLModel
 
-import complaints.models  # noqa: F401  (registers the complaint tables on SQLModel.metadata)
-import lookup.models  # noqa: F401  (registers the registry tables on SQLModel.metadata)
 from web.db import include_in_comparison
+from web.tables import metadata
 
-target_metadata = SQLModel.metadata
+target_metadata = metadata
 
 
 def run_migrations(connection: sa.Connection) -> None:

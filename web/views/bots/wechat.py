@@ -25,6 +25,7 @@ from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, render
 from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.outbox.delivery import Sender
 from web.auth.access import public
+from web.db import for_writing
 from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
 from web.settings import Settings
 
@@ -144,6 +145,7 @@ def sender_for(settings: Settings, engine: AsyncEngine, *, clock: Clock) -> WeCh
         log.info("WECHAT_TEMPLATE_ID is not set: notices after WeChat's 48-hour window wait for the user to write.")
     return WeChatSender(
         engine=engine,
+        writer=for_writing(engine),
         app_id=settings.wechat_app_id,
         app_secret=secret,
         api_url=settings.wechat_api_url,

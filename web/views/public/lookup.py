@@ -6,7 +6,6 @@ import json
 from typing import Any
 
 from aiohttp import web
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from lookup.market import market_listing
 from lookup.scan import InstrumentCard
@@ -110,8 +109,8 @@ async def market_page(request: web.Request) -> web.Response:
     listing = None
     today, max_age = request.app[FRESHNESS]()
     if raw_id.isdigit() and len(raw_id) < 10:
-        async with AsyncSession(request.app[ENGINE]) as session:
-            listing = await market_listing(session, int(raw_id), on=today)
+        async with request.app[ENGINE].connect() as connection:
+            listing = await market_listing(connection, int(raw_id), on=today)
     if listing is None:
         body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)

@@ -1,0 +1,36 @@
+"""What the bot needs from outside itself, as Protocols the composition root's objects satisfy: intake (web's
+IntakeService), the instrument cards and the dialogue rows (web's raw-driver scan reader). The bot's own modules
+depend on these, never on one another's implementations of them."""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from bot.dialogue_state import StoredDialogue
+from complaints.intake import Transactions
+from complaints.new_case import Prepared
+from complaints.submission import Submission
+from lookup.scan import InstrumentCard
+
+
+class Intake(Protocol):
+    """What the bots need of intake (web's IntakeService is one)."""
+
+    @property
+    def transactions(self) -> Transactions: ...
+
+    async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared: ...
+    async def classify(self, text: str) -> tuple[str, str]: ...
+
+
+class CardReader(Protocol):
+    """An instrument's card by its code."""
+
+    async def card(self, code: str) -> InstrumentCard | None: ...
+
+
+class StateReader(Protocol):
+    """Reads a dialogue's row on the raw driver with :mod:`bot.dialogue_state`'s statement and decoder: the
+    composition root's scan reader is one."""
+
+    async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...

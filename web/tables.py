@@ -1,0 +1,14 @@
+"""Every table of the service on ``SQLModel.metadata``, for whatever compares, migrates or empties the whole schema
+(the migrations' environment, benchmarks that reset a database). Kept apart from web/db.py, which knows engines and
+no feature's tables."""
+
+from __future__ import annotations
+
+from sqlmodel import SQLModel
+
+import bot.models  # noqa: F401
+import complaints.models  # noqa: F401
+import lookup.models  # noqa: F401
+import web.auth.models  # noqa: F401
+
+metadata = SQLModel.metadata
