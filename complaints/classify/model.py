@@ -8,10 +8,12 @@ label, since a wrong intent sets the wrong deadline and a wrong category the wro
 import json
 import math
 import re
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from .cues import told_by
 from .tokenize import normalize, normalized_features
 
 MODEL_PATH = Path(__file__).with_name("model.json")
@@ -23,9 +25,15 @@ MODEL_PATH = Path(__file__).with_name("model.json")
 # a person reading about one case in ten is cheaper than a complaint waiting in the wrong queue.
 TRIAGE_THRESHOLD = 0.7
 
-# Taxonomy rule: greetings and near-empty texts are other + inquiry. A text with no letter or CJK character
-# ("", "？？？", "。。") carries nothing for the model to weigh, so the rule decides it, with full confidence.
+# Taxonomy rules decided without the model, with full confidence. Greetings and near-empty texts are other +
+# inquiry: a text with no letter or CJK character ("", "？？？", "。。") carries nothing for the model to weigh, and
+# greetings alone ("你好", "在吗？", "hello") carry no matter. Emoji alone ("👍👍", "😡") are a comment, as
+# spam and keyboard mash are: other + feedback.
 _CONTENT = re.compile(r"[a-z\u4e00-\u9fff]")
+_GREETING = re.compile(
+    r"(?:(?:你好|您好|大家好|在吗|在不在|有人吗|有人在吗|有没有人|请问|喂|哈喽|嗨|hello|hi|hey|早上好|上午好|中午好|下午好|晚上好"
+    r"|打扰了|打扰一下|工作人员|客服|同志|老师|亲)[\s,.!?。~…、]*)+"
+)
 
 
 @dataclass(frozen=True)
@@ -94,12 +102,19 @@ class Classifier:
     def classify(self, text: str) -> Classification:
         norm = normalize(text)
         if not _CONTENT.search(norm):
+            intent = "feedback" if any(unicodedata.category(ch) == "So" for ch in norm) else "inquiry"
+            return Classification(intent, "other", 1.0, 1.0, 1.0, False, self.version)
+        if _GREETING.fullmatch(norm):
             return Classification("inquiry", "other", 1.0, 1.0, 1.0, False, self.version)
         heads = self._heads
         scores = heads.scores(normalized_features(norm))
         n = len(heads.intents)
         intent, p_intent = _softmax_top(scores[:n], heads.intents)
         category, p_category = _softmax_top(scores[n:], heads.categories)
+        # Taxonomy rule: a reporter's or clerk's wording keeps the consumer's own intent (投诉 or 举报).
+        told = told_by(norm)
+        if told is not None:
+            intent, p_intent = told, 1.0
         confidence = min(p_intent, p_category)
         return Classification(
             intent=intent,

@@ -15,6 +15,8 @@ from typing import Any
 import jieba  # type: ignore[import-untyped]
 import opencc
 
+from .cues import cue_features
+
 DOMAIN_WORDS = Path(__file__).with_name("data") / "domain_words.txt"
 
 # Traditional → Simplified with OpenCC's own phrase and character tables (the C++ library's wheel carries them:
@@ -86,4 +88,5 @@ def normalized_features(norm: str) -> list[str]:
     feats += chars
     feats += [chars[i : i + 2] for i in range(n - 1)]
     feats += [chars[i : i + 3] for i in range(n - 2)]
+    feats += cue_features(norm)
     return feats
