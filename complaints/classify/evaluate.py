@@ -28,6 +28,10 @@ class EvaluationReport:
     intent_accuracy: float
     category_accuracy: float
     triage_share: float
+    # Among the messages not sent to triage, i.e. those whose reading is trusted without a person
+    kept: int
+    kept_category_accuracy: float
+    kept_intent_accuracy: float
     # (true, predicted, count), most frequent first; category pairs, then intent pairs
     category_confusions: tuple[tuple[str, str, int], ...]
     intent_confusions: tuple[tuple[str, str, int], ...]
@@ -50,6 +54,7 @@ def score(rows: list[tuple[str, str, str, str, bool]], version: str) -> Evaluati
         p = tp / predicted if predicted else 0.0
         rec = tp / actual if actual else 0.0
         per_category.append(CategoryScore(cat, p, rec, _f1(p, rec), actual))
+    kept = [r for r in rows if not r[4]]
     cat_conf = Counter((r[1], r[3]) for r in rows if r[1] != r[3])
     int_conf = Counter((r[0], r[2]) for r in rows if r[0] != r[2])
     return EvaluationReport(
@@ -60,6 +65,9 @@ def score(rows: list[tuple[str, str, str, str, bool]], version: str) -> Evaluati
         intent_accuracy=sum(r[0] == r[2] for r in rows) / n if n else 0.0,
         category_accuracy=sum(r[1] == r[3] for r in rows) / n if n else 0.0,
         triage_share=sum(r[4] for r in rows) / n if n else 0.0,
+        kept=len(kept),
+        kept_category_accuracy=sum(r[1] == r[3] for r in kept) / len(kept) if kept else 0.0,
+        kept_intent_accuracy=sum(r[0] == r[2] for r in kept) / len(kept) if kept else 0.0,
         category_confusions=tuple((a, b, c) for (a, b), c in sorted(cat_conf.items(), key=lambda x: (-x[1], x[0]))),
         intent_confusions=tuple((a, b, c) for (a, b), c in sorted(int_conf.items(), key=lambda x: (-x[1], x[0]))),
     )
@@ -91,6 +99,8 @@ def format_report(report: EvaluationReport, top: int = 10) -> str:
         f"category accuracy   {report.category_accuracy:.3f}",
         f"intent accuracy     {report.intent_accuracy:.3f}",
         f"sent to triage      {report.triage_share:.1%}",
+        f"not sent to triage  {report.kept} of {report.size}: category accuracy {report.kept_category_accuracy:.3f}, "
+        f"intent accuracy {report.kept_intent_accuracy:.3f}",
         "",
         "most frequent confusions (true → predicted, count):",
     ]

@@ -11,11 +11,14 @@ import random
 import re
 from pathlib import Path
 
-from .fragments import FEEDBACK, QUESTIONS, STORIES
+from ..taxonomy import CATEGORIES as CATEGORY_ORDER
+from .fragments import FEEDBACK, LOSSES, QUESTIONS, SIGHTINGS
+from .styles import real_style
 
 HERE = Path(__file__).parent
 
-OTHER_STORIES = [
+# Not about measurement: a loss of one's own, and things seen.
+OTHER_LOSSES = [
     "在夜市买的凉拌菜，吃完胃疼了一晚上",
     "饭店的菜里吃出了头发，服务员态度还很差",
     "健身房老板跑路了，卡里还有两千多没用",
@@ -28,12 +31,14 @@ OTHER_STORIES = [
     "装修公司拿了定金不干活",
     "培训机构关门了，学费退不回来",
     "外卖送来的饭是馊的，商家不理人",
-    "蛋糕店的蛋糕过期了还在卖",
     "商场的停车费乱收，出口排了半小时队",
-    "隔壁烧烤店每天半夜还很吵",
-    "楼下小饭馆把油烟直接排到小区里",
     "买的衣服洗一次就掉色，店家说不退",
     "美容院办卡的时候说的项目现在都不给做",
+]
+OTHER_SIGHTINGS = [
+    "蛋糕店的蛋糕过期了还在卖",
+    "隔壁烧烤店每天半夜还很吵",
+    "楼下小饭馆把油烟直接排到小区里",
 ]
 
 COMPLAINT_TAILS = [
@@ -71,18 +76,14 @@ SPECIFIC_TAILS = {
     "other": ["，要求退款", "，要求赔偿", "，要求道歉"],
 }
 REPORT_HEADS = ["", "", "", "举报：", "实名举报，", "反映一个情况：", "我要举报，", "举报一下，"]
+# Enforcement asked: a loss told with one of these and no remedy is a report.
 REPORT_TAILS = [
-    "",
-    "",
     "，希望有关部门管管",
     "，请你们去查一下",
     "，请执法人员去查",
     "。举报！",
     "，这种行为必须严查",
-    "，已经好多人被坑了",
     "，请依法处理",
-    "，市场管理的人也不管",
-    "，不是第一次了",
     "，要求查处",
     "，要求市场监管部门严肃处理",
     "，请求依法处罚这个商户",
@@ -91,6 +92,8 @@ REPORT_TAILS = [
     "，我的钱不要了，但这种行为得有人管",
     "，怎么就没人管呢？",
 ]
+# A violation seen needs no ask to be a report.
+SIGHTING_TAILS = ["", "", "", "，已经好多人被坑了", "，不是第一次了", "，市场管理的人也不管", *REPORT_TAILS]
 INQUIRY_TAILS = [
     "，这种情况算违规吗？",
     "，我该找谁？",
@@ -135,13 +138,21 @@ def noisy(text: str, rng: random.Random) -> str:
 
 def templated(rng: random.Random) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
-    stories = dict(STORIES, other=OTHER_STORIES)
-    for category, items in stories.items():
+    losses = dict(LOSSES, other=OTHER_LOSSES)
+    sightings = dict(SIGHTINGS, other=OTHER_SIGHTINGS)
+    for category in CATEGORY_ORDER:
         tails = COMPLAINT_TAILS + SPECIFIC_TAILS.get(category, []) * 2
-        for story in items:
+        for story in losses.get(category, []):
             for _ in range(2):
                 rows.append((category, "complaint", noisy(story + rng.choice(tails), rng)))
                 text = rng.choice(REPORT_HEADS) + story + rng.choice(REPORT_TAILS)
+                rows.append((category, "report", noisy(text, rng)))
+            if rng.random() < 0.5:
+                rows.append((category, "inquiry", noisy(story + rng.choice(INQUIRY_TAILS), rng)))
+        for story in sightings.get(category, []):
+            for _ in range(2):
+                rows.append((category, "complaint", noisy(story + rng.choice(tails), rng)))
+                text = rng.choice(REPORT_HEADS) + story + rng.choice(SIGHTING_TAILS)
                 rows.append((category, "report", noisy(text, rng)))
             if rng.random() < 0.5:
                 rows.append((category, "inquiry", noisy(story + rng.choice(INQUIRY_TAILS), rng)))
@@ -186,7 +197,9 @@ def main() -> None:
     rng = random.Random(20261123)  # noqa: S311 - a fixed seed for reproducible data, not security
     seen: set[str] = set()
     out: list[dict[str, str]] = []
-    for category, intent, text in handwritten() + templated(rng) + mash(rng):
+    # The real-style part draws from its own seeded generator, so adding pieces leaves the rest unchanged.
+    styled = real_style(random.Random(20261204))  # noqa: S311 - reproducible data, not security
+    for category, intent, text in handwritten() + templated(rng) + mash(rng) + styled:
         if text not in seen:
             seen.add(text)
             out.append({"id": f"t{len(out) + 1:04d}", "text": text, "intent": intent, "category": category})
