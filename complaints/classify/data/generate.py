@@ -136,26 +136,29 @@ def noisy(text: str, rng: random.Random) -> str:
     return text
 
 
+def _told(
+    category: str, stories: list[str], tails: list[str], report_tails: list[str], rng: random.Random
+) -> list[tuple[str, str, str]]:
+    """Each story as a complaint and as a report (twice), and now and then as a question."""
+    rows: list[tuple[str, str, str]] = []
+    for story in stories:
+        for _ in range(2):
+            rows.append((category, "complaint", noisy(story + rng.choice(tails), rng)))
+            text = rng.choice(REPORT_HEADS) + story + rng.choice(report_tails)
+            rows.append((category, "report", noisy(text, rng)))
+        if rng.random() < 0.5:
+            rows.append((category, "inquiry", noisy(story + rng.choice(INQUIRY_TAILS), rng)))
+    return rows
+
+
 def templated(rng: random.Random) -> list[tuple[str, str, str]]:
     rows: list[tuple[str, str, str]] = []
     losses = dict(LOSSES, other=OTHER_LOSSES)
     sightings = dict(SIGHTINGS, other=OTHER_SIGHTINGS)
     for category in CATEGORY_ORDER:
         tails = COMPLAINT_TAILS + SPECIFIC_TAILS.get(category, []) * 2
-        for story in losses.get(category, []):
-            for _ in range(2):
-                rows.append((category, "complaint", noisy(story + rng.choice(tails), rng)))
-                text = rng.choice(REPORT_HEADS) + story + rng.choice(REPORT_TAILS)
-                rows.append((category, "report", noisy(text, rng)))
-            if rng.random() < 0.5:
-                rows.append((category, "inquiry", noisy(story + rng.choice(INQUIRY_TAILS), rng)))
-        for story in sightings.get(category, []):
-            for _ in range(2):
-                rows.append((category, "complaint", noisy(story + rng.choice(tails), rng)))
-                text = rng.choice(REPORT_HEADS) + story + rng.choice(SIGHTING_TAILS)
-                rows.append((category, "report", noisy(text, rng)))
-            if rng.random() < 0.5:
-                rows.append((category, "inquiry", noisy(story + rng.choice(INQUIRY_TAILS), rng)))
+        rows += _told(category, losses.get(category, []), tails, REPORT_TAILS, rng)
+        rows += _told(category, sightings.get(category, []), tails, SIGHTING_TAILS, rng)
     for category, questions in QUESTIONS.items():
         for q in questions:
             for _ in range(2):
