@@ -4,8 +4,8 @@ A hotspot (complaints/hotspots.py) asks for a focused on-site inspection. The st
 an :class:`~complaints.models.Inspection` — the figures the monthly inspection report (计量检查月报表) sums — and,
 usually in the same step, clears the hotspot.
 
-Who may see which hotspot is the queue's rule (:class:`complaints.queue.conditions.Scope`): a handler their
-station's, a supervisor the district's, including hotspots of merchants no station could be told for.
+Who may see which hotspot is the one access rule (:class:`complaints.scope.Scope`): a handler their station's,
+a supervisor the district's, including hotspots of merchants no station could be told for.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Hotspot, Inspection
-from complaints.queue.conditions import Scope
+from complaints.scope import Scope
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 from lookup.vocab import InstrumentKind, InstrumentState, Standing
 
@@ -131,15 +131,6 @@ def check_figures(figures: InspectionFigures, *, today: date) -> None:
         raise InspectionError("notes", "too_long", f"notes are at most {MAX_NOTES_CHARS} characters")
 
 
-def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
-    if scope.station_ids is None:
-        return sa.true()
-    condition: sa.ColumnElement[bool] = hotspot_t.c.station_id.in_(sorted(scope.station_ids))
-    if scope.intake_queues:  # whoever triages the intake queues also sees hotspots no station was told for
-        condition = sa.or_(condition, hotspot_t.c.station_id.is_(None))
-    return condition
-
-
 def _select() -> sa.Select[tuple[object, ...]]:
     h, m, k, i, s = hotspot_t.c, merchant_t.c, market_t.c, instrument_t.c, station_t.c
     return (
@@ -195,7 +186,7 @@ async def open_hotspots(connection: AsyncConnection, scope: Scope, *, limit: int
     """The scope's open hotspots, the most recently complained-about first."""
     statement = (
         _select()
-        .where(hotspot_t.c.cleared_at.is_(None), _in_scope(scope))
+        .where(hotspot_t.c.cleared_at.is_(None), scope.station_condition(hotspot_t.c.station_id))
         .order_by(hotspot_t.c.last_complaint_at.desc(), hotspot_t.c.id.desc())
         .limit(limit)
     )
@@ -205,7 +196,11 @@ async def open_hotspots(connection: AsyncConnection, scope: Scope, *, limit: int
 async def hotspot_in_scope(connection: AsyncConnection, hotspot_id: int, scope: Scope) -> HotspotView | None:
     """The hotspot (open or cleared), or None when there is none by that id *in the scope*: the caller cannot
     tell another station's hotspot from one that does not exist."""
-    row = (await connection.execute(_select().where(hotspot_t.c.id == hotspot_id, _in_scope(scope)))).first()
+    row = (
+        await connection.execute(
+            _select().where(hotspot_t.c.id == hotspot_id, scope.station_condition(hotspot_t.c.station_id))
+        )
+    ).first()
     return _view(row) if row is not None else None
 
 

@@ -41,6 +41,22 @@ class RegistryChange:
         return self.before != self.after
 
 
+async def merchant_station(connection: AsyncConnection, merchant_id: int) -> int | None:
+    """The station of the merchant, None when there is no such merchant."""
+    query = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == merchant_id)
+    return (await connection.execute(query)).scalar()
+
+
+async def instrument_station(connection: AsyncConnection, instrument_code: str) -> int | None:
+    """The station of the merchant using the instrument, None when no instrument has the code."""
+    query = (
+        sa.select(merchant_t.c.station_id)
+        .join(instrument_t, instrument_t.c.merchant_id == merchant_t.c.id)
+        .where(instrument_t.c.code == instrument_code)
+    )
+    return (await connection.execute(query)).scalar()
+
+
 # A standing other than ordinary is published with its reason (the merchant's record, the red and black lists).
 REASON_NEEDED = frozenset({Standing.model, Standing.red_list, Standing.black_list})
 MAX_REASON_CHARS = 500  # the column's size

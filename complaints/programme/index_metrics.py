@@ -15,8 +15,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import IndexArea, IndexAreaMarket, IndexAssessment, Inspection, VolunteerVisit
 from complaints.programme.integrity_index import Sheet
-from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period, build_report
+from complaints.scope import Scope
 from complaints.workflow import Intent
 from lookup.listing import instrument_entries
 from lookup.models import Market, Merchant, table_of

@@ -1,4 +1,4 @@
-"""Monitoring points (诚信计量监测点, issue 6 §4): merchants who file a 15-item self-check each quarter, which a
+"""Monitoring points (诚信计量监测点): merchants who file a 15-item self-check each quarter, which a
 handler of their station verifies item by item; and the year's summary.
 
 A merchant has no account: the station gives them a link carrying a token derived from the service's secret
@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import MonitoringPoint, SelfCheck
+from complaints.scope import Scope
 from lookup.models import Market, Merchant, Station, table_of
 
 point_t, check_t = table_of(MonitoringPoint), table_of(SelfCheck)
@@ -93,13 +94,17 @@ class Point:
     since: date
 
 
-async def enrol(connection: AsyncConnection, merchant_id: int, *, on: date) -> bool:
-    """Make the merchant a monitoring point of its station; False when it already is one. Write transaction."""
+async def enrol(connection: AsyncConnection, merchant_id: int, scope: Scope, *, on: date) -> bool:
+    """Make the merchant a monitoring point of its station; False when it already is one. Write transaction.
+
+    Only someone whose scope holds the merchant's station enrols it (``other_station`` otherwise)."""
     station_id = (
         await connection.execute(sa.select(merchant_t.c.station_id).where(merchant_t.c.id == merchant_id))
     ).scalar()
     if station_id is None:
         raise MonitoringError("no_merchant", "没有这个经营者。", "No such merchant.")
+    if not scope.sees_station(station_id):
+        raise MonitoringError("other_station", "这个经营者不归您的监管所管辖。", "This merchant is another station's.")
     exists = (await connection.execute(sa.select(point_t.c.since).where(point_t.c.merchant_id == merchant_id))).first()
     if exists is not None:
         return False
@@ -107,8 +112,8 @@ async def enrol(connection: AsyncConnection, merchant_id: int, *, on: date) -> b
     return True
 
 
-async def points(connection: AsyncConnection, station_id: int | None = None) -> list[Point]:
-    """The monitoring points of a station (None: all of them)."""
+async def points(connection: AsyncConnection, scope: Scope) -> list[Point]:
+    """The monitoring points of the stations in the scope."""
     query = (
         sa.select(
             point_t.c.merchant_id,
@@ -122,15 +127,14 @@ async def points(connection: AsyncConnection, station_id: int | None = None) -> 
         .join(merchant_t, merchant_t.c.id == point_t.c.merchant_id)
         .join(station_t, station_t.c.id == point_t.c.station_id)
         .outerjoin(market_t, market_t.c.id == merchant_t.c.market_id)
+        .where(scope.station_condition(point_t.c.station_id))
         .order_by(station_t.c.name, merchant_t.c.name)
     )
-    if station_id is not None:
-        query = query.where(point_t.c.station_id == station_id)
     return [Point(*row) for row in await connection.execute(query)]
 
 
 async def point(connection: AsyncConnection, merchant_id: int) -> Point | None:
-    found = [p for p in await points(connection) if p.merchant_id == merchant_id]
+    found = [p for p in await points(connection, Scope.everything()) if p.merchant_id == merchant_id]
     return found[0] if found else None
 
 
@@ -190,10 +194,10 @@ class YearLine:
     rejected: int  # items a handler found not as declared
 
 
-async def year_summary(connection: AsyncConnection, year: int, station_id: int | None) -> list[YearLine]:
-    """The annual summary report: per monitoring point, what was filed and what the handlers found."""
+async def year_summary(connection: AsyncConnection, year: int, scope: Scope) -> list[YearLine]:
+    """The annual summary report: per monitoring point in the scope, what was filed and what the handlers found."""
     lines = []
-    for p in await points(connection, station_id):
+    for p in await points(connection, scope):
         checks = await connection.execute(
             sa.select(check_t.c.answers, check_t.c.verified, check_t.c.verified_at).where(
                 check_t.c.merchant_id == p.merchant_id, check_t.c.quarter.like(f"{year}-Q%")

@@ -39,12 +39,12 @@ from complaints.models import Priority, Queue
 from complaints.queue.conditions import (
     FACETS,
     QueueFilter,
-    Scope,
     complaint_t,
     filter_conditions,
     scope_branches,
     scope_condition,
 )
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
 
 _c = complaint_t.c

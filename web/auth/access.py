@@ -1,9 +1,10 @@
 """Who may use which route, decided in one place: the access middleware.
 
-Every route is marked: `@public` (shoppers, bots, health) or `@staff(roles…)`. An unmarked route counts as staff
-for every role — a forgotten mark can only lock a page, never open one — and a test walks every route to check
-each has its mark. Staff are known by the session cookie (browser) or `Authorization: Bearer` (JSON API); a
-browser's unsafe requests must carry the session's CSRF token.
+Every route is marked: `@public` (shoppers, bots, health) or `@staff(roles…, reach=…)`. An unmarked route counts
+as staff for every role — a forgotten mark can only lock a page, never open one — and a test walks every route to
+check each has its mark. Staff are known by the session cookie (browser) or `Authorization: Bearer` (JSON API); a
+browser's unsafe requests must carry the session's CSRF token. The middleware then builds the viewer's scope
+(web/auth/scope.py) once, for the route and its queries to ask.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from web.auth.accounts import (
     viewer_for_token,
 )
 from web.auth.models import StaffRole, User
+from web.auth.scope import SCOPE, Reach, reach_of, reaching, scope_of
 from web.db import for_writing
 from web.i18n import negotiate
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
@@ -50,10 +52,12 @@ def public(handler: H) -> H:
     return handler
 
 
-def staff(*roles: StaffRole) -> Callable[[H], H]:
+def staff(*roles: StaffRole, reach: Reach | None = None) -> Callable[[H], H]:
+    """Mark a staff route with the roles it admits and what it reaches (set already by :func:`in_scope`)."""
+
     def mark(handler: H) -> H:
         setattr(handler, _ROLES, frozenset(roles) or ALL_STAFF)
-        return handler
+        return reaching(handler, reach) if reach is not None else handler
 
     return mark
 
@@ -124,13 +128,16 @@ async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
                 request, 401, "unauthenticated", "请先登录或提供有效的令牌。", "Sign in or send a valid token."
             )
         raise web.HTTPSeeOther(location=f"/login?next={request.rel_url.path}")
-    if viewer.role not in roles:
+    scope = scope_of(viewer)
+    whole_district = reach_of(request.match_info.route.handler) is not Reach.district or scope.whole_district
+    if viewer.role not in roles or not whole_district:
         return _refuse(request, 403, "forbidden", "您的角色不能使用这个页面。", "Your role may not use this page.")
     unsafe = request.method not in SAFE_METHODS
     if unsafe and viewer.csrf_token is not None and not await _csrf_ok(request, viewer.csrf_token):
         chinese, english = "表单已过期，请刷新页面后重试。", "The form has expired: reload the page and try again."
         return _refuse(request, 403, "csrf", chinese, english)
     request[VIEWER] = viewer
+    request[SCOPE] = scope
     return await handler(request)
 
 
@@ -216,7 +223,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@staff()
+@staff(reach=Reach.none)
 async def logout(request: web.Request) -> web.StreamResponse:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:

@@ -14,6 +14,7 @@ from complaints.programme.index_metrics import Area, areas, assess, values_of
 from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
 from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
+from web.auth.scope import Reach
 from web.db import for_writing
 from web.http_cache import cached_response
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
@@ -91,7 +92,7 @@ def _assessor_items(sheet: Sheet) -> list[Any]:
     return [item for item in sheet.items if item.source == ASSESSOR]
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def assess_form(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)
@@ -110,7 +111,7 @@ def _value(raw: str) -> Decimal | None:
     return value if value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000) else None
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def record_assessment(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)

@@ -10,8 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period, build_report
+from complaints.scope import Scope
 from complaints.workflow import Intent
 from lookup.public_record import merchant_record, standing_lists
 from qr.codes import format_code

@@ -8,11 +8,9 @@ from zoneinfo import ZoneInfo
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
-from web.auth.accounts import Viewer
-from web.auth.models import StaffRole
 
 FILTER_NAMES = ("status", "intent", "category", "priority", "channel", "queue", "from", "to", "q", "triage", "overdue")
 
@@ -21,15 +19,6 @@ class BadFilter(ValueError):
     def __init__(self, name: str, value: str) -> None:
         super().__init__(f"unknown value {value!r} for {name}")
         self.name = name
-
-
-def scope_for(viewer: Viewer) -> Scope:
-    """The queue counterpart of `queue_api.may_see`: the same rule, as a query condition."""
-    if viewer.role is StaffRole.supervisor:
-        return Scope.everything()
-    if viewer.role is StaffRole.handler and viewer.station_id is not None:
-        return Scope.station(viewer.station_id)
-    return Scope(frozenset(), False)
 
 
 def _choice(query: Mapping[str, str], name: str, allowed: object) -> str | None:

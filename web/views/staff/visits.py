@@ -32,6 +32,7 @@ from qr.codes import normalise_code
 from web.auth.access import VIEWER, staff
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole, User
+from web.auth.scope import Reach
 from web.keys import CLOCK, ENGINE, INTAKE, SCAN_READER
 from web.render.staff_pages import render_staff_page
 from web.views.public.complaint_form import read_form
@@ -55,7 +56,7 @@ def _form(request: web.Request, *, values: dict[str, str], error: str | None = N
     )  # fmt: skip
 
 
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def visit_form(request: web.Request) -> web.Response:
     return _form(request, values={"codes": request.query.get("code", "")[:40]})
 
@@ -87,7 +88,7 @@ def _language(request: web.Request) -> str:
     return "en" if request.query.get("lang") == "en" else "zh"
 
 
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def record(request: web.Request) -> web.Response:
     viewer: Viewer = request[VIEWER]
     values: dict[str, str] = {}
@@ -157,14 +158,14 @@ async def _visits(request: web.Request, volunteer_id: int | None) -> list[Any]:
         return list(await connection.execute(query))
 
 
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def own_visits(request: web.Request) -> web.Response:
     visits = await _visits(request, request[VIEWER].user_id)
     recorded = request.query.get("recorded", "")[:20]
     return render_staff_page(request, "visits.html", visits=visits, recorded=recorded, checks=list(CHECKS))
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def volunteers(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         people = list(

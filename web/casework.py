@@ -1,0 +1,101 @@
+"""Working a case from the web, shared by the handlers' page and their JSON API: finding the case a path names
+within the viewer's scope, and taking an action on it through the workflow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import sqlalchemy as sa
+from aiohttp import web
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from complaints.cases import take_action
+from complaints.deadlines.case_deadlines import DeadlineRules
+from complaints.models import Complaint
+from complaints.queue.staff_case import case_station
+from complaints.scope import Scope
+from complaints.workflow import WorkflowError
+from lookup.models import table_of
+from web.auth.access import VIEWER
+from web.auth.models import StaffRole, User
+from web.auth.scope import SCOPE, scope_for
+from web.db import for_writing
+from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
+
+complaint_t, user_t = table_of(Complaint), table_of(User)
+MAX_REF_CHARS = 20
+# Refusals by the workflow: what the request asked is understood but cannot be done now (409) or is incomplete (422).
+_WORKFLOW_STATUS = {"forbidden": 403, "not_now": 409, "unknown_action": 422, "missing": 422}
+
+
+def case_ref(request: web.Request) -> str:
+    return request.match_info["ref"].strip().upper()
+
+
+async def visible_case(request: web.Request, scope: Scope) -> int | None:
+    """The id of the case the path's `{ref}` names, or None when there is none in the scope: another station's
+    case is indistinguishable from a reference never given out."""
+    ref = case_ref(request)
+    if len(ref) > MAX_REF_CHARS:
+        return None
+    async with request.app[ENGINE].connect() as connection:
+        found = await case_station(connection, ref)
+    if found is None or not scope.sees_case(found[1], found[2]):
+        return None
+    return found[0]
+
+
+async def deadline_rules(request: web.Request) -> DeadlineRules:
+    intake = request.app[INTAKE]
+    _, calendar = await intake.reference.get()
+    return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    status: int
+    code: str
+    message: str
+
+
+async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> Refusal | None:
+    """Take the action as the viewer; None when it was taken, else why not."""
+    scope, viewer = request[SCOPE], request[VIEWER]
+    rules = await deadline_rules(request)
+    try:
+        if scope.role is None:
+            raise WorkflowError("forbidden", "you may not act on cases")
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            if action == "assign":
+                await _check_assignee(connection, complaint_id, facts.get("assignee"))
+            await take_action(
+                connection,
+                complaint_id,
+                action,
+                role=scope.role,
+                actor_id=viewer.user_id,
+                facts=facts,
+                now=request.app[CLOCK](),
+                rules=rules,
+            )
+    except WorkflowError as error:
+        return Refusal(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
+    return None
+
+
+async def _check_assignee(connection: AsyncConnection, complaint_id: int, assignee: object) -> None:
+    """A case is assigned to an active colleague who can work it: someone whose own scope holds its station."""
+    station_id = (
+        await connection.execute(sa.select(complaint_t.c.station_id).where(complaint_t.c.id == complaint_id))
+    ).scalar()
+    user = (
+        await connection.execute(
+            sa.select(user_t.c.role, user_t.c.station_id).where(
+                user_t.c.username == str(assignee or ""), user_t.c.active.is_(True)
+            )
+        )
+    ).first()
+    colleague = scope_for(StaffRole(user.role), user.station_id) if user is not None else Scope.nothing()
+    if colleague.role is None or not colleague.sees_station(station_id):
+        raise WorkflowError("bad_assignee", f"{assignee!r} is not a colleague who can work this case")
