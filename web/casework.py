@@ -3,7 +3,6 @@ within the viewer's scope, and taking an action on it through the workflow."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 import sqlalchemy as sa
@@ -17,6 +16,7 @@ from complaints.queue.staff_case import case_station
 from complaints.scope import Scope
 from complaints.workflow import WorkflowError
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 from web.auth.access import VIEWER
 from web.auth.models import StaffRole, User
 from web.auth.scope import SCOPE, scope_for
@@ -25,8 +25,16 @@ from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
 
 complaint_t, user_t = table_of(Complaint), table_of(User)
 MAX_REF_CHARS = 20
-# Refusals by the workflow: what the request asked is understood but cannot be done now (409) or is incomplete (422).
-_WORKFLOW_STATUS = {"forbidden": 403, "not_now": 409, "unknown_action": 422, "missing": 422}
+
+
+def case_not_found() -> Problem:
+    return Problem(
+        "not_found",
+        "您的队列里没有这个编号的案件。",
+        "No case with this reference in your queue.",
+        field="ref",
+        kind=Kind.not_found,
+    )
 
 
 def case_ref(request: web.Request) -> str:
@@ -52,36 +60,25 @@ async def deadline_rules(request: web.Request) -> DeadlineRules:
     return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
 
 
-@dataclass(frozen=True)
-class Refusal:
-    status: int
-    code: str
-    message: str
-
-
-async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> Refusal | None:
-    """Take the action as the viewer; None when it was taken, else why not."""
+async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> None:
+    """Take the action as the viewer; raises :class:`WorkflowError` saying why it cannot be taken."""
     scope, viewer = request[SCOPE], request[VIEWER]
+    if scope.role is None:
+        raise WorkflowError("forbidden", "您不能办理案件。", "you may not act on cases", kind=Kind.refused)
     rules = await deadline_rules(request)
-    try:
-        if scope.role is None:
-            raise WorkflowError("forbidden", "you may not act on cases")
-        async with for_writing(request.app[ENGINE]).begin() as connection:
-            if action == "assign":
-                await _check_assignee(connection, complaint_id, facts.get("assignee"))
-            await take_action(
-                connection,
-                complaint_id,
-                action,
-                role=scope.role,
-                actor_id=viewer.user_id,
-                facts=facts,
-                now=request.app[CLOCK](),
-                rules=rules,
-            )
-    except WorkflowError as error:
-        return Refusal(_WORKFLOW_STATUS.get(error.code, 422), error.code, str(error))
-    return None
+    async with for_writing(request.app[ENGINE]).begin() as connection:
+        if action == "assign":
+            await _check_assignee(connection, complaint_id, facts.get("assignee"))
+        await take_action(
+            connection,
+            complaint_id,
+            action,
+            role=scope.role,
+            actor_id=viewer.user_id,
+            facts=facts,
+            now=request.app[CLOCK](),
+            rules=rules,
+        )
 
 
 async def _check_assignee(connection: AsyncConnection, complaint_id: int, assignee: object) -> None:
@@ -98,4 +95,9 @@ async def _check_assignee(connection: AsyncConnection, complaint_id: int, assign
     ).first()
     colleague = scope_for(StaffRole(user.role), user.station_id) if user is not None else Scope.nothing()
     if colleague.role is None or not colleague.sees_station(station_id):
-        raise WorkflowError("bad_assignee", f"{assignee!r} is not a colleague who can work this case")
+        raise WorkflowError(
+            "bad_assignee",
+            f"{assignee!r} 不是能办理这个案件的同事。",
+            f"{assignee!r} is not a colleague who can work this case",
+            field="assignee",
+        )

@@ -81,7 +81,7 @@ async def upstream_document(connection: AsyncConnection, complaint_id: int, *, z
         )
     ).first()
     if row is None:
-        raise CaseNotFound(complaint_id)
+        raise CaseNotFound.of(complaint_id)
     return {
         "ref": row.ref,
         "received_at": row.received_at.astimezone(zone).isoformat(),

@@ -21,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.models import MonitoringPoint, SelfCheck
 from complaints.scope import Scope
 from lookup.models import Market, Merchant, Station, table_of
+from lookup.problems import Kind, Problem
 
 point_t, check_t = table_of(MonitoringPoint), table_of(SelfCheck)
 merchant_t, market_t, station_t = table_of(Merchant), table_of(Market), table_of(Station)
@@ -46,12 +47,8 @@ ITEMS = (
 MAX_NOTE_CHARS = 200
 
 
-class MonitoringError(ValueError):
-    def __init__(self, code: str, chinese: str, english: str) -> None:
-        super().__init__(english)
-        self.code = code
-        self.chinese = chinese
-        self.english = english
+class MonitoringError(Problem, ValueError):
+    """A self-check, verification or enrolment that cannot be taken; the messages are for the merchant or handler."""
 
 
 def point_token(secret: str, merchant_id: int) -> str:
@@ -102,9 +99,11 @@ async def enrol(connection: AsyncConnection, merchant_id: int, scope: Scope, *, 
         await connection.execute(sa.select(merchant_t.c.station_id).where(merchant_t.c.id == merchant_id))
     ).scalar()
     if station_id is None:
-        raise MonitoringError("no_merchant", "没有这个经营者。", "No such merchant.")
+        raise MonitoringError("no_merchant", "没有这个经营者。", "No such merchant.", kind=Kind.not_found)
     if not scope.sees_station(station_id):
-        raise MonitoringError("other_station", "这个经营者不归您的监管所管辖。", "This merchant is another station's.")
+        raise MonitoringError(
+            "other_station", "这个经营者不归您的监管所管辖。", "This merchant is another station's.", kind=Kind.refused
+        )
     exists = (await connection.execute(sa.select(point_t.c.since).where(point_t.c.merchant_id == merchant_id))).first()
     if exists is not None:
         return False
@@ -158,7 +157,10 @@ async def file_check(
         return int(inserted.scalar_one())
     if row.verified_at is not None:
         raise MonitoringError(
-            "verified", "本季度的自查已经核实，不能再修改。", "This quarter's self-check has been verified already."
+            "verified",
+            "本季度的自查已经核实，不能再修改。",
+            "This quarter's self-check has been verified already.",
+            kind=Kind.conflict,
         )
     await connection.execute(sa.update(check_t).where(check_t.c.id == row.id).values(answers=answers, submitted_at=now))
     return int(row.id)

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from complaints.scope import Scope
 from complaints.workflow import Role
+from lookup.problems import Kind, Problem
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole
 
@@ -60,8 +61,8 @@ def reach_of(handler: object) -> Reach | None:
     return reach
 
 
-def _page_not_found(request: web.Request) -> web.Response:
-    raise web.HTTPNotFound
+def nothing_here() -> Problem:
+    return Problem("not_found", "这里没有这一项。", "There is nothing by that name here.", kind=Kind.not_found)
 
 
 Finder = Callable[[web.Request, Scope], Awaitable[T | None]]
@@ -69,17 +70,18 @@ ScopedHandler = Callable[[web.Request, T], Awaitable[R]]
 
 
 def in_scope(
-    find: Finder[T], *, missing: Callable[[web.Request], web.Response] = _page_not_found
-) -> Callable[[ScopedHandler[T, R]], Callable[[web.Request], Awaitable[web.StreamResponse]]]:
+    find: Finder[T], *, missing: Callable[[], Problem] = nothing_here
+) -> Callable[[ScopedHandler[T, R]], Callable[[web.Request], Awaitable[R]]]:
     """Register a route on the thing its path names: ``find`` looks it up within the request's scope, and the
-    handler is called with what it found; nothing found (none such, or another station's) answers ``missing``."""
+    handler is called with what it found; nothing found (none such, or another station's) raises ``missing()``,
+    a not-found problem, so the two cannot be told apart."""
 
-    def wrap(handler: ScopedHandler[T, R]) -> Callable[[web.Request], Awaitable[web.StreamResponse]]:
+    def wrap(handler: ScopedHandler[T, R]) -> Callable[[web.Request], Awaitable[R]]:
         @functools.wraps(handler)
-        async def scoped(request: web.Request) -> web.StreamResponse:
+        async def scoped(request: web.Request) -> R:
             found = await find(request, request[SCOPE])
             if found is None:
-                return missing(request)
+                raise missing()
             return await handler(request, found)
 
         return reaching(scoped, Reach.path)

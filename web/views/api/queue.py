@@ -1,7 +1,8 @@
-"""The handlers' JSON API: `GET /api/v1/queue/{ref}` and `POST /api/v1/queue/{ref}/actions`.
+"""The handlers' JSON API: `GET /api/v1/queue`, `GET /api/v1/queue/{ref}` and `POST /api/v1/queue/{ref}/actions`.
 
 Another station's case answers 404, exactly like a reference that does not exist: a handler cannot learn which
-references are in use elsewhere by guessing.
+references are in use elsewhere by guessing. Refusals (a bad filter, cursor or limit, an action the workflow
+does not allow) are problems that web/errors.py answers.
 """
 
 from __future__ import annotations
@@ -12,31 +13,22 @@ from typing import Any
 from aiohttp import web
 
 from complaints.privacy import mask_name, mask_phone, reveals_contact
-from complaints.queue.listing import DEFAULT_LIMIT, MAX_LIMIT, BadCursor, list_cases
+from complaints.queue.listing import list_cases
 from complaints.queue.staff_case import StaffCase, staff_case
 from complaints.scope import Scope
 from complaints.workflow import allowed_actions
+from lookup.problems import Problem
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
-from web.casework import act, visible_case
+from web.casework import act, case_not_found, visible_case
 from web.keys import CLOCK, ENGINE, SETTINGS
-from web.views.staff.queue_filters import FILTER_NAMES, BadFilter, parse_filter
+from web.views.staff.queue_filters import parse_filter, parse_limit
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/api/v1/queue", list_api)
     app.router.add_get("/api/v1/queue/{ref}", case_api)
     app.router.add_post("/api/v1/queue/{ref}/actions", case_action_api)
-
-
-def _not_found(request: web.Request) -> web.Response:
-    body = {
-        "error": "not_found",
-        "message": "No case with this reference in your queue.",
-        "message_zh": "您的队列里没有这个编号的案件。",
-        "status": 404,
-    }
-    return web.json_response(body, status=404, dumps=_dumps)
 
 
 def _dumps(value: Any) -> str:
@@ -95,28 +87,28 @@ async def _case_answer(request: web.Request, complaint_id: int, status: int = 20
 
 
 @staff(*CASE_WORKERS)
-@in_scope(visible_case, missing=_not_found)
+@in_scope(visible_case, missing=case_not_found)
 async def case_api(request: web.Request, complaint_id: int) -> web.Response:
     return await _case_answer(request, complaint_id)
 
 
-def _problem(status: int, code: str, message: str) -> web.Response:
-    return web.json_response({"error": code, "message": message, "status": status}, status=status, dumps=_dumps)
+def _bad_body() -> Problem:
+    return Problem(
+        "bad_json", "请求必须是带 `action` 的 JSON 对象。", "The body must be a JSON object with an `action`."
+    )
 
 
 @staff(*CASE_WORKERS)
-@in_scope(visible_case, missing=_not_found)
+@in_scope(visible_case, missing=case_not_found)
 async def case_action_api(request: web.Request, complaint_id: int) -> web.Response:
     try:
         body = json.loads(await request.read())
     except ValueError:
-        return _problem(400, "bad_json", "The body must be a JSON object with an `action`.")
+        raise _bad_body() from None
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
-        return _problem(400, "bad_json", "The body must be a JSON object with an `action`.")
+        raise _bad_body()
     facts = {name: value for name, value in body.items() if name != "action"}
-    refusal = await act(request, complaint_id, body["action"], facts)
-    if refusal is not None:
-        return _problem(refusal.status, refusal.code, refusal.message)
+    await act(request, complaint_id, body["action"], facts)
     return await _case_answer(request, complaint_id)
 
 
@@ -124,17 +116,10 @@ async def case_action_api(request: web.Request, complaint_id: int) -> web.Respon
 async def list_api(request: web.Request) -> web.Response:
     """The caller's visible cases, nearest deadline first; `?after=` the previous answer's `next`."""
     today = request.app[CLOCK]().date()
-    try:
-        filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
-        limit = int(request.query.get("limit", DEFAULT_LIMIT))
-        async with request.app[ENGINE].connect() as connection:
-            page = await list_cases(connection, request[SCOPE], filters, after=request.query.get("after"), limit=limit)
-    except BadFilter as error:
-        return _problem(400, "bad_filter", f"{error} (filters: {', '.join(FILTER_NAMES)})")
-    except BadCursor:
-        return _problem(400, "bad_cursor", "`after` must be the `next` value of a previous answer.")
-    except ValueError:
-        return _problem(400, "bad_limit", f"`limit` must be a whole number from 1 to {MAX_LIMIT}.")
+    filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
+    limit = parse_limit(request.query.get("limit"))
+    async with request.app[ENGINE].connect() as connection:
+        page = await list_cases(connection, request[SCOPE], filters, after=request.query.get("after"), limit=limit)
     cases = [
         {
             "ref": row.ref,

@@ -22,9 +22,11 @@ from complaints.submission import (
     clean_phone,
     clean_text,
 )
+from lookup.problems import Problem
 from lookup.scan import InstrumentCard
 from lookup.vocab import KIND_NAMES_ZH
 from web.auth.access import public
+from web.errors import status_of
 from web.i18n import LanguageChoice, negotiate
 from web.keys import CLOCK, INTAKE, PAGES, SETTINGS
 from web.views.api.complaints import find_case, scanned_card
@@ -32,7 +34,6 @@ from web.views.public.rating import rating_context
 
 MAX_FIELD_BYTES = 64 * 1024  # a text field: the longest allowed text in UTF-8 with room to spare
 MAX_FORM_BYTES = MAX_PHOTOS * MAX_PHOTO_BYTES + 1024 * 1024
-_PHOTO_STATUS = {"too_large": 413, "too_many_pixels": 413, "unsupported_format": 415, "not_an_image": 415}
 
 
 def add_routes(app: web.Application) -> None:
@@ -50,7 +51,7 @@ def _render_form(
     *,
     card: InstrumentCard | None,
     values: dict[str, str],
-    errors: list[SubmissionError],
+    errors: list[Problem],
     status: int = 200,
 ) -> web.Response:
     choice = _language(request)
@@ -97,9 +98,9 @@ async def read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
     """The form's text fields and raw photos; raises SubmissionError for anything malformed or too big."""
     too_large = SubmissionError(
         "too_large",
-        "photos",
         f"上传的内容太大：每张照片不超过 {MAX_PHOTO_BYTES // 1024 // 1024} MB，最多 {MAX_PHOTOS} 张。",
         f"The upload is too large: at most {MAX_PHOTOS} photos of {MAX_PHOTO_BYTES // 1024 // 1024} MB each.",
+        field="photos",
     )
     if request.content_length is not None and request.content_length > MAX_FORM_BYTES:
         raise too_large
@@ -109,7 +110,7 @@ async def read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
         posted = await request.post()
         return {key: value for key, value in posted.items() if isinstance(value, str)}, []
     if request.content_type != "multipart/form-data":
-        raise SubmissionError("bad_form", "", "请通过表单提交。", "Please submit the form.")
+        raise SubmissionError("bad_form", "请通过表单提交。", "Please submit the form.")
     reader = await request.multipart()
     try:
         while (part := await reader.next()) is not None:
@@ -127,14 +128,12 @@ async def read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
     except _FormTooLarge as exc:
         raise too_large from exc
     except UnicodeDecodeError as exc:
-        raise SubmissionError("bad_encoding", "text", "表单内容不是 UTF-8 编码。", "The form is not UTF-8.") from exc
+        raise SubmissionError(
+            "bad_encoding", "表单内容不是 UTF-8 编码。", "The form is not UTF-8.", field="text"
+        ) from exc
     except ValueError as exc:  # a malformed multipart body
-        raise SubmissionError("bad_form", "", "表单数据不完整，请重新提交。", "The form arrived incomplete.") from exc
+        raise SubmissionError("bad_form", "表单数据不完整，请重新提交。", "The form arrived incomplete.") from exc
     return fields, photos
-
-
-def _photo_problem(error: PhotoError) -> SubmissionError:
-    return SubmissionError(error.code, "photos", error.chinese, error.english)
 
 
 @public
@@ -153,9 +152,9 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         )
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except PhotoError as error:
-        status = _PHOTO_STATUS.get(error.code, 400)
-        return _render_form(request, card=card, values=values, errors=[_photo_problem(error)], status=status)
+        return _render_form(request, card=card, values=values, errors=[error], status=status_of(error))
     except SubmissionError as error:
+        # The form shows itself again: 413 for an upload too large, 400 for anything else to fix.
         status = 413 if error.code == "too_large" else 400
         return _render_form(request, card=card, values=values, errors=[error], status=status)
     submission = Submission(text=text, channel="web", code=code, contact=contact, photos=photos)

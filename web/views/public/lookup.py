@@ -9,9 +9,11 @@ from aiohttp import web
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from lookup.market import market_listing
+from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
+from web import errors
 from web.auth.access import public
 from web.http_cache import cached_response
 from web.i18n import LanguageChoice, negotiate
@@ -67,12 +69,15 @@ async def instrument_api(request: web.Request) -> web.Response:
     code, card = await _card_or_none(request)
     if card is None:
         catalogues = request.app[PAGES].catalogues
-        payload = {
-            "error": "malformed_code" if code is None else "unknown_code",
-            "message": catalogues["en"]("unknown.warning"),
-            "message_zh": catalogues["zh"]("unknown.warning"),
-        }
-        return web.json_response(payload, status=404, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
+        unknown = Problem(
+            "malformed_code" if code is None else "unknown_code",
+            catalogues["zh"]("unknown.warning"),
+            catalogues["en"]("unknown.warning"),
+            field="code",
+            kind=Kind.not_found,
+        )
+        # Answered here rather than raised: a proxy may keep this answer for a minute, like the page's.
+        return errors.answer(request, unknown, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
     settings = request.app[SETTINGS]
     today, max_age = request.app[FRESHNESS]()
     payload = instrument_json(card, today=today, base_url=settings.public_base_url)

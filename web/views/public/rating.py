@@ -23,11 +23,11 @@ from complaints.case_view import PublicCase, public_case
 from complaints.satisfaction import RatingError, rate_case, rating_of
 from web.auth.access import public
 from web.db import for_writing
+from web.errors import status_of
 from web.i18n import LanguageChoice, negotiate
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
 
 MAX_REF_CHARS, MAX_TOKEN_CHARS = 20, 64
-_STATUS = {"not_closed": 409, "already_rated": 409}  # anything else refused is bad input: 400
 
 
 def add_routes(app: web.Application) -> None:
@@ -96,7 +96,7 @@ async def _refused(request: web.Request, ref: str, error: RatingError, values: d
     )
     body = request.app[PAGES].render("case.html", context["choice"].language, **context)
     return web.Response(
-        text=body, content_type="text/html", status=_STATUS.get(error.code, 400), headers={"Cache-Control": "no-store"}
+        text=body, content_type="text/html", status=status_of(error), headers={"Cache-Control": "no-store"}
     )
 
 

@@ -41,6 +41,7 @@ from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope
 from web.db import for_writing
+from web.errors import status_of
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.render.staff_pages import render_staff_page
 
@@ -152,7 +153,7 @@ def _number(values: dict[str, str], name: str, default: int) -> int:
     if not text:
         return default
     if not _NUMBER.fullmatch(text):
-        raise InspectionError(name, "not_a_number", f"{name} must be a whole number")
+        raise InspectionError("not_a_number", f"{name} 必须是整数。", f"{name} must be a whole number", field=name)
     return int(text)
 
 
@@ -160,11 +161,15 @@ def figures_from(values: dict[str, str]) -> InspectionFigures:
     """The form's fields as figures; InspectionError for a field that is not what it should be."""
     for name, most in FIELD_CHARS.items():
         if len(values.get(name, "")) > most:
-            raise InspectionError(name, "too_long", f"{name} is at most {most} characters")
+            raise InspectionError(
+                "too_long", f"{name} 最多 {most} 个字。", f"{name} is at most {most} characters", field=name
+            )
     try:
         inspected_on = date.fromisoformat(values.get("inspected_on", "").strip())
     except ValueError as exc:
-        raise InspectionError("inspected_on", "bad_date", "the inspection date must be YYYY-MM-DD") from exc
+        raise InspectionError(
+            "bad_date", "检查日期的格式是 YYYY-MM-DD。", "the inspection date must be YYYY-MM-DD", field="inspected_on"
+        ) from exc
     return InspectionFigures(
         inspected_on=inspected_on,
         inspectors=_number(values, "inspectors", 1),
@@ -231,7 +236,7 @@ async def change_standing(request: web.Request, merchant_id: int) -> web.Respons
         async with for_writing(request.app[ENGINE]).begin() as connection:
             change = await set_standing(connection, merchant_id, Standing(wanted), reason=reason, on=today)
     except RegistryEditError as error:
-        return await _list(request, status=400, error=f"hotspots.error.{error.code}", value=wanted)
+        return await _list(request, status=status_of(error), error=f"hotspots.error.{error.code}", value=wanted)
     if change is None:
         raise web.HTTPNotFound
     _log_change(request, change)
@@ -247,8 +252,8 @@ async def change_state(request: web.Request, code: str) -> web.Response:
     try:
         async with for_writing(request.app[ENGINE]).begin() as connection:
             change = await set_instrument_state(connection, code, InstrumentState(wanted))
-    except RegistryEditError:
-        return await _list(request, status=409, error="hotspots.error.retired", value=code)
+    except RegistryEditError as error:
+        return await _list(request, status=status_of(error), error=f"hotspots.error.{error.code}", value=code)
     if change is None:
         raise web.HTTPNotFound
     _log_change(request, change)

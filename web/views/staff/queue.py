@@ -20,11 +20,12 @@ from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
 from complaints.queue.staff_case import staff_case
 from complaints.submission import CASE_CHANNELS
-from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actions
+from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions
 from lookup.models import Station, table_of
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_ref, visible_case
+from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.render.staff_pages import render_staff_page
 from web.views.staff.queue_filters import FILTER_NAMES, BadFilter, parse_filter
@@ -50,7 +51,7 @@ async def queue_page(request: web.Request) -> web.Response:
     try:
         filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
     except BadFilter as bad:
-        error, filters = str(bad), QueueFilter(today=today)
+        error, filters = bad.summary, QueueFilter(today=today)
     try:
         async with request.app[ENGINE].connect() as connection:
             page = await list_cases(connection, scope, filters, after=request.query.get("after") or None)
@@ -145,9 +146,10 @@ async def case_action(request: web.Request, complaint_id: int) -> web.Response:
     if any(len(value) > 5000 for value in form.values()):
         return await _case_view(request, complaint_id, status=413, error="staff.error.too_long")
     facts = _facts(form, request.app[PAGES].catalogues["zh"])
-    refusal = await act(request, complaint_id, form.get("action", ""), facts)
-    if refusal is not None:
-        return await _case_view(request, complaint_id, status=refusal.status, error=refusal.message)
+    try:
+        await act(request, complaint_id, form.get("action", ""), facts)
+    except WorkflowError as refused:
+        return await _case_view(request, complaint_id, status=status_of(refused), error=refused.english)
     raise web.HTTPSeeOther(location=f"/queue/{case_ref(request)}")
 
 

@@ -39,6 +39,7 @@ from complaints.reporting.inspection_report import (
 )
 from complaints.reporting.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
 from complaints.scope import Scope
+from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach
@@ -59,10 +60,17 @@ _CODE_KEYS = {
 }
 
 
-class BadParameter(ValueError):
-    def __init__(self, name: str, value: str) -> None:
-        super().__init__(f"{name}={value[:40]!r}")
-        self.name, self.value = name, value[:40]
+class BadParameter(Problem, ValueError):
+    """A report parameter (``month``, ``from``, ``to``) that is not a date of the form asked for."""
+
+    name = value = ""
+
+    @classmethod
+    def of(cls, name: str, value: str) -> BadParameter:
+        shown = value[:40]
+        error = cls("bad_parameter", f"{name} 的值 {shown!r} 无效。", f"{name}={shown!r}", field=name)
+        error.name, error.value = name, shown
+        return error
 
 
 def add_routes(app: web.Application) -> None:
@@ -96,7 +104,7 @@ def _month(request: web.Request) -> Period:
         return Period.month(today.year, today.month, zone)
     found = _MONTH.fullmatch(raw)
     if found is None or not (2000 <= int(found[1]) <= 2999 and 1 <= int(found[2]) <= 12):
-        raise BadParameter("month", raw)
+        raise BadParameter.of("month", raw)
     return Period.month(int(found[1]), int(found[2]), zone)
 
 
@@ -281,7 +289,7 @@ def _day_bound(request: web.Request, name: str, *, after: bool) -> datetime | No
     try:
         day = date.fromisoformat(raw)
     except ValueError as exc:
-        raise BadParameter(name, raw) from exc
+        raise BadParameter.of(name, raw) from exc
     return datetime.combine(day + timedelta(days=1) if after else day, time(), request.app[SETTINGS].zone)
 
 
