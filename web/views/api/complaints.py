@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.case_view import PublicCase, public_case
+from complaints.case_view import PublicCase
 from complaints.receipt import Receipt
 from complaints.submission import (
     Contact,
@@ -19,10 +19,9 @@ from complaints.submission import (
     clean_text,
 )
 from lookup.problems import Kind, Problem
-from lookup.scan import InstrumentCard
-from qr.codes import normalise_code
 from web.auth.access import public
-from web.keys import ENGINE, INTAKE, PAGES, SCAN_READER, SETTINGS
+from web.keys import INTAKE, SETTINGS
+from web.public_cases import find_case, scanned_card
 
 
 def add_routes(app: web.Application) -> None:
@@ -45,25 +44,6 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise SubmissionError("bad_json", "请求必须是一个 JSON 对象。", "The body must be a JSON object.")
     return data
-
-
-async def scanned_card(request: web.Request, raw: object) -> tuple[str | None, InstrumentCard | None]:
-    """The instrument a message was sent from; raises SubmissionError for a code that names none."""
-    if raw is None or raw == "":
-        return None, None
-    if not isinstance(raw, str):
-        raise SubmissionError("bad_type", "器具码必须是文字。", "code must be a string.", field="code")
-    code = normalise_code(raw)
-    card = await request.app[SCAN_READER].card(code) if code is not None else None
-    if code is None or card is None:
-        catalogues = request.app[PAGES].catalogues
-        raise SubmissionError(
-            "unknown_code",
-            catalogues["zh"]("unknown.warning") + " 可以不填器具码再提交。",
-            catalogues["en"]("unknown.warning") + " You can submit without the code.",
-            field="code",
-        )
-    return code, card
 
 
 def _parse_contact(data: dict[str, Any]) -> Contact:
@@ -143,14 +123,6 @@ def case_json(case: PublicCase) -> dict[str, Any]:
             for event in case.events
         ],
     }
-
-
-async def find_case(request: web.Request) -> PublicCase | None:
-    ref, token = request.match_info["ref"], request.query.get("token", "")
-    if len(ref) > 20 or not token or len(token) > 64:
-        return None
-    async with request.app[ENGINE].connect() as connection:
-        return await public_case(connection, ref.upper(), token)
 
 
 @public

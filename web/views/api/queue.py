@@ -22,7 +22,7 @@ from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_not_found, visible_case
 from web.keys import CLOCK, ENGINE, SETTINGS
-from web.views.staff.queue_filters import parse_filter, parse_limit
+from web.queue_filters import parse_filter, parse_limit
 
 
 def add_routes(app: web.Application) -> None:

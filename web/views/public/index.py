@@ -17,9 +17,9 @@ from web.auth.models import StaffRole
 from web.auth.scope import Reach
 from web.db import for_writing
 from web.http_cache import cached_response
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 from web.render.staff_pages import render_staff_page
-from web.views.public.lookup import language
 
 log = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ async def _scored(request: web.Request, year: int) -> list[Ranked]:
 
 
 def _render(request: web.Request, template: str, **context: Any) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     _, max_age = request.app[FRESHNESS]()
     body = request.app[PAGES].render(template, choice.language, choice=choice, **context)
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)

@@ -15,12 +15,11 @@ from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web import errors
 from web.auth.access import public
-from web.http_cache import cached_response
-from web.i18n import LanguageChoice, negotiate
+from web.http_cache import UNKNOWN_MAX_AGE, cached_response
+from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 from web.render.instrument_json import instrument_json
 
-UNKNOWN_MAX_AGE = 60  # a code imported a minute ago must not stay "unknown" at the proxy for long
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
 
 
@@ -30,10 +29,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/i/{code}/qr.png", instrument_qr_png)
     app.router.add_get("/api/v1/instruments/{code}", instrument_api)
     app.router.add_get("/m/{market_id}", market_page)
-
-
-def language(request: web.Request) -> LanguageChoice:
-    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 async def _card_or_none(request: web.Request) -> tuple[str | None, InstrumentCard | None]:
@@ -51,7 +46,7 @@ def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> No
 
 @public
 async def instrument_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     pages = request.app[PAGES]
     code, card = await _card_or_none(request)
     if card is None:
@@ -109,7 +104,7 @@ async def instrument_qr_png(request: web.Request) -> web.Response:
 
 @public
 async def market_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     pages = request.app[PAGES]
     raw_id = request.match_info["market_id"]
     listing = None

@@ -14,9 +14,9 @@ from qr.codes import normalise_code
 from web.auth.access import VIEWER, public, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope
 from web.db import for_writing
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.render.staff_pages import render_staff_page
-from web.views.public.lookup import language
 
 
 def add_routes(app: web.Application) -> None:
@@ -81,7 +81,7 @@ async def _point_for_token(request: web.Request) -> monitoring.Point:
 
 
 def _self_check_page(request: web.Request, found: monitoring.Point, **context: Any) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     quarter = monitoring.quarter_of(request.app[CLOCK]().date())
     body = request.app[PAGES].render(
         "self_check.html", choice.language, choice=choice, point=found, items=ITEMS, quarter=quarter,
@@ -102,7 +102,7 @@ async def self_check_form(request: web.Request) -> web.Response:
 async def file_self_check(request: web.Request) -> web.Response:
     found = await _point_for_token(request)
     posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
-    english = language(request).language == "en"
+    english = request_language(request).language == "en"
     try:
         answers = monitoring.clean_answers(posted)
         async with for_writing(request.app[ENGINE]).begin() as connection:

@@ -27,8 +27,8 @@ from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_ref, visible_case
 from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
+from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter
 from web.render.staff_pages import render_staff_page
-from web.views.staff.queue_filters import FILTER_NAMES, BadFilter, parse_filter
 
 photo_t, station_t = table_of(ComplaintPhoto), table_of(Station)
 OUTCOMES = ("refund", "make_up", "apology", "other")

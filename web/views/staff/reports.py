@@ -43,10 +43,10 @@ from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach
-from web.i18n import Catalogue, LanguageChoice, negotiate
+from web.i18n import Catalogue, LanguageChoice, request_language
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+from web.queue_filters import BadFilter, parse_filter
 from web.render.staff_pages import render_staff_page
-from web.views.staff.queue_filters import BadFilter, parse_filter
 
 REPORTERS = CASE_WORKERS
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
@@ -83,7 +83,7 @@ def add_routes(app: web.Application) -> None:
 
 
 def _catalogue(request: web.Request) -> tuple[LanguageChoice, Catalogue]:
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    choice = request_language(request)
     return choice, request.app[PAGES].catalogues[choice.language]
 
 

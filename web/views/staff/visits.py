@@ -33,9 +33,10 @@ from web.auth.access import VIEWER, staff
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole, User
 from web.auth.scope import Reach
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, INTAKE, SCAN_READER
 from web.render.staff_pages import render_staff_page
-from web.views.public.complaint_form import read_form
+from web.uploads import read_form
 
 visit_t, complaint_t, merchant_t = table_of(VolunteerVisit), table_of(Complaint), table_of(Merchant)
 user_t, station_t = table_of(User), table_of(Station)
@@ -84,10 +85,6 @@ def trusted(card: InstrumentCard, visit: Visit) -> bool:
     return PRESENTATION[card.status(visit.visited_on)].trustworthy
 
 
-def _language(request: web.Request) -> str:
-    return "en" if request.query.get("lang") == "en" else "zh"
-
-
 @staff(StaffRole.volunteer, reach=Reach.none)
 async def record(request: web.Request) -> web.Response:
     viewer: Viewer = request[VIEWER]
@@ -100,7 +97,7 @@ async def record(request: web.Request) -> web.Response:
         notes = values.get("notes", "").strip()[:MAX_NOTES_CHARS]
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except (SubmissionError, VisitError, PhotoError) as problem:
-        message = problem.english if _language(request) == "en" else problem.chinese
+        message = problem.english if request_language(request).language == "en" else problem.chinese
         return _form(request, values=values, error=message, status=400)
     now = request.app[CLOCK]()
     async with request.app[ENGINE].connect() as connection:
