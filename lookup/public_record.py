@@ -1,4 +1,4 @@
-"""What the public may read about a merchant (issue 6: 经营者计量诚信公示): identity, commitment, standing with its
+"""What the public may read about a merchant (经营者计量诚信公示): identity, commitment, standing with its
 date and reason, instruments with their statuses; and the red and black lists of each district.
 
 Only registry facts a merchant has made public by trading are here; the merchant's private contact never is.

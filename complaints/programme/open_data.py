@@ -1,4 +1,4 @@
-"""Open data (issue 6 §5): cases as Open311 GeoReport v2 service requests, and daily counts for researchers.
+"""Open data: cases as Open311 GeoReport v2 service requests, and daily counts for researchers.
 
 Only public fields leave here: the reference, the category, whether the case is open, the station handling it,
 the market (never the merchant, the consumer, the words, a reply or a chat id), and times. A reply could quote

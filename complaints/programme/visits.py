@@ -1,4 +1,4 @@
-"""A volunteer's visit to a merchant (群众计量监督员, issue 6 §2): the checklist, and the report a finding becomes.
+"""A volunteer's visit to a merchant (群众计量监督员): the checklist, and the report a finding becomes.
 
 The volunteer scans the stickers of the merchant's instruments and answers the checklist. Anything found wrong
 (an item answered "no", or a scanned instrument that may not be trusted) becomes a report in the queue of the
