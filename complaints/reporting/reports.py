@@ -1,4 +1,4 @@
-"""The dashboard's figures (DESIGN.md: the supervisor "exports the monthly report"): what a station or the district did with a period's cases.
+"""The dashboard's figures: what a station or the district did with a period's cases.
 
 Every figure is about the cases *received* in the period (local dates, both inclusive), as they stand when the
 report is made: a case received on 30 November and resolved on 3 December counts in November's report. Cases are
