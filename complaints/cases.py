@@ -18,7 +18,7 @@ from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
-from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
+from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, History, Intent, Role, Step, take
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
@@ -110,7 +110,12 @@ def apply_action(
     if row is None:
         raise CaseNotFound.of(complaint_id)
     status = CaseStatus(row.status)
-    step = take(Intent(row.intent), status, action, role, facts)
+    history = History.of(
+        connection.execute(
+            sa.select(event_t.c.action).where(event_t.c.complaint_id == complaint_id).order_by(event_t.c.id)
+        ).scalars()
+    )
+    step = take(Intent(row.intent), status, action, role, facts, history)
     check_effects(connection, action, status, step.facts)
     if step.status_changed:
         changes: dict[str, object] = {"status": step.status}

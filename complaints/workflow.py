@@ -8,7 +8,7 @@ event it writes. Nothing else may change a case's status: the queue, the API and
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -74,6 +74,36 @@ class Action:
     needs: tuple[str, ...] = ()
     public: bool = True  # the consumer sees the event (and is notified of it)
     optional: tuple[str, ...] = ()  # facts kept on the event when given
+    when: str = ""  # a condition on the case's history besides its status (see `History.allows`)
+
+
+@dataclass(frozen=True)
+class History:
+    """What a case's timeline says that its status does not: testing under way, a verification already extended."""
+
+    paused: bool = False  # sent for testing and not yet resumed
+    extended: bool = False  # the verification deadline was extended (it may be, once)
+
+    @classmethod
+    def of(cls, actions: Iterable[str]) -> History:
+        """The history after these actions, oldest first."""
+        paused = extended = False
+        for action in actions:
+            if action == "pause_for_testing":
+                paused = True
+            elif action == "resume":
+                paused = False
+            elif action == "extend_verification":
+                extended = True
+        return cls(paused=paused, extended=extended)
+
+    def allows(self, condition: str) -> bool:
+        return {
+            "": True,
+            "paused": self.paused,
+            "not_paused": not self.paused,
+            "not_extended": not self.extended,
+        }[condition]
 
 
 def _action(
@@ -85,8 +115,9 @@ def _action(
     needs: tuple[str, ...] = (),
     public: bool = True,
     optional: tuple[str, ...] = (),
+    when: str = "",
 ) -> Action:
-    return Action(name, frozenset(sources), target, roles, needs, public, optional)
+    return Action(name, frozenset(sources), target, roles, needs, public, optional, when)
 
 
 S = CaseStatus
@@ -106,7 +137,8 @@ _COMMON = (
     _action("reply", set(), None, needs=(MESSAGE,), optional=(MESSAGE_EN,)),
     _action("note", set(), None, needs=(NOTE,), public=False),
     _action("assign", set(), None, needs=("assignee",), public=False),
-    _action("reclassify", set(), None, needs=("intent", "category"), public=False),
+    # The intent decides the whole lifecycle: it can change only before the case has started on one.
+    _action("reclassify", {S.received}, None, needs=("intent", "category"), public=False),
     # Moves the case to another station's queue inside the service (triage of the intake queues, a misrouted
     # case); `transfer` hands it to a body outside the service and ends it here.
     _action("reroute", set(), None, needs=(STATION,), public=False),
@@ -122,8 +154,8 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
             _action("transfer", {S.received, S.accepted}, S.transferred, needs=(STATION, NOTE)),
             _action("start_mediation", {S.accepted}, S.mediating),
             # Testing or verifying the instrument does not count against the mediation deadline.
-            _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,)),
-            _action("resume", {S.mediating}, None),
+            _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,), when="not_paused"),
+            _action("resume", {S.mediating}, None, when="paused"),
             _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,), optional=("refund_yuan", NOTE)),
             _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
             *_COMMON,
@@ -134,7 +166,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
         for a in (
             _action("start_verification", {S.received}, S.verifying),
             _action("transfer", {S.received, S.verifying}, S.transferred, needs=(STATION, NOTE)),
-            _action("extend_verification", {S.verifying}, None, needs=(NOTE,), public=False),
+            _action("extend_verification", {S.verifying}, None, needs=(NOTE,), public=False, when="not_extended"),
             _action("open_case", {S.verifying}, S.case_opened),
             _action("no_case", {S.verifying}, S.no_case, needs=(NOTE,)),
             *_COMMON,
@@ -165,6 +197,15 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
 }
 
 
+# How a refusal names the history that stood in the way.
+_HISTORY_ZH = {"paused": "且未暂停检测", "not_paused": "且正在检测", "not_extended": "且已延期过一次"}
+_HISTORY_EN = {
+    "paused": " and not paused for testing",
+    "not_paused": " and paused for testing",
+    "not_extended": " and already extended once",
+}
+
+
 class WorkflowError(Problem):
     """An action the workflow does not allow; `code` is stable for APIs, the messages are for people. Usually
     the action is incomplete or unknown (unprocessable); ``not_now`` conflicts with the case's status, and
@@ -184,18 +225,29 @@ class Step:
     facts: dict[str, object] = field(default_factory=dict)
 
 
-def _applies(action: Action, status: CaseStatus) -> bool:
-    if action.sources:
-        return status in action.sources
-    return status is not CaseStatus.closed
+def _applies(action: Action, status: CaseStatus, history: History) -> bool:
+    if action.sources and status not in action.sources:
+        return False
+    if not action.sources and status is CaseStatus.closed:
+        return False
+    return history.allows(action.when)
 
 
-def allowed_actions(intent: Intent, status: CaseStatus, role: Role) -> list[str]:
-    """The actions `role` may take on a case in `status`, in the workflow's order."""
-    return [name for name, action in WORKFLOWS[intent].items() if role in action.roles and _applies(action, status)]
+def allowed_actions(intent: Intent, status: CaseStatus, role: Role, history: History = History()) -> list[str]:
+    """The actions `role` may take on a case in `status` with this `history`, in the workflow's order."""
+    return [
+        name for name, action in WORKFLOWS[intent].items() if role in action.roles and _applies(action, status, history)
+    ]
 
 
-def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts: Mapping[str, object]) -> Step:
+def take(
+    intent: Intent,
+    status: CaseStatus,
+    action_name: str,
+    role: Role,
+    facts: Mapping[str, object],
+    history: History = History(),
+) -> Step:
     action = WORKFLOWS[intent].get(action_name)
     if action is None:
         raise WorkflowError(
@@ -210,11 +262,11 @@ def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts
             f"a {role.value} may not {action_name} a {intent.value}",
             kind=Kind.refused,
         )
-    if not _applies(action, status):
+    if not _applies(action, status, history):
         raise WorkflowError(
             "not_now",
-            f"案件现在是 {status.value}，不能执行 {action_name}。",
-            f"cannot {action_name} a {intent.value} that is {status.value}",
+            f"案件现在是 {status.value}{_HISTORY_ZH.get(action.when, '')}，不能执行 {action_name}。",
+            f"cannot {action_name} a {intent.value} that is {status.value}{_HISTORY_EN.get(action.when, '')}",
             kind=Kind.conflict,
         )
     missing = [need for need in action.needs if not _present(facts.get(need))]

@@ -15,7 +15,10 @@ from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.policy import DeadlinePolicy
 from complaints.deadlines.working_days import WorkingCalendar
 from complaints.workflow import Role
+from tests.queue_support import add_stations
+from tests.staff_support import add_staff, token_for
 from tests.support import ZONE
+from web.auth.models import StaffRole
 from web.db import for_writing
 
 RULES = DeadlineRules(WorkingCalendar(), DeadlinePolicy(), ZONE)
@@ -98,3 +101,29 @@ async def test_the_consumer_hears_of_public_events_only(client: TestClient[Any, 
     assert all(payload["ref"] == reachable["ref"] for _, _, payload in sent)
     assert sent[2][2]["message"] == "已约商户明天到所里调解。"
     assert "0591-1234567" not in str(sent)  # an internal note never reaches the consumer
+
+
+async def test_resume_without_a_pause_is_refused_with_409_and_tells_the_consumer_nothing(
+    client: TestClient[Any, Any], engine: AsyncEngine
+) -> None:
+    [station] = await add_stations(engine, "南门市场监管所")
+    await add_staff(engine, "south", StaffRole.handler, "南门市场监管所")
+    ref = (await submit(client, COMPLAINT, contact={"phone": "13800138000"}))["ref"]
+    await act(engine, await case_id(engine, ref), "reroute", date(2026, 11, 23), station_id=station)
+    headers = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    url = f"/api/v1/queue/{ref}/actions"
+    for action in ("accept", "start_mediation"):
+        assert (await client.post(url, json={"action": action}, headers=headers)).status == 200
+    mediating = await (await client.get(f"/api/v1/queue/{ref}", headers=headers)).json()
+    assert "resume" not in mediating["allowed_actions"]
+    told = len(await outbox(engine))
+    refused = await client.post(url, json={"action": "resume"}, headers=headers)
+    assert refused.status == 409
+    assert (await refused.json())["error"] == "not_now"
+    assert len(await outbox(engine)) == told  # no "检测完成，继续调解" about a test that never happened
+    paused = await client.post(url, json={"action": "pause_for_testing", "note": "送检"}, headers=headers)
+    assert "resume" in (await paused.json())["allowed_actions"]
+    assert "pause_for_testing" not in (await paused.json())["allowed_actions"]
+    resumed = await client.post(url, json={"action": "resume"}, headers=headers)
+    assert resumed.status == 200
+    assert "resume" not in (await resumed.json())["allowed_actions"]

@@ -8,6 +8,7 @@ from complaints.workflow import (
     WORKFLOWS,
     CaseStatus,
     DeclineGround,
+    History,
     Intent,
     Role,
     WorkflowError,
@@ -102,9 +103,65 @@ def test_roles() -> None:
 
 
 def test_timeline_only_actions_keep_the_status() -> None:
+    paused = History(paused=True)
     for action in ("pause_for_testing", "resume", "note", "reply"):
-        step = take(Intent.complaint, S.mediating, action, Role.handler, FACTS)
+        history = paused if action == "resume" else History()
+        step = take(Intent.complaint, S.mediating, action, Role.handler, FACTS, history)
         assert (step.status, step.status_changed) == (S.mediating, False)
     assert take(Intent.complaint, S.mediating, "note", Role.handler, FACTS).public is False
     assert take(Intent.complaint, S.mediating, "reply", Role.handler, FACTS).public is True
     assert take(Intent.complaint, S.received, "accept", Role.handler, {}).status_changed is True
+
+
+def _reachable(intent: Intent) -> list[tuple[CaseStatus, tuple[str, ...]]]:
+    """Every (status, actions taken) a handler can reach from a new case, each history at most five actions long."""
+    seen: list[tuple[CaseStatus, tuple[str, ...]]] = []
+    frontier: list[tuple[CaseStatus, tuple[str, ...]]] = [(S.received, ())]
+    while frontier:
+        status, done = frontier.pop()
+        seen.append((status, done))
+        if len(done) >= 5:
+            continue
+        for name in allowed_actions(intent, status, Role.handler, History.of(done)):
+            if name not in ("reply", "note", "assign", "reroute"):  # they change nothing the workflow looks at
+                step = take(intent, status, name, Role.handler, FACTS, History.of(done))
+                frontier.append((step.status, (*done, name)))
+    return seen
+
+
+@pytest.mark.parametrize("intent", list(Intent))
+def test_every_action_is_offered_exactly_when_the_workflow_takes_it(intent: Intent) -> None:
+    for status, done in _reachable(intent):
+        history = History.of(done)
+        offered = set(allowed_actions(intent, status, Role.handler, history))
+        for name in WORKFLOWS[intent]:
+            if name in offered:
+                take(intent, status, name, Role.handler, FACTS, history)
+                continue
+            with pytest.raises(WorkflowError) as refused:
+                take(intent, status, name, Role.handler, FACTS, history)
+            assert refused.value.code == "not_now", (done, name)
+
+
+def test_resume_is_offered_only_while_the_case_is_paused_for_testing() -> None:
+    def offered(*done: str) -> list[str]:
+        return allowed_actions(Intent.complaint, S.mediating, Role.handler, History.of(("accept", *done)))
+
+    assert "resume" not in offered("start_mediation")
+    assert "pause_for_testing" in offered("start_mediation")
+    assert "resume" in offered("start_mediation", "pause_for_testing")
+    assert "pause_for_testing" not in offered("start_mediation", "pause_for_testing")
+    assert "resume" not in offered("start_mediation", "pause_for_testing", "resume")
+    assert "pause_for_testing" in offered("start_mediation", "pause_for_testing", "resume")
+    with pytest.raises(WorkflowError) as never_paused:
+        take(Intent.complaint, S.mediating, "resume", Role.handler, {}, History())
+    assert never_paused.value.code == "not_now"
+    assert "not paused for testing" in never_paused.value.english
+
+
+def test_a_verification_is_extended_once_and_the_intent_changes_only_on_a_new_case() -> None:
+    once = History.of(["start_verification", "extend_verification"])
+    assert "extend_verification" in allowed_actions(Intent.report, S.verifying, Role.handler)
+    assert "extend_verification" not in allowed_actions(Intent.report, S.verifying, Role.handler, once)
+    assert "reclassify" in allowed_actions(Intent.complaint, S.received, Role.handler)
+    assert "reclassify" not in allowed_actions(Intent.complaint, S.accepted, Role.handler)

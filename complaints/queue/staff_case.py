@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto
 from complaints.outbox.enqueue import outbox_t
-from complaints.workflow import CaseStatus, Intent
+from complaints.workflow import CaseStatus, History, Intent
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 
 complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
@@ -94,6 +94,11 @@ class StaffCase:
     events: tuple[StaffEvent, ...]
     merchant_recent: tuple[OtherCase, ...]
     messages: tuple[Message, ...] = ()
+
+    @property
+    def history(self) -> History:
+        """What the timeline adds to the status when deciding which actions are open."""
+        return History.of(event.action for event in self.events)
 
 
 async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:

@@ -76,7 +76,7 @@ def case_json(case: StaffCase, scope: Scope) -> dict[str, Any]:
             }
             for event in case.events
         ],
-        "allowed_actions": allowed_actions(case.intent, case.status, scope.role) if scope.role else [],
+        "allowed_actions": allowed_actions(case.intent, case.status, scope.role, case.history) if scope.role else [],
     }
 
 

@@ -106,7 +106,7 @@ async def _case_view(
         card=card,
         today=request.app[CLOCK]().date(),
         zone=request.app[SETTINGS].zone,
-        actions=allowed_actions(case.intent, case.status, scope.role) if scope.role else [],
+        actions=allowed_actions(case.intent, case.status, scope.role, case.history) if scope.role else [],
         stations=await _stations(request),
         grounds=list(DeclineGround),
         outcomes=OUTCOMES,
