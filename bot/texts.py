@@ -11,9 +11,9 @@ from typing import Any
 
 from bot.catalogue import BotCatalogue
 from bot.conversation import Button, Draft, Reply, Step
-from complaints.case_view import PublicCase
+from complaints.case_view import PublicCase, yuan
 from complaints.receipt import Receipt
-from complaints.workflow import MESSAGE, MESSAGE_EN, Intent
+from complaints.workflow import MESSAGE, MESSAGE_EN, OUTCOME, REFUND_YUAN, Intent
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
 from qr.codes import format_code
@@ -55,6 +55,8 @@ def case_reply(case: PublicCase, t: BotCatalogue, status_url: str) -> Reply:
         lines.append(t("case.station", station=case.station))
     if case.deadline is not None and case.status.value in {"received", "verifying"}:
         lines.append(t("case.deadline", date=case.deadline.isoformat()))
+    if case.outcome is not None:
+        lines.append(outcome_line(case.outcome.kind, case.outcome.refund_yuan, t))
     said = [event for event in case.events if event.message]
     if said:
         last = said[-1]
@@ -164,6 +166,8 @@ def notice_reply(kind: str, payload: Mapping[str, Any], t: BotCatalogue, status_
         status = str(payload.get("status", ""))
         known = f"case_status.{status}" in t
         lines = [t("notice.other", ref=ref, status=t(f"case_status.{status}") if known else status)]
+    if kind == "resolve" and payload.get(OUTCOME):
+        lines.append(outcome_line(str(payload[OUTCOME]), payload.get(REFUND_YUAN), t))
     message = payload.get(MESSAGE_EN) if t.language == "en" and payload.get(MESSAGE_EN) else payload.get(MESSAGE)
     if message:
         lines.append(str(message) if kind == "reply" else t("notice.message", message=message))
@@ -175,6 +179,15 @@ def notice_reply(kind: str, payload: Mapping[str, Any], t: BotCatalogue, status_
         lines.append(t("rate.ask"))
         buttons = (tuple(Button(str(n), data=f"rate:{ref}:{n}") for n in range(1, 6)), *buttons)
     return Reply("\n".join(lines), buttons)
+
+
+def outcome_line(kind: str, refund_yuan: object, t: BotCatalogue) -> str:
+    """「调解结果：退款/赔偿，为您挽回 14 元」: what a mediation agreed, in one line."""
+    outcome = t(f"outcome.{kind}" if f"outcome.{kind}" in t else "outcome.other")
+    amount = yuan(refund_yuan)
+    if amount is not None:
+        return t("notice.outcome.refund", outcome=outcome, yuan=f"{amount:g}")
+    return t("notice.outcome", outcome=outcome)
 
 
 def submission_text(draft: Draft) -> str:

@@ -18,7 +18,19 @@ from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
-from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, History, Intent, Role, Step, take
+from complaints.workflow import (
+    GROUND,
+    MESSAGE,
+    MESSAGE_EN,
+    OUTCOME,
+    REFUND_YUAN,
+    CaseStatus,
+    History,
+    Intent,
+    Role,
+    Step,
+    take,
+)
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
@@ -142,8 +154,10 @@ def apply_action(
         connection, complaint_id, action, step.facts, rules=rules, received_on=row.received_at.astimezone(zone).date()
     )
     if step.public and notify:
-        # The statutory ground of a refusal is public (the consumer must be told why); the handler's note is not.
-        said = {name: step.facts[name] for name in (MESSAGE, MESSAGE_EN, GROUND) if name in step.facts}
+        # The statutory ground of a refusal and a mediation's outcome are public (the consumer must be told why
+        # and what was agreed); the handler's note is not.
+        public_facts = (MESSAGE, MESSAGE_EN, GROUND, OUTCOME, REFUND_YUAN)
+        said = {name: step.facts[name] for name in public_facts if name in step.facts}
         payload = {"action": action, "status": step.status.value, **said}
         notify_consumer(connection, complaint_id, kind=action, key=f"event:{event_id}", payload=payload, now=now)
     if rules is not None and action in MOVES_DEADLINE:

@@ -63,6 +63,7 @@ STATION = "station_id"
 OUTCOME = "outcome"
 MESSAGE = "message"
 MESSAGE_EN = "message_en"  # an English version of a reply, where the service wrote one
+REFUND_YUAN = "refund_yuan"  # money recovered for the consumer by a mediation
 
 
 @dataclass(frozen=True)
@@ -156,7 +157,14 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
             # Testing or verifying the instrument does not count against the mediation deadline.
             _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,), when="not_paused"),
             _action("resume", {S.mediating}, None, when="paused"),
-            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,), optional=("refund_yuan", NOTE)),
+            # The agreement's words (MESSAGE) and the money recovered are told to the consumer; the note is not.
+            _action(
+                "resolve",
+                {S.mediating},
+                S.resolved,
+                needs=(OUTCOME,),
+                optional=(REFUND_YUAN, MESSAGE, MESSAGE_EN, NOTE),
+            ),
             _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
             *_COMMON,
         )

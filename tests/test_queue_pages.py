@@ -79,13 +79,24 @@ async def test_a_case_is_worked_from_received_to_closed_through_its_forms(
     refused = await do("resolve")  # the outcome is required
     assert refused.status == 422
     assert "outcome" in await refused.text()
-    assert (await do("resolve", outcome="refund", refund_yuan="36.5", note="退款36.5元")).status == 303
+    token = signed_in["south_token"]
+    shopper_page = await (await client.get(f"/c/{ref}", params={"token": token})).text()
+    assert "调解期限" in shopper_page  # mediating: the deadline of mediation, no longer that of acceptance
+    assert "受理期限" not in shopper_page
+    agreed = {"outcome": "refund", "refund_yuan": "36.5", "message": "商家退还差价 36.5 元", "note": "商户认错"}
+    assert (await do("resolve", **agreed)).status == 303
     assert (await do("close")).status == 303
     page = await (await client.get(f"/queue/{ref}")).text()
     for words in ("受理", "已联系商户", "商户承认秤有问题", "调解成功", "办结", "36.5"):
         assert words in page
+    # The consumer's page says what was agreed and when the case ended, and counts down to nothing.
+    shopper_page = await (await client.get(f"/c/{ref}", params={"token": token})).text()
+    html5lib.HTMLParser(strict=True).parse(shopper_page)
+    for words in ("调解结果", "退款/赔偿", "为您挽回 36.5 元", "商家退还差价 36.5 元", "办结时间"):
+        assert words in shopper_page, words
+    for words in ("还剩", "期限", "节假日", "商户认错"):
+        assert words not in shopper_page, words
     # The consumer's view shows the public steps and the reply, never the internal note.
-    token = signed_in["south_token"]
     public = await (await client.get(f"/api/v1/complaints/{ref}", params={"token": token})).json()
     assert [event["action"] for event in public["events"]] == [
         "received",

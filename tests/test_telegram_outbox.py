@@ -50,7 +50,8 @@ async def test_a_closed_case_asks_for_a_rating_with_buttons_and_takes_it(
     codes: dict[str, str],
 ) -> None:
     ref = await file_complaint(shopper, codes["valid"])
-    for action, facts in (("accept", {}), ("start_mediation", {}), ("resolve", {"outcome": "refund"}), ("close", {})):
+    agreed = {"outcome": "refund", "refund_yuan": "14", "message": "商家退还差价 14 元", "note": "商户当场认错"}
+    for action, facts in (("accept", {}), ("start_mediation", {}), ("resolve", agreed), ("close", {})):
         await act(bot, handler, ref, action, **facts)
     before = len(shopper.fake.sent(shopper.chat_id))
 
@@ -62,6 +63,9 @@ async def test_a_closed_case_asks_for_a_rating_with_buttons_and_takes_it(
     assert news[0] == f"您的投诉 {ref} 已受理。"
     assert news[1].startswith(f"您的投诉 {ref} 已开始调解")
     assert news[2].startswith(f"您的投诉 {ref} 调解成功")
+    assert "调解结果：退款/赔偿，为您挽回 14 元" in news[2]
+    assert "商家退还差价 14 元" in news[2]
+    assert "商户当场认错" not in news[2]  # the handler's note stays inside
     assert news[3].startswith(f"编号 {ref} 已办结。")
     assert "请点 1 到 5 分" in news[3]
     buttons = shopper.keyboard()

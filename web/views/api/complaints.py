@@ -112,6 +112,10 @@ def case_json(case: PublicCase) -> dict[str, Any]:
         "deadline_approximate": case.deadline_approximate,
         "missing": list(case.missing),
         "photos": case.photos,
+        "outcome": None
+        if case.outcome is None
+        else {"kind": case.outcome.kind, "refund_yuan": case.outcome.refund_yuan, "words": case.outcome.words},
+        "closed_at": case.closed_at.isoformat() if case.closed_at else None,
         "events": [
             {
                 "at": event.at.isoformat(),
