@@ -60,7 +60,12 @@ def apply_effects(
 ) -> None:
     case = complaint_t.c.id == complaint_id
     if action == "reroute":
-        connection.execute(sa.update(complaint_t).where(case).values(station_id=facts[STATION], queue=Queue.station))
+        # A new station's own colleagues take it up: the assignment at the old one ends with the move.
+        connection.execute(
+            sa.update(complaint_t).where(case).values(station_id=facts[STATION], queue=Queue.station, assignee=None)
+        )
+    elif action == "assign":
+        connection.execute(sa.update(complaint_t).where(case).values(assignee=str(facts["assignee"])[:50]))
     elif action == "reclassify":
         intent = Intent(str(facts["intent"]))
         changes: dict[str, object] = {"intent": intent, "category": facts["category"], "needs_triage": False}

@@ -6,6 +6,7 @@ status and the timeline event are written in the caller's transaction, so neithe
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Mapping
 from datetime import UTC, date, datetime
@@ -159,7 +160,8 @@ def apply_action(
         public_facts = (MESSAGE, MESSAGE_EN, GROUND, OUTCOME, REFUND_YUAN)
         said = {name: step.facts[name] for name in public_facts if name in step.facts}
         payload = {"action": action, "status": step.status.value, **said}
-        notify_consumer(connection, complaint_id, kind=action, key=f"event:{event_id}", payload=payload, now=now)
+        told = notify_consumer(connection, complaint_id, kind=action, key=f"event:{event_id}", payload=payload, now=now)
+        step = dataclasses.replace(step, told=told)
     if rules is not None and action in MOVES_DEADLINE:
         recount_handling_deadline(connection, complaint_id, rules, now.astimezone(rules.zone).date())
     return step

@@ -77,6 +77,7 @@ class Complaint(SQLModel, table=True):
     deadline_approximate: bool = False  # some year counted had no official holiday schedule
     due_on: date | None = None  # the deadline the station works to now; None once nothing is pending
     linked_id: int | None = Field(default=None, foreign_key="complaint.id")  # the report split from a complaint
+    assignee: str | None = Field(default=None, max_length=50, index=True)  # the username of the colleague working it
     # SHA-256 of (channel identity, normalised text): the same consumer sending the same words again is merged.
     dedupe_key: str | None = Field(default=None, max_length=64, index=True)
     satisfaction: int | None = None

@@ -141,8 +141,8 @@ _COMMON = (
     # The intent decides the whole lifecycle: it can change only before the case has started on one.
     _action("reclassify", {S.received}, None, needs=("intent", "category"), public=False),
     # Moves the case to another station's queue inside the service (triage of the intake queues, a misrouted
-    # case); `transfer` hands it to a body outside the service and ends it here.
-    _action("reroute", set(), None, needs=(STATION,), public=False),
+    # case); `transfer` hands it to a body outside the service (named in the note) and ends it here.
+    _action("reroute", set(), None, needs=(STATION,), public=False, optional=(NOTE,)),
     _action("close", _ENDED, S.closed),
 )
 
@@ -152,7 +152,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
         for a in (
             _action("accept", {S.received}, S.accepted),
             _action("decline", {S.received}, S.declined, needs=(GROUND, NOTE)),
-            _action("transfer", {S.received, S.accepted}, S.transferred, needs=(STATION, NOTE)),
+            _action("transfer", {S.received, S.accepted}, S.transferred, needs=(NOTE,), optional=(STATION,)),
             _action("start_mediation", {S.accepted}, S.mediating),
             # Testing or verifying the instrument does not count against the mediation deadline.
             _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,), when="not_paused"),
@@ -173,7 +173,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
         a.name: a
         for a in (
             _action("start_verification", {S.received}, S.verifying),
-            _action("transfer", {S.received, S.verifying}, S.transferred, needs=(STATION, NOTE)),
+            _action("transfer", {S.received, S.verifying}, S.transferred, needs=(NOTE,), optional=(STATION,)),
             _action("extend_verification", {S.verifying}, None, needs=(NOTE,), public=False, when="not_extended"),
             _action("open_case", {S.verifying}, S.case_opened),
             _action("no_case", {S.verifying}, S.no_case, needs=(NOTE,)),
@@ -191,7 +191,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
                 needs=(MESSAGE,),
                 optional=(MESSAGE_EN,),
             ),
-            _action("transfer", {S.received}, S.transferred, needs=(STATION, NOTE)),
+            _action("transfer", {S.received}, S.transferred, needs=(NOTE,), optional=(STATION,)),
             *_COMMON,
         )
     },
@@ -214,6 +214,20 @@ _HISTORY_EN = {
 }
 
 
+# The step a handler is expected to take next, per intent: the first of these the case allows.
+_EXPECTED: dict[Intent, tuple[str, ...]] = {
+    Intent.complaint: ("accept", "start_mediation", "resume", "resolve", "close"),
+    Intent.report: ("start_verification", "open_case", "close"),
+    Intent.inquiry: ("answer", "close"),
+    Intent.feedback: ("acknowledge", "close"),
+}
+
+
+def expected_action(intent: Intent, allowed: list[str]) -> str | None:
+    """Of the `allowed` actions, the one the case is waiting for (after 受理, 开始调解); None when none is."""
+    return next((name for name in _EXPECTED[intent] if name in allowed), None)
+
+
 class WorkflowError(Problem):
     """An action the workflow does not allow; `code` is stable for APIs, the messages are for people. Usually
     the action is incomplete or unknown (unprocessable); ``not_now`` conflicts with the case's status, and
@@ -231,6 +245,7 @@ class Step:
     status_changed: bool
     public: bool
     facts: dict[str, object] = field(default_factory=dict)
+    told: bool = False  # a notice to the consumer was queued (set once the step is stored)
 
 
 def _applies(action: Action, status: CaseStatus, history: History) -> bool:

@@ -9,7 +9,7 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
+from tests.staff_support import NORTH, SOUTH, add_staff, csrf_of, sign_in, two_stations
 from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
@@ -143,3 +143,51 @@ async def test_search_text_is_never_sql_and_oversized_fields_are_refused(
     assert "长长长长" not in timeline
     too_long_search = await client.get("/queue", params={"q": "秤" * 500})
     assert too_long_search.status == 400
+
+
+async def test_the_case_page_leads_with_the_next_step_and_confirms_each_action(
+    client: Client, engine: AsyncEngine, signed_in: dict[str, str]
+) -> None:
+    for username, role, station in (("south2", StaffRole.handler, SOUTH), ("north", StaffRole.handler, NORTH)):
+        await add_staff(engine, username, role, station)
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    ref = signed_in["south"]
+    page = await (await client.get(f"/queue/{ref}")).text()
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    [primary] = tree.findall(".//button[@class='primary']")
+    assert primary.text == "受理"  # the step the case waits for comes first, open
+    folded = [summary.text for summary in tree.findall(".//details/summary")]
+    assert folded[:2] == ["不予受理", "移送"]
+    assert "受理" not in folded
+    assert folded.count("移送") == 1
+    assert "转到其他监管所" not in folded
+    destinations = [option.text for option in tree.findall(".//select[@name='destination']//option")]
+    assert NORTH in destinations
+    assert SOUTH not in destinations
+    assignees = [option.get("value") for option in tree.findall(".//select[@name='assignee']/option")]
+    assert assignees == ["south", "south2", "boss"]  # the station's colleagues and the supervisors, no stranger
+
+    csrf = csrf_of(page)
+    accepted = await client.post(f"/queue/{ref}/actions", data={"csrf": csrf, "action": "accept"})
+    page = await accepted.text()
+    assert "已受理 · 已通知消费者" not in page  # this consumer gave a phone but no consent to be contacted
+    assert "已受理 · 消费者没有留下可联系的方式" in page
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    assert tree.find(".//button[@class='primary']").text == "开始调解"
+    assigned = await client.post(f"/queue/{ref}/actions", data={"csrf": csrf, "action": "assign", "assignee": "south2"})
+    page = await assigned.text()
+    assert "已指派" in page
+    assert "已通知" not in page
+    assert "承办人</dt><dd>south2" in page
+    moved = await client.post(
+        f"/queue/{ref}/actions", data={"csrf": csrf, "action": "move", "destination": "outside"}, allow_redirects=False
+    )
+    assert moved.status == 422  # a body outside the service must be named in the note
+    assert (await client.get(f"/queue/{ref}")).status == 200
+    north = next(option.get("value") for option in tree.findall(".//select[@name='destination']//option"))
+    rerouted = await client.post(
+        f"/queue/{ref}/actions", data={"csrf": csrf, "action": "move", "destination": north, "note": "摊位属北门"}
+    )
+    assert rerouted.url.path == "/queue"  # the case has left this station's queue
+    assert "已转到其他监管所" in await rerouted.text()
+    assert (await client.get(f"/queue/{ref}")).status == 404

@@ -14,7 +14,7 @@ from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.models import Complaint
 from complaints.queue.staff_case import case_station
 from complaints.scope import Scope
-from complaints.workflow import WorkflowError
+from complaints.workflow import Step, WorkflowError
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 from web.auth.access import VIEWER
@@ -60,7 +60,7 @@ async def deadline_rules(request: web.Request) -> DeadlineRules:
     return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
 
 
-async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> None:
+async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> Step:
     """Take the action as the viewer; raises :class:`WorkflowError` saying why it cannot be taken."""
     scope, viewer = request[SCOPE], request[VIEWER]
     if scope.role is None:
@@ -69,7 +69,7 @@ async def act(request: web.Request, complaint_id: int, action: str, facts: dict[
     async with for_writing(request.app[ENGINE]).begin() as connection:
         if action == "assign":
             await _check_assignee(connection, complaint_id, facts.get("assignee"))
-        await take_action(
+        return await take_action(
             connection,
             complaint_id,
             action,
@@ -101,3 +101,16 @@ async def _check_assignee(connection: AsyncConnection, complaint_id: int, assign
             f"{assignee!r} is not a colleague who can work this case",
             field="assignee",
         )
+
+
+async def colleagues(connection: AsyncConnection, station_id: int | None) -> list[tuple[str, str]]:
+    """(username, name) of everyone a case at the station may be assigned to: its active handlers, then the
+    district's supervisors, by name."""
+    active_staff = user_t.c.active.is_(True)
+    station_handlers = sa.and_(user_t.c.role == StaffRole.handler, user_t.c.station_id == station_id)
+    rows = await connection.execute(
+        sa.select(user_t.c.username, user_t.c.display_name)
+        .where(active_staff, sa.or_(station_handlers, user_t.c.role == StaffRole.supervisor))
+        .order_by(user_t.c.role, user_t.c.display_name, user_t.c.username)
+    )
+    return [(username, display_name or username) for username, display_name in rows]

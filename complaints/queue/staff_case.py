@@ -83,6 +83,7 @@ class StaffCase:
     deadline_approximate: bool
     linked_ref: str | None
     satisfaction: int | None
+    assignee: str | None
     contact_name: str
     contact_phone: str
     contact_consent: bool
@@ -141,6 +142,7 @@ async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCas
         deadline_approximate=row.deadline_approximate,
         linked_ref=row.linked_ref,
         satisfaction=row.satisfaction,
+        assignee=row.assignee,
         contact_name=row.contact_name or "",
         contact_phone=row.contact_phone or "",
         contact_consent=bool(row.consent_to_contact),

@@ -6,6 +6,7 @@ the workflow and redirects back, so a reload never repeats it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import replace
 from typing import Any
 from urllib.parse import urlencode
@@ -18,13 +19,21 @@ from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
-from complaints.queue.staff_case import staff_case
+from complaints.queue.staff_case import StaffCase, staff_case
 from complaints.submission import CASE_CHANNELS
-from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions
+from complaints.workflow import (
+    CaseStatus,
+    DeclineGround,
+    Intent,
+    Role,
+    WorkflowError,
+    allowed_actions,
+    expected_action,
+)
 from lookup.models import Station, table_of
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
-from web.casework import act, case_ref, visible_case
+from web.casework import act, case_ref, colleagues, visible_case
 from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter
@@ -32,6 +41,9 @@ from web.render.staff_pages import render_staff_page
 
 photo_t, station_t = table_of(ComplaintPhoto), table_of(Station)
 OUTCOMES = ("refund", "make_up", "apology", "other")
+MOVE, OUTSIDE, MOVES = "move", "outside", ("transfer", "reroute")
+# Folded actions that end or annotate a case come after the transfer form.
+LATE_ACTIONS = ("reply", "note", "assign", "reclassify", "close")
 # Reply templates handlers use most; the chosen one is sent when the message box is left empty.
 REPLY_TEMPLATES = ("reply.received", "reply.contacted", "reply.testing", "reply.need_contact")
 
@@ -76,6 +88,7 @@ async def queue_page(request: web.Request) -> web.Response:
         priorities=list(Priority),
         channels=sorted(CASE_CHANNELS),
         total=sum(facets.get("status", {}).values()),
+        done=_done(request.query),
     )
 
 
@@ -93,6 +106,7 @@ async def _case_view(
     scope = request[SCOPE]
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
+        assignable = await colleagues(connection, case.station_id)
     contact_revealed = reveals_contact(case.intent, own_station=scope.handles(case.station_id))
     if not contact_revealed:
         case = replace(case, contact_name=mask_name(case.contact_name), contact_phone=mask_phone(case.contact_phone))
@@ -106,8 +120,10 @@ async def _case_view(
         card=card,
         today=request.app[CLOCK]().date(),
         zone=request.app[SETTINGS].zone,
-        actions=allowed_actions(case.intent, case.status, scope.role, case.history) if scope.role else [],
-        stations=await _stations(request),
+        **_action_choices(case, scope.role),
+        stations=[(i, name) for i, name in await _stations(request) if i != case.station_id],
+        colleagues=assignable,
+        done=_done(request.query),
         grounds=list(DeclineGround),
         outcomes=OUTCOMES,
         intents=list(Intent),
@@ -115,6 +131,25 @@ async def _case_view(
         templates=REPLY_TEMPLATES,
         error=error,
     )
+
+
+def _action_choices(case: StaffCase, role: Role | None) -> dict[str, Any]:
+    """The actions the page offers: the one the case waits for first and open, the rest folded; `transfer` and
+    `reroute` are one form (`move`) whose destinations say which of the two it is."""
+    allowed = allowed_actions(case.intent, case.status, role, case.history) if role else []
+    expected = expected_action(case.intent, allowed)
+    folded = [name for name in allowed if name != expected and name not in MOVES]
+    if any(name in MOVES for name in allowed):
+        folded.insert(len([name for name in folded if name not in LATE_ACTIONS]), MOVE)
+    return {"actions": allowed, "expected": expected, "folded": folded, "outside": "transfer" in allowed}
+
+
+def _done(query: Mapping[str, str]) -> tuple[str, str] | None:
+    """The action just taken and whether the consumer was told ("yes", "no", or "" for an internal one)."""
+    action = query.get("done", "")
+    if not (action.isascii() and action.replace("_", "").isalpha() and len(action) <= 40):
+        return None
+    return action, query.get("told", "") if query.get("told") in ("yes", "no") else ""
 
 
 @staff(*CASE_WORKERS)
@@ -146,11 +181,27 @@ async def case_action(request: web.Request, complaint_id: int) -> web.Response:
     if any(len(value) > 5000 for value in form.values()):
         return await _case_view(request, complaint_id, status=413, error="staff.error.too_long")
     facts = _facts(form, request.app[PAGES].catalogues["zh"])
+    action = form.get("action", "")
+    if action == MOVE:
+        action, facts = _move(form.get("destination", ""), facts)
     try:
-        await act(request, complaint_id, form.get("action", ""), facts)
+        step = await act(request, complaint_id, action, facts)
     except WorkflowError as refused:
         return await _case_view(request, complaint_id, status=status_of(refused), error=refused.english)
-    raise web.HTTPSeeOther(location=f"/queue/{case_ref(request)}")
+    told = ("yes" if step.told else "no") if step.public else ""
+    done = urlencode({"done": action, "told": told})
+    if action == "reroute" and not request[SCOPE].sees_station(facts.get("station_id")):
+        raise web.HTTPSeeOther(location=f"/queue?{done}")  # the case has left this queue
+    raise web.HTTPSeeOther(location=f"/queue/{case_ref(request)}?{done}")
+
+
+def _move(destination: str, facts: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """The one transfer form as the workflow's action: another station of the service (`reroute`, the case goes
+    on in its queue) or a body outside it (`transfer`, the case ends here)."""
+    if destination == OUTSIDE:
+        return "transfer", facts
+    station = destination.removeprefix("station:")
+    return "reroute", {**facts, "station_id": int(station) if station.isdigit() else None}
 
 
 @staff(*CASE_WORKERS)
