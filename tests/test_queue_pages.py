@@ -6,10 +6,12 @@ from typing import Any
 
 import html5lib
 import pytest
+import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import NORTH, SOUTH, add_staff, csrf_of, sign_in, two_stations
+from tests.support import code_of
 from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
@@ -191,3 +193,35 @@ async def test_the_case_page_leads_with_the_next_step_and_confirms_each_action(
     assert rerouted.url.path == "/queue"  # the case has left this station's queue
     assert "已转到其他监管所" in await rerouted.text()
     assert (await client.get(f"/queue/{ref}")).status == 404
+
+
+async def test_the_queue_names_merchant_market_and_assignee_marks_linked_cases_and_filters_mine(
+    client: Client, engine: AsyncEngine, signed_in: dict[str, str]
+) -> None:
+    rigged = "这家的电子秤被动了手脚，遥控器一按就多出半斤，我要求退款，还要举报他们"
+    contact = {"name": "王芳", "phone": "13800138000"}
+    body = {"text": rigged, "code": await code_of(engine, "N-1"), "contact": contact}
+    complaint = (await (await client.post("/api/v1/complaints", json=body)).json())["ref"]
+    async with engine.connect() as connection:
+        found = await connection.execute(
+            sa.text("SELECT l.ref FROM complaint c JOIN complaint l ON l.id = c.linked_id WHERE c.ref = :ref"),
+            {"ref": complaint},
+        )
+        report = found.scalar_one()
+    page = await (await client.get("/queue")).text()
+    tree = html5lib.parse(page, namespaceHTMLElements=False)
+    rows = {row.find("td[2]/a").text: "".join(row.itertext()) for row in tree.findall(".//tbody/tr")}
+    assert "张记水产" in rows[complaint]
+    assert "南门农贸市场" in rows[complaint]
+    assert f"关联 {report}" in rows[complaint]
+    assert f"关联 {complaint}" in rows[report]
+    assert "关联" not in rows[signed_in["south"]]
+    csrf = csrf_of(page)
+    await client.post(f"/queue/{report}/actions", data={"csrf": csrf, "action": "assign", "assignee": "south"})
+    mine = await (await client.get("/queue", params={"mine": "yes"})).text()
+    assert f'href="/queue/{report}">{report}</a><br>' in mine
+    assert f'href="/queue/{complaint}">{complaint}</a><br>' not in mine  # named only as the linked case
+    listed = await (await client.get("/api/v1/queue", params={"mine": "yes"})).json()
+    assert [(case["ref"], case["assignee"], case["linked_ref"], case["merchant"]) for case in listed["cases"]] == [
+        (report, "south", complaint, "张记水产")
+    ]

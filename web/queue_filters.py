@@ -14,7 +14,20 @@ from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
 from lookup.problems import Problem
 
-FILTER_NAMES = ("status", "intent", "category", "priority", "channel", "queue", "from", "to", "q", "triage", "overdue")
+FILTER_NAMES = (
+    "status",
+    "intent",
+    "category",
+    "priority",
+    "channel",
+    "queue",
+    "from",
+    "to",
+    "q",
+    "triage",
+    "overdue",
+    "mine",
+)
 
 
 class BadFilter(Problem, ValueError):
@@ -80,7 +93,8 @@ def _day(query: Mapping[str, str], name: str) -> date | None:
         raise BadFilter.of(name, value) from exc
 
 
-def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> QueueFilter:
+def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date, me: str | None = None) -> QueueFilter:
+    """The filter a query string asks for; ``mine=yes`` keeps the cases assigned to ``me`` (the viewer)."""
     status = _choice(query, "status", CaseStatus.__members__)
     intent = _choice(query, "intent", Intent.__members__)
     priority = _choice(query, "priority", Priority.__members__)
@@ -102,6 +116,7 @@ def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> Qu
             needs_triage=None if triage is None else triage == "yes",
             overdue_only=query.get("overdue") == "yes",
             today=today,
+            assignee=me if _choice(query, "mine", ("yes", "no")) == "yes" else None,
         )
     except ValueError as exc:
         if isinstance(exc, BadFilter):

@@ -59,6 +59,7 @@ class QueueFilter:
     needs_triage: bool | None = None
     overdue_only: bool = False
     today: date | None = None
+    assignee: str | None = None  # the username a case is assigned to ("assigned to me")
 
     def __post_init__(self) -> None:
         if self.overdue_only and self.today is None:
@@ -148,4 +149,6 @@ def filter_conditions(filters: QueueFilter, dialect: str) -> dict[str, sa.Column
             conditions["text"] = search
     if filters.overdue_only:
         conditions["overdue"] = _c.due_on < filters.today
+    if filters.assignee is not None:
+        conditions["assignee"] = _c.assignee == filters.assignee
     return conditions

@@ -28,7 +28,7 @@ from __future__ import annotations
 import base64
 import binascii
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from enum import StrEnum
 
@@ -46,9 +46,12 @@ from complaints.queue.conditions import (
 )
 from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
+from lookup.models import Market, Merchant, table_of
 from lookup.problems import Problem
 
 _c = complaint_t.c
+merchant_t, market_t = table_of(Merchant), table_of(Market)
+_linked = complaint_t.alias("linked")
 
 DEFAULT_LIMIT = 50
 MAX_LIMIT = 500
@@ -83,6 +86,10 @@ class QueueRow:
     due_on: date | None
     needs_triage: bool
     excerpt: str  # the first EXCERPT_CHARS characters of the shopper's words, on one line
+    merchant: str | None = None
+    market: str | None = None
+    assignee: str | None = None  # the username of the colleague it is assigned to
+    linked_ref: str | None = None  # a complaint's report split from it, or the report's complaint (both point)
 
     def urgency(self, today: date) -> Urgency:
         if self.due_on is None:
@@ -238,9 +245,42 @@ async def list_cases(
             undated.append(_c.id > position.id)
         rows += await _fetch(connection, branches, [*conditions, *undated], [_c.id], wanted - len(rows))
     if len(rows) <= limit:
-        return QueuePage(rows, None)
+        return QueuePage(await _named(connection, rows), None)
     last = rows[limit - 1]
-    return QueuePage(rows[:limit], encode_cursor(last.due_on, last.id))
+    return QueuePage(await _named(connection, rows[:limit]), encode_cursor(last.due_on, last.id))
+
+
+async def _named(connection: AsyncConnection, rows: list[QueueRow]) -> list[QueueRow]:
+    """The page's rows with the names a handler scans for: merchant, market, assignee, the linked case.
+
+    Read for the page's few ids after the walk, so the walk itself stays on its index."""
+    if not rows:
+        return rows
+    merchant_market = sa.func.coalesce(_c.market_id, merchant_t.c.market_id)
+    found = await connection.execute(
+        sa.select(
+            _c.id,
+            merchant_t.c.name.label("merchant"),
+            market_t.c.name.label("market"),
+            _c.assignee,
+            _linked.c.ref.label("linked_ref"),
+        )
+        .outerjoin(merchant_t, merchant_t.c.id == _c.merchant_id)
+        .outerjoin(market_t, market_t.c.id == merchant_market)
+        .outerjoin(_linked, _linked.c.id == _c.linked_id)
+        .where(_c.id.in_([row.id for row in rows]))
+    )
+    names = {row.id: row for row in found}
+    return [
+        replace(
+            row,
+            merchant=names[row.id].merchant,
+            market=names[row.id].market,
+            assignee=names[row.id].assignee,
+            linked_ref=names[row.id].linked_ref,
+        )
+        for row in rows
+    ]
 
 
 async def count_cases(connection: AsyncConnection, scope: Scope, filters: QueueFilter) -> int:

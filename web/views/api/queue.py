@@ -18,7 +18,7 @@ from complaints.queue.staff_case import StaffCase, staff_case
 from complaints.scope import Scope
 from complaints.workflow import allowed_actions
 from lookup.problems import Problem
-from web.auth.access import staff
+from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_not_found, visible_case
 from web.keys import CLOCK, ENGINE, SETTINGS
@@ -55,6 +55,7 @@ def case_json(case: StaffCase, scope: Scope) -> dict[str, Any]:
         "handle_due": case.handle_due,
         "deadline_approximate": case.deadline_approximate,
         "linked_ref": case.linked_ref,
+        "assignee": case.assignee,
         "contact": {
             "name": case.contact_name if handling else mask_name(case.contact_name),
             "phone": case.contact_phone if handling else mask_phone(case.contact_phone),
@@ -116,7 +117,7 @@ async def case_action_api(request: web.Request, complaint_id: int) -> web.Respon
 async def list_api(request: web.Request) -> web.Response:
     """The caller's visible cases, nearest deadline first; `?after=` the previous answer's `next`."""
     today = request.app[CLOCK]().date()
-    filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
+    filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today, me=request[VIEWER].username)
     limit = parse_limit(request.query.get("limit"))
     async with request.app[ENGINE].connect() as connection:
         page = await list_cases(connection, request[SCOPE], filters, after=request.query.get("after"), limit=limit)
@@ -134,6 +135,10 @@ async def list_api(request: web.Request) -> web.Response:
             "urgency": row.urgency(today).value,
             "needs_triage": row.needs_triage,
             "excerpt": row.excerpt,
+            "merchant": row.merchant,
+            "market": row.market,
+            "assignee": row.assignee,
+            "linked_ref": row.linked_ref,
         }
         for row in page.rows
     ]

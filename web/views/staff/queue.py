@@ -31,7 +31,7 @@ from complaints.workflow import (
     expected_action,
 )
 from lookup.models import Station, table_of
-from web.auth.access import staff
+from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_ref, colleagues, visible_case
 from web.errors import status_of
@@ -61,7 +61,7 @@ async def queue_page(request: web.Request) -> web.Response:
     scope = request[SCOPE]
     error = None
     try:
-        filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
+        filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today, me=request[VIEWER].username)
     except BadFilter as bad:
         error, filters = bad.summary, QueueFilter(today=today)
     try:
