@@ -19,6 +19,7 @@ from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
+from complaints.queue.reminders import deadline_reminders
 from complaints.queue.staff_case import StaffCase, staff_case
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import (
@@ -33,7 +34,7 @@ from complaints.workflow import (
 from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
-from web.casework import act, case_ref, colleagues, visible_case
+from web.casework import act, case_ref, colleagues, deadline_rules, visible_case
 from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter
@@ -64,10 +65,12 @@ async def queue_page(request: web.Request) -> web.Response:
         filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today, me=request[VIEWER].username)
     except BadFilter as bad:
         error, filters = bad.summary, QueueFilter(today=today)
+    calendar = (await deadline_rules(request)).calendar
     try:
         async with request.app[ENGINE].connect() as connection:
             page = await list_cases(connection, scope, filters, after=request.query.get("after") or None)
             facets = await facet_counts(connection, scope, filters)
+            reminders = await deadline_reminders(connection, scope, today=today, calendar=calendar)
     except BadCursor:
         raise web.HTTPSeeOther(location="/queue") from None
     kept = {name: request.query[name] for name in FILTER_NAMES if request.query.get(name)}
@@ -89,6 +92,7 @@ async def queue_page(request: web.Request) -> web.Response:
         channels=sorted(CASE_CHANNELS),
         total=sum(facets.get("status", {}).values()),
         done=_done(request.query),
+        reminders=reminders,
     )
 
 
