@@ -75,8 +75,9 @@ async def test_the_dashboard_counts_each_stations_november(client: Client, distr
         assert tree.get("aria-label")
         assert tree.find("{http://www.w3.org/2000/svg}title") is not None
     weekly = "".join(trees[0].itertext())
-    assert "2026-W48" in weekly
-    assert "2026-W49" in weekly
+    assert "11-23–11-29" in weekly  # weeks named by their dates, not "2026-W48"
+    assert "11-30" in weekly  # the last week, cut at the month's end
+    assert "-W4" not in weekly
     assert "缺斤短两" in weekly
     assert "计量作弊" in weekly  # C, as reclassified
     assert SOUTH in "".join(trees[1].itertext())
@@ -127,8 +128,14 @@ async def test_the_csv_export_is_excel_safe_and_keeps_contacts_to_who_may_see_th
 ) -> None:
     november = {"from": "2026-11-01", "to": "2026-11-30"}
     rows = await csv_rows(client, district, "south", **november)
-    assert "|".join(rows[0]) == "编号|收到时间|渠道|类型|类别|优先级|状态|监管所|经营者|办理期限|内容"
+    header = "编号|收到时间|渠道|类型|类别|优先级|状态|监管所|经营者|办理期限|内容"
+    header += "|调解结果|挽回金额（元）|办结日期|满意度评分"
+    assert "|".join(rows[0]) == header
     by_ref = {row[0]: row for row in rows[1:]}
+    settled = by_ref[district.refs["A"]]
+    assert settled[6] == "已办结"
+    assert settled[9] != ""  # the mediation deadline that applied, though nothing is pending now
+    assert settled[11:14] == ["退款/赔偿", "36.50", "2026-11-23"]
     assert set(by_ref) == {district.refs[key] for key in "ABC"}  # never another station's case
     hostile = by_ref[district.refs["B"]]
     assert hostile[10] == "'" + HYPERLINK
@@ -160,7 +167,7 @@ async def test_the_xlsx_export_writes_a_formula_as_text(client: Client, district
     assert all(cell.data_type == "s" for row in rows for cell in row if cell.value is not None)
     assert all(row[-1].value == PHONE for row in rows[1:])
     without = await xlsx_cells(client, district, "boss", "/reports/cases.xlsx")
-    assert len(without[0]) == 11
+    assert len(without[0]) == 15
     assert PHONE not in str([cell.value for row in without for cell in row])
 
 
@@ -243,5 +250,7 @@ def test_a_period_knows_its_bounds_and_weeks() -> None:
     november = Period.month(2026, 11, ZONE)
     assert november.bounds() == (datetime(2026, 11, 1, tzinfo=ZONE), datetime(2026, 12, 1, tzinfo=ZONE))
     assert november.weeks() == ("2026-W44", "2026-W45", "2026-W46", "2026-W47", "2026-W48", "2026-W49")
+    labels = [november.week_label(week) for week in november.weeks()]
+    assert labels == ["11-01", "11-02–11-08", "11-09–11-15", "11-16–11-22", "11-23–11-29", "11-30"]
     with pytest.raises(ValueError, match="month"):
         Period.month(2026, 13, ZONE)

@@ -25,6 +25,7 @@ from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from complaints.case_view import outcome_of
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
@@ -47,10 +48,14 @@ CASE_COLUMNS = (
     "merchant",
     "due_on",
     "text",
+    "outcome",
+    "refund_yuan",
+    "closed_on",
+    "satisfaction",
 )
 CONTACT_COLUMNS = ("contact_name", "contact_phone")
 # Columns whose values are codes a caller may want to show as words (intent.complaint → 投诉).
-CODED_COLUMNS = frozenset({"channel", "intent", "category", "priority", "status"})
+CODED_COLUMNS = frozenset({"channel", "intent", "category", "priority", "status", "outcome"})
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 BOM = "\ufeff"  # Excel reads a CSV without it in the system's code page, which garbles Chinese
 XLSX_MAX_CELL = 32767
@@ -71,10 +76,14 @@ class CaseRow:
     station: str | None
     station_id: int | None  # whose reporters' contacts the export may show (Scope.handles)
     merchant: str | None
-    due_on: date | None
+    due_on: date | None  # the deadline that counts now, or for an ended case the last one that applied
     text: str
     contact_name: str | None  # None when contacts were not asked for
     contact_phone: str | None
+    outcome: str = ""  # what a mediation agreed (refund, make_up, apology, other)
+    refund_yuan: float | None = None
+    closed_at: datetime | None = None
+    satisfaction: int | None = None
 
 
 def columns(*, include_contacts: bool) -> tuple[str, ...]:
@@ -114,8 +123,10 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
         c.station_id,
         station_t.c.name.label("station"),
         merchant_t.c.name.label("merchant"),
-        c.due_on,
+        # An ended case keeps the deadline it worked to last: mediation once accepted, else acceptance.
+        sa.func.coalesce(c.due_on, c.handle_due, c.accept_due).label("due_on"),
         c.text,
+        c.satisfaction,
     ]
     query = sa.select(*wanted).outerjoin(station_t, station_t.c.id == c.station_id)
     query = query.outerjoin(merchant_t, merchant_t.c.id == c.merchant_id)
@@ -123,6 +134,7 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
         query = query.add_columns(contact_t.c.name.label("contact_name"), contact_t.c.phone.label("contact_phone"))
         query = query.outerjoin(contact_t, contact_t.c.complaint_id == c.id)
     found = {row.id: row for row in await connection.execute(query.where(c.id.in_(ids)))}
+    endings = await _endings(connection, ids)
     return [
         CaseRow(
             ref=row.ref,
@@ -139,9 +151,29 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
             text=row.text,
             contact_name=(row.contact_name or "") if include_contacts else None,
             contact_phone=(row.contact_phone or "") if include_contacts else None,
+            satisfaction=row.satisfaction,
+            **endings.get(row.id, {}),
         )
         for row in (found[i] for i in ids if i in found)
     ]
+
+
+async def _endings(connection: AsyncConnection, ids: list[int]) -> dict[int, dict[str, Any]]:
+    """Per case, what its last `resolve` agreed and when it was last closed."""
+    endings: dict[int, dict[str, Any]] = {}
+    events = await connection.execute(
+        sa.select(event_t.c.complaint_id, event_t.c.action, event_t.c.at, event_t.c.facts)
+        .where(event_t.c.complaint_id.in_(ids), event_t.c.action.in_(("resolve", "close")))
+        .order_by(event_t.c.id)
+    )
+    for complaint_id, action, at, facts in events:
+        ending = endings.setdefault(complaint_id, {})
+        if action == "close":
+            ending["closed_at"] = at
+        else:
+            outcome = outcome_of(dict(facts or {}))
+            ending |= {"outcome": outcome.kind, "refund_yuan": outcome.refund_yuan}
+    return endings
 
 
 def _plain(_column: str, code: str) -> str:
@@ -161,11 +193,15 @@ def cells(row: CaseRow, *, zone: tzinfo, include_contacts: bool, own_station: bo
         "merchant": row.merchant or "",
         "due_on": row.due_on.isoformat() if row.due_on else "",
         "text": row.text,
+        "refund_yuan": f"{row.refund_yuan:.2f}" if row.refund_yuan is not None else "",
+        "closed_on": row.closed_at.astimezone(zone).date().isoformat() if row.closed_at else "",
+        "satisfaction": str(row.satisfaction) if row.satisfaction is not None else "",
         "contact_name": name,
         "contact_phone": phone,
     }
     for column in CODED_COLUMNS:
-        values[column] = label(column, getattr(row, column))
+        code = getattr(row, column)
+        values[column] = label(column, code) if code else ""
     return [values[column] for column in columns(include_contacts=include_contacts)]
 
 
@@ -221,7 +257,16 @@ def _column_letter(index: int) -> str:
     return letters
 
 
-CASE_WIDTHS = {"ref": 18, "received_at": 17, "text": 60, "station": 18, "merchant": 20, "contact_phone": 14}
+CASE_WIDTHS = {
+    "ref": 18,
+    "received_at": 17,
+    "text": 60,
+    "station": 18,
+    "merchant": 20,
+    "contact_phone": 14,
+    "outcome": 14,
+    "closed_on": 12,
+}
 
 
 def case_widths(names: Sequence[str]) -> list[int]:

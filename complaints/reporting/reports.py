@@ -4,7 +4,7 @@ Every figure is about the cases *received* in the period (local dates, both incl
 report is made: a case received on 30 November and resolved on 3 December counts in November's report. Cases are
 split by where they wait now: a station's queue, or the district's intake queues (one row, no station).
 
-- cases by category and ISO week (``2026-W48``) of the local date of receipt;
+- cases by category and ISO week (``2026-W48``, shown as its dates: ``11-23–11-29``) of the local date of receipt;
 - reply rate: of the complaints and inquiries, the share with at least one public ``reply`` or ``answer`` event
   (target 100 %);
 - on-time rate: of the decided cases, the share whose first deciding event (``accept``/``decline``/``transfer``
@@ -83,6 +83,13 @@ class Period:
             labels[iso_week(day)] = None
             day += timedelta(days=1)
         return tuple(labels)
+
+    def week_label(self, week: str) -> str:
+        """An ISO week (``2026-W49``) as the dates it covers inside the period: ``11-30–12-06``, ``11-01``."""
+        year, number = week.split("-W")
+        monday = date.fromisocalendar(int(year), int(number), 1)
+        first, last = max(monday, self.start), min(monday + timedelta(days=6), self.end)
+        return f"{first:%m-%d}" if first == last else f"{first:%m-%d}–{last:%m-%d}"
 
 
 def iso_week(day: date) -> str:

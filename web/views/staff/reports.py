@@ -57,6 +57,7 @@ _CODE_KEYS = {
     "category": "category.",
     "priority": "priority.",
     "status": "case_status.",
+    "outcome": "outcome.",
 }
 
 
@@ -127,7 +128,8 @@ def _charts(report: Report, t: Catalogue) -> dict[str, str]:
         Series(category_name("category", category), [report.by_week[week].get(category, 0) for week in report.weeks])
         for category in report.categories
     ]
-    charts = {"weeks": stacked_bar_chart(t("reports.chart.weeks"), list(report.weeks), series, chart_id="chart-weeks")}
+    weeks = [report.period.week_label(week) for week in report.weeks]
+    charts = {"weeks": stacked_bar_chart(t("reports.chart.weeks"), weeks, series, chart_id="chart-weeks")}
     for name, target in (("replied", REPLY_TARGET), ("on_time", None), ("satisfied", SATISFACTION_TARGET)):
         values = [getattr(row.figures, name).rate for row in report.stations]
         charts[name] = bar_chart(t(f"reports.chart.{name}"), labels, values, chart_id=f"chart-{name}", target=target)
