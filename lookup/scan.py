@@ -230,3 +230,13 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
             for v_kind, performed_on, valid_until, passed, certificate_no, institution in history
         ),
     )
+
+
+def read_card(connection: sa.Connection, code: str) -> InstrumentCard | None:
+    """The scan of ``code`` over a plain SQLAlchemy connection (seeding and scripts; the web reads through its
+    own scan readers, which skip SQLAlchemy on the hot path)."""
+    row = connection.execute(_card_statement(), {"code": code}).first()
+    if row is None:
+        return None
+    history = connection.execute(_history_statement(), {"instrument_id": row[0]}).all()
+    return card_from_rows(tuple(row), [tuple(entry) for entry in history])

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import contextlib
 import logging
 import os
 import sys
@@ -110,21 +109,10 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[list[str
         if not demo:
             await require_current_schema(engine)
             return [], []
-        from complaints.programme.index_metrics import AreaError, save_area
-        from lookup.demo import MARKETS as DEMO_MARKETS
-        from lookup.demo import seed_demo  # imported here: only --demo pays for building the demo district
-        from web.auth.accounts import add_demo_accounts
+        from web.cli.demo import seed_demo_district  # imported here: only --demo pays for the demo
 
         await upgrade(engine)
-        urls = await seed_demo(
-            for_writing(engine), today=registry_commands.today(settings), base_url=settings.public_base_url
-        )
-        async with for_writing(engine).begin() as connection:
-            accounts = await add_demo_accounts(connection)
-            # The integrity index scores the demo's markets as one street (left alone on a registry without them).
-            with contextlib.suppress(AreaError):
-                markets = [market.name for market in DEMO_MARKETS]
-                await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
+        urls, accounts = await seed_demo_district(for_writing(engine), settings)
         return urls, accounts
     finally:
         await engine.dispose()

@@ -1,0 +1,64 @@
+"""`serve --demo`: a demo district (registry, staff accounts, integrity-index street) and three weeks of its
+cases, seeded into an empty database through the same functions the service itself uses."""
+
+from __future__ import annotations
+
+import contextlib
+import secrets
+from datetime import datetime
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lookup.models import table_of
+from web.auth.models import StaffRole, User
+from web.settings import Settings
+
+user_t = table_of(User)
+VOLUNTEER = ("demo-volunteer", "群众计量监督员 林晓")
+
+
+async def seed_demo_district(engine: AsyncEngine, settings: Settings) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Seed what is missing; returns lookup URLs worth trying and the staff accounts made now (with passwords).
+
+    ``engine`` opens write transactions that lock before they read (``web.db.for_writing``).
+    """
+    # Imported here: only --demo pays for building the demo district and loading the classifier.
+    from complaints.classify import Classifier
+    from complaints.demo import DemoSetting, seed_demo_cases
+    from complaints.programme.index_metrics import AreaError, save_area
+    from lookup.demo import MARKETS as DEMO_MARKETS
+    from lookup.demo import seed_demo
+    from web.auth.accounts import add_demo_accounts, add_user
+    from web.intake_service import intake_policy
+
+    now = datetime.now(settings.zone)
+    urls = await seed_demo(engine, today=now.date(), base_url=settings.public_base_url)
+    async with engine.begin() as connection:
+        accounts = await add_demo_accounts(connection)
+        if accounts:
+            password = secrets.token_urlsafe(12)
+            await add_user(
+                connection, VOLUNTEER[0], StaffRole.volunteer, password, station=None, display_name=VOLUNTEER[1]
+            )
+            accounts.append((VOLUNTEER[0], "群众计量监督员 · volunteer", password))
+        # The integrity index scores the demo's markets as one street (left alone on a registry without them).
+        with contextlib.suppress(AreaError):
+            markets = [market.name for market in DEMO_MARKETS]
+            await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
+        users = await connection.execute(sa.select(user_t.c.username, user_t.c.id))
+        ids: dict[str, int] = {username: user_id for username, user_id in users}  # noqa: C416
+    setting = DemoSetting(
+        now=now,
+        zone=settings.zone,
+        secret=settings.secret(),
+        policy=intake_policy(settings),
+        classifier=Classifier.load(),
+        handler_id=ids.get("demo-handler"),
+        volunteer_id=ids.get(VOLUNTEER[0]),
+        volunteer_name=VOLUNTEER[1],
+    )
+    filed = await seed_demo_cases(engine, setting)
+    if filed:
+        urls.append(f"{settings.public_base_url}/queue   ({filed} demo cases of the last three weeks)")
+    return urls, accounts
