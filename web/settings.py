@@ -84,6 +84,8 @@ class Settings(BaseSettings):
     wechat_account_name: str = ""
     # The integrity index's scoring sheet (TOML, as complaints/programme/index_sheets/street.toml); unset: that one.
     fairweigh_index_sheet: Path | None = None
+    # The scenic areas' sheet (as complaints/programme/index_sheets/scenic.toml); unset: that one.
+    fairweigh_scenic_sheet: Path | None = None
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = 7
     fairweigh_deadline_mediate_days: int = 45

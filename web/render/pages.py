@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -21,6 +22,11 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _plain(value: Decimal | int | float) -> str:
+    """A number as people write it: no exponent, no trailing zeros (Decimal("1E+1") is "10")."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else f"{value:g}"
+
+
 class Pages:
     def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str, chats: ChatEntries | None = None) -> None:
         self.catalogues = catalogues
@@ -33,6 +39,7 @@ class Pages:
             auto_reload=False,
         )
         self._env.filters["iso"] = _iso
+        self._env.filters["plain"] = _plain
         # Inlined, not linked: one request per page is what a cheap phone on a weak signal can afford,
         # and the whole sheet is a few kilobytes.
         self._env.globals["inline_css"] = (STATIC / "site.css").read_text(encoding="utf-8")
