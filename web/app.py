@@ -9,13 +9,14 @@ from datetime import datetime
 from aiohttp import web
 
 from bot.service import DialogueService
+from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
 from web.db import create_engine
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
-from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION, SCAN_READER, SETTINGS, Clock
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
@@ -31,6 +32,7 @@ from web.views.public import open_data as open_data_views
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
+from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import queue as queue_views
@@ -46,10 +48,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     telegram_bot, wechat_account = settings.chat_entries
+    app[ROTATION] = rotation_policy(settings)
     app[PAGES] = Pages(
         load_catalogues(),
         hotline=settings.fairweigh_hotline,
         chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
+        rotation=app[ROTATION],
     )
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
@@ -70,7 +74,17 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     visit_views.add_routes(app)
     index_views.add_routes(app)
     monitoring_views.add_routes(app)
+    due_views.add_routes(app)
     return app
+
+
+def rotation_policy(settings: Settings) -> RotationPolicy:
+    """Household meters' terms; a file that cannot be used turns rotation dates off with a log line."""
+    try:
+        return load_rotation(settings.fairweigh_meter_rotation)
+    except (RotationFileError, OSError) as error:
+        log.error("Household meters' terms cannot be used (%s): rotation dates are OFF.", error)
+        return RotationPolicy()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

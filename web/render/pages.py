@@ -9,6 +9,7 @@ from typing import Any
 
 import jinja2
 
+from lookup.rotation import RotationPolicy
 from lookup.status import PRESENTATION
 from lookup.vocab import Status
 from web.i18n import Catalogue
@@ -28,7 +29,14 @@ def _plain(value: Decimal | int | float) -> str:
 
 
 class Pages:
-    def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str, chats: ChatEntries | None = None) -> None:
+    def __init__(
+        self,
+        catalogues: dict[str, Catalogue],
+        *,
+        hotline: str,
+        chats: ChatEntries | None = None,
+        rotation: RotationPolicy | None = None,
+    ) -> None:
         self.catalogues = catalogues
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -54,6 +62,7 @@ class Pages:
                 Shell(shell.render(t=catalogue, lang=catalogue.html_lang)),
                 hotline=hotline,
                 chats=chats or ChatEntries(),
+                rotation=rotation or RotationPolicy(),
             )
             for language, catalogue in catalogues.items()
         }
