@@ -90,9 +90,18 @@ class MeterRotation:
     @property
     def first_verified(self) -> bool:
         """Verified and passed before it was fitted (or, with no installation date, verified and passed)."""
-        if self.first_verified_on is None or not self.first_passed:
-            return False
-        return self.installed_on is None or self.first_verified_on <= self.installed_on
+        return (
+            self.first_verified_on is not None
+            and self.first_passed
+            and (self.installed_on is None or self.first_verified_on <= self.installed_on)
+        )
+
+
+def first_verified(installed_on: date | None, first: VerificationLike | None) -> bool:
+    """Whether a meter with this first record passed its first verification before it was fitted."""
+    if first is None or not first.passed:
+        return False
+    return installed_on is None or first.performed_on <= installed_on
 
 
 def first_record(records: Iterable[VerificationLike]) -> VerificationLike | None:

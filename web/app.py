@@ -26,6 +26,7 @@ from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
 from web.views.public import complaint_form, health
+from web.views.public import district as district_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
@@ -37,6 +38,7 @@ from web.views.staff import hotspots as hotspot_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
+from web.views.staff import targets as target_views
 from web.views.staff import visits as visit_views
 
 log = logging.getLogger(__name__)
@@ -75,6 +77,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     index_views.add_routes(app)
     monitoring_views.add_routes(app)
     due_views.add_routes(app)
+    target_views.add_routes(app)
+    district_views.add_routes(app)
     return app
 
 

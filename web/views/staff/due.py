@@ -6,6 +6,7 @@ from __future__ import annotations
 from aiohttp import web
 
 from lookup.due import due_list
+from qr.codes import format_code
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
 from web.keys import CLOCK, ENGINE, ROTATION, SETTINGS
@@ -23,4 +24,4 @@ async def due_page(request: web.Request) -> web.Response:
     policy = request.app[ROTATION]
     async with request.app[ENGINE].connect() as connection:
         found = await due_list(connection, station_ids=scope_for(request[VIEWER]).station_ids, policy=policy, on=today)
-    return render_staff_page(request, "due.html", due=found, today=today, policy=policy)
+    return render_staff_page(request, "due.html", due=found, today=today, policy=policy, format_code=format_code)
