@@ -9,7 +9,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.ledger_row import LedgerRow
-from lookup.vocab import InstrumentKind, Sector
+from lookup.registry_edits import set_instrument_state
+from lookup.vocab import InstrumentKind, InstrumentState, Sector
 from tests.staff_support import NORTH, SOUTH
 from tests.support import ledger_row, make_uscc, seed, verification
 
@@ -56,10 +57,8 @@ async def seed_district(engine: AsyncEngine) -> None:
             **_scale("W-0", date(2018, 12, 1), date(2024, 12, 1))),
     )  # fmt: skip
     async with engine.begin() as connection:
-        await connection.execute(
-            sa.text("UPDATE instrument SET state = 'retired', retired_on = :day WHERE serial_no = 'M-4'"),
-            {"day": date(2026, 11, 15)},
-        )
+        code = (await connection.execute(sa.text("SELECT code FROM instrument WHERE serial_no = 'M-4'"))).scalar_one()
+        await set_instrument_state(connection, code, InstrumentState.retired, on=date(2026, 11, 15))
         await connection.execute(
             sa.text("UPDATE merchant SET standing = 'model', standing_since = :day WHERE name = '李记鲜肉'"),
             {"day": date(2026, 6, 1)},
