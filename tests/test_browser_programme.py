@@ -1,5 +1,5 @@
 """The programme's pages in Debian's headless Chromium, without JavaScript, at 360 px and 1280 px: the targets
-scoreboard, the district's page, the official score sheet, the due list and the early warnings.
+scoreboard and its form, the district's page, the official score sheet, the due list and the early warnings.
 
 Screenshots go to the test's temporary folder, or to $FAIRWEIGH_SCREENSHOTS when set, for a person to look at.
 """
@@ -16,10 +16,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.programme.index_metrics import save_area
 from tests.staff_support import PASSWORD, add_staff
-from tests.targets_support import seed_district
+from tests.support import NOW, ZONE
 from tests.test_browser import browser, shots  # noqa: F401  (fixtures)
+from tests.warnings_support import DAY, histories
 from web.auth.models import StaffRole
 from web.db import for_writing
+from web.nightly import run_night_once
 
 pytestmark = pytest.mark.browser
 Client = TestClient[Any, Any]
@@ -60,7 +62,8 @@ async def look(page: Page, client: Client, path: str, shot: Path, *, width: int)
 
 @pytest.fixture
 async def programme(engine: AsyncEngine) -> None:
-    await seed_district(engine)
+    await histories(engine)  # the targets' district, with changes the early warning notices
+    await run_night_once(engine, DAY, zone=ZONE, now=NOW, worker="test")
     await add_staff(engine, "boss", StaffRole.supervisor)
     async with for_writing(engine).begin() as connection:
         await save_area(connection, "南门古街景区", kind="scenic", district="鼓楼区", markets=["南门农贸市场"])
@@ -88,5 +91,10 @@ async def test_the_scoreboard_reads_at_a_glance_on_a_phone_and_a_desk(
         await look(page, client, "/due", shots / f"due-{width}.png", width=width)
         await look(page, client, "/district", shots / f"district-{width}.png", width=width)
         await look(page, client, "/index/1", shots / f"index-sheet-{width}.png", width=width)
+        await look(page, client, "/warnings", shots / f"warnings-{width}.png", width=width)
+        await page.get_by_role("link", name="张记水产").click()
+        assert "近 30 天“缺斤短两”投诉 4 件" in await page.locator("main").inner_text()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= width
+        await page.screenshot(path=shots / f"warning-{width}.png", full_page=True)
     finally:
         await page.close()

@@ -40,6 +40,7 @@ from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
 from web.views.staff import targets as target_views
 from web.views.staff import visits as visit_views
+from web.views.staff import warnings as warning_views
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +80,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     due_views.add_routes(app)
     target_views.add_routes(app)
     district_views.add_routes(app)
+    warning_views.add_routes(app)
     return app
 
 

@@ -23,6 +23,15 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _odds(p_value: float) -> str:
+    """A small probability as odds people read: 1/17,000 (two significant figures); "" below one in a million."""
+    if p_value < 1e-6:
+        return ""
+    odds = 1 / p_value
+    rounded = round(odds, 2 - len(str(int(odds))))
+    return f"1/{rounded:,.0f}"
+
+
 def _plain(value: Decimal | int | float) -> str:
     """A number as people write it: no exponent, no trailing zeros (Decimal("1E+1") is "10")."""
     return format(value.normalize(), "f") if isinstance(value, Decimal) else f"{value:g}"
@@ -48,6 +57,7 @@ class Pages:
         )
         self._env.filters["iso"] = _iso
         self._env.filters["plain"] = _plain
+        self._env.filters["odds"] = _odds
         # Inlined, not linked: one request per page is what a cheap phone on a weak signal can afford,
         # and the whole sheet is a few kilobytes.
         self._env.globals["inline_css"] = (STATIC / "site.css").read_text(encoding="utf-8")
