@@ -60,6 +60,36 @@ async def test_november_counts_what_was_in_service_at_its_end(engine: AsyncEngin
     assert got["special_inspections"] == (None, None, None)  # entered by hand, and not yet
 
 
+NONE = (0, 0, None)  # nothing to measure: no such merchant or instrument, or nothing in the period
+NOVEMBER = {
+    "verification_all": (5, 8, False), "pass_all": (1, 1, True), "commitment_all": (2, 6, False),
+    "verification_market_scales": (2, 4, False), "pass_market_scales": (1, 1, True),
+    "commitment_market": (1, 2, False), "model_market": (1, 2, True),
+    "commitment_fuel": (1, 1, True), "model_fuel": (0, 1, False),
+    "verification_fuel_dispensers": (2, 2, True), "pass_fuel_dispensers": NONE,
+    "verification_gas_dispensers": NONE, "pass_gas_dispensers": NONE,
+    "verification_taxi_meters": NONE, "pass_taxi_meters": NONE,
+    "verification_restaurants": (1, 1, True), "pass_restaurants": NONE,
+    "commitment_restaurants": (0, 1, False), "model_restaurants": (0, 1, False),
+    **dict.fromkeys(
+        [f"{measure}_{sector}" for sector in ("supermarkets", "opticians", "clinics")
+         for measure in ("verification", "pass", "commitment", "model")], NONE,
+    ),
+    "pass_household_meters": NONE, "free_verification": (2, 4, False),
+    "first_verification_household_meters": NONE, "rotation_household_meters": (2, 3, False),
+    "complaint_replies": NONE, "complaint_satisfaction": NONE,
+}  # fmt: skip
+
+
+@pytest.mark.usefixtures("district")
+async def test_every_computed_target_of_november_as_worked_out_by_hand(engine: AsyncEngine) -> None:
+    # 悦来饭店, whose grade is not recorded, counts among the restaurants of grade B and above; 好味餐厅 (C) does
+    # not. The free verifications are the market's and the clinics' compulsory instruments: the market scales.
+    got = figures(await board(engine, month=11))
+    assert {code: got[code] for code in NOVEMBER} == NOVEMBER
+    assert len(NOVEMBER) == 37
+
+
 @pytest.mark.usefixtures("district")
 async def test_a_month_before_counts_the_instrument_retired_later(engine: AsyncEngine) -> None:
     got = figures(await board(engine, month=10))

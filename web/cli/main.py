@@ -123,6 +123,7 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[list[str
             with contextlib.suppress(AreaError):
                 markets = [market.name for market in DEMO_MARKETS]
                 await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
+                await save_area(connection, "西湖景区", kind="scenic", district="鼓楼区", markets=markets[-1:])
         return urls, accounts
     finally:
         await engine.dispose()
