@@ -11,7 +11,7 @@ queue holds it.
 from __future__ import annotations
 
 import calendar
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, tzinfo
 from decimal import Decimal
@@ -20,7 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import TargetEntry
-from complaints.programme.target_facts import Facts, InstrumentFacts, MerchantFacts, Span, load_facts
+from complaints.programme.target_facts import Facts, InstrumentProfile, MerchantProfile, Span, Sums, load_facts
 from complaints.programme.targets import CASE_MEASURES, GRID_MEASURES, INSTRUMENT_MEASURES, Target, Targets
 from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period, Ratio, build_report
@@ -118,14 +118,14 @@ class Board:
         return [line for line in self.lines if not line.target.computed]
 
 
-def _counts_merchant(target: Target, merchant: MerchantFacts) -> bool:
+def _counts_merchant(target: Target, merchant: MerchantProfile) -> bool:
     if target.sectors and merchant.sector not in target.sectors:
         return False
     # 餐饮店（B级以上）: a restaurant whose grade the district has not recorded is counted rather than left out.
     return not (target.grades and merchant.sector is Sector.restaurant and merchant.grade not in {"", *target.grades})
 
 
-def _counts_instrument(target: Target, instrument: InstrumentFacts) -> bool:
+def _counts_instrument(target: Target, instrument: InstrumentProfile) -> bool:
     if target.kinds and instrument.kind not in target.kinds:
         return False
     if target.mandatory_only and not instrument.mandatory:
@@ -137,42 +137,31 @@ def _counts_instrument(target: Target, instrument: InstrumentFacts) -> bool:
     return _counts_merchant(target, instrument.merchant)
 
 
-def _instrument_share(target: Target, facts: InstrumentFacts, span: int) -> tuple[int, int]:
-    """(part, whole) one instrument adds to the target in the span."""
-    if target.measure == "verification_rate":
-        serving = facts.in_service[span]
-        return int(serving and facts.current[span]), int(serving)
-    if target.measure == "pass_rate":
-        return facts.passed[span], facts.tested[span]
-    if target.measure == "first_verification_rate":
-        installed = facts.installed[span]
-        return int(installed and facts.first_verified), int(installed)
-    in_term = facts.in_term[span]  # rotation_in_term
-    if not facts.in_service[span] or in_term is None:
-        return 0, 0
-    return int(in_term), 1
+# measure → (the field counted as the part, the field counted as the whole) of a profile's sums
+PARTS = {
+    "verification_rate": ("current", "serving"),
+    "pass_rate": ("passed", "tested"),
+    "first_verification_rate": ("first_verified", "installed"),
+    "rotation_in_term": ("in_term", "term_known"),
+    "commitment_rate": ("committed", "merchants"),
+    "model_unit_rate": ("model", "merchants"),
+}
 
 
 def _tally(target: Target, facts: Facts) -> dict[int, list[list[int]]]:
     """Station → per span [part, whole]."""
-    spans = len(facts.spans)
-    tallies: dict[int, list[list[int]]] = {}
-    members: Iterable[InstrumentFacts | MerchantFacts]
+    part, whole = PARTS[target.measure]
+    profiles: list[tuple[int, Sums]]
     if target.measure in INSTRUMENT_MEASURES:
-        members = (i for i in facts.instruments if _counts_instrument(target, i))
+        profiles = [(p.merchant.station_id, s) for p, s in facts.instruments.items() if _counts_instrument(target, p)]
     else:
-        members = (m for m in facts.merchants if _counts_merchant(target, m))
-    for member in members:
-        station = member.merchant.station_id if isinstance(member, InstrumentFacts) else member.station_id
-        sums = tallies.setdefault(station, [[0, 0] for _ in range(spans)])
-        for span in range(spans):
-            if isinstance(member, InstrumentFacts):
-                part, whole = _instrument_share(target, member, span)
-            else:
-                flags = member.committed if target.measure == "commitment_rate" else member.model
-                part, whole = int(flags[span]), 1
-            sums[span][0] += part
-            sums[span][1] += whole
+        profiles = [(p.station_id, s) for p, s in facts.merchants.items() if _counts_merchant(target, p)]
+    tallies: dict[int, list[list[int]]] = {}
+    for station, sums in profiles:
+        by_span = tallies.setdefault(station, [[0, 0] for _ in facts.spans])
+        for span, pair in enumerate(by_span):
+            pair[0] += sums[part][span]
+            pair[1] += sums[whole][span]
     return tallies
 
 

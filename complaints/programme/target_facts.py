@@ -1,11 +1,14 @@
-"""What the targets are computed from: every merchant and instrument of the registry with, for each period asked
-about, the facts a target counts (in service at the period's end, verification current then, verifications made in
-the period and how many passed, a household meter installed in it and first-verified, still within its term; a
-merchant's commitment in force and demonstration standing at the period's end).
+"""What the targets are computed from: the registry's merchants and instruments, summed by profile — the station,
+sector and grade of the merchant, and for an instrument its kind and whether compulsory verification applies —
+with, for each period asked about, what a target counts: instruments in service at the period's end and those whose
+verification was current then, verifications made in the period and how many passed, household meters installed in
+it and those first-verified, meters within their term; merchants with a commitment in force and demonstration units
+at the period's end.
 
-The registry is read once per scoreboard and the facts of every period are worked out in one pass, so a year with
-its twelve months costs one read. Rules the registry cannot date are read as it stands now: an instrument's
-suspension (a suspended instrument is not in service in any period) and a retirement recorded without its day.
+The registry is read once per scoreboard and every period is worked out in the same pass; the targets then add up
+the profiles they select, so a year with its twelve months costs one read and a few hundred sums per target. Rules
+the registry cannot date are read as it stands now: an instrument's suspension (a suspended instrument is not in
+service in any period) and a retirement recorded without its day.
 """
 
 from __future__ import annotations
@@ -13,7 +16,7 @@ from __future__ import annotations
 import bisect
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
@@ -26,6 +29,9 @@ from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing
 
 merchant_t, commitment_t = table_of(Merchant), table_of(Commitment)
 instrument_t, verification_t = table_of(Instrument), table_of(Verification)
+# Per span, what an instrument adds to its profile (INSTRUMENT_FIELDS) and a merchant to its (MERCHANT_FIELDS).
+INSTRUMENT_FIELDS = ("serving", "current", "tested", "passed", "installed", "first_verified", "term_known", "in_term")
+MERCHANT_FIELDS = ("merchants", "committed", "model")
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,34 +43,32 @@ class Span:
     key: str  # 2026, or 2026-05
 
 
-@dataclass(slots=True)
-class MerchantFacts:
+@dataclass(frozen=True, slots=True)
+class MerchantProfile:
+    station_id: int
     sector: Sector
     grade: str
-    station_id: int
-    committed: list[bool] = field(default_factory=list)  # per span: a commitment in force at its end
-    model: list[bool] = field(default_factory=list)  # per span: a demonstration unit at its end
 
 
-@dataclass(slots=True)
-class InstrumentFacts:
+@dataclass(frozen=True, slots=True)
+class InstrumentProfile:
+    merchant: MerchantProfile
     kind: InstrumentKind
     mandatory: bool
-    merchant: MerchantFacts
-    in_service: list[bool] = field(default_factory=list)  # per span, at its end
-    current: list[bool] = field(default_factory=list)  # per span: the latest verification by its end covers it
-    tested: list[int] = field(default_factory=list)  # per span: verifications performed in it
-    passed: list[int] = field(default_factory=list)
-    installed: list[bool] = field(default_factory=list)  # per span: a household meter installed in it
-    in_term: list[bool | None] = field(default_factory=list)  # per span: a household meter within its term
-    first_verified: bool = False
+
+
+class Sums(dict[str, list[int]]):
+    """Field → per span, the sum over a profile's members."""
+
+    def __init__(self, fields: Sequence[str], spans: int) -> None:
+        super().__init__({name: [0] * spans for name in fields})
 
 
 @dataclass(frozen=True, slots=True)
 class Facts:
     spans: tuple[Span, ...]
-    merchants: tuple[MerchantFacts, ...]
-    instruments: tuple[InstrumentFacts, ...]
+    merchants: dict[MerchantProfile, Sums]
+    instruments: dict[InstrumentProfile, Sums]
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,33 +78,40 @@ class _Record:
     passed: bool
 
 
-async def _merchants(connection: AsyncConnection, spans: Sequence[Span]) -> dict[int, MerchantFacts]:
+async def _merchants(
+    connection: AsyncConnection, spans: Sequence[Span]
+) -> tuple[dict[int, MerchantProfile], dict[MerchantProfile, Sums]]:
     m, c = merchant_t.c, commitment_t.c
     signed: dict[int, list[tuple[date, date | None]]] = defaultdict(list)
     for merchant_id, signed_on, revoked_on in await connection.execute(
         sa.select(c.merchant_id, c.signed_on, c.revoked_on)
     ):
         signed[merchant_id].append((signed_on, revoked_on))
-    found = {}
+    profiles: dict[int, MerchantProfile] = {}
+    sums: dict[MerchantProfile, Sums] = {}
     rows = await connection.execute(sa.select(m.id, m.sector, m.grade, m.station_id, m.standing, m.standing_since))
     for merchant_id, sector, grade, station_id, standing, since in rows:
-        facts = MerchantFacts(Sector(sector), grade or "", station_id)
-        for span in spans:
-            facts.committed.append(
-                any(on <= span.end and (off is None or off > span.end) for on, off in signed.get(merchant_id, ()))
+        profile = MerchantProfile(station_id, Sector(sector), grade or "")
+        profiles[merchant_id] = profile
+        tally = sums.get(profile) or sums.setdefault(profile, Sums(MERCHANT_FIELDS, len(spans)))
+        model = Standing(standing) is Standing.model
+        commitments = signed.get(merchant_id, ())
+        for index, span in enumerate(spans):
+            tally["merchants"][index] += 1
+            tally["committed"][index] += any(
+                on <= span.end and (off is None or off > span.end) for on, off in commitments
             )
-            facts.model.append(Standing(standing) is Standing.model and (since is None or since <= span.end))
-        found[merchant_id] = facts
-    return found
+            tally["model"][index] += model and (since is None or since <= span.end)
+    return profiles, sums
 
 
 async def _records(connection: AsyncConnection) -> dict[int, list[_Record]]:
     v = verification_t.c
     records: dict[int, list[_Record]] = defaultdict(list)
-    result = await connection.stream(
+    result = await connection.execute(
         sa.select(v.instrument_id, v.performed_on, v.valid_until, v.passed).order_by(v.instrument_id, v.performed_on)
     )
-    async for instrument_id, performed_on, valid_until, passed in result:
+    for instrument_id, performed_on, valid_until, passed in result:
         records[instrument_id].append(_Record(performed_on, valid_until, bool(passed)))
     return records
 
@@ -113,44 +124,53 @@ def _in_service(state: str, retired_on: date | None, installed_on: date | None, 
     return installed_on is None or installed_on <= on
 
 
-def _instrument(
-    row: Any, merchant: MerchantFacts, records: list[_Record], spans: Sequence[Span],
-    policy: RotationPolicy,
-) -> InstrumentFacts:  # fmt: skip
-    kind, mandatory, state, retired_on, installed_on = (
-        row.kind,
-        row.mandatory,
-        row.state,
-        row.retired_on,
-        row.installed_on,
-    )
-    facts = InstrumentFacts(InstrumentKind(kind), bool(mandatory), merchant)
+def _add_instrument(
+    tally: Sums, row: Any, records: list[_Record], spans: Sequence[Span], policy: RotationPolicy
+) -> None:
+    kind, installed_on, state, retired_on = InstrumentKind(row.kind), row.installed_on, str(row.state), row.retired_on
     days = [record.performed_on for record in records]
-    household = facts.kind in HOUSEHOLD_METERS
-    first = records[0] if records else None
-    facts.first_verified = household and first_verified(installed_on, first)
-    for span in spans:
-        facts.in_service.append(_in_service(str(state), retired_on, installed_on, span.end))
+    serving_sums, current_sums, tested_sums, passed_sums = (
+        tally["serving"], tally["current"], tally["tested"], tally["passed"],
+    )  # fmt: skip
+    for index, span in enumerate(spans):
+        serving = _in_service(state, retired_on, installed_on, span.end)
         newest = bisect.bisect_right(days, span.end)
-        facts.current.append(newest > 0 and records[newest - 1].valid_until >= span.end)
-        made = records[bisect.bisect_left(days, span.start) : newest]
-        facts.tested.append(len(made))
-        facts.passed.append(sum(record.passed for record in made))
-        facts.installed.append(household and installed_on is not None and span.start <= installed_on <= span.end)
-        meter = rotation(facts.kind, installed_on=installed_on, first=first, policy=policy, on=span.end)
-        facts.in_term.append(None if meter is None or meter.due is None else meter.due >= span.end)
-    return facts
+        oldest = bisect.bisect_left(days, span.start)
+        serving_sums[index] += serving
+        current_sums[index] += serving and newest > 0 and records[newest - 1].valid_until >= span.end
+        tested_sums[index] += newest - oldest
+        passed_sums[index] += sum(records[n].passed for n in range(oldest, newest))
+    if kind in HOUSEHOLD_METERS:
+        _add_meter(tally, kind, row, records, spans, policy)
+
+
+def _add_meter(
+    tally: Sums, kind: InstrumentKind, row: Any, records: list[_Record], spans: Sequence[Span], policy: RotationPolicy
+) -> None:
+    """A household meter's installation, first verification and term, for each span."""
+    installed_on, first = row.installed_on, (records[0] if records else None)
+    verified_first = first_verified(installed_on, first)
+    for index, span in enumerate(spans):
+        installed = installed_on is not None and span.start <= installed_on <= span.end
+        tally["installed"][index] += installed
+        tally["first_verified"][index] += installed and verified_first
+        meter = rotation(kind, installed_on=installed_on, first=first, policy=policy, on=span.end)
+        if _in_service(str(row.state), row.retired_on, installed_on, span.end) and meter and meter.due is not None:
+            tally["term_known"][index] += 1
+            tally["in_term"][index] += meter.due >= span.end
 
 
 async def load_facts(connection: AsyncConnection, spans: Sequence[Span], *, policy: RotationPolicy) -> Facts:
-    """Every merchant and instrument of the registry with its facts for each span."""
-    merchants = await _merchants(connection, spans)
+    """The registry's merchants and instruments summed by profile, for each span."""
+    merchant_profiles, merchants = await _merchants(connection, spans)
     records = await _records(connection)
     i = instrument_t.c
     rows = await connection.execute(
         sa.select(i.id, i.merchant_id, i.kind, i.mandatory, i.state, i.retired_on, i.installed_on)
     )
-    instruments = tuple(
-        _instrument(row, merchants[row.merchant_id], records.get(row.id, []), spans, policy) for row in rows
-    )
-    return Facts(tuple(spans), tuple(merchants.values()), instruments)
+    instruments: dict[InstrumentProfile, Sums] = {}
+    for row in rows:
+        profile = InstrumentProfile(merchant_profiles[row.merchant_id], InstrumentKind(row.kind), bool(row.mandatory))
+        tally = instruments.get(profile) or instruments.setdefault(profile, Sums(INSTRUMENT_FIELDS, len(spans)))
+        _add_instrument(tally, row, records.get(row.id, []), spans, policy)
+    return Facts(tuple(spans), merchants, instruments)

@@ -9,6 +9,7 @@ warning nor keep one open.
 
 from __future__ import annotations
 
+import bisect
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -190,14 +191,16 @@ async def _instrument_statuses(
     )
     found = []
     for instrument_id, merchant_id, market_id, code, state, retired_on in rows:
+        own = records.get(instrument_id, [])
+        dates = [record.performed_on for record in own]
         looks: list[bool | None] = []
         for on in days:
             if state == InstrumentState.retired and (retired_on is None or retired_on <= on):
                 looks.append(None)
                 continue
-            made = [r for r in records.get(instrument_id, ()) if r.performed_on <= on]
+            made = bisect.bisect_right(dates, on)
             status = instrument_status(state=InstrumentState.in_use, mandatory=True,
-                                       latest_record=made[-1] if made else None, on=on)  # fmt: skip
+                                       latest_record=own[made - 1] if made else None, on=on)  # fmt: skip
             looks.append(status in OUT_OF_PERIOD)
         found.append((merchant_id, market_id, code, looks))
     return found
