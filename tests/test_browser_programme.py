@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.programme.index_metrics import save_area
 from tests.staff_support import PASSWORD, add_staff
-from tests.support import NOW, ZONE
+from tests.support import NOW, ZONE, code_of
 from tests.test_browser import browser, shots  # noqa: F401  (fixtures)
 from tests.warnings_support import DAY, histories
 from web.auth.models import StaffRole
@@ -73,6 +73,7 @@ async def programme(engine: AsyncEngine) -> None:
 @pytest.mark.parametrize("width", WIDTHS)
 async def test_the_scoreboard_reads_at_a_glance_on_a_phone_and_a_desk(
     client: Client,
+    engine: AsyncEngine,
     browser: Browser,  # noqa: F811  (the fixture imported from test_browser)
     shots: Path,  # noqa: F811
     width: int,
@@ -91,6 +92,8 @@ async def test_the_scoreboard_reads_at_a_glance_on_a_phone_and_a_desk(
         await look(page, client, "/due", shots / f"due-{width}.png", width=width)
         await look(page, client, "/district", shots / f"district-{width}.png", width=width)
         await look(page, client, "/index/1", shots / f"index-sheet-{width}.png", width=width)
+        await look(page, client, f"/i/{await code_of(engine, 'W-0')}", shots / f"meter-{width}.png", width=width)
+        assert "已超过使用期限" in await page.locator("main").inner_text()
         await look(page, client, "/warnings", shots / f"warnings-{width}.png", width=width)
         await page.get_by_role("link", name="张记水产").click()
         assert "近 30 天“缺斤短两”投诉 4 件" in await page.locator("main").inner_text()
