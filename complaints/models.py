@@ -1,5 +1,6 @@
 """Complaint-side tables: cases, their private contact details, photos, their append-only timeline, reference
-counters, hotspots, the outbox and imported holiday schedules."""
+counters, hotspots, the outbox and imported holiday schedules; the programme's tables (visits, the integrity index,
+monitoring points, hand-entered target figures, early warnings)."""
 
 from __future__ import annotations
 
@@ -287,3 +288,59 @@ class SelfCheck(SQLModel, table=True):
     verified: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)  # item → {"ok": bool, "note": str}
     verified_by: int | None = None  # staff_user.id
     verified_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+
+
+class TargetEntry(SQLModel, table=True):
+    """A district's figure for a target the service cannot compute (complaints/programme/targets.toml, measure
+    ``manual``), for a year (``2026``) or a month (``2026-05``), with who entered it."""
+
+    __tablename__ = "target_entry"
+
+    target_code: str = Field(max_length=60, primary_key=True)
+    period: str = Field(max_length=7, primary_key=True)
+    value: Decimal = Field(sa_type=sa.Numeric(14, 4))
+    note: str = Field(default="", max_length=500)
+    entered_by: int | None = None  # staff_user.id
+    entered_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+
+
+class EarlyWarning(SQLModel, table=True):
+    """A rise the nightly early-warning run found significant for a merchant or a market (complaints/warnings/).
+
+    One open row per subject, signal and category; each night that finds it again refreshes its figures. A station
+    acts on it (an inspection, through a hotspot) or dismisses it; a rise that is no longer significant subsides.
+    """
+
+    __tablename__ = "early_warning"
+    __table_args__ = (sa.Index("ix_early_warning_open", "state", "station_id"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    merchant_id: int | None = Field(default=None, foreign_key="merchant.id", index=True)
+    market_id: int | None = Field(default=None, foreign_key="market.id", index=True)
+    station_id: int | None = Field(default=None, foreign_key="station.id")
+    signal: str = Field(max_length=30)  # complaints | instruments | volunteer_findings | inspection_findings
+    category: str = Field(default="", max_length=32)  # the complaint category; "" for the other signals
+    raised_on: date
+    checked_on: date  # the last night that found the rise significant
+    observed: int
+    whole: int | None = None  # instruments counted, for a share; None for a count
+    expected: float
+    p_value: float
+    evidence: dict[str, Any] = Field(default_factory=dict, sa_type=sa.JSON)
+    state: str = Field(default="open", max_length=20)  # open | acted | dismissed | subsided
+    closed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    closed_by: int | None = None  # staff_user.id
+    hotspot_id: int | None = Field(default=None, foreign_key="hotspot.id")
+
+
+class WarningRun(SQLModel, table=True):
+    """One night's early-warning run: the row is the claim, so that of several workers only one runs it."""
+
+    __tablename__ = "warning_run"
+
+    day: date = Field(primary_key=True)
+    started_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    worker: str = Field(default="", max_length=100)
+    raised: int = 0
+    refreshed: int = 0
+    subsided: int = 0

@@ -134,6 +134,25 @@ def demo_rows(today: date) -> Iterator[LedgerRow]:
     yield row(station="东街市场监管所", market="", merchant="鼓楼社区卫生服务中心", uscc=_uscc("91350102MA", 4),
               sector=Sector.medical, stall="", address="鼓楼区东街5号", kind=InstrumentKind.other,
               model="RGZ-120", manufacturer="永准衡器有限公司", status=Status.no_record)  # fmt: skip
+    yield from _water_meters(rng, today)
+
+
+def _water_meters(rng: random.Random, today: date) -> Iterator[LedgerRow]:
+    """A water company's household meters, fitted over seven years: some past their six-year term, some due soon,
+    one fitted before its first verification."""
+    for number in range(1, 11):
+        installed = today - timedelta(days=rng.randint(30, 7 * 365))
+        verified = installed - timedelta(days=rng.randint(5, 40)) if number != 3 else installed + timedelta(days=20)
+        verified = min(verified, today)
+        yield LedgerRow(
+            station="西湖市场监管所", district=DISTRICT, market="", merchant="鼓楼自来水公司",
+            uscc=_uscc("91350102MA", 9), sector=Sector.utility, stall="", address=f"鼓楼区湖滨路{100 + number}号",
+            kind=InstrumentKind.water_meter, model="LXS-20", serial_no=f"SB{installed.year}{number:05d}",
+            manufacturer="宁水水表有限公司", pattern_approval="2018C211-33", mandatory=True,
+            verification=VerificationEntry(verified, verified + timedelta(days=6 * 365), True, f"SB-{number:06d}",
+                                           INSTITUTION),
+            commitment_signed_on=None, installed_on=installed,
+        )  # fmt: skip
 
 
 async def seed_demo(engine: AsyncEngine, *, today: date, base_url: str) -> list[str]:

@@ -106,8 +106,8 @@ async def import_rows(
     return report
 
 
-MERCHANT_FIELDS = ("name", "sector", "market_id", "stall", "address", "station_id")
-INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval")
+MERCHANT_FIELDS = ("name", "sector", "market_id", "stall", "address", "station_id", "grade")
+INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on")
 VERIFICATION_FIELDS = ("valid_until", "passed", "certificate_no", "institution")
 
 K = TypeVar("K", bound=Hashable)
@@ -211,7 +211,9 @@ class _BatchImport:
                 "address": row.address,
                 "station_id": self.names.stations[row.station],
             }
-            fresh = {"uscc": row.uscc, "standing": "ordinary", "contact": ""}
+            if row.grade:
+                wanted["grade"] = row.grade
+            fresh = {"uscc": row.uscc, "standing": "ordinary", "contact": "", "grade": ""}
             changed[index] |= merchants.offer(row.uscc, wanted, fresh) == "changed"
         if merchants.new:
             inserted = await self.connection.execute(
@@ -240,7 +242,9 @@ class _BatchImport:
                 "manufacturer": row.manufacturer,
                 "pattern_approval": row.pattern_approval,
             }
-            fresh = {"merchant_id": merchant_id, "serial_no": row.serial_no, "state": "in_use"}
+            if row.installed_on is not None:
+                wanted["installed_on"] = row.installed_on
+            fresh = {"merchant_id": merchant_id, "serial_no": row.serial_no, "state": "in_use", "installed_on": None}
             outcome = instruments.offer((merchant_id, row.serial_no), wanted, fresh)
             added[index] = outcome == "new"
             changed[index] |= outcome == "changed"

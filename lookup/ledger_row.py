@@ -40,6 +40,9 @@ class LedgerRow:
     mandatory: bool
     verification: VerificationEntry | None
     commitment_signed_on: date | None
+    # Optional columns: None or "" when the file does not state them, which leaves the registry's value as it is.
+    installed_on: date | None = None  # a household meter's installation date (安装日期)
+    grade: str = ""  # a restaurant's grade (餐饮等级): A, B or C
 
 
 # fmt: off
@@ -49,7 +52,8 @@ COLUMNS: dict[str, str] = {
     "kind": "器具名称", "model": "型号", "serial_no": "出厂编号", "manufacturer": "制造单位",
     "pattern_approval": "型式批准号", "mandatory": "强检", "verified_on": "检定日期",
     "valid_until": "有效期至", "result": "检定结论", "certificate_no": "证书编号",
-    "institution": "检定机构", "commitment_signed_on": "承诺日期",
+    "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
+    "grade": "餐饮等级",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -62,6 +66,7 @@ _VERIFICATION_ANY = (*_VERIFICATION_CORE, "certificate_no", "institution")
 
 _YES = frozenset({"是", "y", "yes", "true", "1", "强检", "√", "✓", "✔"})
 _NO = frozenset({"否", "n", "no", "false", "0", "非强检", "×", "✗", "✘"})
+GRADES = ("A", "B", "C")
 _PASSED = frozenset({"合格", "pass", "passed", "qualified", "是"})
 _FAILED = frozenset({"不合格", "fail", "failed", "unqualified", "否"})
 
@@ -131,6 +136,10 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
     signed_on = _date_field(values, "commitment_signed_on", reasons)
     if signed_on and signed_on > today:
         reasons.append(f"承诺日期晚于今天：{signed_on.isoformat()}")
+    installed_on = _date_field(values, "installed_on", reasons)
+    if installed_on and installed_on > today:
+        reasons.append(f"安装日期晚于今天：{installed_on.isoformat()}")
+    grade = _grade_field(values, reasons)
 
     if reasons:
         return reasons
@@ -155,6 +164,8 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         mandatory=mandatory,
         verification=verification,
         commitment_signed_on=signed_on,
+        installed_on=installed_on,
+        grade=grade,
     )
 
 
@@ -175,6 +186,15 @@ def _uscc_field(values: Mapping[str, str], reasons: list[str]) -> str:
     if problem:
         reasons.append(problem)
     return code
+
+
+def _grade_field(values: Mapping[str, str], reasons: list[str]) -> str:
+    """A restaurant's grade, A, B or C (the letter alone or with 级); "" when the cell is empty."""
+    text = values.get("grade", "").upper().removesuffix("级")
+    if text and text not in GRADES:
+        reasons.append(f"无法识别的餐饮等级：{values.get('grade', '')}（应为A、B或C）")
+        return ""
+    return text
 
 
 def _kind_field(values: Mapping[str, str], reasons: list[str]) -> InstrumentKind | None:

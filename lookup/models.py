@@ -110,6 +110,9 @@ class Merchant(SQLModel, table=True):
     # Public, on the merchant's record and the red and black lists: when and why a supervisor set the standing.
     standing_since: date | None = None
     standing_reason: str = Field(default="", max_length=500)
+    # A restaurant's grade (餐饮等级 A, B or C) where the district records it; "" when it does not. The district
+    # targets count restaurants of grade B and above (餐饮店（B级以上）).
+    grade: str = Field(default="", max_length=10)
     # Private: never shown on a public page.
     contact: str = Field(default="", max_length=200)
 
@@ -144,6 +147,12 @@ class Instrument(SQLModel, table=True):
     manufacturer: str = Field(default="", max_length=200)
     pattern_approval: str = Field(default="", max_length=200)
     state: InstrumentState = Field(sa_column=enum_column(InstrumentState, default=InstrumentState.in_use))
+    # Household meters (民用水、电、气、热表): the day the meter was installed, from which with its first
+    # verification its rotation falls due (lookup/rotation.py). None for other instruments or when not recorded.
+    installed_on: date | None = None
+    # The day the instrument was retired, so that a month before it still counts it (None: in service, or retired
+    # before the day was recorded).
+    retired_on: date | None = None
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

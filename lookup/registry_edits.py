@@ -100,9 +100,10 @@ async def set_standing(
 
 
 async def set_instrument_state(
-    connection: AsyncConnection, instrument_code: str, state: InstrumentState
+    connection: AsyncConnection, instrument_code: str, state: InstrumentState, *, on: date | None = None
 ) -> RegistryChange | None:
-    """Suspend an instrument or put it back in use (or retire it); None when no instrument has the code.
+    """Suspend an instrument or put it back in use (or retire it, on ``on``: the targets count it until then);
+    None when no instrument has the code.
 
     Retirement is for good: a retired instrument cannot be put back (:class:`RegistryEditError`, nothing written).
     """
@@ -121,7 +122,8 @@ async def set_instrument_state(
             kind=Kind.conflict,
         )
     if before != state:
+        retired = {"retired_on": on} if state is InstrumentState.retired else {}
         await connection.execute(
-            sa.update(instrument_t).where(instrument_t.c.code == instrument_code).values(state=state)
+            sa.update(instrument_t).where(instrument_t.c.code == instrument_code).values(state=state, **retired)
         )
     return RegistryChange(f"instrument:{instrument_code}", "state", InstrumentState(before).value, state.value)

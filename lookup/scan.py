@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Dialect
 
 from lookup.models import Commitment, Instrument, Market, Merchant, Station, Verification, table_of
+from lookup.rotation import MeterRotation, RotationPolicy, first_record, rotation
 from lookup.status import instrument_status, latest
 from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, Status, VerificationKind
 
@@ -61,10 +62,18 @@ class InstrumentCard:
     commitment_text: str | None
     commitment_signed_on: date | None
     verifications: tuple[VerificationView, ...]  # newest first
+    installed_on: date | None = None  # household meters
 
     @property
     def last_verification(self) -> VerificationView | None:
         return latest(self.verifications)
+
+    def rotation(self, policy: RotationPolicy, on: date) -> MeterRotation | None:
+        """A household meter's first verification and rotation. Its first verification is the oldest record read:
+        the scan reads the last few, and a household meter is verified once, before it is fitted."""
+        return rotation(
+            self.kind, installed_on=self.installed_on, first=first_record(self.verifications), policy=policy, on=on
+        )
 
     def status(self, on: date) -> Status:
         return instrument_status(
@@ -117,6 +126,7 @@ def _card_statement() -> sa.Select[Any]:
             s.phone,
             c.text,
             c.signed_on,
+            i.installed_on,
         )
         .select_from(
             table_of(Instrument)
@@ -193,7 +203,7 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
         merchant_id, merchant_name, standing, sector, stall, merchant_address,
         market_id, market_name, fair_scale_location,
         station_name, station_phone,
-        commitment_text, commitment_signed_on,
+        commitment_text, commitment_signed_on, installed_on,
     ) = row  # fmt: skip
     return InstrumentCard(
         instrument_id=instrument_id,
@@ -229,6 +239,7 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
             )
             for v_kind, performed_on, valid_until, passed, certificate_no, institution in history
         ),
+        installed_on=_as_date(installed_on) if installed_on is not None else None,
     )
 
 

@@ -12,7 +12,9 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from complaints.models import EarlyWarning
 from complaints.programme.monitoring import ITEMS
+from lookup.models import table_of
 from tests.support import NOW, code_of, ledger_row, make_uscc, seed
 from web.auth.accounts import add_user, issue_token
 from web.auth.models import StaffRole
@@ -100,6 +102,7 @@ async def one_of_each_in_the_south(engine: AsyncEngine, client: TestClient[Any, 
     assert link is not None
     filed = await client.post(link.group(1), data=dict.fromkeys(ITEMS, "yes"))
     assert filed.status == 200
+    await _a_warning_about(engine, merchant_id)
     return {
         "ref": await _one(engine, "SELECT c.ref FROM complaint c JOIN complaintphoto p ON p.complaint_id = c.id"),
         "photo_id": await _one(engine, "SELECT id FROM complaintphoto"),
@@ -109,4 +112,18 @@ async def one_of_each_in_the_south(engine: AsyncEngine, client: TestClient[Any, 
         "code": code,
         "user_id": await _one(engine, "SELECT id FROM staff_user WHERE username = 'south'"),
         "area_id": "1",
+        "warning_id": await _one(engine, "SELECT id FROM early_warning"),
     }
+
+
+async def _a_warning_about(engine: AsyncEngine, merchant_id: str) -> None:
+    """An open early warning about the south merchant, as the nightly run would raise it."""
+    async with engine.begin() as connection:
+        query = sa.text("SELECT station_id FROM merchant WHERE id = :id")
+        station_id = (await connection.execute(query, {"id": int(merchant_id)})).scalar_one()
+        await connection.execute(
+            sa.insert(table_of(EarlyWarning)).values(
+                merchant_id=int(merchant_id), station_id=station_id, signal="complaints", category="short_weight",
+                raised_on=NOW.date(), checked_on=NOW.date(), observed=4, expected=0.5, p_value=0.0001, evidence={},
+            )
+        )  # fmt: skip

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.ledger import BATCH_ROWS, import_ledger
+from lookup.vocab import InstrumentKind
 from tests.support import TODAY, code_of, ledger_row, make_uscc, seed, verification
 
 HEADERS_ZH = ["管辖所", "区", "市场", "经营者", "统一社会信用代码", "行业", "摊位号", "器具名称", "型号", "出厂编号",
@@ -83,6 +84,18 @@ async def test_changed_fields_update_in_place(engine: AsyncEngine) -> None:
             )
         ).one()
     assert tuple(row) == (code, "ACS-30", "13号摊位", "张记水产（新）")
+
+
+async def test_installation_date_and_grade_are_kept_when_a_later_ledger_leaves_them_out(engine: AsyncEngine) -> None:
+    meter = ledger_row(kind=InstrumentKind.water_meter, serial_no="W-1", installed_on=date(2020, 4, 1), grade="B")
+    await seed(engine, meter)
+    report = await seed(engine, ledger_row(kind=InstrumentKind.water_meter, serial_no="W-1"))
+    assert (report.added, report.updated, report.unchanged) == (0, 0, 1)
+    await seed(engine, ledger_row(kind=InstrumentKind.water_meter, serial_no="W-1", installed_on=date(2021, 4, 1)))
+    async with engine.connect() as connection:
+        row = (await connection.execute(sa.text("SELECT i.installed_on, m.grade FROM instrument i JOIN merchant m "
+                                                "ON m.id = i.merchant_id"))).one()  # fmt: skip
+    assert tuple(row) in {(date(2021, 4, 1), "B"), ("2021-04-01", "B")}
 
 
 async def test_same_serial_at_two_merchants_is_two_instruments(engine: AsyncEngine) -> None:

@@ -174,6 +174,8 @@ def test_duplicate_column_rejected(tmp_path: Path) -> None:
         ({"valid_until": "2024-05-01"}, "有效期至（2024-05-01）应晚于检定日期（2024-05-01）"),
         ({"commitment_signed_on": "2026-01-01"}, "承诺日期晚于今天：2026-01-01"),
         ({"address": "路" * 201}, "地址过长（201个字符，最多200个）"),
+        ({"installed_on": "2025-06-02"}, "安装日期晚于今天：2025-06-02"),
+        ({"grade": "D级"}, "无法识别的餐饮等级：D级（应为A、B或C）"),
     ],
 )
 def test_bad_row_reason(changes: dict[str, str], expected: str) -> None:

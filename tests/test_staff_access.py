@@ -39,6 +39,7 @@ PUBLIC_ROUTES = {
     "/lists",
     "/index",
     "/index/{area_id}",
+    "/district",
     "/monitoring/{merchant_id}/self-check",
     "/open311/v2/services.json",
     "/open311/v2/requests.json",

@@ -10,13 +10,14 @@ from aiohttp import web
 
 from bot.service import DialogueService
 from bot.world import ServiceWorld
+from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
 from web.db import create_engine, for_writing
 from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
-from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION, SCAN_READER, SETTINGS, Clock
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
@@ -26,17 +27,21 @@ from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
 from web.views.public import complaint_form, health
+from web.views.public import district as district_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
+from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
+from web.views.staff import targets as target_views
 from web.views.staff import visits as visit_views
+from web.views.staff import warnings as warning_views
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +52,12 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     telegram_bot, wechat_account = settings.chat_entries
+    app[ROTATION] = rotation_policy(settings)
     app[PAGES] = Pages(
         load_catalogues(),
         hotline=settings.fairweigh_hotline,
         chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
+        rotation=app[ROTATION],
     )
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
@@ -71,7 +78,20 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     visit_views.add_routes(app)
     index_views.add_routes(app)
     monitoring_views.add_routes(app)
+    due_views.add_routes(app)
+    target_views.add_routes(app)
+    district_views.add_routes(app)
+    warning_views.add_routes(app)
     return app
+
+
+def rotation_policy(settings: Settings) -> RotationPolicy:
+    """Household meters' terms; a file that cannot be used turns rotation dates off with a log line."""
+    try:
+        return load_rotation(settings.fairweigh_meter_rotation)
+    except (RotationFileError, OSError) as error:
+        log.error("Household meters' terms cannot be used (%s): rotation dates are OFF.", error)
+        return RotationPolicy()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -9,6 +9,8 @@ from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import DialogueService
+from complaints.programme.targets import Targets
+from lookup.rotation import RotationPolicy
 from web.http_cache import Freshness
 from web.intake_service import IntakeService
 from web.render.pages import Pages
@@ -25,3 +27,5 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 FRESHNESS = web.AppKey("freshness", Freshness)
 INTAKE = web.AppKey("intake", IntakeService)
 DIALOGUE = web.AppKey("dialogue", DialogueService)
+ROTATION = web.AppKey("rotation", RotationPolicy)
+TARGETS = web.AppKey("targets", Targets)

@@ -102,6 +102,12 @@ class Settings(BaseSettings):
     wechat_account_name: str = ""
     # The integrity index's scoring sheet (TOML, as complaints/programme/index_sheets/street.toml); unset: that one.
     fairweigh_index_sheet: Path | None = None
+    # The scenic areas' sheet (as complaints/programme/index_sheets/scenic.toml); unset: that one.
+    fairweigh_scenic_sheet: Path | None = None
+    # Household meters' terms (as lookup/meter_rotation.toml) and the district's targets (as
+    # complaints/programme/targets.toml); unset: the shipped files.
+    fairweigh_meter_rotation: Path | None = None
+    fairweigh_targets: Path | None = None
     # Deadline figures in working days (DeadlinePolicy): FAIRWEIGH_DEADLINE_ACCEPT_DAYS=7 and so on.
     fairweigh_deadline_accept_days: int = Field(default=7, ge=1, le=MAX_DAYS)
     fairweigh_deadline_mediate_days: int = Field(default=45, ge=1, le=MAX_DAYS)

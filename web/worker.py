@@ -20,6 +20,7 @@ from complaints.outbox.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
+from web.nightly import night_due, run_night_once
 from web.settings import Settings
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -29,6 +30,7 @@ log = logging.getLogger(__name__)
 SEND_TIMEOUT_SECONDS = 30
 INBOUND_KEPT = timedelta(days=7)  # platforms redeliver within minutes; a week is generous
 PRUNE_EVERY_SECONDS = 3600
+WARNINGS_CHECK_SECONDS = 900  # how often a worker looks whether tonight's early warning has run
 
 
 @asynccontextmanager
@@ -63,6 +65,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
             log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
+            warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             try:
                 await run_worker(
                     for_writing(engine),
@@ -74,9 +77,10 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                pruning.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruning
+                for task in (pruning, warning):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         await engine.dispose()
 
@@ -92,6 +96,23 @@ async def _prune_message_ids(engine: AsyncEngine, stop: asyncio.Event) -> None:
             log.exception("pruning bot message ids failed; trying again in an hour")
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), PRUNE_EVERY_SECONDS)
+
+
+async def _early_warning(engine: AsyncEngine, settings: Settings, stop: asyncio.Event, worker_id: str) -> None:
+    """Each night after 02:00 compare yesterday's figures (web/nightly.py); the first worker to look runs it."""
+    while not stop.is_set():
+        now = datetime.now(settings.zone)
+        day = night_due(now)
+        try:
+            if day is not None:
+                result = await run_night_once(engine, day, zone=settings.zone, now=now, worker=worker_id)
+                if result.ran:
+                    log.info("early warning for %s: %d raised, %d still rising, %d subsided", day, result.raised,
+                             result.refreshed, result.subsided)  # fmt: skip
+        except Exception:
+            log.exception("the early warning run failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
 
 
 def run(settings: Settings) -> None:

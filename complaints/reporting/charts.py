@@ -176,3 +176,45 @@ def bar_chart(
         )
     out.append("</svg>")
     return "\n".join(out)
+
+
+def sparkline(
+    label: str,
+    months: Sequence[str],
+    values: Sequence[float | None],
+    *,
+    target: float | None = None,
+    width: int = 132,
+    height: int = 30,
+    no_data: str = "—",
+) -> str:
+    """A small line of monthly shares (0…1) with the target dashed, for a table cell. A month with nothing to
+    measure breaks the line; the figures are read out in the chart's label and in each point's tooltip."""
+    points = [(i, v) for i, v in enumerate(values) if v is not None]
+    desc = "; ".join(f"{m}: {no_data if v is None else percent(v)}" for m, v in zip(months, values, strict=True))
+    step = (width - 8) / max(1, len(values) - 1)
+
+    def xy(i: int, v: float) -> tuple[str, str]:
+        return _num(4 + step * i), _num(height - 4 - max(0.0, min(v, 1.0)) * (height - 8))
+
+    out = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" height="{height}" '
+        f'role="img" aria-label={_a(f"{label}: {desc or no_data}")}>'
+    ]
+    if target is not None:
+        _, y = xy(0, target)
+        out.append(f'<line x1="4" y1="{y}" x2="{width - 4}" y2="{y}" stroke="{PALETTE[3]}" stroke-dasharray="3 2"/>')
+    run: list[str] = []
+    for n, (i, v) in enumerate(points):
+        run.append(",".join(xy(i, v)))
+        if n + 1 == len(points) or points[n + 1][0] != i + 1:
+            if len(run) > 1:
+                out.append(f'<polyline points="{" ".join(run)}" fill="none" stroke="{PALETTE[0]}" stroke-width="1.5"/>')
+            run = []
+    for i, v in points:
+        x, y = xy(i, v)
+        out.append(
+            f'<circle cx="{x}" cy="{y}" r="2" fill="{PALETTE[0]}"><title>{_t(months[i])}: {percent(v)}</title></circle>'
+        )
+    out.append("</svg>")
+    return "".join(out)

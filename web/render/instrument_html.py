@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from urllib.parse import quote
 
+from lookup.rotation import RotationPolicy, RotationState
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
 from lookup.vocab import Standing, Status
@@ -56,11 +57,14 @@ class ChatEntries:
 
 
 class InstrumentPage:
-    def __init__(self, catalogue: Catalogue, shell: Shell, *, hotline: str, chats: ChatEntries) -> None:
+    def __init__(
+        self, catalogue: Catalogue, shell: Shell, *, hotline: str, chats: ChatEntries, rotation: RotationPolicy
+    ) -> None:
         self.t = catalogue
         self.shell = shell
         self.hotline = hotline
         self.chats = chats
+        self.rotation = rotation
         # Fixed words, escaped once. A message with placeholders is formatted per request instead.
         self.w = {key: _e(text) for key, text in catalogue.items() if "{" not in text}
 
@@ -97,6 +101,7 @@ class InstrumentPage:
         )
         parts.append(self._merchant(card, query))
         parts.append(self._verifications(card))
+        parts.append(self._rotation(card, today))
         parts.append(self._commitment(card))
         if card.market_name:
             place = card.fair_scale_location
@@ -183,6 +188,35 @@ class InstrumentPage:
             f'<th scope="col">{w["verifications.result"]}</th><th scope="col">{w["verifications.valid_until"]}</th>'
             f'<th scope="col">{w["verifications.institution"]} / {w["verifications.certificate"]}</th></tr></thead>\n'
             f"<tbody>\n{rows}</tbody>\n</table></div>\n</section>\n"
+        )
+
+    def _rotation(self, card: InstrumentCard, today: date) -> str:
+        """A household meter's first verification and when its term ends (到期轮换); nothing for other instruments."""
+        meter = card.rotation(self.rotation, today)
+        if meter is None:
+            return ""
+        w, t = self.w, self.t
+        rows = ""
+        if meter.installed_on is not None:
+            rows += f"<dt>{w['rotation.installed_on']}</dt><dd>{meter.installed_on.isoformat()}</dd>\n"
+        if meter.first_verified_on is None:
+            first = w["rotation.first.none"]
+        elif meter.first_verified:
+            first = _e(t("rotation.first.ok", date=meter.first_verified_on.isoformat()))
+        else:
+            first = f"<strong>{_e(t('rotation.first.late', date=meter.first_verified_on.isoformat()))}</strong>"
+        rows += f"<dt>{w['rotation.first']}</dt><dd>{first}</dd>\n"
+        if meter.due is not None:
+            due = _e(
+                t(f"rotation.due.{meter.state.value}", date=meter.due.isoformat(), days=abs((meter.due - today).days))
+            )
+            due = f"<strong>{due}</strong>" if meter.state is not RotationState.in_term else due
+        else:
+            due = w["rotation.due.unknown"]
+        rows += f"<dt>{w['rotation.due']}</dt><dd>{due}</dd>\n"
+        return (
+            f'<section aria-labelledby="h-rotation">\n<h2 id="h-rotation">{w["rotation.heading"]}</h2>\n'
+            f"<dl>\n{rows}</dl>\n</section>\n"
         )
 
     def _commitment(self, card: InstrumentCard) -> str:

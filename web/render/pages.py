@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
 import jinja2
 
+from lookup.rotation import RotationPolicy
 from lookup.status import PRESENTATION
 from lookup.vocab import Status
 from web.i18n import Catalogue
@@ -21,8 +23,29 @@ def _iso(value: date | None) -> str:
     return value.isoformat() if value else ""
 
 
+def _odds(p_value: float) -> str:
+    """A small probability as odds people read: 1/17,000 (two significant figures); "" below one in a million."""
+    if p_value < 1e-6:
+        return ""
+    odds = 1 / p_value
+    rounded = round(odds, 2 - len(str(int(odds))))
+    return f"1/{rounded:,.0f}"
+
+
+def _plain(value: Decimal | int | float) -> str:
+    """A number as people write it: no exponent, no trailing zeros (Decimal("1E+1") is "10")."""
+    return format(value.normalize(), "f") if isinstance(value, Decimal) else f"{value:g}"
+
+
 class Pages:
-    def __init__(self, catalogues: dict[str, Catalogue], *, hotline: str, chats: ChatEntries | None = None) -> None:
+    def __init__(
+        self,
+        catalogues: dict[str, Catalogue],
+        *,
+        hotline: str,
+        chats: ChatEntries | None = None,
+        rotation: RotationPolicy | None = None,
+    ) -> None:
         self.catalogues = catalogues
         self._env = jinja2.Environment(
             loader=jinja2.FileSystemLoader(TEMPLATES),
@@ -33,6 +56,8 @@ class Pages:
             auto_reload=False,
         )
         self._env.filters["iso"] = _iso
+        self._env.filters["plain"] = _plain
+        self._env.filters["odds"] = _odds
         # Inlined, not linked: one request per page is what a cheap phone on a weak signal can afford,
         # and the whole sheet is a few kilobytes.
         self._env.globals["inline_css"] = (STATIC / "site.css").read_text(encoding="utf-8")
@@ -47,6 +72,7 @@ class Pages:
                 Shell(shell.render(t=catalogue, lang=catalogue.html_lang)),
                 hotline=hotline,
                 chats=chats or ChatEntries(),
+                rotation=rotation or RotationPolicy(),
             )
             for language, catalogue in catalogues.items()
         }

@@ -10,8 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
+from complaints.programme.index_layout import layout
 from complaints.programme.index_metrics import Area, areas, assess, values_of
-from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
+from complaints.programme.integrity_index import Item, Score, Sheet, SheetError, load_sheets, score
 from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
 from web.auth.scope import Reach
@@ -23,15 +24,15 @@ from web.render.staff_pages import render_staff_page
 
 log = logging.getLogger(__name__)
 
-INDEX_SHEET = web.AppKey("index_sheet", Sheet)
+INDEX_SHEETS: web.AppKey[dict[str, Sheet]] = web.AppKey("index_sheets")
 
 
 def add_routes(app: web.Application) -> None:
-    path = app[SETTINGS].fairweigh_index_sheet
+    settings = app[SETTINGS]
     try:
-        app[INDEX_SHEET] = load_sheet(path) if path is not None else load_sheet()
+        app[INDEX_SHEETS] = load_sheets(settings.fairweigh_index_sheet, settings.fairweigh_scenic_sheet)
     except (SheetError, OSError) as error:
-        log.error("The integrity index's sheet cannot be used (%s): the index pages are OFF.", error)
+        log.error("The integrity index's sheets cannot be used (%s): the index pages are OFF.", error)
         return
     app.router.add_get("/index", ranking)
     app.router.add_get("/index/{area_id}", sheet_page)
@@ -42,6 +43,7 @@ def add_routes(app: web.Application) -> None:
 @dataclass(frozen=True)
 class Ranked:
     area: Area
+    sheet: Sheet  # the sheet of the area's kind
     score: Score
 
 
@@ -51,12 +53,13 @@ def _year(request: web.Request) -> int:
 
 
 async def _scored(request: web.Request, year: int) -> list[Ranked]:
-    sheet, today, zone = request.app[INDEX_SHEET], request.app[CLOCK]().date(), request.app[SETTINGS].zone
+    sheets, today, zone = request.app[INDEX_SHEETS], request.app[CLOCK]().date(), request.app[SETTINGS].zone
     async with request.app[ENGINE].connect() as connection:
         found = []
         for area in await areas(connection):
-            values = await values_of(connection, sheet, area, year=year, today=today, zone=zone)
-            found.append(Ranked(area, score(sheet, values)))
+            sheet = sheets[area.kind]
+            values, measured = await values_of(connection, sheet, area, year=year, today=today, zone=zone)
+            found.append(Ranked(area, sheet, score(sheet, values, measured=measured)))
     return sorted(found, key=lambda ranked: (-ranked.score.total, ranked.area.name))
 
 
@@ -85,18 +88,21 @@ async def _area(request: web.Request, year: int) -> Ranked:
 async def sheet_page(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)
-    return _render(request, "index_sheet.html", year=year, ranked=ranked, sheet=request.app[INDEX_SHEET])
+    t = request.app[PAGES].catalogues[request_language(request).language]
+    rows = layout(ranked.sheet, ranked.score, lambda section: t(f"index.section.{section}"))
+    return _render(request, "index_sheet.html", year=year, ranked=ranked, sheet=ranked.sheet, rows=rows)
 
 
-def _assessor_items(sheet: Sheet) -> list[Any]:
-    return [item for item in sheet.items if item.source == ASSESSOR]
+def _assessor_items(ranked: Ranked) -> list[Item]:
+    """The items an assessor enters: the assessor's own, and measured ones with nothing to measure this year."""
+    return [s.item for s in ranked.score.items if s.by != "auto"]
 
 
 @staff(StaffRole.supervisor, reach=Reach.district)
 async def assess_form(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)
-    items = _assessor_items(request.app[INDEX_SHEET])
+    items = _assessor_items(ranked)
     values = {s.item.code: str(s.value) for s in ranked.score.items if s.value is not None}
     return render_staff_page(request, "index_assess.html", ranked=ranked, year=year, items=items, values=values)
 
@@ -115,7 +121,7 @@ def _value(raw: str) -> Decimal | None:
 async def record_assessment(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)
-    items = _assessor_items(request.app[INDEX_SHEET])
+    items = _assessor_items(ranked)
     posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
     entered: dict[str, Decimal] = {}
     for item in items:
