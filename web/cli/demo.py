@@ -46,6 +46,7 @@ async def seed_demo_district(engine: AsyncEngine, settings: Settings) -> tuple[l
         with contextlib.suppress(AreaError):
             markets = [market.name for market in DEMO_MARKETS]
             await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
+            await save_area(connection, "西湖景区", kind="scenic", district="鼓楼区", markets=markets[-1:])
         users = await connection.execute(sa.select(user_t.c.username, user_t.c.id))
         ids: dict[str, int] = {username: user_id for username, user_id in users}  # noqa: C416
     setting = DemoSetting(

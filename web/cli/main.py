@@ -112,20 +112,7 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[list[str
         from web.cli.demo import seed_demo_district  # imported here: only --demo pays for the demo
 
         await upgrade(engine)
-<<<<<<< HEAD
         urls, accounts = await seed_demo_district(for_writing(engine), settings)
-=======
-        urls = await seed_demo(
-            for_writing(engine), today=registry_commands.today(settings), base_url=settings.public_base_url
-        )
-        async with for_writing(engine).begin() as connection:
-            accounts = await add_demo_accounts(connection)
-            # The integrity index scores the demo's markets as one street (left alone on a registry without them).
-            with contextlib.suppress(AreaError):
-                markets = [market.name for market in DEMO_MARKETS]
-                await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
-                await save_area(connection, "西湖景区", kind="scenic", district="鼓楼区", markets=markets[-1:])
->>>>>>> main
         return urls, accounts
     finally:
         await engine.dispose()
