@@ -90,6 +90,10 @@ class InspectionFigures:
     case_opened: bool = False  # 立案
     fine_yuan: int = 0  # 罚没款
     notes: str = ""
+    product_failed_handled: bool = False  # 计量器具产品抽查不合格后处理了该企业
+    product_fine_yuan: int = 0
+    quantity_failed_handled: bool = False  # 商品量不合格后处理了该企业
+    quantity_fine_yuan: int = 0
 
 
 def check_figures(figures: InspectionFigures, *, today: date) -> None:
@@ -100,6 +104,8 @@ def check_figures(figures: InspectionFigures, *, today: date) -> None:
         "unverified": (figures.unverified, MAX_INSTRUMENTS),
         "tampered": (figures.tampered, MAX_INSTRUMENTS),
         "fine_yuan": (figures.fine_yuan, MAX_FINE_YUAN),
+        "product_fine_yuan": (figures.product_fine_yuan, MAX_FINE_YUAN),
+        "quantity_fine_yuan": (figures.quantity_fine_yuan, MAX_FINE_YUAN),
     }
     for name, (value, most) in counts.items():
         if isinstance(value, bool) or not isinstance(value, int):
@@ -262,6 +268,10 @@ async def record_inspection(
                 short_weight_found=figures.short_weight_found,
                 case_opened=figures.case_opened,
                 fine_yuan=figures.fine_yuan,
+                product_failed_handled=figures.product_failed_handled or figures.product_fine_yuan > 0,
+                product_fine_yuan=figures.product_fine_yuan,
+                quantity_failed_handled=figures.quantity_failed_handled or figures.quantity_fine_yuan > 0,
+                quantity_fine_yuan=figures.quantity_fine_yuan,
                 notes=figures.notes,
                 recorded_by=recorded_by,
                 created_at=now,

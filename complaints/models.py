@@ -209,6 +209,12 @@ class Inspection(SQLModel, table=True):
     short_weight_found: bool = False
     case_opened: bool = False  # 立案
     fine_yuan: int = 0  # 立案处罚罚没款, in yuan (the report shows 万元)
+    # The report's closing rows: the merchant was dealt with (处理) after a failed sampling of its instruments
+    # (计量器具产品抽查不合格) or of its goods' quantity (商品量不合格), and what that cost it in yuan.
+    product_failed_handled: bool = False
+    product_fine_yuan: int = 0
+    quantity_failed_handled: bool = False
+    quantity_fine_yuan: int = 0
     notes: str = Field(default="", sa_type=sa.Text)
     recorded_by: int | None = None  # staff_user.id
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())

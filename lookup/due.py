@@ -10,6 +10,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lookup.legal_use import LegalUse
 from lookup.models import Instrument, Market, Merchant, Station, Verification, table_of
 from lookup.rotation import HOUSEHOLD_METERS, RotationPolicy, RotationState, rotation
 from lookup.status import EXPIRY_WARNING
@@ -49,7 +50,7 @@ class _Record:
     passed: bool
 
 
-def _base(station_ids: frozenset[int] | None) -> tuple[sa.Select[Any], Any]:
+def _base(station_ids: frozenset[int] | None, legal_use: LegalUse | None = None) -> tuple[sa.Select[Any], Any]:
     i, m, k, s = instrument_t.c, merchant_t.c, market_t.c, station_t.c
     statement = (
         sa.select(i.id, i.code, i.kind, i.serial_no, i.installed_on, m.id, m.name, m.stall, m.address, k.name, s.name)
@@ -62,6 +63,8 @@ def _base(station_ids: frozenset[int] | None) -> tuple[sa.Select[Any], Any]:
     )
     if station_ids is not None:
         statement = statement.where(m.station_id.in_(sorted(station_ids)))
+    if legal_use is not None:
+        statement = statement.where(i.legal_use == legal_use)
     return statement, i
 
 
@@ -73,9 +76,13 @@ def _entry(row: Any, due: date, overdue: bool) -> DueEntry:
 
 
 async def _meters(
-    connection: AsyncConnection, station_ids: frozenset[int] | None, policy: RotationPolicy, on: date
+    connection: AsyncConnection,
+    station_ids: frozenset[int] | None,
+    policy: RotationPolicy,
+    on: date,
+    legal_use: LegalUse | None = None,
 ) -> tuple[list[DueEntry], int]:
-    statement, i = _base(station_ids)
+    statement, i = _base(station_ids, legal_use)
     kinds = sorted(kind for kind in HOUSEHOLD_METERS if kind in policy.years)
     if not kinds:
         return [], 0
@@ -102,9 +109,13 @@ async def _meters(
 
 
 async def _verifications(
-    connection: AsyncConnection, station_ids: frozenset[int] | None, policy: RotationPolicy, on: date
+    connection: AsyncConnection,
+    station_ids: frozenset[int] | None,
+    policy: RotationPolicy,
+    on: date,
+    legal_use: LegalUse | None = None,
 ) -> list[DueEntry]:
-    statement, i = _base(station_ids)
+    statement, i = _base(station_ids, legal_use)
     v = verification_t.alias("newest")
     newest_id = (
         sa.select(v.c.id).where(v.c.instrument_id == i.id).order_by(v.c.performed_on.desc()).limit(1).scalar_subquery()
@@ -127,10 +138,16 @@ async def _verifications(
 
 
 async def due_list(
-    connection: AsyncConnection, *, station_ids: frozenset[int] | None, policy: RotationPolicy, on: date
+    connection: AsyncConnection,
+    *,
+    station_ids: frozenset[int] | None,
+    policy: RotationPolicy,
+    on: date,
+    legal_use: LegalUse | None = None,
 ) -> DueList:
     """The stations' (or, with None, the district's) due list on ``on``: meters within the policy's warning of
     the end of their term or past it, and other instruments in use within 30 days of their verification's end or
-    past it."""
-    meters, unknown = await _meters(connection, station_ids, policy, on)
-    return DueList(tuple(meters), unknown, tuple(await _verifications(connection, station_ids, policy, on)))
+    past it; with ``legal_use``, only the instruments of that field of use (用途)."""
+    meters, unknown = await _meters(connection, station_ids, policy, on, legal_use)
+    verifications = await _verifications(connection, station_ids, policy, on, legal_use)
+    return DueList(tuple(meters), unknown, tuple(verifications))

@@ -20,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from lookup.commitment_text import CURRENT_VERSION, TEXTS
 from lookup.ledger_read import RowError, parse_rows, read_ledger
 from lookup.ledger_row import LedgerRow
+from lookup.legal_use import default_use
 from lookup.models import Commitment, Instrument, Market, Merchant, Station, Verification, table_of
 from lookup.vocab import VerificationKind
 from qr.codes import new_code
@@ -107,7 +108,7 @@ async def import_rows(
 
 
 MERCHANT_FIELDS = ("name", "sector", "market_id", "stall", "address", "station_id", "grade")
-INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on")
+INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on", "legal_use")
 VERIFICATION_FIELDS = ("valid_until", "passed", "certificate_no", "institution")
 
 K = TypeVar("K", bound=Hashable)
@@ -244,7 +245,15 @@ class _BatchImport:
             }
             if row.installed_on is not None:
                 wanted["installed_on"] = row.installed_on
-            fresh = {"merchant_id": merchant_id, "serial_no": row.serial_no, "state": "in_use", "installed_on": None}
+            if row.legal_use is not None:
+                wanted["legal_use"] = row.legal_use
+            fresh = {
+                "merchant_id": merchant_id,
+                "serial_no": row.serial_no,
+                "state": "in_use",
+                "installed_on": None,
+                "legal_use": default_use(row.kind),
+            }
             outcome = instruments.offer((merchant_id, row.serial_no), wanted, fresh)
             added[index] = outcome == "new"
             changed[index] |= outcome == "changed"

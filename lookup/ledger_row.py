@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lookup.legal_use import USE_NAMES_ZH, LegalUse, parse_use
 from lookup.uscc import is_valid_uscc, is_well_formed_uscc, normalise_uscc
 from lookup.vocab import InstrumentKind, Sector, parse_kind, parse_sector
 
@@ -43,6 +44,7 @@ class LedgerRow:
     # Optional columns: None or "" when the file does not state them, which leaves the registry's value as it is.
     installed_on: date | None = None  # a household meter's installation date (安装日期)
     grade: str = ""  # a restaurant's grade (餐饮等级): A, B or C
+    legal_use: LegalUse | None = None  # 用途; None leaves the registry's (a new instrument: the kind's default)
 
 
 # fmt: off
@@ -53,7 +55,7 @@ COLUMNS: dict[str, str] = {
     "pattern_approval": "型式批准号", "mandatory": "强检", "verified_on": "检定日期",
     "valid_until": "有效期至", "result": "检定结论", "certificate_no": "证书编号",
     "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
-    "grade": "餐饮等级",
+    "grade": "餐饮等级", "use": "用途",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -140,6 +142,7 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
     if installed_on and installed_on > today:
         reasons.append(f"安装日期晚于今天：{installed_on.isoformat()}")
     grade = _grade_field(values, reasons)
+    legal_use = _use_field(values, reasons)
 
     if reasons:
         return reasons
@@ -166,6 +169,7 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         commitment_signed_on=signed_on,
         installed_on=installed_on,
         grade=grade,
+        legal_use=legal_use,
     )
 
 
@@ -266,3 +270,14 @@ def _result_field(values: Mapping[str, str], reasons: list[str]) -> bool | None:
     if text and passed is None:
         reasons.append(f"无法识别的检定结论：{text}（应为合格或不合格）")
     return passed
+
+
+def _use_field(values: Mapping[str, str], reasons: list[str]) -> LegalUse | None:
+    """The instrument's field of use (用途); None when the cell is empty."""
+    text = values.get("use", "")
+    if not text:
+        return None
+    use = parse_use(text)
+    if use is None:
+        reasons.append(f"无法识别的用途：{text}（应为{'、'.join(USE_NAMES_ZH.values())}之一）")
+    return use

@@ -9,6 +9,7 @@ from typing import TypeVar, cast
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
+from lookup.legal_use import LegalUse
 from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, VerificationKind
 
 E = TypeVar("E", bound=StrEnum)
@@ -153,6 +154,8 @@ class Instrument(SQLModel, table=True):
     # The day the instrument was retired, so that a month before it still counts it (None: in service, or retired
     # before the day was recorded).
     retired_on: date | None = None
+    # 用途: the field of compulsory verification it serves (lookup/legal_use.py); the kind's default unless stated.
+    legal_use: LegalUse = Field(sa_column=enum_column(LegalUse, default=LegalUse.trade_settlement))
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

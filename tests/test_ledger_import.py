@@ -195,3 +195,31 @@ async def test_a_record_listed_twice_in_one_file_takes_the_later_values(engine: 
     async with engine.connect() as connection:
         passed = (await connection.execute(sa.text("SELECT passed FROM verification"))).scalars().all()
     assert [bool(p) for p in passed] == [False]
+
+
+async def test_the_field_of_use_comes_from_the_ledger_or_else_from_the_kind(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    lines = [good_line(n) for n in (1, 2, 3, 4)]
+    lines[0][7] = "电子血压计"  # a health instrument: 医疗卫生 unless the ledger says otherwise
+    for line, use in zip(lines, ("", "安全防护", "", "拿来卖菜"), strict=True):
+        line.append(use)
+    ledger = tmp_path / "uses.csv"
+    with ledger.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*HEADERS_ZH, "用途"])
+        writer.writerows(lines)
+    report = await import_ledger(engine, ledger, today=TODAY)
+    assert (report.added, [error.row for error in report.rejected]) == (3, [5])
+    assert "拿来卖菜" in " ".join(report.rejected[0].reasons)
+    assert "安全防护" in " ".join(report.rejected[0].reasons)  # the message lists the fields there are
+
+    async def uses() -> dict[str, str]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(sa.text("SELECT serial_no, legal_use FROM instrument"))
+            return {serial: str(use) for serial, use in rows}
+
+    assert await uses() == {"SN00001": "medical", "SN00002": "safety", "SN00003": "trade_settlement"}
+    # A later ledger without the column keeps what the registry holds.
+    await import_ledger(engine, write_csv(tmp_path / "again.csv", [good_line(2)]), today=TODAY)
+    assert (await uses())["SN00002"] == "safety"

@@ -13,6 +13,7 @@ from typing import Any
 
 import html5lib
 import pytest
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
@@ -209,7 +210,7 @@ async def test_the_monthly_inspection_report_sums_by_sector(
     assert rows["其他行业"] == ["2", "2", "12", "0", "3", "0", "0.00"]
     assert rows["使用安全防护用强检计量器具"] == ["0", "0", "0", "0", "0", "0", "0.00"]
     assert rows["合计"] == ["11", "5", "32", "3", "4", "2", "6.73"]
-    assert "登记的行业分类中没有" in page
+    assert "台账“用途”为安全防护" in page
     south = table_rows(
         await report_page(client, district, "south", "/reports/inspections", month="2026-11"), "inspections"
     )
@@ -221,7 +222,42 @@ async def test_the_monthly_inspection_report_sums_by_sector(
     assert values[2][1:] == [heading for _, heading in COLUMNS]
     assert values[2][4] == "使用未检定/检定不合格/超检定周期计量器具数"
     assert next(row for row in values if row[0] == "合计")[1:] == [11, 5, 32, 3, 4, 2, 6.73]
-    assert any(isinstance(row[0], str) and "登记的行业分类中没有" in row[0] for row in values)
+    assert any(isinstance(row[0], str) and "台账“用途”为安全防护" in row[0] for row in values)
+
+
+async def test_the_inspection_report_counts_safety_instruments_follow_ups_and_signs_off(
+    client: Client, engine: AsyncEngine, district: District, inspections: None
+) -> None:
+    async with engine.begin() as connection:
+        # 李记鲜肉's scale is entered in the ledger as used for safety protection; two inspections dealt with
+        # merchants after failed samplings.
+        await connection.execute(sa.text("UPDATE instrument SET legal_use = 'safety' WHERE serial_no = 'B-1'"))
+        for merchant, column, fine in (("南门加油站", "product", 20000), ("张记水产", "quantity", 3000)):
+            await connection.execute(
+                sa.text(
+                    f"UPDATE inspection SET {column}_failed_handled = :yes, {column}_fine_yuan = :fine "
+                    "WHERE inspected_on = (SELECT min(inspected_on) FROM inspection i JOIN merchant m "
+                    "ON m.id = i.merchant_id WHERE m.name = :merchant AND i.inspected_on >= '2026-11-01')"
+                ),
+                {"yes": True, "fine": fine, "merchant": merchant},
+            )
+    page = await report_page(client, district, "boss", "/reports/inspections", month="2026-11", head="陈主任")
+    rows = table_rows(page, "inspections")
+    assert rows["集贸市场"] == ["5", "1", "9", "1", "1", "1", "1.23"]
+    assert rows["使用安全防护用强检计量器具"] == ["2", "1", "3", "0", "0", "0", "0.50"]
+    assert rows["合计"] == ["11", "5", "32", "3", "4", "2", "6.73"]  # every inspection in exactly one row
+    assert table_rows(page, "follow-ups") == {
+        "计量器具产品抽查不合格后处理": ["1", "2.00"],
+        "商品量不合格后处理": ["1", "0.30"],
+    }
+    for words in ("负责人</dt><dd>陈主任", "填表人</dt><dd>boss", "填表时间</dt><dd>2026-12-10"):  # made today
+        assert words in page
+    cells = await xlsx_cells(client, district, "boss", XLSX, month="2026-11", head="陈主任")
+    values = [[cell.value for cell in row] for row in cells]
+    product = next(row for row in values if row[0] == "计量器具产品抽查不合格后处理")
+    assert product[4:8] == ["处理企业数", 1, "罚没款数额(万元)", 2]
+    assert next(row for row in values if row[0] == "负责人：")[:2] == ["负责人：", "陈主任"]
+    assert next(row for row in values if row[0] == "填表时间：")[1] == "2026-12-10"
 
 
 def test_charts_escape_their_labels_and_stay_well_formed() -> None:

@@ -12,6 +12,7 @@ from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import DEFAULT_LIMIT, MAX_LIMIT
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
+from lookup.legal_use import LegalUse
 from lookup.problems import Problem
 
 FILTER_NAMES = (
@@ -27,6 +28,7 @@ FILTER_NAMES = (
     "triage",
     "overdue",
     "mine",
+    "use",
 )
 
 
@@ -117,6 +119,7 @@ def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date, me: s
             overdue_only=query.get("overdue") == "yes",
             today=today,
             assignee=me if _choice(query, "mine", ("yes", "no")) == "yes" else None,
+            legal_use=LegalUse(use) if (use := _choice(query, "use", LegalUse.__members__)) else None,
         )
     except ValueError as exc:
         if isinstance(exc, BadFilter):

@@ -26,9 +26,10 @@ from complaints.cases import REFERENCE_PREFIX
 from complaints.models import Complaint, Priority, Queue
 from complaints.scope import INTAKE_QUEUES, Scope
 from complaints.workflow import CaseStatus, Intent
-from lookup.models import table_of
+from lookup.legal_use import LegalUse
+from lookup.models import Instrument, table_of
 
-complaint_t = table_of(Complaint)
+complaint_t, instrument_t = table_of(Complaint), table_of(Instrument)
 _c = complaint_t.c
 
 MAX_SEARCH_CHARS = 200
@@ -60,6 +61,7 @@ class QueueFilter:
     overdue_only: bool = False
     today: date | None = None
     assignee: str | None = None  # the username a case is assigned to ("assigned to me")
+    legal_use: LegalUse | None = None  # the field of use (用途) of the instrument the case names
 
     def __post_init__(self) -> None:
         if self.overdue_only and self.today is None:
@@ -151,4 +153,7 @@ def filter_conditions(filters: QueueFilter, dialect: str) -> dict[str, sa.Column
         conditions["overdue"] = _c.due_on < filters.today
     if filters.assignee is not None:
         conditions["assignee"] = _c.assignee == filters.assignee
+    if filters.legal_use is not None:
+        used = sa.select(instrument_t.c.id).where(instrument_t.c.legal_use == filters.legal_use)
+        conditions["legal_use"] = _c.instrument_id.in_(used)
     return conditions

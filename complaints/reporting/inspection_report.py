@@ -1,10 +1,16 @@
 """The monthly inspection report (计量检查月报表): sums of a month's on-site inspections, one row per sector.
 
 The rows and columns are the form's. Each inspection counts in the row of its merchant's sector (as the registry
-holds it now) and in the scope of the station that inspected. The row 使用安全防护用强检计量器具 has no sector in
-the registry (it is about instruments used for safety protection, not a kind of business), so it is always
-zero and carries a footnote saying so. Fines are kept in yuan and shown in 万元 with two decimals; the 合计 row's
-fine is the total in yuan converted once, so it may differ from the sum of the rounded rows by a cent.
+holds it now) and in the scope of the station that inspected, except that an inspection of a merchant using an
+instrument for safety protection (用途 安全防护 in the ledger, lookup/legal_use.py) counts in the row
+使用安全防护用强检计量器具 instead, so that every inspection is in one row and the rows add up to 合计.
+
+Below the table come the form's closing rows, each with 处理企业数 (merchants dealt with) and 罚没款数额(万元):
+计量器具产品抽查不合格后处理 and 商品量不合格后处理, from what each inspection recorded; then its footer: 负责人
+(typed by whoever makes the report), 填表人 (the signed-in user) and 填表时间.
+
+Fines are kept in yuan and shown in 万元 with two decimals; the 合计 row's fine is the total in yuan converted
+once, so it may differ from the sum of the rounded rows by a cent.
 """
 
 from __future__ import annotations
@@ -18,19 +24,23 @@ from decimal import ROUND_HALF_UP, Decimal
 import sqlalchemy as sa
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
+from openpyxl.worksheet.worksheet import Worksheet
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Inspection
 from complaints.reporting.reports import Period
 from complaints.scope import Scope
-from lookup.models import Merchant, table_of
-from lookup.vocab import Sector
+from lookup.legal_use import LegalUse
+from lookup.models import Instrument, Merchant, table_of
+from lookup.vocab import InstrumentState, Sector
 
-inspection_t, merchant_t = table_of(Inspection), table_of(Merchant)
+inspection_t, merchant_t, instrument_t = table_of(Inspection), table_of(Merchant), table_of(Instrument)
 
 TITLE = "计量检查月报表"
-NO_SECTOR = "no_sector"  # the footnote of a row no sector maps to
-NO_SECTOR_NOTE = "注：登记的行业分类中没有“使用安全防护用强检计量器具”，本行按 0 填报，此类检查请另行统计。"
+SAFETY = "safety"  # the footnote of the row counted from instruments' field of use, not merchants' sectors
+SAFETY_NOTE = (
+    "注：本行统计使用安全防护用强检计量器具（台账“用途”为安全防护）的企业的检查，这些检查不再计入其行业所在行。"
+)
 # (code, the form's row name, the sectors counted in it)
 ROWS: tuple[tuple[str, str, frozenset[Sector]], ...] = (
     ("market", "集贸市场", frozenset({Sector.market})),
@@ -39,7 +49,7 @@ ROWS: tuple[tuple[str, str, frozenset[Sector]], ...] = (
     ("fuel_station", "加油站", frozenset({Sector.fuel_station})),
     ("optician", "眼镜制配", frozenset({Sector.optician})),
     ("medical", "医疗机构", frozenset({Sector.medical})),
-    ("safety", "使用安全防护用强检计量器具", frozenset()),
+    (SAFETY, "使用安全防护用强检计量器具", frozenset()),
     ("other", "其他行业", frozenset({Sector.taxi, Sector.utility, Sector.other})),
 )
 TOTAL = ("total", "合计")
@@ -55,6 +65,13 @@ COLUMNS: tuple[tuple[str, str], ...] = (
 )
 ROW_HEADING = "行业"
 _SUMMED = ("inspectors", "merchants", "instruments", "unverified", "tampered", "cases_opened", "fines_yuan")
+# The form's closing rows: (code, name); each has 处理企业数 and 罚没款数额(万元).
+FOLLOW_UPS: tuple[tuple[str, str], ...] = (
+    ("product", "计量器具产品抽查不合格后处理"),
+    ("quantity", "商品量不合格后处理"),
+)
+FOLLOW_UP_COLUMNS = ("处理企业数", "罚没款数额(万元)")
+FOOTER = ("负责人", "填表人", "填表时间")
 
 
 def yuan_to_wan(yuan: int) -> Decimal:
@@ -84,20 +101,51 @@ class InspectionLine:
 
 
 @dataclass(frozen=True)
+class FollowUp:
+    """A closing row: how many merchants were dealt with after a failed sampling, and their fines."""
+
+    code: str
+    name: str
+    merchants: int = 0
+    fines_yuan: int = 0
+
+    @property
+    def fines_wan(self) -> Decimal:
+        return yuan_to_wan(self.fines_yuan)
+
+
+@dataclass(frozen=True)
 class InspectionReport:
     month: Period
     lines: tuple[InspectionLine, ...]  # the form's rows, 合计 last
+    follow_ups: tuple[FollowUp, ...] = ()
 
     @property
     def total(self) -> InspectionLine:
         return self.lines[-1]
 
 
+@dataclass(frozen=True)
+class Footer:
+    """Who answers for the sheet and who filled it, and when."""
+
+    head: str  # 负责人
+    filled_by: str  # 填表人
+    filled_on: date  # 填表时间
+
+
 async def inspection_report(connection: AsyncConnection, scope: Scope, month: Period) -> InspectionReport:
     i = inspection_t.c
+    in_month = (i.inspected_on >= month.start, i.inspected_on <= month.end, scope.station_condition(i.station_id))
+    uses_safety = sa.exists().where(
+        instrument_t.c.merchant_id == i.merchant_id,
+        instrument_t.c.legal_use == LegalUse.safety,
+        instrument_t.c.state == InstrumentState.in_use,
+    )
+    row_of = sa.case((uses_safety, sa.literal(SAFETY)), else_=merchant_t.c.sector)
     query = (
         sa.select(
-            merchant_t.c.sector,
+            row_of,
             sa.func.coalesce(sa.func.sum(i.inspectors), 0),
             sa.func.count(sa.distinct(i.merchant_id)),
             sa.func.coalesce(sa.func.sum(i.instruments_checked), 0),
@@ -107,21 +155,34 @@ async def inspection_report(connection: AsyncConnection, scope: Scope, month: Pe
             sa.func.coalesce(sa.func.sum(i.fine_yuan), 0),
         )
         .join(merchant_t, merchant_t.c.id == i.merchant_id)
-        .where(i.inspected_on >= month.start, i.inspected_on <= month.end, scope.station_condition(i.station_id))
-        .group_by(merchant_t.c.sector)
+        .where(*in_month)
+        .group_by(row_of)
     )
-    by_sector = {Sector(row[0]): tuple(int(value) for value in row[1:]) for row in await connection.execute(query)}
-    return InspectionReport(month, assemble(by_sector))
+    by_row = {str(row[0]): tuple(int(value) for value in row[1:]) for row in await connection.execute(query)}
+    follow_ups = []
+    for code, name in FOLLOW_UPS:
+        handled, fine = i[f"{code}_failed_handled"], i[f"{code}_fine_yuan"]
+        merchants, fines = (
+            await connection.execute(
+                sa.select(
+                    sa.func.count(sa.distinct(sa.case((handled, i.merchant_id)))),
+                    sa.func.coalesce(sa.func.sum(fine), 0),
+                ).where(*in_month)
+            )
+        ).one()
+        follow_ups.append(FollowUp(code, name, int(merchants), int(fines)))
+    return InspectionReport(month, assemble(by_row), tuple(follow_ups))
 
 
-def assemble(by_sector: Mapping[Sector, tuple[int, ...]]) -> tuple[InspectionLine, ...]:
-    """The form's rows from per-sector sums (in :data:`_SUMMED` order), with the 合计 row last."""
+def assemble(by_row: Mapping[str, tuple[int, ...]]) -> tuple[InspectionLine, ...]:
+    """The form's rows from sums per sector (and for :data:`SAFETY`), in :data:`_SUMMED` order, 合计 last."""
     empty = (0,) * len(_SUMMED)
     lines = []
     for code, name, sectors in ROWS:
-        sums = [sum(by_sector.get(sector, empty)[n] for sector in sectors) for n in range(len(_SUMMED))]
+        keys = [sector.value for sector in sectors] or [code]
+        sums = [sum(by_row.get(key, empty)[n] for key in keys) for n in range(len(_SUMMED))]
         lines.append(
-            InspectionLine(code, name, **dict(zip(_SUMMED, sums, strict=True)), footnote=None if sectors else NO_SECTOR)
+            InspectionLine(code, name, **dict(zip(_SUMMED, sums, strict=True)), footnote=None if sectors else SAFETY)
         )
     totals = {name: sum(getattr(line, name) for line in lines) for name in _SUMMED}
     lines.append(InspectionLine(*TOTAL, **totals))
@@ -132,8 +193,9 @@ def subtitle(report: InspectionReport, scope_name: str) -> str:
     return f"{report.month.start.year}年{report.month.start.month}月 · {scope_name}"
 
 
-def inspection_xlsx(report: InspectionReport, scope_name: str, *, made_on: date) -> bytes:
-    """The form as a workbook: title, month and scope, the table (numbers as numbers), the footnote."""
+def inspection_xlsx(report: InspectionReport, scope_name: str, *, footer: Footer) -> bytes:
+    """The form as a workbook: title, month and scope, the table (numbers as numbers), the footnote, the closing
+    rows and the footer."""
     book = Workbook()
     sheet = book.active
     sheet.title = TITLE
@@ -142,7 +204,7 @@ def inspection_xlsx(report: InspectionReport, scope_name: str, *, made_on: date)
     sheet.merge_cells(start_row=1, start_column=1, end_row=1, end_column=width)
     sheet["A1"].font = Font(bold=True, size=14)
     sheet["A1"].alignment = Alignment(horizontal="center")
-    sheet.append([subtitle(report, scope_name), *[""] * (width - 2), f"制表日期：{made_on.isoformat()}"])
+    sheet.append([subtitle(report, scope_name), *[""] * (width - 2), f"制表日期：{footer.filled_on.isoformat()}"])
     sheet["A2"].data_type = "s"  # the scope's name comes from the registry: a string, never a formula
     sheet.append([ROW_HEADING, *(heading for _, heading in COLUMNS)])
     for cell in sheet[3]:
@@ -152,8 +214,13 @@ def inspection_xlsx(report: InspectionReport, scope_name: str, *, made_on: date)
         sheet.append([line.name + ("*" if line.footnote else ""), *(line.value(column) for column, _ in COLUMNS)])
         sheet.cell(row=sheet.max_row, column=width).number_format = "0.00"
     sheet.cell(row=sheet.max_row, column=1).font = Font(bold=True)
+    _closing_rows(sheet, report)
     sheet.append([])
-    sheet.append(["*" + NO_SECTOR_NOTE])
+    sheet.append(["*" + SAFETY_NOTE])
+    sheet.append([])
+    for label, value in zip(FOOTER, (footer.head, footer.filled_by, footer.filled_on.isoformat()), strict=True):
+        sheet.append([f"{label}：", value])
+        sheet.cell(row=sheet.max_row, column=2).data_type = "s"  # names are typed by people: never a formula
     sheet.column_dimensions["A"].width = 28
     for index in range(2, width + 1):
         sheet.column_dimensions[chr(64 + index)].width = 16
@@ -161,3 +228,13 @@ def inspection_xlsx(report: InspectionReport, scope_name: str, *, made_on: date)
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _closing_rows(sheet: Worksheet, report: InspectionReport) -> None:
+    """The form's 后处理 rows: the name over the first four columns, then 处理企业数 and 罚没款数额(万元)."""
+    for follow_up in report.follow_ups:
+        merchants, fines = FOLLOW_UP_COLUMNS
+        sheet.append([follow_up.name, "", "", "", merchants, follow_up.merchants, fines, follow_up.fines_wan])
+        row = sheet.max_row
+        sheet.merge_cells(start_row=row, start_column=1, end_row=row, end_column=4)
+        sheet.cell(row=row, column=8).number_format = "0.00"

@@ -35,9 +35,11 @@ from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Complaint, ComplaintEvent, Queue
 from complaints.scope import Scope
 from complaints.workflow import Intent
-from lookup.models import Station, table_of
+from lookup.legal_use import LegalUse
+from lookup.models import Instrument, Station, table_of
 
 complaint_t, event_t, station_t = table_of(Complaint), table_of(ComplaintEvent), table_of(Station)
+instrument_t = table_of(Instrument)
 _c = complaint_t.c
 
 REPLY_TARGET = 1.0
@@ -173,9 +175,17 @@ def _station_key(queue: Any, station_id: int | None) -> int | None:
 
 
 def _narrowed(
-    scope: Scope, period: Period, merchant_id: int | None, intent: Intent | None, market_ids: Sequence[int] | None
+    scope: Scope,
+    period: Period,
+    merchant_id: int | None,
+    intent: Intent | None,
+    market_ids: Sequence[int] | None,
+    legal_use: LegalUse | None = None,
 ) -> list[Any]:
     conditions: list[Any] = [scope.case_condition(_c.station_id, _c.queue), _received_in(period)]
+    if legal_use is not None:
+        used = sa.select(instrument_t.c.id).where(instrument_t.c.legal_use == legal_use)
+        conditions.append(_c.instrument_id.in_(used))
     if merchant_id is not None:
         conditions.append(_c.merchant_id == merchant_id)
     if market_ids is not None:
@@ -249,13 +259,15 @@ async def build_report(
     merchant_id: int | None = None,
     intent: Intent | None = None,
     market_ids: Sequence[int] | None = None,
+    legal_use: LegalUse | None = None,
 ) -> Report:
     """The figures of the scope's cases received in the period: per station, for the intake queues, in total.
 
-    ``merchant_id``, ``intent`` and ``market_ids`` narrow the cases (a merchant's public record counts its
-    complaints; the integrity index, an area's markets').
+    ``merchant_id``, ``intent``, ``market_ids`` and ``legal_use`` narrow the cases (a merchant's public record
+    counts its complaints; the integrity index, an area's markets'; a handler, those about instruments of one
+    field of use).
     """
-    narrowed = _narrowed(scope, period, merchant_id, intent, market_ids)
+    narrowed = _narrowed(scope, period, merchant_id, intent, market_ids, legal_use)
     zone = period.zone
     tallies: dict[int | None, _Tally] = defaultdict(_Tally)
     by_week: dict[str, dict[str, int]] = {week: {} for week in period.weeks()}

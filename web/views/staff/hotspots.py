@@ -47,8 +47,9 @@ from web.render.staff_pages import render_staff_page
 
 log = logging.getLogger(__name__)
 
-NUMBERS = ("inspectors", "instruments_checked", "unverified", "tampered", "fine_yuan")
-CHECKBOXES = ("short_weight_found", "case_opened", "clear")
+NUMBERS: tuple[str, ...] = ("inspectors", "instruments_checked", "unverified", "tampered", "fine_yuan")
+NUMBERS += ("product_fine_yuan", "quantity_fine_yuan")
+CHECKBOXES = ("short_weight_found", "case_opened", "product_failed_handled", "quantity_failed_handled", "clear")
 FIELD_CHARS = {"notes": MAX_NOTES_CHARS, "inspected_on": 10, **dict.fromkeys(NUMBERS, 12)}
 _NUMBER = re.compile(r"-?[0-9]{1,12}")
 # What a supervisor may set an instrument to from here; retiring one is the ledger's business.
@@ -180,6 +181,10 @@ def figures_from(values: dict[str, str]) -> InspectionFigures:
         case_opened=values.get("case_opened") == "yes",
         fine_yuan=_number(values, "fine_yuan", 0),
         notes=values.get("notes", "").replace("\x00", "").strip(),
+        product_failed_handled=values.get("product_failed_handled") == "yes",
+        product_fine_yuan=_number(values, "product_fine_yuan", 0),
+        quantity_failed_handled=values.get("quantity_failed_handled") == "yes",
+        quantity_fine_yuan=_number(values, "quantity_fine_yuan", 0),
     )
 
 

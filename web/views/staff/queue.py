@@ -31,6 +31,7 @@ from complaints.workflow import (
     allowed_actions,
     expected_action,
 )
+from lookup.legal_use import LegalUse
 from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
@@ -90,6 +91,7 @@ async def queue_page(request: web.Request) -> web.Response:
         categories=CATEGORIES,
         priorities=list(Priority),
         channels=sorted(CASE_CHANNELS),
+        uses=list(LegalUse),
         total=sum(facets.get("status", {}).values()),
         done=_done(request.query),
         reminders=reminders,

@@ -32,13 +32,15 @@ from complaints.reporting.exports import (
 )
 from complaints.reporting.inspection_report import (
     COLUMNS,
-    NO_SECTOR,
+    SAFETY,
+    Footer,
     InspectionReport,
     inspection_report,
     inspection_xlsx,
 )
 from complaints.reporting.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
 from complaints.scope import Scope
+from lookup.legal_use import LegalUse
 from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
@@ -72,6 +74,9 @@ class BadParameter(Problem, ValueError):
         error = cls("bad_parameter", f"{name} 的值 {shown!r} 无效。", f"{name}={shown!r}", field=name)
         error.name, error.value = name, shown
         return error
+
+
+MAX_HEAD_CHARS = 50
 
 
 def add_routes(app: web.Application) -> None:
@@ -143,8 +148,11 @@ async def reports_page(request: web.Request) -> web.Response:
     except BadParameter as bad:
         return _bad_request(request, bad)
     scope = request[SCOPE]
+    use = request.query.get("use", "").strip()
+    if use and use not in LegalUse.__members__:
+        return _bad_request(request, BadParameter.of("use", use))
     async with request.app[ENGINE].connect() as connection:
-        report = await build_report(connection, scope, period)
+        report = await build_report(connection, scope, period, legal_use=LegalUse(use) if use else None)
     _, t = _catalogue(request)
     previous = period.start - timedelta(days=1)
     following = period.end + timedelta(days=1)
@@ -159,7 +167,9 @@ async def reports_page(request: web.Request) -> web.Response:
         scope_name=_scope_name(request, t),
         charts=_charts(report, t),
         percent=percent,
-        export_query=urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
+        export_query=urlencode({"from": period.start.isoformat(), "to": period.end.isoformat(), "use": use}),
+        uses=list(LegalUse),
+        use=use,
         may_export_corrections=scope.whole_district,  # the corrections export is the whole district's
     )
 
@@ -268,8 +278,16 @@ async def inspections_page(request: web.Request) -> web.Response:
         month=_month_text(period),
         scope_name=scope_name,
         columns=[name for name, _ in COLUMNS],
-        no_sector=NO_SECTOR,
+        safety=SAFETY,
+        footer=_footer(request),
     )
+
+
+def _footer(request: web.Request) -> Footer:
+    """负责人 as typed on the page (``head``), 填表人 the viewer, 填表时间 today."""
+    head = " ".join(request.query.get("head", "").split())[:MAX_HEAD_CHARS]
+    viewer = request[VIEWER]
+    return Footer(head=head, filled_by=viewer.display_name or viewer.username, filled_on=_today(request))
 
 
 @staff(*REPORTERS, reach=Reach.scope)
@@ -278,7 +296,7 @@ async def inspections_workbook(request: web.Request) -> web.Response:
     if isinstance(found, web.Response):
         return found
     period, report, scope_name = found
-    body = inspection_xlsx(report, scope_name, made_on=_today(request))
+    body = inspection_xlsx(report, scope_name, footer=_footer(request))
     return web.Response(
         body=body, content_type=XLSX_TYPE, headers=_attachment(f"inspections-{_month_text(period)}.xlsx")
     )
