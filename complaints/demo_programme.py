@@ -69,6 +69,8 @@ async def _inspect_hotspot(engine: AsyncEngine, seeder: Seeder) -> None:
             short_weight_found=True,
             case_opened=True,
             fine_yuan=5000,
+            quantity_failed_handled=True,
+            quantity_fine_yuan=2000,
             notes="现场查获改装电子秤一台（加装遥控装置），已扣押并立案调查",
         )
         await record_inspection(

@@ -82,14 +82,28 @@ async def test_the_station_sees_its_hotspot_inspects_it_and_clears_it(
     parse(shown)
     assert "不能多于检查的计量器具数" in shown
     assert 'name="unverified" min="0" step="1" inputmode="numeric" value="5" aria-invalid="true"' in shown
+    assert "商品量抽查不合格，已对该企业作出处理" in shown
     assert await query(engine, "SELECT id FROM inspection") == []
 
     done = await client.post(
         url,
-        data={**good, "unverified": "1", "short_weight_found": "yes", "notes": "一台秤超差", "clear": "yes"},
+        data={
+            **good,
+            "unverified": "1",
+            "short_weight_found": "yes",
+            "notes": "一台秤超差",
+            "clear": "yes",
+            "quantity_failed_handled": "yes",
+            "quantity_fine_yuan": "2000",
+            "product_fine_yuan": "0",
+        },
         allow_redirects=False,
     )
     assert done.status == 303
+    [follow_up] = await query(
+        engine, "SELECT product_failed_handled, quantity_failed_handled, quantity_fine_yuan FROM inspection"
+    )
+    assert tuple(follow_up) == (False, True, 2000)  # what the monthly report's closing rows count
     assert done.headers["Location"] == "/hotspots"
     [inspection] = await query(
         engine, "SELECT merchant_id, hotspot_id, inspectors, instruments_checked, unverified, notes FROM inspection"
