@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.classify.taxonomy import CATEGORIES
-from complaints.demo_cases import CASES
+from complaints.demo.cases import CASES
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, DeclineGround, Intent
 from lookup.demo import seed_demo

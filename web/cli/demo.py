@@ -25,7 +25,7 @@ async def seed_demo_district(engine: AsyncEngine, settings: Settings) -> tuple[l
     """
     # Imported here: only --demo pays for building the demo district and loading the classifier.
     from complaints.classify import Classifier
-    from complaints.demo import DemoSetting, seed_demo_cases
+    from complaints.demo.seed import DemoSetting, seed_demo_cases
     from complaints.programme.index_metrics import AreaError, save_area
     from lookup.demo import MARKETS as DEMO_MARKETS
     from lookup.demo import seed_demo

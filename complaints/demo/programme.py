@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.demo_cases import HOTSPOT_STALL
+from complaints.demo.cases import HOTSPOT_STALL
 from complaints.inspections import InspectionFigures, hotspot_in_scope, record_inspection
 from complaints.models import Hotspot
 from complaints.programme.monitoring import ITEMS, enrol, file_check, quarter_of, verify_check
@@ -22,7 +22,7 @@ from lookup.scan import read_card
 from lookup.vocab import Sector
 
 if TYPE_CHECKING:
-    from complaints.demo import Seeder
+    from complaints.demo.seed import Seeder
 
 hotspot_t, instrument_t, merchant_t = table_of(Hotspot), table_of(Instrument), table_of(Merchant)
 # (n-th market instrument, days ago, the checklist's "no" answers, notes)

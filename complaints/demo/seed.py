@@ -4,7 +4,7 @@ Every case goes in through intake (classification, routing, deadlines, hotspots,
 moves only by workflow actions, so its timeline, deadlines and figures are what the service itself would have
 made. Every status, channel and category is on show: mediations with outcomes and money recovered, declines on
 each statutory ground, ratings, overdue and due-soon cases, a hotspot with its inspection, volunteer visits and
-monitoring points' self-checks (:mod:`complaints.demo_programme`). Deterministic and dated relative to ``today``.
+monitoring points' self-checks (:mod:`complaints.demo.programme`). Deterministic and dated relative to ``today``.
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from complaints.classify import Classifier
 from complaints.deadlines.calendar_store import load_calendar
 from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.working_days import WorkingCalendar
-from complaints.demo_cases import CASES, DemoCase
-from complaints.demo_programme import seed_programme
+from complaints.demo.cases import CASES, DemoCase
+from complaints.demo.programme import seed_programme
 from complaints.intake import prepare, store
 from complaints.models import Complaint
 from complaints.new_case import IntakePolicy, Prepared
@@ -99,7 +99,7 @@ class Seeder:
 
 async def seed_demo_cases(engine: AsyncEngine, setting: DemoSetting) -> int:
     """File and work :data:`CASES` into a database without cases, then the programme's records around them
-    (:mod:`complaints.demo_programme`); returns how many cases were filed (0 when it had some already).
+    (:mod:`complaints.demo.programme`); returns how many cases were filed (0 when it had some already).
 
     ``engine`` must open write transactions that lock before they read (the composition root's ``for_writing``).
     """

@@ -2,7 +2,7 @@
 
 The texts are real shoppers' wording (the classifier reads each as the intent and category meant), the stories
 are the workflow's actions with the days they came after receipt (intake itself acknowledges feedback and answers the
-inquiries whose answer it knows). :mod:`complaints.demo` files and works them.
+inquiries whose answer it knows). :mod:`complaints.demo.seed` files and works them.
 """
 
 from __future__ import annotations
