@@ -1,4 +1,5 @@
-"""`fairweigh worker`: delivers the outbox with the senders this deployment has configured."""
+"""`fairweigh worker`: delivers the outbox with the senders this deployment has configured, forgets old bot message
+ids, and purges personal data that is due every night."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from complaints.outbox.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
+from web.retention import purge_nightly
 from web.settings import Settings
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -63,6 +65,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
             log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
+            purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
             try:
                 await run_worker(
                     for_writing(engine),
@@ -74,9 +77,10 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                pruning.cancel()
-                with contextlib.suppress(asyncio.CancelledError):
-                    await pruning
+                for task in (pruning, purging):
+                    task.cancel()
+                    with contextlib.suppress(asyncio.CancelledError):
+                        await task
     finally:
         await engine.dispose()
 
