@@ -17,9 +17,12 @@ from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.metrics import Metrics, counting
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
+from web.scrape import METRICS, CountedDialogue, listener
+from web.scrape import add_routes as add_metrics_route
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
 from web.views.api import queue as queue_api
@@ -42,9 +45,19 @@ log = logging.getLogger(__name__)
 
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    app = web.Application(middlewares=[errors.middleware, auth.access], client_max_size=1024**2)
+    # Metrics cost a little on every request: without FAIRWEIGH_METRICS_* there is no counting middleware at all.
+    metrics = Metrics() if settings.metrics_enabled else None
+    middlewares = [errors.middleware, auth.access]
+    app = web.Application(
+        middlewares=middlewares if metrics is None else [counting(metrics), *middlewares], client_max_size=1024**2
+    )
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
+    if metrics is not None:
+        app[METRICS] = metrics
+        token = settings.fairweigh_metrics_token
+        if token is not None and token.get_secret_value():
+            add_metrics_route(app, token.get_secret_value(), lambda: app[ENGINE], app[CLOCK])
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     telegram_bot, wechat_account = settings.chat_entries
     app[PAGES] = Pages(
@@ -81,7 +94,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     reader = await open_scan_reader(url)
     app[SCAN_READER] = reader
-    app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK])
+    metrics = app.get(METRICS)
+    app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK], metrics)
     app[INTAKE].classifier.start()
     settings = app[SETTINGS]
     world = ServiceWorld(
@@ -94,9 +108,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
     )
-    app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+    if metrics is None:
+        app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+    else:
+        app[DIALOGUE] = CountedDialogue(
+            metrics=metrics, intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK]
+        )
     try:
-        yield
+        async with listener(settings.metrics_listen, metrics, engine, app[CLOCK]):
+            yield
     finally:
         await app[INTAKE].close()
         await reader.close()

@@ -21,6 +21,8 @@ from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
 from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
+from web.logs import TEXT_FORMAT
+from web.logs import configure as configure_logs
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")
@@ -79,13 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     # Alembic narrates every connection it configures; the commands say what matters themselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite logs every statement with its parameters at DEBUG: contact details must never reach a log.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = Settings()
+        configure_logs(settings.fairweigh_log_format)
         result: int = args.run(settings, args)
         return result
     except ValidationError as exc:
