@@ -42,8 +42,9 @@ from typing import Any, Protocol
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import count_cases, facet_counts, list_cases
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus
 from web.db import create_engine
 

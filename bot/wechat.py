@@ -23,6 +23,7 @@ from wechatpy.exceptions import InvalidAppIdException
 
 from bot.catalogue import BotCatalogue
 from bot.conversation import Event, EventKind, Reply
+from lookup.problems import Kind, Problem
 
 CHANNEL = "wechat"
 REPLAY_WINDOW_SECONDS = 300
@@ -35,13 +36,13 @@ _MAX_KEY = 120  # inbound_message.message_key
 MAX_TEXT_BYTES = 2048
 
 
-class WebhookRefused(Exception):
-    """The push is not answered: 403 (not from WeChat, or too old) or 400 (not a message we can read)."""
+class WebhookRefused(Problem):
+    """The push is not answered: refused (not from WeChat, or too old) or a bad request (not a message we can
+    read)."""
 
-    def __init__(self, status: int, reason: str) -> None:
-        super().__init__(reason)
-        self.status = status
-        self.reason = reason
+    @classmethod
+    def forged(cls, code: str, chinese: str, english: str) -> WebhookRefused:
+        return cls(code, chinese, english, kind=Kind.refused)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +65,9 @@ def _matches(expected: str, given: str) -> bool:
 
 def refuse_declarations(body: bytes) -> None:
     if _DECLARATION.search(body):
-        raise WebhookRefused(400, "XML with a DTD, entity or comment is refused")
+        raise WebhookRefused(
+            "xml_declaration", "不接受带 DTD、实体或注释的 XML。", "XML with a DTD, entity or comment is refused"
+        )
 
 
 def _parse_xml(body: bytes) -> dict[str, Any]:
@@ -74,10 +77,10 @@ def _parse_xml(body: bytes) -> dict[str, Any]:
         # The declared encoding is overridden (xmltodict passes utf-8 to expat); entities stay disabled too.
         parsed = xmltodict.parse(text, disable_entities=True)
     except (UnicodeDecodeError, ValueError, xmltodict.expat.ExpatError) as error:
-        raise WebhookRefused(400, "malformed XML") from error
+        raise WebhookRefused("malformed_xml", "XML 格式不对。", "malformed XML") from error
     root = parsed.get("xml") if isinstance(parsed, dict) else None
     if not isinstance(root, dict):
-        raise WebhookRefused(400, "not a WeChat message")
+        raise WebhookRefused("not_a_message", "这不是微信消息。", "not a WeChat message")
     return root
 
 
@@ -98,13 +101,13 @@ class WeChatWebhook:
         """The query's signature and freshness (403 otherwise); every push and the URL check carry them."""
         timestamp, nonce = query.get("timestamp", ""), query.get("nonce", "")
         if not _matches(_sha1(self._token, timestamp, nonce), query.get("signature", "")):
-            raise WebhookRefused(403, "bad signature")
+            raise WebhookRefused.forged("bad_signature", "签名不对。", "bad signature")
         try:
             age = now - int(timestamp)
         except ValueError as error:
-            raise WebhookRefused(403, "bad timestamp") from error
+            raise WebhookRefused.forged("bad_timestamp", "时间戳不对。", "bad timestamp") from error
         if abs(age) > REPLAY_WINDOW_SECONDS:
-            raise WebhookRefused(403, "stale timestamp")
+            raise WebhookRefused.forged("stale_timestamp", "时间戳过期。", "stale timestamp")
 
     def echo(self, query: Mapping[str, str], *, now: float) -> str:
         """The URL check when the server address is saved in the WeChat admin: the echostr, if signed."""
@@ -120,21 +123,29 @@ class WeChatWebhook:
         user, account = _field(message, "FromUserName"), _field(message, "ToUserName")
         kind = _field(message, "MsgType").lower()
         if not user or not account or not kind or len(user) > _MAX_USER:
-            raise WebhookRefused(400, "a WeChat message needs FromUserName, ToUserName and MsgType")
+            raise WebhookRefused(
+                "incomplete_message",
+                "微信消息需要 FromUserName、ToUserName 和 MsgType。",
+                "a WeChat message needs FromUserName, ToUserName and MsgType",
+            )
         return Inbound(event=_event(message, user, kind), account=account, nonce=query.get("nonce", ""), safe=safe)
 
     def _decrypt(self, query: Mapping[str, str], encrypted: str) -> bytes:
         if self._crypto is None:
-            raise WebhookRefused(400, "safe mode is not configured (WECHAT_AES_KEY)")
+            raise WebhookRefused(
+                "safe_mode_off", "未配置安全模式（WECHAT_AES_KEY）。", "safe mode is not configured (WECHAT_AES_KEY)"
+            )
         expected = _sha1(self._token, query.get("timestamp", ""), query.get("nonce", ""), encrypted)
         if not encrypted or not _matches(expected, query.get("msg_signature", "")):
-            raise WebhookRefused(403, "bad message signature")
+            raise WebhookRefused.forged("bad_message_signature", "消息签名不对。", "bad message signature")
         try:
             plain: str = self._crypto.decrypt(encrypted, self._app_id)
         except InvalidAppIdException as error:
-            raise WebhookRefused(403, "encrypted for another account") from error
+            raise WebhookRefused.forged(
+                "other_account", "消息是加密给另一个公众号的。", "encrypted for another account"
+            ) from error
         except Exception as error:  # a bad padding or length: a body signed with our token but garbled
-            raise WebhookRefused(400, "undecryptable message") from error
+            raise WebhookRefused("undecryptable", "无法解密这条消息。", "undecryptable message") from error
         return plain.encode("utf-8")
 
     def reply(self, inbound: Inbound, text: str, *, now: float) -> str:

@@ -16,6 +16,7 @@ from complaints.deadlines.policy import acceptance_deadline, verification_deadli
 from complaints.models import Complaint, Queue
 from complaints.workflow import STATION, CaseStatus, Intent, WorkflowError
 from lookup.models import Station, table_of
+from lookup.problems import Kind
 
 complaint_t, station_t = table_of(Complaint), table_of(Station)
 
@@ -28,13 +29,24 @@ def check_effects(connection: sa.Connection, action: str, status: CaseStatus, fa
             and connection.execute(sa.select(station_t.c.id).where(station_t.c.id == station_id)).scalar()
         )
         if not known:
-            raise WorkflowError("bad_station", f"no station with id {station_id!r}")
+            raise WorkflowError(
+                "bad_station", f"没有编号为 {station_id!r} 的监管所。", f"no station with id {station_id!r}"
+            )
     if action == "reclassify":
         intent, category = facts.get("intent"), facts.get("category")
         if intent not in Intent.__members__ or category not in CATEGORIES:
-            raise WorkflowError("bad_label", f"not a known intent and category: {intent!r}, {category!r}")
+            raise WorkflowError(
+                "bad_label",
+                f"不认识的类型和类别：{intent!r}，{category!r}。",
+                f"not a known intent and category: {intent!r}, {category!r}",
+            )
         if status is not CaseStatus.received:
-            raise WorkflowError("not_now", "the intent can only change while the case is still just received")
+            raise WorkflowError(
+                "not_now",
+                "只有刚收到的案件才能改类型。",
+                "the intent can only change while the case is still just received",
+                kind=Kind.conflict,
+            )
 
 
 def apply_effects(

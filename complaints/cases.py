@@ -20,14 +20,21 @@ from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
 from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
 REFERENCE_PREFIX = "JL"
 PENDING = frozenset({CaseStatus.received, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying})
 
 
-class CaseNotFound(LookupError):
-    pass
+class CaseNotFound(Problem, LookupError):
+    """No case has the id (it was deleted, or never was)."""
+
+    kind = Kind.not_found
+
+    @classmethod
+    def of(cls, complaint_id: int) -> CaseNotFound:
+        return cls("not_found", f"没有编号为 {complaint_id} 的案件。", f"no case with id {complaint_id}")
 
 
 async def next_reference(connection: AsyncConnection, day: date) -> str:
@@ -101,7 +108,7 @@ def apply_action(
         )
     ).first()
     if row is None:
-        raise CaseNotFound(complaint_id)
+        raise CaseNotFound.of(complaint_id)
     status = CaseStatus(row.status)
     step = take(Intent(row.intent), status, action, role, facts)
     check_effects(connection, action, status, step.facts)

@@ -4,8 +4,8 @@ A hotspot (complaints/hotspots.py) asks for a focused on-site inspection. The st
 an :class:`~complaints.models.Inspection` — the figures the monthly inspection report (计量检查月报表) sums — and,
 usually in the same step, clears the hotspot.
 
-Who may see which hotspot is the queue's rule (:class:`complaints.queue.conditions.Scope`): a handler their
-station's, a supervisor the district's, including hotspots of merchants no station could be told for.
+Who may see which hotspot is the one access rule (:class:`complaints.scope.Scope`): a handler their station's,
+a supervisor the district's, including hotspots of merchants no station could be told for.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Hotspot, Inspection
-from complaints.queue.conditions import Scope
+from complaints.scope import Scope
 from lookup.models import Instrument, Market, Merchant, Station, table_of
+from lookup.problems import Problem
 from lookup.vocab import InstrumentKind, InstrumentState, Standing
 
 hotspot_t, inspection_t = table_of(Hotspot), table_of(Inspection)
@@ -72,13 +73,8 @@ class PastInspection:
     fine_yuan: int
 
 
-class InspectionError(ValueError):
+class InspectionError(Problem, ValueError):
     """Figures an inspection cannot have; ``field`` names the one at fault, ``code`` is stable for callers."""
-
-    def __init__(self, field_name: str, code: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field_name
-        self.code = code
 
 
 @dataclass(frozen=True)
@@ -107,37 +103,55 @@ def check_figures(figures: InspectionFigures, *, today: date) -> None:
     }
     for name, (value, most) in counts.items():
         if isinstance(value, bool) or not isinstance(value, int):
-            raise InspectionError(name, "not_a_number", f"{name} must be a whole number")
+            raise InspectionError("not_a_number", f"{name} 必须是整数。", f"{name} must be a whole number", field=name)
         if value < 0:
-            raise InspectionError(name, "negative", f"{name} cannot be negative ({value})")
+            raise InspectionError(
+                "negative", f"{name} 不能是负数（{value}）。", f"{name} cannot be negative ({value})", field=name
+            )
         if value > most:
-            raise InspectionError(name, "too_large", f"{name} is at most {most} ({value})")
+            raise InspectionError(
+                "too_large", f"{name} 最多 {most}（{value}）。", f"{name} is at most {most} ({value})", field=name
+            )
     if figures.inspectors < 1:
-        raise InspectionError("inspectors", "no_inspectors", "an inspection needs at least one inspector")
+        raise InspectionError(
+            "no_inspectors",
+            "检查至少要有一名检查人员。",
+            "an inspection needs at least one inspector",
+            field="inspectors",
+        )
     for name in ("unverified", "tampered"):
         if getattr(figures, name) > figures.instruments_checked:
             raise InspectionError(
-                name,
                 "more_than_checked",
+                f"{name} 不能多于检查的器具数（{figures.instruments_checked}）。",
                 f"{name} cannot exceed the instruments checked ({figures.instruments_checked})",
+                field=name,
             )
     if figures.fine_yuan > 0 and not figures.case_opened:
-        raise InspectionError("fine_yuan", "fine_without_case", "a fine follows an opened case (立案)")
+        raise InspectionError(
+            "fine_without_case", "立案后才有罚没款。", "a fine follows an opened case (立案)", field="fine_yuan"
+        )
     if figures.inspected_on > today:
-        raise InspectionError("inspected_on", "in_future", f"the inspection date {figures.inspected_on} is after today")
+        raise InspectionError(
+            "in_future",
+            f"检查日期 {figures.inspected_on} 晚于今天。",
+            f"the inspection date {figures.inspected_on} is after today",
+            field="inspected_on",
+        )
     if figures.inspected_on < EARLIEST_INSPECTION:
-        raise InspectionError("inspected_on", "too_old", f"the inspection date {figures.inspected_on} is too early")
+        raise InspectionError(
+            "too_old",
+            f"检查日期 {figures.inspected_on} 太早了。",
+            f"the inspection date {figures.inspected_on} is too early",
+            field="inspected_on",
+        )
     if len(figures.notes) > MAX_NOTES_CHARS:
-        raise InspectionError("notes", "too_long", f"notes are at most {MAX_NOTES_CHARS} characters")
-
-
-def _in_scope(scope: Scope) -> sa.ColumnElement[bool]:
-    if scope.station_ids is None:
-        return sa.true()
-    condition: sa.ColumnElement[bool] = hotspot_t.c.station_id.in_(sorted(scope.station_ids))
-    if scope.intake_queues:  # whoever triages the intake queues also sees hotspots no station was told for
-        condition = sa.or_(condition, hotspot_t.c.station_id.is_(None))
-    return condition
+        raise InspectionError(
+            "too_long",
+            f"备注最多 {MAX_NOTES_CHARS} 个字。",
+            f"notes are at most {MAX_NOTES_CHARS} characters",
+            field="notes",
+        )
 
 
 def _select() -> sa.Select[tuple[object, ...]]:
@@ -195,7 +209,7 @@ async def open_hotspots(connection: AsyncConnection, scope: Scope, *, limit: int
     """The scope's open hotspots, the most recently complained-about first."""
     statement = (
         _select()
-        .where(hotspot_t.c.cleared_at.is_(None), _in_scope(scope))
+        .where(hotspot_t.c.cleared_at.is_(None), scope.station_condition(hotspot_t.c.station_id))
         .order_by(hotspot_t.c.last_complaint_at.desc(), hotspot_t.c.id.desc())
         .limit(limit)
     )
@@ -205,7 +219,11 @@ async def open_hotspots(connection: AsyncConnection, scope: Scope, *, limit: int
 async def hotspot_in_scope(connection: AsyncConnection, hotspot_id: int, scope: Scope) -> HotspotView | None:
     """The hotspot (open or cleared), or None when there is none by that id *in the scope*: the caller cannot
     tell another station's hotspot from one that does not exist."""
-    row = (await connection.execute(_select().where(hotspot_t.c.id == hotspot_id, _in_scope(scope)))).first()
+    row = (
+        await connection.execute(
+            _select().where(hotspot_t.c.id == hotspot_id, scope.station_condition(hotspot_t.c.station_id))
+        )
+    ).first()
     return _view(row) if row is not None else None
 
 

@@ -23,6 +23,8 @@ from io import BytesIO
 import pillow_heif
 from PIL import Image, ImageOps
 
+from lookup.problems import Kind, Problem
+
 pillow_heif.register_heif_opener()
 
 MAX_PHOTO_BYTES = 10 * 1024 * 1024  # per photo, as uploaded
@@ -49,15 +51,18 @@ class PreparedPhoto:
     sha256: str  # hex of data
 
 
-class PhotoError(ValueError):
-    """A photo that will not be kept. `code` is stable for APIs: not_an_image, too_large, too_many_pixels,
-    unsupported_format; the messages are for the shopper."""
+class PhotoError(Problem, ValueError):
+    """A photo that will not be kept. `code` is stable for APIs: not_an_image and unsupported_format (content not
+    taken), too_large and too_many_pixels (too large); the messages are for the shopper."""
 
-    def __init__(self, code: str, chinese: str, english: str) -> None:
-        self.code = code
-        self.chinese = chinese
-        self.english = english
-        super().__init__(f"{chinese} ({english})")
+    kind = Kind.unsupported
+
+    def __init__(self, code: str, chinese: str, english: str, *, field: str | None = "photos") -> None:
+        too_large = code in ("too_large", "too_many_pixels")
+        super().__init__(code, chinese, english, field=field, kind=Kind.too_large if too_large else None)
+
+    def __str__(self) -> str:
+        return f"{self.chinese} ({self.english})"
 
 
 def prepare_photo(data: bytes) -> PreparedPhoto:

@@ -21,6 +21,7 @@ from complaints.models import Complaint, ComplaintEvent
 from complaints.tokens import token_matches
 from complaints.workflow import CaseStatus, Role
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 
 complaint_t, event_t = table_of(Complaint), table_of(ComplaintEvent)
 
@@ -29,13 +30,10 @@ MAX_COMMENT_CHARS = 500  # the column's size
 RATED = "rated"
 
 
-class RatingError(ValueError):
+class RatingError(Problem, ValueError):
     """A rating that cannot be taken. ``code``: ``not_found`` (unknown reference or wrong token — the caller
-    cannot tell which), ``not_closed``, ``already_rated``, ``bad_rating``, ``comment_too_long``."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    cannot tell which), ``not_closed`` and ``already_rated`` (conflicts), ``bad_rating``, ``bad_comment``,
+    ``comment_too_long`` (bad requests)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,7 +47,12 @@ def clean_rating(raw: object) -> int:
     if isinstance(raw, str) and raw.strip().isascii() and raw.strip().isdigit() and len(raw.strip()) <= 2:
         raw = int(raw.strip())
     if isinstance(raw, bool) or not isinstance(raw, int) or not LOWEST <= raw <= HIGHEST:
-        raise RatingError("bad_rating", f"a rating is a whole number from {LOWEST} to {HIGHEST}")
+        raise RatingError(
+            "bad_rating",
+            f"评分是 {LOWEST} 到 {HIGHEST} 的整数。",
+            f"a rating is a whole number from {LOWEST} to {HIGHEST}",
+            field="rating",
+        )
     return raw
 
 
@@ -58,11 +61,16 @@ def clean_comment(raw: object) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise RatingError("bad_comment", "the comment must be text")
+        raise RatingError("bad_comment", "评价必须是文字。", "the comment must be text", field="comment")
     text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()
     if len(text) > MAX_COMMENT_CHARS:
-        raise RatingError("comment_too_long", f"the comment is at most {MAX_COMMENT_CHARS} characters ({len(text)})")
+        raise RatingError(
+            "comment_too_long",
+            f"评价最多 {MAX_COMMENT_CHARS} 个字（现在 {len(text)} 个）。",
+            f"the comment is at most {MAX_COMMENT_CHARS} characters ({len(text)})",
+            field="comment",
+        )
     return text
 
 
@@ -82,19 +90,30 @@ async def rate_case(
         )
     ).first()
     if row is None or not token_matches(token, row.token_hash):
-        raise RatingError("not_found", "no case with this reference, or the token is wrong")
+        raise RatingError(
+            "not_found",
+            "找不到这个编号，或链接中的令牌不对。",
+            "no case with this reference, or the token is wrong",
+            kind=Kind.not_found,
+        )
     taken = Rating(clean_rating(rating), clean_comment(comment))
     if row.status != CaseStatus.closed:
-        raise RatingError("not_closed", "a case can be rated once it is closed")
+        raise RatingError(
+            "not_closed", "案件办结后才能评价。", "a case can be rated once it is closed", kind=Kind.conflict
+        )
     if row.satisfaction is not None:
-        raise RatingError("already_rated", "this case has been rated already")
+        raise RatingError(
+            "already_rated", "这个案件已经评价过了。", "this case has been rated already", kind=Kind.conflict
+        )
     result = await connection.execute(
         sa.update(complaint_t)
         .where(complaint_t.c.id == row.id, complaint_t.c.satisfaction.is_(None))
         .values(satisfaction=taken.rating, satisfaction_comment=taken.comment)
     )
     if result.rowcount != 1:
-        raise RatingError("already_rated", "this case has been rated already")
+        raise RatingError(
+            "already_rated", "这个案件已经评价过了。", "this case has been rated already", kind=Kind.conflict
+        )
     await connection.execute(
         sa.insert(event_t).values(
             complaint_id=row.id,

@@ -11,6 +11,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from complaints.photos import MAX_PHOTOS, PreparedPhoto
+from lookup.problems import Kind, Problem
 
 MAX_TEXT_CHARS = 5000  # 12315's own web form takes 500; shoppers pasting a whole chat log get ten times that
 MAX_NAME_CHARS = 50
@@ -23,13 +24,24 @@ _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 _PHONE = re.compile(r"\+?\d{7,15}")
 
 
-class SubmissionError(ValueError):
-    def __init__(self, code: str, field_name: str, chinese: str, english: str) -> None:
-        super().__init__(f"{chinese} ({english})")
-        self.code = code
-        self.field = field_name
-        self.chinese = chinese
-        self.english = english
+# Input that is not what the channel's format says (400); anything else refused is well-formed input whose
+# content cannot be taken (422).
+MALFORMED = frozenset({"bad_json", "bad_encoding", "bad_type", "bad_channel", "bad_form"})
+
+
+class SubmissionError(Problem, ValueError):
+    """Input that cannot be taken: malformed (:data:`MALFORMED`, a bad request), too large, or unprocessable."""
+
+    kind = Kind.unprocessable
+
+    def __init__(
+        self, code: str, chinese: str, english: str, *, field: str | None = None, kind: Kind | None = None
+    ) -> None:
+        usual = Kind.bad_request if code in MALFORMED else Kind.too_large if code == "too_large" else None
+        super().__init__(code, chinese, english, field=field, kind=kind or usual)
+
+    def __str__(self) -> str:
+        return f"{self.chinese} ({self.english})"
 
 
 @dataclass(frozen=True)
@@ -65,18 +77,18 @@ class Submission:
 
 def clean_text(raw: object) -> str:
     if not isinstance(raw, str):
-        raise SubmissionError("bad_type", "text", "投诉内容必须是文字。", "text must be a string.")
+        raise SubmissionError("bad_type", "投诉内容必须是文字。", "text must be a string.", field="text")
     # NFC keeps what the shopper typed; control characters (except line breaks) are noise from pasting.
     text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
     text = text.strip()
     if not text:
-        raise SubmissionError("empty_text", "text", "请写下发生了什么。", "Please say what happened.")
+        raise SubmissionError("empty_text", "请写下发生了什么。", "Please say what happened.", field="text")
     if len(text) > MAX_TEXT_CHARS:
         raise SubmissionError(
             "text_too_long",
-            "text",
             f"内容太长了（{len(text)} 字），请控制在 {MAX_TEXT_CHARS} 字以内，可以分几次发送。",
             f"The text is too long ({len(text)} characters); keep it under {MAX_TEXT_CHARS}, or send it in parts.",
+            field="text",
         )
     return text
 
@@ -85,11 +97,14 @@ def clean_name(raw: object) -> str:
     if raw is None:
         return ""
     if not isinstance(raw, str):
-        raise SubmissionError("bad_type", "name", "姓名必须是文字。", "name must be a string.")
+        raise SubmissionError("bad_type", "姓名必须是文字。", "name must be a string.", field="name")
     name = " ".join(raw.split())
     if len(name) > MAX_NAME_CHARS:
         raise SubmissionError(
-            "name_too_long", "name", f"姓名最多 {MAX_NAME_CHARS} 个字。", f"A name is at most {MAX_NAME_CHARS} chars."
+            "name_too_long",
+            f"姓名最多 {MAX_NAME_CHARS} 个字。",
+            f"A name is at most {MAX_NAME_CHARS} chars.",
+            field="name",
         )
     return name
 
@@ -99,14 +114,14 @@ def clean_phone(raw: object) -> str:
     if raw is None or raw == "":
         return ""
     if not isinstance(raw, str | int) or isinstance(raw, bool):
-        raise SubmissionError("bad_type", "phone", "电话必须是文字。", "phone must be a string.")
+        raise SubmissionError("bad_type", "电话必须是文字。", "phone must be a string.", field="phone")
     phone = _PHONE_NOISE.sub("", str(raw))
     if not _PHONE.fullmatch(phone):
         raise SubmissionError(
             "bad_phone",
-            "phone",
             "电话号码看起来不对：请填 7 到 15 位数字，可带 +86。",
             "That phone number does not look right: 7 to 15 digits, optionally with +.",
+            field="phone",
         )
     if phone.startswith("+86"):
         phone = phone[3:]
@@ -121,7 +136,7 @@ def clean_channel(raw: object) -> str:
     if not isinstance(raw, str) or raw not in CHANNELS:
         allowed = ", ".join(sorted(CHANNELS))
         raise SubmissionError(
-            "bad_channel", "channel", f"渠道只能是 {allowed} 之一。", f"channel must be one of {allowed}."
+            "bad_channel", f"渠道只能是 {allowed} 之一。", f"channel must be one of {allowed}.", field="channel"
         )
     return raw
 
@@ -129,7 +144,7 @@ def clean_channel(raw: object) -> str:
 def check_photo_count(count: int) -> None:
     if count > MAX_PHOTOS:
         raise SubmissionError(
-            "too_many_photos", "photos", f"最多上传 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos."
+            "too_many_photos", f"最多上传 {MAX_PHOTOS} 张照片。", f"At most {MAX_PHOTOS} photos.", field="photos"
         )
 
 

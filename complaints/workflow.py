@@ -12,6 +12,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lookup.problems import Kind, Problem
+
 
 class Intent(StrEnum):
     complaint = "complaint"  # 投诉
@@ -163,12 +165,12 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
 }
 
 
-class WorkflowError(Exception):
-    """An action the workflow does not allow; `code` is stable for APIs, the message is for people."""
+class WorkflowError(Problem):
+    """An action the workflow does not allow; `code` is stable for APIs, the messages are for people. Usually
+    the action is incomplete or unknown (unprocessable); ``not_now`` conflicts with the case's status, and
+    ``forbidden`` is not for this role."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    kind = Kind.unprocessable
 
 
 @dataclass(frozen=True)
@@ -196,17 +198,37 @@ def allowed_actions(intent: Intent, status: CaseStatus, role: Role) -> list[str]
 def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts: Mapping[str, object]) -> Step:
     action = WORKFLOWS[intent].get(action_name)
     if action is None:
-        raise WorkflowError("unknown_action", f"a {intent.value} has no action {action_name!r}")
+        raise WorkflowError(
+            "unknown_action",
+            f"{intent.value} 没有 {action_name!r} 这个操作。",
+            f"a {intent.value} has no action {action_name!r}",
+        )
     if role not in action.roles:
-        raise WorkflowError("forbidden", f"a {role.value} may not {action_name} a {intent.value}")
+        raise WorkflowError(
+            "forbidden",
+            f"{role.value} 不能对 {intent.value} 执行 {action_name}。",
+            f"a {role.value} may not {action_name} a {intent.value}",
+            kind=Kind.refused,
+        )
     if not _applies(action, status):
-        raise WorkflowError("not_now", f"cannot {action_name} a {intent.value} that is {status.value}")
+        raise WorkflowError(
+            "not_now",
+            f"案件现在是 {status.value}，不能执行 {action_name}。",
+            f"cannot {action_name} a {intent.value} that is {status.value}",
+            kind=Kind.conflict,
+        )
     missing = [need for need in action.needs if not _present(facts.get(need))]
     if missing:
-        raise WorkflowError("missing", f"{action_name} needs: {', '.join(missing)}")
+        raise WorkflowError(
+            "missing", f"{action_name} 还需要：{'、'.join(missing)}。", f"{action_name} needs: {', '.join(missing)}"
+        )
     if GROUND in action.needs and facts[GROUND] not in DeclineGround.__members__:
         grounds = ", ".join(DeclineGround.__members__)
-        raise WorkflowError("bad_ground", f"{facts[GROUND]!r} is not a statutory ground ({grounds})")
+        raise WorkflowError(
+            "bad_ground",
+            f"{facts[GROUND]!r} 不是法定的不予受理理由（{grounds}）。",
+            f"{facts[GROUND]!r} is not a statutory ground ({grounds})",
+        )
     target = action.target or status
     return Step(
         action=action_name,

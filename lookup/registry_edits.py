@@ -14,17 +14,14 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lookup.models import Instrument, Merchant, table_of
+from lookup.problems import Kind, Problem
 from lookup.vocab import InstrumentState, Standing
 
 merchant_t, instrument_t = table_of(Merchant), table_of(Instrument)
 
 
-class RegistryEditError(ValueError):
+class RegistryEditError(Problem, ValueError):
     """An edit the registry refuses; ``code`` is stable for callers."""
-
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +38,22 @@ class RegistryChange:
         return self.before != self.after
 
 
+async def merchant_station(connection: AsyncConnection, merchant_id: int) -> int | None:
+    """The station of the merchant, None when there is no such merchant."""
+    query = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == merchant_id)
+    return (await connection.execute(query)).scalar()
+
+
+async def instrument_station(connection: AsyncConnection, instrument_code: str) -> int | None:
+    """The station of the merchant using the instrument, None when no instrument has the code."""
+    query = (
+        sa.select(merchant_t.c.station_id)
+        .join(instrument_t, instrument_t.c.merchant_id == merchant_t.c.id)
+        .where(instrument_t.c.code == instrument_code)
+    )
+    return (await connection.execute(query)).scalar()
+
+
 # A standing other than ordinary is published with its reason (the merchant's record, the red and black lists).
 REASON_NEEDED = frozenset({Standing.model, Standing.red_list, Standing.black_list})
 MAX_REASON_CHARS = 500  # the column's size
@@ -55,9 +68,19 @@ async def set_standing(
     """
     reason = " ".join(reason.split())
     if standing in REASON_NEEDED and not reason:
-        raise RegistryEditError("reason_needed", "a model, red-list or black-list standing is published with a reason")
+        raise RegistryEditError(
+            "reason_needed",
+            "示范单位、红榜、黑榜要公布理由。",
+            "a model, red-list or black-list standing is published with a reason",
+            field="reason",
+        )
     if len(reason) > MAX_REASON_CHARS:
-        raise RegistryEditError("reason_too_long", f"a reason is at most {MAX_REASON_CHARS} characters")
+        raise RegistryEditError(
+            "reason_too_long",
+            f"理由最多 {MAX_REASON_CHARS} 个字。",
+            f"a reason is at most {MAX_REASON_CHARS} characters",
+            field="reason",
+        )
     row = (
         await connection.execute(
             sa.select(merchant_t.c.standing, merchant_t.c.standing_reason)
@@ -91,7 +114,12 @@ async def set_instrument_state(
     if before is None:
         return None
     if before == InstrumentState.retired and state is not InstrumentState.retired:
-        raise RegistryEditError("retired", f"instrument {instrument_code} is retired and cannot be used again")
+        raise RegistryEditError(
+            "retired",
+            f"器具 {instrument_code} 已报废，不能再启用。",
+            f"instrument {instrument_code} is retired and cannot be used again",
+            kind=Kind.conflict,
+        )
     if before != state:
         await connection.execute(
             sa.update(instrument_t).where(instrument_t.c.code == instrument_code).values(state=state)

@@ -10,8 +10,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import Complaint, Priority, Queue
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import QueueRow, count_cases, facet_counts, list_cases
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
 from lookup.models import Station, table_of
 from tests.support import NOW

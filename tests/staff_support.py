@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import io
 import re
 from typing import Any
 
+import sqlalchemy as sa
+from aiohttp import FormData
 from aiohttp.test_utils import TestClient
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.support import NOW, ledger_row, make_uscc, seed
+from complaints.programme.monitoring import ITEMS
+from tests.support import NOW, code_of, ledger_row, make_uscc, seed
 from web.auth.accounts import add_user, issue_token
 from web.auth.models import StaffRole
 from web.db import for_writing
@@ -47,3 +52,61 @@ async def sign_in(client: TestClient[Any, Any], username: str, password: str = P
     return await client.post(
         "/login", data={"username": username, "password": password, "csrf": csrf_of(form)}, allow_redirects=False
     )
+
+
+async def _one(engine: AsyncEngine, sql: str) -> str:
+    async with engine.connect() as connection:
+        return str((await connection.execute(sa.text(sql))).scalar_one())
+
+
+def _jpeg() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (200, 30, 30)).save(buffer, "JPEG")
+    return buffer.getvalue()
+
+
+async def one_of_each_in_the_south(engine: AsyncEngine, client: TestClient[Any, Any]) -> dict[str, str]:
+    """南门's things, each of a kind a staff route's path can name, and a case at 北门 so its pages are not empty:
+    a case with a photo and a reporter's contact, a hotspot (three complaints about one scale), a monitoring point
+    with a filed self-check. Staff: `south` and `north` handlers, `boss`, `admin`, `volunteer`.
+    Returns the path parameters by name."""
+    await two_stations(engine)
+    for username, role, station in (
+        ("south", StaffRole.handler, SOUTH),
+        ("north", StaffRole.handler, NORTH),
+        ("boss", StaffRole.supervisor, None),
+        ("admin", StaffRole.admin, None),
+        ("volunteer", StaffRole.volunteer, None),
+    ):
+        await add_staff(engine, username, role, station)
+    code = await code_of(engine, "N-1")
+    for words in ("称的鱼少了二两", "称的虾少了三两"):
+        text = f"张记水产的秤不准，{words}，要求退钱"
+        contact = {"name": "王芳", "phone": "13800138000"}
+        response = await client.post("/api/v1/complaints", json={"text": text, "code": code, "contact": contact})
+        assert response.status == 201
+    form = FormData()
+    for name, value in (("code", code), ("text", "张记水产的秤被改过，称的蟹少了一两"), ("phone", "13800138000")):
+        form.add_field(name, value)
+    form.add_field("photos", io.BytesIO(_jpeg()), filename="IMG_1.jpg", content_type="image/jpeg")
+    assert (await client.post("/complain", data=form, allow_redirects=False)).status == 303
+    north = await client.post("/api/v1/complaints", json={"text": "李记鲜肉的秤不准，称的肉少了二两"})
+    assert (await north.json())["station"] == NORTH
+    boss = {"Authorization": f"Bearer {await token_for(engine, 'boss')}"}
+    assert (await client.post("/monitoring", data={"code": code}, headers=boss, allow_redirects=False)).status == 303
+    merchant_id = await _one(engine, "SELECT merchant_id FROM hotspot")
+    page = await (await client.get("/monitoring", headers=boss)).text()
+    link = re.search(r'value="http://fairweigh\.test(/monitoring/\d+/self-check\?token=[0-9a-f]+)"', page)
+    assert link is not None
+    filed = await client.post(link.group(1), data=dict.fromkeys(ITEMS, "yes"))
+    assert filed.status == 200
+    return {
+        "ref": await _one(engine, "SELECT c.ref FROM complaint c JOIN complaintphoto p ON p.complaint_id = c.id"),
+        "photo_id": await _one(engine, "SELECT id FROM complaintphoto"),
+        "hotspot_id": await _one(engine, "SELECT id FROM hotspot"),
+        "check_id": await _one(engine, "SELECT id FROM self_check"),
+        "merchant_id": merchant_id,
+        "code": code,
+        "user_id": await _one(engine, "SELECT id FROM staff_user WHERE username = 'south'"),
+        "area_id": "1",
+    }

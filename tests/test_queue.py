@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import Priority, Queue
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import EXCERPT_CHARS, BadCursor, Urgency, encode_cursor, list_cases
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
 from tests.queue_support import EVERYONE, NO_FILTER, Cases, count, facets, queue_order, refs, walk
 from tests.support import NOW, TODAY

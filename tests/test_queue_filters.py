@@ -12,7 +12,8 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import Priority, Queue
-from complaints.queue.conditions import FACETS, QueueFilter, Scope
+from complaints.queue.conditions import FACETS, QueueFilter
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
 from tests.queue_support import EVERYONE, NO_FILTER, Cases, count, facets, refs
 from tests.support import TODAY, ZONE

@@ -6,7 +6,8 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.queue.conditions import QueueFilter, Scope, escape_like
+from complaints.queue.conditions import QueueFilter, escape_like
+from complaints.scope import Scope
 from tests.queue_support import EVERYONE, Cases, complaint_t, count, refs
 from tests.support import TODAY
 

@@ -1,20 +1,26 @@
-"""Signing in, sessions, CSRF, tokens, throttling, and the station boundary — for every route."""
+"""Signing in, sessions, CSRF, tokens, throttling, and the station boundary — for every route: each staff route
+declares what it reaches, and a walk of them all holds every route to it."""
 
 from __future__ import annotations
 
+import io
+import re
 from typing import Any
 
+import openpyxl
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.staff_support import NORTH, SOUTH, add_staff, sign_in, token_for, two_stations
+from complaints.reporting.exports import XLSX_TYPE
+from tests.staff_support import NORTH, SOUTH, add_staff, one_of_each_in_the_south, sign_in, token_for, two_stations
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE, protection
 from web.auth.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
 from web.auth.models import StaffRole
+from web.auth.scope import CASE_WORKERS, Reach, reach_of
 from web.db import for_writing
 from web.settings import Settings
 
@@ -232,3 +238,90 @@ async def test_a_case_is_assigned_only_to_a_colleague_who_can_work_it(
     assigned = await client.post(url, json={"action": "assign", "assignee": "boss"}, headers=headers)
     assert assigned.status == 200
     assert [e["facts"] for e in (await assigned.json())["events"] if e["action"] == "assign"] == [{"assignee": "boss"}]
+
+
+def staff_routes(settings: Settings) -> list[tuple[str, str, Any]]:
+    app = create_app(settings)
+    return [
+        (route.method, route.resource.canonical, route.handler)
+        for route in app.router.routes()
+        if route.method != "HEAD" and route.resource is not None and protection(route.handler) is not None
+    ]
+
+
+def test_every_staff_route_declares_what_it_reaches(settings: Settings) -> None:
+    """A route on something its path names (a case, a hotspot, a check…) finds it through the viewer's scope."""
+    for method, path, handler in staff_routes(settings):
+        reach, roles = reach_of(handler), protection(handler)
+        assert reach is not None, f"{method} {path}: declare its reach (@staff(…, reach=…), or @in_scope)"
+        if "{" in path and roles is not None and roles & set(CASE_WORKERS):
+            assert reach in (Reach.path, Reach.district), f"{method} {path}: find what it names with @in_scope"
+
+
+def _url(path: str, things: dict[str, str]) -> str:
+    def value(found: re.Match[str]) -> str:
+        assert found.group(1) in things, f"{path}: give the walk a {found.group(1)} of the south station"
+        return things[found.group(1)]
+
+    return re.sub(r"\{(\w+)\}", value, path)
+
+
+OUTSIDERS = (("north", StaffRole.handler), ("volunteer", StaffRole.volunteer), ("admin", StaffRole.admin))
+
+
+async def _readable(response: Any) -> str:
+    body = await response.read()
+    if response.content_type != XLSX_TYPE:
+        return str(body.decode("utf-8"))
+    sheet = openpyxl.load_workbook(io.BytesIO(body), read_only=True).active
+    return " ".join(str(value) for row in sheet.iter_rows(values_only=True) for value in row)
+
+
+async def _call(client: Client, method: str, url: str, token: str, things: dict[str, str]) -> Any:
+    # A bearer token needs no CSRF token, so every route is reached with the south station's identifiers posted.
+    headers = {"Authorization": f"Bearer {token}"}
+    data = things if method == "POST" else None
+    return await client.request(method, url, headers=headers, data=data, allow_redirects=False)
+
+
+async def test_every_staff_route_keeps_the_south_stations_things_from_everyone_outside_it(
+    client: Client, engine: AsyncEngine, settings: Settings
+) -> None:
+    """Walks every staff route with the south station's identifiers: its own handler (or the supervisor) reaches
+    each named thing; a north handler gets 404 for each and no south case in any list; a volunteer and an
+    administrator get 403 from every route that reads cases."""
+    things = await one_of_each_in_the_south(engine, client)
+    south_words = ("张记水产", things["ref"], things["code"])
+    tokens = {name: await token_for(engine, name) for name in ("south", "north", "boss", "volunteer", "admin")}
+    for method, path, handler in staff_routes(settings):
+        url, roles, reach = _url(path, things), protection(handler), reach_of(handler)
+        assert roles is not None
+        if reach is Reach.path:
+            owner = "south" if StaffRole.handler in roles else "boss"
+            reached = await _call(client, method, url, tokens[owner], {})
+            assert reached.status != 404, f"{owner} should reach {method} {url}"
+        for name, role in (
+            ("north", StaffRole.handler),
+            ("volunteer", StaffRole.volunteer),
+            ("admin", StaffRole.admin),
+        ):
+            if reach is Reach.none and method == "POST" and role in roles:
+                continue  # the viewer's own account, users or visits: nothing of a station to refuse
+            response = await _call(client, method, url, tokens[name], things)
+            where = f"{name}: {method} {url}"
+            if role not in roles:
+                assert response.status == 403, where
+            elif reach is Reach.path:
+                assert response.status == 404, where
+            elif reach is Reach.district:
+                assert response.status == 403, where
+            else:
+                body = await _readable(response)
+                assert response.status < 500, where
+                assert not [word for word in south_words if word in body], where
+                if method == "POST" and reach is Reach.scope:
+                    assert response.status >= 400, where
+    north = {"Authorization": f"Bearer {tokens['north']}"}
+    other = await client.get(f"/queue/{things['ref']}", headers=north)
+    guessed = await client.get("/queue/JL20261123-9999", headers=north)
+    assert (other.status, await other.text()) == (guessed.status, await guessed.text())

@@ -8,6 +8,8 @@ from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
+UNKNOWN_MAX_AGE = 60  # a code or page imported a minute ago must not stay "not found" at the proxy for long
+
 
 def seconds_to_midnight(now: datetime) -> int:
     tomorrow = (now + timedelta(days=1)).replace(hour=0, minute=0, second=0, microsecond=0)

@@ -1,6 +1,7 @@
 """Message catalogues (one JSON file per language) and language negotiation.
 
-Chinese is the default; English is chosen by ``?lang=en`` or the browser's Accept-Language.
+Chinese is the default; English is chosen by ``?lang=en`` or the browser's Accept-Language. Views ask
+:func:`request_language`, the one reading of a request's choice.
 """
 
 from __future__ import annotations
@@ -11,6 +12,8 @@ from collections.abc import ItemsView
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
+
+from aiohttp import web
 
 LOCALES = Path(__file__).parent / "locales"
 DEFAULT_LANGUAGE = "zh"
@@ -73,6 +76,11 @@ def negotiate(query_language: str | None, accept_language: str | None) -> Langua
         if primary in LANGUAGES:
             return LanguageChoice(primary, explicit=False)
     return LanguageChoice(DEFAULT_LANGUAGE, explicit=False)
+
+
+def request_language(request: web.Request) -> LanguageChoice:
+    """The language this request asked for: ``?lang=``, else its Accept-Language, else Chinese."""
+    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 def _ranked(header: str) -> list[str]:

@@ -32,6 +32,8 @@ from typing import Literal
 import chinese_calendar  # type: ignore[import-untyped]
 from chinese_calendar.constants import Holiday  # type: ignore[import-untyped]
 
+from lookup.problems import Kind, Problem
+
 Source = Literal["imported", "library", "weekdays"]
 
 _ONE_DAY = timedelta(days=1)
@@ -61,12 +63,20 @@ class Deadline:
     paused_days: int = 0
 
 
-class ScheduleFileError(ValueError):
-    """An administrator's holiday schedule file cannot be used; the message names the line."""
+class ScheduleFileError(Problem, ValueError):
+    """An administrator's holiday schedule file cannot be used; the messages name the line."""
 
-    def __init__(self, line: int, chinese: str, english: str) -> None:
-        self.line = line
-        super().__init__(f"第 {line} 行：{chinese} (line {line}: {english})")
+    kind = Kind.unprocessable
+    line = 0
+
+    @classmethod
+    def at(cls, line: int, chinese: str, english: str) -> ScheduleFileError:
+        error = cls("bad_schedule", f"第 {line} 行：{chinese}", f"line {line}: {english}", field=f"line {line}")
+        error.line = line
+        return error
+
+    def __str__(self) -> str:
+        return f"{self.chinese} ({self.english})"
 
 
 # The library only says "holiday" or "workday"; administrators write the words used in the State Council notice.
@@ -110,13 +120,13 @@ def parse_schedule(text: str) -> tuple[int, list[DayRule]]:
         if year is None:
             year = day.year
         elif day.year != year:
-            raise ScheduleFileError(
+            raise ScheduleFileError.at(
                 number,
                 f"{day.isoformat()} 不在 {year} 年；一个文件只放一年的安排",
                 f"{day.isoformat()} is not in {year}; a file holds one year's schedule",
             )
         if day in seen:
-            raise ScheduleFileError(
+            raise ScheduleFileError.at(
                 number,
                 f"{day.isoformat()} 与第 {seen[day]} 行重复",
                 f"{day.isoformat()} repeats line {seen[day]}",
@@ -124,16 +134,16 @@ def parse_schedule(text: str) -> tuple[int, list[DayRule]]:
         seen[day] = number
         rules.append(rule)
     if not header_seen:
-        raise ScheduleFileError(max(len(lines), 1), "文件为空，没有表头", "the file is empty: no header")
+        raise ScheduleFileError.at(max(len(lines), 1), "文件为空，没有表头", "the file is empty: no header")
     if year is None:
-        raise ScheduleFileError(len(lines), "表头之后没有任何日期", "no dates after the header")
+        raise ScheduleFileError.at(len(lines), "表头之后没有任何日期", "no dates after the header")
     return year, sorted(rules, key=lambda rule: rule.day)
 
 
 def _check_header(number: int, cells: list[str], line: str) -> None:
     """The first line that is not blank or a comment names the columns, in English or in Chinese."""
     if tuple(cell.lower() for cell in cells) not in _HEADERS:
-        raise ScheduleFileError(
+        raise ScheduleFileError.at(
             number,
             f"表头应为 date,type,name 或 日期,类型,名称，而不是 {line!r}",
             f"the header must be date,type,name or 日期,类型,名称, not {line!r}",
@@ -145,14 +155,14 @@ def _day_rule(number: int, cells: list[str]) -> DayRule:
     if len(cells) == 2:
         cells = [*cells, ""]
     if len(cells) != 3:
-        raise ScheduleFileError(
+        raise ScheduleFileError.at(
             number, f"应有 3 列（日期,类型,名称），实有 {len(cells)} 列", f"expected 3 columns, found {len(cells)}"
         )
     day_text, type_text, name = cells
     day = _parse_date(number, day_text)
     working = _TYPES.get(type_text.lower())
     if working is None:
-        raise ScheduleFileError(
+        raise ScheduleFileError.at(
             number,
             f"类型 {type_text!r} 无效，应为 holiday/休/放假 或 workday/班/上班",
             f"unknown type {type_text!r}; use holiday/休/放假 or workday/班/上班",
@@ -166,11 +176,11 @@ def _parse_date(number: int, text: str) -> date:
             raise ValueError(text)
         day = date.fromisoformat(text)
     except ValueError:
-        raise ScheduleFileError(
+        raise ScheduleFileError.at(
             number, f"日期 {text!r} 无效，应为 YYYY-MM-DD", f"invalid date {text!r}; use YYYY-MM-DD"
         ) from None
     if not MIN_YEAR <= day.year <= MAX_YEAR:
-        raise ScheduleFileError(
+        raise ScheduleFileError.at(
             number,
             f"年份 {day.year} 超出 {MIN_YEAR}–{MAX_YEAR}",
             f"year {day.year} is outside {MIN_YEAR}–{MAX_YEAR}",

@@ -15,11 +15,12 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import IndexArea, IndexAreaMarket, IndexAssessment, Inspection, VolunteerVisit
 from complaints.programme.integrity_index import Sheet
-from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period, build_report
+from complaints.scope import Scope
 from complaints.workflow import Intent
 from lookup.listing import instrument_entries
 from lookup.models import Market, Merchant, table_of
+from lookup.problems import Kind, Problem
 from lookup.status import PRESENTATION
 
 area_t, area_market_t, assessment_t = table_of(IndexArea), table_of(IndexAreaMarket), table_of(IndexAssessment)
@@ -53,19 +54,26 @@ async def areas(connection: AsyncConnection) -> list[Area]:
     return list(found.values())
 
 
-class AreaError(ValueError):
-    pass
+class AreaError(Problem, ValueError):
+    """An area that cannot be saved as given; ``str()`` says it in both languages (the CLI prints it)."""
+
+    def __str__(self) -> str:
+        return f"{self.chinese} ({self.english})"
 
 
 async def save_area(connection: AsyncConnection, name: str, *, kind: str, district: str, markets: Sequence[str]) -> int:
     """Create or update an area made of the named markets; raises AreaError naming what is wrong."""
     if kind not in {"street", "scenic"}:
-        raise AreaError(f"kind is street or scenic, not {kind!r}")
+        raise AreaError(
+            "bad_kind", f"类型只能是 street 或 scenic，不是 {kind!r}", f"kind is street or scenic, not {kind!r}"
+        )
     ids = []
     for market in markets:
         market_id = (await connection.execute(sa.select(market_t.c.id).where(market_t.c.name == market))).scalar()
         if market_id is None:
-            raise AreaError(f"没有名为“{market}”的市场 (no market named {market!r})")
+            raise AreaError(
+                "unknown_market", f"没有名为“{market}”的市场", f"no market named {market!r}", kind=Kind.not_found
+            )
         ids.append(market_id)
     area_id = (await connection.execute(sa.select(area_t.c.id).where(area_t.c.name == name))).scalar()
     if area_id is None:

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
+from lookup.problems import Kind, Problem
+
 SHEETS = Path(__file__).parent / "index_sheets"
 SECTIONS = ("basic", "bonus", "deduction")
 RULES = {"basic": {"rate", "threshold", "count", "yes"}, "bonus": {"rate", "threshold", "count", "yes"}}
@@ -21,8 +23,12 @@ ASSESSOR = "assessor"
 HUNDREDTH = Decimal("0.01")
 
 
-class SheetError(ValueError):
+class SheetError(Problem, ValueError):
     """A sheet file that cannot be used; the message names the item and what is wrong."""
+
+    @classmethod
+    def bad(cls, chinese: str, english: str) -> SheetError:
+        return cls("bad_sheet", chinese, english, kind=Kind.unprocessable)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,37 +56,51 @@ class Sheet:
 
 def _decimal(raw: object, where: str) -> Decimal:
     if isinstance(raw, bool) or not isinstance(raw, int | float | str):
-        raise SheetError(f"{where}: expected a number, not {raw!r}")
+        raise SheetError.bad(f"{where}：应当是数字，不是 {raw!r}", f"{where}: expected a number, not {raw!r}")
     try:
         value = Decimal(str(raw))
     except ArithmeticError as exc:
-        raise SheetError(f"{where}: expected a number, not {raw!r}") from exc
+        raise SheetError.bad(f"{where}：应当是数字，不是 {raw!r}", f"{where}: expected a number, not {raw!r}") from exc
     if not value.is_finite() or value < 0:
-        raise SheetError(f"{where}: expected a number of zero or more, not {raw!r}")
+        raise SheetError.bad(
+            f"{where}：应当是零或正数，不是 {raw!r}", f"{where}: expected a number of zero or more, not {raw!r}"
+        )
     return value
 
 
 def _item(raw: Mapping[str, object], seen: set[str]) -> Item:
     code = raw.get("code")
     if not isinstance(code, str) or not code or code in seen:
-        raise SheetError(f"item {code!r}: every item needs a code of its own")
+        raise SheetError.bad(
+            f"条目 {code!r}：每个条目要有自己的代码", f"item {code!r}: every item needs a code of its own"
+        )
     seen.add(code)
     section, rule, text, source = raw.get("section"), raw.get("rule"), raw.get("text"), raw.get("source", ASSESSOR)
     if section not in SECTIONS:
-        raise SheetError(f"item {code}: section must be one of {', '.join(SECTIONS)}, not {section!r}")
+        raise SheetError.bad(
+            f"条目 {code}：section 只能是 {'、'.join(SECTIONS)} 之一，不是 {section!r}",
+            f"item {code}: section must be one of {', '.join(SECTIONS)}, not {section!r}",
+        )
     if rule not in RULES[str(section)]:
-        raise SheetError(f"item {code}: a {section} item's rule is one of {sorted(RULES[str(section)])}, not {rule!r}")
+        allowed = sorted(RULES[str(section)])
+        raise SheetError.bad(
+            f"条目 {code}：{section} 条目的 rule 只能是 {allowed} 之一，不是 {rule!r}",
+            f"item {code}: a {section} item's rule is one of {allowed}, not {rule!r}",
+        )
     if not isinstance(text, str) or not text.strip():
-        raise SheetError(f"item {code}: text is missing")
+        raise SheetError.bad(f"条目 {code}：缺少 text", f"item {code}: text is missing")
     if not isinstance(source, str) or not (source == ASSESSOR or source.startswith("auto:")):
-        raise SheetError(f"item {code}: source is 'assessor' or 'auto:<metric>', not {source!r}")
+        raise SheetError.bad(
+            f"条目 {code}：source 只能是 'assessor' 或 'auto:<指标>'，不是 {source!r}",
+            f"item {code}: source is 'assessor' or 'auto:<metric>', not {source!r}",
+        )
     needs = {"threshold": "threshold", "count": "target", "each": "cap"}.get(str(rule))
     given = [name for name in ("threshold", "target", "cap") if name in raw]
     extra = {name: _decimal(raw[name], f"item {code}: {name}") for name in given}
     if needs is not None and needs not in extra:
-        raise SheetError(f"item {code}: the {rule} rule needs {needs}")
+        raise SheetError.bad(f"条目 {code}：{rule} 规则需要 {needs}", f"item {code}: the {rule} rule needs {needs}")
     if rule == "count" and extra["target"] == 0:
-        raise SheetError(f"item {code}: target must be more than zero")
+        raise SheetError.bad(f"条目 {code}：target 必须大于零", f"item {code}: target must be more than zero")
     return Item(
         code=code,
         section=str(section),
@@ -97,10 +117,10 @@ def load_sheet(path: Path = SHEETS / "street.toml") -> Sheet:
     try:
         data = tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise SheetError(f"{path.name}: not valid TOML ({exc})") from exc
+        raise SheetError.bad(f"{path.name}：不是有效的 TOML（{exc}）", f"{path.name}: not valid TOML ({exc})") from exc
     items = data.get("item")
     if not isinstance(items, list) or not items:
-        raise SheetError(f"{path.name}: no [[item]] entries")
+        raise SheetError.bad(f"{path.name}：没有 [[item]] 条目", f"{path.name}: no [[item]] entries")
     seen: set[str] = set()
     return Sheet(name=str(data.get("name", path.stem)), items=tuple(_item(raw, seen) for raw in items))
 

@@ -1,4 +1,4 @@
-"""Monitoring points (诚信计量监测点, issue 6 §4): merchants who file a 15-item self-check each quarter, which a
+"""Monitoring points (诚信计量监测点): merchants who file a 15-item self-check each quarter, which a
 handler of their station verifies item by item; and the year's summary.
 
 A merchant has no account: the station gives them a link carrying a token derived from the service's secret
@@ -19,7 +19,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import MonitoringPoint, SelfCheck
+from complaints.scope import Scope
 from lookup.models import Market, Merchant, Station, table_of
+from lookup.problems import Kind, Problem
 
 point_t, check_t = table_of(MonitoringPoint), table_of(SelfCheck)
 merchant_t, market_t, station_t = table_of(Merchant), table_of(Market), table_of(Station)
@@ -45,12 +47,8 @@ ITEMS = (
 MAX_NOTE_CHARS = 200
 
 
-class MonitoringError(ValueError):
-    def __init__(self, code: str, chinese: str, english: str) -> None:
-        super().__init__(english)
-        self.code = code
-        self.chinese = chinese
-        self.english = english
+class MonitoringError(Problem, ValueError):
+    """A self-check, verification or enrolment that cannot be taken; the messages are for the merchant or handler."""
 
 
 def point_token(secret: str, merchant_id: int) -> str:
@@ -93,13 +91,19 @@ class Point:
     since: date
 
 
-async def enrol(connection: AsyncConnection, merchant_id: int, *, on: date) -> bool:
-    """Make the merchant a monitoring point of its station; False when it already is one. Write transaction."""
+async def enrol(connection: AsyncConnection, merchant_id: int, scope: Scope, *, on: date) -> bool:
+    """Make the merchant a monitoring point of its station; False when it already is one. Write transaction.
+
+    Only someone whose scope holds the merchant's station enrols it (``other_station`` otherwise)."""
     station_id = (
         await connection.execute(sa.select(merchant_t.c.station_id).where(merchant_t.c.id == merchant_id))
     ).scalar()
     if station_id is None:
-        raise MonitoringError("no_merchant", "没有这个经营者。", "No such merchant.")
+        raise MonitoringError("no_merchant", "没有这个经营者。", "No such merchant.", kind=Kind.not_found)
+    if not scope.sees_station(station_id):
+        raise MonitoringError(
+            "other_station", "这个经营者不归您的监管所管辖。", "This merchant is another station's.", kind=Kind.refused
+        )
     exists = (await connection.execute(sa.select(point_t.c.since).where(point_t.c.merchant_id == merchant_id))).first()
     if exists is not None:
         return False
@@ -107,8 +111,8 @@ async def enrol(connection: AsyncConnection, merchant_id: int, *, on: date) -> b
     return True
 
 
-async def points(connection: AsyncConnection, station_id: int | None = None) -> list[Point]:
-    """The monitoring points of a station (None: all of them)."""
+async def points(connection: AsyncConnection, scope: Scope) -> list[Point]:
+    """The monitoring points of the stations in the scope."""
     query = (
         sa.select(
             point_t.c.merchant_id,
@@ -122,15 +126,14 @@ async def points(connection: AsyncConnection, station_id: int | None = None) -> 
         .join(merchant_t, merchant_t.c.id == point_t.c.merchant_id)
         .join(station_t, station_t.c.id == point_t.c.station_id)
         .outerjoin(market_t, market_t.c.id == merchant_t.c.market_id)
+        .where(scope.station_condition(point_t.c.station_id))
         .order_by(station_t.c.name, merchant_t.c.name)
     )
-    if station_id is not None:
-        query = query.where(point_t.c.station_id == station_id)
     return [Point(*row) for row in await connection.execute(query)]
 
 
 async def point(connection: AsyncConnection, merchant_id: int) -> Point | None:
-    found = [p for p in await points(connection) if p.merchant_id == merchant_id]
+    found = [p for p in await points(connection, Scope.everything()) if p.merchant_id == merchant_id]
     return found[0] if found else None
 
 
@@ -154,7 +157,10 @@ async def file_check(
         return int(inserted.scalar_one())
     if row.verified_at is not None:
         raise MonitoringError(
-            "verified", "本季度的自查已经核实，不能再修改。", "This quarter's self-check has been verified already."
+            "verified",
+            "本季度的自查已经核实，不能再修改。",
+            "This quarter's self-check has been verified already.",
+            kind=Kind.conflict,
         )
     await connection.execute(sa.update(check_t).where(check_t.c.id == row.id).values(answers=answers, submitted_at=now))
     return int(row.id)
@@ -190,10 +196,10 @@ class YearLine:
     rejected: int  # items a handler found not as declared
 
 
-async def year_summary(connection: AsyncConnection, year: int, station_id: int | None) -> list[YearLine]:
-    """The annual summary report: per monitoring point, what was filed and what the handlers found."""
+async def year_summary(connection: AsyncConnection, year: int, scope: Scope) -> list[YearLine]:
+    """The annual summary report: per monitoring point in the scope, what was filed and what the handlers found."""
     lines = []
-    for p in await points(connection, station_id):
+    for p in await points(connection, scope):
         checks = await connection.execute(
             sa.select(check_t.c.answers, check_t.c.verified, check_t.c.verified_at).where(
                 check_t.c.merchant_id == p.merchant_id, check_t.c.quarter.like(f"{year}-Q%")

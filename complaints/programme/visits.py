@@ -19,6 +19,7 @@ from complaints.models import VolunteerVisit
 from complaints.new_case import Prepared
 from complaints.receipt import Receipt
 from lookup.models import table_of
+from lookup.problems import Problem
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
 
@@ -49,12 +50,8 @@ CLASSIFIER_VERSION = "volunteer-visit"
 MAX_SCANNED = 30
 
 
-class VisitError(ValueError):
-    def __init__(self, code: str, chinese: str, english: str) -> None:
-        super().__init__(english)
-        self.code = code
-        self.chinese = chinese
-        self.english = english
+class VisitError(Problem, ValueError):
+    """A visit form that cannot be recorded as it stands (a bad request); the messages are for the volunteer."""
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,5 @@
-"""Which cases the handlers' queue reads: a viewer's scope and the filters they chose, as SQL conditions.
+"""Which cases the handlers' queue reads: a viewer's scope (:class:`complaints.scope.Scope`) and the filters they
+chose, as SQL conditions.
 
 The scope comes as disjoint branches, one per station or intake queue, each of which
 :mod:`complaints.queue.listing` walks in deadline order off its own index. Filters come as named conditions, so
@@ -23,6 +24,7 @@ from sqlalchemy.dialects import postgresql
 
 from complaints.cases import REFERENCE_PREFIX
 from complaints.models import Complaint, Priority, Queue
+from complaints.scope import INTAKE_QUEUES, Scope
 from complaints.workflow import CaseStatus, Intent
 from lookup.models import table_of
 
@@ -31,30 +33,8 @@ _c = complaint_t.c
 
 MAX_SEARCH_CHARS = 200
 FACETS = ("status", "intent", "category", "priority", "channel")
-INTAKE_QUEUES = (Queue.district_intake, Queue.general_intake)
 _REFERENCE = re.compile(rf"{REFERENCE_PREFIX}\d{{8}}-\d{{4,}}")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
-
-
-@dataclass(frozen=True)
-class Scope:
-    """The cases a viewer may see.
-
-    ``station_ids``: the station queues they see, None for every station (a district supervisor or an
-    administrator). ``intake_queues``: whether they also see the district and general intake queues (cases no
-    station has yet). A handler's scope is ``Scope.station(their_station)``.
-    """
-
-    station_ids: frozenset[int] | None
-    intake_queues: bool
-
-    @classmethod
-    def station(cls, station_id: int) -> Scope:
-        return cls(frozenset({station_id}), False)
-
-    @classmethod
-    def everything(cls) -> Scope:
-        return cls(None, True)
 
 
 @dataclass(frozen=True)
@@ -112,7 +92,7 @@ def scope_branches(scope: Scope, filters: QueueFilter) -> list[sa.ColumnElement[
 
 def scope_condition(scope: Scope, filters: QueueFilter) -> list[sa.ColumnElement[bool]]:
     """The scope as one condition (none at all for every case), or [] when it holds no case."""
-    if scope == Scope.everything() and filters.queue is None:
+    if scope.whole_district and filters.queue is None:
         return [sa.true()]
     branches = scope_branches(scope, filters)
     if len(branches) <= 1:

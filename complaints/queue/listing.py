@@ -39,13 +39,14 @@ from complaints.models import Priority, Queue
 from complaints.queue.conditions import (
     FACETS,
     QueueFilter,
-    Scope,
     complaint_t,
     filter_conditions,
     scope_branches,
     scope_condition,
 )
+from complaints.scope import Scope
 from complaints.workflow import CaseStatus, Intent
+from lookup.problems import Problem
 
 _c = complaint_t.c
 
@@ -54,7 +55,7 @@ MAX_LIMIT = 500
 EXCERPT_CHARS = 80
 
 
-class BadCursor(ValueError):
+class BadCursor(Problem, ValueError):
     """A page cursor this module did not write (truncated, edited, or from something else)."""
 
 
@@ -119,7 +120,12 @@ def decode_cursor(cursor: str) -> CursorPosition:
             raise ValueError(raw)
         return CursorPosition(date.fromisoformat(due_text) if due_text else None, int(id_text))
     except (binascii.Error, UnicodeError, ValueError) as exc:
-        raise BadCursor(f"malformed page cursor {cursor[:40]!r}: not one this service wrote") from exc
+        raise BadCursor(
+            "bad_cursor",
+            "翻页参数 `after` 不对：必须是上一页答复中的 `next`。",
+            f"malformed page cursor {cursor[:40]!r}: `after` must be the `next` value of a previous answer",
+            field="after",
+        ) from exc
 
 
 _ROW_COLUMNS = (

@@ -27,9 +27,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent
 from complaints.privacy import mask_name, mask_phone, reveals_contact
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import MAX_LIMIT, list_cases
-from complaints.reporting.reports import scope_condition
+from complaints.scope import Scope
 from lookup.models import Merchant, Station, table_of
 
 complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
@@ -69,6 +69,7 @@ class CaseRow:
     priority: str
     status: str
     station: str | None
+    station_id: int | None  # whose reporters' contacts the export may show (Scope.handles)
     merchant: str | None
     due_on: date | None
     text: str
@@ -110,6 +111,7 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
         c.category,
         c.priority,
         c.status,
+        c.station_id,
         station_t.c.name.label("station"),
         merchant_t.c.name.label("merchant"),
         c.due_on,
@@ -131,6 +133,7 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
             priority=str(row.priority),
             status=str(row.status),
             station=row.station,
+            station_id=row.station_id,
             merchant=row.merchant,
             due_on=row.due_on,
             text=row.text,
@@ -249,7 +252,11 @@ async def corrections(
     query = (
         sa.select(c.id, c.ref, c.text, c.classifier_version, e.c.action, e.c.at, e.c.facts)
         .join(e, e.c.complaint_id == c.id)
-        .where(e.c.action.in_(("classified", "reclassify")), c.id.in_(corrected), scope_condition(scope))
+        .where(
+            e.c.action.in_(("classified", "reclassify")),
+            c.id.in_(corrected),
+            scope.case_condition(c.station_id, c.queue),
+        )
         .order_by(c.id, e.c.at, e.c.id)
     )
     reading: tuple[int, str | None, str | None, str] | None = None

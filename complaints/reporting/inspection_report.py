@@ -21,8 +21,8 @@ from openpyxl.styles import Alignment, Font
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Inspection
-from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period
+from complaints.scope import Scope
 from lookup.models import Merchant, table_of
 from lookup.vocab import Sector
 
@@ -93,12 +93,6 @@ class InspectionReport:
         return self.lines[-1]
 
 
-def _scoped(scope: Scope) -> list[sa.ColumnElement[bool]]:
-    if scope.station_ids is None:
-        return []
-    return [inspection_t.c.station_id.in_(sorted(scope.station_ids))]
-
-
 async def inspection_report(connection: AsyncConnection, scope: Scope, month: Period) -> InspectionReport:
     i = inspection_t.c
     query = (
@@ -113,7 +107,7 @@ async def inspection_report(connection: AsyncConnection, scope: Scope, month: Pe
             sa.func.coalesce(sa.func.sum(i.fine_yuan), 0),
         )
         .join(merchant_t, merchant_t.c.id == i.merchant_id)
-        .where(i.inspected_on >= month.start, i.inspected_on <= month.end, *_scoped(scope))
+        .where(i.inspected_on >= month.start, i.inspected_on <= month.end, scope.station_condition(i.station_id))
         .group_by(merchant_t.c.sector)
     )
     by_sector = {Sector(row[0]): tuple(int(value) for value in row[1:]) for row in await connection.execute(query)}

@@ -33,7 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Complaint, ComplaintEvent, Queue
-from complaints.queue.conditions import INTAKE_QUEUES, Scope
+from complaints.scope import Scope
 from complaints.workflow import Intent
 from lookup.models import Station, table_of
 
@@ -156,18 +156,6 @@ class _Tally:
         )
 
 
-def scope_condition(scope: Scope) -> sa.ColumnElement[bool]:
-    """The cases of the scope, as the queue reads it: station queues by station, plus the intake queues."""
-    parts: list[sa.ColumnElement[bool]] = []
-    if scope.station_ids is None:
-        parts.append(_c.queue == Queue.station)
-    elif scope.station_ids:
-        parts.append(sa.and_(_c.queue == Queue.station, _c.station_id.in_(sorted(scope.station_ids))))
-    if scope.intake_queues:
-        parts.append(_c.queue.in_(INTAKE_QUEUES))
-    return sa.or_(*parts) if parts else sa.false()
-
-
 def _received_in(period: Period) -> sa.ColumnElement[bool]:
     start, end = period.bounds()
     return sa.and_(_c.received_at >= start, _c.received_at < end)
@@ -180,7 +168,7 @@ def _station_key(queue: Any, station_id: int | None) -> int | None:
 def _narrowed(
     scope: Scope, period: Period, merchant_id: int | None, intent: Intent | None, market_ids: Sequence[int] | None
 ) -> list[Any]:
-    conditions: list[Any] = [scope_condition(scope), _received_in(period)]
+    conditions: list[Any] = [scope.case_condition(_c.station_id, _c.queue), _received_in(period)]
     if merchant_id is not None:
         conditions.append(_c.merchant_id == merchant_id)
     if market_ids is not None:
@@ -241,9 +229,8 @@ def _as_utc_aware(moment: Any) -> datetime:
 
 
 async def _station_names(connection: AsyncConnection, scope: Scope) -> dict[int, str]:
-    query = sa.select(station_t.c.id, station_t.c.name).order_by(station_t.c.name)
-    if scope.station_ids is not None:
-        query = query.where(station_t.c.id.in_(sorted(scope.station_ids)))
+    query = sa.select(station_t.c.id, station_t.c.name).where(scope.station_condition(station_t.c.id))
+    query = query.order_by(station_t.c.name)
     return {int(row.id): str(row.name) for row in await connection.execute(query)}
 
 

@@ -1,9 +1,11 @@
 """Who may use which route, decided in one place: the access middleware.
 
-Every route is marked: `@public` (shoppers, bots, health) or `@staff(roles…)`. An unmarked route counts as staff
-for every role — a forgotten mark can only lock a page, never open one — and a test walks every route to check
-each has its mark. Staff are known by the session cookie (browser) or `Authorization: Bearer` (JSON API); a
-browser's unsafe requests must carry the session's CSRF token.
+Every route is marked: `@public` (shoppers, bots, health) or `@staff(roles…, reach=…)`. An unmarked route counts
+as staff for every role — a forgotten mark can only lock a page, never open one — and a test walks every route to
+check each has its mark. Staff are known by the session cookie (browser) or `Authorization: Bearer` (JSON API); a
+browser's unsafe requests must carry the session's CSRF token. The middleware then builds the viewer's scope
+(web/auth/scope.py) once, for the route and its queries to ask. Refusals are problems (lookup/problems.py) that
+web/errors.py renders: a JSON problem for the API, the refusal page for a browser.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 from web.auth.accounts import (
     Viewer,
     close_session,
@@ -27,8 +30,9 @@ from web.auth.accounts import (
     viewer_for_token,
 )
 from web.auth.models import StaffRole, User
+from web.auth.scope import SCOPE, Reach, reach_of, reaching, scope_of
 from web.db import for_writing
-from web.i18n import negotiate
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
@@ -50,10 +54,12 @@ def public(handler: H) -> H:
     return handler
 
 
-def staff(*roles: StaffRole) -> Callable[[H], H]:
+def staff(*roles: StaffRole, reach: Reach | None = None) -> Callable[[H], H]:
+    """Mark a staff route with the roles it admits and what it reaches (set already by :func:`in_scope`)."""
+
     def mark(handler: H) -> H:
         setattr(handler, _ROLES, frozenset(roles) or ALL_STAFF)
-        return handler
+        return reaching(handler, reach) if reach is not None else handler
 
     return mark
 
@@ -70,16 +76,8 @@ def _is_api(request: web.Request) -> bool:
     return request.path.startswith("/api/")
 
 
-def _refuse(request: web.Request, status: int, error: str, chinese: str, english: str) -> web.Response:
-    if _is_api(request):
-        body = {"error": error, "message": english, "message_zh": chinese, "status": status}
-        headers = {"WWW-Authenticate": "Bearer"} if status == 401 else {}
-        return web.json_response(body, status=status, headers=headers)
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-    page = request.app[PAGES].render(
-        "staff_refused.html", choice.language, choice=choice, message=chinese if choice.language == "zh" else english
-    )
-    return web.Response(text=page, status=status, content_type="text/html")
+def _refused(code: str, chinese: str, english: str) -> Problem:
+    return Problem(code, chinese, english, kind=Kind.refused)
 
 
 async def _viewer(request: web.Request) -> Viewer | None:
@@ -120,17 +118,19 @@ async def access(request: web.Request, handler: Handler) -> web.StreamResponse:
     viewer = await _viewer(request)
     if viewer is None:
         if _is_api(request):
-            return _refuse(
-                request, 401, "unauthenticated", "请先登录或提供有效的令牌。", "Sign in or send a valid token."
-            )
+            chinese, english = "请先登录或提供有效的令牌。", "Sign in or send a valid token."
+            raise Problem("unauthenticated", chinese, english, kind=Kind.unauthenticated)
         raise web.HTTPSeeOther(location=f"/login?next={request.rel_url.path}")
-    if viewer.role not in roles:
-        return _refuse(request, 403, "forbidden", "您的角色不能使用这个页面。", "Your role may not use this page.")
+    scope = scope_of(viewer)
+    whole_district = reach_of(request.match_info.route.handler) is not Reach.district or scope.whole_district
+    if viewer.role not in roles or not whole_district:
+        raise _refused("forbidden", "您的角色不能使用这个页面。", "Your role may not use this page.")
     unsafe = request.method not in SAFE_METHODS
     if unsafe and viewer.csrf_token is not None and not await _csrf_ok(request, viewer.csrf_token):
         chinese, english = "表单已过期，请刷新页面后重试。", "The form has expired: reload the page and try again."
-        return _refuse(request, 403, "csrf", chinese, english)
+        raise _refused("csrf", chinese, english)
     request[VIEWER] = viewer
+    request[SCOPE] = scope
     return await handler(request)
 
 
@@ -164,7 +164,7 @@ def _remote(request: web.Request) -> str:
 
 
 def _login_page(request: web.Request, *, status: int = 200, error: str | None = None) -> web.Response:
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    choice = request_language(request)
     token = secrets.token_urlsafe(24)
     body = request.app[PAGES].render(
         "login.html",
@@ -216,7 +216,7 @@ async def login(request: web.Request) -> web.StreamResponse:
     raise response
 
 
-@staff()
+@staff(reach=Reach.none)
 async def logout(request: web.Request) -> web.StreamResponse:
     secret = request.cookies.get(SESSION_COOKIE)
     if secret:

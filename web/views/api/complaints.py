@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.case_view import PublicCase, public_case
+from complaints.case_view import PublicCase
 from complaints.receipt import Receipt
 from complaints.submission import (
     Contact,
@@ -18,31 +18,15 @@ from complaints.submission import (
     clean_phone,
     clean_text,
 )
-from lookup.scan import InstrumentCard
-from qr.codes import normalise_code
+from lookup.problems import Kind, Problem
 from web.auth.access import public
-from web.keys import ENGINE, INTAKE, PAGES, SCAN_READER, SETTINGS
-
-MALFORMED = frozenset({"bad_json", "bad_encoding", "bad_type", "bad_channel"})
+from web.keys import INTAKE, SETTINGS
+from web.public_cases import find_case, scanned_card
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/api/v1/complaints", create_complaint)
     app.router.add_get("/api/v1/complaints/{ref}", read_complaint)
-
-
-def problem(status: int, error: SubmissionError | tuple[str, str, str, str]) -> web.Response:
-    """A 4xx with a stable code, the field at fault and a message in both languages."""
-    if isinstance(error, tuple):
-        error = SubmissionError(*error)
-    body = {
-        "error": error.code,
-        "field": error.field,
-        "message": error.english,
-        "message_zh": error.chinese,
-        "status": status,
-    }
-    return web.json_response(body, status=status, dumps=_dumps)
 
 
 def _dumps(value: Any) -> str:
@@ -54,31 +38,12 @@ async def _json_object(request: web.Request) -> dict[str, Any]:
     try:
         data = json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
-        raise SubmissionError("bad_encoding", "", "请求不是 UTF-8 编码。", "The body is not valid UTF-8.") from exc
+        raise SubmissionError("bad_encoding", "请求不是 UTF-8 编码。", "The body is not valid UTF-8.") from exc
     except ValueError as exc:
-        raise SubmissionError("bad_json", "", "请求不是有效的 JSON。", f"The body is not valid JSON: {exc}.") from exc
+        raise SubmissionError("bad_json", "请求不是有效的 JSON。", f"The body is not valid JSON: {exc}.") from exc
     if not isinstance(data, dict):
-        raise SubmissionError("bad_json", "", "请求必须是一个 JSON 对象。", "The body must be a JSON object.")
+        raise SubmissionError("bad_json", "请求必须是一个 JSON 对象。", "The body must be a JSON object.")
     return data
-
-
-async def scanned_card(request: web.Request, raw: object) -> tuple[str | None, InstrumentCard | None]:
-    """The instrument a message was sent from; raises SubmissionError for a code that names none."""
-    if raw is None or raw == "":
-        return None, None
-    if not isinstance(raw, str):
-        raise SubmissionError("bad_type", "code", "器具码必须是文字。", "code must be a string.")
-    code = normalise_code(raw)
-    card = await request.app[SCAN_READER].card(code) if code is not None else None
-    if code is None or card is None:
-        catalogues = request.app[PAGES].catalogues
-        raise SubmissionError(
-            "unknown_code",
-            "code",
-            catalogues["zh"]("unknown.warning") + " 可以不填器具码再提交。",
-            catalogues["en"]("unknown.warning") + " You can submit without the code.",
-        )
-    return code, card
 
 
 def _parse_contact(data: dict[str, Any]) -> Contact:
@@ -86,10 +51,14 @@ def _parse_contact(data: dict[str, Any]) -> Contact:
     if raw is None:
         raw = {}
     if not isinstance(raw, dict):
-        raise SubmissionError("bad_type", "contact", "联系方式必须是对象。", 'contact must be {"name": …, "phone": …}.')
+        raise SubmissionError(
+            "bad_type", "联系方式必须是对象。", 'contact must be {"name": …, "phone": …}.', field="contact"
+        )
     consent = data.get("consent", False)
     if not isinstance(consent, bool):
-        raise SubmissionError("bad_type", "consent", "consent 必须是 true 或 false。", "consent must be true or false.")
+        raise SubmissionError(
+            "bad_type", "consent 必须是 true 或 false。", "consent must be true or false.", field="consent"
+        )
     return Contact(name=clean_name(raw.get("name")), phone=clean_phone(raw.get("phone")), consent=consent)
 
 
@@ -116,15 +85,13 @@ def receipt_json(receipt: Receipt, base_url: str) -> dict[str, Any]:
 
 @public
 async def create_complaint(request: web.Request) -> web.Response:
-    try:
-        data = await _json_object(request)
-        text = clean_text(data.get("text"))
-        channel = clean_channel(data.get("channel"))
-        contact = _parse_contact(data)
-        code, card = await scanned_card(request, data.get("code"))
-    except SubmissionError as error:
-        # The request itself is malformed (400), or well-formed but its content cannot be taken (422).
-        return problem(400 if error.code in MALFORMED else 422, error)
+    """A new case from the JSON body; a SubmissionError says what to fix (malformed: 400; content that cannot be
+    taken: 422)."""
+    data = await _json_object(request)
+    text = clean_text(data.get("text"))
+    channel = clean_channel(data.get("channel"))
+    contact = _parse_contact(data)
+    code, card = await scanned_card(request, data.get("code"))
     receipt = await request.app[INTAKE].submit(Submission(text=text, channel=channel, code=code, contact=contact), card)
     body = receipt_json(receipt, request.app[SETTINGS].public_base_url)
     # A resend joins the case it repeats: nothing new was created.
@@ -158,25 +125,15 @@ def case_json(case: PublicCase) -> dict[str, Any]:
     }
 
 
-async def find_case(request: web.Request) -> PublicCase | None:
-    ref, token = request.match_info["ref"], request.query.get("token", "")
-    if len(ref) > 20 or not token or len(token) > 64:
-        return None
-    async with request.app[ENGINE].connect() as connection:
-        return await public_case(connection, ref.upper(), token)
-
-
 @public
 async def read_complaint(request: web.Request) -> web.Response:
     case = await find_case(request)
     if case is None:
-        return problem(
-            404,
-            (
-                "not_found",
-                "ref",
-                "找不到这个编号，或链接中的令牌不对。请使用提交后收到的完整链接。",
-                "No case with this reference, or the token is wrong. Use the full link you were given.",
-            ),
+        raise Problem(
+            "not_found",
+            "找不到这个编号，或链接中的令牌不对。请使用提交后收到的完整链接。",
+            "No case with this reference, or the token is wrong. Use the full link you were given.",
+            field="ref",
+            kind=Kind.not_found,
         )
     return web.json_response(case_json(case), headers={"Cache-Control": "no-store"}, dumps=_dumps)

@@ -21,6 +21,7 @@ from bot.telegram import TelegramChannel, TelegramSender
 from bot.telegram_transport import AiohttpRequest, BotApi, make_bot
 from bot.telegram_updates import inbound_of
 from complaints.outbox.delivery import Sender
+from lookup.problems import Kind, Problem
 from web.auth.access import public
 from web.db import for_writing
 from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS
@@ -80,22 +81,18 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
         yield
 
 
-def _refuse(status: int, error: str) -> web.Response:
-    return web.json_response({"error": error, "status": status}, status=status)
-
-
 @public
 async def webhook(request: web.Request) -> web.Response:
     """An update from Telegram, answered before this returns; a button tap is acknowledged in the response body
     (Telegram runs a method named there), which saves a call to the Bot API."""
     expected = secret_value(request.app[SETTINGS].telegram_webhook_secret).encode()
     if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), expected):
-        return _refuse(403, "forbidden")
+        raise Problem("forbidden", "密钥不对。", "The secret token is wrong.", field=SECRET_HEADER, kind=Kind.refused)
     body = await request.read()  # past client_max_size: 413, rendered by errors.middleware
     try:
         found = inbound_of(json.loads(body))
     except ValueError:  # MalformedUpdate, JSONDecodeError and UnicodeDecodeError are ValueErrors
-        return _refuse(400, "malformed_update")
+        raise Problem("malformed_update", "无法读取这条更新。", "The update cannot be read.") from None
     await request.app[TELEGRAM].receive(found)
     if found.callback_id is not None:
         return web.json_response({"method": "answerCallbackQuery", "callback_query_id": found.callback_id})

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue import catalogue
 from bot.conversation import Event
 from bot.service import Handled, queue_answers
-from bot.wechat import CHANNEL, WebhookRefused, WeChatWebhook, render
+from bot.wechat import CHANNEL, WeChatWebhook, render
 from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.outbox.delivery import Sender
 from web.auth.access import public
@@ -69,27 +69,17 @@ def _now(request: web.Request) -> float:
     return request.app[CLOCK]().timestamp()
 
 
-def _refused(error: WebhookRefused) -> web.Response:
-    return web.Response(status=error.status, text=error.reason)
-
-
 @public
 async def verify(request: web.Request) -> web.Response:
-    try:
-        echo = request.app[WEBHOOK].echo(request.query, now=_now(request))
-    except WebhookRefused as error:
-        return _refused(error)
+    echo = request.app[WEBHOOK].echo(request.query, now=_now(request))  # WebhookRefused: errors.middleware
     return web.Response(text=echo)
 
 
 @public
 async def push(request: web.Request) -> web.Response:
     webhook, now = request.app[WEBHOOK], _now(request)
-    try:
-        webhook.check(request.query, now=now)  # before reading the body: a forged push costs nothing
-        inbound = webhook.read(request.query, await request.read())
-    except WebhookRefused as error:
-        return _refused(error)
+    webhook.check(request.query, now=now)  # before reading the body: a forged push costs nothing
+    inbound = webhook.read(request.query, await request.read())
     # A retry gets the first answer again: WeChat shows whichever response reaches it first.
     turn = asyncio.ensure_future(request.app[DIALOGUE].receive(inbound.event))
     try:

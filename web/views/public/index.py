@@ -14,11 +14,12 @@ from complaints.programme.index_metrics import Area, areas, assess, values_of
 from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
 from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
+from web.auth.scope import Reach
 from web.db import for_writing
 from web.http_cache import cached_response
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 from web.render.staff_pages import render_staff_page
-from web.views.public.lookup import language
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ async def _scored(request: web.Request, year: int) -> list[Ranked]:
 
 
 def _render(request: web.Request, template: str, **context: Any) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     _, max_age = request.app[FRESHNESS]()
     body = request.app[PAGES].render(template, choice.language, choice=choice, **context)
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
@@ -91,7 +92,7 @@ def _assessor_items(sheet: Sheet) -> list[Any]:
     return [item for item in sheet.items if item.source == ASSESSOR]
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def assess_form(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)
@@ -110,7 +111,7 @@ def _value(raw: str) -> Decimal | None:
     return value if value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000) else None
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def record_assessment(request: web.Request) -> web.Response:
     year = _year(request)
     ranked = await _area(request, year)

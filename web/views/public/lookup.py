@@ -8,16 +8,17 @@ from typing import Any
 from aiohttp import web
 
 from lookup.market import market_listing
+from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
+from web import errors
 from web.auth.access import public
-from web.http_cache import cached_response
-from web.i18n import LanguageChoice, negotiate
+from web.http_cache import UNKNOWN_MAX_AGE, cached_response
+from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 from web.render.instrument_json import instrument_json
 
-UNKNOWN_MAX_AGE = 60  # a code imported a minute ago must not stay "unknown" at the proxy for long
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
 
 
@@ -27,10 +28,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/i/{code}/qr.png", instrument_qr_png)
     app.router.add_get("/api/v1/instruments/{code}", instrument_api)
     app.router.add_get("/m/{market_id}", market_page)
-
-
-def language(request: web.Request) -> LanguageChoice:
-    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
 
 
 async def _card_or_none(request: web.Request) -> tuple[str | None, InstrumentCard | None]:
@@ -48,7 +45,7 @@ def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> No
 
 @public
 async def instrument_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     pages = request.app[PAGES]
     code, card = await _card_or_none(request)
     if card is None:
@@ -66,12 +63,15 @@ async def instrument_api(request: web.Request) -> web.Response:
     code, card = await _card_or_none(request)
     if card is None:
         catalogues = request.app[PAGES].catalogues
-        payload = {
-            "error": "malformed_code" if code is None else "unknown_code",
-            "message": catalogues["en"]("unknown.warning"),
-            "message_zh": catalogues["zh"]("unknown.warning"),
-        }
-        return web.json_response(payload, status=404, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
+        unknown = Problem(
+            "malformed_code" if code is None else "unknown_code",
+            catalogues["zh"]("unknown.warning"),
+            catalogues["en"]("unknown.warning"),
+            field="code",
+            kind=Kind.not_found,
+        )
+        # Answered here rather than raised: a proxy may keep this answer for a minute, like the page's.
+        return errors.answer(request, unknown, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
     settings = request.app[SETTINGS]
     today, max_age = request.app[FRESHNESS]()
     payload = instrument_json(card, today=today, base_url=settings.public_base_url)
@@ -103,7 +103,7 @@ async def instrument_qr_png(request: web.Request) -> web.Response:
 
 @public
 async def market_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     pages = request.app[PAGES]
     raw_id = request.match_info["market_id"]
     listing = None

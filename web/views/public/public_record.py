@@ -10,15 +10,15 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.queue.conditions import Scope
 from complaints.reporting.reports import Period, build_report
+from complaints.scope import Scope
 from complaints.workflow import Intent
 from lookup.public_record import merchant_record, standing_lists
 from qr.codes import format_code
 from web.auth.access import public
-from web.http_cache import cached_response
+from web.http_cache import UNKNOWN_MAX_AGE, cached_response
+from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SETTINGS
-from web.views.public.lookup import UNKNOWN_MAX_AGE, language
 
 DISCLOSED_DAYS = 365  # the national disclosure rules publish a merchant's last twelve months
 
@@ -30,7 +30,7 @@ def add_routes(app: web.Application) -> None:
 
 @public
 async def merchant_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     pages = request.app[PAGES]
     raw_id = request.match_info["merchant_id"]
     today, max_age = request.app[FRESHNESS]()
@@ -59,7 +59,7 @@ async def merchant_page(request: web.Request) -> web.Response:
 
 @public
 async def lists_page(request: web.Request) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     _, max_age = request.app[FRESHNESS]()
     async with request.app[ENGINE].connect() as connection:
         lists = await standing_lists(connection)

@@ -14,67 +14,28 @@ shows the status page again with the form and what was wrong (400 for bad input,
 
 from __future__ import annotations
 
-from typing import Any
 from urllib.parse import quote
 
 from aiohttp import web
 
-from complaints.case_view import PublicCase, public_case
+from complaints.case_view import public_case
 from complaints.satisfaction import RatingError, rate_case, rating_of
 from web.auth.access import public
 from web.db import for_writing
-from web.i18n import LanguageChoice, negotiate
-from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+from web.errors import status_of
+from web.i18n import request_language
+from web.keys import CLOCK, ENGINE, PAGES
+from web.public_cases import case_page_context, lang_suffix, rating_context
 
 MAX_REF_CHARS, MAX_TOKEN_CHARS = 20, 64
-_STATUS = {"not_closed": 409, "already_rated": 409}  # anything else refused is bad input: 400
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_post("/c/{ref}/rate", rate)
 
 
-def _language(request: web.Request) -> LanguageChoice:
-    return negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
-
-
-def _lang_suffix(request: web.Request) -> str:
-    choice = _language(request)
-    return f"&lang={choice.language}" if choice.explicit else ""
-
-
-def rating_context(
-    request: web.Request,
-    ref: str,
-    satisfaction: int | None,
-    *,
-    error: str | None = None,
-    values: dict[str, str] | None = None,
-) -> dict[str, Any]:
-    """What `rating_form.html` needs besides `case`; the status page adds it to its own context."""
-    token = quote(request.query.get("token", ""), safe="")
-    return {
-        "satisfaction": satisfaction,
-        "rate_url": f"/c/{ref}/rate?token={token}{_lang_suffix(request)}",
-        "rating_error": error,
-        "rating_values": values or {},
-    }
-
-
-def case_page_context(request: web.Request, case: PublicCase) -> dict[str, Any]:
-    """The status page's own context (as `complaint_form.case_page` builds it)."""
-    settings = request.app[SETTINGS]
-    return {
-        "case": case,
-        "choice": _language(request),
-        "zone": settings.zone,
-        "today": request.app[CLOCK]().date(),
-        "status_url": f"{settings.public_base_url}/c/{case.ref}?token={request.query.get('token', '')}",
-    }
-
-
 def _not_found(request: web.Request) -> web.Response:
-    choice = _language(request)
+    choice = request_language(request)
     body = request.app[PAGES].render("case_not_found.html", choice.language, choice=choice)
     return web.Response(text=body, content_type="text/html", status=404, headers={"Cache-Control": "no-store"})
 
@@ -96,7 +57,7 @@ async def _refused(request: web.Request, ref: str, error: RatingError, values: d
     )
     body = request.app[PAGES].render("case.html", context["choice"].language, **context)
     return web.Response(
-        text=body, content_type="text/html", status=_STATUS.get(error.code, 400), headers={"Cache-Control": "no-store"}
+        text=body, content_type="text/html", status=status_of(error), headers={"Cache-Control": "no-store"}
     )
 
 
@@ -116,4 +77,4 @@ async def rate(request: web.Request) -> web.Response:
         if error.code == "not_found":
             return _not_found(request)
         return await _refused(request, ref, error, values)
-    raise web.HTTPSeeOther(location=f"/c/{ref}?token={quote(token, safe='')}{_lang_suffix(request)}#rate")
+    raise web.HTTPSeeOther(location=f"/c/{ref}?token={quote(token, safe='')}{lang_suffix(request)}#rate")

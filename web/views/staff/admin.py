@@ -15,6 +15,7 @@ from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.accounts import AccountError, add_user, revoke_tokens
 from web.auth.models import ApiToken, StaffRole, User, WebSession
+from web.auth.scope import Reach
 from web.db import for_writing
 from web.keys import CLOCK, ENGINE
 from web.render.staff_pages import render_staff_page
@@ -61,12 +62,12 @@ async def _render(
     )
 
 
-@staff(StaffRole.admin)
+@staff(StaffRole.admin, reach=Reach.none)
 async def users_page(request: web.Request) -> web.Response:
     return await _render(request)
 
 
-@staff(StaffRole.admin)
+@staff(StaffRole.admin, reach=Reach.none)
 async def create_user(request: web.Request) -> web.Response:
     form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
     if any(len(value) > MAX_FIELD for value in form.values()):
@@ -94,7 +95,7 @@ def _user_id(request: web.Request) -> int:
     return int(raw)
 
 
-@staff(StaffRole.admin)
+@staff(StaffRole.admin, reach=Reach.none)
 async def set_active(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     active = (await request.post()).get("active") == "yes"
@@ -109,7 +110,7 @@ async def set_active(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location="/admin/users")
 
 
-@staff(StaffRole.admin)
+@staff(StaffRole.admin, reach=Reach.none)
 async def revoke(request: web.Request) -> web.Response:
     user_id = _user_id(request)
     async with for_writing(request.app[ENGINE]).begin() as connection:

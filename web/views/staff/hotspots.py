@@ -2,8 +2,9 @@
 edits a supervisor makes from there (a merchant's standing, suspending an instrument).
 
 A handler sees and inspects their own station's hotspots (another station's answers 404, like one that does not
-exist); a supervisor the district's, and only a supervisor edits the registry (handlers get 403 from the access
-middleware). Every form posts the session's CSRF token; a bad figure answers 400 with the form shown again.
+exist); a supervisor the district's (the viewer's scope, web/auth/scope.py), and only a supervisor edits the
+registry (handlers get 403 from the access middleware). Every form posts the session's CSRF token; a bad figure
+answers 400 with the form shown again.
 """
 
 from __future__ import annotations
@@ -25,16 +26,24 @@ from complaints.inspections import (
     open_hotspots,
     record_inspection,
 )
-from lookup.registry_edits import RegistryChange, RegistryEditError, set_instrument_state, set_standing
+from complaints.scope import Scope
+from lookup.registry_edits import (
+    RegistryChange,
+    RegistryEditError,
+    instrument_station,
+    merchant_station,
+    set_instrument_state,
+    set_standing,
+)
 from lookup.vocab import InstrumentState, Standing
 from qr.codes import normalise_code
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
+from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope
 from web.db import for_writing
+from web.errors import status_of
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.render.staff_pages import render_staff_page
-from web.views.api.queue import CASE_WORKERS
-from web.views.staff.queue_filters import scope_for
 
 log = logging.getLogger(__name__)
 
@@ -60,36 +69,51 @@ def _render(request: web.Request, template: str, status: int = 200, **context: A
 
 
 async def _list(request: web.Request, *, status: int = 200, error: str | None = None, **values: Any) -> web.Response:
-    viewer = request[VIEWER]
+    scope = request[SCOPE]
     async with request.app[ENGINE].connect() as connection:
-        hotspots = await open_hotspots(connection, scope_for(viewer))
+        hotspots = await open_hotspots(connection, scope)
     return _render(
         request,
         "hotspots.html",
         status=status,
         hotspots=hotspots,
         standings=list(Standing),
-        may_edit=viewer.role is StaffRole.supervisor,
-        show_station=viewer.role is not StaffRole.handler,
+        may_edit=request[VIEWER].role is StaffRole.supervisor,  # the roles of change_standing and change_state
+        show_station=scope.whole_district,
         error=error,
         error_values=values,
     )
 
 
-@staff(*CASE_WORKERS)
+@staff(*CASE_WORKERS, reach=Reach.scope)
 async def hotspots_page(request: web.Request) -> web.Response:
     return await _list(request)
 
 
-async def _visible_hotspot(request: web.Request) -> HotspotView:
-    raw = request.match_info["hotspot_id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound
+async def visible_hotspot(request: web.Request, scope: Scope) -> HotspotView | None:
+    hotspot_id = digits(request, "hotspot_id")
+    if hotspot_id is None:
+        return None
     async with request.app[ENGINE].connect() as connection:
-        hotspot = await hotspot_in_scope(connection, int(raw), scope_for(request[VIEWER]))
-    if hotspot is None:
-        raise web.HTTPNotFound
-    return hotspot
+        return await hotspot_in_scope(connection, hotspot_id, scope)
+
+
+async def visible_merchant(request: web.Request, scope: Scope) -> int | None:
+    merchant_id = digits(request, "merchant_id")
+    if merchant_id is None:
+        return None
+    async with request.app[ENGINE].connect() as connection:
+        station_id = await merchant_station(connection, merchant_id)
+    return merchant_id if station_id is not None and scope.sees_station(station_id) else None
+
+
+async def visible_instrument(request: web.Request, scope: Scope) -> str | None:
+    code = normalise_code(request.match_info["code"])
+    if code is None:
+        return None
+    async with request.app[ENGINE].connect() as connection:
+        station_id = await instrument_station(connection, code)
+    return code if station_id is not None and scope.sees_station(station_id) else None
 
 
 async def _form_page(
@@ -117,8 +141,8 @@ async def _form_page(
 
 
 @staff(*CASE_WORKERS)
-async def inspect_form(request: web.Request) -> web.Response:
-    hotspot = await _visible_hotspot(request)
+@in_scope(visible_hotspot)
+async def inspect_form(request: web.Request, hotspot: HotspotView) -> web.Response:
     today = request.app[CLOCK]().date()
     values = {"inspected_on": today.isoformat(), "inspectors": "2", "clear": "yes" if hotspot.is_open else ""}
     return await _form_page(request, hotspot, values)
@@ -129,7 +153,7 @@ def _number(values: dict[str, str], name: str, default: int) -> int:
     if not text:
         return default
     if not _NUMBER.fullmatch(text):
-        raise InspectionError(name, "not_a_number", f"{name} must be a whole number")
+        raise InspectionError("not_a_number", f"{name} 必须是整数。", f"{name} must be a whole number", field=name)
     return int(text)
 
 
@@ -137,11 +161,15 @@ def figures_from(values: dict[str, str]) -> InspectionFigures:
     """The form's fields as figures; InspectionError for a field that is not what it should be."""
     for name, most in FIELD_CHARS.items():
         if len(values.get(name, "")) > most:
-            raise InspectionError(name, "too_long", f"{name} is at most {most} characters")
+            raise InspectionError(
+                "too_long", f"{name} 最多 {most} 个字。", f"{name} is at most {most} characters", field=name
+            )
     try:
         inspected_on = date.fromisoformat(values.get("inspected_on", "").strip())
     except ValueError as exc:
-        raise InspectionError("inspected_on", "bad_date", "the inspection date must be YYYY-MM-DD") from exc
+        raise InspectionError(
+            "bad_date", "检查日期的格式是 YYYY-MM-DD。", "the inspection date must be YYYY-MM-DD", field="inspected_on"
+        ) from exc
     return InspectionFigures(
         inspected_on=inspected_on,
         inspectors=_number(values, "inspectors", 1),
@@ -160,8 +188,8 @@ async def _posted(request: web.Request) -> dict[str, str]:
 
 
 @staff(*CASE_WORKERS)
-async def inspect(request: web.Request) -> web.Response:
-    hotspot = await _visible_hotspot(request)
+@in_scope(visible_hotspot)
+async def inspect(request: web.Request, hotspot: HotspotView) -> web.Response:
     values = await _posted(request)
     now = request.app[CLOCK]()
     try:
@@ -197,10 +225,8 @@ def _log_change(request: web.Request, change: RegistryChange) -> None:
 
 
 @staff(StaffRole.supervisor)
-async def change_standing(request: web.Request) -> web.Response:
-    raw = request.match_info["merchant_id"]
-    if not raw.isascii() or not raw.isdigit() or len(raw) > 9:
-        raise web.HTTPNotFound
+@in_scope(visible_merchant)
+async def change_standing(request: web.Request, merchant_id: int) -> web.Response:
     posted = await _posted(request)
     wanted, reason = posted.get("standing", ""), posted.get("reason", "")
     if wanted not in Standing.__members__:
@@ -208,9 +234,9 @@ async def change_standing(request: web.Request) -> web.Response:
     today = request.app[CLOCK]().date()
     try:
         async with for_writing(request.app[ENGINE]).begin() as connection:
-            change = await set_standing(connection, int(raw), Standing(wanted), reason=reason, on=today)
+            change = await set_standing(connection, merchant_id, Standing(wanted), reason=reason, on=today)
     except RegistryEditError as error:
-        return await _list(request, status=400, error=f"hotspots.error.{error.code}", value=wanted)
+        return await _list(request, status=status_of(error), error=f"hotspots.error.{error.code}", value=wanted)
     if change is None:
         raise web.HTTPNotFound
     _log_change(request, change)
@@ -218,18 +244,16 @@ async def change_standing(request: web.Request) -> web.Response:
 
 
 @staff(StaffRole.supervisor)
-async def change_state(request: web.Request) -> web.Response:
-    code = normalise_code(request.match_info["code"])
-    if code is None:
-        raise web.HTTPNotFound
+@in_scope(visible_instrument)
+async def change_state(request: web.Request, code: str) -> web.Response:
     wanted = (await _posted(request)).get("state", "")
     if wanted not in {state.value for state in SETTABLE_STATES}:
         return await _list(request, status=400, error="hotspots.error.bad_state", value=wanted[:40])
     try:
         async with for_writing(request.app[ENGINE]).begin() as connection:
             change = await set_instrument_state(connection, code, InstrumentState(wanted))
-    except RegistryEditError:
-        return await _list(request, status=409, error="hotspots.error.retired", value=code)
+    except RegistryEditError as error:
+        return await _list(request, status=status_of(error), error=f"hotspots.error.{error.code}", value=code)
     if change is None:
         raise web.HTTPNotFound
     _log_change(request, change)

@@ -9,16 +9,14 @@ from aiohttp import web
 
 from complaints.programme import monitoring
 from complaints.programme.monitoring import ITEMS, MonitoringError
+from complaints.scope import Scope
 from qr.codes import normalise_code
 from web.auth.access import VIEWER, public, staff
-from web.auth.accounts import Viewer
-from web.auth.models import StaffRole
+from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope
 from web.db import for_writing
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.render.staff_pages import render_staff_page
-from web.views.public.lookup import language
-
-CASE_WORKERS = (StaffRole.handler, StaffRole.supervisor)
 
 
 def add_routes(app: web.Application) -> None:
@@ -31,10 +29,6 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/monitoring/{merchant_id}/self-check", file_self_check)
 
 
-def _station(viewer: Viewer) -> int | None:
-    return viewer.station_id if viewer.role is StaffRole.handler else None
-
-
 def _link(request: web.Request, merchant_id: int) -> str:
     settings = request.app[SETTINGS]
     token = monitoring.point_token(settings.secret(), merchant_id)
@@ -42,9 +36,8 @@ def _link(request: web.Request, merchant_id: int) -> str:
 
 
 async def _points_page(request: web.Request, *, error: str | None = None, status: int = 200) -> web.Response:
-    viewer: Viewer = request[VIEWER]
     async with request.app[ENGINE].connect() as connection:
-        found = await monitoring.points(connection, _station(viewer))
+        found = await monitoring.points(connection, request[SCOPE])
         checks = {p.merchant_id: await monitoring.checks_of(connection, p.merchant_id) for p in found}
     links = {p.merchant_id: _link(request, p.merchant_id) for p in found}
     return render_staff_page(
@@ -52,24 +45,26 @@ async def _points_page(request: web.Request, *, error: str | None = None, status
     )
 
 
-@staff(*CASE_WORKERS)
+@staff(*CASE_WORKERS, reach=Reach.scope)
 async def points_page(request: web.Request) -> web.Response:
     return await _points_page(request)
 
 
-@staff(*CASE_WORKERS)
+@staff(*CASE_WORKERS, reach=Reach.scope)
 async def enrol(request: web.Request) -> web.Response:
     posted = await request.post()
     raw = posted.get("code")
     code = normalise_code(raw) if isinstance(raw, str) else None
     card = await request.app[SCAN_READER].card(code) if code else None
-    viewer: Viewer = request[VIEWER]
     if card is None:
         return await _points_page(request, error="monitoring.error.code", status=400)
-    if viewer.role is StaffRole.handler and card.station_name != viewer.station_name:
+    try:
+        async with for_writing(request.app[ENGINE]).begin() as connection:
+            await monitoring.enrol(connection, card.merchant_id, request[SCOPE], on=request.app[CLOCK]().date())
+    except MonitoringError as error:
+        if error.code != "other_station":
+            raise
         return await _points_page(request, error="monitoring.error.station", status=403)
-    async with for_writing(request.app[ENGINE]).begin() as connection:
-        await monitoring.enrol(connection, card.merchant_id, on=request.app[CLOCK]().date())
     raise web.HTTPSeeOther(location="/monitoring")
 
 
@@ -86,7 +81,7 @@ async def _point_for_token(request: web.Request) -> monitoring.Point:
 
 
 def _self_check_page(request: web.Request, found: monitoring.Point, **context: Any) -> web.Response:
-    choice = language(request)
+    choice = request_language(request)
     quarter = monitoring.quarter_of(request.app[CLOCK]().date())
     body = request.app[PAGES].render(
         "self_check.html", choice.language, choice=choice, point=found, items=ITEMS, quarter=quarter,
@@ -107,7 +102,7 @@ async def self_check_form(request: web.Request) -> web.Response:
 async def file_self_check(request: web.Request) -> web.Response:
     found = await _point_for_token(request)
     posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
-    english = language(request).language == "en"
+    english = request_language(request).language == "en"
     try:
         answers = monitoring.clean_answers(posted)
         async with for_writing(request.app[ENGINE]).begin() as connection:
@@ -120,28 +115,30 @@ async def file_self_check(request: web.Request) -> web.Response:
     return _self_check_page(request, found, filed=True)
 
 
-async def _visible_check(request: web.Request) -> tuple[Any, monitoring.Point]:
-    raw = request.match_info["check_id"]
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 10):
-        raise web.HTTPNotFound
+async def visible_check(request: web.Request, scope: Scope) -> tuple[Any, monitoring.Point] | None:
+    """The check and its point; None for another station's check, like a reference never given out."""
+    check_id = digits(request, "check_id")
+    if check_id is None:
+        return None
     async with request.app[ENGINE].connect() as connection:
-        row = await monitoring.check(connection, int(raw))
+        row = await monitoring.check(connection, check_id)
         found = await monitoring.point(connection, row.merchant_id) if row is not None else None
-    station = _station(request[VIEWER])
-    if row is None or found is None or (station is not None and found.station_id != station):
-        raise web.HTTPNotFound  # another station's check, like a reference never given out
+    if row is None or found is None or not scope.sees_station(found.station_id):
+        return None
     return row, found
 
 
 @staff(*CASE_WORKERS)
-async def check_page(request: web.Request) -> web.Response:
-    row, found = await _visible_check(request)
+@in_scope(visible_check)
+async def check_page(request: web.Request, visible: tuple[Any, monitoring.Point]) -> web.Response:
+    row, found = visible
     return render_staff_page(request, "self_check_verify.html", check=row, point=found, items=ITEMS, error=None)
 
 
 @staff(*CASE_WORKERS)
-async def verify(request: web.Request) -> web.Response:
-    row, found = await _visible_check(request)
+@in_scope(visible_check)
+async def verify(request: web.Request, visible: tuple[Any, monitoring.Point]) -> web.Response:
+    row, found = visible
     posted = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
     try:
         verified = monitoring.clean_verification(posted)
@@ -156,10 +153,10 @@ async def verify(request: web.Request) -> web.Response:
     raise web.HTTPSeeOther(location="/monitoring")
 
 
-@staff(*CASE_WORKERS)
+@staff(*CASE_WORKERS, reach=Reach.scope)
 async def report(request: web.Request) -> web.Response:
     raw, this_year = request.query.get("year", ""), request.app[CLOCK]().year
     year = int(raw) if raw.isascii() and raw.isdigit() and 2000 <= int(raw) <= this_year else this_year
     async with request.app[ENGINE].connect() as connection:
-        lines = await monitoring.year_summary(connection, year, _station(request[VIEWER]))
+        lines = await monitoring.year_summary(connection, year, request[SCOPE])
     return render_staff_page(request, "monitoring_report.html", year=year, lines=lines)

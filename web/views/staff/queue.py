@@ -20,13 +20,15 @@ from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
 from complaints.queue.staff_case import staff_case
 from complaints.submission import CASE_CHANNELS
-from complaints.workflow import CaseStatus, DeclineGround, Intent, allowed_actions
+from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions
 from lookup.models import Station, table_of
-from web.auth.access import VIEWER, staff
+from web.auth.access import staff
+from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
+from web.casework import act, case_ref, visible_case
+from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
+from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter
 from web.render.staff_pages import render_staff_page
-from web.views.api.queue import CASE_WORKERS, WORKFLOW_ROLE, act, own_station, visible_case_id
-from web.views.staff.queue_filters import FILTER_NAMES, BadFilter, parse_filter, scope_for
 
 photo_t, station_t = table_of(ComplaintPhoto), table_of(Station)
 OUTCOMES = ("refund", "make_up", "apology", "other")
@@ -41,15 +43,15 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/queue/{ref}/photos/{photo_id}", case_photo)
 
 
-@staff(*CASE_WORKERS)
+@staff(*CASE_WORKERS, reach=Reach.scope)
 async def queue_page(request: web.Request) -> web.Response:
     today = request.app[CLOCK]().date()
-    scope = scope_for(request[VIEWER])
+    scope = request[SCOPE]
     error = None
     try:
         filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=today)
     except BadFilter as bad:
-        error, filters = str(bad), QueueFilter(today=today)
+        error, filters = bad.summary, QueueFilter(today=today)
     try:
         async with request.app[ENGINE].connect() as connection:
             page = await list_cases(connection, scope, filters, after=request.query.get("after") or None)
@@ -88,10 +90,10 @@ async def _stations(request: web.Request) -> list[tuple[int, str]]:
 async def _case_view(
     request: web.Request, complaint_id: int, *, status: int = 200, error: str | None = None
 ) -> web.Response:
-    viewer = request[VIEWER]
+    scope = request[SCOPE]
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
-    contact_revealed = reveals_contact(case.intent, own_station=own_station(case, viewer))
+    contact_revealed = reveals_contact(case.intent, own_station=scope.handles(case.station_id))
     if not contact_revealed:
         case = replace(case, contact_name=mask_name(case.contact_name), contact_phone=mask_phone(case.contact_phone))
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
@@ -104,7 +106,7 @@ async def _case_view(
         card=card,
         today=request.app[CLOCK]().date(),
         zone=request.app[SETTINGS].zone,
-        actions=allowed_actions(case.intent, case.status, WORKFLOW_ROLE[viewer.role]),
+        actions=allowed_actions(case.intent, case.status, scope.role) if scope.role else [],
         stations=await _stations(request),
         grounds=list(DeclineGround),
         outcomes=OUTCOMES,
@@ -116,10 +118,8 @@ async def _case_view(
 
 
 @staff(*CASE_WORKERS)
-async def case_page(request: web.Request) -> web.Response:
-    complaint_id = await visible_case_id(request)
-    if complaint_id is None:
-        raise web.HTTPNotFound
+@in_scope(visible_case)
+async def case_page(request: web.Request, complaint_id: int) -> web.Response:
     return await _case_view(request, complaint_id)
 
 
@@ -140,30 +140,24 @@ def _facts(form: dict[str, str], catalogue: Any) -> dict[str, Any]:
 
 
 @staff(*CASE_WORKERS)
-async def case_action(request: web.Request) -> web.Response:
-    complaint_id = await visible_case_id(request)
-    if complaint_id is None:
-        raise web.HTTPNotFound
+@in_scope(visible_case)
+async def case_action(request: web.Request, complaint_id: int) -> web.Response:
     form = {key: value for key, value in (await request.post()).items() if isinstance(value, str)}
     if any(len(value) > 5000 for value in form.values()):
         return await _case_view(request, complaint_id, status=413, error="staff.error.too_long")
-    refusal = await act(
-        request,
-        complaint_id,
-        form.get("action", ""),
-        _facts(form, request.app[PAGES].catalogues["zh"]),
-        request[VIEWER],
-    )
-    if refusal is not None:
-        return await _case_view(request, complaint_id, status=refusal.status, error=refusal.message)
-    raise web.HTTPSeeOther(location=f"/queue/{request.match_info['ref'].strip().upper()}")
+    facts = _facts(form, request.app[PAGES].catalogues["zh"])
+    try:
+        await act(request, complaint_id, form.get("action", ""), facts)
+    except WorkflowError as refused:
+        return await _case_view(request, complaint_id, status=status_of(refused), error=refused.english)
+    raise web.HTTPSeeOther(location=f"/queue/{case_ref(request)}")
 
 
 @staff(*CASE_WORKERS)
-async def case_photo(request: web.Request) -> web.Response:
-    complaint_id = await visible_case_id(request)
+@in_scope(visible_case)
+async def case_photo(request: web.Request, complaint_id: int) -> web.Response:
     photo_id = request.match_info["photo_id"]
-    if complaint_id is None or not photo_id.isdigit():
+    if not photo_id.isdigit():
         raise web.HTTPNotFound
     async with request.app[ENGINE].connect() as connection:
         row = (

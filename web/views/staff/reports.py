@@ -15,7 +15,6 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
-from complaints.queue.conditions import Scope
 from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
 from complaints.reporting.exports import (
     BOM,
@@ -39,15 +38,17 @@ from complaints.reporting.inspection_report import (
     inspection_xlsx,
 )
 from complaints.reporting.reports import REPLY_TARGET, SATISFACTION_TARGET, Period, Ratio, Report, build_report
+from complaints.scope import Scope
+from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
-from web.auth.accounts import Viewer
 from web.auth.models import StaffRole
-from web.i18n import Catalogue, LanguageChoice, negotiate
+from web.auth.scope import CASE_WORKERS, SCOPE, Reach
+from web.i18n import Catalogue, LanguageChoice, request_language
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
+from web.queue_filters import BadFilter, parse_filter
 from web.render.staff_pages import render_staff_page
-from web.views.staff.queue_filters import BadFilter, parse_filter, scope_for
 
-REPORTERS = (StaffRole.handler, StaffRole.supervisor)
+REPORTERS = CASE_WORKERS
 _MONTH = re.compile(r"(\d{4})-(\d{2})")
 # Where the catalogue keeps the words for an exported code (status `resolved` → `case_status.resolved`).
 _CODE_KEYS = {
@@ -59,10 +60,17 @@ _CODE_KEYS = {
 }
 
 
-class BadParameter(ValueError):
-    def __init__(self, name: str, value: str) -> None:
-        super().__init__(f"{name}={value[:40]!r}")
-        self.name, self.value = name, value[:40]
+class BadParameter(Problem, ValueError):
+    """A report parameter (``month``, ``from``, ``to``) that is not a date of the form asked for."""
+
+    name = value = ""
+
+    @classmethod
+    def of(cls, name: str, value: str) -> BadParameter:
+        shown = value[:40]
+        error = cls("bad_parameter", f"{name} 的值 {shown!r} 无效。", f"{name}={shown!r}", field=name)
+        error.name, error.value = name, shown
+        return error
 
 
 def add_routes(app: web.Application) -> None:
@@ -75,7 +83,7 @@ def add_routes(app: web.Application) -> None:
 
 
 def _catalogue(request: web.Request) -> tuple[LanguageChoice, Catalogue]:
-    choice = negotiate(request.query.get("lang"), request.headers.get("Accept-Language"))
+    choice = request_language(request)
     return choice, request.app[PAGES].catalogues[choice.language]
 
 
@@ -96,12 +104,12 @@ def _month(request: web.Request) -> Period:
         return Period.month(today.year, today.month, zone)
     found = _MONTH.fullmatch(raw)
     if found is None or not (2000 <= int(found[1]) <= 2999 and 1 <= int(found[2]) <= 12):
-        raise BadParameter("month", raw)
+        raise BadParameter.of("month", raw)
     return Period.month(int(found[1]), int(found[2]), zone)
 
 
-def _scope_name(viewer: Viewer, t: Catalogue) -> str:
-    return viewer.station_name or "" if viewer.role is StaffRole.handler else t("reports.scope.district")
+def _scope_name(request: web.Request, t: Catalogue) -> str:
+    return t("reports.scope.district") if request[SCOPE].whole_district else request[VIEWER].station_name or ""
 
 
 def percent(ratio: Ratio) -> str:
@@ -126,15 +134,15 @@ def _charts(report: Report, t: Catalogue) -> dict[str, str]:
     return charts
 
 
-@staff(*REPORTERS)
+@staff(*REPORTERS, reach=Reach.scope)
 async def reports_page(request: web.Request) -> web.Response:
     try:
         period = _month(request)
     except BadParameter as bad:
         return _bad_request(request, bad)
-    viewer = request[VIEWER]
+    scope = request[SCOPE]
     async with request.app[ENGINE].connect() as connection:
-        report = await build_report(connection, scope_for(viewer), period)
+        report = await build_report(connection, scope, period)
     _, t = _catalogue(request)
     previous = period.start - timedelta(days=1)
     following = period.end + timedelta(days=1)
@@ -146,29 +154,24 @@ async def reports_page(request: web.Request) -> web.Response:
         month=_month_text(period),
         previous=f"{previous:%Y-%m}",
         following=f"{following:%Y-%m}",
-        scope_name=_scope_name(viewer, t),
+        scope_name=_scope_name(request, t),
         charts=_charts(report, t),
         percent=percent,
         export_query=urlencode({"from": period.start.isoformat(), "to": period.end.isoformat()}),
-        may_export_corrections=viewer.role is StaffRole.supervisor,
+        may_export_corrections=scope.whole_district,  # the corrections export is the whole district's
     )
 
 
 def _may_include_contacts(request: web.Request) -> bool:
-    """Contacts only when asked for (`contacts=yes`), and only for a supervisor or a handler with a station (whose
-    scope is their own station's cases): an export leaves personal data out unless someone needs it."""
-    viewer = request[VIEWER]
-    wanted = request.query.get("contacts") == "yes"
-    allowed = viewer.role is StaffRole.supervisor or (
-        viewer.role is StaffRole.handler and viewer.station_id is not None
-    )
-    return wanted and allowed
+    """Contacts only when asked for (`contacts=yes`), and only for someone whose scope holds cases: an export
+    leaves personal data out unless someone needs it."""
+    return request.query.get("contacts") == "yes" and not request[SCOPE].is_empty
 
 
 def _export_setup(request: web.Request) -> tuple[Scope, Any, bool, Catalogue]:
     filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=_today(request))
     _, t = _catalogue(request)
-    return scope_for(request[VIEWER]), filters, _may_include_contacts(request), t
+    return request[SCOPE], filters, _may_include_contacts(request), t
 
 
 def _labeller(t: Catalogue) -> Label:
@@ -189,13 +192,12 @@ def _file_stem(request: web.Request) -> str:
     return f"cases-{_today(request).isoformat()}"
 
 
-@staff(*REPORTERS)
+@staff(*REPORTERS, reach=Reach.scope)
 async def cases_csv(request: web.Request) -> web.StreamResponse:
     try:
         scope, filters, contacts, t = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
-    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
     names = columns(include_contacts=contacts)
     response = web.StreamResponse(headers=_attachment(f"{_file_stem(request)}.csv"))
     response.content_type, response.charset = "text/csv", "utf-8"
@@ -204,26 +206,36 @@ async def cases_csv(request: web.Request) -> web.StreamResponse:
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
-            rows = [cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label) for row in page]
+            rows = [
+                cells(row, zone=zone, include_contacts=contacts, own_station=scope.handles(row.station_id), label=label)
+                for row in page
+            ]
             await response.write(csv_lines(rows).encode())
     await response.write_eof()
     return response
 
 
-@staff(*REPORTERS)
+@staff(*REPORTERS, reach=Reach.scope)
 async def cases_xlsx(request: web.Request) -> web.Response:
     try:
         scope, filters, contacts, t = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
-    own = request[VIEWER].role is StaffRole.handler  # a handler's export holds their own station's cases only
     names = columns(include_contacts=contacts)
     sheet = XlsxSheet(t("reports.export.sheet"), [t(f"reports.export.{name}") for name in names], case_widths(names))
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
             for row in page:
-                sheet.append(cells(row, zone=zone, include_contacts=contacts, own_station=own, label=label))
+                sheet.append(
+                    cells(
+                        row,
+                        zone=zone,
+                        include_contacts=contacts,
+                        own_station=scope.handles(row.station_id),
+                        label=label,
+                    )
+                )
     body = await asyncio.to_thread(sheet.finish)
     return web.Response(body=body, content_type=XLSX_TYPE, headers=_attachment(f"{_file_stem(request)}.xlsx"))
 
@@ -234,14 +246,13 @@ async def _inspections(request: web.Request) -> tuple[Period, InspectionReport, 
         period = _month(request)
     except BadParameter as bad:
         return _bad_request(request, bad, "inspection_report.html")
-    viewer = request[VIEWER]
     async with request.app[ENGINE].connect() as connection:
-        report = await inspection_report(connection, scope_for(viewer), period)
+        report = await inspection_report(connection, request[SCOPE], period)
     _, t = _catalogue(request)
-    return period, report, _scope_name(viewer, t)
+    return period, report, _scope_name(request, t)
 
 
-@staff(*REPORTERS)
+@staff(*REPORTERS, reach=Reach.scope)
 async def inspections_page(request: web.Request) -> web.Response:
     found = await _inspections(request)
     if isinstance(found, web.Response):
@@ -259,7 +270,7 @@ async def inspections_page(request: web.Request) -> web.Response:
     )
 
 
-@staff(*REPORTERS)
+@staff(*REPORTERS, reach=Reach.scope)
 async def inspections_workbook(request: web.Request) -> web.Response:
     found = await _inspections(request)
     if isinstance(found, web.Response):
@@ -278,11 +289,11 @@ def _day_bound(request: web.Request, name: str, *, after: bool) -> datetime | No
     try:
         day = date.fromisoformat(raw)
     except ValueError as exc:
-        raise BadParameter(name, raw) from exc
+        raise BadParameter.of(name, raw) from exc
     return datetime.combine(day + timedelta(days=1) if after else day, time(), request.app[SETTINGS].zone)
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def corrections_jsonl(request: web.Request) -> web.StreamResponse:
     """Reclassifications from `from` to `to` (local dates, both optional and inclusive), one JSON object a line."""
     try:
@@ -293,7 +304,7 @@ async def corrections_jsonl(request: web.Request) -> web.StreamResponse:
     response.content_type, response.charset = "application/x-ndjson", "utf-8"
     await response.prepare(request)
     async with request.app[ENGINE].connect() as connection:
-        async for record in corrections(connection, Scope.everything(), since=since, until=until):
+        async for record in corrections(connection, request[SCOPE], since=since, until=until):
             await response.write(json_line(record).encode())
     await response.write_eof()
     return response

@@ -32,9 +32,11 @@ from qr.codes import normalise_code
 from web.auth.access import VIEWER, staff
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole, User
+from web.auth.scope import Reach
+from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, INTAKE, SCAN_READER
 from web.render.staff_pages import render_staff_page
-from web.views.public.complaint_form import read_form
+from web.uploads import read_form
 
 visit_t, complaint_t, merchant_t = table_of(VolunteerVisit), table_of(Complaint), table_of(Merchant)
 user_t, station_t = table_of(User), table_of(Station)
@@ -55,7 +57,7 @@ def _form(request: web.Request, *, values: dict[str, str], error: str | None = N
     )  # fmt: skip
 
 
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def visit_form(request: web.Request) -> web.Response:
     return _form(request, values={"codes": request.query.get("code", "")[:40]})
 
@@ -83,11 +85,7 @@ def trusted(card: InstrumentCard, visit: Visit) -> bool:
     return PRESENTATION[card.status(visit.visited_on)].trustworthy
 
 
-def _language(request: web.Request) -> str:
-    return "en" if request.query.get("lang") == "en" else "zh"
-
-
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def record(request: web.Request) -> web.Response:
     viewer: Viewer = request[VIEWER]
     values: dict[str, str] = {}
@@ -99,7 +97,7 @@ async def record(request: web.Request) -> web.Response:
         notes = values.get("notes", "").strip()[:MAX_NOTES_CHARS]
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except (SubmissionError, VisitError, PhotoError) as problem:
-        message = problem.english if _language(request) == "en" else problem.chinese
+        message = problem.english if request_language(request).language == "en" else problem.chinese
         return _form(request, values=values, error=message, status=400)
     now = request.app[CLOCK]()
     async with request.app[ENGINE].connect() as connection:
@@ -157,14 +155,14 @@ async def _visits(request: web.Request, volunteer_id: int | None) -> list[Any]:
         return list(await connection.execute(query))
 
 
-@staff(StaffRole.volunteer)
+@staff(StaffRole.volunteer, reach=Reach.none)
 async def own_visits(request: web.Request) -> web.Response:
     visits = await _visits(request, request[VIEWER].user_id)
     recorded = request.query.get("recorded", "")[:20]
     return render_staff_page(request, "visits.html", visits=visits, recorded=recorded, checks=list(CHECKS))
 
 
-@staff(StaffRole.supervisor)
+@staff(StaffRole.supervisor, reach=Reach.district)
 async def volunteers(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         people = list(

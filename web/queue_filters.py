@@ -1,4 +1,4 @@
-"""Reading the queue's filters from a query string: the same parameters for the page and the JSON API."""
+"""Reading the queue's filters and page size from a query string: the same parameters for the page and the JSON API."""
 
 from __future__ import annotations
 
@@ -8,28 +8,57 @@ from zoneinfo import ZoneInfo
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
-from complaints.queue.conditions import QueueFilter, Scope
+from complaints.queue.conditions import QueueFilter
+from complaints.queue.listing import DEFAULT_LIMIT, MAX_LIMIT
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
-from web.auth.accounts import Viewer
-from web.auth.models import StaffRole
+from lookup.problems import Problem
 
 FILTER_NAMES = ("status", "intent", "category", "priority", "channel", "queue", "from", "to", "q", "triage", "overdue")
 
 
-class BadFilter(ValueError):
-    def __init__(self, name: str, value: str) -> None:
-        super().__init__(f"unknown value {value!r} for {name}")
-        self.name = name
+class BadFilter(Problem, ValueError):
+    """A filter the queue does not have a value for; ``field`` (and ``name``) is the filter."""
+
+    name = value = ""
+
+    @classmethod
+    def of(cls, name: str, value: str) -> BadFilter:
+        error = cls(
+            "bad_filter",
+            f"筛选 {name} 没有 {value!r} 这个值（可用的筛选：{'、'.join(FILTER_NAMES)}）",
+            f"unknown value {value!r} for {name} (filters: {', '.join(FILTER_NAMES)})",
+            field=name,
+        )
+        error.name, error.value = name, value
+        return error
+
+    @property
+    def summary(self) -> str:
+        return f"unknown value {self.value!r} for {self.name}"
 
 
-def scope_for(viewer: Viewer) -> Scope:
-    """The queue counterpart of `queue_api.may_see`: the same rule, as a query condition."""
-    if viewer.role is StaffRole.supervisor:
-        return Scope.everything()
-    if viewer.role is StaffRole.handler and viewer.station_id is not None:
-        return Scope.station(viewer.station_id)
-    return Scope(frozenset(), False)
+class BadLimit(Problem, ValueError):
+    """A page size that is not a whole number from 1 to MAX_LIMIT."""
+
+    @classmethod
+    def of(cls) -> BadLimit:
+        return cls(
+            "bad_limit",
+            f"`limit` 必须是 1 到 {MAX_LIMIT} 的整数。",
+            f"`limit` must be a whole number from 1 to {MAX_LIMIT}.",
+            field="limit",
+        )
+
+
+def parse_limit(raw: str | None) -> int:
+    """The page size a query asked for (``limit``), the default when it asked for none."""
+    if raw is None:
+        return DEFAULT_LIMIT
+    text = raw.strip()
+    if not (text.isascii() and text.lstrip("+-").isdigit() and len(text) < 10) or not 1 <= int(text) <= MAX_LIMIT:
+        raise BadLimit.of()
+    return int(text)
 
 
 def _choice(query: Mapping[str, str], name: str, allowed: object) -> str | None:
@@ -37,7 +66,7 @@ def _choice(query: Mapping[str, str], name: str, allowed: object) -> str | None:
     if not value:
         return None
     if value not in allowed:  # type: ignore[operator]
-        raise BadFilter(name, value)
+        raise BadFilter.of(name, value)
     return value
 
 
@@ -48,7 +77,7 @@ def _day(query: Mapping[str, str], name: str) -> date | None:
     try:
         return date.fromisoformat(value)
     except ValueError as exc:
-        raise BadFilter(name, value) from exc
+        raise BadFilter.of(name, value) from exc
 
 
 def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> QueueFilter:
@@ -77,4 +106,4 @@ def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> Qu
     except ValueError as exc:
         if isinstance(exc, BadFilter):
             raise
-        raise BadFilter("q", text or "") from exc
+        raise BadFilter.of("q", text or "") from exc
