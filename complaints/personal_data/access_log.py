@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.models import Complaint
 from complaints.personal_data.models import ContactAccess
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 
 complaint_t, access_t = table_of(Complaint), table_of(ContactAccess)
 
@@ -34,17 +35,29 @@ class AccessRoute(StrEnum):
     export_xlsx = "export_xlsx"
 
 
-class ReasonError(ValueError):
+class ReasonError(Problem):
     """An export with contacts without a usable reason."""
+
+    kind = Kind.unprocessable
 
 
 def clean_export_reason(raw: object) -> str:
     """What an export with contacts is for, as the log keeps it. Raises :class:`ReasonError`."""
     if not isinstance(raw, str) or not raw.strip():
-        raise ReasonError("an export with contacts needs a reason")
+        raise ReasonError(
+            "missing_reason",
+            "导出联系方式须写明用途。",
+            "An export with contacts needs a reason (what it is for).",
+            field="reason",
+        )
     reason = " ".join(raw.split())
     if len(reason) > MAX_REASON_CHARS:
-        raise ReasonError(f"the reason is at most {MAX_REASON_CHARS} characters")
+        raise ReasonError(
+            "reason_too_long",
+            f"用途最多 {MAX_REASON_CHARS} 个字。",
+            f"The reason is at most {MAX_REASON_CHARS} characters.",
+            field="reason",
+        )
     return reason
 
 

@@ -14,6 +14,7 @@ from complaints.models import Complaint, ComplaintEvent
 from complaints.personal_data.models import LegalHold
 from complaints.workflow import Role
 from lookup.models import table_of
+from lookup.problems import Kind, Problem
 
 complaint_t, event_t, hold_t = table_of(Complaint), table_of(ComplaintEvent), table_of(LegalHold)
 
@@ -21,12 +22,10 @@ MAX_REASON_CHARS = 500
 HOLD_SET, HOLD_RELEASED = "legal_hold_set", "legal_hold_released"
 
 
-class HoldError(ValueError):
-    """A hold that cannot be set or released; ``code`` is stable for the API and the page."""
+class HoldError(Problem):
+    """A hold that cannot be set or released."""
 
-    def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+    kind = Kind.unprocessable
 
 
 @dataclass(frozen=True)
@@ -43,10 +42,15 @@ async def hold_of(connection: AsyncConnection, complaint_id: int) -> Hold | None
 
 def clean_reason(raw: object) -> str:
     if not isinstance(raw, str) or not raw.strip():
-        raise HoldError("missing_reason", "a legal hold needs a reason")
+        raise HoldError("missing_reason", "法律保全须写明原因。", "A legal hold needs a reason.", field="reason")
     reason = " ".join(raw.split())
     if len(reason) > MAX_REASON_CHARS:
-        raise HoldError("reason_too_long", f"the reason is at most {MAX_REASON_CHARS} characters")
+        raise HoldError(
+            "reason_too_long",
+            f"原因最多 {MAX_REASON_CHARS} 个字。",
+            f"The reason is at most {MAX_REASON_CHARS} characters.",
+            field="reason",
+        )
     return reason
 
 
@@ -96,6 +100,6 @@ async def set_hold(
 async def release_hold(connection: AsyncConnection, complaint_id: int, *, actor_id: int | None, now: datetime) -> None:
     """End the case's hold. Raises :class:`HoldError` when it has none."""
     if await hold_of(connection, complaint_id) is None:
-        raise HoldError("no_hold", "this case has no legal hold")
+        raise HoldError("no_hold", "本案没有法律保全。", "This case has no legal hold.", kind=Kind.conflict)
     await _note(connection, complaint_id, HOLD_RELEASED, {}, actor_id=actor_id, now=now)
     await connection.execute(sa.delete(hold_t).where(hold_t.c.complaint_id == complaint_id))
