@@ -37,6 +37,7 @@ from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
 from web.views.staff import hotspots as hotspot_views
 from web.views.staff import monitoring as monitoring_views
+from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
 from web.views.staff import visits as visit_views
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     visit_views.add_routes(app)
     index_views.add_routes(app)
     monitoring_views.add_routes(app)
+    privacy_views.add_routes(app)
     return app
 
 

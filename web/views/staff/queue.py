@@ -16,12 +16,13 @@ from aiohttp import web
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
 from complaints.personal_data.access_log import AccessRoute
+from complaints.personal_data.holds import hold_of
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
 from complaints.queue.staff_case import staff_case
 from complaints.submission import CASE_CHANNELS
-from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions
+from complaints.workflow import CaseStatus, DeclineGround, Intent, Role, WorkflowError, allowed_actions
 from lookup.models import Station, table_of
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
@@ -101,6 +102,8 @@ async def _case_view(
     elif case.contact_name or case.contact_phone:
         await contacts_shown(request, [complaint_id], AccessRoute.case_page)
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
+    async with request.app[ENGINE].connect() as connection:
+        hold = await hold_of(connection, complaint_id)
     return render_staff_page(
         request,
         "staff_case.html",
@@ -118,6 +121,8 @@ async def _case_view(
         categories=CATEGORIES,
         templates=REPLY_TEMPLATES,
         error=error,
+        hold=hold,
+        supervising=scope.role is Role.supervisor,
     )
 
 
