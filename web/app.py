@@ -32,6 +32,7 @@ from web.views.public import complaint_form, health
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
+from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
@@ -78,6 +79,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     queue_views.add_routes(app)
     hotspot_views.add_routes(app)
     rating_views.add_routes(app)
+    privacy_notice.add_routes(app)
     admin_views.add_routes(app)
     report_views.add_routes(app)
     telegram_hook.add_routes(app)
