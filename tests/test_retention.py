@@ -14,8 +14,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.personal_data.holds import HoldError, release_hold, set_hold
 from tests.privacy_support import CHAT_ID, NAME, PHONE, Client, close_case, held, purge, removals, submit
-from tests.staff_support import two_stations
+from tests.staff_support import add_staff, token_for, two_stations
 from tests.support import NOW
+from web.auth.models import StaffRole
 from web.db import for_writing
 
 
@@ -163,3 +164,32 @@ async def test_the_purge_records_and_logs_nothing_personal(
     written = " ".join([*events, report.summary(), caplog.text])
     for personal in (NAME, PHONE, CHAT_ID, PHONE[-4:]):
         assert personal not in written
+
+
+async def test_reports_open_data_and_merchant_records_are_the_same_after_the_purge(
+    client: Client, engine: AsyncEngine, cases: dict[str, int]
+) -> None:
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    boss = {"Authorization": f"Bearer {await token_for(engine, 'boss')}"}
+    async with engine.connect() as connection:
+        merchant = (await connection.execute(sa.text("SELECT id FROM merchant WHERE name = '张记水产'"))).scalar_one()
+    pages = (
+        ("/reports", {"month": "2026-11"}, boss),
+        ("/reports/cases.csv", {"from": "2026-11-01", "to": "2026-11-30"}, boss),
+        ("/open311/v2/requests.json", {"start_date": "2026-11-01T00:00:00+08:00"}, {}),
+        ("/open-data/cases-daily.csv", {"from": "2026-11-23", "to": "2026-11-23"}, {}),
+        (f"/merchant/{merchant}", {}, {}),
+        ("/lists", {}, {}),
+    )
+
+    async def everything() -> list[str]:
+        seen = []
+        for path, query, headers in pages:
+            answer = await client.get(path, params=query, headers=headers)
+            assert answer.status == 200, path
+            seen.append(await answer.text())
+        return seen
+
+    before = await everything()
+    assert (await purge(client, engine, days=400)).cases == 2
+    assert await everything() == before
