@@ -18,7 +18,7 @@ import time
 from aiohttp import web
 from aiohttp.test_utils import make_mocked_request
 
-from web.metrics import Metrics, counting
+from web.ops.metrics import Metrics, counting
 
 ROUNDS = 7
 

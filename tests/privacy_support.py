@@ -22,7 +22,7 @@ from complaints.workflow import Role
 from tests.support import NOW
 from web.db import for_writing
 from web.keys import INTAKE, SETTINGS
-from web.retention import purge_now
+from web.ops.purge import purge_now
 
 Client = TestClient[Any, Any]
 NAME, PHONE, CHAT_ID = "王芳", "13800138000", "987654321"

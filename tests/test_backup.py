@@ -19,9 +19,9 @@ from aiohttp.test_utils import TestClient, TestServer
 from tests.conftest import POSTGRES_URL
 from tests.staff_support import two_stations
 from web.app import create_app
-from web.backup import BackupError, backup, restore, sqlite_path
 from web.cli.main import main
 from web.db import create_engine
+from web.ops.backup import BackupError, backup, restore, sqlite_path
 from web.settings import Settings
 
 Client = Any

@@ -25,9 +25,9 @@ from tests.support import NOW, code_of
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.db import for_writing
-from web.logs import JsonLines
-from web.metrics import Metrics
-from web.scrape import counted_senders
+from web.ops.logs import JsonLines
+from web.ops.metrics import Metrics
+from web.ops.scrape import counted_senders
 from web.settings import Settings
 
 Client = TestClient[Any, Any]

@@ -17,12 +17,12 @@ from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
-from web.metrics import Metrics, counting
+from web.ops.metrics import Metrics, counting
+from web.ops.scrape import METRICS, CountedDialogue, listener
+from web.ops.scrape import add_routes as add_metrics_route
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
-from web.scrape import METRICS, CountedDialogue, listener
-from web.scrape import add_routes as add_metrics_route
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
 from web.views.api import queue as queue_api

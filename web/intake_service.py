@@ -22,7 +22,7 @@ from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
-from web.metrics import Metrics
+from web.ops.metrics import Metrics
 from web.settings import Settings
 
 log = logging.getLogger(__name__)

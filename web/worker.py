@@ -21,9 +21,9 @@ from complaints.outbox.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
-from web.metrics import Metrics
-from web.retention import purge_nightly
-from web.scrape import counted_senders, listener
+from web.ops.metrics import Metrics
+from web.ops.purge import purge_nightly
+from web.ops.scrape import counted_senders, listener
 from web.settings import Settings
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook

@@ -21,8 +21,8 @@ from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
 from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
-from web.logs import TEXT_FORMAT
-from web.logs import configure as configure_logs
+from web.ops.logs import TEXT_FORMAT
+from web.ops.logs import configure as configure_logs
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")

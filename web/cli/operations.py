@@ -8,9 +8,9 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from web.backup import BackupError, backup, restore, sqlite_path, upgrade_needed
 from web.db import create_engine, require_current_schema
-from web.retention import purge_now
+from web.ops.backup import BackupError, backup, restore, sqlite_path, upgrade_needed
+from web.ops.purge import purge_now
 from web.settings import Settings
 
 

@@ -4,7 +4,7 @@ keeps, and the middleware that counts its answers.
 Each application (and the worker) has its own registry, so tests and several apps in one process never mix counts.
 Labels are chosen from closed sets — a route's pattern (``/i/{code}``, never the path a client sent), a method, a
 status, a channel, an intent, a category — so nothing a person typed or is identified by becomes a label, and the
-number of series stays bounded. The gauges read from the database at scrape time live in :mod:`web.scrape`.
+number of series stays bounded. The gauges read from the database at scrape time live in :mod:`web.ops.scrape`.
 """
 
 from __future__ import annotations

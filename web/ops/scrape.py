@@ -29,7 +29,7 @@ from complaints.outbox.enqueue import outbox_t
 from lookup.models import table_of
 from web.auth.access import public
 from web.db import current_revision, head_revision, schema_is_newer
-from web.metrics import Metrics
+from web.ops.metrics import Metrics
 
 Clock = Callable[[], datetime]
 METRICS = web.AppKey("metrics", Metrics)
