@@ -1,6 +1,7 @@
 """Lookup requests/s on a 1,000,000-instrument SQLite registry, next to aiohttp's hello world (wrk).
 
-`python bench/scan_http.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]`
+`python bench/scan_http.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]
+[--metrics on|off]`
 
 Each server is one process pinned to core 0, wrk is pinned to core 1; every request asks for a random code
 (100,000 drawn from the database, no unknown codes: any non-2xx answer fails the run). The issue's target:
@@ -224,6 +225,8 @@ def main() -> None:
     parser.add_argument("--access-log", choices=("on", "off", "both"), default="off",
                         help="off: `fairweigh serve` as shipped; on: with FAIRWEIGH_ACCESS_LOG=1")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
+    parser.add_argument("--metrics", choices=("on", "off"), default="off",
+                        help="on: FAIRWEIGH_METRICS_TOKEN set (the counting middleware on every request)")  # fmt: skip
     args = parser.parse_args()
     if args.profile and not FAIRWEIGH.with_name("py-spy").exists():
         sys.exit(f"--profile needs py-spy in the virtualenv: {FAIRWEIGH.with_name('pip')} install py-spy")
@@ -232,6 +235,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{db}", "PUBLIC_BASE_URL": "https://fairweigh.example.cn",
            "FAIRWEIGH_SECRET": "bench-only-secret-not-for-production-use-0123456789"}  # fmt: skip
+    if args.metrics == "on":
+        env["FAIRWEIGH_METRICS_TOKEN"] = "bench-only-metrics-token"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
 
     if args.rebuild or not lookup_db.is_complete(db, n):
@@ -289,7 +294,7 @@ def main() -> None:
             print(f"  {share:6.1%}  {name}")
     report = {
         "instruments": n, "database": str(db), "database_meta": meta, "duration_s": args.duration,
-        "connections": args.connections, "codes_sampled": SAMPLED_CODES, "unknown_codes": 0,
+        "connections": args.connections, "codes_sampled": SAMPLED_CODES, "unknown_codes": 0, "metrics": args.metrics,
         "target": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS}, "results": results,
         "profile": {kind: [{"function": f, "share": share} for f, share in top] for kind, top in hot.items()},
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpu": cpu_model(),

@@ -134,6 +134,9 @@ def apply_action(
         changes: dict[str, object] = {"status": step.status}
         if step.status not in PENDING:
             changes["due_on"] = None  # nothing left to do by a date: the case leaves the deadline order
+            # Personal data is kept for a set time after this (complaints.personal_data.retention); closing a
+            # decided case moves it on, so a rating asked at the close still reaches the consumer.
+            changes["ended_at"] = now
         connection.execute(sa.update(complaint_t).where(complaint_t.c.id == complaint_id).values(**changes))
     event_id = connection.execute(
         sa.insert(event_t)

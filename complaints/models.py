@@ -77,6 +77,10 @@ class Complaint(SQLModel, table=True):
     handle_due: date | None = None  # mediation (complaint) or verification (report)
     deadline_approximate: bool = False  # some year counted had no official holiday schedule
     due_on: date | None = None  # the deadline the station works to now; None once nothing is pending
+    # When the case last changed to a status with nothing pending: the retention of its personal data counts from
+    # here. None while it is pending, and for a case a release before this column moved out of pending (the
+    # nightly purge fills those in from the timeline).
+    ended_at: datetime | None = Field(default=None, sa_type=UtcDateTime, index=True)
     linked_id: int | None = Field(default=None, foreign_key="complaint.id")  # the report split from a complaint
     assignee: str | None = Field(default=None, max_length=50, index=True)  # the username of the colleague working it
     # SHA-256 of (channel identity, normalised text): the same consumer sending the same words again is merged.

@@ -41,6 +41,6 @@ async def test_migrated_database_is_at_head(engine: AsyncEngine) -> None:
 
 async def test_outdated_schema_is_refused_with_the_command_to_run(engine: AsyncEngine) -> None:
     async with engine.begin() as connection:
-        await connection.execute(sa.text("UPDATE alembic_version SET version_num = '0000'"))
-    with pytest.raises(DatabaseNotReady, match=r"revision 0000.*fairweigh db upgrade"):
+        await connection.execute(sa.text("UPDATE alembic_version SET version_num = '0014'"))
+    with pytest.raises(DatabaseNotReady, match=r"revision 0014.*fairweigh db upgrade"):
         await require_current_schema(engine)

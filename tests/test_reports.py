@@ -144,10 +144,10 @@ async def test_the_csv_export_is_excel_safe_and_keeps_contacts_to_who_may_see_th
     assert hostile[6] == "不予受理"
     assert hostile[7] == SOUTH
     assert PHONE not in str(rows)
-    with_contacts = await csv_rows(client, district, "south", **november, contacts="yes")
+    with_contacts = await csv_rows(client, district, "south", **november, contacts="yes", reason="回访")
     assert with_contacts[0][-2:] == ["联系人", "联系电话"]
     assert all(row[-1] == PHONE for row in with_contacts[1:])
-    everything = await csv_rows(client, district, "boss", contacts="yes")
+    everything = await csv_rows(client, district, "boss", contacts="yes", reason="回访")
     assert {row[0] for row in everything[1:]} == set(district.refs.values())
     # C became a report: its reporter is known to the station handling it only (举报人信息保密), not the supervisor.
     contacts = {row[0]: row[-2:] for row in everything[1:]}
@@ -159,7 +159,7 @@ async def test_the_csv_export_is_excel_safe_and_keeps_contacts_to_who_may_see_th
 
 
 async def test_the_xlsx_export_writes_a_formula_as_text(client: Client, district: District) -> None:
-    rows = await xlsx_cells(client, district, "south", "/reports/cases.xlsx", contacts="yes")
+    rows = await xlsx_cells(client, district, "south", "/reports/cases.xlsx", contacts="yes", reason="回访")
     assert [cell.value for cell in rows[0]][-2:] == ["联系人", "联系电话"]
     assert {row[0].value for row in rows[1:]} == {district.refs[key] for key in "ABC"}
     hostile = next(row[10] for row in rows if row[0].value == district.refs["B"])

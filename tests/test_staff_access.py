@@ -50,6 +50,8 @@ PUBLIC_ROUTES = {
     "/complain",
     "/c/{ref}",
     "/c/{ref}/rate",
+    "/c/{ref}/erasure",
+    "/privacy",
 }
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import AsyncIterator
 from datetime import datetime
+from types import ModuleType
 
 from aiohttp import web
 
@@ -18,6 +19,9 @@ from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION, SCAN_READER, SETTINGS, Clock
+from web.ops.metrics import Metrics, counting
+from web.ops.scrape import METRICS, CountedDialogue, listener
+from web.ops.scrape import add_routes as add_metrics_route
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
@@ -31,12 +35,14 @@ from web.views.public import district as district_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
+from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
 from web.views.staff import monitoring as monitoring_views
+from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
 from web.views.staff import targets as target_views
@@ -45,11 +51,49 @@ from web.views.staff import warnings as warning_views
 
 log = logging.getLogger(__name__)
 
+# Every module that adds routes, in the order they are added (where two patterns could match a path, the first wins).
+ROUTES: tuple[ModuleType, ...] = (
+    health,
+    auth,
+    lookup_views,
+    public_record_views,
+    open_data_views,
+    complaint_api,
+    complaint_form,
+    queue_api,
+    queue_views,
+    hotspot_views,
+    rating_views,
+    privacy_notice,
+    admin_views,
+    report_views,
+    telegram_hook,
+    wechat_hook,
+    visit_views,
+    index_views,
+    monitoring_views,
+    due_views,
+    target_views,
+    district_views,
+    warning_views,
+    privacy_views,
+)
+
 
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
-    app = web.Application(middlewares=[errors.middleware, auth.access], client_max_size=1024**2)
+    # Metrics cost a little on every request: without FAIRWEIGH_METRICS_* there is no counting middleware at all.
+    metrics = Metrics() if settings.metrics_enabled else None
+    middlewares = [errors.middleware, auth.access]
+    app = web.Application(
+        middlewares=middlewares if metrics is None else [counting(metrics), *middlewares], client_max_size=1024**2
+    )
     app[SETTINGS] = settings
     app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
+    if metrics is not None:
+        app[METRICS] = metrics
+        token = settings.fairweigh_metrics_token
+        if token is not None and token.get_secret_value():
+            add_metrics_route(app, token.get_secret_value(), lambda: app[ENGINE], app[CLOCK])
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     telegram_bot, wechat_account = settings.chat_entries
     app[ROTATION] = rotation_policy(settings)
@@ -60,28 +104,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         rotation=app[ROTATION],
     )
     app.cleanup_ctx.append(_database)
-    health.add_routes(app)
-    auth.add_routes(app)
-    lookup_views.add_routes(app)
-    public_record_views.add_routes(app)
-    open_data_views.add_routes(app)
-    complaint_api.add_routes(app)
-    complaint_form.add_routes(app)
-    queue_api.add_routes(app)
-    queue_views.add_routes(app)
-    hotspot_views.add_routes(app)
-    rating_views.add_routes(app)
-    admin_views.add_routes(app)
-    report_views.add_routes(app)
-    telegram_hook.add_routes(app)
-    wechat_hook.add_routes(app)
-    visit_views.add_routes(app)
-    index_views.add_routes(app)
-    monitoring_views.add_routes(app)
-    due_views.add_routes(app)
-    target_views.add_routes(app)
-    district_views.add_routes(app)
-    warning_views.add_routes(app)
+    for views in ROUTES:
+        views.add_routes(app)
     return app
 
 
@@ -101,7 +125,8 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
     app[ENGINE] = engine
     reader = await open_scan_reader(url)
     app[SCAN_READER] = reader
-    app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK])
+    metrics = app.get(METRICS)
+    app[INTAKE] = IntakeService(engine, app[SETTINGS], app[CLOCK], metrics)
     app[INTAKE].classifier.start()
     settings = app[SETTINGS]
     world = ServiceWorld(
@@ -114,9 +139,15 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
     )
-    app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+    if metrics is None:
+        app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+    else:
+        app[DIALOGUE] = CountedDialogue(
+            metrics=metrics, intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK]
+        )
     try:
-        yield
+        async with listener(settings.metrics_listen, metrics, engine, app[CLOCK]):
+            yield
     finally:
         await app[INTAKE].close()
         await reader.close()

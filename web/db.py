@@ -21,6 +21,7 @@ SQLModel declares the tables, and every statement is Core.
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -32,6 +33,8 @@ from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+
+log = logging.getLogger(__name__)
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 # Indexes on expressions that only PostgreSQL has (migration 0010): the models cannot declare them for both
@@ -173,7 +176,19 @@ class DatabaseNotReady(Exception):
     """The schema is missing or older than this code; the message names the command that fixes it."""
 
 
+def known_revisions() -> frozenset[str]:
+    """Every revision this release's migrations know."""
+    return frozenset(script.revision for script in ScriptDirectory.from_config(alembic_config()).walk_revisions())
+
+
+def schema_is_newer(revision: str | None) -> bool:
+    """A revision this release does not know: a newer release's migrations ran (its rollout has begun). Migrations
+    only expand the schema while the previous release still runs (README, Development), so this code runs on it."""
+    return revision is not None and revision not in known_revisions()
+
+
 async def require_current_schema(engine: AsyncEngine) -> None:
+    """Refuse a database without the schema or with an older one; accept this release's schema or a newer one."""
     current, head = await current_revision(engine), head_revision()
     if current == head:
         return
@@ -182,6 +197,14 @@ async def require_current_schema(engine: AsyncEngine) -> None:
             "The database has no fairweigh schema yet. Run `fairweigh db upgrade` first "
             "(or `fairweigh serve --demo` to create it with demo data)."
         )
+    if schema_is_newer(current):
+        log.warning(
+            "The database schema is at revision %s, newer than this release's %s: running on it, as a newer "
+            "release's migrations keep the previous release working.",
+            current,
+            head,
+        )
+        return
     raise DatabaseNotReady(
         f"The database schema is at revision {current}, this version needs {head}. Run `fairweigh db upgrade`."
     )

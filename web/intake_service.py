@@ -22,6 +22,7 @@ from complaints.routing import NameIndex, load_name_index
 from complaints.submission import Submission
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
+from web.ops.metrics import Metrics
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,13 @@ class ReferenceData:
 
 
 class IntakeService:
-    def __init__(self, engine: AsyncEngine, settings: Settings, clock: Callable[[], datetime]) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        settings: Settings,
+        clock: Callable[[], datetime],
+        metrics: Metrics | None = None,
+    ) -> None:
         self.transactions = open_transactions(settings.async_database_url, engine)
         self._settings = settings
         self._clock = clock
@@ -87,6 +94,7 @@ class IntakeService:
         self.classifier = ClassifierLoader()
         self.reference = ReferenceData(engine)
         self._secret = settings.secret()
+        self._metrics = metrics
 
     async def submit(self, submission: Submission, card: InstrumentCard | None) -> Receipt:
         prepared = await self.prepare(submission, card)
@@ -96,7 +104,7 @@ class IntakeService:
         """Intake's work before its transaction, for a caller that stores the case in a transaction of its own."""
         classifier = await self.classifier.get()
         names, calendar = await self.reference.get()
-        return prepare(
+        prepared = prepare(
             submission,
             classifier=classifier,
             card=card,
@@ -107,6 +115,11 @@ class IntakeService:
             now=self._clock(),
             zone=self._settings.zone,
         )
+        if self._metrics is not None:
+            # Counted where every channel's message is classified (a chat turn stores it in its own transaction).
+            reading = prepared.classification
+            self._metrics.taken(submission.channel, reading.intent, reading.category, triage=reading.needs_triage)
+        return prepared
 
     async def classify(self, text: str) -> tuple[str, str]:
         classification = (await self.classifier.get()).classify(text)

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from complaints.case_view import PublicCase, public_case
+from complaints.personal_data.erasure import ErasureOutcome, held_for_token
 from complaints.submission import SubmissionError
 from lookup.scan import InstrumentCard
 from qr.codes import normalise_code
@@ -76,4 +77,18 @@ def case_page_context(request: web.Request, case: PublicCase) -> dict[str, Any]:
         "zone": settings.zone,
         "today": request.app[CLOCK]().date(),
         "status_url": f"{settings.public_base_url}/c/{case.ref}?token={request.query.get('token', '')}",
+    }
+
+
+async def personal_data_context(request: web.Request, ref: str) -> dict[str, Any]:
+    """What `personal_data.html` needs: what is held for the case (masked), where to ask for its removal, and the
+    answer to a request just made (named in the query by the redirect after it)."""
+    token = request.query.get("token", "")
+    async with request.app[ENGINE].connect() as connection:
+        held = await held_for_token(connection, ref, token, request.app[SETTINGS].retention)
+    answer = request.query.get("erasure")
+    return {
+        "held": held,
+        "erasure_url": f"/c/{ref}/erasure?token={quote(token, safe='')}{lang_suffix(request)}",
+        "erasure_answer": answer if answer in ErasureOutcome.__members__ else None,
     }

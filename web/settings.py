@@ -13,6 +13,7 @@ import logging
 import secrets
 from collections.abc import Mapping
 from contextvars import ContextVar
+from datetime import timedelta
 from pathlib import Path
 from typing import Any, Literal, Self
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -22,8 +23,11 @@ from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_valid
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from complaints.deadlines.policy import MAX_DAYS, DeadlinePolicy
+from complaints.personal_data.retention import RetentionPolicy
 
 log = logging.getLogger(__name__)
+
+MAX_RETAIN_DAYS = 3650  # ten years: longer is a mistake in the variable, not a policy
 
 # Set while model_copy builds its copy: a copy is not a new start-up, so it logs nothing.
 _COPYING: ContextVar[bool] = ContextVar("fairweigh_settings_copying", default=False)
@@ -114,12 +118,28 @@ class Settings(BaseSettings):
     fairweigh_deadline_verify_days: int = Field(default=15, ge=1, le=MAX_DAYS)
     fairweigh_deadline_verify_extension_days: int = Field(default=15, ge=1, le=MAX_DAYS)
     fairweigh_deadline_notify_reporter_days: int = Field(default=5, ge=1, le=MAX_DAYS)
+    # Days personal data is kept (the README says why each default): after the case ends for the first three,
+    # since the last message for dialogue drafts (the same setting as chat ids), since written for the logs.
+    fairweigh_retain_contact_days: int = Field(default=200, ge=1, le=MAX_RETAIN_DAYS)
+    fairweigh_retain_photo_days: int = Field(default=200, ge=1, le=MAX_RETAIN_DAYS)
+    fairweigh_retain_chat_days: int = Field(default=30, ge=1, le=MAX_RETAIN_DAYS)
+    fairweigh_retain_login_days: int = Field(default=180, ge=1, le=MAX_RETAIN_DAYS)
+    fairweigh_retain_access_log_days: int = Field(default=1095, ge=1, le=MAX_RETAIN_DAYS)
+    # The local hour at which `fairweigh worker` purges what is due, once a night.
+    fairweigh_purge_hour: int = Field(default=3, ge=0, le=23)
+    # /metrics (Prometheus): on the app's port for a scraper sending this bearer token, and/or on its own address
+    # (HOST:PORT, no token) for `serve` and `worker` alike. Neither set: no /metrics and no per-request counting.
+    fairweigh_metrics_token: SecretStr | None = None
+    fairweigh_metrics_listen: str = ""
+    # `json`: one JSON object per log line, for log shippers; `text` for people.
+    fairweigh_log_format: Literal["text", "json"] = "text"
 
     # Derived once, when the settings are built (see _derive).
     _database_url: str = PrivateAttr("")
     _secret: str = PrivateAttr("")
     _zone: ZoneInfo = PrivateAttr(default_factory=lambda: ZoneInfo("UTC"))
     _deadlines: DeadlinePolicy = PrivateAttr(default_factory=DeadlinePolicy)
+    _retention: RetentionPolicy = PrivateAttr(default_factory=RetentionPolicy)
     _forwarding: bool = PrivateAttr(False)
     _feature_lines: tuple[tuple[int, str], ...] = PrivateAttr(())
 
@@ -127,6 +147,17 @@ class Settings(BaseSettings):
     @classmethod
     def _strip_slash(cls, value: str) -> str:
         return value.rstrip("/")
+
+    @field_validator("fairweigh_metrics_listen")
+    @classmethod
+    def _listen_address(cls, value: str) -> str:
+        value = value.strip()
+        if not value:
+            return value
+        _, colon, port = value.rpartition(":")
+        if not colon or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError(f"expected HOST:PORT (e.g. 127.0.0.1:9464), got {value!r}")
+        return value
 
     @field_validator("fairweigh_timezone")
     @classmethod
@@ -150,6 +181,14 @@ class Settings(BaseSettings):
             verify_days=self.fairweigh_deadline_verify_days,
             verify_extension_days=self.fairweigh_deadline_verify_extension_days,
             notify_reporter_days=self.fairweigh_deadline_notify_reporter_days,
+        )
+        self._retention = RetentionPolicy(
+            contact=timedelta(days=self.fairweigh_retain_contact_days),
+            photos=timedelta(days=self.fairweigh_retain_photo_days),
+            chat=timedelta(days=self.fairweigh_retain_chat_days),
+            dialogue_drafts=timedelta(days=self.fairweigh_retain_chat_days),
+            login_attempts=timedelta(days=self.fairweigh_retain_login_days),
+            access_log=timedelta(days=self.fairweigh_retain_access_log_days),
         )
         self._forwarding, forwarding_line = self._upstream_forwarding()
         self._feature_lines = (forwarding_line,)
@@ -221,6 +260,23 @@ class Settings(BaseSettings):
     def deadlines(self) -> DeadlinePolicy:
         """The FAIRWEIGH_DEADLINE_* figures as the policy intake and the queue count with."""
         return self._deadlines
+
+    @property
+    def retention(self) -> RetentionPolicy:
+        """The FAIRWEIGH_RETAIN_* periods as the purge applies them."""
+        return self._retention
+
+    @property
+    def metrics_listen(self) -> tuple[str, int] | None:
+        """(host, port) of FAIRWEIGH_METRICS_LISTEN, checked when the settings are built; None when unset."""
+        if not self.fairweigh_metrics_listen:
+            return None
+        host, _, port = self.fairweigh_metrics_listen.rpartition(":")
+        return host.strip("[]") or "127.0.0.1", int(port)
+
+    @property
+    def metrics_enabled(self) -> bool:
+        return bool(_value(self.fairweigh_metrics_token)) or self.metrics_listen is not None
 
     @property
     def forwarding_enabled(self) -> bool:

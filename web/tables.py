@@ -7,7 +7,8 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import bot.models  # noqa: F401
-import complaints.models  # noqa: F401
+import complaints.models
+import complaints.personal_data.models  # noqa: F401
 import lookup.models  # noqa: F401
 import web.auth.models  # noqa: F401
 

@@ -1,4 +1,5 @@
-"""`fairweigh worker`: delivers the outbox with the senders this deployment has configured."""
+"""`fairweigh worker`: delivers the outbox with the senders this deployment has configured, forgets old bot message
+ids, and purges personal data that is due every night."""
 
 from __future__ import annotations
 
@@ -21,6 +22,9 @@ from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
 from web.nightly import night_due, run_night_once
+from web.ops.metrics import Metrics
+from web.ops.purge import purge_nightly
+from web.ops.scrape import counted_senders, listener
 from web.settings import Settings
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -62,22 +66,27 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
     try:
         await require_current_schema(engine)
         async with configured_senders(settings, engine) as senders:
+            # The worker's own counts (sends by outcome) are served on FAIRWEIGH_METRICS_LISTEN, when set.
+            metrics = Metrics() if settings.metrics_listen is not None else None
+            senders = counted_senders(senders, metrics)
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
             log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
+            purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
             try:
-                await run_worker(
-                    for_writing(engine),
-                    senders,
-                    clock=lambda: datetime.now(settings.zone),
-                    stop=stop,
-                    worker_id=worker_id,
-                )
+                async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
+                    await run_worker(
+                        for_writing(engine),
+                        senders,
+                        clock=lambda: datetime.now(settings.zone),
+                        stop=stop,
+                        worker_id=worker_id,
+                    )
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning):
+                for task in (pruning, warning, purging):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task

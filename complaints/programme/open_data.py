@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.cases import PENDING
 from complaints.classify.taxonomy import CATEGORIES, CATEGORY_NAMES
 from complaints.models import Complaint, ComplaintEvent
+from complaints.personal_data import PRIVACY_ACTIONS
 from complaints.workflow import CaseStatus, Intent
 from lookup.models import Market, Station, table_of
 
@@ -75,7 +76,12 @@ def services() -> list[dict[str, Any]]:
 
 
 def _updated() -> sa.ScalarSelect[Any]:
-    return sa.select(sa.func.max(event_t.c.at)).where(event_t.c.complaint_id == complaint_t.c.id).scalar_subquery()
+    handling = event_t.c.action.not_in(sorted(PRIVACY_ACTIONS))  # removing personal data is not progress
+    return (
+        sa.select(sa.func.max(event_t.c.at))
+        .where(event_t.c.complaint_id == complaint_t.c.id, handling)
+        .scalar_subquery()
+    )
 
 
 async def service_requests(connection: AsyncConnection, query: RequestQuery) -> list[ServiceRequest]:

@@ -66,6 +66,7 @@ Label = Callable[[str, str], str]  # (column, code) → what to write
 
 @dataclass(frozen=True, slots=True)
 class CaseRow:
+    complaint_id: int  # whose contact an export shows is logged by case (complaints.personal_data.access_log)
     ref: str
     received_at: datetime  # UTC
     channel: str
@@ -137,6 +138,7 @@ async def _details(connection: AsyncConnection, ids: list[int], *, include_conta
     endings = await _endings(connection, ids)
     return [
         CaseRow(
+            complaint_id=row.id,
             ref=row.ref,
             received_at=row.received_at,
             channel=row.channel,
@@ -178,6 +180,12 @@ async def _endings(connection: AsyncConnection, ids: list[int]) -> dict[int, dic
 
 def _plain(_column: str, code: str) -> str:
     return code
+
+
+def shows_contact(row: CaseRow, *, own_station: bool) -> bool:
+    """Whether the export shows this row's contact in full (asked for, held, and not a reporter's elsewhere)."""
+    held = bool(row.contact_name or row.contact_phone)
+    return held and row.contact_name is not None and reveals_contact(row.intent, own_station=own_station)
 
 
 def cells(row: CaseRow, *, zone: tzinfo, include_contacts: bool, own_station: bool, label: Label = _plain) -> list[str]:

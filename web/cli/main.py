@@ -15,11 +15,14 @@ from pydantic import ValidationError
 from complaints.deadlines.calendar_store import import_schedule
 from complaints.deadlines.working_days import ScheduleFileError
 from web.cli import index as index_commands
+from web.cli import operations as operation_commands
 from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
 from web.cli import warnings as warning_commands
 from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
+from web.ops.logs import TEXT_FORMAT
+from web.ops.logs import configure as configure_logs
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")
@@ -65,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--format", choices=("csv", "json"), default="csv")
     codes.set_defaults(run=registry_commands.codes_command)
 
-    for module in (user_commands, telegram_commands, index_commands, warning_commands):
+    for module in (user_commands, telegram_commands, index_commands, warning_commands, operation_commands):
         module.add_parser(commands)
 
     labels = commands.add_parser("labels", help="print an A4 sheet of QR stickers as PDF")
@@ -78,13 +81,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(level=logging.INFO, format=TEXT_FORMAT)
     # Alembic narrates every connection it configures; the commands say what matters themselves.
     logging.getLogger("alembic").setLevel(logging.WARNING)
     # aiosqlite logs every statement with its parameters at DEBUG: contact details must never reach a log.
     logging.getLogger("aiosqlite").setLevel(logging.INFO)
     try:
         settings = Settings()
+        configure_logs(settings.fairweigh_log_format)
         result: int = args.run(settings, args)
         return result
     except ValidationError as exc:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from complaints.personal_data.access_log import AccessRoute
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.listing import list_cases
 from complaints.queue.staff_case import StaffCase, staff_case
@@ -21,6 +22,7 @@ from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_not_found, visible_case
+from web.contact_log import contacts_shown
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.queue_filters import parse_filter, parse_limit
 
@@ -81,16 +83,21 @@ def case_json(case: StaffCase, scope: Scope) -> dict[str, Any]:
     }
 
 
-async def _case_answer(request: web.Request, complaint_id: int, status: int = 200) -> web.Response:
+async def _case_answer(request: web.Request, complaint_id: int, route: AccessRoute) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
-    return web.json_response(case_json(case, request[SCOPE]), status=status, dumps=_dumps)
+    scope = request[SCOPE]
+    if (case.contact_name or case.contact_phone) and reveals_contact(
+        case.intent, own_station=scope.handles(case.station_id)
+    ):
+        await contacts_shown(request, [complaint_id], route)
+    return web.json_response(case_json(case, scope), dumps=_dumps)
 
 
 @staff(*CASE_WORKERS)
 @in_scope(visible_case, missing=case_not_found)
 async def case_api(request: web.Request, complaint_id: int) -> web.Response:
-    return await _case_answer(request, complaint_id)
+    return await _case_answer(request, complaint_id, AccessRoute.case_api)
 
 
 def _bad_body() -> Problem:
@@ -110,7 +117,7 @@ async def case_action_api(request: web.Request, complaint_id: int) -> web.Respon
         raise _bad_body()
     facts = {name: value for name, value in body.items() if name != "action"}
     await act(request, complaint_id, body["action"], facts)
-    return await _case_answer(request, complaint_id)
+    return await _case_answer(request, complaint_id, AccessRoute.case_action_api)
 
 
 @staff(*CASE_WORKERS, reach=Reach.scope)

@@ -27,7 +27,7 @@ from web.auth.access import public
 from web.errors import status_of
 from web.i18n import request_language
 from web.keys import INTAKE, PAGES
-from web.public_cases import case_page_context, find_case, rating_context, scanned_card
+from web.public_cases import case_page_context, find_case, personal_data_context, rating_context, scanned_card
 from web.uploads import read_form
 
 
@@ -108,6 +108,6 @@ async def case_page(request: web.Request) -> web.Response:
         body = pages.render("case_not_found.html", choice.language, choice=choice)
         return web.Response(text=body, content_type="text/html", status=404, headers={"Cache-Control": "no-store"})
     context = case_page_context(request, case) | rating_context(request, case.ref, case.satisfaction)
-    body = pages.render("case.html", choice.language, **context)
+    body = pages.render("case.html", choice.language, **context, **await personal_data_context(request, case.ref))
     # The token is in the URL: keep the page out of every cache and the link out of Referer headers.
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})

@@ -25,7 +25,7 @@ from web.db import for_writing
 from web.errors import status_of
 from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES
-from web.public_cases import case_page_context, lang_suffix, rating_context
+from web.public_cases import case_page_context, lang_suffix, personal_data_context, rating_context
 
 MAX_REF_CHARS, MAX_TOKEN_CHARS = 20, 64
 
@@ -55,6 +55,7 @@ async def _refused(request: web.Request, ref: str, error: RatingError, values: d
         error=f"rating.error.{error.code}",
         values=shown,
     )
+    context |= await personal_data_context(request, case.ref)
     body = request.app[PAGES].render("case.html", context["choice"].language, **context)
     return web.Response(
         text=body, content_type="text/html", status=status_of(error), headers={"Cache-Control": "no-store"}

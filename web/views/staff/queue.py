@@ -16,6 +16,8 @@ from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
+from complaints.personal_data.access_log import AccessRoute
+from complaints.personal_data.holds import hold_of
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
@@ -36,6 +38,7 @@ from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_ref, colleagues, deadline_rules, visible_case
+from web.contact_log import contacts_shown
 from web.errors import status_of
 from web.keys import CLOCK, ENGINE, PAGES, SCAN_READER, SETTINGS
 from web.queue_filters import FILTER_NAMES, BadFilter, parse_filter
@@ -116,7 +119,11 @@ async def _case_view(
     contact_revealed = reveals_contact(case.intent, own_station=scope.handles(case.station_id))
     if not contact_revealed:
         case = replace(case, contact_name=mask_name(case.contact_name), contact_phone=mask_phone(case.contact_phone))
+    elif case.contact_name or case.contact_phone:
+        await contacts_shown(request, [complaint_id], AccessRoute.case_page)
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
+    async with request.app[ENGINE].connect() as connection:
+        hold = await hold_of(connection, complaint_id)
     return render_staff_page(
         request,
         "staff_case.html",
@@ -136,6 +143,8 @@ async def _case_view(
         categories=CATEGORIES,
         templates=REPLY_TEMPLATES,
         error=error,
+        hold=hold,
+        supervising=scope.role is Role.supervisor,
     )
 
 

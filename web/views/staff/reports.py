@@ -15,11 +15,13 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from complaints.personal_data.access_log import AccessRoute, clean_export_reason
 from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
 from complaints.reporting.exports import (
     BOM,
     CODED_COLUMNS,
     XLSX_TYPE,
+    CaseRow,
     Label,
     XlsxSheet,
     case_rows,
@@ -29,6 +31,7 @@ from complaints.reporting.exports import (
     corrections,
     csv_lines,
     json_line,
+    shows_contact,
 )
 from complaints.reporting.inspection_report import (
     COLUMNS,
@@ -45,6 +48,7 @@ from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach
+from web.contact_log import contacts_shown
 from web.i18n import Catalogue, LanguageChoice, request_language
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
 from web.queue_filters import BadFilter, parse_filter
@@ -180,10 +184,19 @@ def _may_include_contacts(request: web.Request) -> bool:
     return request.query.get("contacts") == "yes" and not request[SCOPE].is_empty
 
 
-def _export_setup(request: web.Request) -> tuple[Scope, Any, bool, Catalogue]:
+def _export_setup(request: web.Request) -> tuple[Scope, Any, bool, Catalogue, str]:
+    """(scope, filters, contacts asked for, catalogue, the reason given for contacts); raises BadFilter, or
+    ReasonError when contacts are asked for without a reason — before anything is written."""
     filters = parse_filter(request.query, zone=request.app[SETTINGS].zone, today=_today(request))
     _, t = _catalogue(request)
-    return request[SCOPE], filters, _may_include_contacts(request), t
+    contacts = _may_include_contacts(request)
+    reason = clean_export_reason(request.query.get("reason")) if contacts else ""
+    return request[SCOPE], filters, contacts, t, reason
+
+
+async def _log_shown(request: web.Request, page: list[CaseRow], scope: Scope, route: AccessRoute, reason: str) -> None:
+    shown = [row.complaint_id for row in page if shows_contact(row, own_station=scope.handles(row.station_id))]
+    await contacts_shown(request, shown, route, reason=reason)
 
 
 def _labeller(t: Catalogue) -> Label:
@@ -207,7 +220,7 @@ def _file_stem(request: web.Request) -> str:
 @staff(*REPORTERS, reach=Reach.scope)
 async def cases_csv(request: web.Request) -> web.StreamResponse:
     try:
-        scope, filters, contacts, t = _export_setup(request)
+        scope, filters, contacts, t, reason = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
     names = columns(include_contacts=contacts)
@@ -218,6 +231,7 @@ async def cases_csv(request: web.Request) -> web.StreamResponse:
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
+            await _log_shown(request, page, scope, AccessRoute.export_csv, reason)
             rows = [
                 cells(row, zone=zone, include_contacts=contacts, own_station=scope.handles(row.station_id), label=label)
                 for row in page
@@ -230,7 +244,7 @@ async def cases_csv(request: web.Request) -> web.StreamResponse:
 @staff(*REPORTERS, reach=Reach.scope)
 async def cases_xlsx(request: web.Request) -> web.Response:
     try:
-        scope, filters, contacts, t = _export_setup(request)
+        scope, filters, contacts, t, reason = _export_setup(request)
     except BadFilter as bad:
         return _bad_request(request, bad)
     names = columns(include_contacts=contacts)
@@ -238,6 +252,7 @@ async def cases_xlsx(request: web.Request) -> web.Response:
     zone, label = request.app[SETTINGS].zone, _labeller(t)
     async with request.app[ENGINE].connect() as connection:
         async for page in case_rows(connection, scope, filters, include_contacts=contacts):
+            await _log_shown(request, page, scope, AccessRoute.export_xlsx, reason)
             for row in page:
                 sheet.append(
                     cells(
