@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
+from complaints.identifiers import REFERENCE_PREFIX
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
 from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
@@ -23,7 +24,6 @@ from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
-REFERENCE_PREFIX = "JL"
 PENDING = frozenset({CaseStatus.received, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying})
 
 

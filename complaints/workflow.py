@@ -8,10 +8,14 @@ event it writes. Nothing else may change a case's status: the queue, the API and
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from complaints.identifiers import parse_row_id
+from lookup.free_text import clean_block, clean_line
 from lookup.problems import Kind, Problem
 
 
@@ -63,6 +67,10 @@ STATION = "station_id"
 OUTCOME = "outcome"
 MESSAGE = "message"
 MESSAGE_EN = "message_en"  # an English version of a reply, where the service wrote one
+REFUND = "refund_yuan"
+_KEEPS_LINES = frozenset({MESSAGE, MESSAGE_EN, NOTE})
+MAX_REFUND_YUAN = 10**9
+_AMOUNT = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -124,7 +132,7 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
             # Testing or verifying the instrument does not count against the mediation deadline.
             _action("pause_for_testing", {S.mediating}, None, needs=(NOTE,)),
             _action("resume", {S.mediating}, None),
-            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,), optional=("refund_yuan", NOTE)),
+            _action("resolve", {S.mediating}, S.resolved, needs=(OUTCOME,), optional=(REFUND, NOTE)),
             _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
             *_COMMON,
         )
@@ -241,3 +249,29 @@ def take(intent: Intent, status: CaseStatus, action_name: str, role: Role, facts
 
 def _present(value: object) -> bool:
     return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def clean_facts(raw: Mapping[str, object]) -> dict[str, object]:
+    """An action's facts as a handler sent them (form or API), held to the rules every input follows.
+
+    Text by the one rule for free text (a reply or a note keeps its lines, any other fact is one line); the
+    station an id within the database's range, else None (which the action refuses as no such station); a refund
+    a finite amount from 0 to :data:`MAX_REFUND_YUAN`, else None (not counted). Other values are kept as sent.
+    """
+    facts = {
+        name: (clean_block(value) if name in _KEEPS_LINES else clean_line(value)) if isinstance(value, str) else value
+        for name, value in raw.items()
+    }
+    if STATION in facts:
+        facts[STATION] = parse_row_id(facts[STATION])
+    if REFUND in facts:
+        facts[REFUND] = _amount(facts[REFUND])
+    return facts
+
+
+def _amount(value: object) -> float | None:
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value) if 0 <= value <= MAX_REFUND_YUAN else None
+    return None

@@ -10,6 +10,7 @@ from typing import Any
 
 from aiohttp import web
 
+from complaints.identifiers import parse_row_id
 from complaints.programme.index_metrics import Area, areas, assess, values_of
 from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
 from web.auth.access import VIEWER, public, staff
@@ -74,8 +75,8 @@ async def ranking(request: web.Request) -> web.Response:
 
 
 async def _area(request: web.Request, year: int) -> Ranked:
-    raw = request.match_info["area_id"]
-    found = [r for r in await _scored(request, year) if raw.isascii() and raw.isdigit() and r.area.id == int(raw)]
+    area_id = parse_row_id(request.match_info["area_id"])
+    found = [r for r in await _scored(request, year) if area_id is not None and r.area.id == area_id]
     if not found:
         raise web.HTTPNotFound
     return found[0]

@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES, CATEGORY_NAMES
+from complaints.identifiers import parse_reference
 from complaints.programme.open_data import (
     DEFAULT_DAYS,
     MAX_DAILY_DAYS,
@@ -84,7 +85,10 @@ def _query(request: web.Request) -> RequestQuery:
     status = params.get("status", "")
     if status not in {"", "open", "closed"}:
         raise _BadQuery("status is open or closed")
-    refs = tuple(ref.upper() for ref in _listed(params.get("service_request_id", ""), "service_request_id"))
+    listed = _listed(params.get("service_request_id", ""), "service_request_id")
+    refs = tuple(ref for ref in map(parse_reference, listed) if ref is not None)
+    if len(refs) < len(listed):
+        raise _BadQuery("service_request_id holds references such as JL20261123-0001")
     return RequestQuery(start, end, categories, {"": None, "open": True, "closed": False}[status], refs)
 
 
@@ -126,12 +130,14 @@ async def requests_json(request: web.Request) -> web.Response:
 
 @public
 async def request_json(request: web.Request) -> web.Response:
-    ref = request.match_info["ref"].upper()[:30]
+    ref = parse_reference(request.match_info["ref"])
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    async with request.app[ENGINE].connect() as connection:
-        found = await find_requests(connection, RequestQuery(epoch, epoch, refs=(ref,)))
+    found = []
+    if ref is not None:
+        async with request.app[ENGINE].connect() as connection:
+            found = await find_requests(connection, RequestQuery(epoch, epoch, refs=(ref,)))
     if not found:
-        return _georeport_error(404, f"no service request {ref}")
+        return _georeport_error(404, f"no service request {ref or ''}".strip())
     return _json(request, [_as_georeport(found[0], request)])
 
 

@@ -14,13 +14,14 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES
+from complaints.identifiers import parse_row_id
 from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
 from complaints.queue.listing import BadCursor, facet_counts, list_cases
 from complaints.queue.staff_case import staff_case
 from complaints.submission import CASE_CHANNELS
-from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions
+from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions, clean_facts
 from lookup.models import Station, table_of
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
@@ -128,11 +129,7 @@ def _facts(form: dict[str, str], catalogue: Any) -> dict[str, Any]:
     facts: dict[str, Any] = {
         k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template") and v.strip()
     }
-    if "station_id" in facts:
-        facts["station_id"] = int(facts["station_id"]) if facts["station_id"].isdigit() else None
-    if "refund_yuan" in facts:
-        amount = facts["refund_yuan"]
-        facts["refund_yuan"] = float(amount) if amount.replace(".", "", 1).isdigit() else None
+    facts = clean_facts(facts)
     template = form.get("template", "")
     if "message" not in facts and template in REPLY_TEMPLATES:
         facts["message"] = catalogue(template)
@@ -156,14 +153,14 @@ async def case_action(request: web.Request, complaint_id: int) -> web.Response:
 @staff(*CASE_WORKERS)
 @in_scope(visible_case)
 async def case_photo(request: web.Request, complaint_id: int) -> web.Response:
-    photo_id = request.match_info["photo_id"]
-    if not photo_id.isdigit():
+    photo_id = parse_row_id(request.match_info["photo_id"])
+    if photo_id is None:
         raise web.HTTPNotFound
     async with request.app[ENGINE].connect() as connection:
         row = (
             await connection.execute(
                 sa.select(photo_t.c.content_type, photo_t.c.data).where(
-                    photo_t.c.id == int(photo_id), photo_t.c.complaint_id == complaint_id
+                    photo_t.c.id == photo_id, photo_t.c.complaint_id == complaint_id
                 )
             )
         ).first()
