@@ -17,6 +17,7 @@ from web.http_cache import Freshness
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, SCAN_READER, SETTINGS, Clock
+from web.protective_headers import protect
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
@@ -52,6 +53,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         hotline=settings.fairweigh_hotline,
         chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
     )
+    protect(app, inline_css=app[PAGES].inline_css, public_base_url=settings.public_base_url)
     app.cleanup_ctx.append(_database)
     health.add_routes(app)
     auth.add_routes(app)
