@@ -20,7 +20,10 @@ from __future__ import annotations
 import unicodedata
 
 _JOINERS = frozenset("\u200c\u200d")
-_LINE_BREAKS = str.maketrans({"\u2028": "\n", "\u2029": "\n", "\x85": "\n"})
+_CONTROL_SPACES = "".join(ch for ch in map(chr, range(0xA0)) if ch.isspace() and not ch.isprintable())
+# Every other character Python counts as a line boundary: vertical tab, form feed, the file/group/record
+# separators, NEL, and the Unicode line and paragraph separators.
+_LINE_BREAKS = str.maketrans(dict.fromkeys("\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029", "\n"))
 
 
 def _shown(ch: str, keep: str) -> bool:
@@ -39,7 +42,8 @@ def _kept(raw: str, keep: str) -> str:
 
 def clean_line(raw: str) -> str:
     """One line of text: what hides or breaks dropped, white space (line breaks too) collapsed to single spaces."""
-    return " ".join(_kept(raw, "").split())
+    # White space among the control characters (tab, line feed, …) separates words: it becomes a space.
+    return " ".join(_kept(raw, _CONTROL_SPACES).split())
 
 
 def clean_block(raw: str) -> str:
