@@ -23,6 +23,7 @@ from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
+from web.views.api import openapi as openapi_views
 from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -61,6 +62,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
     public_record_views.add_routes(app)
     open_data_views.add_routes(app)
     complaint_api.add_routes(app)
+    openapi_views.add_routes(app)
     complaint_form.add_routes(app)
     queue_api.add_routes(app)
     queue_views.add_routes(app)
