@@ -241,3 +241,25 @@ async def test_a_resend_brings_its_photo_and_the_contact_the_case_lacked(
     public = await (await bot.get(f"/api/v1/complaints/{ref[1]}", params={"token": token})).json()
     assert public["photos"] == 1
     assert public["missing"] == []
+
+
+async def test_a_body_that_cannot_be_read_and_dates_at_the_calendars_ends_are_refused(
+    bot: Client, district: dict[str, Any]
+) -> None:
+    broken_gzip = {"Content-Encoding": "gzip", "Connection": "close"}
+    unreadable = await bot.post("/api/v1/complaints", data=b"not gzip at all", headers=JSON | broken_gzip)
+    assert unreadable.status == 400
+    assert (await unreadable.json())["error"] == "unreadable_body"
+    no_boundary = await bot.post("/complain", data=b"text=x", headers={"Content-Type": "multipart/form-data"})
+    assert no_boundary.status == 400
+    assert "表单数据不完整" in await no_boundary.text()
+    for day in ("0001-01-01", "9999-12-31"):
+        queue = await bot.get("/api/v1/queue", params={"from": day, "to": day}, headers=district["boss"])
+        assert queue.status == 400
+        assert (await queue.json())["field"] == "from"
+        moment = f"{day}T00:00:00+08:00"
+        for name in ("start_date", "end_date"):
+            assert (await bot.get("/open311/v2/requests.json", params={name: moment})).status == 400
+        assert (await bot.get("/open-data/cases-daily.csv", params={"from": day, "to": day})).status == 400
+        corrections = await bot.get("/reports/corrections.jsonl", params={"from": day}, headers=district["boss"])
+        assert corrections.status == 400

@@ -14,6 +14,7 @@ from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, Intent
 from lookup.problems import Problem
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 FILTER_NAMES = ("status", "intent", "category", "priority", "channel", "queue", "from", "to", "q", "triage", "overdue")
 
 
@@ -75,9 +76,12 @@ def _day(query: Mapping[str, str], name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise BadFilter.of(name, value) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # at the calendar's ends a day's bounds in UTC overflow
+        raise BadFilter.of(name, value)
+    return day
 
 
 def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date) -> QueueFilter:

@@ -29,6 +29,7 @@ from web.http_cache import cached_response
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 
 MAX_LISTED = 50  # codes or references in one query parameter
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def add_routes(app: web.Application) -> None:
@@ -62,7 +63,14 @@ def _moment(raw: str, name: str) -> datetime:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise _BadQuery(f"{name} must be an ISO 8601 date and time, e.g. 2026-11-01T00:00:00+08:00") from None
+    _within_years(moment.date(), name)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _within_years(day: date, name: str) -> None:
+    # Far-off dates are no case's, and at the calendar's ends a day's bounds or a 90-day default overflow.
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _BadQuery(f"{name} must be in the years {FIRST_YEAR}–{LAST_YEAR}")
 
 
 def _listed(raw: str, name: str) -> tuple[str, ...]:
@@ -145,9 +153,11 @@ def _day(raw: str | None, default: date, name: str) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise _BadQuery(f"{name} must be a date such as 2026-11-01") from None
+    _within_years(day, name)
+    return day
 
 
 @public
