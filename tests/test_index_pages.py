@@ -55,6 +55,8 @@ async def test_the_ranking_adds_what_the_service_knows_to_what_an_assessor_enter
     bad = await client.post("/index/1/assess", data={"csrf": csrf_of(form), **entries, "staff_trained": "很多"})
     assert bad.status == 400
     assert "经营者计量知识培训率达到 95 % 以上”的值看不懂" in await bad.text()
+    tiny = {"csrf": csrf_of(form), **entries, "compensation_fund": "1e-999999"}  # zero, however written
+    assert (await client.post("/index/1/assess", data=tiny, allow_redirects=False)).status == 303
     saved = await client.post("/index/1/assess", data={"csrf": csrf_of(form), **entries}, allow_redirects=False)
     assert saved.status == 303
 

@@ -109,7 +109,10 @@ def _value(raw: str) -> Decimal | None:
         return None
     if raw.strip().endswith("%"):
         value /= 100
-    return value if value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000) else None
+    if not (value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000)):
+        return None
+    # The column keeps four decimal places; PostgreSQL's driver refuses a far smaller exponent outright.
+    return value.quantize(Decimal("0.0001"))
 
 
 @staff(StaffRole.supervisor, reach=Reach.district)
