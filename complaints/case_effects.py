@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.policy import acceptance_deadline, verification_deadline
-from complaints.identifiers import parse_row_id
 from complaints.models import Complaint, Queue
 from complaints.workflow import STATION, CaseStatus, Intent, WorkflowError
+from lookup.identifiers import parse_row_id
 from lookup.models import Station, table_of
 from lookup.problems import Kind
 

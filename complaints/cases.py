@@ -16,10 +16,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
-from complaints.identifiers import REFERENCE_PREFIX
 from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
 from complaints.workflow import GROUND, MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role, Step, take
+from lookup.identifiers import REFERENCE_PREFIX
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
-from complaints.identifiers import parse_row_id
 from lookup.free_text import clean_block, clean_line
+from lookup.identifiers import parse_row_id
 from lookup.problems import Kind, Problem
 
 

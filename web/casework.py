@@ -11,11 +11,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.cases import take_action
 from complaints.deadlines.case_deadlines import DeadlineRules
-from complaints.identifiers import parse_reference
 from complaints.models import Complaint
 from complaints.queue.staff_case import case_station
 from complaints.scope import Scope
 from complaints.workflow import WorkflowError
+from lookup.identifiers import parse_reference
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 from web.auth.access import VIEWER

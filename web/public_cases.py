@@ -9,8 +9,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from complaints.case_view import PublicCase, public_case
-from complaints.identifiers import parse_reference
 from complaints.submission import SubmissionError
+from lookup.identifiers import parse_reference
 from lookup.scan import InstrumentCard
 from qr.codes import normalise_code
 from web.i18n import request_language

@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from complaints.identifiers import parse_reference
 from complaints.models import Complaint, Priority, Queue
 from complaints.scope import INTAKE_QUEUES, Scope
 from complaints.workflow import CaseStatus, Intent
+from lookup.identifiers import parse_reference
 from lookup.models import table_of
 
 complaint_t = table_of(Complaint)

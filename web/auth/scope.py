@@ -17,9 +17,9 @@ from typing import TypeVar
 
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
 from complaints.scope import Scope
 from complaints.workflow import Role
+from lookup.identifiers import parse_row_id
 from lookup.problems import Kind, Problem
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole

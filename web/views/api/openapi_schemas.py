@@ -5,11 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from complaints.classify.taxonomy import CATEGORIES
-from complaints.identifiers import MAX_ROW_ID
 from complaints.models import Priority, Queue
 from complaints.queue.listing import Urgency
 from complaints.submission import CASE_CHANNELS, CHANNELS, MAX_NAME_CHARS, MAX_TEXT_CHARS
 from complaints.workflow import WORKFLOWS, CaseStatus, Intent, Role
+from lookup.identifiers import MAX_ROW_ID
 from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, Status, VerificationKind
 
 JSON = "application/json"
@@ -45,28 +45,8 @@ REFERENCE = {"type": "string", "pattern": "^JL[0-9]{8}-[0-9]{4,6}$"}
 ACTIONS = sorted({name for workflow in WORKFLOWS.values() for name in workflow})
 
 
-def schemas() -> dict[str, Schema]:
-    verification = _object(
-        {
-            "kind": enum(VerificationKind),
-            "performed_on": DATE,
-            "valid_until": DATE,
-            "result": enum(("pass", "fail")),
-            "certificate_no": STRING,
-            "institution": STRING,
-        }
-    )
-    staff_event = _object(
-        {
-            "at": MOMENT,
-            "actor_role": enum(Role),
-            "action": STRING,
-            "from_status": ref("CaseStatus"),
-            "to_status": ref("CaseStatus"),
-            "public": BOOLEAN,
-            "facts": {"type": "object"},
-        }
-    )
+def _shared() -> dict[str, Schema]:
+    """The refusal every operation may answer, and the vocabularies the others name."""
     return {
         "Problem": _object(
             {
@@ -81,6 +61,12 @@ def schemas() -> dict[str, Schema]:
         "Intent": enum(Intent),
         "Category": enum(CATEGORIES),
         "Missing": {"type": "array", "items": enum(("name", "phone"))},
+    }
+
+
+def _shopper() -> dict[str, Schema]:
+    """What a shopper sends and is answered: a new complaint, its receipt, the case as its link shows it."""
+    return {
         "NewComplaint": _object(
             {
                 "text": {"type": "string", "minLength": 1, "maxLength": MAX_TEXT_CHARS},
@@ -147,6 +133,22 @@ def schemas() -> dict[str, Schema]:
                 },
             }
         ),
+    }
+
+
+def _instrument() -> dict[str, Schema]:
+    """What a scan shows."""
+    verification = _object(
+        {
+            "kind": enum(VerificationKind),
+            "performed_on": DATE,
+            "valid_until": DATE,
+            "result": enum(("pass", "fail")),
+            "certificate_no": STRING,
+            "institution": STRING,
+        }
+    )
+    return {
         "Instrument": _object(
             {
                 "code": STRING,
@@ -173,6 +175,23 @@ def schemas() -> dict[str, Schema]:
                 "commitment": nullable(_object({"text": STRING, "signed_on": DATE})),
             }
         ),
+    }
+
+
+def _staff() -> dict[str, Schema]:
+    """The handlers' queue: a page of cases, a case as its station sees it, an action on it."""
+    staff_event = _object(
+        {
+            "at": MOMENT,
+            "actor_role": enum(Role),
+            "action": STRING,
+            "from_status": ref("CaseStatus"),
+            "to_status": ref("CaseStatus"),
+            "public": BOOLEAN,
+            "facts": {"type": "object"},
+        }
+    )
+    return {
         "QueuePage": _object(
             {
                 "cases": {
@@ -227,6 +246,12 @@ def schemas() -> dict[str, Schema]:
                 "allowed_actions": {"type": "array", "items": enum(ACTIONS)},
             }
         ),
+    }
+
+
+def _action() -> dict[str, Schema]:
+    """An action on a case: its name and the facts it takes (any other field is ignored)."""
+    return {
         "Action": _object(
             {
                 "action": enum(ACTIONS),
@@ -254,3 +279,7 @@ def schemas() -> dict[str, Schema]:
             closed=False,
         ),
     }
+
+
+def schemas() -> dict[str, Schema]:
+    return _shared() | _shopper() | _instrument() | _staff() | _action()

@@ -10,9 +10,9 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
 from complaints.programme.index_metrics import Area, areas, assess, values_of
 from complaints.programme.integrity_index import ASSESSOR, Score, Sheet, SheetError, load_sheet, score
+from lookup.identifiers import parse_row_id
 from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
 from web.auth.scope import Reach

@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
+from lookup.identifiers import parse_row_id
 from lookup.market import market_listing
 from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard

@@ -14,7 +14,6 @@ from typing import Any
 from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES, CATEGORY_NAMES
-from complaints.identifiers import parse_reference
 from complaints.programme.open_data import (
     DEFAULT_DAYS,
     MAX_DAILY_DAYS,
@@ -24,6 +23,7 @@ from complaints.programme.open_data import (
     services,
 )
 from complaints.programme.open_data import service_requests as find_requests
+from lookup.identifiers import parse_reference
 from web.auth.access import public
 from web.http_cache import cached_response
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS

@@ -10,10 +10,10 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
 from complaints.reporting.reports import Period, build_report
 from complaints.scope import Scope
 from complaints.workflow import Intent
+from lookup.identifiers import parse_row_id
 from lookup.public_record import merchant_record, standing_lists
 from qr.codes import format_code
 from web.auth.access import public

@@ -19,8 +19,8 @@ from urllib.parse import quote
 from aiohttp import web
 
 from complaints.case_view import public_case
-from complaints.identifiers import parse_reference
 from complaints.satisfaction import RatingError, rate_case, rating_of
+from lookup.identifiers import parse_reference
 from web.auth.access import public
 from web.db import for_writing
 from web.errors import status_of

@@ -11,7 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
+from lookup.identifiers import parse_row_id
 from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.accounts import AccountError, add_user, revoke_tokens

@@ -7,10 +7,10 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.identifiers import parse_row_id
 from complaints.programme import monitoring
 from complaints.programme.monitoring import ITEMS, MonitoringError
 from complaints.scope import Scope
+from lookup.identifiers import parse_row_id
 from qr.codes import normalise_code
 from web.auth.access import VIEWER, public, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope

@@ -14,7 +14,6 @@ import sqlalchemy as sa
 from aiohttp import web
 
 from complaints.classify.taxonomy import CATEGORIES
-from complaints.identifiers import parse_row_id
 from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.conditions import QueueFilter
@@ -22,6 +21,7 @@ from complaints.queue.listing import BadCursor, facet_counts, list_cases
 from complaints.queue.staff_case import staff_case
 from complaints.submission import CASE_CHANNELS
 from complaints.workflow import CaseStatus, DeclineGround, Intent, WorkflowError, allowed_actions, clean_facts
+from lookup.identifiers import parse_row_id
 from lookup.models import Station, table_of
 from web.auth.access import staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
