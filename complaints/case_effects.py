@@ -15,6 +15,7 @@ from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.policy import acceptance_deadline, verification_deadline
 from complaints.models import Complaint, Queue
 from complaints.workflow import STATION, CaseStatus, Intent, WorkflowError
+from lookup.identifiers import parse_row_id
 from lookup.models import Station, table_of
 from lookup.problems import Kind
 
@@ -26,6 +27,7 @@ def check_effects(connection: sa.Connection, action: str, status: CaseStatus, fa
         station_id = facts.get(STATION)
         known = (
             isinstance(station_id, int)
+            and parse_row_id(station_id) is not None
             and connection.execute(sa.select(station_t.c.id).where(station_t.c.id == station_id)).scalar()
         )
         if not known:

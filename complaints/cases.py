@@ -32,11 +32,11 @@ from complaints.workflow import (
     Step,
     take,
 )
+from lookup.identifiers import REFERENCE_PREFIX
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
-REFERENCE_PREFIX = "JL"
 PENDING = frozenset({CaseStatus.received, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying})
 
 

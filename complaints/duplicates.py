@@ -1,4 +1,9 @@
-"""Recognising a resend: the same consumer sending the same words again joins the open case, not a new one."""
+"""Recognising a resend: the same consumer sending the same words again joins the open case, not a new one.
+
+What the resend brings that the case lacks is kept: its photos (those not already on the case) and the contact
+facts the case is missing (a name, a phone number, consent to be called back). Nothing already on the case is
+changed.
+"""
 
 from __future__ import annotations
 
@@ -7,14 +12,16 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from complaints.models import Complaint, ComplaintEvent, Priority, Queue
+from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ComplaintPhoto, Priority, Queue
+from complaints.new_case import insert_photos
 from complaints.receipt import Receipt
-from complaints.submission import Submission, dedupe_text, missing_facts
+from complaints.submission import Contact, Submission, dedupe_text, missing_facts
 from complaints.tokens import case_token
 from complaints.workflow import CaseStatus, Intent, Role
 from lookup.models import Station, table_of
 
 complaint_t, event_t, station_t = table_of(Complaint), table_of(ComplaintEvent), table_of(Station)
+contact_t, photo_t = table_of(ComplaintContact), table_of(ComplaintPhoto)
 
 # Built once: every message with a known sender runs it.
 _OPEN_CASE_WITH_KEY = (
@@ -46,6 +53,13 @@ def join_open_duplicate(
     if row is None:
         return None
     status = CaseStatus(row.status)
+    facts: dict[str, object] = {"channel": submission.channel}
+    added_photos = _add_new_photos(connection, row.id, submission)
+    if added_photos:
+        facts["photos"] = added_photos
+    contact, added_facts = _complete_contact(connection, row.id, submission.contact)
+    if added_facts:
+        facts["contact_added"] = added_facts
     connection.execute(
         sa.insert(event_t).values(
             complaint_id=row.id,
@@ -55,7 +69,7 @@ def join_open_duplicate(
             from_status=status,
             to_status=status,
             public=True,
-            facts={"channel": submission.channel},
+            facts=facts,
         )
     )
     intent = Intent(row.intent)
@@ -77,7 +91,45 @@ def join_open_duplicate(
         priority=Priority(row.priority),
         deadline=deadline,
         deadline_approximate=row.deadline_approximate,
-        missing=missing_facts(intent, submission.contact),
+        missing=missing_facts(intent, contact),
         duplicate=True,
         linked_ref=linked_ref,
     )
+
+
+def _add_new_photos(connection: sa.Connection, complaint_id: int, submission: Submission) -> int:
+    """The resend's photos that the case does not hold yet, added to it; how many were added."""
+    if not submission.photos:
+        return 0
+    held = set(connection.execute(sa.select(photo_t.c.sha256).where(photo_t.c.complaint_id == complaint_id)).scalars())
+    new = []
+    for photo in submission.photos:
+        if photo.sha256 not in held:
+            held.add(photo.sha256)
+            new.append(photo)
+    insert_photos(connection, complaint_id, new)
+    return len(new)
+
+
+def _complete_contact(connection: sa.Connection, complaint_id: int, given: Contact) -> tuple[Contact, list[str]]:
+    """The case's contact with what it lacked filled in from the resend, and the names of the facts filled in."""
+    row = connection.execute(sa.select(contact_t).where(contact_t.c.complaint_id == complaint_id)).first()
+    if row is None:
+        return given, []
+    changes: dict[str, object] = {}
+    if given.name and not row.name:
+        changes["name"] = given.name
+    if given.phone and not row.phone:
+        changes["phone"] = given.phone
+    if given.consent and not row.consent_to_contact:
+        changes["consent_to_contact"] = True
+    if changes:
+        connection.execute(sa.update(contact_t).where(contact_t.c.complaint_id == complaint_id).values(**changes))
+    merged = Contact(
+        name=str(changes.get("name", row.name)),
+        phone=str(changes.get("phone", row.phone)),
+        channel_user=row.channel_user,
+        consent=bool(changes.get("consent_to_contact", row.consent_to_contact)),
+    )
+    added = ["consent" if name == "consent_to_contact" else name for name in changes]
+    return merged, added

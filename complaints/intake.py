@@ -35,7 +35,7 @@ from complaints.outbox.enqueue import UPSTREAM, queue_message
 from complaints.outbox.notify import notice_channel
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
-from complaints.submission import Submission
+from complaints.submission import Submission, cleaned
 from complaints.tokens import case_token, token_hash
 from complaints.workflow import MESSAGE, MESSAGE_EN, Intent, Role
 from lookup.models import Merchant, table_of
@@ -89,6 +89,7 @@ def prepare(
 ) -> Prepared:
     """The work before the transaction (classification); a caller with its own transaction then calls
     :func:`store` inside it, so that the case and the caller's own rows commit together or not at all."""
+    submission = cleaned(submission)
     return Prepared(
         submission=submission,
         classification=classifier.classify(submission.account or submission.text),

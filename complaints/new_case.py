@@ -110,7 +110,7 @@ def insert_case(
     )
     complaint_id = connection.execute(_INSERT_CASE, case).scalar_one()
     _insert_contact(connection, complaint_id, submission.contact)
-    _insert_photos(connection, complaint_id, submission.photos)
+    insert_photos(connection, complaint_id, submission.photos)
     missing = missing_facts(intent, submission.contact)
     _insert_first_events(
         connection,
@@ -195,7 +195,7 @@ def _insert_contact(connection: sa.Connection, complaint_id: int, contact: Conta
     )
 
 
-def _insert_photos(connection: sa.Connection, complaint_id: int, photos: Sequence[PreparedPhoto]) -> None:
+def insert_photos(connection: sa.Connection, complaint_id: int, photos: Sequence[PreparedPhoto]) -> None:
     if not photos:
         return
     connection.execute(

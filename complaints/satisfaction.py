@@ -10,7 +10,6 @@ credential, checked here exactly as the status page checks them.
 
 from __future__ import annotations
 
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.models import Complaint, ComplaintEvent
 from complaints.tokens import token_matches
 from complaints.workflow import CaseStatus, Role
+from lookup.free_text import clean_block
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
@@ -57,13 +57,12 @@ def clean_rating(raw: object) -> int:
 
 
 def clean_comment(raw: object) -> str:
-    """The comment without control characters (line breaks kept) and outer spaces; RatingError when too long."""
+    """The comment by the one rule for free text (:func:`lookup.free_text.clean_block`); RatingError when too long."""
     if raw is None:
         return ""
     if not isinstance(raw, str):
         raise RatingError("bad_comment", "评价必须是文字。", "the comment must be text", field="comment")
-    text = "".join(ch for ch in unicodedata.normalize("NFC", raw) if ch in "\n\t" or unicodedata.category(ch)[0] != "C")
-    text = text.strip()
+    text = clean_block(raw)
     if len(text) > MAX_COMMENT_CHARS:
         raise RatingError(
             "comment_too_long",

@@ -8,10 +8,14 @@ event it writes. Nothing else may change a case's status: the queue, the API and
 
 from __future__ import annotations
 
+import math
+import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+from lookup.free_text import clean_block, clean_line
+from lookup.identifiers import parse_row_id
 from lookup.problems import Kind, Problem
 
 
@@ -64,6 +68,9 @@ OUTCOME = "outcome"
 MESSAGE = "message"
 MESSAGE_EN = "message_en"  # an English version of a reply, where the service wrote one
 REFUND_YUAN = "refund_yuan"  # money recovered for the consumer by a mediation
+_KEEPS_LINES = frozenset({MESSAGE, MESSAGE_EN, NOTE})
+MAX_REFUND_YUAN = 10**9
+_AMOUNT = re.compile(r"[0-9]{1,10}(?:\.[0-9]{1,2})?")
 
 
 @dataclass(frozen=True)
@@ -316,3 +323,29 @@ def take(
 
 def _present(value: object) -> bool:
     return value is not None and (not isinstance(value, str) or bool(value.strip()))
+
+
+def clean_facts(raw: Mapping[str, object]) -> dict[str, object]:
+    """An action's facts as a handler sent them (form or API), held to the rules every input follows.
+
+    Text by the one rule for free text (a reply or a note keeps its lines, any other fact is one line); the
+    station an id within the database's range, else None (which the action refuses as no such station); a refund
+    a finite amount from 0 to :data:`MAX_REFUND_YUAN`, else None (not counted). Other values are kept as sent.
+    """
+    facts = {
+        name: (clean_block(value) if name in _KEEPS_LINES else clean_line(value)) if isinstance(value, str) else value
+        for name, value in raw.items()
+    }
+    if STATION in facts:
+        facts[STATION] = parse_row_id(facts[STATION])
+    if REFUND_YUAN in facts:
+        facts[REFUND_YUAN] = _amount(facts[REFUND_YUAN])
+    return facts
+
+
+def _amount(value: object) -> float | None:
+    if isinstance(value, str) and _AMOUNT.fullmatch(value):
+        value = float(value)
+    if isinstance(value, int | float) and not isinstance(value, bool) and math.isfinite(value):
+        return float(value) if 0 <= value <= MAX_REFUND_YUAN else None
+    return None

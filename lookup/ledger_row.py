@@ -9,6 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lookup.free_text import clean_line
 from lookup.legal_use import USE_NAMES_ZH, LegalUse, parse_use
 from lookup.uscc import is_valid_uscc, is_well_formed_uscc, normalise_uscc
 from lookup.vocab import InstrumentKind, Sector, parse_kind, parse_sector
@@ -127,7 +128,7 @@ def _date_field(values: Mapping[str, str], name: str, reasons: list[str]) -> dat
 
 def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
     """The validated row, or every reason it cannot be imported (in Chinese, for the administrator)."""
-    values = {name: value.strip() for name, value in raw.items()}
+    values = {name: clean_line(value) for name, value in raw.items()}
     get = values.get
     reasons = _shape_problems(values)
     uscc = _uscc_field(values, reasons)

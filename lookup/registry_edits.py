@@ -13,6 +13,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lookup.free_text import clean_line
 from lookup.models import Instrument, Merchant, table_of
 from lookup.problems import Kind, Problem
 from lookup.vocab import InstrumentState, Standing
@@ -66,7 +67,7 @@ async def set_standing(
 
     Raises :class:`RegistryEditError` (``reason_needed``, ``reason_too_long``). Run it in a write transaction.
     """
-    reason = " ".join(reason.split())
+    reason = clean_line(reason)
     if standing in REASON_NEEDED and not reason:
         raise RegistryEditError(
             "reason_needed",

@@ -19,13 +19,16 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiohttp import web
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
+from tests.contract_support import Contract
 from tests.support import NOW, STATUS_ROWS, code_of, seed
 from web.app import create_app
 from web.db import create_engine, head_revision, upgrade
+from web.keys import SETTINGS
 from web.settings import Settings
 
 pytest_plugins = ("tests.queue_fixtures", "tests.telegram_fixtures")
@@ -123,6 +126,26 @@ async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
 @pytest.fixture
 def clock() -> Callable[[], datetime]:
     return lambda: NOW
+
+
+@pytest.fixture
+def contract() -> Iterator[Contract]:
+    """The API's contract, holding every answer under /api/v1 of every app the test builds (contract_support.py)."""
+    contract = Contract()
+    yield contract
+    assert not contract.breaches, "answers that break the API's contract:\n" + "\n".join(contract.breaches)
+
+
+@pytest.fixture
+def aiohttp_client(aiohttp_client: Any, contract: Contract) -> Callable[..., Any]:
+    """pytest-aiohttp's client factory, with our application watched by the contract."""
+
+    async def client(app: Any, **options: Any) -> Any:
+        if isinstance(app, web.Application) and SETTINGS in app:
+            contract.watch(app)
+        return await aiohttp_client(app, **options)
+
+    return client
 
 
 @pytest.fixture

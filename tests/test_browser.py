@@ -134,6 +134,8 @@ async def test_a_handler_signs_in_and_works_a_case_to_closed_with_the_keyboard(
     theirs = await client.post("/api/v1/complaints", json={"text": "李记鲜肉的秤不准，称的肉少了二两，要求退钱"})
     ref, other = (await ours.json())["ref"], (await theirs.json())["ref"]
     page = await browser.new_page(viewport={"width": 1024, "height": 768}, locale="zh-CN")
+    console: list[str] = []
+    page.on("console", lambda message: console.append(message.text))
     try:
         await page.goto(str(client.make_url("/queue")))
         await page.get_by_label("用户名").fill("south")
@@ -157,6 +159,10 @@ async def test_a_handler_signs_in_and_works_a_case_to_closed_with_the_keyboard(
         response = await page.goto(str(client.make_url(f"/queue/{other}")))
         assert response is not None
         assert response.status == 404
+        await page.goto(str(client.make_url("/reports?month=2026-11")))
+        await page.locator(".chart svg").first.wait_for()
+        refused = [text for text in console if "Content Security Policy" in text]
+        assert refused == [], "every page's style and images fit its content security policy"
     finally:
         await page.close()
 

@@ -85,6 +85,8 @@ async def test_a_supervisor_enters_what_the_service_cannot_count(client: Client,
     bad = await client.post("/index/1/assess", data={"csrf": csrf_of(form), **entries, "staff_trained": "很多"})
     assert bad.status == 400
     assert "街区内商家工作人员接受计量培训的比例达95%以上。”的值看不懂" in await bad.text()
+    tiny = {"csrf": csrf_of(form), **entries, "compensation_fund": "1e-999999"}  # zero, however written
+    assert (await client.post("/index/1/assess", data=tiny, allow_redirects=False)).status == 303
     saved = await client.post("/index/1/assess", data={"csrf": csrf_of(form), **entries}, allow_redirects=False)
     assert saved.status == 303
 

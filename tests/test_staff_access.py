@@ -46,6 +46,7 @@ PUBLIC_ROUTES = {
     "/open311/v2/requests/{ref}.json",
     "/open-data/cases-daily.csv",
     "/api/v1/complaints",
+    "/api/v1/openapi.json",
     "/api/v1/complaints/{ref}",
     "/complain",
     "/c/{ref}",

@@ -22,11 +22,13 @@ from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION
 from web.ops.metrics import Metrics, counting
 from web.ops.scrape import METRICS, CountedDialogue, listener
 from web.ops.scrape import add_routes as add_metrics_route
+from web.protective_headers import protect
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
+from web.views.api import openapi as openapi_views
 from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -59,6 +61,7 @@ ROUTES: tuple[ModuleType, ...] = (
     public_record_views,
     open_data_views,
     complaint_api,
+    openapi_views,
     complaint_form,
     queue_api,
     queue_views,
@@ -103,6 +106,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
         rotation=app[ROTATION],
     )
+    protect(app, inline_css=app[PAGES].inline_css, public_base_url=settings.public_base_url)
     app.cleanup_ctx.append(_database)
     for views in ROUTES:
         views.add_routes(app)

@@ -15,6 +15,7 @@ from complaints.models import Complaint
 from complaints.queue.staff_case import case_station
 from complaints.scope import Scope
 from complaints.workflow import Step, WorkflowError
+from lookup.identifiers import parse_reference
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 from web.auth.access import VIEWER
@@ -24,7 +25,6 @@ from web.db import for_writing
 from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
 
 complaint_t, user_t = table_of(Complaint), table_of(User)
-MAX_REF_CHARS = 20
 
 
 def case_not_found() -> Problem:
@@ -38,14 +38,14 @@ def case_not_found() -> Problem:
 
 
 def case_ref(request: web.Request) -> str:
-    return request.match_info["ref"].strip().upper()
+    return parse_reference(request.match_info["ref"]) or ""
 
 
 async def visible_case(request: web.Request, scope: Scope) -> int | None:
     """The id of the case the path's `{ref}` names, or None when there is none in the scope: another station's
     case is indistinguishable from a reference never given out."""
     ref = case_ref(request)
-    if len(ref) > MAX_REF_CHARS:
+    if not ref:
         return None
     async with request.app[ENGINE].connect() as connection:
         found = await case_station(connection, ref)

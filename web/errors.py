@@ -93,12 +93,18 @@ def _http_problem(request: web.Request, status: int, code: str) -> web.Response:
     return web.Response(status=status, text=text, content_type="text/html")
 
 
+_UNREADABLE = Problem("unreadable_body", "请求内容无法读取。", "The request body cannot be read as it was sent.")
+
+
 @web.middleware
 async def middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
     try:
         return await handler(request)
     except Problem as problem:
         return answer(request, problem)
+    except web.RequestPayloadError:
+        # A body that cannot be read as sent (a broken gzip, a chunked encoding cut short): the client's fault.
+        return answer(request, _UNREADABLE)
     except web.HTTPException as exc:
         if exc.status in (404, 405, 413) or (exc.status >= 500 and not exc.text):
             return _http_problem(request, exc.status, exc.reason.lower().replace(" ", "_"))

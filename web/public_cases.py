@@ -11,6 +11,7 @@ from aiohttp import web
 from complaints.case_view import PublicCase, public_case
 from complaints.personal_data.erasure import ErasureOutcome, held_for_token
 from complaints.submission import SubmissionError
+from lookup.identifiers import parse_reference
 from lookup.scan import InstrumentCard
 from qr.codes import normalise_code
 from web.i18n import request_language
@@ -38,11 +39,11 @@ async def scanned_card(request: web.Request, raw: object) -> tuple[str | None, I
 
 async def find_case(request: web.Request) -> PublicCase | None:
     """The case of the path's `{ref}` if the query's `token` is its status link's; None for either wrong."""
-    ref, token = request.match_info["ref"], request.query.get("token", "")
-    if len(ref) > 20 or not token or len(token) > 64:
+    ref, token = parse_reference(request.match_info["ref"]), request.query.get("token", "")
+    if ref is None or not token or len(token) > 64:
         return None
     async with request.app[ENGINE].connect() as connection:
-        return await public_case(connection, ref.upper(), token)
+        return await public_case(connection, ref, token)
 
 
 def lang_suffix(request: web.Request) -> str:

@@ -15,6 +15,7 @@ from complaints.workflow import CaseStatus, Intent
 from lookup.legal_use import LegalUse
 from lookup.problems import Problem
 
+FIRST_YEAR, LAST_YEAR = 2000, 2999
 FILTER_NAMES = (
     "status",
     "intent",
@@ -90,9 +91,12 @@ def _day(query: Mapping[str, str], name: str) -> date | None:
     if not value:
         return None
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError as exc:
         raise BadFilter.of(name, value) from exc
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:  # at the calendar's ends a day's bounds in UTC overflow
+        raise BadFilter.of(name, value)
+    return day
 
 
 def parse_filter(query: Mapping[str, str], *, zone: ZoneInfo, today: date, me: str | None = None) -> QueueFilter:

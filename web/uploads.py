@@ -42,8 +42,8 @@ async def read_form(request: web.Request) -> tuple[dict[str, str], list[bytes]]:
         return {key: value for key, value in posted.items() if isinstance(value, str)}, []
     if request.content_type != "multipart/form-data":
         raise SubmissionError("bad_form", "请通过表单提交。", "Please submit the form.")
-    reader = await request.multipart()
     try:
+        reader = await request.multipart()  # a multipart type without its boundary: ValueError
         while (part := await reader.next()) is not None:
             if not isinstance(part, BodyPartReader) or part.name is None:
                 continue

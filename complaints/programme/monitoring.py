@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -20,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import MonitoringPoint, SelfCheck
 from complaints.scope import Scope
+from lookup.free_text import clean_line
 from lookup.models import Market, Merchant, Station, table_of
 from lookup.problems import Kind, Problem
 
@@ -65,8 +65,7 @@ def quarter_of(day: date) -> str:
 
 
 def _note(raw: object) -> str:
-    text = unicodedata.normalize("NFC", raw) if isinstance(raw, str) else ""
-    return " ".join(text.split())[:MAX_NOTE_CHARS]
+    return clean_line(raw)[:MAX_NOTE_CHARS] if isinstance(raw, str) else ""
 
 
 def clean_answers(posted: Mapping[str, str]) -> dict[str, dict[str, Any]]:

@@ -22,10 +22,10 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
-from complaints.cases import REFERENCE_PREFIX
 from complaints.models import Complaint, Priority, Queue
 from complaints.scope import INTAKE_QUEUES, Scope
 from complaints.workflow import CaseStatus, Intent
+from lookup.identifiers import parse_reference
 from lookup.legal_use import LegalUse
 from lookup.models import Instrument, table_of
 
@@ -34,7 +34,6 @@ _c = complaint_t.c
 
 MAX_SEARCH_CHARS = 200
 FACETS = ("status", "intent", "category", "priority", "channel")
-_REFERENCE = re.compile(rf"{REFERENCE_PREFIX}\d{{8}}-\d{{4,}}")
 _LIKE_SPECIAL = re.compile(r"([\\%_])")
 
 
@@ -126,8 +125,8 @@ def _search(text: str, dialect: str) -> sa.ColumnElement[bool] | None:
     if dialect == "postgresql" and len(words) <= SHORT_GRAM:
         # Too short for the trigram index: ask the index of characters and pairs (migration 0010) first.
         found = sa.and_(_short_grams(_c.text).contains([words.lower()]), found)
-    reference = words.upper()
-    if _REFERENCE.fullmatch(reference):
+    reference = parse_reference(words)
+    if reference is not None:
         return sa.or_(_c.ref == reference, found)
     return found
 

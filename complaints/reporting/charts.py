@@ -58,7 +58,7 @@ def _open(chart_id: str, title: str, desc: str, width: int, height: int) -> list
     return [
         f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width={_a(width)} '
         f'height={_a(height)} role="img" aria-label={_a(title)} aria-describedby={_a(safe + "-desc")} '
-        f'font-family={_a(FONT)} font-size="12" style="max-width:100%;height:auto">',
+        f'font-family={_a(FONT)} font-size="12">',
         f"<title>{_t(title)}</title>",
         f"<desc id={_a(safe + '-desc')}>{_t(desc)}</desc>",
         f'<text x="8" y="18" font-size="14" font-weight="600" fill="{INK}">{_t(title)}</text>',

@@ -144,10 +144,16 @@ def cookie_options(request: web.Request) -> dict[str, Any]:
 
 
 def _safe_next(raw: str | None) -> str:
-    # Only a path on this site: "//evil.example" and "https://…" would send a fresh session elsewhere.
-    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw:
+    # Only a path on this site: "//evil.example" and "https://…" would send a fresh session elsewhere. Checked
+    # on what a browser would follow: URL parsers drop tabs and line breaks and read "\" as "/", so
+    # "/\t/evil.example" is "//evil.example" there; a path of visible ASCII alone cannot change that way.
+    if raw and raw.startswith("/") and not raw.startswith("//") and "\\" not in raw and _visible_ascii(raw):
         return raw
     return "/queue"
+
+
+def _visible_ascii(text: str) -> bool:
+    return all("!" <= ch <= "~" for ch in text)
 
 
 user_t = table_of(User)

@@ -19,6 +19,7 @@ from aiohttp import web
 
 from complaints.scope import Scope
 from complaints.workflow import Role
+from lookup.identifiers import parse_row_id
 from lookup.problems import Kind, Problem
 from web.auth.accounts import Viewer
 from web.auth.models import StaffRole
@@ -91,5 +92,4 @@ def in_scope(
 
 def digits(request: web.Request, name: str) -> int | None:
     """The path's number ``name``, or None for anything that cannot be an id (so it answers 404, not 500)."""
-    raw = request.match_info[name]
-    return int(raw) if raw.isascii() and raw.isdigit() and len(raw) < 10 else None
+    return parse_row_id(request.match_info[name])

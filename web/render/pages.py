@@ -60,7 +60,8 @@ class Pages:
         self._env.filters["odds"] = _odds
         # Inlined, not linked: one request per page is what a cheap phone on a weak signal can afford,
         # and the whole sheet is a few kilobytes.
-        self._env.globals["inline_css"] = (STATIC / "site.css").read_text(encoding="utf-8")
+        self.inline_css = (STATIC / "site.css").read_text(encoding="utf-8")
+        self._env.globals["inline_css"] = self.inline_css
         self._env.globals["hotline"] = hotline
         self._env.globals["statuses"] = Status
         self._env.globals["colours"] = {status: p.colour for status, p in PRESENTATION.items()}

@@ -20,6 +20,7 @@ from complaints.submission import (
 )
 from lookup.problems import Kind, Problem
 from web.auth.access import public
+from web.json_body import read_json
 from web.keys import INTAKE, SETTINGS
 from web.public_cases import find_case, scanned_card
 
@@ -34,13 +35,7 @@ def _dumps(value: Any) -> str:
 
 
 async def _json_object(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
-    try:
-        data = json.loads(raw.decode("utf-8"))
-    except UnicodeDecodeError as exc:
-        raise SubmissionError("bad_encoding", "请求不是 UTF-8 编码。", "The body is not valid UTF-8.") from exc
-    except ValueError as exc:
-        raise SubmissionError("bad_json", "请求不是有效的 JSON。", f"The body is not valid JSON: {exc}.") from exc
+    data = await read_json(request)
     if not isinstance(data, dict):
         raise SubmissionError("bad_json", "请求必须是一个 JSON 对象。", "The body must be a JSON object.")
     return data

@@ -17,12 +17,13 @@ from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.listing import list_cases
 from complaints.queue.staff_case import StaffCase, staff_case
 from complaints.scope import Scope
-from complaints.workflow import allowed_actions
+from complaints.workflow import allowed_actions, clean_facts
 from lookup.problems import Problem
 from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_not_found, visible_case
 from web.contact_log import contacts_shown
+from web.json_body import read_json
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.queue_filters import parse_filter, parse_limit
 
@@ -109,13 +110,10 @@ def _bad_body() -> Problem:
 @staff(*CASE_WORKERS)
 @in_scope(visible_case, missing=case_not_found)
 async def case_action_api(request: web.Request, complaint_id: int) -> web.Response:
-    try:
-        body = json.loads(await request.read())
-    except ValueError:
-        raise _bad_body() from None
+    body = await read_json(request)
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise _bad_body()
-    facts = {name: value for name, value in body.items() if name != "action"}
+    facts = clean_facts({name: value for name, value in body.items() if name != "action"})
     await act(request, complaint_id, body["action"], facts)
     return await _case_answer(request, complaint_id, AccessRoute.case_action_api)
 

@@ -8,7 +8,6 @@ exist (404) and local polling still works.
 from __future__ import annotations
 
 import hmac
-import json
 import logging
 from collections.abc import AsyncIterator
 
@@ -19,11 +18,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.telegram import TelegramChannel, TelegramSender
 from bot.telegram_transport import AiohttpRequest, BotApi, make_bot
-from bot.telegram_updates import inbound_of
+from bot.telegram_updates import MalformedUpdate, inbound_of
 from complaints.outbox.delivery import Sender
 from lookup.problems import Kind, Problem
 from web.auth.access import public
 from web.db import for_writing
+from web.json_body import read_json
 from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS
 from web.settings import Settings
 
@@ -88,10 +88,10 @@ async def webhook(request: web.Request) -> web.Response:
     expected = secret_value(request.app[SETTINGS].telegram_webhook_secret).encode()
     if not hmac.compare_digest(request.headers.get(SECRET_HEADER, "").encode(), expected):
         raise Problem("forbidden", "密钥不对。", "The secret token is wrong.", field=SECRET_HEADER, kind=Kind.refused)
-    body = await request.read()  # past client_max_size: 413, rendered by errors.middleware
+    data = await read_json(request, code="malformed_update")  # past client_max_size: 413
     try:
-        found = inbound_of(json.loads(body))
-    except ValueError:  # MalformedUpdate, JSONDecodeError and UnicodeDecodeError are ValueErrors
+        found = inbound_of(data)
+    except MalformedUpdate:
         raise Problem("malformed_update", "无法读取这条更新。", "The update cannot be read.") from None
     await request.app[TELEGRAM].receive(found)
     if found.callback_id is not None:

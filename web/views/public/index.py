@@ -13,6 +13,7 @@ from aiohttp import web
 from complaints.programme.index_layout import layout
 from complaints.programme.index_metrics import Area, areas, assess, values_of
 from complaints.programme.integrity_index import Item, Score, Sheet, SheetError, load_sheets, score
+from lookup.identifiers import parse_row_id
 from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
 from web.auth.scope import Reach
@@ -77,8 +78,8 @@ async def ranking(request: web.Request) -> web.Response:
 
 
 async def _area(request: web.Request, year: int) -> Ranked:
-    raw = request.match_info["area_id"]
-    found = [r for r in await _scored(request, year) if raw.isascii() and raw.isdigit() and r.area.id == int(raw)]
+    area_id = parse_row_id(request.match_info["area_id"])
+    found = [r for r in await _scored(request, year) if area_id is not None and r.area.id == area_id]
     if not found:
         raise web.HTTPNotFound
     return found[0]
@@ -114,7 +115,10 @@ def _value(raw: str) -> Decimal | None:
         return None
     if raw.strip().endswith("%"):
         value /= 100
-    return value if value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000) else None
+    if not (value.is_finite() and Decimal(0) <= value <= Decimal(1_000_000)):
+        return None
+    # The column keeps four decimal places; PostgreSQL's driver refuses a far smaller exponent outright.
+    return value.quantize(Decimal("0.0001"))
 
 
 @staff(StaffRole.supervisor, reach=Reach.district)

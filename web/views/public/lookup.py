@@ -7,6 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
+from lookup.identifiers import parse_row_id
 from lookup.market import market_listing
 from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
@@ -105,12 +106,12 @@ async def instrument_qr_png(request: web.Request) -> web.Response:
 async def market_page(request: web.Request) -> web.Response:
     choice = request_language(request)
     pages = request.app[PAGES]
-    raw_id = request.match_info["market_id"]
+    market_id = parse_row_id(request.match_info["market_id"])
     listing = None
     today, max_age = request.app[FRESHNESS]()
-    if raw_id.isdigit() and len(raw_id) < 10:
+    if market_id is not None:
         async with request.app[ENGINE].connect() as connection:
-            listing = await market_listing(connection, int(raw_id), on=today)
+            listing = await market_listing(connection, market_id, on=today)
     if listing is None:
         body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)

@@ -23,11 +23,13 @@ from complaints.programme.open_data import (
     services,
 )
 from complaints.programme.open_data import service_requests as find_requests
+from lookup.identifiers import parse_reference
 from web.auth.access import public
 from web.http_cache import cached_response
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 
 MAX_LISTED = 50  # codes or references in one query parameter
+FIRST_YEAR, LAST_YEAR = 2000, 2199
 
 
 def add_routes(app: web.Application) -> None:
@@ -61,7 +63,14 @@ def _moment(raw: str, name: str) -> datetime:
         moment = datetime.fromisoformat(raw.strip().replace("Z", "+00:00"))
     except ValueError:
         raise _BadQuery(f"{name} must be an ISO 8601 date and time, e.g. 2026-11-01T00:00:00+08:00") from None
+    _within_years(moment.date(), name)
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def _within_years(day: date, name: str) -> None:
+    # Far-off dates are no case's, and at the calendar's ends a day's bounds or a 90-day default overflow.
+    if not FIRST_YEAR <= day.year <= LAST_YEAR:
+        raise _BadQuery(f"{name} must be in the years {FIRST_YEAR}–{LAST_YEAR}")
 
 
 def _listed(raw: str, name: str) -> tuple[str, ...]:
@@ -84,7 +93,10 @@ def _query(request: web.Request) -> RequestQuery:
     status = params.get("status", "")
     if status not in {"", "open", "closed"}:
         raise _BadQuery("status is open or closed")
-    refs = tuple(ref.upper() for ref in _listed(params.get("service_request_id", ""), "service_request_id"))
+    listed = _listed(params.get("service_request_id", ""), "service_request_id")
+    refs = tuple(ref for ref in map(parse_reference, listed) if ref is not None)
+    if len(refs) < len(listed):
+        raise _BadQuery("service_request_id holds references such as JL20261123-0001")
     return RequestQuery(start, end, categories, {"": None, "open": True, "closed": False}[status], refs)
 
 
@@ -126,12 +138,14 @@ async def requests_json(request: web.Request) -> web.Response:
 
 @public
 async def request_json(request: web.Request) -> web.Response:
-    ref = request.match_info["ref"].upper()[:30]
+    ref = parse_reference(request.match_info["ref"])
     epoch = datetime(2000, 1, 1, tzinfo=UTC)
-    async with request.app[ENGINE].connect() as connection:
-        found = await find_requests(connection, RequestQuery(epoch, epoch, refs=(ref,)))
+    found = []
+    if ref is not None:
+        async with request.app[ENGINE].connect() as connection:
+            found = await find_requests(connection, RequestQuery(epoch, epoch, refs=(ref,)))
     if not found:
-        return _georeport_error(404, f"no service request {ref}")
+        return _georeport_error(404, f"no service request {ref or ''}".strip())
     return _json(request, [_as_georeport(found[0], request)])
 
 
@@ -139,9 +153,11 @@ def _day(raw: str | None, default: date, name: str) -> date:
     if not raw:
         return default
     try:
-        return date.fromisoformat(raw.strip())
+        day = date.fromisoformat(raw.strip())
     except ValueError:
         raise _BadQuery(f"{name} must be a date such as 2026-11-01") from None
+    _within_years(day, name)
+    return day
 
 
 @public

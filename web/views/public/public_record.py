@@ -13,6 +13,7 @@ from aiohttp import web
 from complaints.reporting.reports import Period, build_report
 from complaints.scope import Scope
 from complaints.workflow import Intent
+from lookup.identifiers import parse_row_id
 from lookup.public_record import merchant_record, standing_lists
 from qr.codes import format_code
 from web.auth.access import public
@@ -32,12 +33,12 @@ def add_routes(app: web.Application) -> None:
 async def merchant_page(request: web.Request) -> web.Response:
     choice = request_language(request)
     pages = request.app[PAGES]
-    raw_id = request.match_info["merchant_id"]
+    merchant_id = parse_row_id(request.match_info["merchant_id"])
     today, max_age = request.app[FRESHNESS]()
     record = None
-    if raw_id.isascii() and raw_id.isdigit() and len(raw_id) < 10:
+    if merchant_id is not None:
         async with request.app[ENGINE].connect() as connection:
-            record = await merchant_record(connection, int(raw_id), today=today)
+            record = await merchant_record(connection, merchant_id, today=today)
             if record is not None:
                 period = Period(today - timedelta(days=DISCLOSED_DAYS - 1), today, request.app[SETTINGS].zone)
                 report = await build_report(

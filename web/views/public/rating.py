@@ -20,6 +20,7 @@ from aiohttp import web
 
 from complaints.case_view import public_case
 from complaints.satisfaction import RatingError, rate_case, rating_of
+from lookup.identifiers import parse_reference
 from web.auth.access import public
 from web.db import for_writing
 from web.errors import status_of
@@ -27,7 +28,7 @@ from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES
 from web.public_cases import case_page_context, lang_suffix, personal_data_context, rating_context
 
-MAX_REF_CHARS, MAX_TOKEN_CHARS = 20, 64
+MAX_TOKEN_CHARS = 64
 
 
 def add_routes(app: web.Application) -> None:
@@ -64,8 +65,8 @@ async def _refused(request: web.Request, ref: str, error: RatingError, values: d
 
 @public
 async def rate(request: web.Request) -> web.Response:
-    ref, token = request.match_info["ref"].strip().upper(), request.query.get("token", "")
-    if len(ref) > MAX_REF_CHARS or not token or len(token) > MAX_TOKEN_CHARS:
+    ref, token = parse_reference(request.match_info["ref"]), request.query.get("token", "")
+    if ref is None or not token or len(token) > MAX_TOKEN_CHARS:
         return _not_found(request)
     form = await request.post()
     values = {name: value for name in ("rating", "comment") if isinstance(value := form.get(name), str)}

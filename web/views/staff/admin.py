@@ -11,6 +11,7 @@ from typing import Any
 import sqlalchemy as sa
 from aiohttp import web
 
+from lookup.identifiers import parse_row_id
 from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
 from web.auth.accounts import AccountError, add_user, revoke_tokens
@@ -89,10 +90,10 @@ async def create_user(request: web.Request) -> web.Response:
 
 
 def _user_id(request: web.Request) -> int:
-    raw = request.match_info["user_id"]
-    if not raw.isdigit() or len(raw) > 9:
+    user_id = parse_row_id(request.match_info["user_id"])
+    if user_id is None:
         raise web.HTTPNotFound
-    return int(raw)
+    return user_id
 
 
 @staff(StaffRole.admin, reach=Reach.none)

@@ -27,6 +27,7 @@ from complaints.inspections import (
     record_inspection,
 )
 from complaints.scope import Scope
+from lookup.free_text import clean_block
 from lookup.registry_edits import (
     RegistryChange,
     RegistryEditError,
@@ -180,7 +181,7 @@ def figures_from(values: dict[str, str]) -> InspectionFigures:
         short_weight_found=values.get("short_weight_found") == "yes",
         case_opened=values.get("case_opened") == "yes",
         fine_yuan=_number(values, "fine_yuan", 0),
-        notes=values.get("notes", "").replace("\x00", "").strip(),
+        notes=clean_block(values.get("notes", "")),
         product_failed_handled=values.get("product_failed_handled") == "yes",
         product_fine_yuan=_number(values, "product_fine_yuan", 0),
         quantity_failed_handled=values.get("quantity_failed_handled") == "yes",

@@ -10,6 +10,7 @@ from aiohttp import web
 from complaints.programme import monitoring
 from complaints.programme.monitoring import ITEMS, MonitoringError
 from complaints.scope import Scope
+from lookup.identifiers import parse_row_id
 from qr.codes import normalise_code
 from web.auth.access import VIEWER, public, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, digits, in_scope
@@ -69,12 +70,12 @@ async def enrol(request: web.Request) -> web.Response:
 
 
 async def _point_for_token(request: web.Request) -> monitoring.Point:
-    raw, token = request.match_info["merchant_id"], request.query.get("token", "")
+    merchant_id, token = parse_row_id(request.match_info["merchant_id"]), request.query.get("token", "")
     secret = request.app[SETTINGS].secret()
-    if not (raw.isascii() and raw.isdigit() and len(raw) < 10 and monitoring.token_matches(secret, int(raw), token)):
+    if merchant_id is None or not monitoring.token_matches(secret, merchant_id, token):
         raise web.HTTPNotFound
     async with request.app[ENGINE].connect() as connection:
-        found = await monitoring.point(connection, int(raw))
+        found = await monitoring.point(connection, merchant_id)
     if found is None:
         raise web.HTTPNotFound
     return found

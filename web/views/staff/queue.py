@@ -31,8 +31,10 @@ from complaints.workflow import (
     Role,
     WorkflowError,
     allowed_actions,
+    clean_facts,
     expected_action,
 )
+from lookup.identifiers import parse_row_id
 from lookup.legal_use import LegalUse
 from lookup.models import Station, table_of
 from web.auth.access import VIEWER, staff
@@ -178,11 +180,7 @@ def _facts(form: dict[str, str], catalogue: Any) -> dict[str, Any]:
     facts: dict[str, Any] = {
         k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template") and v.strip()
     }
-    if "station_id" in facts:
-        facts["station_id"] = int(facts["station_id"]) if facts["station_id"].isdigit() else None
-    if "refund_yuan" in facts:
-        amount = facts["refund_yuan"]
-        facts["refund_yuan"] = float(amount) if amount.replace(".", "", 1).isdigit() else None
+    facts = clean_facts(facts)
     template = form.get("template", "")
     if "message" not in facts and template in REPLY_TEMPLATES:
         facts["message"] = catalogue(template)
@@ -222,14 +220,14 @@ def _move(destination: str, facts: dict[str, Any]) -> tuple[str, dict[str, Any]]
 @staff(*CASE_WORKERS)
 @in_scope(visible_case)
 async def case_photo(request: web.Request, complaint_id: int) -> web.Response:
-    photo_id = request.match_info["photo_id"]
-    if not photo_id.isdigit():
+    photo_id = parse_row_id(request.match_info["photo_id"])
+    if photo_id is None:
         raise web.HTTPNotFound
     async with request.app[ENGINE].connect() as connection:
         row = (
             await connection.execute(
                 sa.select(photo_t.c.content_type, photo_t.c.data).where(
-                    photo_t.c.id == int(photo_id), photo_t.c.complaint_id == complaint_id
+                    photo_t.c.id == photo_id, photo_t.c.complaint_id == complaint_id
                 )
             )
         ).first()

@@ -325,6 +325,8 @@ def _day_bound(request: web.Request, name: str, *, after: bool) -> datetime | No
         day = date.fromisoformat(raw)
     except ValueError as exc:
         raise BadParameter.of(name, raw) from exc
+    if not 2000 <= day.year <= 2999:  # at the calendar's ends the next day, or UTC, overflows
+        raise BadParameter.of(name, raw)
     return datetime.combine(day + timedelta(days=1) if after else day, time(), request.app[SETTINGS].zone)
 
 

@@ -25,6 +25,7 @@ from complaints.programme.visits import (
     record_visit,
 )
 from complaints.submission import VOLUNTEER, Contact, Submission, SubmissionError
+from lookup.free_text import clean_block
 from lookup.models import Merchant, Station, table_of
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
@@ -94,7 +95,7 @@ async def record(request: web.Request) -> web.Response:
         checks = clean_checks(values)
         cards = await _cards(request, values.get("codes", ""))
         first = one_merchant(cards)
-        notes = values.get("notes", "").strip()[:MAX_NOTES_CHARS]
+        notes = clean_block(values.get("notes", ""))[:MAX_NOTES_CHARS]
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except (SubmissionError, VisitError, PhotoError) as problem:
         message = problem.english if request_language(request).language == "en" else problem.chinese
