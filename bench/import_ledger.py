@@ -26,7 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from lookup.ledger_row import COLUMNS
+from lookup.ledger.row import COLUMNS
 from lookup.uscc import uscc_check_char
 
 ROOT = Path(__file__).resolve().parent.parent

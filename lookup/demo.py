@@ -14,8 +14,8 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger import import_rows
-from lookup.ledger_row import LedgerRow, VerificationEntry
+from lookup.ledger.importer import import_rows
+from lookup.ledger.row import LedgerRow, VerificationEntry
 from lookup.listing import instrument_entries
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 from lookup.uscc import uscc_check_char

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger import ImportReport, import_rows
-from lookup.ledger_row import LedgerRow, VerificationEntry
+from lookup.ledger.importer import ImportReport, import_rows
+from lookup.ledger.row import LedgerRow, VerificationEntry
 from lookup.uscc import uscc_check_char
 from lookup.vocab import InstrumentKind, Sector
 

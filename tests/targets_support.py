@@ -8,7 +8,7 @@ from datetime import date
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger_row import LedgerRow
+from lookup.ledger.row import LedgerRow
 from lookup.registry_edits import set_instrument_state
 from lookup.vocab import InstrumentKind, InstrumentState, Sector
 from tests.staff_support import NORTH, SOUTH

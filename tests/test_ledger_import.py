@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger import BATCH_ROWS, import_ledger
+from lookup.ledger.importer import BATCH_ROWS, import_ledger
 from lookup.vocab import InstrumentKind
 from tests.support import TODAY, code_of, ledger_row, make_uscc, seed, verification
 
@@ -135,7 +135,7 @@ async def test_batches_commit_independently_and_a_rerun_completes_the_import(eng
 
 @pytest.mark.parametrize("suffix", [".csv", ".xlsx"])
 async def test_unreadable_files_raise_a_clear_error(engine: AsyncEngine, tmp_path: Path, suffix: str) -> None:
-    from lookup.ledger_read import LedgerFormatError
+    from lookup.ledger.read import LedgerFormatError
 
     path = tmp_path / f"broken{suffix}"
     path.write_bytes(b"PK\x03\x04 this is not a workbook" if suffix == ".xlsx" else "只有一列\n1\n".encode())

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 from openpyxl import Workbook
 
-from lookup.ledger_read import LedgerFormatError, RowError, parse_rows, read_ledger
-from lookup.ledger_row import COLUMNS, LedgerRow, VerificationEntry, parse_row
+from lookup.ledger.read import LedgerFormatError, RowError, parse_rows, read_ledger
+from lookup.ledger.row import COLUMNS, LedgerRow, VerificationEntry, parse_row
 from lookup.vocab import InstrumentKind, Sector
 
 TODAY = date(2025, 6, 1)

@@ -9,8 +9,8 @@ import pytest
 from aiohttp.test_utils import TestClient
 
 from complaints.privacy import mask_name, mask_phone
-from web.access_log import server_options
 from web.app import create_app
+from web.http.access_log import server_options
 from web.settings import Settings
 
 

@@ -20,7 +20,7 @@ from complaints.deadlines.working_days import DayRule, WorkingCalendar, format_s
 from complaints.submission import MAX_NAME_CHARS, MAX_TEXT_CHARS, SubmissionError, clean_name, clean_text
 from lookup.free_text import clean_block, clean_line
 from lookup.identifiers import MAX_ROW_ID, parse_reference, parse_row_id
-from lookup.ledger_row import COLUMNS, LedgerRow, parse_row
+from lookup.ledger.row import COLUMNS, LedgerRow, parse_row
 from lookup.vocab import KIND_NAMES_ZH, SECTOR_NAMES_ZH
 from qr.codes import ALPHABET, CODE_LENGTH, check_symbol, format_code, normalise_code
 from tests.support import TODAY, make_uscc

@@ -15,14 +15,14 @@ from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
 from web.db import create_engine, for_writing
-from web.http_cache import Freshness
+from web.http.cache import Freshness
+from web.http.protective_headers import protect
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION, SCAN_READER, SETTINGS, Clock
 from web.ops.metrics import Metrics, counting
 from web.ops.scrape import METRICS, CountedDialogue, listener
 from web.ops.scrape import add_routes as add_metrics_route
-from web.protective_headers import protect
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
 from web.scan_readers import open_scan_reader

@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.service import DialogueService
 from complaints.programme.targets import Targets
 from lookup.rotation import RotationPolicy
-from web.http_cache import Freshness
+from web.http.cache import Freshness
 from web.intake_service import IntakeService
 from web.render.pages import Pages
 from web.scan_readers import ScanReader

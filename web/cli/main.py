@@ -125,8 +125,8 @@ async def _prepare_database(settings: Settings, *, demo: bool) -> tuple[list[str
 def _serve(settings: Settings, args: argparse.Namespace) -> int:
     from aiohttp import web
 
-    from web.access_log import server_options
     from web.app import create_app
+    from web.http.access_log import server_options
 
     if "public_base_url" not in settings.model_fields_set:
         # Links printed and encoded in QR codes must point at this server when no public URL is set.

@@ -13,8 +13,8 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.ledger import ImportReport, import_ledger
-from lookup.ledger_read import LedgerFormatError
+from lookup.ledger.importer import ImportReport, import_ledger
+from lookup.ledger.read import LedgerFormatError
 from lookup.listing import InstrumentEntry, UnknownName, check_names, instrument_entries
 from qr.labels import Label, LabelTexts, render_label_sheet
 from web.db import create_engine, for_writing, require_current_schema

@@ -20,7 +20,7 @@ from complaints.submission import (
 )
 from lookup.problems import Kind, Problem
 from web.auth.access import public
-from web.json_body import read_json
+from web.http.json_body import read_json
 from web.keys import INTAKE, SETTINGS
 from web.public_cases import find_case, scanned_card
 

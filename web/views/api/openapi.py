@@ -145,6 +145,18 @@ def _paths() -> dict[str, Any]:
                 ),
             }
         },
+        "/api/v1/audit/contact-access": {
+            "get": {
+                "operationId": "readContactAccessLog",
+                "summary": "Who was shown a consumer's full contact: for a case (case=) or a staff member (user=)",
+                "security": STAFF,
+                "parameters": [
+                    _query("case", "a case's reference"),
+                    _query("user", "a staff member's username"),
+                ],
+                "responses": _answers({200: ("The log, newest first", ref("ContactAccessLog"))}, 401, 403, 422),
+            }
+        },
         PATH: {
             "get": {
                 "operationId": "contract",

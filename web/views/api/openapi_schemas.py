@@ -6,6 +6,7 @@ from typing import Any
 
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
+from complaints.personal_data.access_log import AccessRoute
 from complaints.queue.listing import Urgency
 from complaints.submission import CASE_CHANNELS, CHANNELS, MAX_NAME_CHARS, MAX_TEXT_CHARS
 from complaints.workflow import WORKFLOWS, CaseStatus, Intent, Role
@@ -14,6 +15,9 @@ from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, Stat
 
 JSON = "application/json"
 Schema = dict[str, Any]
+
+
+MONEY: Schema = {"type": "number", "minimum": 0}
 
 
 def ref(name: str) -> Schema:
@@ -118,6 +122,12 @@ def _shopper() -> dict[str, Schema]:
                 "deadline_approximate": BOOLEAN,
                 "missing": ref("Missing"),
                 "photos": {"type": "integer", "minimum": 0},
+                "outcome": nullable(
+                    _object(
+                        {"kind": STRING, "refund_yuan": nullable({"type": "number", "minimum": 0}), "words": STRING}
+                    )
+                ),
+                "closed_at": nullable(MOMENT),
                 "events": {
                     "type": "array",
                     "items": _object(
@@ -210,6 +220,10 @@ def _staff() -> dict[str, Schema]:
                             "urgency": enum(Urgency),
                             "needs_triage": BOOLEAN,
                             "excerpt": STRING,
+                            "merchant": nullable(STRING),
+                            "market": nullable(STRING),
+                            "assignee": nullable(STRING),
+                            "linked_ref": nullable(REFERENCE),
                         }
                     ),
                 },
@@ -235,6 +249,7 @@ def _staff() -> dict[str, Schema]:
                 "handle_due": nullable(DATE),
                 "deadline_approximate": BOOLEAN,
                 "linked_ref": nullable(REFERENCE),
+                "assignee": nullable(STRING),
                 "contact": _object(
                     {"name": STRING, "phone": STRING, "consent": BOOLEAN},
                 ),
@@ -281,5 +296,16 @@ def _action() -> dict[str, Schema]:
     }
 
 
+def _audit() -> dict[str, Schema]:
+    """Who was shown a consumer's full contact: one case's log or one staff member's."""
+    access = _object({"at": MOMENT, "user": STRING, "ref": REFERENCE, "route": enum(AccessRoute), "reason": STRING})
+    return {
+        "ContactAccessLog": _object(
+            {"case": STRING, "user": STRING, "accesses": {"type": "array", "items": access}},
+            optional=("case", "user"),
+        )
+    }
+
+
 def schemas() -> dict[str, Schema]:
-    return _shared() | _shopper() | _instrument() | _staff() | _action()
+    return _shared() | _shopper() | _instrument() | _staff() | _action() | _audit()

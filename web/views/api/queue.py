@@ -23,7 +23,7 @@ from web.auth.access import VIEWER, staff
 from web.auth.scope import CASE_WORKERS, SCOPE, Reach, in_scope
 from web.casework import act, case_not_found, visible_case
 from web.contact_log import contacts_shown
-from web.json_body import read_json
+from web.http.json_body import read_json
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.queue_filters import parse_filter, parse_limit
 

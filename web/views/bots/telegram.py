@@ -23,7 +23,7 @@ from complaints.outbox.delivery import Sender
 from lookup.problems import Kind, Problem
 from web.auth.access import public
 from web.db import for_writing
-from web.json_body import read_json
+from web.http.json_body import read_json
 from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS
 from web.settings import Settings
 

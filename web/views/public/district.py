@@ -8,7 +8,7 @@ from aiohttp import web
 from complaints.programme.target_board import BadPeriod, build_board, spans_for
 from complaints.programme.target_xlsx import shown
 from web.auth.access import public
-from web.http_cache import cached_response
+from web.http.cache import cached_response
 from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, ROTATION, SETTINGS, TARGETS
 

@@ -18,7 +18,7 @@ from web.auth.access import VIEWER, public, staff
 from web.auth.models import StaffRole
 from web.auth.scope import Reach
 from web.db import for_writing
-from web.http_cache import cached_response
+from web.http.cache import cached_response
 from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 from web.render.staff_pages import render_staff_page

@@ -15,7 +15,7 @@ from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web import errors
 from web.auth.access import public
-from web.http_cache import UNKNOWN_MAX_AGE, cached_response
+from web.http.cache import UNKNOWN_MAX_AGE, cached_response
 from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 from web.render.instrument_json import instrument_json

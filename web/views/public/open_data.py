@@ -25,7 +25,7 @@ from complaints.programme.open_data import (
 from complaints.programme.open_data import service_requests as find_requests
 from lookup.identifiers import parse_reference
 from web.auth.access import public
-from web.http_cache import cached_response
+from web.http.cache import cached_response
 from web.keys import CLOCK, ENGINE, FRESHNESS, PAGES, SETTINGS
 
 MAX_LISTED = 50  # codes or references in one query parameter

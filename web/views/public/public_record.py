@@ -17,7 +17,7 @@ from lookup.identifiers import parse_row_id
 from lookup.public_record import merchant_record, standing_lists
 from qr.codes import format_code
 from web.auth.access import public
-from web.http_cache import UNKNOWN_MAX_AGE, cached_response
+from web.http.cache import UNKNOWN_MAX_AGE, cached_response
 from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SETTINGS
 

@@ -18,8 +18,8 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lookup.commitment_text import CURRENT_VERSION, TEXTS
-from lookup.ledger_read import RowError, parse_rows, read_ledger
-from lookup.ledger_row import LedgerRow
+from lookup.ledger.read import RowError, parse_rows, read_ledger
+from lookup.ledger.row import LedgerRow
 from lookup.legal_use import default_use
 from lookup.models import Commitment, Instrument, Market, Merchant, Station, Verification, table_of
 from lookup.vocab import VerificationKind

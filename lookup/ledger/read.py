@@ -1,7 +1,7 @@
 """Reading an instrument ledger (强检台账): a CSV or XLSX file in, validated rows out.
 
 Reading and judging are separate so the importer can report every bad row in one pass: `read_ledger` turns
-a file into (row number, {column: text}) without looking at the content, and :func:`lookup.ledger_row.parse_row`
+a file into (row number, {column: text}) without looking at the content, and :func:`lookup.ledger.row.parse_row`
 judges one row and gives every reason it is bad. Row numbers are the ones the spreadsheet shows (header = row 1),
 because an administrator fixes the file by finding the row in Excel.
 """
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from lookup.ledger_row import COLUMNS, REQUIRED, LedgerRow, parse_row
+from lookup.ledger.row import COLUMNS, REQUIRED, LedgerRow, parse_row
 
 RawRows = Generator[tuple[int, list[str]], None, None]
 
