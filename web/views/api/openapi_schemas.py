@@ -124,7 +124,7 @@ def _shopper() -> dict[str, Schema]:
                 "photos": {"type": "integer", "minimum": 0},
                 "outcome": nullable(
                     _object(
-                        {"kind": STRING, "refund_yuan": nullable({"type": "number", "minimum": 0}), "words": STRING}
+                        {"kind": STRING, "refund_yuan": nullable({"type": "number", "minimum": 0}), "words": nullable(STRING)}
                     )
                 ),
                 "closed_at": nullable(MOMENT),
