@@ -123,9 +123,7 @@ def _shopper() -> dict[str, Schema]:
                 "missing": ref("Missing"),
                 "photos": {"type": "integer", "minimum": 0},
                 "outcome": nullable(
-                    _object(
-                        {"kind": STRING, "refund_yuan": nullable({"type": "number", "minimum": 0}), "words": nullable(STRING)}
-                    )
+                    _object({"kind": STRING, "refund_yuan": nullable(MONEY), "words": nullable(STRING)})
                 ),
                 "closed_at": nullable(MOMENT),
                 "events": {
