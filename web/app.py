@@ -94,7 +94,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
     )
-    app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+    app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK], engine=engine)
     try:
         yield
     finally:
