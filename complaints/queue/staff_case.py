@@ -95,6 +95,11 @@ class StaffCase:
     merchant_recent: tuple[OtherCase, ...]
     messages: tuple[Message, ...] = ()
 
+    @property
+    def version(self) -> int:
+        """What an action taken on this view names as the case's version (complaints.cases.case_version)."""
+        return self.events[-1].id if self.events else 0
+
 
 async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:
     """(id, station_id, queue) of a case, for the access check before anything else is read."""

@@ -13,6 +13,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from aiohttp import web
 
+from complaints.cases import StaleCase
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
 from complaints.privacy import mask_name, mask_phone, reveals_contact
@@ -126,7 +127,7 @@ async def case_page(request: web.Request, complaint_id: int) -> web.Response:
 def _facts(form: dict[str, str], catalogue: Any) -> dict[str, Any]:
     """Form fields as the workflow's facts: numbers where numbers are meant, a template's words for a reply."""
     facts: dict[str, Any] = {
-        k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template") and v.strip()
+        k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template", "version") and v.strip()
     }
     if "station_id" in facts:
         facts["station_id"] = int(facts["station_id"]) if facts["station_id"].isdigit() else None
@@ -146,8 +147,12 @@ async def case_action(request: web.Request, complaint_id: int) -> web.Response:
     if any(len(value) > 5000 for value in form.values()):
         return await _case_view(request, complaint_id, status=413, error="staff.error.too_long")
     facts = _facts(form, request.app[PAGES].catalogues["zh"])
+    version = form.get("version", "").strip()
+    expected = int(version) if version.isdigit() and len(version) < 19 else None
     try:
-        await act(request, complaint_id, form.get("action", ""), facts)
+        await act(request, complaint_id, form.get("action", ""), facts, expected_version=expected)
+    except StaleCase:
+        return await _case_view(request, complaint_id, status=409, error="staff.error.stale")
     except WorkflowError as refused:
         return await _case_view(request, complaint_id, status=status_of(refused), error=refused.english)
     raise web.HTTPSeeOther(location=f"/queue/{case_ref(request)}")
