@@ -11,6 +11,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from complaints.deadlines.calendar_store import import_schedule
@@ -19,7 +20,7 @@ from web.cli import index as index_commands
 from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
-from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
+from web.db import DatabaseNotReady, database_unavailable, create_engine, for_writing, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")
@@ -93,6 +94,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fairweigh: configuration error: {problems}", file=sys.stderr)
     except (ConfigurationError, DatabaseNotReady) as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # One line that says where and why, instead of the driver's traceback.
+        where = sa.engine.make_url(settings.async_database_url).render_as_string(hide_password=True)
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        print(f"fairweigh: cannot reach the database at {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
