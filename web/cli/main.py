@@ -20,7 +20,7 @@ from web.cli import index as index_commands
 from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
-from web.db import DatabaseNotReady, database_unavailable, create_engine, for_writing, require_current_schema, upgrade
+from web.db import DatabaseNotReady, create_engine, database_unavailable, for_writing, require_current_schema, upgrade
 from web.settings import ConfigurationError, Settings
 
 log = logging.getLogger("fairweigh")
