@@ -94,13 +94,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"fairweigh: configuration error: {problems}", file=sys.stderr)
     except (ConfigurationError, DatabaseNotReady) as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
-    except Exception as exc:
-        if not database_unavailable(exc):
-            raise
-        # One line that says where and why, instead of the driver's traceback.
-        where = sa.engine.make_url(settings.async_database_url).render_as_string(hide_password=True)
-        reason = (str(exc).splitlines() or [""])[0][:200]
-        print(f"fairweigh: cannot reach the database at {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
     except KeyboardInterrupt:
         return 130
     except BrokenPipeError:
@@ -108,6 +101,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interpreter's final flush does not complain either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # One line that says where and why, instead of the driver's traceback.
+        where = sa.engine.make_url(settings.async_database_url).render_as_string(hide_password=True)
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        print(f"fairweigh: cannot reach the database at {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
     return 2
 
 
