@@ -1,19 +1,22 @@
 """One message, handled once: load the dialogue, decide the turn, store everything it did in one transaction.
 
 The transaction begins with the platform's id of the message: a redelivery finds it and gets the first answer
-(or nothing, while the first is still being handled), never a second step. The dialogue's row is updated only
-if nobody changed it since it was read (``version``); otherwise the message is decided again on the new state.
+(or nothing, while the first is still being handled), never a second step. Messages of one dialogue take turns
+(:class:`DialogueTurns`): a burst (twelve lines typed fast, nine photos picked at once) is decided one message
+after another, each on the state the one before left. The dialogue's row is still updated only if nobody changed
+it since it was read (``version``); a change in between (two processes on one SQLite file) decides again.
 A case the turn submits is stored in the same transaction, with the fetching of its photos queued in the outbox.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import hashlib
 import logging
 import random
-from collections.abc import Callable, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
@@ -102,6 +105,42 @@ class _Changed(Exception):
     """Another process advanced this dialogue since it was read."""
 
 
+class DialogueTurns:
+    """One message of a dialogue at a time: in this process an asyncio lock per dialogue (first come, first
+    served); across processes on PostgreSQL also a transaction-level advisory lock, taken on a connection held for
+    the turn, which the database releases if the process dies."""
+
+    def __init__(self, engine: AsyncEngine | None) -> None:
+        self._engine = engine if engine is not None and engine.dialect.name == "postgresql" else None
+        self._locks: dict[tuple[str, str], tuple[asyncio.Lock, int]] = {}
+
+    @contextlib.asynccontextmanager
+    async def turn(self, channel: str, chat_user: str) -> AsyncIterator[None]:
+        key = (channel, chat_user)
+        lock, waiting = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, waiting + 1)
+        try:
+            async with lock:
+                if self._engine is None:
+                    yield
+                    return
+                async with self._engine.connect() as connection:
+                    await connection.execute(sa.select(sa.func.pg_advisory_xact_lock(_lock_key(channel, chat_user))))
+                    yield
+                    await connection.rollback()  # ends the transaction, which releases the lock
+        finally:
+            lock, waiting = self._locks[key]
+            if waiting == 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, waiting - 1)
+
+
+def _lock_key(channel: str, chat_user: str) -> int:
+    digest = hashlib.sha256(f"dialogue:{channel}:{chat_user}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
 class DialogueService:
     """Handles each message once; ``world`` is what the dialogue may ask of the service (bot.world's
     ServiceWorld, built by the composition root)."""
@@ -114,7 +153,9 @@ class DialogueService:
         world: World,
         clock: Callable[[], datetime],
         flood_limit: int = FLOOD_LIMIT,
+        engine: AsyncEngine | None = None,
     ) -> None:
+        self._turns = DialogueTurns(engine)
         self._states = states
         self._intake = intake
         self._clock = clock
@@ -129,6 +170,10 @@ class DialogueService:
     async def receive(self, event: Event) -> Handled:
         """:meth:`handle`, telling a first delivery from a repeat: a channel that sent the first answer itself
         (Telegram) must not send it again, one that answers in the response (WeChat) sends it each time."""
+        async with self._turns.turn(event.channel, event.chat_user):
+            return await self._decide_and_store(event)
+
+    async def _decide_and_store(self, event: Event) -> Handled:
         for attempt in range(ATTEMPTS):
             loaded = await self._load(event)
             now = self._clock()

@@ -50,6 +50,29 @@ class CaseNotFound(Problem, LookupError):
         return cls("not_found", f"没有编号为 {complaint_id} 的案件。", f"no case with id {complaint_id}")
 
 
+class StaleCase(Problem):
+    """The action was taken on an earlier version of the case than the one stored: someone acted in between."""
+
+    kind = Kind.conflict
+
+    @classmethod
+    def of(cls, version: int) -> StaleCase:
+        return cls(
+            "stale_case",
+            "您打开这个案件之后，已有人办理过它；请查看它现在的状态再办理。",
+            f"The case changed since that view (it is now at version {version}): look at it and act again.",
+        )
+
+
+def case_version(connection: sa.Connection, complaint_id: int) -> int:
+    """The case's version: the id of the last event of its timeline (every action adds one), 0 for none."""
+    return int(
+        connection.execute(
+            sa.select(sa.func.coalesce(sa.func.max(event_t.c.id), 0)).where(event_t.c.complaint_id == complaint_id)
+        ).scalar_one()
+    )
+
+
 async def next_reference(connection: AsyncConnection, day: date) -> str:
     """`JL20261123-0001`: the day's next number, atomic across processes (one upsert of the day's row)."""
     return await connection.run_sync(reserve_reference, day)
@@ -83,8 +106,10 @@ async def take_action(
     facts: Mapping[str, object],
     now: datetime,
     rules: DeadlineRules | None = None,
+    expected_version: int | None = None,
 ) -> Step:
-    """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it.
+    """Apply `action` to the case; raises WorkflowError (nothing written) when the workflow refuses it, and
+    :class:`StaleCase` when ``expected_version`` is given and the case has moved on since.
 
     A public event is queued for the consumer (:mod:`complaints.outbox.notify`); with ``rules``, an action that moves
     the handling deadline (acceptance, a pause for testing, an extension) stores the new one.
@@ -93,7 +118,14 @@ async def take_action(
     and needs the transaction begun IMMEDIATE (the composition root's `for_writing(engine)`).
     """
     return await connection.run_sync(
-        apply_action, complaint_id, action, role=role, actor_id=actor_id, facts=facts, now=now, rules=rules
+        functools.partial(apply_action, expected_version=expected_version),
+        complaint_id,
+        action,
+        role=role,
+        actor_id=actor_id,
+        facts=facts,
+        now=now,
+        rules=rules,
     )
 
 
@@ -108,6 +140,7 @@ def apply_action(
     now: datetime,
     rules: DeadlineRules | None = None,
     notify: bool = True,
+    expected_version: int | None = None,
 ) -> Step:
     """:func:`take_action` for code already running on the synchronous side (inside ``run_sync``).
 
@@ -122,6 +155,8 @@ def apply_action(
     ).first()
     if row is None:
         raise CaseNotFound.of(complaint_id)
+    if expected_version is not None and (version := case_version(connection, complaint_id)) != expected_version:
+        raise StaleCase.of(version)
     status = CaseStatus(row.status)
     history = History.of(
         connection.execute(

@@ -8,9 +8,9 @@ import sqlalchemy as sa
 
 from complaints.models import Complaint, Hotspot
 from complaints.workflow import Intent
-from lookup.models import table_of
+from lookup.models import Merchant, table_of
 
-complaint_t, hotspot_t = table_of(Complaint), table_of(Hotspot)
+complaint_t, hotspot_t, merchant_t = table_of(Complaint), table_of(Hotspot), table_of(Merchant)
 
 
 def count_towards_hotspot(
@@ -20,7 +20,14 @@ def count_towards_hotspot(
 
     A complaint and the report split from it are one shopper's one story: only the complaint counts. Complaints
     from before the merchant's last cleared hotspot were answered by that inspection and count no more.
+
+    Intakes about one merchant take turns here: the merchant's row is locked (FOR NO KEY UPDATE on PostgreSQL,
+    which a complaint's foreign key check does not wait for; SQLite's writer is alone anyway), so the count is
+    read after the previous intake committed and includes it, and only one of them inserts the open row.
     """
+    connection.execute(
+        sa.select(merchant_t.c.id).where(merchant_t.c.id == merchant_id).with_for_update(key_share=True)
+    ).first()
     since = now - timedelta(days=days)
     cleared = connection.execute(
         sa.select(sa.func.max(hotspot_t.c.cleared_at)).where(hotspot_t.c.merchant_id == merchant_id)

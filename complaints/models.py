@@ -149,8 +149,19 @@ class CalendarRule(SQLModel, table=True):
 class Hotspot(SQLModel, table=True):
     """Repeated complaints about one merchant (3 within 30 days by default): ask for a focused inspection.
 
-    One open row per merchant; further complaints raise its count. A handler clears it after inspecting.
+    One open row per merchant (a partial unique index holds it); further complaints raise its count. A handler
+    clears it after inspecting.
     """
+
+    __table_args__ = (
+        sa.Index(
+            "uq_hotspot_open_merchant",
+            "merchant_id",
+            unique=True,
+            sqlite_where=sa.text("cleared_at IS NULL"),
+            postgresql_where=sa.text("cleared_at IS NULL"),
+        ),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     merchant_id: int = Field(foreign_key="merchant.id", index=True)

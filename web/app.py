@@ -144,10 +144,10 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         hotline=settings.fairweigh_hotline,
     )
     if metrics is None:
-        app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK])
+        app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK], engine=engine)
     else:
         app[DIALOGUE] = CountedDialogue(
-            metrics=metrics, intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK]
+            metrics=metrics, intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK], engine=engine
         )
     try:
         async with listener(settings.metrics_listen, metrics, engine, app[CLOCK]):

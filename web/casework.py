@@ -60,8 +60,16 @@ async def deadline_rules(request: web.Request) -> DeadlineRules:
     return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
 
 
-async def act(request: web.Request, complaint_id: int, action: str, facts: dict[str, Any]) -> Step:
-    """Take the action as the viewer; raises :class:`WorkflowError` saying why it cannot be taken."""
+async def act(
+    request: web.Request,
+    complaint_id: int,
+    action: str,
+    facts: dict[str, Any],
+    *,
+    expected_version: int | None = None,
+) -> Step:
+    """Take the action as the viewer; raises :class:`WorkflowError` saying why it cannot be taken, and
+    :class:`StaleCase` when the case is no longer at ``expected_version`` (None: whatever it is at)."""
     scope, viewer = request[SCOPE], request[VIEWER]
     if scope.role is None:
         raise WorkflowError("forbidden", "您不能办理案件。", "you may not act on cases", kind=Kind.refused)
@@ -78,6 +86,7 @@ async def act(request: web.Request, complaint_id: int, action: str, facts: dict[
             facts=facts,
             now=request.app[CLOCK](),
             rules=rules,
+            expected_version=expected_version,
         )
 
 

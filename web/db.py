@@ -22,11 +22,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
 
+import asyncpg
 import sqlalchemy as sa
 from alembic import command
 from alembic.config import Config
@@ -82,9 +84,6 @@ def for_writing(engine: AsyncEngine) -> AsyncEngine:
 
 def create_engine(url: str) -> AsyncEngine:
     if url.startswith("sqlite"):
-        database = sa.engine.make_url(url).database
-        if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_async_engine(url)
         sa.event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         sa.event.listen(engine.sync_engine, "connect", _no_driver_transactions)
@@ -162,7 +161,17 @@ def _current_revision_sync(connection: sa.Connection) -> str | None:
     return MigrationContext.configure(connection).get_current_revision()
 
 
+def _sqlite_file(engine: AsyncEngine) -> Path | None:
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return Path(database)
+
+
 async def upgrade(engine: AsyncEngine) -> None:
+    """Migrate to the head revision (creating a SQLite file, and its directory, when there is none)."""
+    if (path := _sqlite_file(engine)) is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     async with engine.begin() as connection:
         await connection.run_sync(_upgrade_sync)
 
@@ -170,6 +179,24 @@ async def upgrade(engine: AsyncEngine) -> None:
 async def current_revision(engine: AsyncEngine) -> str | None:
     async with engine.connect() as connection:
         return await connection.run_sync(_current_revision_sync)
+
+
+def database_unavailable(error: BaseException) -> bool:
+    """Whether ``error`` says the database cannot be reached or cannot write (down, restarting, disk full, locked
+    past the busy timeout), as any of our three ways of reaching it raises it, rather than a fault in our code."""
+    if isinstance(error, sa.exc.DBAPIError) and error.connection_invalidated:
+        return True
+    down = (
+        sa.exc.OperationalError,
+        sa.exc.InterfaceError,
+        sqlite3.OperationalError,
+        OSError,
+        asyncpg.PostgresConnectionError,
+        asyncpg.InsufficientResourcesError,  # disk full, out of memory, too many connections
+        asyncpg.CannotConnectNowError,
+        asyncpg.InterfaceError,
+    )
+    return isinstance(error, down)
 
 
 class DatabaseNotReady(Exception):
@@ -189,6 +216,12 @@ def schema_is_newer(revision: str | None) -> bool:
 
 async def require_current_schema(engine: AsyncEngine) -> None:
     """Refuse a database without the schema or with an older one; accept this release's schema or a newer one."""
+    if (path := _sqlite_file(engine)) is not None and not path.exists():
+        missing = "" if path.parent.is_dir() else f" (the directory {path.parent} does not exist)"
+        raise DatabaseNotReady(
+            f"There is no SQLite database at {path}{missing}. Check DATABASE_URL, or create it with "
+            "`fairweigh db upgrade` (or `fairweigh serve --demo`)."
+        )
     current, head = await current_revision(engine), head_revision()
     if current == head:
         return

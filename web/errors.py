@@ -5,6 +5,9 @@ A :class:`lookup.problems.Problem` raised by a view, the access middleware or th
 "field": the field at fault or null}``, and on pages the error page in the negotiated language. aiohttp's own
 404, 405 and 413 (and any unexpected exception, as a 500) get the same treatment. Views let problems propagate;
 forms that show themselves again with the user's input catch them and use :func:`status_of`.
+
+A database that is down, full or locked (web/db.py's :func:`database_unavailable`) makes any route answer 503
+with ``Retry-After``, as the JSON problem ``unavailable`` or the error page in the asker's language.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from typing import Any
 from aiohttp import web
 
 from lookup.problems import Kind, Problem
+from web.db import database_unavailable
 from web.i18n import request_language
 from web.keys import PAGES
 
@@ -36,7 +40,18 @@ STATUS = {
     Kind.unavailable: 503,
 }
 # The catalogue keys that explain a status on the error page; any other status gets "something went wrong".
-_EXPLANATIONS = {404: "notfound", 405: "notfound", 413: "toolarge"}
+_EXPLANATIONS = {404: "notfound", 405: "notfound", 413: "toolarge", 503: "unavailable"}
+RETRY_AFTER_SECONDS = "30"
+
+
+def unavailable() -> Problem:
+    """The database cannot be reached or cannot write: nothing was stored, try again shortly."""
+    return Problem(
+        "unavailable",
+        "服务暂时无法读写数据，请稍后再试。",
+        "The service cannot read or store data just now: try again shortly.",
+        kind=Kind.unavailable,
+    )
 
 
 def status_of(problem: Problem) -> int:
@@ -54,6 +69,8 @@ def _dumps(value: Any) -> str:
 def answer(request: web.Request, problem: Problem, *, headers: Mapping[str, str] | None = None) -> web.Response:
     """The problem as the answer to this request (a view that must add headers, such as caching, calls this)."""
     status = status_of(problem)
+    if problem.kind is Kind.unavailable:
+        headers = {"Retry-After": RETRY_AFTER_SECONDS, **(headers or {})}
     if wants_json(request):
         body = {
             "error": problem.code,
@@ -109,6 +126,9 @@ async def middleware(request: web.Request, handler: Handler) -> web.StreamRespon
         if exc.status in (404, 405, 413) or (exc.status >= 500 and not exc.text):
             return _http_problem(request, exc.status, exc.reason.lower().replace(" ", "_"))
         raise
-    except Exception:
+    except Exception as exc:
+        if database_unavailable(exc):
+            log.warning("database unavailable on %s %s: %s", request.method, request.path, type(exc).__name__)
+            return answer(request, unavailable())
         log.exception("unhandled error on %s %s", request.method, request.path)
         return _http_problem(request, 500, "internal_error")

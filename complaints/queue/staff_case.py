@@ -101,6 +101,11 @@ class StaffCase:
         """What the timeline adds to the status when deciding which actions are open."""
         return History.of(event.action for event in self.events)
 
+    @property
+    def version(self) -> int:
+        """What an action taken on this view names as the case's version (complaints.cases.case_version)."""
+        return self.events[-1].id if self.events else 0
+
 
 async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:
     """(id, station_id, queue) of a case, for the access check before anything else is read."""

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import sqlalchemy as sa
 from pydantic import ValidationError
 
 from complaints.deadlines.calendar_store import import_schedule
@@ -20,7 +21,7 @@ from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
 from web.cli import warnings as warning_commands
-from web.db import DatabaseNotReady, create_engine, for_writing, require_current_schema, upgrade
+from web.db import DatabaseNotReady, create_engine, database_unavailable, for_writing, require_current_schema, upgrade
 from web.ops.logs import TEXT_FORMAT
 from web.ops.logs import configure as configure_logs
 from web.settings import ConfigurationError, Settings
@@ -103,6 +104,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         # interpreter's final flush does not complain either.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 0
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # One line that says where and why, instead of the driver's traceback.
+        where = sa.engine.make_url(settings.async_database_url).render_as_string(hide_password=True)
+        reason = (str(exc).splitlines() or [""])[0][:200]
+        print(f"fairweigh: cannot reach the database at {where}: {type(exc).__name__}: {reason}", file=sys.stderr)
     return 2
 
 

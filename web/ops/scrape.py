@@ -122,8 +122,17 @@ async def listener(
 class CountedDialogue(DialogueService):
     """The dialogue service, counting each message handled: a first delivery, or a platform's repeat."""
 
-    def __init__(self, *, metrics: Metrics, intake: Intake, states: StateReader, world: World, clock: Clock) -> None:
-        super().__init__(intake=intake, states=states, world=world, clock=clock)
+    def __init__(
+        self,
+        *,
+        metrics: Metrics,
+        intake: Intake,
+        states: StateReader,
+        world: World,
+        clock: Clock,
+        engine: AsyncEngine | None = None,
+    ) -> None:
+        super().__init__(intake=intake, states=states, world=world, clock=clock, engine=engine)
         self._metrics = metrics
 
     async def receive(self, event: Event) -> Handled:

@@ -1,8 +1,10 @@
 """The handlers' JSON API: `GET /api/v1/queue`, `GET /api/v1/queue/{ref}` and `POST /api/v1/queue/{ref}/actions`.
 
 Another station's case answers 404, exactly like a reference that does not exist: a handler cannot learn which
-references are in use elsewhere by guessing. Refusals (a bad filter, cursor or limit, an action the workflow
-does not allow) are problems that web/errors.py answers.
+references are in use elsewhere by guessing. A case is answered with its version as ``ETag``; an action sent with
+``If-Match: <that ETag>`` is taken only if the case is still at that version, else it answers 409 with the case as
+it now stands (and its new ETag). Without If-Match an action applies to whatever version is stored. Refusals (a bad
+filter, cursor or limit, an action the workflow does not allow) are problems that web/errors.py answers.
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from typing import Any
 
 from aiohttp import web
 
+from complaints.cases import StaleCase
 from complaints.personal_data.access_log import AccessRoute
 from complaints.privacy import mask_name, mask_phone, reveals_contact
 from complaints.queue.listing import list_cases
@@ -84,7 +87,34 @@ def case_json(case: StaffCase, scope: Scope) -> dict[str, Any]:
     }
 
 
-async def _case_answer(request: web.Request, complaint_id: int, route: AccessRoute) -> web.Response:
+def etag(case: StaffCase) -> str:
+    return f'"{case.version}"'
+
+
+def _if_match(request: web.Request) -> int | None:
+    """The case version an action names in ``If-Match`` (None: no header, or ``*``)."""
+    raw = request.headers.get("If-Match", "").strip()
+    if not raw or raw == "*":
+        return None
+    tag = raw.removeprefix("W/")
+    number = tag[1:-1] if len(tag) > 2 and tag[0] == tag[-1] == '"' else ""
+    if not number.isdigit() or len(number) > 18:
+        raise Problem(
+            "bad_if_match",
+            'If-Match 必须是这个案件的 ETag，例如 "123"。',
+            'If-Match must be the case\'s ETag, such as "123".',
+            field="If-Match",
+        )
+    return int(number)
+
+
+async def _case_answer(
+    request: web.Request,
+    complaint_id: int,
+    route: AccessRoute,
+    status: int = 200,
+    problem: Problem | None = None,
+) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         case = await staff_case(connection, complaint_id)
     scope = request[SCOPE]
@@ -92,7 +122,11 @@ async def _case_answer(request: web.Request, complaint_id: int, route: AccessRou
         case.intent, own_station=scope.handles(case.station_id)
     ):
         await contacts_shown(request, [complaint_id], route)
-    return web.json_response(case_json(case, scope), dumps=_dumps)
+    body = case_json(case, scope)
+    if problem is not None:  # the refusal, with the case as it now stands
+        problem_fields = {"error": problem.code, "status": status, "message": problem.english}
+        body = {**problem_fields, "message_zh": problem.chinese, "field": problem.field, "case": body}
+    return web.json_response(body, status=status, headers={"ETag": etag(case)}, dumps=_dumps)
 
 
 @staff(*CASE_WORKERS)
@@ -114,7 +148,11 @@ async def case_action_api(request: web.Request, complaint_id: int) -> web.Respon
     if not isinstance(body, dict) or not isinstance(body.get("action"), str):
         raise _bad_body()
     facts = clean_facts({name: value for name, value in body.items() if name != "action"})
-    await act(request, complaint_id, body["action"], facts)
+    expected = _if_match(request)
+    try:
+        await act(request, complaint_id, body["action"], facts, expected_version=expected)
+    except StaleCase as stale:
+        return await _case_answer(request, complaint_id, AccessRoute.case_action_api, status=409, problem=stale)
     return await _case_answer(request, complaint_id, AccessRoute.case_action_api)
 
 

@@ -24,7 +24,8 @@ from lookup.problems import Problem
 from lookup.scan import InstrumentCard
 from lookup.vocab import KIND_NAMES_ZH
 from web.auth.access import public
-from web.errors import status_of
+from web.db import database_unavailable
+from web.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from web.i18n import request_language
 from web.keys import INTAKE, PAGES
 from web.public_cases import case_page_context, find_case, personal_data_context, rating_context, scanned_card
@@ -94,7 +95,15 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         status = 413 if error.code == "too_large" else 400
         return _render_form(request, card=card, values=values, errors=[error], status=status)
     submission = Submission(text=text, channel="web", code=code, contact=contact, photos=photos)
-    receipt = await request.app[INTAKE].submit(submission, card)
+    try:
+        receipt = await request.app[INTAKE].submit(submission, card)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        # Nothing was stored: the form comes back with what was typed (photos must be picked again).
+        response = _render_form(request, card=card, values=values, errors=[unavailable()], status=503)
+        response.headers["Retry-After"] = RETRY_AFTER_SECONDS
+        return response
     target = f"/c/{receipt.ref}?token={receipt.token}" + (f"&lang={choice.language}" if choice.explicit else "")
     raise web.HTTPSeeOther(location=target)
 

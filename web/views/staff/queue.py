@@ -14,6 +14,7 @@ from urllib.parse import urlencode
 import sqlalchemy as sa
 from aiohttp import web
 
+from complaints.cases import StaleCase
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
 from complaints.personal_data.access_log import AccessRoute
@@ -178,7 +179,7 @@ async def case_page(request: web.Request, complaint_id: int) -> web.Response:
 def _facts(form: dict[str, str], catalogue: Any) -> dict[str, Any]:
     """Form fields as the workflow's facts: numbers where numbers are meant, a template's words for a reply."""
     facts: dict[str, Any] = {
-        k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template") and v.strip()
+        k: v.strip() for k, v in form.items() if k not in ("action", "csrf", "template", "version") and v.strip()
     }
     facts = clean_facts(facts)
     template = form.get("template", "")
@@ -197,8 +198,12 @@ async def case_action(request: web.Request, complaint_id: int) -> web.Response:
     action = form.get("action", "")
     if action == MOVE:
         action, facts = _move(form.get("destination", ""), facts)
+    version = form.get("version", "").strip()
+    expected = int(version) if version.isdigit() and len(version) < 19 else None
     try:
-        step = await act(request, complaint_id, action, facts)
+        step = await act(request, complaint_id, action, facts, expected_version=expected)
+    except StaleCase:
+        return await _case_view(request, complaint_id, status=409, error="staff.error.stale")
     except WorkflowError as refused:
         return await _case_view(request, complaint_id, status=status_of(refused), error=refused.english)
     told = ("yes" if step.told else "no") if step.public else ""
