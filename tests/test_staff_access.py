@@ -29,6 +29,7 @@ SHORT_WEIGHT = "张记水产的秤不准，称的鱼少了二两，要求退钱"
 NORTH_TEXT = "李记鲜肉的秤不准，称的肉少了二两，要求退钱"
 PUBLIC_ROUTES = {
     "/healthz",
+    "/readyz",
     "/login",
     "/i/{code}",
     "/i/{code}/qr.svg",

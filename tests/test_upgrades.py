@@ -214,8 +214,11 @@ async def test_a_release_runs_on_a_newer_schema_and_refuses_an_older_one(
     async with engine.begin() as connection:
         await connection.execute(sa.text("UPDATE alembic_version SET version_num = '9999_from_the_next_release'"))
     await require_current_schema(engine)
-    health = await client.get("/healthz")
-    assert health.status == 200
+    ready = await client.get("/readyz")
+    assert ready.status == 200
     async with engine.begin() as connection:
         await connection.execute(sa.text(f"UPDATE alembic_version SET version_num = '{PREVIOUS_RELEASE}'"))
-    assert (await client.get("/healthz")).status == 503
+    outdated = await client.get("/readyz")
+    assert outdated.status == 503
+    assert (await outdated.json())["database"] == "outdated"
+    assert (await client.get("/healthz")).status == 200  # liveness: the process still serves

@@ -59,7 +59,12 @@ def _shared() -> dict[str, Schema]:
                 "message": {"type": "string", "description": "what went wrong, in English"},
                 "message_zh": {"type": "string", "description": "what went wrong, in Chinese"},
                 "field": nullable({"type": "string", "description": "the field at fault; null: the whole request"}),
-            }
+                "case": {
+                    "$ref": "#/components/schemas/StaffCase",
+                    "description": "on a 409 to an action sent with a stale If-Match: the case as it now stands",
+                },
+            },
+            optional=("case",),
         ),
         "CaseStatus": enum(CaseStatus),
         "Intent": enum(Intent),
