@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot import asides
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
+from bot.facts import amounts_in, when_in
 from bot.texts import (
     card_reply,
     preview,
@@ -249,10 +250,29 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     draft.intent, draft.category = await world.classify(draft.account)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
+    taken = await _facts_told(draft, world)
     if not draft.fixing:
-        turn.replies.append(understood_reply(draft, _t(turn)))
+        turn.replies.append(understood_reply(draft, _t(turn), taken=taken))
     draft.fixing = False
     return await _next_question(turn, world)
+
+
+async def _facts_told(draft: Draft, world: World) -> tuple[str, ...]:
+    """Place, time and amounts the shopper's words already carry: taken as answered, so they are not asked."""
+    account = draft.account
+    found = {
+        Step.where: "" if draft.code else (await world.place_named(account) or ""),
+        Step.when: when_in(account),
+        Step.amounts: amounts_in(account),
+    }
+    taken = []
+    for step, value in found.items():
+        field_name = _ANSWER_FIELDS[step]
+        if value and step.value not in draft.asked and not getattr(draft, field_name):
+            setattr(draft, field_name, value[:ANSWER_CHARS])
+            draft.asked.append(step.value)
+            taken.append(field_name)
+    return tuple(taken)
 
 
 def _needed(step: Step, draft: Draft) -> bool:

@@ -76,10 +76,14 @@ def mask_phone(phone: str) -> str:
     return phone[:3] + "*" * max(len(phone) - 7, 0) + phone[-4:] if len(phone) > 7 else phone
 
 
-def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False) -> Reply:
-    """What the service made of the shopper's words; a report is told it may stay anonymous."""
+def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False, taken: tuple[str, ...] = ()) -> Reply:
+    """What the service made of the shopper's words, with the facts taken from them (so a wrong one shows); a
+    report is told it may stay anonymous."""
     key = "understood.changed" if changed else "understood"
     text = t(key, intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
+    if taken:
+        facts = "；".join(t(f"understood.{name}", value=getattr(draft, name)) for name in taken)
+        text += "\n" + t("understood.facts", facts=facts)
     if draft.intent == Intent.report.value:
         text += "\n" + t("report.anonymous")
     return Reply(text)

@@ -59,6 +59,9 @@ class ServiceWorld:
     async def classify(self, text: str) -> tuple[str, str]:
         return await self._intake.classify(text)
 
+    async def place_named(self, text: str) -> str | None:
+        return await self._intake.place_named(text)
+
     def _own(self, channel: str, chat_user: str) -> sa.ColumnElement[bool]:
         return sa.and_(complaint_t.c.channel == channel, contact_t.c.channel_user == chat_user)
 

@@ -25,7 +25,8 @@ from web.worker import configured_senders
 
 TOKEN = "4242:AAH-test-token_0123456789"
 SECRET = "hook-secret_0123456789"
-STORY = "今天在菜市场买了两斤猪肉，回家一称只有一斤六两，老板的秤肯定有问题，我要求退钱"
+# No time or amounts in it, so each question is asked (tests/test_dialogue_facts.py tells a story that has them)
+STORY = "在菜市场买了猪肉，回家一称少了不少，老板的秤肯定有问题，我要求退钱"
 _update_ids = itertools.count(700_000)
 DATE = 1795400000  # 2026-11-23, as Telegram's Unix time
 

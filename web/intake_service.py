@@ -18,7 +18,7 @@ from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
 from complaints.new_case import IntakePolicy, Prepared
 from complaints.receipt import Receipt
-from complaints.routing import NameIndex, load_name_index
+from complaints.routing import NameIndex, PlaceKind, load_name_index
 from complaints.submission import Submission
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
@@ -124,6 +124,14 @@ class IntakeService:
     async def classify(self, text: str) -> tuple[str, str]:
         classification = (await self.classifier.get()).classify(text)
         return classification.intent, classification.category
+
+    async def place_named(self, text: str) -> str | None:
+        """The registry's merchant or market named in ``text`` (a merchant before a market), as routing finds it."""
+        names, _ = await self.reference.get()
+        found = names.find(text)
+        merchants = [name for name, place in found if place.kind is PlaceKind.merchant]
+        names_found = merchants or [name for name, _ in found]
+        return names_found[0] if names_found else None
 
     async def close(self) -> None:
         await self.transactions.close()

@@ -1,0 +1,90 @@
+"""A story that already says where, when and how much is not asked for them again: over the WeChat webhook (plain
+and safe mode) with the registry in the database, and the word lists' examples (bot/facts.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.facts import amounts_in, when_in
+from tests.fake_wechat import push, say, wechat
+from tests.support import STATUS_ROWS, seed
+from web.app import create_app
+from web.settings import Settings
+
+ONE_MESSAGE = "今天上午在南门农贸市场张记水产买鲈鱼 付了56块 说是2斤 回家称只有1斤7两 要退钱"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+@pytest.mark.parametrize(
+    ("text", "when"),
+    [
+        ("今天上午在菜场买的", "今天上午"),
+        ("昨天下午三点", "昨天下午"),
+        ("上周五 买的牛肉", "上周五"),
+        ("11月20号下午3点多", "11月20号下午3点多"),
+        ("bought it this morning", "this morning"),
+        ("秤不准 少了二两", ""),
+    ],
+)
+def test_time_words_are_found_as_written(text: str, when: str) -> None:
+    assert when_in(text) == when
+
+
+@pytest.mark.parametrize(
+    ("text", "amounts"),
+    [
+        ("付了56块 2斤 回家称只有1斤7两", "付了56块 2斤 1斤7两"),
+        ("称了二斤三两 到家只有一斤八两", "二斤三两 一斤八两"),
+        ("5kg 付了400 回家称4.3kg", "5kg 付了400 4.3kg"),
+        ("paid 40 yuan for 1kg, got 800g", "1kg 800g 40 yuan"),
+        ("老板的秤有问题", ""),
+    ],
+)
+def test_money_and_quantities_are_found_as_written(text: str, amounts: str) -> None:
+    assert amounts_in(text) == amounts
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_a_story_with_place_time_and_amounts_is_not_asked_for_them(
+    wx: TestClient[Any, Any], engine: AsyncEngine, safe: bool
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    shopper = push(safe=safe)
+    await say(wx, shopper, shopper.text(ONE_MESSAGE))
+    status, understood = await say(wx, shopper, shopper.text("说完了"))
+    assert status == 200
+    assert "已从您的话里记下" in understood
+    assert "张记水产" in understood
+    assert "今天上午" in understood
+    assert "付了56块" in understood
+    # The next question is the photo, not the stall, the time or the amounts.
+    assert "照片" in understood
+    for question in ("哪个摊位", "什么时候", "付了多少钱"):
+        assert question not in understood
+    async with engine.connect() as connection:
+        draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
+    draft = draft if isinstance(draft, dict) else json.loads(draft)
+    assert (draft["place"], draft["when"]) == ("张记水产", "今天上午")
+
+
+async def test_a_story_without_them_is_still_asked(wx: TestClient[Any, Any], engine: AsyncEngine) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    shopper = push()
+    await say(wx, shopper, shopper.text("买肉的时候秤不准，老板少给了，我要退钱"))
+    status, understood = await say(wx, shopper, shopper.text("说完了"))
+    assert status == 200
+    assert "已从您的话里记下" not in understood
+    assert "哪个摊位" in understood
