@@ -52,6 +52,7 @@ class Reply:
 class Step(StrEnum):
     idle = "idle"  # nothing in progress
     account = "account"  # collecting the shopper's own words
+    choose = "choose"  # 投诉 or 举报: asked when the words do not settle it
     where = "where"
     when = "when"
     amounts = "amounts"
@@ -81,6 +82,8 @@ class Draft:
     phone: str = ""
     intent: str | None = None
     category: str | None = None
+    chosen: str | None = None  # the shopper's own choice of complaint (投诉) or report (举报), when asked
+    refused: list[str] = field(default_factory=list)  # what the shopper declined to give (name, phone)
     asked: list[str] = field(default_factory=list)  # questions answered or skipped
     fixing: bool = False  # a question re-asked from the summary: answer it, then back to the summary
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed

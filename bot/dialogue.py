@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot import asides
+from bot import asides, choosing
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.facts import amounts_in, when_in
 from bot.texts import (
@@ -53,6 +53,7 @@ ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # noth
 _SKIP = frozenset({"skip", "done"})
 _SUMMARY_WORDS = frozenset({"submit", "change"})
 _ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
+_SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
 
 
 async def respond(
@@ -113,7 +114,31 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
 
 async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """Words that are not a command: what they mean depends on the step the conversation is at."""
+    if turn.step in _SWITCHABLE and words(text) in choosing.SWITCH:  # 「改为举报」 offered with a question
+        return await _switch(turn, text, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
+
+
+async def _switch(turn: Turn, text: str, world: World) -> Turn:
+    """The shopper changes 投诉/举报 at a later question: what the new type needs is asked, then the summary."""
+    choosing.take(turn, text)
+    if turn.step is Step.confirm or turn.draft.fixing:
+        turn.draft.fixing = False
+        return await _show_summary(turn, world)
+    return await _next_question(turn, world)
+
+
+async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The answer to 投诉 or 举报: taken, or the question again (longer words join the account: nothing is lost)."""
+    if meaning in _SUMMARY_WORDS:
+        return _reask(turn, world)
+    if not choosing.take(turn, text):
+        if len(text) > 10 and _kept(turn, text):
+            turn.replies.append(Reply(_t(turn)("ack.kept")))
+        return _reask(turn, world)
+    if turn.draft.intent in ASKED_AT_ONCE:  # "no" kept a reading of a question or praise: straight to intake
+        return await _submit(turn, world)
+    return await _answered(turn, Step.choose, world)
 
 
 async def _on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -247,12 +272,22 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     draft = turn.draft
     if not draft.texts:
         return _say(turn, "ack.empty_account")
-    draft.intent, draft.category = await world.classify(draft.account)
+    reading = await world.reading(draft.account)
+    draft.intent, draft.category = draft.chosen or reading.intent, reading.category
+    undecided = draft.chosen is None and Step.choose.value not in draft.asked
+    # Taken before 投诉 or 举报 is asked, so that neither path asks for what the story already says.
+    taken = await _facts_told(draft, world) if draft.intent not in ASKED_AT_ONCE or undecided else ()
+    if undecided and choosing.settled(reading, draft.account) is None:
+        draft.fixing = False
+        turn.step = Step.choose
+        return choosing.ask(turn)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
-    taken = await _facts_told(draft, world)
     if not draft.fixing:
         turn.replies.append(understood_reply(draft, _t(turn), taken=taken))
+        offer = choosing.offer_remedy(turn)
+        if offer is not None:
+            turn.replies.append(offer)
     draft.fixing = False
     return await _next_question(turn, world)
 
@@ -300,7 +335,8 @@ async def _show_summary(turn: Turn, world: World) -> Turn:
     # finished. Words added since (at the summary, at the photo question, in a correction) may change that
     # reading: the shopper is told, and asked what the new reading needs (a complaint's name and phone), first.
     draft = turn.draft
-    reading = await world.classify(draft.account)
+    read = await world.reading(draft.account)
+    reading = (draft.chosen or read.intent, read.category)  # the shopper's choice stands; the category follows
     if reading != (draft.intent, draft.category):
         draft.intent, draft.category = reading
         turn.replies.append(understood_reply(draft, _t(turn), changed=True))
@@ -391,6 +427,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         channel="",  # the service fills in the channel and the user it knows from the event
         code=card.code if card else None,
         contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
+        intent=draft.chosen,
     )
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()
@@ -402,6 +439,7 @@ StepHandler = Callable[[Turn, str, str | None, Event, World], Awaitable[Turn]]
 _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.idle: _on_idle,
     Step.account: _on_account,
+    Step.choose: _on_choose,
     Step.where: _on_free_answer,
     Step.when: _on_free_answer,
     Step.amounts: _on_free_answer,

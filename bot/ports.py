@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Protocol
 
 from bot.dialogue_state import StoredDialogue
+from complaints.classify import Classification
 from complaints.intake import Transactions
 from complaints.new_case import Prepared
 from complaints.submission import Submission
@@ -22,6 +23,7 @@ class Intake(Protocol):
     async def prepare(self, submission: Submission, card: InstrumentCard | None) -> Prepared: ...
     async def classify(self, text: str) -> tuple[str, str]: ...
     async def place_named(self, text: str) -> str | None: ...
+    async def reading(self, text: str) -> Classification: ...
 
 
 class CardReader(Protocol):

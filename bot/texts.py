@@ -92,6 +92,8 @@ def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False, ta
 def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) -> Reply:
     unknown = t("summary.unknown")
     lines = [t("summary.account", text=preview(draft.account))]
+    if draft.chosen:
+        lines.append(t("summary.intent", intent=t(f"button.intent.{draft.chosen}")))
     if card is not None:
         lines.append(t("summary.instrument", kind=t(f"kind.{card.kind.value}"), merchant=card.merchant_name))
     else:
@@ -121,11 +123,15 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
     if step is Step.confirm:
         return summary_reply(draft, t, None)
     if step is Step.fix:
-        rows = ((Step.account, Step.where, Step.when, Step.amounts), (Step.photos, Step.name, Step.phone))
+        rows = (
+            (Step.account, Step.choose, Step.where, Step.when),
+            (Step.amounts, Step.photos, Step.name, Step.phone),
+        )
         buttons = tuple(tuple(Button(t(f"fix.{f.value}"), data=f"fix:{f.value}") for f in row) for row in rows)
         return Reply(t("fix.ask"), buttons)
     prompts = {
         Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
+        Step.choose: choice_reply(t),
         Step.where: Reply(t("ask.where"), ((Button(t("button.dont_know"), data="skip"),),)),
         Step.when: Reply(t("ask.when"), (skip,)),
         Step.amounts: Reply(t("ask.amounts"), (skip,)),
@@ -134,6 +140,13 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
         Step.phone: Reply(t("ask.phone"), (skip,)),
     }
     return prompts.get(step)
+
+
+def choice_reply(t: BotCatalogue) -> Reply:
+    """投诉 or 举报, each in a line of what it means and needs; buttons, or (WeChat) a reply of 1 or 2."""
+    buttons = ((Button(t("button.intent.complaint"), data="intent:complaint"),
+                Button(t("button.intent.report"), data="intent:report")),)  # fmt: skip
+    return Reply(t("ask.intent"), buttons)
 
 
 def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:

@@ -27,6 +27,7 @@ WORD_OF = {word: meaning for meaning, words in WORDS.items() for word in words}
 CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
 FIX_WORDS = {
     "说明": Step.account, "内容": Step.account, "account": Step.account,
+    "类型": Step.choose, "投诉还是举报": Step.choose, "choose": Step.choose, "type": Step.choose,
     "地点": Step.where, "摊位": Step.where, "place": Step.where,
     "时间": Step.when, "when": Step.when, "time": Step.when,
     "金额": Step.amounts, "amounts": Step.amounts, "照片": Step.photos, "photos": Step.photos,
@@ -65,3 +66,167 @@ def code_in(text: str) -> str | None:
     check = CHECK.match(text.strip())
     candidate = check.group(1) if check else text
     return normalise_code(candidate.strip())
+
+
+# --- The everyday words. Each list is what a shopper may type for one meaning; a message means it when, with
+# punctuation, spaces and filler words taken out, nothing but such phrases is left ("没拍 不好意思" is a "no").
+# To teach the bot a new way of saying something, add it to the list (lower case for English); tests in
+# tests/test_dialogue_words.py show what each meaning does at each question.
+
+NO = (  # no, skip, not now, don't know, can't: the question moves on and nothing is stored as the answer
+    "跳过", "下一个", "下一步", "不知道", "不清楚", "不记得", "记不清", "记不得", "忘了", "忘记了", "不确定", "说不清",
+    "没有", "没", "无", "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
+    "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
+    "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
+    "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
+    "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "保密", "匿名", "隐私", "不告诉",
+    "skip", "next", "no", "nope", "none", "no photo", "no photos", "no pic", "no pics", "no picture",
+    "no pictures", "didn't take one", "did not take one", "can't", "cannot", "can't send", "don't know",
+    "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
+    "i'd rather not", "no name", "anonymous", "private",
+)  # fmt: skip
+GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is submitted
+    "算了", "算了吧", "算了不弄了", "不弄了", "不搞了", "不办了", "不投诉了", "不举报了", "不要了", "不管了",
+    "太麻烦了", "麻烦", "好麻烦", "懒得弄", "懒得弄了", "forget it", "never mind", "nevermind", "give up",
+)  # fmt: skip
+FILLER = (
+    "不好意思", "抱歉", "对不起", "谢谢", "了", "啊", "呀", "呢", "哦", "噢", "嗯", "吧", "哈", "额", "呃", "唉", "哎",
+    "诶", "的", "就", "先", "还是", "我", "真的", "实在", "当时", "也", "都", "那个", "这个", "就是",
+    "sorry", "thanks", "thank you", "please", "i", "oh", "um", "uh", "well", "just", "really",
+)  # fmt: skip
+CHATTER = (  # greetings and small talk: answered with a short help line, never a case
+    "你好", "您好", "在吗", "在不在", "在么", "有人吗", "有人在吗", "hi", "hello", "hey", "哈喽", "嗨", "喂", "早",
+    "早上好", "晚上好", "下午好", "在", "人呢", "请问", "打扰了", "你是谁", "你是机器人吗", "测试", "test", "哈哈",
+    "呵呵", "嘿嘿", "好的", "ok", "嗯嗯", "哦哦", "1", "？", "?",
+)  # fmt: skip
+REMEDY = re.compile(  # the shopper asks for a remedy: a complaint (投诉)
+    r"退钱|退款|退费|退货|退差价|退还|退我|赔偿|赔钱|赔我|要赔|补足|补齐|补给我|补上|补回|道歉|调解|要回|讨回|拿回|"
+    r"给个说法|给我个说法|讨个说法|我要投诉|我想投诉|投诉他|投诉这|refund|compensat|money back|make (it )?up|apolog",
+    re.IGNORECASE,
+)
+ENFORCEMENT = re.compile(  # the shopper asks for an investigation: a report (举报)
+    r"举报|查处|处罚|处理一下这|严查|查一查|查查|查一下他|管一管|管管|取缔|吊销|立案|罚款|曝光|"
+    r"\breport\b|investigat|punish|shut (it|them) down",
+    re.IGNORECASE,
+)
+PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a remedy may be owed to the writer
+    r"我|买|付了|花了|被宰|宰了|坑了|被坑|少了|缺了|短了|只有|不够|差了|少给|亏了|\bi\b|\bmy\b|\bme\b|bought|paid|"
+    r"charged|short",
+    re.IGNORECASE,
+)
+SPAM = re.compile(r"加微信|加v|加我微信|代开|发票|贷款|兼职|刷单|日赚|博彩|彩票|http[s]?://(?!\S*/i/)", re.IGNORECASE)
+PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
+                  "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
+PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
+PROGRESS_HOW = re.compile(
+    r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
+    r"going|progress",
+    re.IGNORECASE,
+)
+WORD_RATINGS = {  # a rating in words, for a case that awaits one
+    5: ("很满意", "非常满意", "特别满意", "太满意了", "满意极了", "十分满意", "非常好", "很好", "太好了", "excellent",
+        "very satisfied", "very good", "great"),
+    4: ("满意", "挺满意", "比较满意", "挺好", "不错", "还不错", "satisfied", "good"),
+    3: ("还行", "还可以", "一般", "一般般", "凑合", "马马虎虎", "还好", "ok吧", "so so", "so-so", "okay", "average"),
+    2: ("不太满意", "不满意", "不怎么样", "不太好", "not satisfied", "unsatisfied", "poor"),
+    1: ("很不满意", "非常不满意", "太差了", "很差", "差劲", "垃圾", "very poor", "terrible", "awful"),
+}  # fmt: skip
+_SCORE = re.compile(r"^([1-5一二三四五])\s*(?:分|星|stars?|/\s*5|out of 5)$", re.IGNORECASE)
+_CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
+_PUNCT_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
+_VOWEL = re.compile(r"[aeiouy]")
+
+
+def _folded(phrases: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(folded for phrase in phrases if (folded := _PUNCT_SPACE.sub("", phrase.casefold())))
+
+
+_NO, _GIVE_UP, _FILLERS, _CHATTER = _folded(NO), _folded(GIVE_UP), _folded(FILLER), _folded(CHATTER)
+_RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in _folded(phrases)}
+_KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
+
+
+def _core(text: str) -> str:
+    """The message folded (width, case), without punctuation, spaces or emoji."""
+    return _PUNCT_SPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
+
+
+def _segments(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bool:
+    """Whether ``core`` splits wholly into ``phrases`` and ``fillers``, with at least one of ``phrases``."""
+    longest = max(map(len, phrases | fillers))
+    # reach[i]: 0 unreachable, 1 reached by fillers only, 2 reached with a phrase
+    reach = [0] * (len(core) + 1)
+    reach[0] = 1
+    for start in range(len(core)):
+        if not reach[start]:
+            continue
+        for end in range(start + 1, min(len(core), start + longest) + 1):
+            piece = core[start:end]
+            if piece in phrases:
+                reach[end] = 2
+            elif piece in fillers and reach[end] < reach[start]:
+                reach[end] = reach[start]
+    return reach[len(core)] == 2
+
+
+def _only(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
+    """Whether the message is nothing but ``phrases`` and fillers (and short: a story is never this)."""
+    core = _core(text)
+    return bool(core) and len(core) <= limit and _segments(core, phrases, _FILLERS)
+
+
+def says_no(text: str) -> bool:
+    """没拍, 发不了, 不用了, 不想说, 不知道, no photo sorry …: an answer that is no answer."""
+    return _only(text, _NO)
+
+
+def gives_up(text: str) -> bool:
+    """算了不弄了 麻烦: the shopper drops the story."""
+    return _only(text, _GIVE_UP)
+
+
+def is_chatter(text: str) -> bool:
+    """A greeting, punctuation or emoji only, keyboard mash, or spam: never the start of a case."""
+    core = _core(text)
+    if not core:
+        return True  # ？？？, emoji, stickers typed as text
+    if SPAM.search(text):
+        return True
+    if re.fullmatch(r"[a-z]+", core) and (_KEYBOARD.search(core) or not _VOWEL.search(core)):
+        return True  # asdfgh, jjjjj: keyboard mash (a word of English has vowels)
+    if re.fullmatch(r"\d{1,4}|(.)\1{2,}", core):
+        return True  # 111, 啊啊啊, 哈哈哈哈
+    return _only(text, _CHATTER, limit=12)
+
+
+def word_rating(text: str) -> int | None:
+    """「4分吧」「还行」「很满意」 as a score from 1 to 5, or None."""
+    core = _core(text).removeprefix("我").removeprefix("还是")
+    for end in range(len(core), 0, -1):  # 「4分吧」「很满意啊」: the rating, then fillers
+        head, tail = core[:end], core[end:]
+        if tail and not _segments(tail, _FILLERS, frozenset()):  # what follows is only 吧, 啊 …
+            continue
+        score = _SCORE.match(head)
+        if score:
+            return _CN_DIGITS.get(score.group(1)) or int(score.group(1))
+        if head in _RATINGS:
+            return _RATINGS[head]
+    return None
+
+
+def asks_progress(text: str) -> bool:
+    """「我那个投诉怎么样了」, a bare 「进度」: the shopper asks after their own cases."""
+    core = _core(text)
+    if core in _folded(PROGRESS_ALONE):
+        return True
+    return len(core) <= 20 and bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
+
+
+def wish_of(text: str) -> str | None:
+    """What the words ask for: ``complaint`` (a remedy), ``report`` (an investigation), or None (no wish said)."""
+    remedy, enforcement = REMEDY.search(text), ENFORCEMENT.search(text)
+    if remedy and not enforcement:
+        return "complaint"
+    if enforcement and not remedy:
+        return "report"
+    return "complaint" if remedy else None  # both: a complaint (the taxonomy's rule), the report split from it

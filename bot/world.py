@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import CardReader, Intake
 from complaints.case_view import PublicCase, public_case
+from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
 from complaints.photos import MAX_PHOTOS
 from complaints.satisfaction import RatingError, add_rating_comment, rate_case
@@ -61,6 +62,9 @@ class ServiceWorld:
 
     async def place_named(self, text: str) -> str | None:
         return await self._intake.place_named(text)
+
+    async def reading(self, text: str) -> Classification:
+        return await self._intake.reading(text)
 
     def _own(self, channel: str, chat_user: str) -> sa.ColumnElement[bool]:
         return sa.and_(complaint_t.c.channel == channel, contact_t.c.channel_user == chat_user)

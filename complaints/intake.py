@@ -127,7 +127,7 @@ def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
         )
         if earlier is not None:
             return earlier
-    intent = Intent(classification.intent)
+    intent = Intent(submission.intent or classification.intent)  # the consumer's choice, when they made one
     route = _route(connection, context)
     receipt = insert_case(connection, context, intent, route, dedupe_key=key, linked_id=None)
     if intent is Intent.complaint and (

@@ -65,7 +65,11 @@ class Complaint(SQLModel, table=True):
     market_id: int | None = Field(default=None, foreign_key="market.id")
     station_id: int | None = Field(default=None, foreign_key="station.id", index=True)
     queue: Queue = Field(sa_column=enum_column(Queue))
-    intent: Intent = Field(sa_column=enum_column(Intent))
+    intent: Intent = Field(sa_column=enum_column(Intent))  # the case's type as handled: the shopper's choice, if any
+    # The two readings the type was decided from: the classifier's at intake, and the shopper's own choice of 投诉 or
+    # 举报 (None: they did not choose). None for both on cases received before these were kept.
+    classifier_intent: Intent | None = Field(default=None, sa_column=enum_column(Intent, nullable=True))
+    consumer_intent: Intent | None = Field(default=None, sa_column=enum_column(Intent, nullable=True))
     category: str = Field(max_length=32)
     confidence: float
     classifier_version: str = Field(max_length=40)

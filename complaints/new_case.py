@@ -117,7 +117,8 @@ def insert_case(
         complaint_id,
         context.now,
         received=_received_facts(submission, missing, linked_id),
-        classified=_classified_facts(classification, intent, route, deadline),
+        classified=_classified_facts(classification, intent, route, deadline)
+        | {"classifier_intent": classification.intent, "consumer_intent": _chosen(submission, linked_id)},
     )
     station = None
     if route.station_id is not None:
@@ -165,6 +166,8 @@ def _case_row(
         "station_id": route.station_id,
         "queue": route.queue,
         "intent": intent,
+        "classifier_intent": classification.intent,
+        "consumer_intent": _chosen(submission, linked_id),
         "category": classification.category,
         "confidence": classification.confidence,
         "classifier_version": classification.version,
@@ -180,6 +183,11 @@ def _case_row(
         "dedupe_key": dedupe_key,
         "satisfaction_comment": "",
     }
+
+
+def _chosen(submission: Submission, linked_id: int | None) -> str | None:
+    """The consumer's own choice of 投诉 or 举报; a report split from a complaint was not chosen as such."""
+    return submission.intent if linked_id is None else None
 
 
 def _insert_contact(connection: sa.Connection, complaint_id: int, contact: Contact) -> None:

@@ -74,6 +74,9 @@ class Submission:
     # The consumer's own words when ``text`` also holds a bot's labelled answers (地点：…): what is classified,
     # so the case gets the reading the bot showed the consumer. Empty: ``text`` is all theirs.
     account: str = ""
+    # The consumer's own choice of 投诉 (complaint) or 举报 (report), which the case follows whatever the
+    # classifier read; None: they did not choose, and the classifier's reading stands.
+    intent: str | None = None
 
 
 def cleaned(submission: Submission) -> Submission:
@@ -150,6 +153,23 @@ def clean_channel(raw: object) -> str:
         allowed = ", ".join(sorted(CHANNELS))
         raise SubmissionError(
             "bad_channel", f"渠道只能是 {allowed} 之一。", f"channel must be one of {allowed}.", field="channel"
+        )
+    return raw
+
+
+CHOSEN_INTENTS = ("complaint", "report")  # the two a consumer chooses between, as on the 12315 platform
+
+
+def clean_intent(raw: object) -> str | None:
+    """The consumer's choice of 投诉 or 举报; nothing (None or "") leaves the type to the classifier."""
+    if raw is None or raw == "":
+        return None
+    if not isinstance(raw, str) or raw not in CHOSEN_INTENTS:
+        raise SubmissionError(
+            "bad_intent",
+            "诉求类型只能是 complaint（投诉）或 report（举报）。",
+            "intent must be complaint or report.",
+            field="intent",
         )
     return raw
 

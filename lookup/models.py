@@ -23,7 +23,9 @@ SQLModel.metadata.naming_convention = {
 }
 
 
-def enum_column(enum: type[E], *, default: E | None = None, index: bool = False) -> sa.Column[E]:
+def enum_column(
+    enum: type[E], *, default: E | None = None, index: bool = False, nullable: bool = False
+) -> sa.Column[E]:
     """A VARCHAR holding an enum's values.
 
     Not a native PostgreSQL ENUM: adding a value to one needs a migration that cannot run inside a
@@ -31,7 +33,7 @@ def enum_column(enum: type[E], *, default: E | None = None, index: bool = False)
     """
     return sa.Column(
         sa.Enum(enum, native_enum=False, length=32, values_callable=lambda e: [m.value for m in e]),
-        nullable=False,
+        nullable=nullable,
         default=default,
         index=index,
     )

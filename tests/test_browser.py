@@ -109,6 +109,8 @@ async def test_a_shopper_complains_from_the_lookup_page_on_a_phone_without_javas
         await page.goto(str(client.make_url(f"/i/{codes['expired']}")))
         await page.get_by_role("link", name="我要投诉").click()
         await page.get_by_label("发生了什么？").fill("这台秤过期了还在用，称的带鱼少了三两，要求退钱")
+        await page.get_by_role("button", name="下一步").click()
+        assert await page.get_by_role("radio", name="投诉").is_checked()  # pre-selected from the words
         await page.get_by_label("照片（可选）").set_input_files(photo)
         await page.get_by_label("姓名", exact=True).fill("王芳")
         await page.get_by_label("电话", exact=True).fill("13800138000")

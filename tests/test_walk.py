@@ -131,6 +131,8 @@ async def test_a_complaint_from_scan_to_rating_passes_axe_at_phone_and_desktop_w
     await walk.check(shopper, "scan")
     await shopper.get_by_role("link", name="我要投诉").click()
     await shopper.get_by_label("发生了什么？").fill("张记水产的秤不准，称的带鱼少了三两，要求退差价")
+    await walk.check(shopper, "complain-words")
+    await shopper.get_by_role("button", name="下一步").click()
     await shopper.get_by_label("姓名", exact=True).fill("王芳")
     await shopper.get_by_label("电话", exact=True).fill("13800138000")
     await shopper.get_by_label("同意工作人员打电话或发信息联系我").check()

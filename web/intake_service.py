@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.classify import Classifier
+from complaints.classify import Classification, Classifier
 from complaints.deadlines.calendar_store import load_calendar
 from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
@@ -122,7 +122,7 @@ class IntakeService:
         return prepared
 
     async def classify(self, text: str) -> tuple[str, str]:
-        classification = (await self.classifier.get()).classify(text)
+        classification = await self.reading(text)
         return classification.intent, classification.category
 
     async def place_named(self, text: str) -> str | None:
@@ -132,6 +132,10 @@ class IntakeService:
         merchants = [name for name, place in found if place.kind is PlaceKind.merchant]
         names_found = merchants or [name for name, _ in found]
         return names_found[0] if names_found else None
+
+    async def reading(self, text: str) -> Classification:
+        """The classifier's whole reading, with its confidence in each head."""
+        return (await self.classifier.get()).classify(text)
 
     async def close(self) -> None:
         await self.transactions.close()

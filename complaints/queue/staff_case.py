@@ -68,6 +68,8 @@ class StaffCase:
     channel: str
     received_at: datetime
     intent: Intent
+    classifier_intent: Intent | None  # the classifier's reading at intake (None on cases from before it was kept)
+    consumer_intent: Intent | None  # the shopper's own choice of 投诉 or 举报; None: they did not choose
     category: str
     confidence: float
     needs_triage: bool
@@ -132,6 +134,8 @@ async def staff_case(connection: AsyncConnection, complaint_id: int) -> StaffCas
         channel=row.channel,
         received_at=row.received_at,
         intent=Intent(row.intent),
+        classifier_intent=Intent(row.classifier_intent) if row.classifier_intent else None,
+        consumer_intent=Intent(row.consumer_intent) if row.consumer_intent else None,
         category=row.category,
         confidence=row.confidence,
         needs_triage=row.needs_triage,

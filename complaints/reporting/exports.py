@@ -292,7 +292,8 @@ async def corrections(
 
     ``from_intent``/``from_category`` are the reading just before the change: the classifier's (its
     ``classified`` event) or an earlier reclassification's. A reclassification that kept the reading (it only
-    confirmed it) is no correction and is left out. ``classifier_version`` is the classifier that read the case.
+    confirmed it) is no correction and is left out. ``classifier_version`` is the classifier that read the case;
+    ``classifier_intent`` its reading of the type and ``consumer_intent`` the shopper's own choice (None: none).
     """
     e, r = event_t.alias("e"), event_t.alias("r")
     c = complaint_t.c
@@ -303,7 +304,17 @@ async def corrections(
         window.append(r.c.at < until)
     corrected = sa.select(r.c.complaint_id).where(*window)
     query = (
-        sa.select(c.id, c.ref, c.text, c.classifier_version, e.c.action, e.c.at, e.c.facts)
+        sa.select(
+            c.id,
+            c.ref,
+            c.text,
+            c.classifier_version,
+            c.classifier_intent,
+            c.consumer_intent,
+            e.c.action,
+            e.c.at,
+            e.c.facts,
+        )
         .join(e, e.c.complaint_id == c.id)
         .where(
             e.c.action.in_(("classified", "reclassify")),
@@ -333,8 +344,15 @@ async def corrections(
                 "ref": row.ref,
                 "at": row.at.isoformat(),
                 "classifier_version": reading[3],
+                # Both readings the case started from: the classifier's, and the shopper's own choice (or None).
+                "classifier_intent": _value(row.classifier_intent),
+                "consumer_intent": _value(row.consumer_intent),
             }
         reading = (row.id, intent, category, reading[3])
+
+
+def _value(intent: object) -> str | None:
+    return None if intent is None else str(getattr(intent, "value", intent))
 
 
 def json_line(record: dict[str, Any]) -> str:

@@ -14,6 +14,7 @@ from complaints.submission import (
     Submission,
     SubmissionError,
     clean_channel,
+    clean_intent,
     clean_name,
     clean_phone,
     clean_text,
@@ -86,8 +87,10 @@ async def create_complaint(request: web.Request) -> web.Response:
     text = clean_text(data.get("text"))
     channel = clean_channel(data.get("channel"))
     contact = _parse_contact(data)
+    intent = clean_intent(data.get("intent"))
     code, card = await scanned_card(request, data.get("code"))
-    receipt = await request.app[INTAKE].submit(Submission(text=text, channel=channel, code=code, contact=contact), card)
+    submission = Submission(text=text, channel=channel, code=code, contact=contact, intent=intent)
+    receipt = await request.app[INTAKE].submit(submission, card)
     body = receipt_json(receipt, request.app[SETTINGS].public_base_url)
     # A resend joins the case it repeats: nothing new was created.
     status = 200 if receipt.duplicate else 201

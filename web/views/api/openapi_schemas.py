@@ -8,7 +8,7 @@ from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import Priority, Queue
 from complaints.personal_data.access_log import AccessRoute
 from complaints.queue.listing import Urgency
-from complaints.submission import CASE_CHANNELS, CHANNELS, MAX_NAME_CHARS, MAX_TEXT_CHARS
+from complaints.submission import CASE_CHANNELS, CHANNELS, CHOSEN_INTENTS, MAX_NAME_CHARS, MAX_TEXT_CHARS
 from complaints.workflow import WORKFLOWS, CaseStatus, Intent, Role
 from lookup.identifiers import MAX_ROW_ID
 from lookup.vocab import InstrumentKind, InstrumentState, Sector, Standing, Status, VerificationKind
@@ -73,6 +73,11 @@ def _shared() -> dict[str, Schema]:
     }
 
 
+# The shopper's choice: complaint (投诉, a remedy; needs name and phone) or report (举报, an investigation; may be
+# anonymous). Left out, null or "": the service reads the text.
+CHOSEN_INTENT: Schema = nullable({"type": "string", "enum": ["", *CHOSEN_INTENTS]})
+
+
 def _shopper() -> dict[str, Schema]:
     """What a shopper sends and is answered: a new complaint, its receipt, the case as its link shows it."""
     return {
@@ -92,8 +97,9 @@ def _shopper() -> dict[str, Schema]:
                 ),
                 "consent": BOOLEAN,
                 "channel": nullable({"type": "string", "enum": ["", *sorted(CHANNELS)]}),
+                "intent": CHOSEN_INTENT,
             },
-            optional=("code", "contact", "consent", "channel"),
+            optional=("code", "contact", "consent", "channel", "intent"),
             closed=False,
         ),
         "Receipt": _object(
@@ -239,7 +245,9 @@ def _staff() -> dict[str, Schema]:
                 "text": STRING,
                 "channel": enum(CASE_CHANNELS),
                 "received_at": MOMENT,
-                "intent": ref("Intent"),
+                "intent": ref("Intent"),  # the type the case is handled as: the shopper's choice, if any
+                "classifier_intent": nullable(ref("Intent")),
+                "consumer_intent": nullable(ref("Intent")),  # the shopper's own choice of complaint or report
                 "category": ref("Category"),
                 "confidence": {"type": "number", "minimum": 0, "maximum": 1},
                 "needs_triage": BOOLEAN,

@@ -49,6 +49,8 @@ def case_json(case: StaffCase, scope: Scope) -> dict[str, Any]:
         "channel": case.channel,
         "received_at": case.received_at.isoformat(),
         "intent": case.intent.value,
+        "classifier_intent": case.classifier_intent.value if case.classifier_intent else None,
+        "consumer_intent": case.consumer_intent.value if case.consumer_intent else None,
         "category": case.category,
         "confidence": case.confidence,
         "needs_triage": case.needs_triage,

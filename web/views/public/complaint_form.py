@@ -12,10 +12,12 @@ from aiohttp import web
 
 from complaints.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoError, prepare_photo
 from complaints.submission import (
+    CHOSEN_INTENTS,
     MAX_TEXT_CHARS,
     Contact,
     Submission,
     SubmissionError,
+    clean_intent,
     clean_name,
     clean_phone,
     clean_text,
@@ -45,7 +47,11 @@ def _render_form(
     values: dict[str, str],
     errors: list[Problem],
     status: int = 200,
+    stage: str = "details",
+    reading: str | None = None,
 ) -> web.Response:
+    """The form: first the shopper's words ("text"), then, with 投诉 or 举报 pre-selected from what the classifier
+    read in them (``reading``), the choice, photos and contact ("details")."""
     choice = request_language(request)
     body = request.app[PAGES].render(
         "complain.html",
@@ -58,6 +64,8 @@ def _render_form(
         max_text=MAX_TEXT_CHARS,
         max_photos=MAX_PHOTOS,
         max_photo_mb=MAX_PHOTO_BYTES // (1024 * 1024),
+        stage=stage,
+        reading=reading,
     )
     return web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
 
@@ -68,9 +76,18 @@ async def complaint_form(request: web.Request) -> web.Response:
     try:
         code, card = await scanned_card(request, values["code"])
     except SubmissionError as error:
-        return _render_form(request, card=None, values={"code": ""}, errors=[error], status=404)
+        return _render_form(request, card=None, values={"code": ""}, errors=[error], status=404, stage="text")
     values["code"] = code or ""
-    return _render_form(request, card=card, values=values, errors=[])
+    return _render_form(request, card=card, values=values, errors=[], stage="text")
+
+
+async def _details(
+    request: web.Request, card: InstrumentCard | None, values: dict[str, str], text: str
+) -> web.Response:
+    """The second page: the choice of 投诉 or 举报, pre-selected from the classifier's reading of the words."""
+    reading, _category = await request.app[INTAKE].classify(text)
+    values = {**values, "text": text, "intent": reading if reading in CHOSEN_INTENTS else ""}
+    return _render_form(request, card=card, values=values, errors=[], reading=reading)
 
 
 @public
@@ -82,6 +99,9 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         values, raw_photos = await read_form(request)
         code, card = await scanned_card(request, values.get("code", ""))
         text = clean_text(values.get("text", ""))
+        if values.get("stage") == "text":
+            return await _details(request, card, values, text)
+        intent = clean_intent(values.get("intent"))
         contact = Contact(
             name=clean_name(values.get("name")),
             phone=clean_phone(values.get("phone")),
@@ -93,8 +113,9 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
     except SubmissionError as error:
         # The form shows itself again: 413 for an upload too large, 400 for anything else to fix.
         status = 413 if error.code == "too_large" else 400
-        return _render_form(request, card=card, values=values, errors=[error], status=status)
-    submission = Submission(text=text, channel="web", code=code, contact=contact, photos=photos)
+        stage = "text" if values.get("stage") == "text" else "details"
+        return _render_form(request, card=card, values=values, errors=[error], status=status, stage=stage)
+    submission = Submission(text=text, channel="web", code=code, contact=contact, photos=photos, intent=intent)
     try:
         receipt = await request.app[INTAKE].submit(submission, card)
     except Exception as exc:

@@ -1,0 +1,102 @@
+"""The choice that is the shopper's (issue 13): 投诉 (a remedy from the merchant: refund, make-up, mediation; name
+and phone needed) or 举报 (an investigation; may be anonymous).
+
+Asked, with buttons (WeChat: reply 1 or 2), when the words do not settle it: a personal loss with no stated wish,
+a wish the classifier read otherwise, or a low confidence in the reading. Taken from a button, 1 or 2, 投诉/举报,
+or words that state the wish; a "no" keeps the classifier's reading. Offered again when a complaint's name or
+phone is refused: the remedy needs them, a report does not.
+"""
+
+from __future__ import annotations
+
+from bot.conversation import Button, Draft, Reply
+from bot.texts import choice_reply
+from bot.turn import Turn
+from bot.turn import texts_of as _t
+from bot.words import PERSONAL_LOSS, says_no, wish_of, words
+from complaints.classify import Classification
+from complaints.workflow import Intent
+
+LOW_CONFIDENCE = 0.75  # an intent read with less than this is asked, whatever the words
+CHOSEN = frozenset({Intent.complaint.value, Intent.report.value})
+_ANSWERS = {
+    "1": "complaint", "2": "report", "投诉": "complaint", "举报": "report", "complaint": "complaint",
+    "report": "report", "intent:complaint": "complaint", "intent:report": "report", "改为投诉": "complaint",
+    "改为举报": "report", "要投诉": "complaint", "要举报": "report", "我要投诉": "complaint", "我要举报": "report",
+    "投诉吧": "complaint", "举报吧": "report", "1投诉": "complaint", "2举报": "report",
+}  # fmt: skip
+SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为举报"})  # taken at any later question
+
+
+def settled(reading: Classification, account: str) -> str | None:
+    """The intent the shopper's words settle, or None when they must be asked."""
+    if reading.intent not in CHOSEN:  # a question or praise: nothing to choose, unless it may be a loss misread
+        unsure = reading.intent_confidence < LOW_CONFIDENCE and PERSONAL_LOSS.search(account)
+        return None if unsure else reading.intent
+    if reading.intent_confidence < LOW_CONFIDENCE:
+        return None
+    wish = wish_of(account)
+    if wish is not None:
+        return reading.intent if wish == reading.intent else None
+    if reading.intent == Intent.report.value and not PERSONAL_LOSS.search(account):
+        return reading.intent  # a cheating merchant pointed out, no loss of one's own
+    return None  # a personal loss with no stated wish: the remedy is the shopper's to ask for
+
+
+def answer_of(text: str) -> str | None:
+    """complaint or report from the shopper's answer to the question, or None when it says neither."""
+    folded = words(text).replace(" ", "").replace(".", "").replace("、", "")
+    if folded in _ANSWERS:
+        return _ANSWERS[folded]
+    if len(folded) <= 30:
+        return wish_of(text)
+    return None
+
+
+def ask(turn: Turn) -> Turn:
+    """What was understood (the kind of problem), then the question: nothing said yet about anonymity."""
+    draft = turn.draft
+    t = _t(turn)
+    turn.replies.append(Reply(t("understood.category", category=t(f"category.{draft.category}"))))
+    turn.replies.append(choice_reply(t))
+    return turn
+
+
+def choose(draft: Draft, intent: str) -> None:
+    """The shopper's choice: the case is handled as it, whatever the classifier read."""
+    draft.chosen = draft.intent = intent
+
+
+def take(turn: Turn, text: str) -> bool:
+    """The answer to the question: True when it was taken (a choice, or a "no" that keeps the reading)."""
+    chosen = answer_of(text)
+    if chosen is not None:
+        choose(turn.draft, chosen)
+        turn.replies.append(Reply(_t(turn)(f"chosen.{chosen}")))
+        return True
+    if says_no(text) or words(text) == "skip":
+        turn.replies.append(Reply(_t(turn)("chosen.kept", intent=_t(turn)(f"intent.{turn.draft.intent}"))))
+        return True
+    return False
+
+
+def offer_remedy(turn: Turn) -> Reply | None:
+    """A report told with a loss of one's own is offered the remedy beside the anonymity (never anonymity alone)."""
+    draft = turn.draft
+    if draft.intent != Intent.report.value or not PERSONAL_LOSS.search(draft.account):
+        return None
+    t = _t(turn)
+    return Reply(t("report.remedy_offer"), ((Button(t("button.intent.to_complaint"), data="intent:complaint"),),))
+
+
+def refused_contact(turn: Turn, field: str) -> None:
+    """A name or phone the shopper will not give: recorded as refused (never as the answer); a complaint is told
+    that the remedy needs it and offered a report instead."""
+    draft = turn.draft
+    if field not in draft.refused:
+        draft.refused.append(field)
+    if draft.intent != Intent.complaint.value:
+        return
+    t = _t(turn)
+    offer = ((Button(t("button.intent.to_report"), data="intent:report"),),)
+    turn.replies.append(Reply(t("contact.refused", field=t(f"fact.{field}")), offer))

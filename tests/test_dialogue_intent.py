@@ -1,0 +1,123 @@
+"""The bot asks 投诉 or 举报 when the shopper's words do not settle it (issue 13 part 1), over the real webhooks
+(Telegram's with its inline keyboard, WeChat's plain and safe mode with replies of 1 or 2) and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+LOSS = "付了490元，复秤后被宰了80元"  # a personal loss, no wish said
+SHORT = "3斤肉端上桌只有1斤多"
+CHEAT = "东街那家水果摊的秤被动了手脚，请你们去查处"  # a report, no loss of one's own
+LOSS_REPORTED = "我在张记买的肉少了二两，请查处"  # a loss of one's own, and an investigation asked for
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
+    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+async def cases(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as connection:
+        query = sa.text(
+            "SELECT c.intent, c.classifier_intent, c.consumer_intent, k.name, k.phone FROM complaint c "
+            "JOIN complaintcontact k ON k.complaint_id = c.id ORDER BY c.id"
+        )
+        return list(await connection.execute(query))
+
+
+async def test_telegram_asks_a_loss_with_no_wish_with_buttons_and_the_choice_is_the_shoppers(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(LOSS)
+    asked = await shopper.tap("done")
+    assert "缺斤短两" in asked
+    assert "您希望怎样处理？" in asked
+    assert "投诉：要商家退款、补足或调解" in asked  # the remedy is offered beside the anonymity
+    assert "可以匿名" not in asked.split("您希望怎样处理？")[0]  # never anonymity alone before the choice
+    assert shopper.keyboard() == ["intent:complaint", "intent:report"]
+    assert "怎么称呼" not in asked  # nothing asked of a complaint before it is one
+
+    chosen = await shopper.tap("intent:complaint")
+    assert "按投诉办理" in chosen
+    assert "哪家店" in chosen
+    for _ in ("where", "when", "amounts", "photos"):
+        await shopper.tap("skip")
+    await shopper.say("王芳")
+    summary = await shopper.say("13800138000")
+    assert "类型：投诉" in summary
+    assert "已收到，编号" in await shopper.tap("submit")
+    [case] = await cases(engine)
+    assert (case.intent, case.consumer_intent) == ("complaint", "complaint")
+    assert case.classifier_intent is not None
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_wechat_asks_with_replies_of_1_or_2_and_a_report_is_never_asked_for_a_name(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text(SHORT))
+    _, asked = await say(wx, follower, follower.text("好了"))
+    assert "回复 1 或 2" in asked
+    assert "回复「投诉」「举报」" in asked
+    _, chosen = await say(wx, follower, follower.text("2"))
+    assert "按举报办理" in chosen
+    assert "可以匿名" in chosen
+    said = chosen
+    for _ in range(6):
+        if "回复「提交」" in said:
+            break
+        assert "怎么称呼" not in said
+        assert "手机号" not in said
+        _, said = await say(wx, follower, follower.text("跳过"))
+    assert "类型：举报" in said
+    _, receipt = await say(wx, follower, follower.text("提交"))
+    assert "已收到，编号" in receipt
+    [case] = await cases(engine)
+    assert (case.intent, case.consumer_intent, case.name, case.phone) == ("report", "report", "", "")
+
+
+async def test_words_that_settle_it_are_not_asked_and_a_loss_reported_is_offered_the_remedy(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(CHEAT)
+    understood = await shopper.tap("done")
+    assert "您希望怎样处理" not in understood
+    assert "举报可以匿名" in understood  # no loss of one's own: a report, as the words say
+    await shopper.say("取消")
+
+    await shopper.say(LOSS_REPORTED)
+    understood = await shopper.tap("done")
+    assert "您希望怎样处理" not in understood
+    assert "可以改为投诉" in understood  # a loss of one's own: the remedy offered beside the anonymity
+    assert "intent:complaint" in [data for reply in shopper.fake.sent(shopper.chat_id)[-3:]
+                                  for row in (reply.get("reply_markup") or {}).get("inline_keyboard", [])
+                                  for data in (button.get("callback_data") for button in row)]  # fmt: skip
+    switched = await shopper.tap("intent:complaint")
+    assert "按投诉办理" in switched
+    assert "哪家店" in switched
+
+
+async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say(SHORT)
+    await shopper.tap("done")
+    again = await shopper.say("嗯？")
+    assert "您希望怎样处理？" in again
+    assert shopper.keyboard() == ["intent:complaint", "intent:report"]
+    kept = await shopper.say("不知道")
+    assert "工作人员会再和您确认" in kept
+    assert "哪家店" in kept
