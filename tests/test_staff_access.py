@@ -18,9 +18,10 @@ from tests.staff_support import NORTH, SOUTH, add_staff, one_of_each_in_the_sout
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE, protection
-from web.auth.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
+from web.auth.accounts import revoke_tokens
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, Reach, reach_of
+from web.auth.throttle import MAX_FAILURES_PER_USERNAME
 from web.db import for_writing
 from web.settings import Settings
 
@@ -31,6 +32,7 @@ PUBLIC_ROUTES = {
     "/healthz",
     "/readyz",
     "/login",
+    "/login/code",
     "/i/{code}",
     "/i/{code}/qr.svg",
     "/i/{code}/qr.png",

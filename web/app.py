@@ -14,6 +14,7 @@ from bot.world import ServiceWorld
 from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
+from web.auth import login as login_views
 from web.db import create_engine, for_writing
 from web.http.cache import Freshness
 from web.http.protective_headers import protect
@@ -56,7 +57,7 @@ log = logging.getLogger(__name__)
 # Every module that adds routes, in the order they are added (where two patterns could match a path, the first wins).
 ROUTES: tuple[ModuleType, ...] = (
     health,
-    auth,
+    login_views,
     lookup_views,
     public_record_views,
     open_data_views,
