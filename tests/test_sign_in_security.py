@@ -124,3 +124,52 @@ async def test_without_a_trusted_proxy_the_forwarded_header_is_ignored(
     async with engine.connect() as connection:
         remote = (await connection.execute(sa.text("SELECT remote FROM login_attempt"))).scalar_one()
     assert remote == "127.0.0.1"
+
+
+async def test_an_administrator_sees_the_locks_and_lifts_them_and_each_act_is_logged(
+    aiohttp_client: Any,
+    behind_proxy: Settings,
+    clock: Any,
+    engine: AsyncEngine,
+    staffed: None,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def browser() -> Any:
+        return aiohttp_client(create_app(behind_proxy, clock=clock))
+
+    stranger: Client = await browser()
+    guesser = "203.0.113.9"
+    for _ in range(MAX_FAILURES_PER_USERNAME):
+        assert (await attempt(stranger, "south", "guess guess guess", address="198.51.100.1")).status == 401
+    for number in range(MAX_FAILURES_PER_ADDRESS):
+        assert (await attempt(stranger, f"nobody{number % 10}", "guess", address=guesser)).status == 401
+    assert (await attempt(await browser(), "south", address="198.51.100.2")).status == 429
+    assert (await attempt(await browser(), "boss", address=guesser)).status == 429
+
+    supervisor: Client = await browser()
+    assert (await attempt(supervisor, "boss", address="198.51.100.3")).status == 303
+    assert (await supervisor.get("/admin/locks", allow_redirects=False)).status == 403
+    admin: Client = await browser()
+    assert (await attempt(admin, "root", address="198.51.100.4")).status == 303
+    page = await (await admin.get("/admin/locks")).text()
+    assert "south" in page
+    assert guesser in page
+    assert "nobody1" not in page  # two guesses each: under the username limit
+    csrf = csrf_of(page)
+    for kind, key in (("username", "south"), ("address", guesser)):
+        lifted = await admin.post("/admin/locks/unlock", data={"csrf": csrf, "kind": kind, "key": key})
+        assert lifted.status == 200  # back on the list, which is now empty of it
+    assert "现在没有被锁定的用户名或地址" in await (await admin.get("/admin/locks")).text()
+    assert (await attempt(await browser(), "south", address="198.51.100.2")).status == 303
+    assert (await attempt(await browser(), "boss", address=guesser)).status == 303
+
+    async with engine.connect() as connection:
+        audit = (
+            await connection.execute(
+                sa.text("SELECT username, remote, actor FROM login_attempt WHERE reason = 'unlocked' ORDER BY id")
+            )
+        ).all()
+    assert [tuple(row) for row in audit] == [("south", "", "root"), ("", guesser, "root")]
+    assert "Sign-in lock on username 'south' lifted by the administrator root" in caplog.text
+    forged = await admin.post("/admin/locks/unlock", data={"kind": "username", "key": "south"})
+    assert forged.status == 403  # no CSRF token

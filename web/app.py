@@ -48,6 +48,7 @@ from web.views.staff import monitoring as monitoring_views
 from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
+from web.views.staff import sign_in_admin as sign_in_admin_views
 from web.views.staff import targets as target_views
 from web.views.staff import visits as visit_views
 from web.views.staff import warnings as warning_views
@@ -70,6 +71,7 @@ ROUTES: tuple[ModuleType, ...] = (
     rating_views,
     privacy_notice,
     admin_views,
+    sign_in_admin_views,
     report_views,
     telegram_hook,
     wechat_hook,
