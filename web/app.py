@@ -41,6 +41,7 @@ from web.views.public import open_data as open_data_views
 from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
+from web.views.staff import account as account_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
@@ -71,6 +72,7 @@ ROUTES: tuple[ModuleType, ...] = (
     rating_views,
     privacy_notice,
     admin_views,
+    account_views,
     sign_in_admin_views,
     report_views,
     telegram_hook,

@@ -243,19 +243,20 @@ async def viewer_for_token(connection: AsyncConnection, token: str) -> Viewer | 
 
 
 async def add_demo_accounts(connection: AsyncConnection) -> list[tuple[str, str, str]]:
-    """For `serve --demo` on a database without staff: a handler for the first station and a district
-    supervisor, with fresh random passwords. Returns (username, station or "", password) to print once."""
+    """For `serve --demo` on a database without staff: a handler for the first station, a district supervisor and
+    an administrator, with fresh random passwords. Returns (username, what they are, password) to print once."""
     if (await connection.execute(sa.select(sa.func.count()).select_from(user_t))).scalar_one():
         return []
     first_station = (await connection.execute(sa.select(station_t.c.name).order_by(station_t.c.id).limit(1))).scalar()
     accounts: list[tuple[str, str, str]] = []
-    for username, role, station in (
-        ("demo-handler", StaffRole.handler, first_station),
-        ("demo-supervisor", StaffRole.supervisor, None),
+    for username, role, station, label in (
+        ("demo-handler", StaffRole.handler, first_station, first_station),
+        ("demo-supervisor", StaffRole.supervisor, None, "区局督办 · district supervisor"),
+        ("demo-admin", StaffRole.admin, None, "管理员 · administrator: accounts, sign-in locks"),
     ):
         if role is StaffRole.handler and station is None:
             continue
         password = secrets.token_urlsafe(12)
         await add_user(connection, username, role, password, station=station)
-        accounts.append((username, station or "", password))
+        accounts.append((username, label or "", password))
     return accounts
