@@ -11,6 +11,8 @@ from typing import Any
 import pyotp
 import pytest
 import sqlalchemy as sa
+import zxingcpp
+from PIL import Image
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -81,6 +83,39 @@ async def give_code(client: Client, password_step: Any, code: str) -> Any:
     page = await password_step.text()
     assert 'action="/login/code"' in page
     return await client.post("/login/code", data={"csrf": csrf_of(page), "code": code}, allow_redirects=False)
+
+
+def scanned(page: str) -> str:
+    """What a phone reads from the page's QR code: its SVG drawn module by module, then decoded by zxing-cpp."""
+    found = re.search(r'<svg[^>]*width="(\d+)".*?class="qrline"[^>]* d="([^"]+)"', page, re.DOTALL)
+    assert found is not None, "no QR code on the page"
+    size = int(found.group(1)) // 4
+    image = Image.new("L", (size, size), 255)
+    x = y = 0.0
+    for command, a, b in re.findall(r"([Mmh])(-?[\d.]+)(?: (-?[\d.]+))?", found.group(2)):
+        if command == "M":
+            x, y = float(a), float(b)
+        elif command == "m":
+            x, y = x + float(a), y + float(b)
+        else:
+            for column in range(int(x), int(x + float(a))):
+                image.putpixel((column, int(y)), 0)
+            x += float(a)
+    decoded = zxingcpp.read_barcodes(image.resize((size * 8, size * 8), Image.Resampling.NEAREST))
+    assert len(decoded) == 1
+    return str(decoded[0].text)
+
+
+async def test_the_qr_code_carries_the_secret_an_authenticator_app_needs(client: Client, staffed: None) -> None:
+    await sign_in(client, "south")
+    page = await (await client.get("/account/second-factor")).text()
+    secret = re.search(r"<code>([A-Z2-7 ]{16,})</code>", page)
+    assert secret is not None
+    uri = scanned(page)
+    assert uri.startswith("otpauth://totp/")
+    assert pyotp.parse_uri(uri).secret == secret.group(1).replace(" ", "")
+    assert pyotp.parse_uri(uri).name == "south"
+    assert page == await (await client.get("/account/second-factor")).text(), "a reload shows the same secret"
 
 
 async def _reasons(engine: AsyncEngine) -> list[str]:
