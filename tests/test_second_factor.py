@@ -12,8 +12,8 @@ import pyotp
 import pytest
 import sqlalchemy as sa
 import zxingcpp
-from PIL import Image
 from aiohttp.test_utils import TestClient
+from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
