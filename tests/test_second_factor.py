@@ -21,7 +21,7 @@ from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE
 from web.auth.models import StaffRole
-from web.auth.throttle import MAX_FAILURES_PER_USERNAME
+from web.auth.throttle import MAX_FAILURES_PER_PAIR
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -183,7 +183,7 @@ async def test_wrong_codes_are_throttled_like_wrong_passwords(
     moving.tick()
     step = await sign_in(client, "south")
     right = pyotp.TOTP(secret).at(moving.now)
-    for _ in range(MAX_FAILURES_PER_USERNAME):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         step = await give_code(client, step, "999999" if right != "999999" else "888888")
         assert step.status == 401
     throttled = await give_code(client, step, right)

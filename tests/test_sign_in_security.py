@@ -14,7 +14,12 @@ from tests.staff_support import PASSWORD, SOUTH, add_staff, csrf_of, two_station
 from web.app import create_app
 from web.auth.login import DEVICE_COOKIE
 from web.auth.models import StaffRole
-from web.auth.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_DEVICE, MAX_FAILURES_PER_USERNAME
+from web.auth.throttle import (
+    MAX_FAILURES_PER_ADDRESS,
+    MAX_FAILURES_PER_DEVICE,
+    MAX_FAILURES_PER_PAIR,
+    MAX_FAILURES_PER_USERNAME,
+)
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -54,7 +59,7 @@ async def _reasons(engine: AsyncEngine) -> list[str]:
         return [r for (r,) in await connection.execute(sa.text("SELECT reason FROM login_attempt ORDER BY id"))]
 
 
-async def test_a_strangers_guesses_lock_new_browsers_out_but_not_a_device_that_signed_in_before(
+async def test_a_guesser_at_the_same_address_locks_new_browsers_there_but_not_a_device_that_signed_in_before(
     aiohttp_client: Any, settings: Settings, clock: Any, staffed: None
 ) -> None:
     def browser() -> Any:
@@ -65,8 +70,8 @@ async def test_a_strangers_guesses_lock_new_browsers_out_but_not_a_device_that_s
     assert signed_in.status == 303
     assert DEVICE_COOKIE in signed_in.cookies  # this browser is now known for "south"
 
-    stranger: Client = await browser()
-    for _ in range(MAX_FAILURES_PER_USERNAME):
+    stranger: Client = await browser()  # the same office network: one address
+    for _ in range(MAX_FAILURES_PER_PAIR):
         assert (await attempt(stranger, "south", "guess guess guess")).status == 401
     refused = await attempt(stranger, "south")
     assert refused.status == 429
@@ -89,13 +94,39 @@ async def test_a_known_device_is_held_to_its_own_count_and_only_for_its_own_user
     own: Client = await aiohttp_client(create_app(settings, clock=clock))
     assert (await attempt(own, "south")).status == 303
     # The cookie names "south": for another username this browser is a stranger like any other.
-    for _ in range(MAX_FAILURES_PER_USERNAME):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         assert (await attempt(own, "boss", "guess guess guess")).status == 401
     assert (await attempt(own, "boss")).status == 429
     # Its own user's guesses from it are counted for it: a stolen cookie buys no more than this.
     for _ in range(MAX_FAILURES_PER_DEVICE):
         assert (await attempt(own, "south", "guess guess guess")).status == 401
     assert (await attempt(own, "south")).status == 429
+
+
+async def test_a_stranger_elsewhere_locks_only_themself_and_guessing_from_many_addresses_spares_known_devices(
+    aiohttp_client: Any, behind_proxy: Settings, clock: Any, staffed: None
+) -> None:
+    def browser() -> Any:
+        return aiohttp_client(create_app(behind_proxy, clock=clock))
+
+    own: Client = await browser()
+    assert (await attempt(own, "south", address="198.51.100.10")).status == 303
+    stranger: Client = await browser()
+    for _ in range(MAX_FAILURES_PER_PAIR):
+        assert (await attempt(stranger, "south", "guess guess guess", address="203.0.113.9")).status == 401
+    assert (await attempt(stranger, "south", address="203.0.113.9")).status == 429
+    # The handler's new phone, on another network, is not held back by one stranger's guesses.
+    assert (await attempt(await browser(), "south", address="198.51.100.11")).status == 303
+
+    for number in range(MAX_FAILURES_PER_USERNAME - MAX_FAILURES_PER_PAIR):  # spread over many addresses
+        assert (await attempt(stranger, "south", "guess guess guess", address=f"192.0.2.{number}")).status == 401
+    refused = await attempt(await browser(), "south", address="198.51.100.12")
+    assert refused.status == 429, "now the username is locked for browsers it has not seen"
+    assert int(refused.headers["Retry-After"]) == WINDOW_SECONDS
+    assert (await attempt(own, "south", address="198.51.100.10")).status == 303, "a known device still signs in"
+    guesser: Client = await browser()  # a known device of south's, at the guessers' address: not theirs to lock
+    assert (await attempt(own, "south", address="203.0.113.9")).status == 303
+    assert (await attempt(guesser, "south", address="203.0.113.9")).status == 429
 
 
 async def test_an_address_that_guesses_many_usernames_is_locked_and_others_are_not(
@@ -139,8 +170,8 @@ async def test_an_administrator_sees_the_locks_and_lifts_them_and_each_act_is_lo
 
     stranger: Client = await browser()
     guesser = "203.0.113.9"
-    for _ in range(MAX_FAILURES_PER_USERNAME):
-        assert (await attempt(stranger, "south", "guess guess guess", address="198.51.100.1")).status == 401
+    for number in range(MAX_FAILURES_PER_USERNAME):
+        assert (await attempt(stranger, "south", "guess", address=f"192.0.2.{number % 4}")).status == 401
     for number in range(MAX_FAILURES_PER_ADDRESS):
         assert (await attempt(stranger, f"nobody{number % 10}", "guess", address=guesser)).status == 401
     assert (await attempt(await browser(), "south", address="198.51.100.2")).status == 429
@@ -154,7 +185,8 @@ async def test_an_administrator_sees_the_locks_and_lifts_them_and_each_act_is_lo
     page = await (await admin.get("/admin/locks")).text()
     assert "south" in page
     assert guesser in page
-    assert "nobody1" not in page  # two guesses each: under the username limit
+    assert "nobody1" not in page  # two guesses each: under every limit
+    assert "仅从" not in page  # south's guesses from 192.0.2.x are listed once, under the whole username
     csrf = csrf_of(page)
     for kind, key in (("username", "south"), ("address", guesser)):
         lifted = await admin.post("/admin/locks/unlock", data={"csrf": csrf, "kind": kind, "key": key})

@@ -17,7 +17,7 @@ from tests.support import NOW
 from tests.test_browser import browser, shots  # noqa: F401 (fixtures)
 from tests.test_walk import Walk, _context, axe_source  # noqa: F401 (fixtures)
 from web.auth.models import StaffRole
-from web.auth.throttle import MAX_FAILURES_PER_USERNAME
+from web.auth.throttle import MAX_FAILURES_PER_PAIR
 
 pytestmark = pytest.mark.browser
 
@@ -63,7 +63,7 @@ async def test_enrolling_and_signing_in_with_a_code_pass_axe(
         await walk.check(page, "login-code-wrong")
         assert await page.get_by_role("button", name="退出").count() == 0  # not signed in yet: no staff bar
 
-        for _ in range(MAX_FAILURES_PER_USERNAME):
+        for _ in range(MAX_FAILURES_PER_PAIR):
             await sign_in(client, "nobody", "guess guess guess")
         await page.goto(str(client.make_url("/login")))
         await _password(page, "root")

@@ -1,9 +1,10 @@
 """Sign-in throttling that a stranger cannot turn against a member of staff.
 
 Wrong guesses (a wrong password, an unknown or switched-off username, a wrong second-factor code) are counted over
-the last :data:`THROTTLE_WINDOW` in three ways:
+the last :data:`THROTTLE_WINDOW` in four ways:
 
-- per username, from any address: :data:`MAX_FAILURES_PER_USERNAME`;
+- per username from one client address: :data:`MAX_FAILURES_PER_PAIR` (one guesser locks only themself);
+- per username, from any address: :data:`MAX_FAILURES_PER_USERNAME` (guessing spread over many addresses);
 - per client address, whatever the username: :data:`MAX_FAILURES_PER_ADDRESS`;
 - per known device: :data:`MAX_FAILURES_PER_DEVICE`.
 
@@ -12,8 +13,8 @@ naming the user and a random device id. It is held only to its own count, so gue
 address, even the same office network — never lock the real user out of a browser they have used; a stolen cookie
 buys its thief no more guesses than the device count allows. Anyone else is held to the username and the address
 counts. A lock lifts by itself once the guess that made it is older than the window (the answer's Retry-After
-says when), or at once when an administrator unlocks the username or the address (an ``unlocked`` row in the audit,
-naming the administrator: only guesses after it count).
+says when), or at once when an administrator unlocks the username (with every address it is held from) or the
+address (an ``unlocked`` row in the audit, naming the administrator: only guesses after it count).
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -33,8 +35,9 @@ from web.auth.models import LoginAttempt
 attempt_t = table_of(LoginAttempt)
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
+MAX_FAILURES_PER_PAIR = 5  # one username from one address
+MAX_FAILURES_PER_USERNAME = 20  # one username from anywhere: guessing spread over many addresses
+MAX_FAILURES_PER_ADDRESS = 20  # one address, whatever the usernames
 MAX_FAILURES_PER_DEVICE = 5
 DEVICE_LIFETIME = timedelta(days=90)
 FAILURES = ("bad_password", "unknown_user", "inactive", "bad_code")
@@ -74,29 +77,46 @@ def read_device(secret: str, cookie: str | None, *, now: datetime) -> Device | N
     return Device(int(parts[0]), hashlib.sha256(parts[1].encode()).hexdigest()[:16])
 
 
-async def _last_unlock(connection: AsyncConnection, column: sa.ColumnElement[str], value: str) -> int:
-    query = sa.select(sa.func.max(attempt_t.c.id)).where(column == value, attempt_t.c.reason == UNLOCKED)
+async def _last_unlock(connection: AsyncConnection, *, username: str | None = None, remote: str | None = None) -> int:
+    """The id of the latest unlock of the username or of the address (an unlock row names one, the other empty)."""
+    clauses = []
+    if username is not None:
+        clauses.append(sa.and_(attempt_t.c.username == username, attempt_t.c.remote == ""))
+    if remote is not None:
+        clauses.append(sa.and_(attempt_t.c.remote == remote, attempt_t.c.username == ""))
+    query = sa.select(sa.func.max(attempt_t.c.id)).where(attempt_t.c.reason == UNLOCKED, sa.or_(*clauses))
     return int((await connection.execute(query)).scalar() or 0)
 
 
-async def locked_until(
-    connection: AsyncConnection, column: sa.ColumnElement[str], value: str, limit: int, *, now: datetime
+async def _until(
+    connection: AsyncConnection, where: sa.ColumnElement[bool], limit: int, *, after: int, now: datetime
 ) -> datetime | None:
-    """When the lock on ``value`` lifts (the ``limit``-th latest guess leaving the window), or None if unlocked."""
-    after = await _last_unlock(connection, column, value) if column is not attempt_t.c.device else 0
+    """When a lock lifts (the ``limit``-th latest guess since ``after`` leaving the window), or None if none holds."""
     query = (
         sa.select(attempt_t.c.at)
-        .where(
-            column == value,
-            attempt_t.c.at >= now - THROTTLE_WINDOW,
-            attempt_t.c.id > after,
-            attempt_t.c.reason.in_(FAILURES),
-        )
+        .where(where, attempt_t.c.at >= now - THROTTLE_WINDOW, attempt_t.c.id > after, attempt_t.c.reason.in_(FAILURES))
         .order_by(attempt_t.c.at.desc())
         .limit(limit)
     )
     times = list((await connection.execute(query)).scalars())
     return times[-1] + THROTTLE_WINDOW if len(times) >= limit else None
+
+
+async def username_lock(connection: AsyncConnection, username: str, *, now: datetime) -> datetime | None:
+    after = await _last_unlock(connection, username=username)
+    where = attempt_t.c.username == username
+    return await _until(connection, where, MAX_FAILURES_PER_USERNAME, after=after, now=now)
+
+
+async def address_lock(connection: AsyncConnection, remote: str, *, now: datetime) -> datetime | None:
+    after = await _last_unlock(connection, remote=remote)
+    return await _until(connection, attempt_t.c.remote == remote, MAX_FAILURES_PER_ADDRESS, after=after, now=now)
+
+
+async def pair_lock(connection: AsyncConnection, username: str, remote: str, *, now: datetime) -> datetime | None:
+    after = await _last_unlock(connection, username=username, remote=remote)
+    where = sa.and_(attempt_t.c.username == username, attempt_t.c.remote == remote)
+    return await _until(connection, where, MAX_FAILURES_PER_PAIR, after=after, now=now)
 
 
 async def lock_on(
@@ -110,10 +130,14 @@ async def lock_on(
 ) -> datetime | None:
     """When the lock that refuses this attempt lifts, or None: a known device of this user answers for itself."""
     if device is not None and user_id is not None and device.user_id == user_id:
-        return await locked_until(connection, attempt_t.c.device, device.key, MAX_FAILURES_PER_DEVICE, now=now)
-    by_username = await locked_until(connection, attempt_t.c.username, username, MAX_FAILURES_PER_USERNAME, now=now)
-    by_address = await locked_until(connection, attempt_t.c.remote, remote, MAX_FAILURES_PER_ADDRESS, now=now)
-    return max((until for until in (by_username, by_address) if until is not None), default=None)
+        where = attempt_t.c.device == device.key
+        return await _until(connection, where, MAX_FAILURES_PER_DEVICE, after=0, now=now)
+    locks = (
+        await pair_lock(connection, username, remote, now=now),
+        await username_lock(connection, username, now=now),
+        await address_lock(connection, remote, now=now),
+    )
+    return max((until for until in locks if until is not None), default=None)
 
 
 async def record_attempt(
@@ -145,26 +169,36 @@ class Lock:
     key: str
     failures: int
     until: datetime
+    address: str = ""  # a username held only from this address (its guesses from elsewhere are few)
+
+
+async def _candidates(
+    connection: AsyncConnection, columns: list[sa.ColumnElement[str]], limit: int, *, now: datetime
+) -> list[tuple[Any, ...]]:
+    query = (
+        sa.select(*columns, sa.func.count())
+        .where(attempt_t.c.at >= now - THROTTLE_WINDOW, attempt_t.c.reason.in_(FAILURES), columns[0] != "")
+        .group_by(*columns)
+        .having(sa.func.count() >= limit)
+        .order_by(*columns)
+    )
+    return [tuple(row) for row in (await connection.execute(query)).all()]
 
 
 async def current_locks(connection: AsyncConnection, *, now: datetime) -> list[Lock]:
-    """Every username and address locked now, for the administrators' page."""
+    """Every username, username from one address, and address locked now, for the administrators' page."""
     locks: list[Lock] = []
-    for kind, column, limit in (
-        ("username", attempt_t.c.username, MAX_FAILURES_PER_USERNAME),
-        ("address", attempt_t.c.remote, MAX_FAILURES_PER_ADDRESS),
-    ):
-        candidates = await connection.execute(
-            sa.select(column, sa.func.count())
-            .where(attempt_t.c.at >= now - THROTTLE_WINDOW, attempt_t.c.reason.in_(FAILURES), column != "")
-            .group_by(column)
-            .having(sa.func.count() >= limit)
-            .order_by(column)
-        )
-        for key, failures in candidates.all():
-            until = await locked_until(connection, column, key, limit, now=now)
-            if until is not None:
-                locks.append(Lock(kind, key, int(failures), until))
+    for username, failures in await _candidates(connection, [attempt_t.c.username], MAX_FAILURES_PER_USERNAME, now=now):
+        if (until := await username_lock(connection, username, now=now)) is not None:
+            locks.append(Lock("username", username, int(failures), until))
+    whole = {lock.key for lock in locks}
+    pairs = await _candidates(connection, [attempt_t.c.username, attempt_t.c.remote], MAX_FAILURES_PER_PAIR, now=now)
+    for username, remote, failures in pairs:
+        if username not in whole and (until := await pair_lock(connection, username, remote, now=now)) is not None:
+            locks.append(Lock("username", username, int(failures), until, address=remote))
+    for remote, failures in await _candidates(connection, [attempt_t.c.remote], MAX_FAILURES_PER_ADDRESS, now=now):
+        if (until := await address_lock(connection, remote, now=now)) is not None:
+            locks.append(Lock("address", remote, int(failures), until))
     return locks
 
 

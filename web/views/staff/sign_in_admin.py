@@ -19,7 +19,14 @@ from web.auth.login import remote_of
 from web.auth.models import StaffRole, User, WebSession
 from web.auth.scope import Reach
 from web.auth.second_factor import reset_factor
-from web.auth.throttle import MAX_FAILURES_PER_ADDRESS, MAX_FAILURES_PER_USERNAME, current_locks, record_attempt, unlock
+from web.auth.throttle import (
+    MAX_FAILURES_PER_ADDRESS,
+    MAX_FAILURES_PER_PAIR,
+    MAX_FAILURES_PER_USERNAME,
+    current_locks,
+    record_attempt,
+    unlock,
+)
 from web.db import for_writing
 from web.keys import CLOCK, ENGINE, SETTINGS
 from web.render.staff_pages import render_staff_page
@@ -27,6 +34,7 @@ from web.render.staff_pages import render_staff_page
 log = logging.getLogger(__name__)
 user_t, session_t = table_of(User), table_of(WebSession)
 KINDS = ("username", "address")
+LIMITS = {"pair": MAX_FAILURES_PER_PAIR, "username": MAX_FAILURES_PER_USERNAME, "address": MAX_FAILURES_PER_ADDRESS}
 
 
 def add_routes(app: web.Application) -> None:
@@ -44,7 +52,7 @@ async def locks_page(request: web.Request) -> web.Response:
         "admin_locks.html",
         locks=locks,
         zone=request.app[SETTINGS].zone,
-        limits={"username": MAX_FAILURES_PER_USERNAME, "address": MAX_FAILURES_PER_ADDRESS},
+        limits=LIMITS,
     )
 
 
