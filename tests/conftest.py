@@ -113,6 +113,8 @@ def settings(database_url: str) -> Settings:
         fairweigh_env="test",
         fairweigh_secret="test-secret-" + "x" * 40,
         public_base_url="http://fairweigh.test",
+        # Signing in with a second factor is tested where it is the subject (tests/test_sign_in_security.py).
+        fairweigh_second_factor_roles="",
     )
 
 

@@ -203,6 +203,8 @@ def test_readme_first_command_serves_demo_data(tmp_path: Path) -> None:
         assert (tmp_path / "fairweigh.db").exists()
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/index") as response:
             assert "鼓楼诚信计量示范街区" in response.read().decode()  # the demo's street, scored
+        assert re.search(r"^  demo-admin / \S+", output, re.MULTILINE), output
+        assert "Second factor (TOTP): optional for every demo account" in output  # a reviewer gets in
         # The printed demo handler can sign in and sees the queue.
         username, password = re.findall(r"^  (demo-handler) / (\S+)", output, re.MULTILINE)[0]
         browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(http.cookiejar.CookieJar()))

@@ -18,9 +18,10 @@ from tests.staff_support import NORTH, SOUTH, add_staff, one_of_each_in_the_sout
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE, protection
-from web.auth.accounts import MAX_FAILURES_PER_USERNAME, revoke_tokens
+from web.auth.accounts import revoke_tokens
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, Reach, reach_of
+from web.auth.throttle import MAX_FAILURES_PER_PAIR
 from web.db import for_writing
 from web.settings import Settings
 
@@ -31,6 +32,7 @@ PUBLIC_ROUTES = {
     "/healthz",
     "/readyz",
     "/login",
+    "/login/code",
     "/i/{code}",
     "/i/{code}/qr.svg",
     "/i/{code}/qr.png",
@@ -205,14 +207,14 @@ async def test_signing_in_replaces_any_session_the_browser_already_had(
 
 
 async def test_wrong_passwords_are_throttled_and_audited(client: Client, engine: AsyncEngine, district: Any) -> None:
-    for _ in range(MAX_FAILURES_PER_USERNAME):
+    for _ in range(MAX_FAILURES_PER_PAIR):
         assert (await sign_in(client, "south", "wrong password")).status == 401
     throttled = await sign_in(client, "south")  # even the right password waits now
     assert throttled.status == 429
     assert "15" in await throttled.text()
     async with engine.connect() as connection:
         reasons = [r for (r,) in await connection.execute(sa.text("SELECT reason FROM login_attempt ORDER BY id"))]
-    assert reasons == ["bad_password"] * MAX_FAILURES_PER_USERNAME + ["throttled"]
+    assert reasons == ["bad_password"] * MAX_FAILURES_PER_PAIR + ["throttled"]
 
 
 async def test_a_login_form_without_its_csrf_cookie_is_refused(client: Client, district: Any) -> None:

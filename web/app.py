@@ -14,6 +14,7 @@ from bot.world import ServiceWorld
 from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
+from web.auth import login as login_views
 from web.db import create_engine, for_writing
 from web.http.cache import Freshness
 from web.http.protective_headers import protect
@@ -40,6 +41,7 @@ from web.views.public import open_data as open_data_views
 from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
 from web.views.public import rating as rating_views
+from web.views.staff import account as account_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
@@ -47,6 +49,7 @@ from web.views.staff import monitoring as monitoring_views
 from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
 from web.views.staff import reports as report_views
+from web.views.staff import sign_in_admin as sign_in_admin_views
 from web.views.staff import targets as target_views
 from web.views.staff import visits as visit_views
 from web.views.staff import warnings as warning_views
@@ -56,7 +59,7 @@ log = logging.getLogger(__name__)
 # Every module that adds routes, in the order they are added (where two patterns could match a path, the first wins).
 ROUTES: tuple[ModuleType, ...] = (
     health,
-    auth,
+    login_views,
     lookup_views,
     public_record_views,
     open_data_views,
@@ -69,6 +72,8 @@ ROUTES: tuple[ModuleType, ...] = (
     rating_views,
     privacy_notice,
     admin_views,
+    account_views,
+    sign_in_admin_views,
     report_views,
     telegram_hook,
     wechat_hook,

@@ -9,6 +9,7 @@ a process starts serving.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import secrets
 from collections.abc import Mapping
@@ -27,6 +28,8 @@ from complaints.personal_data.retention import RetentionPolicy
 
 log = logging.getLogger(__name__)
 
+# web.auth.models.StaffRole's values: this layer cannot import it.
+STAFF_ROLES = ("handler", "supervisor", "admin", "volunteer")
 MAX_RETAIN_DAYS = 3650  # ten years: longer is a mistake in the variable, not a policy
 
 # Set while model_copy builds its copy: a copy is not a new start-up, so it logs nothing.
@@ -133,6 +136,11 @@ class Settings(BaseSettings):
     fairweigh_metrics_listen: str = ""
     # `json`: one JSON object per log line, for log shippers; `text` for people.
     fairweigh_log_format: Literal["text", "json"] = "text"
+    # Reverse proxies whose X-Forwarded-For is believed (IPs or CIDRs, comma-separated); unset: the peer address is
+    # the client's. Sign-in throttling counts by the client's address, so a proxy in front must be named here.
+    fairweigh_trusted_proxies: str = ""
+    # Staff roles that must enrol a second factor (TOTP) before using any page, comma-separated; empty: none.
+    fairweigh_second_factor_roles: str = "admin,supervisor"
 
     # Derived once, when the settings are built (see _derive).
     _database_url: str = PrivateAttr("")
@@ -157,6 +165,24 @@ class Settings(BaseSettings):
         _, colon, port = value.rpartition(":")
         if not colon or not port.isdigit() or not 0 < int(port) < 65536:
             raise ValueError(f"expected HOST:PORT (e.g. 127.0.0.1:9464), got {value!r}")
+        return value
+
+    @field_validator("fairweigh_trusted_proxies")
+    @classmethod
+    def _proxies(cls, value: str) -> str:
+        for part in filter(None, (item.strip() for item in value.split(","))):
+            try:
+                ipaddress.ip_network(part, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"not an IP address or network: {part!r}") from exc
+        return value
+
+    @field_validator("fairweigh_second_factor_roles")
+    @classmethod
+    def _factor_roles(cls, value: str) -> str:
+        unknown = {item.strip() for item in value.split(",") if item.strip()} - set(STAFF_ROLES)
+        if unknown:
+            raise ValueError(f"unknown staff roles {sorted(unknown)} (known: {', '.join(STAFF_ROLES)})")
         return value
 
     @field_validator("fairweigh_timezone")
@@ -289,6 +315,15 @@ class Settings(BaseSettings):
         telegram = self.telegram_bot_username.lstrip("@") if self.telegram_token is not None else ""
         wechat = self.wechat_account_name if self.wechat_app_id and self.wechat_token is not None else ""
         return telegram, wechat
+
+    @property
+    def trusted_proxies(self) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        parts = (item.strip() for item in self.fairweigh_trusted_proxies.split(","))
+        return tuple(ipaddress.ip_network(part, strict=False) for part in parts if part)
+
+    @property
+    def second_factor_roles(self) -> frozenset[str]:
+        return frozenset(item.strip() for item in self.fairweigh_second_factor_roles.split(",") if item.strip())
 
     def secret(self) -> str:
         """The signing secret: FAIRWEIGH_SECRET, or outside production a throw-away one (warned about at build)."""

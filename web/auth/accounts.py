@@ -15,16 +15,14 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from lookup.models import Station, table_of
-from web.auth.models import ApiToken, LoginAttempt, StaffRole, User, WebSession
+from web.auth.models import ApiToken, StaffRole, User, WebSession
+from web.auth.throttle import Device, lock_on, record_attempt
 
-user_t, session_t, token_t, attempt_t = table_of(User), table_of(WebSession), table_of(ApiToken), table_of(LoginAttempt)
+user_t, session_t, token_t = table_of(User), table_of(WebSession), table_of(ApiToken)
 station_t = table_of(Station)
 
 SESSION_LIFETIME = timedelta(hours=12)  # a working day; signing in again each morning is expected
 SESSION_REFRESH = timedelta(minutes=5)  # how stale last_seen_at may get before a request writes it
-THROTTLE_WINDOW = timedelta(minutes=15)
-MAX_FAILURES_PER_USERNAME = 5
-MAX_FAILURES_PER_ADDRESS = 20
 MIN_PASSWORD_LENGTH = 10
 
 _hasher = PasswordHasher()
@@ -47,6 +45,7 @@ class Viewer:
     station_id: int | None
     station_name: str | None
     csrf_token: str | None  # None when signed in by bearer token (no cookie, so no CSRF to guard against)
+    second_factor: bool = False  # the account has enrolled a second factor
 
 
 def digest(secret: str) -> str:
@@ -98,30 +97,39 @@ async def add_user(
     return int(result.scalar_one())
 
 
-async def _failures_since(
-    connection: AsyncConnection, column: sa.ColumnElement[str], value: str, since: datetime
-) -> int:
-    query = sa.select(sa.func.count()).where(column == value, attempt_t.c.at >= since, attempt_t.c.succeeded.is_(False))
-    return int((await connection.execute(query)).scalar_one())
+@dataclass(frozen=True)
+class Attempt:
+    """What a password attempt came to: ``reason`` is "ok", "second_factor" (the password is right and the account
+    asks a code next), or why it was refused; ``retry_at`` says when a throttled attempt may try again."""
+
+    user_id: int | None
+    reason: str
+    retry_at: datetime | None = None
 
 
 async def sign_in(
-    connection: AsyncConnection, username: str, password: str, *, remote: str, now: datetime
-) -> tuple[int | None, str]:
-    """(user id, "ok") or (None, reason). Every attempt is recorded, success or not."""
+    connection: AsyncConnection,
+    username: str,
+    password: str,
+    *,
+    remote: str,
+    now: datetime,
+    device: Device | None = None,
+) -> Attempt:
+    """Check a password, throttled (web/auth/throttle.py); every attempt is recorded, success or not."""
     username = username.strip()[:50]
-    since = now - THROTTLE_WINDOW
-    throttled = (
-        await _failures_since(connection, attempt_t.c.username, username, since) >= MAX_FAILURES_PER_USERNAME
-        or await _failures_since(connection, attempt_t.c.remote, remote, since) >= MAX_FAILURES_PER_ADDRESS
-    )
     row = (
         await connection.execute(
-            sa.select(user_t.c.id, user_t.c.password_hash, user_t.c.active).where(user_t.c.username == username)
+            sa.select(user_t.c.id, user_t.c.password_hash, user_t.c.active, user_t.c.totp_secret).where(
+                user_t.c.username == username
+            )
         )
     ).first()
+    user_id = row.id if row is not None else None
+    known = device if device is not None and device.user_id == user_id else None
+    until = await lock_on(connection, username=username, remote=remote, device=known, user_id=user_id, now=now)
     reason = "ok"
-    if throttled:
+    if until is not None:
         reason = "throttled"
     elif row is None:
         _check(_DUMMY_HASH, password)
@@ -130,18 +138,14 @@ async def sign_in(
         reason = "bad_password"
     elif not row.active:
         reason = "inactive"
-    await connection.execute(
-        sa.insert(attempt_t).values(
-            at=now, username=username, remote=remote[:64], succeeded=reason == "ok", reason=reason
-        )
-    )
-    return (row.id if row is not None and reason == "ok" else None), reason
+    elif row.totp_secret:
+        reason = "second_factor"
+    await record_attempt(connection, username, reason, remote=remote, now=now, device=known)
+    return Attempt(user_id if reason in ("ok", "second_factor") else None, reason, until)
 
 
 async def record_logout(connection: AsyncConnection, username: str, *, remote: str, now: datetime) -> None:
-    await connection.execute(
-        sa.insert(attempt_t).values(at=now, username=username, remote=remote[:64], succeeded=True, reason="logout")
-    )
+    await record_attempt(connection, username, "logout", remote=remote, now=now)
 
 
 def _check(stored: str, password: str) -> bool:
@@ -171,9 +175,15 @@ async def close_session(connection: AsyncConnection, secret: str) -> None:
     await connection.execute(sa.delete(session_t).where(session_t.c.id_hash == digest(secret)))
 
 
-def _viewer_select() -> sa.Select[tuple[int, str, str, str, int | None, str | None]]:
+def _viewer_select() -> sa.Select[tuple[int, str, str, str, int | None, str | None, datetime | None]]:
     return sa.select(
-        user_t.c.id, user_t.c.username, user_t.c.display_name, user_t.c.role, user_t.c.station_id, station_t.c.name
+        user_t.c.id,
+        user_t.c.username,
+        user_t.c.display_name,
+        user_t.c.role,
+        user_t.c.station_id,
+        station_t.c.name,
+        user_t.c.totp_enrolled_at,
     ).outerjoin(station_t, station_t.c.id == user_t.c.station_id)
 
 
@@ -194,7 +204,7 @@ async def viewer_for_session(connection: AsyncConnection, secret: str, *, now: d
             .where(session_t.c.id_hash == row.id_hash)
             .values(last_seen_at=now, expires_at=now + SESSION_LIFETIME)
         )
-    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], row.csrf_token)
+    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], row.csrf_token, row[6] is not None)
 
 
 async def issue_token(connection: AsyncConnection, username: str, *, label: str, now: datetime) -> str:
@@ -229,23 +239,24 @@ async def viewer_for_token(connection: AsyncConnection, token: str) -> Viewer | 
     ).first()
     if row is None or not hmac.compare_digest(row.token_hash, digest(token)):
         return None
-    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], None)
+    return Viewer(row[0], row[1], row[2], StaffRole(row[3]), row[4], row[5], None, row[6] is not None)
 
 
 async def add_demo_accounts(connection: AsyncConnection) -> list[tuple[str, str, str]]:
-    """For `serve --demo` on a database without staff: a handler for the first station and a district
-    supervisor, with fresh random passwords. Returns (username, station or "", password) to print once."""
+    """For `serve --demo` on a database without staff: a handler for the first station, a district supervisor and
+    an administrator, with fresh random passwords. Returns (username, what they are, password) to print once."""
     if (await connection.execute(sa.select(sa.func.count()).select_from(user_t))).scalar_one():
         return []
     first_station = (await connection.execute(sa.select(station_t.c.name).order_by(station_t.c.id).limit(1))).scalar()
     accounts: list[tuple[str, str, str]] = []
-    for username, role, station in (
-        ("demo-handler", StaffRole.handler, first_station),
-        ("demo-supervisor", StaffRole.supervisor, None),
+    for username, role, station, label in (
+        ("demo-handler", StaffRole.handler, first_station, first_station),
+        ("demo-supervisor", StaffRole.supervisor, None, "区局督办 · district supervisor"),
+        ("demo-admin", StaffRole.admin, None, "管理员 · administrator: accounts, sign-in locks"),
     ):
         if role is StaffRole.handler and station is None:
             continue
         password = secrets.token_urlsafe(12)
         await add_user(connection, username, role, password, station=station)
-        accounts.append((username, station or "", password))
+        accounts.append((username, label or "", password))
     return accounts

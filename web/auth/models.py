@@ -33,6 +33,23 @@ class User(SQLModel, table=True):
     password_hash: str = Field(max_length=200)
     active: bool = True
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
+    # The second factor (TOTP, RFC 6238): the confirmed secret, a secret shown but not yet confirmed, when it was
+    # confirmed, and the last time step a code was taken at (a code is taken once).
+    totp_secret: str | None = Field(default=None, max_length=64)
+    totp_pending: str | None = Field(default=None, max_length=64)
+    totp_enrolled_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    totp_last_step: int | None = Field(default=None, sa_type=sa.BigInteger)
+
+
+class RecoveryCode(SQLModel, table=True):
+    """A one-time recovery code of the second factor, kept as its argon2 hash; used_at set when it is spent."""
+
+    __tablename__ = "staff_recovery_code"
+
+    id: int | None = Field(default=None, primary_key=True)
+    user_id: int = Field(foreign_key="staff_user.id", index=True)
+    code_hash: str = Field(max_length=200)
+    used_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
 
 
 class WebSession(SQLModel, table=True):
@@ -68,6 +85,7 @@ class LoginAttempt(SQLModel, table=True):
     __table_args__ = (
         sa.Index("ix_login_attempt_username_at", "username", "at"),
         sa.Index("ix_login_attempt_remote_at", "remote", "at"),
+        sa.Index("ix_login_attempt_device_at", "device", "at"),
     )
 
     id: int | None = Field(default=None, primary_key=True)
@@ -75,4 +93,8 @@ class LoginAttempt(SQLModel, table=True):
     username: str = Field(max_length=50)  # as typed, cut to length
     remote: str = Field(max_length=64)
     succeeded: bool
-    reason: str = Field(default="", max_length=40)  # ok, bad_password, unknown_user, throttled, inactive, logout
+    # ok, bad_password, unknown_user, throttled, inactive, logout; bad_code, code_ok, recovery_code (the second
+    # step); unlocked, factor_reset (an administrator's act, by `actor`); factor_enrolled.
+    reason: str = Field(default="", max_length=40)
+    device: str | None = Field(default=None, max_length=16)  # a known device's id (a hash), when one was shown
+    actor: str | None = Field(default=None, max_length=50)  # the administrator who unlocked or reset

@@ -139,6 +139,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if "public_base_url" not in settings.model_fields_set:
         # Links printed and encoded in QR codes must point at this server when no public URL is set.
         settings = settings.model_copy(update={"public_base_url": f"http://{args.host}:{args.port}"})
+    if args.demo and "fairweigh_second_factor_roles" not in settings.model_fields_set:
+        # A reviewer signs in with the printed passwords alone; the second factor stays one page away.
+        settings = settings.model_copy(update={"fairweigh_second_factor_roles": ""})
     urls, accounts = asyncio.run(_prepare_database(settings, demo=args.demo))
     if urls:
         print("Demo data is ready. Try these lookups:")
@@ -147,7 +150,9 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
     if accounts:
         print(f"Demo staff accounts (sign in at {settings.public_base_url}/login; shown only now):")
         for username, station, password in accounts:
-            print(f"  {username} / {password}" + (f"  ({station})" if station else "  (district supervisor)"))
+            print(f"  {username} / {password}" + (f"  ({station})" if station else ""))
+    if args.demo:
+        print(_second_factor_line(settings))
     try:
         options = server_options(settings)
         web.run_app(create_app(settings), host=args.host, port=args.port, print=print, **options)
@@ -155,6 +160,16 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
         print(f"fairweigh: cannot listen on {args.host}:{args.port}: {exc.strerror}", file=sys.stderr)
         return 2
     return 0
+
+
+def _second_factor_line(settings: Settings) -> str:
+    roles = ", ".join(sorted(settings.second_factor_roles))
+    if roles:
+        return f"Second factor (TOTP): required for {roles}; they enrol at /account/second-factor after the password."
+    return (
+        "Second factor (TOTP): optional for every demo account (enrol at /account/second-factor); "
+        "set FAIRWEIGH_SECOND_FACTOR_ROLES=admin,supervisor to require it as production does."
+    )
 
 
 def _worker(settings: Settings, args: argparse.Namespace) -> int:

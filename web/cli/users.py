@@ -10,14 +10,19 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import TypeVar
 
+import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from lookup.models import table_of
 from web.auth.accounts import AccountError, add_user, issue_token, revoke_tokens
-from web.auth.models import StaffRole
+from web.auth.models import StaffRole, User, WebSession
+from web.auth.second_factor import reset_factor
+from web.auth.throttle import record_attempt
 from web.db import create_engine, for_writing, require_current_schema
 from web.settings import Settings
 
 T = TypeVar("T")
+user_t, session_t = table_of(User), table_of(WebSession)
 
 
 def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -35,6 +40,9 @@ def add_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) ->
     revoke = users.add_parser("revoke", help="revoke every API token of a user")
     revoke.add_argument("username")
     revoke.set_defaults(run=_revoke)
+    reset = users.add_parser("reset-factor", help="forget a user's second factor (a lost phone); it signs in again")
+    reset.add_argument("username")
+    reset.set_defaults(run=_reset_factor)
 
 
 def write_transaction(settings: Settings, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -93,4 +101,24 @@ def _revoke(settings: Settings, args: argparse.Namespace) -> int:
         print(f"fairweigh: {exc}", file=sys.stderr)
         return 2
     print(f"已撤销 {count} 个令牌 (revoked {count} tokens)")
+    return 0
+
+
+async def _reset(connection: AsyncConnection, username: str, now: datetime) -> None:
+    user_id = (await connection.execute(sa.select(user_t.c.id).where(user_t.c.username == username))).scalar()
+    if user_id is None:
+        raise AccountError(f"没有这个用户 (no such user): {username}")
+    await reset_factor(connection, user_id)
+    await connection.execute(sa.delete(session_t).where(session_t.c.user_id == user_id))
+    await record_attempt(connection, username, "factor_reset", remote="console", now=now, actor="console")
+
+
+def _reset_factor(settings: Settings, args: argparse.Namespace) -> int:
+    """The way back for the last administrator who lost their phone and recovery codes."""
+    try:
+        write_transaction(settings, lambda c: _reset(c, args.username, datetime.now(UTC)))
+    except AccountError as exc:
+        print(f"fairweigh: {exc}", file=sys.stderr)
+        return 2
+    print(f"已重置 {args.username} 的两步验证 (second factor reset; their sessions have ended)")
     return 0
