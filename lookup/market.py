@@ -105,3 +105,20 @@ async def market_listing(connection: AsyncConnection, market_id: int, *, on: dat
             for row in rows
         ),
     )
+
+
+@dataclass(frozen=True, slots=True)
+class MarketChoice:
+    market_id: int
+    name: str
+    district: str
+
+
+async def market_choices(connection: AsyncConnection) -> list[MarketChoice]:
+    """Every market, by district and name: the home page's list and the complaint form's choice."""
+    rows = await connection.execute(
+        sa.select(market_t.c.id, market_t.c.name, market_t.c.district).order_by(
+            market_t.c.district, market_t.c.name, market_t.c.id
+        )
+    )
+    return [MarketChoice(row.id, row.name, row.district) for row in rows]

@@ -54,6 +54,8 @@ PUBLIC_ROUTES = {
     "/c/{ref}/rate",
     "/c/{ref}/erasure",
     "/privacy",
+    "/",
+    "/find",
 }
 
 

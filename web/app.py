@@ -34,6 +34,7 @@ from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
 from web.views.public import complaint_form, health
 from web.views.public import district as district_views
+from web.views.public import home as home_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
@@ -58,6 +59,7 @@ ROUTES: tuple[ModuleType, ...] = (
     health,
     auth,
     lookup_views,
+    home_views,
     public_record_views,
     open_data_views,
     complaint_api,
