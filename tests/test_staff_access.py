@@ -56,6 +56,7 @@ PUBLIC_ROUTES = {
     "/privacy",
     "/",
     "/find",
+    "/c/{ref}/contact",
 }
 
 

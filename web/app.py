@@ -32,6 +32,7 @@ from web.views.api import openapi as openapi_views
 from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
+from web.views.public import case_contact as case_contact_views
 from web.views.public import complaint_form, health
 from web.views.public import district as district_views
 from web.views.public import home as home_views
@@ -69,6 +70,7 @@ ROUTES: tuple[ModuleType, ...] = (
     queue_views,
     hotspot_views,
     rating_views,
+    case_contact_views,
     privacy_notice,
     admin_views,
     report_views,
