@@ -117,7 +117,8 @@ class InstrumentPage:
             )
         station = _e(t("complain.station", station=card.station_name))
         phone = (
-            f' · <a href="tel:{_e(card.station_phone)}">{_e(t("complain.station_phone", phone=card.station_phone))}</a>'
+            f' · <a class="num" href="tel:{_e(card.station_phone)}">'
+            f"{_e(t('complain.station_phone', phone=card.station_phone))}</a>"
             if card.station_phone
             else ""
         )
@@ -125,7 +126,9 @@ class InstrumentPage:
         shell = self.shell
         return "".join((
             shell.before_title, _e(t("page.instrument.title", code=code)), shell.before_main, *parts,
-            shell.before_footer, " · ", _e(t("footer.as_of", date=today.isoformat())), shell.after_footer,
+            shell.before_footer, " · ",
+            _e(t("footer.as_of", date=_DATE)).replace(_DATE, f'<span class="date">{today.isoformat()}</span>'),
+            shell.after_footer,
         ))  # fmt: skip
 
     def _chat_entries(self, raw_code: str, code: str) -> str:

@@ -12,6 +12,7 @@ from lookup.market import market_listing
 from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
 from lookup.typed_code import diagnose
+from lookup.vocab import Status
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web import errors
@@ -22,6 +23,7 @@ from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 from web.render.instrument_json import instrument_json
 
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
+MAX_FILTER_CHARS = 40
 
 
 def add_routes(app: web.Application) -> None:
@@ -128,6 +130,14 @@ async def market_page(request: web.Request) -> web.Response:
     if listing is None:
         body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
-    context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
+    words = request.query.get("q", "").strip()[:MAX_FILTER_CHARS]
+    shown_status = Status.__members__.get(request.query.get("status", ""))
+    context: dict[str, Any] = {
+        "listing": listing,
+        "choice": choice,
+        "words": words,
+        "shown_status": shown_status,
+        "stalls": listing.stalls(words=words, status=shown_status),
+    }
     body = pages.render("market.html", choice.language, **context)
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
