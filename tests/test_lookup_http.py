@@ -81,7 +81,7 @@ async def test_language_follows_the_query_then_the_browser(client: Client, codes
     url = f"/i/{codes['valid']}"
     default = await client.get(url)
     assert '<html lang="zh-CN">' in await default.text()
-    assert default.headers["Vary"] == "Accept-Language"
+    assert default.headers["Vary"] == "Accept-Language, Accept-Encoding"
     browser = await client.get(url, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
     assert '<html lang="en">' in await browser.text()
     assert "Serial number" in await browser.text()

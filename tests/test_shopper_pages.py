@@ -3,6 +3,7 @@ forged sticker with the registry's nearest codes, each status's own advice, and 
 
 from __future__ import annotations
 
+import gzip
 import random
 import re
 from typing import Any
@@ -13,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from qr.codes import ALPHABET, format_code, looks_mistyped, near_codes, new_code
 from tests.support import code_of, ledger_row, seed
 from tests.test_lookup_http import bad_check, visible_text
+from web.http.compression import accepts_gzip
 
 Client = TestClient[Any, Any]
 
@@ -151,3 +153,32 @@ async def test_numbers_a_shopper_compares_are_kept_whole(client: Client, codes: 
     assert '<strong class="num">V-1</strong>' in page
     assert f'<dd class="num">{format_code(codes["valid"])}</dd>' in page
     assert '<span class="date">2027-05-09</span>' in page.split("</section>")[0]  # the status box's date
+
+
+@pytest.mark.parametrize(
+    ("header", "taken"),
+    [("gzip, deflate, br", True), ("deflate", False), ("", False), ("gzip;q=0", False), ("*;q=0.5", True),
+     ("br, gzip;q=0.8", True), ("identity", False), ("gzip;q=0.0", False)],
+)  # fmt: skip
+def test_gzip_is_taken_as_the_header_says(header: str, taken: bool) -> None:
+    assert accepts_gzip(header) is taken
+
+
+async def test_the_shoppers_pages_are_small_and_sent_compressed_to_whoever_accepts_it(
+    client: Client, codes: dict[str, str]
+) -> None:
+    paths = ["/", "/lists", "/complain", f"/find?code={bad_check(codes['valid'])}", "/m/1", f"/i/{codes['failed']}"]
+    for path in paths:
+        plain = await client.get(path, headers={"Accept-Encoding": "identity"})
+        body = await plain.read()
+        assert len(body) < 30 * 1024, path  # the whole page: its style sheet is inline and it loads nothing else
+        assert "Content-Encoding" not in plain.headers, path
+        assert "Accept-Encoding" in plain.headers["Vary"], path
+        packed = await client.get(path, headers={"Accept-Encoding": "gzip, deflate"}, auto_decompress=False)
+        assert packed.headers["Content-Encoding"] == "gzip", path
+        squeezed = await packed.read()
+        assert gzip.decompress(squeezed) == body, path
+        assert len(squeezed) < len(body) / 2, path
+    etag = (await client.get(f"/i/{codes['valid']}", headers={"Accept-Encoding": "identity"})).headers["ETag"]
+    again = await client.get(f"/i/{codes['valid']}", headers={"Accept-Encoding": "gzip", "If-None-Match": etag})
+    assert again.status == 304  # one ETag for the page, whichever encoding carried it

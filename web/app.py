@@ -15,6 +15,7 @@ from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
 from web.db import create_engine, for_writing
+from web.http import compression
 from web.http.cache import Freshness
 from web.http.protective_headers import protect
 from web.i18n import load_catalogues
@@ -90,7 +91,7 @@ ROUTES: tuple[ModuleType, ...] = (
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     # Metrics cost a little on every request: without FAIRWEIGH_METRICS_* there is no counting middleware at all.
     metrics = Metrics() if settings.metrics_enabled else None
-    middlewares = [errors.middleware, auth.access]
+    middlewares = [compression.middleware, errors.middleware, auth.access]
     app = web.Application(
         middlewares=middlewares if metrics is None else [counting(metrics), *middlewares], client_max_size=1024**2
     )
