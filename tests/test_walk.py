@@ -192,6 +192,18 @@ async def test_a_complaint_from_scan_to_rating_passes_axe_at_phone_and_desktop_w
     assert len(walk.checked) == 12
 
 
+async def broken_numbers(page: Page) -> list[str]:
+    """Serial numbers, codes, dates and phone numbers on the page that a line break cuts in two (each should lie on
+    one line: "2027-04-/08" or "ACS202300/243" cannot be compared with a nameplate)."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('main .num, main .date, main strong.num, footer .date')]
+              .filter(el => el.getClientRects().length > 1).map(el => el.textContent)"""
+    )
+    checked: int = await page.evaluate("document.querySelectorAll('main .num, main .date').length")
+    assert checked >= 2  # at least the serial number and the code
+    return found
+
+
 @pytest.mark.parametrize("width", [360, 1280])
 async def test_the_shoppers_own_pages_pass_axe_and_never_scroll_sideways(
     client: TestClient[Any, Any],
@@ -226,8 +238,10 @@ async def test_the_shoppers_own_pages_pass_axe_and_never_scroll_sideways(
     await shopper.goto(str(client.make_url(f"/i/{await code_of(engine, 'N-1')}")))
     assert "没有记录不代表它不准" in await shopper.locator("main").inner_text()
     await walk.check(shopper, "not-compulsory")
+    assert await broken_numbers(shopper) == []
     await shopper.goto(str(client.make_url(f"/i/{codes['failed']}?lang=en")))
     await walk.check(shopper, "failed-en")
+    assert await broken_numbers(shopper) == []
     await shopper.goto(str(client.make_url(f"/i/{valid}")))
     await shopper.get_by_role("link", name="南门农贸市场").click()
     await shopper.get_by_label("查找摊位、经营者、器具或出厂编号").fill("12号")
