@@ -250,3 +250,25 @@ def test_the_sheet_avoids_the_glyph_readers_draw_as_a_box_and_sets_serials_in_a_
     assert b"/BaseFont /Helvetica" in sheet[1] or b"/BaseFont/Helvetica" in sheet[1]
     for label in sheet[0][:LABELS_PER_PAGE]:
         assert label.serial_no in first_page[1]  # whole, with no spaces a reader put between its letters
+
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian's fonts-wqy-microhei
+
+
+@pytest.mark.skipif(not WQY.exists(), reason="fonts-wqy-microhei is not installed")
+def test_a_free_cjk_font_is_embedded_as_a_subset_when_configured() -> None:
+    """FAIRWEIGH_LABEL_FONT=…/wqy-microhei.ttc: every reader then draws the sheet from the same glyphs."""
+    labels = make_labels(30)
+    data = render(labels, font_file=WQY)
+    assert b"/FontFile2" in data  # embedded
+    assert b"+WenQuanYiMicroHei" in data  # as a subset (a tag before the name), not the whole 5 MB font
+    assert len(data) < 100_000
+    pdf = pypdfium2.PdfDocument(data)
+    page = pdf[0]
+    text = page.get_textpage().get_text_range()
+    assert "扫码查检定、投诉" in text
+    assert "张记水产" in text
+    found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())
+    assert sorted(barcode.text for barcode in found) == sorted(label.url for label in labels[:LABELS_PER_PAGE])
+    page.close()
+    pdf.close()
