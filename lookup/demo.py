@@ -161,7 +161,7 @@ async def seed_demo(engine: AsyncEngine, *, today: date, base_url: str) -> list[
         empty = (await connection.execute(sa.select(table_of(Instrument).c.id).limit(1))).first() is None
     if empty:
         await import_rows(engine, enumerate(demo_rows(today), start=2))
-        await _decorate(engine)
+        await _decorate(engine, today)
     shown: dict[Status, str] = {}
     async with engine.connect() as connection:
         async for entry in instrument_entries(connection, on=today):
@@ -173,7 +173,18 @@ async def seed_demo(engine: AsyncEngine, *, today: date, base_url: str) -> list[
     return urls
 
 
-async def _decorate(engine: AsyncEngine) -> None:
+# The demo's merchants of note: standing, how many days ago it was set, and why (the words a supervisor would write).
+STANDINGS = {
+    1: (Standing.model, 400, "计量器具台账齐全，检定全部在有效期内，设有自助复秤点。"),
+    2: (Standing.model, 380, "连续三年无计量投诉，主动公示诚信计量承诺。"),
+    7: (Standing.red_list, 120, "全年复秤抽查零差错，消费者评价满意率高。"),
+    41: (Standing.red_list, 300, "主动更换老旧计价秤并送检，配合开展计量宣传。"),
+    11: (Standing.black_list, 45, "电子计价秤加装遥控作弊装置，经现场检查查实并立案处罚。"),
+    50: (Standing.black_list, 200, "一年内三次使用超过检定周期的计价秤，责令整改后再次发现。"),
+}
+
+
+async def _decorate(engine: AsyncEngine, today: date) -> None:
     """What a ledger does not carry: fair scales, aliases, phones, standings, handlers' suspensions."""
     station_t, market_t, merchant_t, instrument_t = (
         table_of(Station), table_of(Market), table_of(Merchant), table_of(Instrument)
@@ -193,11 +204,12 @@ async def _decorate(engine: AsyncEngine) -> None:
                     address=market.address,
                 )
             )
-        standings = {1: Standing.model, 2: Standing.model, 7: Standing.red_list, 11: Standing.black_list,
-                     50: Standing.black_list, 41: Standing.red_list}  # fmt: skip
-        for number, standing in standings.items():
+        for number, (standing, days_ago, reason) in STANDINGS.items():
+            # The lists publish when and why (README: both are required): a listed merchant never lacks them.
             await connection.execute(
-                sa.update(merchant_t).where(merchant_t.c.uscc == _uscc("92350102MA", number)).values(standing=standing)
+                sa.update(merchant_t)
+                .where(merchant_t.c.uscc == _uscc("92350102MA", number))
+                .values(standing=standing, standing_since=today - timedelta(days=days_ago), standing_reason=reason)
             )
         ids = (await connection.execute(sa.select(instrument_t.c.id).order_by(instrument_t.c.id))).scalars().all()
         for position, state in ((5, InstrumentState.suspended), (77, InstrumentState.suspended),

@@ -75,3 +75,47 @@ def format_code(code: str) -> str:
         raise ValueError(f"not a canonical instrument code: {code!r}")
     half = CODE_LENGTH // 2
     return f"{code[:half]}-{code[half:]}"
+
+
+def typed_symbols(text: str) -> str | None:
+    """What someone typed as canonical symbols (case, separators and I/L/O forgiven), whatever its length or check;
+    None when it holds anything that is not a code symbol, or nothing."""
+    if len(text) > _MAX_INPUT:
+        return None
+    cleaned = "".join(unicodedata.normalize("NFKC", text).translate(_SEPARATORS).split())
+    if not cleaned or not cleaned.isascii():
+        return None
+    candidate = cleaned.upper().translate(_CONFUSABLES)
+    return candidate if all(symbol in _VALUE for symbol in candidate) else None
+
+
+def looks_mistyped(text: str) -> bool:
+    """A code one slip away from being one: 9 to 11 code symbols that do not pass the check. A well-formed code that
+    names no instrument is not mistyped (it may be forged); nor is text that is plainly not a code."""
+    symbols = typed_symbols(text)
+    if symbols is None or abs(len(symbols) - CODE_LENGTH) > 1:
+        return False
+    return len(symbols) != CODE_LENGTH or not _is_valid(symbols)
+
+
+def near_codes(text: str) -> list[str]:
+    """Every valid code one slip from what was typed — one symbol changed, two neighbours swapped, one symbol
+    missing or one too many — in the order a person most likely made the slip (changed, swapped, missing, extra).
+    At most a few hundred candidates are tried; about one in 32 passes the check, so a dozen or so come back."""
+    symbols = typed_symbols(text)
+    if symbols is None or abs(len(symbols) - CODE_LENGTH) > 1:
+        return []
+    candidates: list[str] = []
+    if len(symbols) == CODE_LENGTH:
+        for position, typed in enumerate(symbols):
+            candidates += [symbols[:position] + other + symbols[position + 1 :] for other in ALPHABET if other != typed]
+        for position in range(CODE_LENGTH - 1):
+            a, b = symbols[position], symbols[position + 1]
+            if a != b:
+                candidates.append(symbols[:position] + b + a + symbols[position + 2 :])
+    elif len(symbols) == RANDOM_LENGTH:
+        for position in range(CODE_LENGTH):
+            candidates += [symbols[:position] + other + symbols[position:] for other in ALPHABET]
+    else:
+        candidates += [symbols[:position] + symbols[position + 1 :] for position in range(len(symbols))]
+    return list(dict.fromkeys(code for code in candidates if code != symbols and _is_valid(code)))

@@ -57,7 +57,8 @@ class Label:
 
 @dataclass(frozen=True)
 class LabelTexts:
-    call_to_action: str = "扫码查检定 · 投诉"
+    # No "·" (U+00B7): poppler-based readers draw it from the non-embedded Adobe-GB1 font as a box.
+    call_to_action: str = "扫码查检定、投诉"
     hotline: str = "投诉举报 12315"
 
 
@@ -165,7 +166,11 @@ def _draw_label(canvas: Canvas, label: Label, texts: LabelTexts, font: str, slot
     _draw_line(canvas, label.merchant, font, 8, left, top - 13.2 * mm)
     _draw_line(canvas, label.stall, font, 7, left, top - 16.8 * mm)
     _draw_line(canvas, label.kind_name, font, 7, left, top - 20.6 * mm)
-    _draw_line(canvas, label.serial_no, font, 6.5, left, top - 23.8 * mm)
+    # A serial number the shopper compares with the nameplate: Latin letters and digits from the CID font come out
+    # with the wide, uneven spacing some readers give its half-width forms ("A C S2023…"), so ASCII is set in
+    # Helvetica, which every reader has with its real widths.
+    serial_font = LATIN_FONT if label.serial_no.isascii() else font
+    _draw_line(canvas, label.serial_no, serial_font, 6.5, left, top - 23.8 * mm)
     _draw_line(canvas, texts.hotline, font, 7, left, y + PADDING + 1 * mm)
 
 

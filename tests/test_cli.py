@@ -254,3 +254,39 @@ def test_classify_reads_json_lines_and_evaluates(
     assert status == 0
     assert "macro" in out.lower()
     assert run(capsys, "classify", "--evaluate", str(tmp_path / "none.jsonl"))[0] == 2
+
+
+@pytest.mark.parametrize(
+    "base_url", [None, "http://localhost:8080", "http://127.0.0.1:8080", "http://[::1]:8080", "http://0.0.0.0"]
+)
+def test_codes_and_labels_warn_of_urls_no_phone_can_open_and_refuse_them_in_production(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, base_url: str | None
+) -> None:
+    run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", [good_line(1)])))
+    if base_url is None:
+        monkeypatch.delenv("PUBLIC_BASE_URL")
+    else:
+        monkeypatch.setenv("PUBLIC_BASE_URL", base_url)
+    status, out, err = run(capsys, "codes")
+    assert status == 0
+    assert "!!!" in err
+    assert "PUBLIC_BASE_URL" in err
+    assert "手机打不开" in err
+    assert len(list(csv.DictReader(io.StringIO(out)))) == 1  # still printed outside production, with the warning
+    out_file = tmp_path / "labels.pdf"
+    assert run(capsys, "labels", "--out", str(out_file))[0] == 0
+    monkeypatch.setenv("FAIRWEIGH_ENV", "production")
+    for command in (["codes"], ["labels", "--out", str(tmp_path / "refused.pdf")]):
+        status, out, err = run(capsys, *command)
+        assert (status, out) == (2, "")
+        assert "Refusing in production" in err
+    assert not (tmp_path / "refused.pdf").exists()
+
+
+def test_a_public_base_url_prints_codes_without_a_warning(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    run(capsys, "import", "ledger", str(write_csv(tmp_path / "l.csv", [good_line(1)])))
+    status, _, err = run(capsys, "codes")
+    assert status == 0
+    assert "PUBLIC_BASE_URL" not in err

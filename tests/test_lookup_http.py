@@ -73,13 +73,15 @@ async def test_status_badge_in_words_and_colour(client: Client, codes: dict[str,
 async def test_untrusted_statuses_tell_the_shopper_what_to_do(client: Client, codes: dict[str, str]) -> None:
     assert "请不要以此器具的计量结果为准" in await (await client.get(f"/i/{codes['expired']}")).text()
     assert "请不要以此器具的计量结果为准" not in await (await client.get(f"/i/{codes['valid']}")).text()
+    suspended = await (await client.get(f"/i/{codes['suspended']}")).text()
+    assert "已被停用，请不要以它的计量结果为准" in suspended
 
 
 async def test_language_follows_the_query_then_the_browser(client: Client, codes: dict[str, str]) -> None:
     url = f"/i/{codes['valid']}"
     default = await client.get(url)
     assert '<html lang="zh-CN">' in await default.text()
-    assert default.headers["Vary"] == "Accept-Language"
+    assert default.headers["Vary"] == "Accept-Language, Accept-Encoding"
     browser = await client.get(url, headers={"Accept-Language": "en-GB,en;q=0.9,zh;q=0.5"})
     assert '<html lang="en">' in await browser.text()
     assert "Serial number" in await browser.text()
@@ -98,25 +100,39 @@ def bad_check(code: str) -> str:
     "typed",
     ["ABC", "0" * 9 + "U", "ZZZZZZZZZZZZ", "%3Cscript%3E", "秤" * 10, "A" * 5000, "..%2F..%2Fetc"],
 )
-async def test_malformed_codes_get_the_forgery_warning_never_a_500(client: Client, typed: str) -> None:
+async def test_malformed_codes_are_not_called_forged_and_never_a_500(client: Client, typed: str) -> None:
     response = await client.get(f"/i/{typed}")
     assert response.status == 404
     body = await response.text()
-    assert "查无此编码" in body
-    assert "标签可能是伪造的" in body
+    assert "这不是器具编码" in body or "编码可能输错了" in body
+    assert "伪造" not in body
+    assert 'name="code"' in body  # somewhere to type it again
     assert "<script>" not in body
 
 
-async def test_unknown_or_mistyped_code_warns_of_a_forged_sticker(client: Client, codes: dict[str, str]) -> None:
-    for code in (bad_check(codes["valid"]), "0000000000"[:9] + check_symbol("0" * 9)):
-        response = await client.get(f"/i/{code}")
-        assert response.status == 404
-        assert "这张标签可能是伪造的" in await response.text()
-    api = await client.get(f"/api/v1/instruments/{bad_check(codes['valid'])}")
-    assert api.status == 404
-    assert (await api.json())["error"] == "malformed_code"
-    english = await client.get(f"/i/{bad_check(codes['valid'])}?lang=en")
+async def test_a_well_formed_unknown_code_warns_of_a_forged_sticker(client: Client, codes: dict[str, str]) -> None:
+    unknown = "0" * 9 + check_symbol("0" * 9)
+    response = await client.get(f"/i/{unknown}")
+    assert response.status == 404
+    page = await response.text()
+    assert "这张标签可能是伪造的" in page
+    assert 'href="/complain"' in page  # the complaint form, not only the hotline
+    english = await client.get(f"/i/{unknown}?lang=en")
     assert "may be forged" in await english.text()
+    api = await client.get(f"/api/v1/instruments/{unknown}")
+    assert (api.status, (await api.json())["error"]) == (404, "unknown_code")
+
+
+async def test_a_code_with_a_wrong_check_symbol_is_a_typo_not_a_forgery(client: Client, codes: dict[str, str]) -> None:
+    response = await client.get(f"/i/{bad_check(codes['valid'])}")
+    assert response.status == 404
+    page = visible_text(await response.text())
+    assert "编码可能输错了" in page
+    assert "伪造" not in page
+    assert format_code(codes["valid"]) in page  # the registry's nearest code, one slip away
+    api = await client.get(f"/api/v1/instruments/{bad_check(codes['valid'])}")
+    assert (api.status, (await api.json())["error"]) == (404, "malformed_code")
+    assert "伪造" not in (await api.json())["message_zh"]
 
 
 async def test_sloppy_codes_redirect_to_the_canonical_page(client: Client, codes: dict[str, str]) -> None:

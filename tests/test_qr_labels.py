@@ -16,6 +16,7 @@ from PIL import Image
 
 from qr.codes import format_code, new_code
 from qr.labels import (
+    DEFAULT_TEXTS,
     LABEL_HEIGHT,
     LABEL_WIDTH,
     LABELS_PER_PAGE,
@@ -107,7 +108,7 @@ def test_second_page_holds_the_rest(sheet: tuple[list[Label], bytes]) -> None:
 
 def test_page_text_is_real_chinese(sheet: tuple[list[Label], bytes], first_page: tuple[Image.Image, str]) -> None:
     text = first_page[1]
-    for needle in ["张记水产", "扫码查检定 · 投诉", "投诉举报 12315", "电子计价秤", "东门市场 B区 1号"]:
+    for needle in ["张记水产", "扫码查检定、投诉", "投诉举报 12315", "电子计价秤", "东门市场 B区 1号"]:
         assert needle in text
     for label in sheet[0][:LABELS_PER_PAGE]:
         assert format_code(label.code) in text
@@ -227,3 +228,47 @@ def test_svg_is_small_self_contained_xml() -> None:
     for forbidden in [b"<image", b"href", b"<script", b"<style", b"url("]:
         assert forbidden not in svg
     assert len(svg) < 4000
+
+
+def test_every_qr_code_on_a_page_decodes_at_150_dpi(sheet: tuple[list[Label], bytes]) -> None:
+    """The whole page, as a phone photographs it or a reader rasterises it, not one cropped sticker at a time."""
+    labels, data = sheet
+    pdf = pypdfium2.PdfDocument(data)
+    for number, expected in enumerate((labels[:LABELS_PER_PAGE], labels[LABELS_PER_PAGE:])):
+        page = pdf[number]
+        found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())
+        assert sorted(barcode.text for barcode in found) == sorted(label.url for label in expected)
+        page.close()
+    pdf.close()
+
+
+def test_the_sheet_avoids_the_glyph_readers_draw_as_a_box_and_sets_serials_in_a_latin_font(
+    sheet: tuple[list[Label], bytes], first_page: tuple[Image.Image, str]
+) -> None:
+    assert "\u00b7" not in first_page[1]
+    assert "\u00b7" not in DEFAULT_TEXTS.call_to_action
+    assert b"/BaseFont /Helvetica" in sheet[1] or b"/BaseFont/Helvetica" in sheet[1]
+    for label in sheet[0][:LABELS_PER_PAGE]:
+        assert label.serial_no in first_page[1]  # whole, with no spaces a reader put between its letters
+
+
+WQY = Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc")  # Debian's fonts-wqy-microhei
+
+
+@pytest.mark.skipif(not WQY.exists(), reason="fonts-wqy-microhei is not installed")
+def test_a_free_cjk_font_is_embedded_as_a_subset_when_configured() -> None:
+    """FAIRWEIGH_LABEL_FONT=…/wqy-microhei.ttc: every reader then draws the sheet from the same glyphs."""
+    labels = make_labels(30)
+    data = render(labels, font_file=WQY)
+    assert b"/FontFile2" in data  # embedded
+    assert b"+WenQuanYiMicroHei" in data  # as a subset (a tag before the name), not the whole 5 MB font
+    assert len(data) < 100_000
+    pdf = pypdfium2.PdfDocument(data)
+    page = pdf[0]
+    text = page.get_textpage().get_text_range()
+    assert "扫码查检定、投诉" in text
+    assert "张记水产" in text
+    found = zxingcpp.read_barcodes(page.render(scale=150 / 72).to_pil())
+    assert sorted(barcode.text for barcode in found) == sorted(label.url for label in labels[:LABELS_PER_PAGE])
+    page.close()
+    pdf.close()

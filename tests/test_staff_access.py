@@ -56,6 +56,9 @@ PUBLIC_ROUTES = {
     "/c/{ref}/rate",
     "/c/{ref}/erasure",
     "/privacy",
+    "/",
+    "/find",
+    "/c/{ref}/contact",
 }
 
 

@@ -23,7 +23,9 @@ from aiohttp.test_utils import TestClient
 from playwright.async_api import Browser, BrowserContext, Page
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from qr.codes import format_code
 from tests.staff_support import PASSWORD, SOUTH, add_staff
+from tests.support import code_of, ledger_row, make_uscc, seed
 from tests.test_browser import browser, shots  # noqa: F401 (fixtures)
 from web.auth.models import StaffRole
 
@@ -189,4 +191,79 @@ async def test_a_complaint_from_scan_to_rating_passes_axe_at_phone_and_desktop_w
     await shopper.get_by_role("button", name="提交评价").click()
     assert "谢谢您的评价：5 分" in await shopper.locator("main").inner_text()
     await walk.check(shopper, "rated")
-    assert len(walk.checked) == 12
+    assert len(walk.checked) == 13
+
+
+async def broken_numbers(page: Page) -> list[str]:
+    """Serial numbers, codes, dates and phone numbers on the page that a line break cuts in two (each should lie on
+    one line: "2027-04-/08" or "ACS202300/243" cannot be compared with a nameplate)."""
+    found: list[str] = await page.evaluate(
+        """() => [...document.querySelectorAll('main .num, main .date, main strong.num, footer .date')]
+              .filter(el => el.getClientRects().length > 1).map(el => el.textContent)"""
+    )
+    checked: int = await page.evaluate("document.querySelectorAll('main .num, main .date').length")
+    assert checked >= 2  # at least the serial number and the code
+    return found
+
+
+@pytest.mark.parametrize("width", [360, 1280])
+async def test_the_shoppers_own_pages_pass_axe_and_never_scroll_sideways(
+    client: TestClient[Any, Any],
+    engine: AsyncEngine,
+    codes: dict[str, str],
+    contexts: tuple[Page, Page],
+    axe_source: str,
+    shots: Path,  # noqa: F811
+    width: int,
+) -> None:
+    """Home → a mistyped code → the nearest registered code → its market, filtered → a complaint without a scan,
+    naming the market → the status page takes the missing name and phone; and the red and black lists."""
+    await seed(
+        engine,
+        ledger_row(
+            serial_no="N-1", mandatory=False, verification=None, uscc=make_uscc(5), merchant="李记干货", stall="3号摊位"
+        ),
+    )
+    shopper, _ = contexts
+    walk = Walk(width, axe_source, shots)
+
+    await shopper.goto(str(client.make_url("/")))
+    await walk.check(shopper, "home")
+    valid = codes["valid"]
+    slip = valid[:-1] + ("0" if valid[-1] != "0" else "1")
+    await shopper.get_by_label("输入标签上的编码").fill(slip.lower())
+    await shopper.get_by_role("button", name="查询").click()
+    assert "编码可能输错了" in await shopper.locator("main").inner_text()
+    await walk.check(shopper, "mistyped")
+    await shopper.get_by_role("link", name=format_code(valid)).click()
+    assert "合格 · 在有效期内" in await shopper.get_by_role("heading", level=1).inner_text()
+    await shopper.goto(str(client.make_url(f"/i/{await code_of(engine, 'N-1')}")))
+    assert "没有记录不代表它不准" in await shopper.locator("main").inner_text()
+    await walk.check(shopper, "not-compulsory")
+    assert await broken_numbers(shopper) == []
+    await shopper.goto(str(client.make_url(f"/i/{codes['failed']}?lang=en")))
+    await walk.check(shopper, "failed-en")
+    assert await broken_numbers(shopper) == []
+    await shopper.goto(str(client.make_url(f"/i/{valid}")))
+    await shopper.get_by_role("link", name="南门农贸市场").click()
+    await shopper.get_by_label("查找摊位、经营者、器具或出厂编号").fill("12号")
+    await shopper.get_by_role("button", name="查找").click()
+    assert "找到 1 个摊位" in await shopper.locator("main").inner_text()
+    await walk.check(shopper, "market-filtered")
+
+    await shopper.get_by_role("link", name="投诉本市场的商户").click()
+    await shopper.get_by_label("摊位号或店名").fill("7号摊位")
+    await shopper.get_by_label("发生了什么？").fill("买的排骨回家一称少了二两，要求退钱")
+    await walk.check(shopper, "complain-without-scan")
+    await shopper.get_by_role("button", name="下一步").click()
+    await shopper.get_by_role("button", name="提交").click()
+    assert "请补充您的姓名和电话" in await shopper.locator("main").inner_text()
+    await walk.check(shopper, "status-anonymous")
+    await shopper.get_by_label("姓名", exact=True).fill("王芳")
+    await shopper.get_by_label("电话", exact=True).fill("13800138000")
+    await shopper.get_by_role("button", name="补充联系方式").click()
+    assert "您补充了联系方式" in await shopper.locator("main").inner_text()
+    await walk.check(shopper, "status-contact-added")
+    await shopper.goto(str(client.make_url("/lists")))
+    await walk.check(shopper, "lists")
+    assert len(walk.checked) == 9

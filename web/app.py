@@ -16,6 +16,7 @@ from web import errors
 from web.auth import access as auth
 from web.auth import login as login_views
 from web.db import create_engine, for_writing
+from web.http import compression
 from web.http.cache import Freshness
 from web.http.protective_headers import protect
 from web.i18n import load_catalogues
@@ -33,8 +34,10 @@ from web.views.api import openapi as openapi_views
 from web.views.api import queue as queue_api
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
+from web.views.public import case_contact as case_contact_views
 from web.views.public import complaint_form, health
 from web.views.public import district as district_views
+from web.views.public import home as home_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import open_data as open_data_views
@@ -61,6 +64,7 @@ ROUTES: tuple[ModuleType, ...] = (
     health,
     login_views,
     lookup_views,
+    home_views,
     public_record_views,
     open_data_views,
     complaint_api,
@@ -70,6 +74,7 @@ ROUTES: tuple[ModuleType, ...] = (
     queue_views,
     hotspot_views,
     rating_views,
+    case_contact_views,
     privacy_notice,
     admin_views,
     account_views,
@@ -91,7 +96,7 @@ ROUTES: tuple[ModuleType, ...] = (
 def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Application:
     # Metrics cost a little on every request: without FAIRWEIGH_METRICS_* there is no counting middleware at all.
     metrics = Metrics() if settings.metrics_enabled else None
-    middlewares = [errors.middleware, auth.access]
+    middlewares = [compression.middleware, errors.middleware, auth.access]
     app = web.Application(
         middlewares=middlewares if metrics is None else [counting(metrics), *middlewares], client_max_size=1024**2
     )

@@ -28,10 +28,12 @@ async def scanned_card(request: web.Request, raw: object) -> tuple[str | None, I
     card = await request.app[SCAN_READER].card(code) if code is not None else None
     if code is None or card is None:
         catalogues = request.app[PAGES].catalogues
+        # A code that fails its check was mistyped: only a well-formed unknown code may be a forged sticker.
+        key = "unknown.warning" if code is not None else "typed.api_malformed"
         raise SubmissionError(
             "unknown_code",
-            catalogues["zh"]("unknown.warning") + " 可以不填器具码再提交。",
-            catalogues["en"]("unknown.warning") + " You can submit without the code.",
+            catalogues["zh"](key) + " 可以不填器具码再提交。",
+            catalogues["en"](key) + " You can submit without the code.",
             field="code",
         )
     return code, card
@@ -78,6 +80,10 @@ def case_page_context(request: web.Request, case: PublicCase) -> dict[str, Any]:
         "zone": settings.zone,
         "today": request.app[CLOCK]().date(),
         "status_url": f"{settings.public_base_url}/c/{case.ref}?token={request.query.get('token', '')}",
+        "contact_url": f"/c/{case.ref}/contact?token={quote(request.query.get('token', ''), safe='')}"
+        f"{lang_suffix(request)}",
+        "contact_error": None,
+        "contact_values": {},
     }
 
 

@@ -5,8 +5,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import csv
+import ipaddress
 import json
 import sys
+import urllib.parse
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime
 from typing import TypeVar
@@ -75,8 +77,42 @@ async def _entries(engine: AsyncEngine, on: date, **filters: str | None) -> list
         return [entry async for entry in instrument_entries(connection, on=on, **filters)]  # type: ignore[arg-type]
 
 
+def sticker_url_problem(settings: Settings) -> str | None:
+    """Why the codes' URLs would not reach a shopper's phone: PUBLIC_BASE_URL left at its default, or a loopback or
+    unspecified address (a sticker printed with `http://localhost:8080/i/…` is waste); None when it looks public."""
+    if "public_base_url" not in settings.model_fields_set:
+        return f"PUBLIC_BASE_URL is not set: the QR codes would point at {settings.public_base_url}"
+    host = (urllib.parse.urlsplit(settings.public_base_url).hostname or "").lower()
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        loopback = host in ("", "localhost") or host.endswith(".localhost")
+    else:
+        loopback = address.is_loopback or address.is_unspecified
+    if loopback:
+        return f"PUBLIC_BASE_URL is {settings.public_base_url}: no phone can reach that address"
+    return None
+
+
+def _check_sticker_urls(settings: Settings) -> bool:
+    """Warns loudly on stderr about URLs no phone can open; False (refuse) when that happens in production."""
+    problem = sticker_url_problem(settings)
+    if problem is None:
+        return True
+    if settings.fairweigh_env == "production":
+        print(f"fairweigh: {problem}. Refusing in production: set PUBLIC_BASE_URL to the service's public address.",
+              file=sys.stderr)  # fmt: skip
+        return False
+    print(
+        f"!!! fairweigh: {problem}. 二维码指向的地址手机打不开，请设置 PUBLIC_BASE_URL 后再打印。 !!!", file=sys.stderr
+    )
+    return True
+
+
 def codes_command(settings: Settings, args: argparse.Namespace) -> int:
     """Streams rows as they are read: a province's registry has millions of instruments."""
+    if not _check_sticker_urls(settings):
+        return 2
 
     def as_row(entry: InstrumentEntry) -> dict[str, str]:
         return {
@@ -116,6 +152,8 @@ def codes_command(settings: Settings, args: argparse.Namespace) -> int:
 
 
 def labels_command(settings: Settings, args: argparse.Namespace) -> int:
+    if not _check_sticker_urls(settings):
+        return 2
     t = load_catalogues()["zh"]
     try:
         entries = _with_engine(

@@ -23,7 +23,8 @@ from qr.codes import format_code
 from web.i18n import Catalogue, LanguageChoice
 
 BADGE_ICONS = {"green": "✔", "amber": "!", "red": "✖", "grey": "–"}
-_RESULT_KEYS = {True: "verifications.pass", False: "verifications.fail"}
+_RESULTS = {True: "pass", False: "fail"}
+_DATE = "\x00"  # where a date goes in a formatted message, so that it can be kept from breaking
 _TITLE, _MAIN, _FOOTER = "@@fairweigh-title@@", "@@fairweigh-main@@", "@@fairweigh-footer@@"
 
 
@@ -69,13 +70,16 @@ class InstrumentPage:
         self.w = {key: _e(text) for key, text in catalogue.items() if "{" not in text}
 
     def _status_detail(self, card: InstrumentCard, status: Status, today: date) -> str:
+        """The status's sentence, escaped, its date kept on one line (a phone must not split "2027-04-08")."""
         last = card.last_verification
         key = f"status.{status.value}.detail"
         if status in (Status.valid, Status.expired) and last is not None:
-            return self.t(key, date=last.valid_until.isoformat())
-        if status is Status.expiring and last is not None:
-            return self.t(key, date=last.valid_until.isoformat(), days=(last.valid_until - today).days)
-        return self.t(key)
+            text = self.t(key, date=_DATE)
+        elif status is Status.expiring and last is not None:
+            text = self.t(key, date=_DATE, days=(last.valid_until - today).days)
+        else:
+            return _e(self.t(key))
+        return _e(text).replace(_DATE, f'<span class="date">{last.valid_until.isoformat()}</span>')
 
     def render(self, card: InstrumentCard, *, today: date, choice: LanguageChoice) -> str:
         w, t = self.w, self.t
@@ -87,10 +91,11 @@ class InstrumentPage:
             f'<section class="badge {colour}" role="status" aria-labelledby="status-word">\n'
             f'<span class="icon" aria-hidden="true">{BADGE_ICONS[colour]}</span>\n<div>\n'
             f'<h1 id="status-word">{w["status." + status.value]}</h1>\n'
-            f"<p>{_e(self._status_detail(card, status, today))}</p>\n</div>\n</section>\n"
+            f"<p>{self._status_detail(card, status, today)}</p>\n</div>\n</section>\n"
         ]
-        if colour in ("red", "grey"):
-            parts.append(f'<p class="advice">{w["status.untrusted_advice"]}</p>\n')
+        advice = w[f"status.{status.value}.advice"]
+        if advice:  # each status its own: a grey one (outside compulsory verification) accuses no one
+            parts.append(f'<p class="{"advice" if colour == "red" else "note"}">{advice}</p>\n')
         parts.append(self._instrument(card, code))
         parts.append(
             f'<section aria-labelledby="h-complain">\n<h2 id="h-complain">{w["complain.heading"]}</h2>\n'
@@ -112,7 +117,8 @@ class InstrumentPage:
             )
         station = _e(t("complain.station", station=card.station_name))
         phone = (
-            f' · <a href="tel:{_e(card.station_phone)}">{_e(t("complain.station_phone", phone=card.station_phone))}</a>'
+            f' · <a class="num" href="tel:{_e(card.station_phone)}">'
+            f"{_e(t('complain.station_phone', phone=card.station_phone))}</a>"
             if card.station_phone
             else ""
         )
@@ -120,7 +126,9 @@ class InstrumentPage:
         shell = self.shell
         return "".join((
             shell.before_title, _e(t("page.instrument.title", code=code)), shell.before_main, *parts,
-            shell.before_footer, " · ", _e(t("footer.as_of", date=today.isoformat())), shell.after_footer,
+            shell.before_footer, " · ",
+            _e(t("footer.as_of", date=_DATE)).replace(_DATE, f'<span class="date">{today.isoformat()}</span>'),
+            shell.after_footer,
         ))  # fmt: skip
 
     def _chat_entries(self, raw_code: str, code: str) -> str:
@@ -143,10 +151,10 @@ class InstrumentPage:
         return (
             f'<section aria-labelledby="h-instrument">\n<h2 id="h-instrument">{w["instrument.heading"]}</h2>\n<dl>\n'
             f"<dt>{w['instrument.kind']}</dt><dd>{w['kind.' + card.kind.value]}</dd>\n"
-            f"<dt>{w['instrument.serial_no']}</dt><dd><strong>{_e(card.serial_no)}</strong></dd>\n"
+            f'<dt>{w["instrument.serial_no"]}</dt><dd><strong class="num">{_e(card.serial_no)}</strong></dd>\n'
             f"<dt>{w['instrument.model']}</dt><dd><strong>{_e(card.model or '—')}</strong></dd>\n"
             f"{optional}<dt>{w['instrument.mandatory']}</dt><dd>{mandatory}</dd>\n"
-            f"<dt>{w['instrument.code']}</dt><dd>{code}</dd>\n</dl>\n"
+            f'<dt>{w["instrument.code"]}</dt><dd class="num">{code}</dd>\n</dl>\n'
             f'<p class="hint">{w["instrument.compare_nameplate"]}</p>\n</section>\n'
         )
 
@@ -175,19 +183,23 @@ class InstrumentPage:
         )
         if not card.verifications:
             return f"{head}<p>{w['verifications.none']}</p>\n</section>\n"
+        no_validity = f"<td>{w['verifications.no_validity']}</td>"
         rows = "".join(
             f'<tr><td class="date">{v.performed_on.isoformat()}</td>'
-            f"<td>{w['verification_kind.' + v.kind.value]}{w[_RESULT_KEYS[v.passed]]}</td>"
-            f'<td class="date">{v.valid_until.isoformat()}</td><td>{_e(v.institution)}'
-            + (f'<br><span class="muted">{_e(v.certificate_no)}</span>' if v.certificate_no else "")
-            + "</td></tr>\n"
+            f"<td>{w[f'verification_result.{v.kind.value}.{_RESULTS[v.passed]}']}"
+            f'<br><span class="muted">{_e(v.institution)}'
+            + (f' · <span class="num">{_e(v.certificate_no)}</span>' if v.certificate_no else "")
+            + "</span></td>"
+            # A failed result is valid for nothing: a date here would read as "valid until".
+            + (f'<td class="date">{v.valid_until.isoformat()}</td>' if v.passed else no_validity)
+            + "</tr>\n"
             for v in card.verifications
         )
         return (
-            f'{head}<div class="scroll"><table>\n<thead><tr><th scope="col">{w["verifications.date"]}</th>'
-            f'<th scope="col">{w["verifications.result"]}</th><th scope="col">{w["verifications.valid_until"]}</th>'
-            f'<th scope="col">{w["verifications.institution"]} / {w["verifications.certificate"]}</th></tr></thead>\n'
-            f"<tbody>\n{rows}</tbody>\n</table></div>\n</section>\n"
+            f'{head}<table>\n<thead><tr><th scope="col">{w["verifications.date"]}</th>'
+            f'<th scope="col">{w["verifications.result"]} / {w["verifications.institution"]}</th>'
+            f'<th scope="col">{w["verifications.valid_until"]}</th></tr></thead>\n'
+            f"<tbody>\n{rows}</tbody>\n</table>\n</section>\n"
         )
 
     def _rotation(self, card: InstrumentCard, today: date) -> str:

@@ -22,6 +22,9 @@ from complaints.submission import (
     clean_phone,
     clean_text,
 )
+from lookup.free_text import clean_line
+from lookup.identifiers import parse_row_id
+from lookup.market import MarketChoice, market_choices
 from lookup.problems import Problem
 from lookup.scan import InstrumentCard
 from lookup.vocab import KIND_NAMES_ZH
@@ -29,9 +32,11 @@ from web.auth.access import public
 from web.db import database_unavailable
 from web.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from web.i18n import request_language
-from web.keys import INTAKE, PAGES
+from web.keys import ENGINE, INTAKE, PAGES
 from web.public_cases import case_page_context, find_case, personal_data_context, rating_context, scanned_card
 from web.uploads import read_form
+
+MAX_STALL_CHARS = 50
 
 
 def add_routes(app: web.Application) -> None:
@@ -40,7 +45,19 @@ def add_routes(app: web.Application) -> None:
     app.router.add_get("/c/{ref}", case_page)
 
 
-def _render_form(
+async def _markets(request: web.Request) -> list[MarketChoice]:
+    """The markets to choose from; none when the database cannot be reached (the form still shows, to keep what was
+    typed)."""
+    try:
+        async with request.app[ENGINE].connect() as connection:
+            return await market_choices(connection)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        return []
+
+
+async def _render_form(
     request: web.Request,
     *,
     card: InstrumentCard | None,
@@ -58,6 +75,7 @@ def _render_form(
         choice.language,
         choice=choice,
         card=card,
+        markets=await _markets(request),
         kind_zh=KIND_NAMES_ZH,
         values=values,
         errors=errors,
@@ -70,15 +88,35 @@ def _render_form(
     return web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
 
 
+async def _place(request: web.Request, values: dict[str, str], card: InstrumentCard | None) -> list[str]:
+    """The market and stall the shopper chose or typed, as labelled lines for the handler (as the bots label their
+    answers), leaving out what the scanned instrument already says; raises SubmissionError for a market not listed."""
+    lines = []
+    market = values.get("market", "")
+    if market:
+        chosen = parse_row_id(market)
+        names = {m.market_id: m.name for m in await _markets(request)}
+        if chosen not in names:
+            raise SubmissionError("bad_market", "请在列表中选市场。", "Choose a market in the list.", field="market")
+        if card is None or card.market_id != chosen:
+            lines.append(f"市场：{names[chosen]}")
+    stall = clean_line(values.get("stall", ""))[:MAX_STALL_CHARS]
+    if stall and (card is None or card.stall != stall):
+        lines.append(f"摊位：{stall}")
+    return lines
+
+
 @public
 async def complaint_form(request: web.Request) -> web.Response:
-    values = {"code": request.query.get("code", "")[:40]}
+    values = {"code": request.query.get("code", "")[:40], "market": request.query.get("market", "")[:12]}
     try:
         code, card = await scanned_card(request, values["code"])
     except SubmissionError as error:
-        return _render_form(request, card=None, values={"code": ""}, errors=[error], status=404, stage="text")
+        return await _render_form(request, card=None, values={"code": ""}, errors=[error], status=404, stage="text")
     values["code"] = code or ""
-    return _render_form(request, card=card, values=values, errors=[], stage="text")
+    if card is not None:  # what the sticker says, shown in the fields the shopper may correct
+        values |= {"market": str(card.market_id or ""), "stall": card.stall}
+    return await _render_form(request, card=card, values=values, errors=[], stage="text")
 
 
 async def _details(
@@ -87,7 +125,7 @@ async def _details(
     """The second page: the choice of 投诉 or 举报, pre-selected from the classifier's reading of the words."""
     reading, _category = await request.app[INTAKE].classify(text)
     values = {**values, "text": text, "intent": reading if reading in CHOSEN_INTENTS else ""}
-    return _render_form(request, card=card, values=values, errors=[], reading=reading)
+    return await _render_form(request, card=card, values=values, errors=[], reading=reading)
 
 
 @public
@@ -107,22 +145,33 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             phone=clean_phone(values.get("phone")),
             consent=values.get("consent") == "yes",
         )
+        place = await _place(request, values, card)
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except PhotoError as error:
-        return _render_form(request, card=card, values=values, errors=[error], status=status_of(error))
+        return await _render_form(request, card=card, values=values, errors=[error], status=status_of(error))
     except SubmissionError as error:
         # The form shows itself again: 413 for an upload too large, 400 for anything else to fix.
         status = 413 if error.code == "too_large" else 400
         stage = "text" if values.get("stage") == "text" else "details"
-        return _render_form(request, card=card, values=values, errors=[error], status=status, stage=stage)
-    submission = Submission(text=text, channel="web", code=code, contact=contact, photos=photos, intent=intent)
+        return await _render_form(request, card=card, values=values, errors=[error], status=status, stage=stage)
+    # The words alone are classified (`account`); the text with the place is what the handler reads and routes by.
+    words = "\n".join([text, *place])
+    submission = Submission(
+        text=words,
+        account=text if place else "",
+        channel="web",
+        code=code,
+        contact=contact,
+        photos=photos,
+        intent=intent,
+    )
     try:
         receipt = await request.app[INTAKE].submit(submission, card)
     except Exception as exc:
         if not database_unavailable(exc):
             raise
         # Nothing was stored: the form comes back with what was typed (photos must be picked again).
-        response = _render_form(request, card=card, values=values, errors=[unavailable()], status=503)
+        response = await _render_form(request, card=card, values=values, errors=[unavailable()], status=503)
         response.headers["Retry-After"] = RETRY_AFTER_SECONDS
         return response
     target = f"/c/{receipt.ref}?token={receipt.token}" + (f"&lang={choice.language}" if choice.explicit else "")

@@ -11,6 +11,8 @@ from lookup.identifiers import parse_row_id
 from lookup.market import market_listing
 from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
+from lookup.typed_code import diagnose
+from lookup.vocab import Status
 from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web import errors
@@ -21,6 +23,7 @@ from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
 from web.render.instrument_json import instrument_json
 
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
+MAX_FILTER_CHARS = 40
 
 
 def add_routes(app: web.Application) -> None:
@@ -44,14 +47,24 @@ def _canonical_redirect(request: web.Request, code: str, suffix: str = "") -> No
         raise web.HTTPMovedPermanently(location=str(target))
 
 
+async def unknown_code_response(request: web.Request, typed: str) -> web.Response:
+    """The page for a code that names no instrument: mistyped (with the registry's nearest codes), or unknown."""
+    choice = request_language(request)
+    async with request.app[ENGINE].connect() as connection:
+        found = await diagnose(connection, typed)
+    body = request.app[PAGES].render(
+        "unknown_code.html", choice.language, typed=typed, found=found, choice=choice, format_code=format_code
+    )
+    return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
+
+
 @public
 async def instrument_page(request: web.Request) -> web.Response:
     choice = request_language(request)
     pages = request.app[PAGES]
     code, card = await _card_or_none(request)
     if card is None:
-        body = pages.render("unknown_code.html", choice.language, typed=request.match_info["code"][:40], choice=choice)
-        return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
+        return await unknown_code_response(request, request.match_info["code"][:40])
     assert code is not None
     _canonical_redirect(request, code)
     today, max_age = request.app[FRESHNESS]()
@@ -64,10 +77,12 @@ async def instrument_api(request: web.Request) -> web.Response:
     code, card = await _card_or_none(request)
     if card is None:
         catalogues = request.app[PAGES].catalogues
+        # A code that fails its check was mistyped or is not a code at all: never called forged.
+        key = "typed.api_malformed" if code is None else "unknown.warning"
         unknown = Problem(
             "malformed_code" if code is None else "unknown_code",
-            catalogues["zh"]("unknown.warning"),
-            catalogues["en"]("unknown.warning"),
+            catalogues["zh"](key),
+            catalogues["en"](key),
             field="code",
             kind=Kind.not_found,
         )
@@ -115,6 +130,14 @@ async def market_page(request: web.Request) -> web.Response:
     if listing is None:
         body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
-    context: dict[str, Any] = {"listing": listing, "choice": choice, "format_code": format_code}
+    words = request.query.get("q", "").strip()[:MAX_FILTER_CHARS]
+    shown_status = Status.__members__.get(request.query.get("status", ""))
+    context: dict[str, Any] = {
+        "listing": listing,
+        "choice": choice,
+        "words": words,
+        "shown_status": shown_status,
+        "stalls": listing.stalls(words=words, status=shown_status),
+    }
     body = pages.render("market.html", choice.language, **context)
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
