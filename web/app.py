@@ -36,6 +36,7 @@ from web.views.public import complaint_form, health
 from web.views.public import district as district_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
+from web.views.public import merchant_link as merchant_link_views
 from web.views.public import open_data as open_data_views
 from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
@@ -43,6 +44,7 @@ from web.views.public import rating as rating_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
+from web.views.staff import merchants as merchant_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
@@ -80,6 +82,8 @@ ROUTES: tuple[ModuleType, ...] = (
     district_views,
     warning_views,
     privacy_views,
+    merchant_link_views,
+    merchant_views,
 )
 
 
