@@ -76,8 +76,8 @@ async def test_a_merchant_signs_the_commitment_online_and_the_lookup_page_shows_
     home = await client.get(link)
     assert home.status == 200
     assert home.headers["Cache-Control"] == "no-store"
-    assert home.headers["Referrer-Policy"] == "no-referrer"
     page = await home.text()
+    assert '<meta name="referrer" content="no-referrer">' in page
     parse(page)
     assert "我的计量器具（2 台）" in page
     due = (NOW.date() + timedelta(days=17)).isoformat()
@@ -208,3 +208,31 @@ async def test_another_stations_handler_cannot_see_or_issue(client: Client, engi
     assert refused.status == 404
     found = await client.get(f"/merchants?code={await code_of(engine, 'B-1')}", allow_redirects=False)
     assert found.headers["Location"] == f"/merchants/{await _merchant_id(engine, '李记鲜肉')}"
+
+
+async def test_a_monitoring_point_reaches_its_self_check_from_its_page(client: Client, engine: AsyncEngine) -> None:
+    await _seed_south(engine)
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    await sign_in(client, "south")
+    merchant_id = await _merchant_id(engine)
+    link = await _issue(client, merchant_id)
+    client.session.cookie_jar.clear()
+    page = await (await client.get(link)).text()
+    assert "您还不是诚信计量监测点" in page
+
+    await sign_in(client, "south")
+    monitoring = await (await client.get("/monitoring")).text()
+    enrolled = await client.post(
+        "/monitoring", data={"csrf": csrf_of(monitoring), "code": await code_of(engine, "V-1")}
+    )
+    assert enrolled.status == 200
+    client.session.cookie_jar.clear()
+    page = await (await client.get(link)).text()
+    found = re.search(r'href="(/monitoring/\d+/self-check\?token=[0-9a-f]+)">填写本季度自查', page)
+    assert found is not None
+    form = await (await client.get(found.group(1))).text()
+    assert "诚信计量自查（2026-Q4）" in form
+    english = await (await client.get(f"{link}?lang=en")).text()
+    parse(english)
+    assert "File this quarter&#39;s self-check" in english
+    assert "My instruments (2)" in english

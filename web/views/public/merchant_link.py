@@ -4,7 +4,7 @@ What it shows: their instruments with what to do about each (送检 where and by
 their monitoring self-check (the existing form, reached from here), their complaints as counts by status, and the
 honest-measurement commitment to sign online or withdraw. Every use of the link is logged; a forged link answers
 403 and a revoked or expired one 410, each with a page saying what to do, in Chinese and English. The page carries
-the merchant's key: never cached, never sent on as a Referer.
+the merchant's key: never cached, never sent on as a Referer (base.html's meta).
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from web.errors import status_of
 from web.i18n import request_language
 from web.keys import CLOCK, ENGINE, PAGES, SETTINGS
 
-PRIVATE = {"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"}
+PRIVATE = {"Cache-Control": "no-store"}  # base.html asks for no referrer, as every page does
 
 
 def add_routes(app: web.Application) -> None:
