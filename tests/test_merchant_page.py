@@ -116,8 +116,10 @@ async def test_a_merchant_signs_the_commitment_online_and_the_lookup_page_shows_
     # A handler revokes it: recorded with who did it; the lookup page no longer shows a commitment.
     await sign_in(client, "south")
     staff_page = await (await client.get(f"/merchants/{merchant_id}")).text()
+    assert "撤销有效的承诺书" in staff_page
     revoked = await client.post(f"/merchants/{merchant_id}/commitment/revoke", data={"csrf": csrf_of(staff_page)})
     history = await revoked.text()
+    assert "撤销有效的承诺书" not in history  # nothing left in force to revoke
     assert "2026-11-23 撤销（south）" in history  # the online one, by the handler
     assert "2026-11-23 撤销（商家本人撤回）" in history  # the paper one, withdrawn by the merchant
     assert "该经营者尚未签署诚信计量承诺书" in await (await client.get(f"/i/{code}")).text()
@@ -147,6 +149,7 @@ async def test_forged_revoked_and_expired_links_are_refused_with_a_clear_page(
     assert "This link is not valid" in text
     assert (await client.get("/merchant-link/not-a-token")).status == 403
     assert (await client.get("/merchant-link/999999-" + "0" * 32)).status == 403
+    assert (await client.get("/merchant-link/99999999999-" + "0" * 32)).status == 403  # past any row id
     assert (await client.post(f"{second[:-4]}0000/commitment", data={"signer": "x", "agree": "yes"})).status == 403
 
     old = await client.get(first)

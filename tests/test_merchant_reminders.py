@@ -14,6 +14,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.merchants.reminders import queue_reminders, threshold
+from tests.outbox_support import FakeClock, RecordingSender, deliver, outbox
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in
 from tests.support import NOW, ledger_row, make_uscc, seed, verification
 from web.auth.models import StaffRole
@@ -93,3 +94,15 @@ async def test_the_merchant_page_lists_the_reminders(client: Client, engine: Asy
     page = await (await client.get(found.group(1))).text()
     until = date.isoformat(TODAY + timedelta(days=20))
     assert f"电子计价秤（D-20）检定有效期至 {until}，还剩不到 30 天 · 2026-11-23 发出 · 已发短信" in page
+
+
+async def test_a_reminder_goes_through_the_outbox_to_the_sms_sender_without_a_case(engine: AsyncEngine) -> None:
+    await seed(engine, _expiring("D-20", 20, contact_phone="13800138000"))
+    await _run(engine, NOW)
+    sms = RecordingSender()
+    assert await deliver(engine, {"sms": sms}, FakeClock(NOW)) == 1
+    [delivery] = sms.sent
+    assert (delivery.complaint_id, delivery.ref, delivery.kind) == (None, "", "verification_due")
+    until = (TODAY + timedelta(days=20)).isoformat()
+    assert {k: delivery.payload[k] for k in ("days", "valid_until")} == {"days": 30, "valid_until": until}
+    assert [row.status for row in await outbox(engine)] == ["sent"]

@@ -26,7 +26,8 @@ from lookup.problems import Kind, Problem
 link_t, use_t = table_of(MerchantLink), table_of(MerchantLinkUse)
 
 LINK_DAYS = 365  # a link lasts a year; the handler re-issues it (the ledger is renewed yearly too)
-_TOKEN = re.compile(r"([1-9][0-9]{0,11})-([0-9a-f]{32})")
+# A row id PostgreSQL's INTEGER holds (at most nine digits), then the signature.
+_TOKEN = re.compile(r"([1-9][0-9]{0,8})-([0-9a-f]{32})")
 
 
 class LinkError(Problem):

@@ -22,6 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from complaints.merchants.models import VerificationReminder
 from complaints.outbox.enqueue import enqueue
 from lookup.models import Instrument, Merchant, Verification, table_of
+from lookup.rotation import HOUSEHOLD_METERS
 from lookup.vocab import InstrumentKind, InstrumentState
 
 THRESHOLDS = (7, 30)  # days before the validity ends, most urgent first
@@ -63,6 +64,7 @@ async def _expiring(connection: AsyncConnection, today: date) -> list[Any]:
         .select_from(instrument_t.join(merchant_t, m.id == i.merchant_id).join(v, v.c.id == newest_id))
         .where(
             i.state == InstrumentState.in_use,
+            i.kind.not_in(sorted(HOUSEHOLD_METERS)),  # a utility's meters are replaced on their term, not reminded
             v.c.passed.is_(True),
             v.c.valid_until >= today,
             v.c.valid_until <= today + timedelta(days=max(THRESHOLDS)),
