@@ -106,6 +106,11 @@ async def test_a_merchant_signs_the_commitment_online_and_the_lookup_page_shows_
     assert "2026-11-23 在线签署（电子承诺书）" in lookup
     assert "张三" not in lookup
     assert "138" not in lookup
+    api = await (await client.get(f"/api/v1/instruments/{code}")).json()
+    assert {k: api["commitment"][k] for k in ("signed_on", "signed_online")} == {
+        "signed_on": "2026-11-23",
+        "signed_online": True,
+    }
     record = await (await client.get(f"/merchant/{merchant_id}")).text()
     assert "2026-11-23 在线签署（电子承诺书）" in record
     assert "张三" not in record
