@@ -77,9 +77,17 @@ async def _expiring(connection: AsyncConnection, today: date) -> list[Any]:
 async def queue_reminders(connection: AsyncConnection, *, today: date, now: datetime) -> int:
     """Queue the reminders due today that no run has queued yet; how many this run queued. Write transaction."""
     queued = 0
+    r = reminder_t.c
+    # Read once what earlier runs queued, so an hourly re-run costs one read rather than an insert per instrument.
+    done = {
+        tuple(row)
+        for row in await connection.execute(
+            sa.select(r.instrument_id, r.valid_until, r.days).where(r.valid_until >= today)
+        )
+    }
     for instrument_id, code, merchant_id, phone, valid_until in await _expiring(connection, today):
         days = threshold((valid_until - today).days)
-        if days is None:
+        if days is None or (instrument_id, valid_until, days) in done:
             continue
         values = {
             "merchant_id": merchant_id, "instrument_id": instrument_id, "valid_until": valid_until, "days": days,
