@@ -118,6 +118,9 @@ class Merchant(SQLModel, table=True):
     grade: str = Field(default="", max_length=10)
     # Private: never shown on a public page.
     contact: str = Field(default="", max_length=200)
+    # Private, from the ledger's optional columns (联系电话, 负责人): for staff, and where the merchant's link is sent.
+    contact_phone: str = Field(default="", max_length=40)
+    contact_person: str = Field(default="", max_length=100)
 
 
 class Commitment(SQLModel, table=True):
@@ -133,6 +136,11 @@ class Commitment(SQLModel, table=True):
     text: str
     signed_on: date
     revoked_on: date | None = None
+    # Signed online on the merchant's page (电子承诺书): the moment and the signer's name; None and "" on paper.
+    signed_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    signer: str = Field(default="", max_length=100)
+    # Who revoked it: a staff member's username, or "merchant" when the merchant withdrew it on their page.
+    revoked_by: str = Field(default="", max_length=50)
 
 
 class Instrument(SQLModel, table=True):

@@ -43,6 +43,7 @@ class MerchantRecord:
     commitment_text: str | None
     commitment_signed_on: date | None
     instruments: tuple[InstrumentEntry, ...]
+    commitment_online: bool = False  # signed on the merchant's page (电子承诺书), not on paper
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,13 +83,13 @@ async def merchant_record(connection: AsyncConnection, merchant_id: int, *, toda
         return None
     commitment = (
         await connection.execute(
-            sa.select(commitment_t.c.text, commitment_t.c.signed_on)
+            sa.select(commitment_t.c.text, commitment_t.c.signed_on, commitment_t.c.signed_at)
             .where(
                 commitment_t.c.merchant_id == merchant_id,
                 commitment_t.c.signed_on <= today,
                 sa.or_(commitment_t.c.revoked_on.is_(None), commitment_t.c.revoked_on > today),
             )
-            .order_by(commitment_t.c.signed_on.desc())
+            .order_by(commitment_t.c.signed_on.desc(), commitment_t.c.id.desc())
             .limit(1)
         )
     ).first()
@@ -110,6 +111,7 @@ async def merchant_record(connection: AsyncConnection, merchant_id: int, *, toda
         commitment_text=commitment.text if commitment else None,
         commitment_signed_on=commitment.signed_on if commitment else None,
         instruments=tuple(instruments),
+        commitment_online=commitment is not None and commitment.signed_at is not None,
     )
 
 

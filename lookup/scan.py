@@ -63,6 +63,7 @@ class InstrumentCard:
     commitment_signed_on: date | None
     verifications: tuple[VerificationView, ...]  # newest first
     installed_on: date | None = None  # household meters
+    commitment_online: bool = False  # signed on the merchant's page (电子承诺书), not on paper
 
     @property
     def last_verification(self) -> VerificationView | None:
@@ -127,6 +128,7 @@ def _card_statement() -> sa.Select[Any]:
             c.text,
             c.signed_on,
             i.installed_on,
+            c.signed_at.is_not(None),
         )
         .select_from(
             table_of(Instrument)
@@ -203,7 +205,7 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
         merchant_id, merchant_name, standing, sector, stall, merchant_address,
         market_id, market_name, fair_scale_location,
         station_name, station_phone,
-        commitment_text, commitment_signed_on, installed_on,
+        commitment_text, commitment_signed_on, installed_on, commitment_online,
     ) = row  # fmt: skip
     return InstrumentCard(
         instrument_id=instrument_id,
@@ -228,6 +230,7 @@ def card_from_rows(row: Sequence[Any], history: Sequence[Sequence[Any]]) -> Inst
         station_phone=station_phone,
         commitment_text=commitment_text,
         commitment_signed_on=_as_date(commitment_signed_on) if commitment_signed_on is not None else None,
+        commitment_online=bool(commitment_online),
         verifications=tuple(
             VerificationView(
                 kind=_RECORD_KINDS[v_kind],

@@ -223,3 +223,24 @@ async def test_the_field_of_use_comes_from_the_ledger_or_else_from_the_kind(
     # A later ledger without the column keeps what the registry holds.
     await import_ledger(engine, write_csv(tmp_path / "again.csv", [good_line(2)]), today=TODAY)
     assert (await uses())["SN00002"] == "safety"
+
+
+async def test_the_contact_phone_and_person_are_imported_and_kept_when_a_later_ledger_leaves_them_out(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    ledger = tmp_path / "contacts.csv"
+    with ledger.open("w", encoding="utf-8", newline="") as out:
+        writer = csv.writer(out)
+        writer.writerow([*HEADERS_ZH, "联系电话", "负责人"])
+        writer.writerows([[*good_line(1), "13800138000", "张三"], [*good_line(2), "", ""]])
+    report = await import_ledger(engine, ledger, today=TODAY)
+    assert (report.added, report.rejected) == (2, [])
+
+    async def contacts() -> dict[str, tuple[str, str]]:
+        async with engine.connect() as connection:
+            rows = await connection.execute(sa.text("SELECT name, contact_phone, contact_person FROM merchant"))
+            return {name: (phone, person) for name, phone, person in rows}
+
+    assert await contacts() == {"商户1": ("13800138000", "张三"), "商户2": ("", "")}
+    await import_ledger(engine, write_csv(tmp_path / "again.csv", [good_line(1)]), today=TODAY)
+    assert (await contacts())["商户1"] == ("13800138000", "张三")

@@ -334,3 +334,26 @@ def test_garbage_gives_a_format_error(tmp_path: Path, name: str, content: bytes)
 def test_missing_file(tmp_path: Path) -> None:
     with pytest.raises(LedgerFormatError, match="无法打开文件"):
         read_ledger(tmp_path / "nope.csv")
+
+
+@pytest.mark.parametrize(
+    ("phone_header", "person_header"),
+    [("联系电话", "负责人"), ("Contact phone", "Contact person"), ("phone", "person"), ("手机号", "联系人")],
+)
+def test_the_optional_contact_columns_in_chinese_or_english(
+    tmp_path: Path, phone_header: str, person_header: str
+) -> None:
+    header = [*ZH_HEADER, phone_header, person_header]
+    path = write_csv(tmp_path / "contacts.csv", header, [[*row_values(), "138-0013-8000", "张三"]], "utf-8")
+    ledger = read_ledger(path)
+    assert ledger.ignored_headers == ()
+    [(_, raw)] = list(ledger.rows())
+    row = parse_row(raw, today=TODAY)
+    assert isinstance(row, LedgerRow)
+    assert (row.contact_phone, row.contact_person) == ("138-0013-8000", "张三")
+
+
+def test_an_unreadable_contact_phone_is_a_reason() -> None:
+    assert reasons(contact_phone="找老板") == ["无法识别的联系电话：找老板"]
+    assert parsed(contact_phone="+86 591 8765 4321").contact_phone == "+86 591 8765 4321"
+    assert parsed().contact_phone == ""

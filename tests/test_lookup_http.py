@@ -194,6 +194,7 @@ async def test_json_api(client: Client, codes: dict[str, str]) -> None:
     assert body["valid_until"] == "2027-05-09"
     assert body["last_verification"]["result"] == "pass"
     assert body["commitment"]["signed_on"] == "2025-03-01"
+    assert body["commitment"]["signed_online"] is False  # the ledger's paper commitment
     assert body["as_of"] == NOW.date().isoformat()
     assert "contact" not in str(body)
     unverified = await (await client.get(f"/api/v1/instruments/{codes['unverified']}")).json()

@@ -267,3 +267,44 @@ async def test_the_shoppers_own_pages_pass_axe_and_never_scroll_sideways(
     await shopper.goto(str(client.make_url("/lists")))
     await walk.check(shopper, "lists")
     assert len(walk.checked) == 9
+
+
+@pytest.mark.parametrize("width", [360])
+async def test_a_merchant_signs_the_commitment_on_their_page_at_phone_width(
+    client: TestClient[Any, Any],
+    engine: AsyncEngine,
+    codes: dict[str, str],
+    contexts: tuple[Page, Page],
+    axe_source: str,
+    shots: Path,  # noqa: F811
+    width: int,
+) -> None:
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    merchant, handler = contexts
+    walk = Walk(width, axe_source, shots)
+
+    await handler.goto(str(client.make_url("/merchants")))
+    await handler.get_by_label("用户名").fill("south")
+    await handler.get_by_label("密码").fill(PASSWORD)
+    await handler.get_by_role("button", name="登录").click()
+    await handler.get_by_label("扫该商家一台器具的码：").fill(codes["valid"])
+    await handler.get_by_role("button", name="查找商家").click()
+    await handler.get_by_role("button", name="生成链接").click()
+    await walk.check(handler, "merchant-staff")
+    link = await handler.get_by_role("textbox", name="商家专属链接").input_value()
+    assert "/merchant-link/" in link
+
+    await merchant.goto(str(client.make_url(link.split("fairweigh.test", 1)[1])))
+    await walk.check(merchant, "merchant-home")
+    await merchant.get_by_role("button", name="撤回承诺书").click()  # the ledger's paper one
+    await merchant.get_by_label("签署人姓名：").fill("张三")
+    await merchant.get_by_label("我已阅读并承诺遵守").check()
+    await walk.check(merchant, "merchant-sign")
+    await merchant.get_by_role("button", name="在线签署").click()
+    assert "在线签署（电子承诺书）" in await merchant.locator("#commitment").locator("..").inner_text()
+    await walk.check(merchant, "merchant-signed")
+
+    await merchant.goto(str(client.make_url(f"/i/{codes['valid']}")))
+    assert "2026-11-23 在线签署（电子承诺书）" in await merchant.locator("main").inner_text()
+    await walk.check(merchant, "scan-signed-online")
+    assert len(walk.checked) == 5

@@ -40,6 +40,7 @@ from web.views.public import district as district_views
 from web.views.public import home as home_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
+from web.views.public import merchant_link as merchant_link_views
 from web.views.public import open_data as open_data_views
 from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
@@ -48,6 +49,7 @@ from web.views.staff import account as account_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
+from web.views.staff import merchants as merchant_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import privacy as privacy_views
 from web.views.staff import queue as queue_views
@@ -90,6 +92,8 @@ ROUTES: tuple[ModuleType, ...] = (
     district_views,
     warning_views,
     privacy_views,
+    merchant_link_views,
+    merchant_views,
 )
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlmodel import SQLModel
 
 import bot.models  # noqa: F401
+import complaints.merchants.models
 import complaints.models
 import complaints.personal_data.models  # noqa: F401
 import lookup.models  # noqa: F401

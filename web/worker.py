@@ -1,5 +1,5 @@
 """`fairweigh worker`: delivers the outbox with the senders this deployment has configured, forgets old bot message
-ids, and purges personal data that is due every night."""
+ids, queues merchants' verification reminders, and purges personal data that is due every night."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
+from complaints.merchants.reminders import queue_reminders
 from complaints.outbox.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
@@ -35,6 +36,7 @@ SEND_TIMEOUT_SECONDS = 30
 INBOUND_KEPT = timedelta(days=7)  # platforms redeliver within minutes; a week is generous
 PRUNE_EVERY_SECONDS = 3600
 WARNINGS_CHECK_SECONDS = 900  # how often a worker looks whether tonight's early warning has run
+REMINDERS_EVERY_SECONDS = 3600  # how often a worker queues the verification reminders that fell due
 
 
 @asynccontextmanager
@@ -74,6 +76,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
+            reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -86,7 +89,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging):
+                for task in (pruning, warning, purging, reminding):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -122,6 +125,22 @@ async def _early_warning(engine: AsyncEngine, settings: Settings, stop: asyncio.
             log.exception("the early warning run failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
+
+
+async def _verification_reminders(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    """Hourly, queue the reminders of instruments whose verification ends in 30 or 7 days
+    (complaints/merchants/reminders.py); with several workers each reminder is still queued once."""
+    while not stop.is_set():
+        now = datetime.now(settings.zone)
+        try:
+            async with for_writing(engine).begin() as connection:
+                queued = await queue_reminders(connection, today=now.date(), now=now)
+            if queued:
+                log.info("queued %d verification reminders for merchants", queued)
+        except Exception:
+            log.exception("queueing verification reminders failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
 
 
 def run(settings: Settings) -> None:

@@ -107,7 +107,9 @@ async def import_rows(
     return report
 
 
-MERCHANT_FIELDS = ("name", "sector", "market_id", "stall", "address", "station_id", "grade")
+MERCHANT_FIELDS = (
+    "name", "sector", "market_id", "stall", "address", "station_id", "grade", "contact_phone", "contact_person",
+)  # fmt: skip
 INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on", "legal_use")
 VERIFICATION_FIELDS = ("valid_until", "passed", "certificate_no", "institution")
 
@@ -214,7 +216,12 @@ class _BatchImport:
             }
             if row.grade:
                 wanted["grade"] = row.grade
+            if row.contact_phone:
+                wanted["contact_phone"] = row.contact_phone
+            if row.contact_person:
+                wanted["contact_person"] = row.contact_person
             fresh = {"uscc": row.uscc, "standing": "ordinary", "contact": "", "grade": ""}
+            fresh |= {"contact_phone": "", "contact_person": ""}
             changed[index] |= merchants.offer(row.uscc, wanted, fresh) == "changed"
         if merchants.new:
             inserted = await self.connection.execute(

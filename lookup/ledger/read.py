@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 
-from lookup.ledger.row import COLUMNS, REQUIRED, LedgerRow, parse_row
+from lookup.ledger.row import ALIASES, COLUMNS, REQUIRED, LedgerRow, parse_row
 
 RawRows = Generator[tuple[int, list[str]], None, None]
 
@@ -37,6 +37,7 @@ def _header_key(text: str) -> str:
 
 
 _HEADERS: dict[str, str] = {key: name for name, zh in COLUMNS.items() for key in (name, name.replace("_", ""), zh)}
+_HEADERS |= ALIASES
 
 
 @dataclass(frozen=True)

@@ -46,6 +46,9 @@ class LedgerRow:
     installed_on: date | None = None  # a household meter's installation date (安装日期)
     grade: str = ""  # a restaurant's grade (餐饮等级): A, B or C
     legal_use: LegalUse | None = None  # 用途; None leaves the registry's (a new instrument: the kind's default)
+    # Private (staff only, and where the merchant's link is sent): 联系电话 and 负责人.
+    contact_phone: str = ""
+    contact_person: str = ""
 
 
 # fmt: off
@@ -56,7 +59,14 @@ COLUMNS: dict[str, str] = {
     "pattern_approval": "型式批准号", "mandatory": "强检", "verified_on": "检定日期",
     "valid_until": "有效期至", "result": "检定结论", "certificate_no": "证书编号",
     "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
-    "grade": "餐饮等级", "use": "用途",
+    "grade": "餐饮等级", "use": "用途", "contact_phone": "联系电话", "contact_person": "负责人",
+}
+# Other headers ledgers use for the optional contact columns, English and Chinese.
+ALIASES: dict[str, str] = {
+    "phone": "contact_phone", "telephone": "contact_phone", "mobile": "contact_phone", "电话": "contact_phone",
+    "手机": "contact_phone", "手机号": "contact_phone", "联系方式": "contact_phone",
+    "person": "contact_person", "contactperson": "contact_person",
+    "personincharge": "contact_person", "联系人": "contact_person", "负责人姓名": "contact_person",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -80,6 +90,8 @@ _DATE_CHINESE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日?"
 _EXCEL_SERIAL = re.compile(r"(\d{5})(?:\.\d+)?")
 # Excel's day 0 is 1899-12-30 once its fictitious 1900-02-29 is accounted for (all serials past 60).
 _EXCEL_EPOCH = date(1899, 12, 30)
+# A mainland mobile or landline as ledgers write it: digits with spaces, dashes, brackets or a leading +86.
+_PHONE = re.compile(r"\+?[0-9][0-9 ()\-]{5,22}[0-9]")
 
 
 @functools.lru_cache(maxsize=8192)
@@ -144,6 +156,9 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         reasons.append(f"安装日期晚于今天：{installed_on.isoformat()}")
     grade = _grade_field(values, reasons)
     legal_use = _use_field(values, reasons)
+    phone = values.get("contact_phone", "")
+    if phone and not _PHONE.fullmatch(phone):
+        reasons.append(f"无法识别的联系电话：{phone}")
 
     if reasons:
         return reasons
@@ -171,6 +186,8 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         installed_on=installed_on,
         grade=grade,
         legal_use=legal_use,
+        contact_phone=phone,
+        contact_person=get("contact_person", ""),
     )
 
 

@@ -234,7 +234,8 @@ class InstrumentPage:
     def _commitment(self, card: InstrumentCard) -> str:
         w = self.w
         if card.commitment_text and card.commitment_signed_on:
-            signed = _e(self.t("commitment.signed_on", date=card.commitment_signed_on.isoformat()))
+            key = "commitment.signed_online" if card.commitment_online else "commitment.signed_on"
+            signed = _e(self.t(key, date=card.commitment_signed_on.isoformat()))
             body = f'<p class="commitment">{_e(card.commitment_text)}</p>\n<p class="muted">{signed}</p>\n'
         else:
             body = f"<p>{w['commitment.none']}</p>\n"

@@ -49,7 +49,11 @@ def instrument_json(card: InstrumentCard, *, today: date, base_url: str) -> dict
         "last_verification": _verification_json(last) if last else None,
         "verifications": [_verification_json(record) for record in card.verifications],
         "commitment": (
-            {"text": card.commitment_text, "signed_on": card.commitment_signed_on.isoformat()}
+            {
+                "text": card.commitment_text,
+                "signed_on": card.commitment_signed_on.isoformat(),
+                "signed_online": card.commitment_online,
+            }
             if card.commitment_text is not None and card.commitment_signed_on is not None
             else None
         ),

@@ -191,7 +191,7 @@ def _instrument() -> dict[str, Schema]:
                 "valid_until": nullable(DATE),
                 "last_verification": nullable(verification),
                 "verifications": {"type": "array", "items": verification},
-                "commitment": nullable(_object({"text": STRING, "signed_on": DATE})),
+                "commitment": nullable(_object({"text": STRING, "signed_on": DATE, "signed_online": BOOLEAN})),
             }
         ),
     }
