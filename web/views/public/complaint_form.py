@@ -96,9 +96,10 @@ async def _place(request: web.Request, values: dict[str, str], card: InstrumentC
     if market:
         chosen = parse_row_id(market)
         names = {m.market_id: m.name for m in await _markets(request)}
-        if chosen not in names:
+        # No markets at all: the database is down, and intake will say so (503) with the form as typed.
+        if names and chosen not in names:
             raise SubmissionError("bad_market", "请在列表中选市场。", "Choose a market in the list.", field="market")
-        if card is None or card.market_id != chosen:
+        if chosen in names and (card is None or card.market_id != chosen):
             lines.append(f"市场：{names[chosen]}")
     stall = clean_line(values.get("stall", ""))[:MAX_STALL_CHARS]
     if stall and (card is None or card.stall != stall):
