@@ -4,6 +4,7 @@ must enrol, and an administrator's reset."""
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,7 +17,7 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
+from tests.staff_support import PASSWORD, SOUTH, add_staff, csrf_of, sign_in, two_stations
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE
@@ -50,6 +51,7 @@ async def staffed(engine: AsyncEngine) -> None:
     await two_stations(engine)
     await add_staff(engine, "south", StaffRole.handler, SOUTH)
     await add_staff(engine, "root", StaffRole.admin)
+    await add_staff(engine, "boss", StaffRole.supervisor)
 
 
 async def browser(aiohttp_client: Any, settings: Settings, clock: Clock) -> Client:
@@ -82,7 +84,10 @@ async def sign_out(client: Client) -> None:
 async def give_code(client: Client, password_step: Any, code: str) -> Any:
     page = await password_step.text()
     assert 'action="/login/code"' in page
-    return await client.post("/login/code", data={"csrf": csrf_of(page), "code": code}, allow_redirects=False)
+    found = re.search(r'name="next" value="([^"]*)"', page)
+    assert found is not None
+    form = {"csrf": csrf_of(page), "code": code, "next": html.unescape(found.group(1))}  # every field, as a browser
+    return await client.post("/login/code", data=form, allow_redirects=False)
 
 
 def scanned(page: str) -> str:
@@ -213,6 +218,39 @@ async def test_a_role_that_must_enrol_is_sent_to_enrol_before_anything_else(
     handler = await browser(aiohttp_client, required, moving)
     assert (await sign_in(handler, "south")).status == 303
     assert (await handler.get("/queue")).status == 200  # handlers are not required to
+
+
+async def test_the_browser_api_of_a_role_that_must_enrol_is_closed_until_it_has(
+    aiohttp_client: Any, settings: Settings, moving: Clock, staffed: None
+) -> None:
+    required = settings.model_copy(update={"fairweigh_second_factor_roles": "admin,supervisor"})
+    boss = await browser(aiohttp_client, required, moving)
+    assert (await sign_in(boss, "boss")).status == 303
+    refused = await boss.get("/api/v1/queue")
+    assert refused.status == 403
+    assert (await refused.json())["error"] == "second_factor_required"
+    await enrol(boss, moving)
+    assert (await boss.get("/api/v1/queue")).status == 200
+
+
+async def test_where_to_go_after_signing_in_survives_the_code_step_and_stays_on_this_site(
+    aiohttp_client: Any, settings: Settings, moving: Clock, staffed: None
+) -> None:
+    client = await browser(aiohttp_client, settings, moving)
+    await sign_in(client, "south")
+    secret, _ = await enrol(client, moving)
+    await sign_out(client)
+    for wanted, landing in (("/hotspots", "/hotspots"), ("/\t/evil.example/", "/queue"), ("//evil.example", "/queue")):
+        moving.tick()
+        form = await (await client.get("/login", params={"next": wanted})).text()
+        step = await client.post(
+            "/login",
+            data={"username": "south", "password": PASSWORD, "csrf": csrf_of(form), "next": wanted},
+            allow_redirects=False,
+        )
+        done = await give_code(client, step, pyotp.TOTP(secret).at(moving.now))
+        assert done.headers["Location"] == landing, wanted
+        await sign_out(client)
 
 
 async def test_an_administrator_resets_a_lost_factor_and_the_act_is_logged(
