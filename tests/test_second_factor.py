@@ -4,6 +4,7 @@ must enrol, and an administrator's reset."""
 
 from __future__ import annotations
 
+import asyncio
 import html
 import re
 from datetime import datetime, timedelta
@@ -22,7 +23,10 @@ from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE
 from web.auth.models import StaffRole
+from web.auth.second_factor import confirm_enrolment, pending_secret
 from web.auth.throttle import MAX_FAILURES_PER_PAIR
+from web.cli.main import main
+from web.db import create_engine
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -279,3 +283,34 @@ async def test_an_administrator_resets_a_lost_factor_and_the_act_is_logged(
         ).all()
     assert [tuple(row) for row in audit] == [("south", "root")]
     assert "Second factor of south reset by the administrator root" in caplog.text
+
+
+def test_the_console_resets_the_factor_of_an_administrator_who_lost_everything(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FAIRWEIGH_SECRET", "cli-test-secret-" + "y" * 32)
+
+    async def enrolled_admin() -> None:
+        engine = create_engine(database_url)
+        await add_staff(engine, "root", StaffRole.admin)
+        async with engine.begin() as connection:
+            user_id = (await connection.execute(sa.text("SELECT id FROM staff_user"))).scalar_one()
+            assert await confirm_enrolment(connection, user_id, "123456", now=NOW) is None  # nothing pending
+            secret = await pending_secret(connection, user_id)
+            assert await confirm_enrolment(connection, user_id, pyotp.TOTP(secret).at(NOW), now=NOW)
+        await engine.dispose()
+
+    async def state() -> tuple[Any, list[Any]]:
+        engine = create_engine(database_url)
+        async with engine.connect() as connection:
+            secret = (await connection.execute(sa.text("SELECT totp_secret FROM staff_user"))).scalar_one()
+            audit = (await connection.execute(sa.text("SELECT reason, actor FROM login_attempt"))).all()
+        await engine.dispose()
+        return secret, [tuple(row) for row in audit]
+
+    asyncio.run(enrolled_admin())
+    assert main(["users", "reset-factor", "root"]) == 0
+    assert "已重置 root 的两步验证" in capsys.readouterr().out
+    assert asyncio.run(state()) == (None, [("factor_reset", "console")])
+    assert main(["users", "reset-factor", "nobody"]) == 2
