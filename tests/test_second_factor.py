@@ -179,7 +179,14 @@ async def test_a_recovery_code_works_once(
     assert again.status == 401
     typed = codes[1].upper().replace("-", " ")  # as someone might type it off paper
     assert (await give_code(client, again, typed)).status == 303
-    assert "还剩 8 个未用的恢复码" in await (await client.get("/account/second-factor")).text()
+    page = await (await client.get("/account/second-factor")).text()
+    assert "还剩 8 个未用的恢复码" in page
+    renewed = await client.post("/account/second-factor/recovery-codes", data={"csrf": csrf_of(page)})
+    fresh = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", await renewed.text())
+    assert len(fresh) == 10
+    await sign_out(client)
+    assert (await give_code(client, await sign_in(client, "south"), codes[2])).status == 401  # the old ones are void
+    assert (await give_code(client, await sign_in(client, "south"), fresh[0])).status == 303
 
 
 async def test_wrong_codes_are_throttled_like_wrong_passwords(
