@@ -4,6 +4,8 @@ must enrol, and an administrator's reset."""
 
 from __future__ import annotations
 
+import asyncio
+import html
 import re
 from datetime import datetime, timedelta
 from typing import Any
@@ -16,12 +18,15 @@ from aiohttp.test_utils import TestClient
 from PIL import Image
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
+from tests.staff_support import PASSWORD, SOUTH, add_staff, csrf_of, sign_in, two_stations
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE
 from web.auth.models import StaffRole
+from web.auth.second_factor import confirm_enrolment, pending_secret
 from web.auth.throttle import MAX_FAILURES_PER_PAIR
+from web.cli.main import main
+from web.db import create_engine
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -50,6 +55,7 @@ async def staffed(engine: AsyncEngine) -> None:
     await two_stations(engine)
     await add_staff(engine, "south", StaffRole.handler, SOUTH)
     await add_staff(engine, "root", StaffRole.admin)
+    await add_staff(engine, "boss", StaffRole.supervisor)
 
 
 async def browser(aiohttp_client: Any, settings: Settings, clock: Clock) -> Client:
@@ -82,7 +88,10 @@ async def sign_out(client: Client) -> None:
 async def give_code(client: Client, password_step: Any, code: str) -> Any:
     page = await password_step.text()
     assert 'action="/login/code"' in page
-    return await client.post("/login/code", data={"csrf": csrf_of(page), "code": code}, allow_redirects=False)
+    found = re.search(r'name="next" value="([^"]*)"', page)
+    assert found is not None
+    form = {"csrf": csrf_of(page), "code": code, "next": html.unescape(found.group(1))}  # every field, as a browser
+    return await client.post("/login/code", data=form, allow_redirects=False)
 
 
 def scanned(page: str) -> str:
@@ -170,7 +179,14 @@ async def test_a_recovery_code_works_once(
     assert again.status == 401
     typed = codes[1].upper().replace("-", " ")  # as someone might type it off paper
     assert (await give_code(client, again, typed)).status == 303
-    assert "还剩 8 个未用的恢复码" in await (await client.get("/account/second-factor")).text()
+    page = await (await client.get("/account/second-factor")).text()
+    assert "还剩 8 个未用的恢复码" in page
+    renewed = await client.post("/account/second-factor/recovery-codes", data={"csrf": csrf_of(page)})
+    fresh = re.findall(r"<code>([a-z2-9]{5}-[a-z2-9]{5})</code>", await renewed.text())
+    assert len(fresh) == 10
+    await sign_out(client)
+    assert (await give_code(client, await sign_in(client, "south"), codes[2])).status == 401  # the old ones are void
+    assert (await give_code(client, await sign_in(client, "south"), fresh[0])).status == 303
 
 
 async def test_wrong_codes_are_throttled_like_wrong_passwords(
@@ -215,6 +231,39 @@ async def test_a_role_that_must_enrol_is_sent_to_enrol_before_anything_else(
     assert (await handler.get("/queue")).status == 200  # handlers are not required to
 
 
+async def test_the_browser_api_of_a_role_that_must_enrol_is_closed_until_it_has(
+    aiohttp_client: Any, settings: Settings, moving: Clock, staffed: None
+) -> None:
+    required = settings.model_copy(update={"fairweigh_second_factor_roles": "admin,supervisor"})
+    boss = await browser(aiohttp_client, required, moving)
+    assert (await sign_in(boss, "boss")).status == 303
+    refused = await boss.get("/api/v1/queue")
+    assert refused.status == 403
+    assert (await refused.json())["error"] == "second_factor_required"
+    await enrol(boss, moving)
+    assert (await boss.get("/api/v1/queue")).status == 200
+
+
+async def test_where_to_go_after_signing_in_survives_the_code_step_and_stays_on_this_site(
+    aiohttp_client: Any, settings: Settings, moving: Clock, staffed: None
+) -> None:
+    client = await browser(aiohttp_client, settings, moving)
+    await sign_in(client, "south")
+    secret, _ = await enrol(client, moving)
+    await sign_out(client)
+    for wanted, landing in (("/hotspots", "/hotspots"), ("/\t/evil.example/", "/queue"), ("//evil.example", "/queue")):
+        moving.tick()
+        form = await (await client.get("/login", params={"next": wanted})).text()
+        step = await client.post(
+            "/login",
+            data={"username": "south", "password": PASSWORD, "csrf": csrf_of(form), "next": wanted},
+            allow_redirects=False,
+        )
+        done = await give_code(client, step, pyotp.TOTP(secret).at(moving.now))
+        assert done.headers["Location"] == landing, wanted
+        await sign_out(client)
+
+
 async def test_an_administrator_resets_a_lost_factor_and_the_act_is_logged(
     aiohttp_client: Any,
     settings: Settings,
@@ -241,3 +290,34 @@ async def test_an_administrator_resets_a_lost_factor_and_the_act_is_logged(
         ).all()
     assert [tuple(row) for row in audit] == [("south", "root")]
     assert "Second factor of south reset by the administrator root" in caplog.text
+
+
+def test_the_console_resets_the_factor_of_an_administrator_who_lost_everything(
+    monkeypatch: pytest.MonkeyPatch, database_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    monkeypatch.setenv("FAIRWEIGH_SECRET", "cli-test-secret-" + "y" * 32)
+
+    async def enrolled_admin() -> None:
+        engine = create_engine(database_url)
+        await add_staff(engine, "root", StaffRole.admin)
+        async with engine.begin() as connection:
+            user_id = (await connection.execute(sa.text("SELECT id FROM staff_user"))).scalar_one()
+            assert await confirm_enrolment(connection, user_id, "123456", now=NOW) is None  # nothing pending
+            secret = await pending_secret(connection, user_id)
+            assert await confirm_enrolment(connection, user_id, pyotp.TOTP(secret).at(NOW), now=NOW)
+        await engine.dispose()
+
+    async def state() -> tuple[Any, list[Any]]:
+        engine = create_engine(database_url)
+        async with engine.connect() as connection:
+            secret = (await connection.execute(sa.text("SELECT totp_secret FROM staff_user"))).scalar_one()
+            audit = (await connection.execute(sa.text("SELECT reason, actor FROM login_attempt"))).all()
+        await engine.dispose()
+        return secret, [tuple(row) for row in audit]
+
+    asyncio.run(enrolled_admin())
+    assert main(["users", "reset-factor", "root"]) == 0
+    assert "已重置 root 的两步验证" in capsys.readouterr().out
+    assert asyncio.run(state()) == (None, [("factor_reset", "console")])
+    assert main(["users", "reset-factor", "nobody"]) == 2

@@ -94,7 +94,7 @@ class LoginAttempt(SQLModel, table=True):
     remote: str = Field(max_length=64)
     succeeded: bool
     # ok, bad_password, unknown_user, throttled, inactive, logout; bad_code, code_ok, recovery_code (the second
-    # step); unlocked, factor_reset (an administrator's act, by `actor`); factor_enrolled.
+    # step); unlocked, factor_reset (an administrator's act, by `actor`); factor_enrolled, recovery_codes_renewed.
     reason: str = Field(default="", max_length=40)
     device: str | None = Field(default=None, max_length=16)  # a known device's id (a hash), when one was shown
     actor: str | None = Field(default=None, max_length=50)  # the administrator who unlocked or reset

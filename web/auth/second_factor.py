@@ -32,7 +32,10 @@ user_t, code_t = table_of(User), table_of(RecoveryCode)
 ISSUER = "fairweigh 诚信计量"
 RECOVERY_CODES = 10
 RECOVERY_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i to misread
-_hasher = PasswordHasher()
+# A recovery code is random (10 of 31 letters and digits, about 49 bits), so it is not the hash's cost that protects
+# it, as it is for a password a person chose: a light argon2 (8 MiB, one pass) keeps a copy of the database from
+# giving the codes away while checking the ten of an account stays quick (the password's hashing takes ~100x more).
+_hasher = PasswordHasher(time_cost=1, memory_cost=8192, parallelism=1)
 
 
 def provisioning_uri(secret: str, username: str) -> str:

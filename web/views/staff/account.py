@@ -101,6 +101,8 @@ async def renew_recovery_codes(request: web.Request) -> web.Response:
         if not enrolled:
             raise web.HTTPSeeOther(location=ENROLMENT_PATH)
         codes = await new_recovery_codes(connection, viewer.user_id)
+        now = request.app[CLOCK]()
+        await record_attempt(connection, viewer.username, "recovery_codes_renewed", remote=remote_of(request), now=now)
     return _codes_page(request, codes)
 
 
