@@ -37,7 +37,10 @@ from bot.words import (
     STATUS,
     WORD_OF,
     code_in,
+    gives_up,
     language_of,
+    name_and_phone,
+    says_no,
     words,
 )
 from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
@@ -82,6 +85,8 @@ def _pause(turn: Turn) -> None:
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     meaning = WORD_OF.get(words(text))
+    if meaning is None and gives_up(text):  # 算了不弄了 麻烦: the story is dropped, nothing is kept as an answer
+        meaning = "cancel"
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")
@@ -338,16 +343,17 @@ async def _on_free_answer(turn: Turn, text: str, meaning: str | None, event: Eve
     """Where, when, or the amounts: kept as written (up to a line), or skipped."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)  # the summary's words before the summary: this question still stands
-    if meaning not in _SKIP:
+    if meaning not in _SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
         setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
     return await _answered(turn, turn.step, world)
 
 
 async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Words at the photo question: done or skip moves on; anything else joins the account."""
+    """Words at the photo question: done, skip or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins the
+    account."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning in _SKIP:
+    if meaning in _SKIP or says_no(text):
         return await _answered(turn, Step.photos, world)
     # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
     if _kept(turn, text):
@@ -357,26 +363,35 @@ async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, w
 
 
 async def _on_name(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The name to be addressed by: taken unless too long (then refused with the reason), or skipped."""
+    """The name to be addressed by: taken unless too long (then refused with the reason); a "no" is recorded as
+    refused, never as the name; a phone number given with it is taken too."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning not in _SKIP:
-        try:
-            turn.draft.name = clean_name(text)
-        except SubmissionError as error:
-            return _refused(turn, "bad.name", error)
+    if meaning in _SKIP or says_no(text):
+        choosing.refused_contact(turn, "name")
+        return await _answered(turn, Step.name, world)
+    name, phone = name_and_phone(text)
+    try:
+        turn.draft.name = clean_name(name)
+        if phone:
+            turn.draft.phone = clean_phone(phone)
+    except SubmissionError as error:
+        return _refused(turn, "bad.name", error)
     return await _answered(turn, Step.name, world)
 
 
 async def _on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The phone number to call back on: taken when it reads as one, else refused with the reason; or skipped."""
+    """The phone number to call back on: taken when it reads as one, else refused with the reason; a "no" is
+    recorded as refused."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning not in _SKIP:
-        try:
-            turn.draft.phone = clean_phone(text)
-        except SubmissionError as error:
-            return _refused(turn, "bad.phone", error)
+    if meaning in _SKIP or says_no(text):
+        choosing.refused_contact(turn, "phone")
+        return await _answered(turn, Step.phone, world)
+    try:
+        turn.draft.phone = clean_phone(name_and_phone(text)[1] or text)
+    except SubmissionError as error:
+        return _refused(turn, "bad.phone", error)
     return await _answered(turn, Step.phone, world)
 
 
@@ -407,6 +422,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         code=card.code if card else None,
         contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
         intent=draft.chosen,
+        refused=tuple(field for field in draft.refused if not getattr(draft, field)),
     )
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()

@@ -75,7 +75,8 @@ def code_in(text: str) -> str | None:
 
 NO = (  # no, skip, not now, don't know, can't: the question moves on and nothing is stored as the answer
     "跳过", "下一个", "下一步", "不知道", "不清楚", "不记得", "记不清", "记不得", "忘了", "忘记了", "不确定", "说不清",
-    "没有", "没", "无", "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
+    "没有", "没", "无", "没注意", "没看", "没留意",
+    "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
     "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
     "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
@@ -230,3 +231,18 @@ def wish_of(text: str) -> str | None:
     if enforcement and not remedy:
         return "report"
     return "complaint" if remedy else None  # both: a complaint (the taxonomy's rule), the report split from it
+
+
+_CALL_ME = re.compile(r"^(?:我叫|我是|叫我|我姓|姓名|名字|name(?: is)?|my name is|i am|i'm)\s*[:：]?\s*", re.IGNORECASE)
+_PHONE_IN = re.compile(r"\+?\d[\d\s-]{5,18}\d")
+
+
+def name_and_phone(text: str) -> tuple[str, str]:
+    """「我叫张三」「张三 13800138000」: the name (without 我叫) and a phone number given with it ("" when none)."""
+    found = _PHONE_IN.search(text)
+    phone = found.group(0) if found else ""
+    rest = (text[: found.start()] + " " + text[found.end() :]) if found else text
+    name = _CALL_ME.sub("", rest.strip(" ，,。.;；")).strip(" ，,。.;；")
+    for label in ("电话", "手机", "手机号", "phone"):
+        name = name.removesuffix(label).strip(" ，,：:")
+    return name, phone
