@@ -38,6 +38,7 @@ from bot.words import (
     WORD_OF,
     code_in,
     gives_up,
+    is_chatter,
     language_of,
     name_and_phone,
     says_no,
@@ -120,6 +121,9 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     """Words that are not a command: what they mean depends on the step the conversation is at."""
     if turn.step in _SWITCHABLE and words(text) in choosing.SWITCH:  # 「改为举报」 offered with a question
         return await _switch(turn, text, world)
+    if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
+        turn.replies.append(Reply(_t(turn)("chatter.question")))  # 在吗 at a question: still here, and it stands
+        return _reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
 
 
@@ -160,8 +164,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
     turn.step = Step.account
-    if len(text) < 6 and not turn.draft.texts:  # 你好, 在吗: a greeting, not yet an account
-        return _say(turn, "greet")
+    if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
+        return _say(turn, "chatter")
     turn.replies.append(Reply(_t(turn)("greet")))
     return _add_text(turn, text, first=True)
 
@@ -170,6 +174,12 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     """More of the shopper's own words, until they say they are done."""
     if meaning == "done":
         return await _finish_account(turn, world)
+    if is_chatter(text):  # never part of the account: 在吗 in the middle of a story is answered, not kept
+        if not turn.draft.texts:
+            return _say(turn, "chatter")
+        done = Button(_t(turn)("button.done"), data="done")
+        turn.replies.append(Reply(_t(turn)("chatter.more"), ((done,),)))
+        return turn
     if not turn.draft.texts:  # the first words after a greeting too short to tell the language by
         turn.language = language_of(text) or turn.language
     return _add_text(turn, text, first=False)

@@ -115,7 +115,9 @@ PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a re
     r"charged|short",
     re.IGNORECASE,
 )
-SPAM = re.compile(r"加微信|加v|加我微信|代开|发票|贷款|兼职|刷单|日赚|博彩|彩票|http[s]?://(?!\S*/i/)", re.IGNORECASE)
+SPAM = re.compile(
+    r"加微信|加v信|加我微信|加vx|代开发票|低息贷款|网贷|兼职日结|刷单|日赚|博彩|六合彩", re.IGNORECASE
+)  # adverts
 PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
                   "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
 PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)

@@ -111,3 +111,39 @@ async def test_giving_up_cancels_cleanly_and_is_never_the_answer(shopper: Shoppe
     [state] = await rows(engine, "SELECT step, draft FROM dialogue_state")
     draft = state.draft if isinstance(state.draft, dict) else json.loads(state.draft)
     assert "算了" not in json.dumps(draft, ensure_ascii=False)
+
+
+CHATTER = ("在吗", "？？？", "你好", "😀😀", "asdfgh", "哈哈哈哈", "加微信 123456 代开发票")
+
+
+async def test_chit_chat_and_spam_get_a_short_help_line_and_never_a_case(shopper: Shopper, engine: AsyncEngine) -> None:
+    for words in CHATTER:
+        said = await shopper.say(words)
+        assert "请用自己的话说说发生了什么" in said, words
+        assert "编号" not in said
+        assert "记下了" not in said
+    assert "还没有收到您的说明" in await shopper.tap("done")
+    assert await rows(engine, "SELECT id FROM complaint") == []
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_chit_chat_inside_a_story_is_answered_not_kept_over_wechat(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text(STORY))
+    _, still = await say(wx, follower, follower.text("在吗"))
+    assert "在的" in still
+    _, where = await say(wx, follower, follower.text("好了"))
+    assert "哪家店" in where
+    _, again = await say(wx, follower, follower.text("？？？"))
+    assert "在的" in again
+    assert "哪家店" in again  # the question stands
+    for answer in ("东门菜市场 12 号", "今天上午", "付了 50 元买 2 斤，只有 1 斤 8 两", "没拍", "王芳", "13800138000"):
+        _, said = await say(wx, follower, follower.text(answer))
+    assert "回复「提交」" in said
+    assert "已收到，编号" in (await say(wx, follower, follower.text("提交")))[1]
+    [case] = await rows(engine, "SELECT text FROM complaint")
+    assert "在吗" not in case.text
+    assert "？？？" not in case.text
+    assert "地点：东门菜市场 12 号" in case.text
