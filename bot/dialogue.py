@@ -110,7 +110,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
-        return await asides.rate(turn, ref, int(score), event, world)
+        rated = await asides.rate(turn, ref, int(score), event, world)
+        assert rated is not None  # only a quiet rating may find nothing to say
+        return rated
     code = code_in(text)
     if code is not None or CHECK.match(text):
         return await _code(turn, code, text, world)
@@ -161,6 +163,9 @@ async def _on_remark(turn: Turn, text: str, meaning: str | None, event: Event, w
 
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The first words of a conversation: a greeting, or already the start of the shopper's account."""
+    followed = await asides.follow_up(turn, text, event, world)  # after a receipt: the case it was about
+    if followed is not None:
+        return followed
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
     turn.step = Step.account
@@ -174,6 +179,11 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     """More of the shopper's own words, until they say they are done."""
     if meaning == "done":
         return await _finish_account(turn, world)
+    if not turn.draft.texts:  # nothing told yet: perhaps a question after an earlier case
+        followed = await asides.follow_up(turn, text, event, world)
+        if followed is not None:
+            turn.step = Step.idle
+            return followed
     if is_chatter(text):  # never part of the account: 在吗 in the middle of a story is answered, not kept
         if not turn.draft.texts:
             return _say(turn, "chatter")

@@ -248,3 +248,13 @@ def name_and_phone(text: str) -> tuple[str, str]:
     for label in ("电话", "手机", "手机号", "phone"):
         name = name.removesuffix(label).strip(" ，,：:")
     return name, phone
+
+
+_NOT_IN_NAMES = re.compile(r"[秤斤两元钱块少缺短不没有吗呢了啊吧的是在我你他她它这那么什怎样好谢投诉举报进度查]")
+
+
+def looks_like_name(text: str) -> bool:
+    """「张三」「王小明」「我叫李娜」: a name by itself (2–4 Chinese characters, or after 我叫), not a story."""
+    if _CALL_ME.match(text.strip()) and len(text) <= 30:
+        return True
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text)) and not _NOT_IN_NAMES.search(text)

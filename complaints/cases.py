@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
-from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
+from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
 from complaints.workflow import (
     GROUND,
@@ -203,3 +203,49 @@ def apply_action(
     if rules is not None and action in MOVES_DEADLINE:
         recount_handling_deadline(connection, complaint_id, rules, now.astimezone(rules.zone).date())
     return step
+
+
+CONTACT_ADDED = "contact_added"  # the timeline's event for a name or phone the consumer sent after the receipt
+
+
+async def add_contact(
+    connection: AsyncConnection, complaint_id: int, *, name: str, phone: str, now: datetime
+) -> tuple[str, ...]:
+    """A name or phone the consumer sends after their case was received (the receipt asked for them): filled in
+    where the case has none, with an internal timeline event the handler sees (it names what was added, never the
+    values). Returns what was added; nothing when the case had both already or has ended."""
+    contact_t = table_of(ComplaintContact)
+    locked = sa.select(complaint_t.c.status).where(complaint_t.c.id == complaint_id)
+    if connection.dialect.name == "postgresql":
+        locked = locked.with_for_update()
+    status = (await connection.execute(locked)).scalar_one_or_none()
+    row = (
+        await connection.execute(
+            sa.select(contact_t.c.name, contact_t.c.phone).where(contact_t.c.complaint_id == complaint_id)
+        )
+    ).first()
+    if status is None or row is None or CaseStatus(status) not in PENDING:
+        return ()
+    values: dict[str, object] = {}
+    if name and not row.name:
+        values["name"] = name
+    if phone and not row.phone:
+        values |= {"phone": phone, "consent_to_contact": True}  # sent to be called back on
+    if not values:
+        return ()
+    await connection.execute(sa.update(contact_t).where(contact_t.c.complaint_id == complaint_id).values(**values))
+    added = tuple(field for field in ("name", "phone") if field in values)
+    await connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=complaint_id,
+            at=now,
+            actor_role=Role.system,  # the consumer is not a workflow role; the service records what they sent
+            actor_id=None,
+            action=CONTACT_ADDED,
+            from_status=status,
+            to_status=status,
+            public=False,
+            facts={"added": list(added)},
+        )
+    )
+    return added
