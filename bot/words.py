@@ -50,8 +50,89 @@ def words(text: str) -> str:
     return folded.strip("。.!！?？~～ ") or folded
 
 
+ENGLISH_WORDS = frozenset(
+    [
+        "a",
+        "an",
+        "the",
+        "i",
+        "i'm",
+        "my",
+        "me",
+        "we",
+        "our",
+        "you",
+        "it",
+        "it's",
+        "is",
+        "was",
+        "were",
+        "are",
+        "be",
+        "been",
+        "this",
+        "that",
+        "there",
+        "here",
+        "and",
+        "but",
+        "or",
+        "so",
+        "of",
+        "to",
+        "for",
+        "in",
+        "on",
+        "at",
+        "with",
+        "from",
+        "by",
+        "only",
+        "just",
+        "not",
+        "no",
+        "too",
+        "very",
+        "bought",
+        "buy",
+        "paid",
+        "pay",
+        "got",
+        "get",
+        "gave",
+        "give",
+        "weighed",
+        "weigh",
+        "said",
+        "want",
+        "would",
+        "please",
+        "what",
+        "how",
+        "when",
+        "where",
+        "why",
+        "which",
+        "who",
+        "today",
+        "yesterday",
+        "morning",
+        "afternoon",
+        "evening",
+    ]
+)  # the small words of English sentences: a Chinese message with an English name has none of them
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
 def language_of(text: str) -> str | None:
-    if CJK.search(text):
+    """The language of the message as a whole: English words with Chinese names among them are English
+    ("bought pork at 南门菜场 this morning"); Chinese with an English name or brand is Chinese."""
+    latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
+    small = sum(word in ENGLISH_WORDS for word in latin)
+    cjk = len(CJK.findall(text))
+    if small >= 2 and len(latin) * 2 >= cjk:  # sentences of English; Chinese counts about two characters a word
+        return "en"
+    if cjk:
         return "zh"
     if LATIN_WORDS.search(text):
         return "en"

@@ -5,6 +5,7 @@ words is taken. Over the real webhooks (Telegram; WeChat plain and safe mode) an
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -126,3 +127,23 @@ async def test_a_phone_sent_after_a_wechat_receipt_joins_the_case(wx: Client, en
     assert (contact.name, contact.phone) == ("王芳", "13900139000")
     _, progress = await say(wx, follower, follower.text("进度"))
     assert f"编号 {ref}" in progress
+
+
+async def test_the_reply_follows_the_language_of_the_whole_message(shopper: Shopper, engine: AsyncEngine) -> None:
+    english = await shopper.say("bought pork at 南门菜场 this morning, 200g short")
+    assert "Tell me in your own words" in english  # Chinese place names inside English do not make it Chinese
+    assert "请用自己的话" not in english
+    await shopper.say("/cancel")
+    neighbour = Shopper(shopper.client, shopper.fake, chat_id=20002, language_code="en")
+    chinese = await neighbour.say("我在Walmart买的苹果少了二两，要求退钱")
+    assert "请用自己的话" in chinese  # an English brand inside Chinese does not make it English
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_wechat_answers_english_with_a_chinese_place_name_in_english(wx: Client, safe: bool) -> None:
+    follower = push(safe=safe)
+    _, said = await say(wx, follower, follower.text("I paid 30 yuan at 张记水产 in 东门市场 but got only 1.6 jin"))
+    assert "Tell me in your own words" in said
+    _, done = await say(wx, follower, follower.text("done"))
+    assert done
+    assert not re.search(r"[\u4e00-\u9fff]", done.replace("投诉", "").replace("举报", ""))  # all English
