@@ -1,6 +1,8 @@
 """What a shopper may ask at any point of the dialogue, beside telling their story: a deep link or a scanned
 parametric code that names an instrument, a case's status, and a rating of a closed case; and, between stories,
-what follows a receipt: the name or phone it asked for, "how is my case going", a rating in words."""
+what follows a receipt: the name or phone it asked for, "how is my case going", a rating in words (and its
+comment); photos, which join the story at any step; and a day's pause, after which the shopper continues or
+starts again."""
 
 from __future__ import annotations
 
@@ -8,7 +10,7 @@ import contextlib
 from datetime import timedelta
 
 from bot.conversation import Button, Draft, Event, Reply, Step
-from bot.texts import card_reply, case_reply
+from bot.texts import card_reply, case_reply, preview, prompt
 from bot.turn import Turn, World, say, texts_of
 from bot.words import REF, asks_progress, looks_like_name, name_and_phone, word_rating
 from complaints.submission import SubmissionError, clean_name, clean_phone
@@ -124,3 +126,73 @@ async def rate(
     if outcome in {"not_closed", "already"}:
         return say(turn, f"rate.{outcome}", ref=rated_ref)
     return say(turn, "rate.not_found")
+
+
+def pause(turn: Turn) -> None:
+    turn.draft = Draft(paused={"step": turn.step.value, "draft": turn.draft.to_json()})
+    turn.step = Step.paused
+
+
+def photo(turn: Turn, media: str, world: World) -> Turn:
+    draft = turn.draft
+    target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
+    if len(target.photos) >= world.max_photos:
+        return say(turn, "ack.photo_limit", limit=world.max_photos)
+    target.photos.append(media)
+    if draft.paused:
+        draft.paused = {**draft.paused, "draft": target.to_json()}
+        return say(turn, "ack.photo", count=len(target.photos))
+    if turn.step is Step.idle:
+        turn.step = Step.account
+    say(turn, "ack.photo", count=len(draft.photos))
+    if turn.step is Step.account and not draft.texts:
+        turn.replies.append(Reply(texts_of(turn)("ack.empty_account")))
+    elif turn.step is Step.photos:
+        done = Button(texts_of(turn)("button.done"), data="done")
+        turn.replies.append(Reply(texts_of(turn)("ask.photos.more"), ((done,),)))
+    return turn
+
+
+async def on_paused(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Back after a pause: continue the earlier story, start again, or (anything else) be asked which."""
+    draft = turn.draft
+    assert draft.paused is not None
+    pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
+    if meaning == "resume":
+        turn.draft = Draft.from_json(draft.paused["draft"])
+        turn.draft.texts.extend(pending)
+        turn.step = Step(draft.paused["step"])
+        turn.replies.append(Reply(texts_of(turn)("resumed")))
+        return reask(turn, world)
+    if meaning == "restart":
+        turn.draft, turn.step = Draft(texts=pending), Step.account
+        turn.replies.append(Reply(texts_of(turn)("restarted")))
+        return reask(turn, world)
+    draft.pending = "\n".join(pending)
+    earlier = Draft.from_json(draft.paused["draft"]).account or draft.pending
+    buttons = (
+        (
+            Button(texts_of(turn)("button.resume"), data="resume"),
+            Button(texts_of(turn)("button.restart"), data="restart"),
+        ),
+    )
+    turn.replies.append(Reply(texts_of(turn)("expired", preview=preview(earlier)), buttons))
+    return turn
+
+
+async def on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The words after a rating are its comment, unless skipped."""
+    rated = turn.draft.rated
+    turn.step, turn.draft = Step.idle, Draft()
+    if meaning in {"skip", "done"}:
+        return say(turn, "rate.comment_skipped")
+    taken = await world.remark(event.channel, event.chat_user, rated, text)
+    return say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
+
+
+def reask(turn: Turn, world: World) -> Turn:
+    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
+    question = prompt(turn.step, turn.draft, texts_of(turn), max_photos=world.max_photos)
+    if question is not None:
+        turn.replies.append(question)
+    return turn

@@ -18,7 +18,6 @@ from bot import asides, choosing
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.texts import (
     card_reply,
-    preview,
     prompt,
     submission_text,
     summary_reply,
@@ -64,7 +63,7 @@ async def respond(
 ) -> Turn:
     turn = Turn(step=step, language=language, draft=draft)
     if step not in {Step.idle, Step.paused} and updated_at is not None and now - updated_at > PAUSE_AFTER:
-        _pause(turn)
+        asides.pause(turn)
     text = event.text.strip()
     if event.kind is EventKind.silent:
         return turn
@@ -75,13 +74,8 @@ async def respond(
     if event.kind is EventKind.unsupported:
         return _say(turn, "unsupported")
     if event.kind is EventKind.photo:
-        return _photo(turn, event.media, world)
+        return asides.photo(turn, event.media, world)
     return await _text(turn, text, event, world)
-
-
-def _pause(turn: Turn) -> None:
-    turn.draft = Draft(paused={"step": turn.step.value, "draft": turn.draft.to_json()})
-    turn.step = Step.paused
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
@@ -149,16 +143,6 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
     if turn.draft.intent in ASKED_AT_ONCE:  # "no" kept a reading of a question or praise: straight to intake
         return await _submit(turn, world)
     return await _answered(turn, Step.choose, world)
-
-
-async def _on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The words after a rating are its comment, unless skipped."""
-    rated = turn.draft.rated
-    turn.step, turn.draft = Step.idle, Draft()
-    if meaning in _SKIP:
-        return _say(turn, "rate.comment_skipped")
-    taken = await world.remark(event.channel, event.chat_user, rated, text)
-    return _say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
 
 
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -235,48 +219,6 @@ def _kept(turn: Turn, text: str) -> bool:
     return True
 
 
-def _photo(turn: Turn, media: str, world: World) -> Turn:
-    draft = turn.draft
-    target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
-    if len(target.photos) >= world.max_photos:
-        return _say(turn, "ack.photo_limit", limit=world.max_photos)
-    target.photos.append(media)
-    if draft.paused:
-        draft.paused = {**draft.paused, "draft": target.to_json()}
-        return _say(turn, "ack.photo", count=len(target.photos))
-    if turn.step is Step.idle:
-        turn.step = Step.account
-    _say(turn, "ack.photo", count=len(draft.photos))
-    if turn.step is Step.account and not draft.texts:
-        turn.replies.append(Reply(_t(turn)("ack.empty_account")))
-    elif turn.step is Step.photos:
-        done = Button(_t(turn)("button.done"), data="done")
-        turn.replies.append(Reply(_t(turn)("ask.photos.more"), ((done,),)))
-    return turn
-
-
-async def _on_paused(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Back after a pause: continue the earlier story, start again, or (anything else) be asked which."""
-    draft = turn.draft
-    assert draft.paused is not None
-    pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
-    if meaning == "resume":
-        turn.draft = Draft.from_json(draft.paused["draft"])
-        turn.draft.texts.extend(pending)
-        turn.step = Step(draft.paused["step"])
-        turn.replies.append(Reply(_t(turn)("resumed")))
-        return _reask(turn, world)
-    if meaning == "restart":
-        turn.draft, turn.step = Draft(texts=pending), Step.account
-        turn.replies.append(Reply(_t(turn)("restarted")))
-        return _reask(turn, world)
-    draft.pending = "\n".join(pending)
-    earlier = Draft.from_json(draft.paused["draft"]).account or draft.pending
-    buttons = ((Button(_t(turn)("button.resume"), data="resume"), Button(_t(turn)("button.restart"), data="restart")),)
-    turn.replies.append(Reply(_t(turn)("expired", preview=preview(earlier)), buttons))
-    return turn
-
-
 async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
     card = await world.card(code) if code else None
     if card is None:
@@ -344,6 +286,9 @@ async def _show_summary(turn: Turn, world: World) -> Turn:
     if reading != (draft.intent, draft.category):
         draft.intent, draft.category = reading
         turn.replies.append(understood_reply(draft, _t(turn), changed=True))
+        offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
+        if offer is not None:
+            turn.replies.append(offer)
         return await _next_question(turn, world)
     turn.step = Step.confirm
     card = await world.card(turn.draft.code) if turn.draft.code else None
@@ -463,6 +408,6 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.phone: _on_phone,
     Step.confirm: _on_confirm,
     Step.fix: _on_fix,
-    Step.paused: _on_paused,
-    Step.remark: _on_remark,
+    Step.paused: asides.on_paused,
+    Step.remark: asides.on_remark,
 }
