@@ -74,6 +74,8 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)
         return rated if rated is not None else say(turn, "chatter")  # 还行 with nothing to rate: small talk
+    if _contact_in(text, ("name", "phone")) == ("", ""):
+        return None  # neither a name nor a phone: a story, read no further (no query on the dialogue's hot path)
     recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP)
     if recent is None:
         return None

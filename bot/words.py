@@ -223,6 +223,8 @@ def is_chatter(text: str) -> bool:
 def word_rating(text: str) -> int | None:
     """「4分吧」「还行」「很满意」 as a score from 1 to 5, or None."""
     core = _core(text).removeprefix("我").removeprefix("还是")
+    if len(core) > 16:
+        return None  # a rating is a few words; a story is not one
     for end in range(len(core), 0, -1):  # 「4分吧」「很满意啊」: the rating, then fillers
         head, tail = core[:end], core[end:]
         if tail and not _segments(tail, _FILLERS, frozenset()):  # what follows is only 吧, 啊 …
