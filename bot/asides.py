@@ -1,13 +1,22 @@
 """What a shopper may ask at any point of the dialogue, beside telling their story: a deep link or a scanned
-parametric code that names an instrument, a case's status, and a rating of a closed case."""
+parametric code that names an instrument, a case's status, and a rating of a closed case; and, between stories,
+what follows a receipt: the name or phone it asked for, "how is my case going", a rating in words (and its
+comment); photos, which join the story at any step; and a day's pause, after which the shopper continues or
+starts again."""
 
 from __future__ import annotations
 
+import contextlib
+from datetime import timedelta
+
 from bot.conversation import Button, Draft, Event, Reply, Step
-from bot.texts import card_reply, case_reply
+from bot.texts import card_reply, case_reply, preview, prompt
 from bot.turn import Turn, World, say, texts_of
-from bot.words import REF
+from bot.words import REF, asks_progress, looks_like_name, name_and_phone, word_rating
+from complaints.submission import SubmissionError, clean_name, clean_phone
 from qr.codes import normalise_code
+
+FOLLOW_UP = timedelta(hours=2)  # how long after a receipt a name or phone is taken as the one it asked for
 
 
 async def start(turn: Turn, payload: str, world: World) -> Turn:
@@ -28,6 +37,8 @@ async def start(turn: Turn, payload: str, world: World) -> Turn:
 
 
 async def case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
+    if not ref:  # a bare 进度: the shopper's own cases
+        return await own_cases(turn, event, world)
     if not REF.match(ref):
         return say(turn, "status.usage")
     ref = ref.upper()
@@ -38,8 +49,74 @@ async def case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
     return turn
 
 
-async def rate(turn: Turn, ref: str | None, score: int, event: Event, world: World) -> Turn:
+async def own_cases(turn: Turn, event: Event, world: World) -> Turn:
+    """「我那个投诉怎么样了」, a bare 「进度」: the user's own cases from this chat (never anybody else's)."""
+    cases = await world.own_cases(event.channel, event.chat_user)
+    t = texts_of(turn)
+    if not cases:
+        return say(turn, "cases.none")
+    if len(cases) == 1:
+        turn.replies.append(case_reply(cases[0], t, world.status_url(cases[0].ref)))
+        return turn
+    lines = [t("cases.mine")]
+    lines += [t("cases.line", ref=case.ref, status=t(f"case_status.{case.status.value}")) for case in cases]
+    lines.append(t("cases.more"))
+    turn.replies.append(Reply("\n".join(lines)))
+    return turn
+
+
+async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
+    """Between stories: a question after the user's cases, a rating in words for a case that awaits one, or the
+    name or phone a recent receipt asked for; None when the words are none of these (a new story)."""
+    if asks_progress(text):
+        return await own_cases(turn, event, world)
+    score = word_rating(text)
+    if score is not None:
+        rated = await rate(turn, None, score, event, world, quiet=True)
+        return rated if rated is not None else say(turn, "chatter")  # 还行 with nothing to rate: small talk
+    if _contact_in(text, ("name", "phone")) == ("", ""):
+        return None  # neither a name nor a phone: a story, read no further (no query on the dialogue's hot path)
+    recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP)
+    if recent is None:
+        return None
+    name, phone = _contact_in(text, recent.missing)
+    if not name and not phone:
+        return None
+    added = await world.add_contact(event.channel, event.chat_user, recent.ref, name, phone)
+    if not added:
+        return None
+    t = texts_of(turn)
+    facts = "、".join(t(f"fact.{fact}") for fact in added)
+    lines = [t("contact.added", ref=recent.ref, facts=facts)]
+    still = [fact for fact in recent.missing if fact not in added]
+    if still:
+        lines.append(t("submitted.missing", facts="、".join(t(f"fact.{fact}") for fact in still)))
+    turn.replies.append(Reply("\n".join(lines)))
+    return turn
+
+
+def _contact_in(text: str, missing: tuple[str, ...]) -> tuple[str, str]:
+    """The name and phone in a message sent after a receipt that asked for them ("" for what it does not hold)."""
+    named, number = name_and_phone(text)
+    phone = ""
+    if number and "phone" in missing:
+        with contextlib.suppress(SubmissionError):
+            phone = clean_phone(number)
+    name = ""
+    if "name" in missing and (looks_like_name(named) or (phone and named and len(named) <= 20)):
+        with contextlib.suppress(SubmissionError):
+            name = clean_name(named)
+    return name, phone
+
+
+async def rate(
+    turn: Turn, ref: str | None, score: int, event: Event, world: World, *, quiet: bool = False
+) -> Turn | None:
+    """Rate the named case, or the latest one awaiting a rating; ``quiet``: None when there is none (the words
+    were a rating only if a case awaited one)."""
     outcome, rated_ref = await world.rate(event.channel, event.chat_user, ref.upper() if ref else None, score)
+    if quiet and outcome == "not_found":
+        return None
     if outcome == "thanks":
         say(turn, "rate.thanks", rating=score)
         if turn.step is Step.idle:  # never in the middle of telling a new story
@@ -51,3 +128,73 @@ async def rate(turn: Turn, ref: str | None, score: int, event: Event, world: Wor
     if outcome in {"not_closed", "already"}:
         return say(turn, f"rate.{outcome}", ref=rated_ref)
     return say(turn, "rate.not_found")
+
+
+def pause(turn: Turn) -> None:
+    turn.draft = Draft(paused={"step": turn.step.value, "draft": turn.draft.to_json()})
+    turn.step = Step.paused
+
+
+def photo(turn: Turn, media: str, world: World) -> Turn:
+    draft = turn.draft
+    target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
+    if len(target.photos) >= world.max_photos:
+        return say(turn, "ack.photo_limit", limit=world.max_photos)
+    target.photos.append(media)
+    if draft.paused:
+        draft.paused = {**draft.paused, "draft": target.to_json()}
+        return say(turn, "ack.photo", count=len(target.photos))
+    if turn.step is Step.idle:
+        turn.step = Step.account
+    say(turn, "ack.photo", count=len(draft.photos))
+    if turn.step is Step.account and not draft.texts:
+        turn.replies.append(Reply(texts_of(turn)("ack.empty_account")))
+    elif turn.step is Step.photos:
+        done = Button(texts_of(turn)("button.done"), data="done")
+        turn.replies.append(Reply(texts_of(turn)("ask.photos.more"), ((done,),)))
+    return turn
+
+
+async def on_paused(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Back after a pause: continue the earlier story, start again, or (anything else) be asked which."""
+    draft = turn.draft
+    assert draft.paused is not None
+    pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
+    if meaning == "resume":
+        turn.draft = Draft.from_json(draft.paused["draft"])
+        turn.draft.texts.extend(pending)
+        turn.step = Step(draft.paused["step"])
+        turn.replies.append(Reply(texts_of(turn)("resumed")))
+        return reask(turn, world)
+    if meaning == "restart":
+        turn.draft, turn.step = Draft(texts=pending), Step.account
+        turn.replies.append(Reply(texts_of(turn)("restarted")))
+        return reask(turn, world)
+    draft.pending = "\n".join(pending)
+    earlier = Draft.from_json(draft.paused["draft"]).account or draft.pending
+    buttons = (
+        (
+            Button(texts_of(turn)("button.resume"), data="resume"),
+            Button(texts_of(turn)("button.restart"), data="restart"),
+        ),
+    )
+    turn.replies.append(Reply(texts_of(turn)("expired", preview=preview(earlier)), buttons))
+    return turn
+
+
+async def on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The words after a rating are its comment, unless skipped."""
+    rated = turn.draft.rated
+    turn.step, turn.draft = Step.idle, Draft()
+    if meaning in {"skip", "done"}:
+        return say(turn, "rate.comment_skipped")
+    taken = await world.remark(event.channel, event.chat_user, rated, text)
+    return say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
+
+
+def reask(turn: Turn, world: World) -> Turn:
+    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
+    question = prompt(turn.step, turn.draft, texts_of(turn), max_photos=world.max_photos)
+    if question is not None:
+        turn.replies.append(question)
+    return turn

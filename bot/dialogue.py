@@ -19,7 +19,6 @@ from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, 
 from bot.facts import amounts_in, when_in
 from bot.texts import (
     card_reply,
-    preview,
     prompt,
     submission_text,
     summary_reply,
@@ -38,7 +37,11 @@ from bot.words import (
     STATUS,
     WORD_OF,
     code_in,
+    gives_up,
+    is_chatter,
     language_of,
+    name_and_phone,
+    says_no,
     words,
 )
 from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
@@ -61,7 +64,7 @@ async def respond(
 ) -> Turn:
     turn = Turn(step=step, language=language, draft=draft)
     if step not in {Step.idle, Step.paused} and updated_at is not None and now - updated_at > PAUSE_AFTER:
-        _pause(turn)
+        asides.pause(turn)
     text = event.text.strip()
     if event.kind is EventKind.silent:
         return turn
@@ -72,17 +75,14 @@ async def respond(
     if event.kind is EventKind.unsupported:
         return _say(turn, "unsupported")
     if event.kind is EventKind.photo:
-        return _photo(turn, event.media, world)
+        return asides.photo(turn, event.media, world)
     return await _text(turn, text, event, world)
-
-
-def _pause(turn: Turn) -> None:
-    turn.draft = Draft(paused={"step": turn.step.value, "draft": turn.draft.to_json()})
-    turn.step = Step.paused
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     meaning = WORD_OF.get(words(text))
+    if meaning is None and gives_up(text):  # 算了不弄了 麻烦: the story is dropped, nothing is kept as an answer
+        meaning = "cancel"
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")
@@ -105,7 +105,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
-        return await asides.rate(turn, ref, int(score), event, world)
+        rated = await asides.rate(turn, ref, int(score), event, world)
+        assert rated is not None  # only a quiet rating may find nothing to say
+        return rated
     code = code_in(text)
     if code is not None or CHECK.match(text):
         return await _code(turn, code, text, world)
@@ -116,6 +118,9 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     """Words that are not a command: what they mean depends on the step the conversation is at."""
     if turn.step in _SWITCHABLE and words(text) in choosing.SWITCH:  # 「改为举报」 offered with a question
         return await _switch(turn, text, world)
+    if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
+        turn.replies.append(Reply(_t(turn)("chatter.question")))  # 在吗 at a question: still here, and it stands
+        return _reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
 
 
@@ -141,23 +146,16 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
     return await _answered(turn, Step.choose, world)
 
 
-async def _on_remark(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The words after a rating are its comment, unless skipped."""
-    rated = turn.draft.rated
-    turn.step, turn.draft = Step.idle, Draft()
-    if meaning in _SKIP:
-        return _say(turn, "rate.comment_skipped")
-    taken = await world.remark(event.channel, event.chat_user, rated, text)
-    return _say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
-
-
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The first words of a conversation: a greeting, or already the start of the shopper's account."""
+    followed = await asides.follow_up(turn, text, event, world)  # after a receipt: the case it was about
+    if followed is not None:
+        return followed
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
     turn.step = Step.account
-    if len(text) < 6 and not turn.draft.texts:  # 你好, 在吗: a greeting, not yet an account
-        return _say(turn, "greet")
+    if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
+        return _say(turn, "chatter")
     turn.replies.append(Reply(_t(turn)("greet")))
     return _add_text(turn, text, first=True)
 
@@ -166,6 +164,17 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     """More of the shopper's own words, until they say they are done."""
     if meaning == "done":
         return await _finish_account(turn, world)
+    if not turn.draft.texts:  # nothing told yet: perhaps a question after an earlier case
+        followed = await asides.follow_up(turn, text, event, world)
+        if followed is not None:
+            turn.step = Step.idle
+            return followed
+    if is_chatter(text):  # never part of the account: 在吗 in the middle of a story is answered, not kept
+        if not turn.draft.texts:
+            return _say(turn, "chatter")
+        done = Button(_t(turn)("button.done"), data="done")
+        turn.replies.append(Reply(_t(turn)("chatter.more"), ((done,),)))
+        return turn
     if not turn.draft.texts:  # the first words after a greeting too short to tell the language by
         turn.language = language_of(text) or turn.language
     return _add_text(turn, text, first=False)
@@ -209,48 +218,6 @@ def _kept(turn: Turn, text: str) -> bool:
         return False
     turn.draft.texts.append(text)
     return True
-
-
-def _photo(turn: Turn, media: str, world: World) -> Turn:
-    draft = turn.draft
-    target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
-    if len(target.photos) >= world.max_photos:
-        return _say(turn, "ack.photo_limit", limit=world.max_photos)
-    target.photos.append(media)
-    if draft.paused:
-        draft.paused = {**draft.paused, "draft": target.to_json()}
-        return _say(turn, "ack.photo", count=len(target.photos))
-    if turn.step is Step.idle:
-        turn.step = Step.account
-    _say(turn, "ack.photo", count=len(draft.photos))
-    if turn.step is Step.account and not draft.texts:
-        turn.replies.append(Reply(_t(turn)("ack.empty_account")))
-    elif turn.step is Step.photos:
-        done = Button(_t(turn)("button.done"), data="done")
-        turn.replies.append(Reply(_t(turn)("ask.photos.more"), ((done,),)))
-    return turn
-
-
-async def _on_paused(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Back after a pause: continue the earlier story, start again, or (anything else) be asked which."""
-    draft = turn.draft
-    assert draft.paused is not None
-    pending = [part for part in (draft.pending, text if meaning not in {"resume", "restart"} else "") if part]
-    if meaning == "resume":
-        turn.draft = Draft.from_json(draft.paused["draft"])
-        turn.draft.texts.extend(pending)
-        turn.step = Step(draft.paused["step"])
-        turn.replies.append(Reply(_t(turn)("resumed")))
-        return _reask(turn, world)
-    if meaning == "restart":
-        turn.draft, turn.step = Draft(texts=pending), Step.account
-        turn.replies.append(Reply(_t(turn)("restarted")))
-        return _reask(turn, world)
-    draft.pending = "\n".join(pending)
-    earlier = Draft.from_json(draft.paused["draft"]).account or draft.pending
-    buttons = ((Button(_t(turn)("button.resume"), data="resume"), Button(_t(turn)("button.restart"), data="restart")),)
-    turn.replies.append(Reply(_t(turn)("expired", preview=preview(earlier)), buttons))
-    return turn
 
 
 async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
@@ -340,6 +307,9 @@ async def _show_summary(turn: Turn, world: World) -> Turn:
     if reading != (draft.intent, draft.category):
         draft.intent, draft.category = reading
         turn.replies.append(understood_reply(draft, _t(turn), changed=True))
+        offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
+        if offer is not None:
+            turn.replies.append(offer)
         return await _next_question(turn, world)
     turn.step = Step.confirm
     card = await world.card(turn.draft.code) if turn.draft.code else None
@@ -359,16 +329,17 @@ async def _on_free_answer(turn: Turn, text: str, meaning: str | None, event: Eve
     """Where, when, or the amounts: kept as written (up to a line), or skipped."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)  # the summary's words before the summary: this question still stands
-    if meaning not in _SKIP:
+    if meaning not in _SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
         setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
     return await _answered(turn, turn.step, world)
 
 
 async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Words at the photo question: done or skip moves on; anything else joins the account."""
+    """Words at the photo question: done, skip or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins the
+    account."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning in _SKIP:
+    if meaning in _SKIP or says_no(text):
         return await _answered(turn, Step.photos, world)
     # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
     if _kept(turn, text):
@@ -378,26 +349,35 @@ async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, w
 
 
 async def _on_name(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The name to be addressed by: taken unless too long (then refused with the reason), or skipped."""
+    """The name to be addressed by: taken unless too long (then refused with the reason); a "no" is recorded as
+    refused, never as the name; a phone number given with it is taken too."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning not in _SKIP:
-        try:
-            turn.draft.name = clean_name(text)
-        except SubmissionError as error:
-            return _refused(turn, "bad.name", error)
+    if meaning in _SKIP or says_no(text):
+        choosing.refused_contact(turn, "name")
+        return await _answered(turn, Step.name, world)
+    name, phone = name_and_phone(text)
+    try:
+        turn.draft.name = clean_name(name)
+        if phone:
+            turn.draft.phone = clean_phone(phone)
+    except SubmissionError as error:
+        return _refused(turn, "bad.name", error)
     return await _answered(turn, Step.name, world)
 
 
 async def _on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The phone number to call back on: taken when it reads as one, else refused with the reason; or skipped."""
+    """The phone number to call back on: taken when it reads as one, else refused with the reason; a "no" is
+    recorded as refused."""
     if meaning in _SUMMARY_WORDS:
         return _reask(turn, world)
-    if meaning not in _SKIP:
-        try:
-            turn.draft.phone = clean_phone(text)
-        except SubmissionError as error:
-            return _refused(turn, "bad.phone", error)
+    if meaning in _SKIP or says_no(text):
+        choosing.refused_contact(turn, "phone")
+        return await _answered(turn, Step.phone, world)
+    try:
+        turn.draft.phone = clean_phone(name_and_phone(text)[1] or text)
+    except SubmissionError as error:
+        return _refused(turn, "bad.phone", error)
     return await _answered(turn, Step.phone, world)
 
 
@@ -428,6 +408,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         code=card.code if card else None,
         contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
         intent=draft.chosen,
+        refused=tuple(field for field in draft.refused if not getattr(draft, field)),
     )
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()
@@ -448,6 +429,6 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.phone: _on_phone,
     Step.confirm: _on_confirm,
     Step.fix: _on_fix,
-    Step.paused: _on_paused,
-    Step.remark: _on_remark,
+    Step.paused: asides.on_paused,
+    Step.remark: asides.on_remark,
 }

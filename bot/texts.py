@@ -104,8 +104,11 @@ def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) ->
     if draft.photos:
         lines.append(t("summary.photos", count=len(draft.photos)))
     if draft.intent == Intent.complaint.value:
-        lines.append(t("summary.name", name=draft.name or unknown))
-        lines.append(t("summary.phone", phone=mask_phone(draft.phone) if draft.phone else unknown))
+        refused = t("summary.refused")
+        name = draft.name or (refused if "name" in draft.refused else unknown)
+        lines.append(t("summary.name", name=name))
+        phone = mask_phone(draft.phone) if draft.phone else (refused if "phone" in draft.refused else unknown)
+        lines.append(t("summary.phone", phone=phone))
     buttons = (
         (
             Button(t("button.submit"), data="submit"),

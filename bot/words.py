@@ -50,8 +50,26 @@ def words(text: str) -> str:
     return folded.strip("。.!！?？~～ ") or folded
 
 
+ENGLISH_WORDS = frozenset((
+    "a", "an", "the", "i", "i'm", "my", "me", "we", "our", "you", "it", "it's", "is", "was", "were", "are", "be",
+    "been", "this", "that", "there", "here", "and", "but", "or", "so", "of", "to", "for", "in", "on", "at", "with",
+    "from", "by", "only", "just", "not", "no", "too", "very", "bought", "buy", "paid", "pay", "got", "get", "gave",
+    "give", "weighed", "weigh", "said", "want", "would", "please", "what", "how", "when", "where", "why", "which",
+    "who", "today", "yesterday", "morning", "afternoon", "evening",
+))  # fmt: skip
+# the small words of English sentences: a Chinese message with an English name has none of them
+_LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+
+
 def language_of(text: str) -> str | None:
-    if CJK.search(text):
+    """The language of the message as a whole: English words with Chinese names among them are English
+    ("bought pork at 南门菜场 this morning"); Chinese with an English name or brand is Chinese."""
+    latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
+    small = sum(word in ENGLISH_WORDS for word in latin)
+    cjk = len(CJK.findall(text))
+    if small >= 2 and len(latin) * 2 >= cjk:  # sentences of English; Chinese counts about two characters a word
+        return "en"
+    if cjk:
         return "zh"
     if LATIN_WORDS.search(text):
         return "en"
@@ -75,7 +93,8 @@ def code_in(text: str) -> str | None:
 
 NO = (  # no, skip, not now, don't know, can't: the question moves on and nothing is stored as the answer
     "跳过", "下一个", "下一步", "不知道", "不清楚", "不记得", "记不清", "记不得", "忘了", "忘记了", "不确定", "说不清",
-    "没有", "没", "无", "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
+    "没有", "没", "无", "没注意", "没看", "没留意",
+    "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
     "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
     "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
@@ -114,7 +133,9 @@ PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a re
     r"charged|short",
     re.IGNORECASE,
 )
-SPAM = re.compile(r"加微信|加v|加我微信|代开|发票|贷款|兼职|刷单|日赚|博彩|彩票|http[s]?://(?!\S*/i/)", re.IGNORECASE)
+SPAM = re.compile(
+    r"加微信|加v信|加我微信|加vx|代开发票|低息贷款|网贷|兼职日结|刷单|日赚|博彩|六合彩", re.IGNORECASE
+)  # adverts
 PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
                   "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
 PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
@@ -202,6 +223,8 @@ def is_chatter(text: str) -> bool:
 def word_rating(text: str) -> int | None:
     """「4分吧」「还行」「很满意」 as a score from 1 to 5, or None."""
     core = _core(text).removeprefix("我").removeprefix("还是")
+    if len(core) > 16:
+        return None  # a rating is a few words; a story is not one
     for end in range(len(core), 0, -1):  # 「4分吧」「很满意啊」: the rating, then fillers
         head, tail = core[:end], core[end:]
         if tail and not _segments(tail, _FILLERS, frozenset()):  # what follows is only 吧, 啊 …
@@ -230,3 +253,28 @@ def wish_of(text: str) -> str | None:
     if enforcement and not remedy:
         return "report"
     return "complaint" if remedy else None  # both: a complaint (the taxonomy's rule), the report split from it
+
+
+_CALL_ME = re.compile(r"^(?:我叫|我是|叫我|我姓|姓名|名字|name(?: is)?|my name is|i am|i'm)\s*[:：]?\s*", re.IGNORECASE)
+_PHONE_IN = re.compile(r"\+?\d[\d\s-]{5,18}\d")
+
+
+def name_and_phone(text: str) -> tuple[str, str]:
+    """「我叫张三」「张三 13800138000」: the name (without 我叫) and a phone number given with it ("" when none)."""
+    found = _PHONE_IN.search(text)
+    phone = found.group(0) if found else ""
+    rest = (text[: found.start()] + " " + text[found.end() :]) if found else text
+    name = _CALL_ME.sub("", rest.strip(" ，,。.;；")).strip(" ，,。.;；")
+    for label in ("电话", "手机", "手机号", "phone"):
+        name = name.removesuffix(label).strip(" ，,：:")
+    return name, phone
+
+
+_NOT_IN_NAMES = re.compile(r"[秤斤两元钱块少缺短不没有吗呢了啊吧的是在我你他她它这那么什怎样好谢投诉举报进度查]")
+
+
+def looks_like_name(text: str) -> bool:
+    """「张三」「王小明」「我叫李娜」: a name by itself (2–4 Chinese characters, or after 我叫), not a story."""
+    if _CALL_ME.match(text.strip()) and len(text) <= 30:
+        return True
+    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text)) and not _NOT_IN_NAMES.search(text)

@@ -4,17 +4,19 @@ write it makes outside its turn, a rating."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.ports import CardReader, Intake
 from complaints.case_view import PublicCase, public_case
+from complaints.cases import add_contact
 from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
 from complaints.photos import MAX_PHOTOS
 from complaints.satisfaction import RatingError, add_rating_comment, rate_case
+from complaints.submission import Contact
 from complaints.tokens import case_token
 from complaints.workflow import CaseStatus
 from lookup.models import table_of
@@ -114,6 +116,50 @@ class ServiceWorld:
                 return await add_rating_comment(connection, found, case_token(self._secret, found), comment)
             except RatingError:
                 return False
+
+    async def own_cases(self, channel: str, chat_user: str, *, limit: int = 5) -> list[PublicCase]:
+        """The user's own cases from this chat, newest first: never anybody else's."""
+        query = (
+            sa.select(complaint_t.c.ref)
+            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .where(self._own(channel, chat_user))
+            .order_by(complaint_t.c.id.desc())
+            .limit(limit)
+        )
+        async with self._engine.connect() as connection:
+            refs = list((await connection.execute(query)).scalars())
+            cases = [await public_case(connection, ref, case_token(self._secret, ref)) for ref in refs]
+        return [case for case in cases if case is not None]
+
+    async def recent_case(self, channel: str, chat_user: str, within: timedelta) -> PublicCase | None:
+        """The user's newest case from this chat received within ``within`` that still lacks a fact the receipt
+        asked for (name, phone), if any."""
+        query = (
+            sa.select(complaint_t.c.ref)
+            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .where(self._own(channel, chat_user), complaint_t.c.received_at >= self._clock() - within)
+            .order_by(complaint_t.c.id.desc())
+            .limit(3)  # a complaint and the report split from it
+        )
+        async with self._engine.connect() as connection:
+            for ref in (await connection.execute(query)).scalars():
+                case = await public_case(connection, ref, case_token(self._secret, ref))
+                if case is not None and case.missing:
+                    return case
+        return None
+
+    async def add_contact(self, channel: str, chat_user: str, ref: str, name: str, phone: str) -> tuple[str, ...]:
+        """A name or phone for the user's own case (what was added; nothing for anybody else's case)."""
+        owned = (
+            sa.select(complaint_t.c.id)
+            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
+        )
+        async with self._writer.begin() as connection:
+            found = (await connection.execute(owned)).scalar()
+            if found is None:
+                return ()
+            return await add_contact(connection, found, Contact(name=name, phone=phone), now=self._clock())
 
     def status_url(self, ref: str) -> str:
         return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"

@@ -17,8 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
-from complaints.models import Complaint, ComplaintEvent, ReferenceCounter
+from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
+from complaints.submission import Contact
 from complaints.workflow import (
     GROUND,
     MESSAGE,
@@ -203,3 +204,57 @@ def apply_action(
     if rules is not None and action in MOVES_DEADLINE:
         recount_handling_deadline(connection, complaint_id, rules, now.astimezone(rules.zone).date())
     return step
+
+
+CONTACT_ADDED = "contact_added"  # the timeline's event for a name or phone the consumer sent after the receipt
+
+
+async def add_contact(
+    connection: AsyncConnection, complaint_id: int, given: Contact, *, now: datetime, public: bool = False
+) -> tuple[str, ...]:
+    """A name or phone the consumer sends after their case was received (the receipt or the status page asked for
+    them), from the chat or the status page: filled in where the case has none — nothing given is changed — with a
+    timeline event the handler sees (it names what was added, never the values; ``public`` also shows the consumer
+    that it came). Returns what was added; nothing when the case had both already or has ended."""
+    contact_t = table_of(ComplaintContact)
+    locked = sa.select(complaint_t.c.status).where(complaint_t.c.id == complaint_id)
+    if connection.dialect.name == "postgresql":
+        locked = locked.with_for_update()
+    status = (await connection.execute(locked)).scalar_one_or_none()
+    if status is None or CaseStatus(status) not in PENDING:
+        return ()
+    held = (
+        await connection.execute(
+            sa.select(contact_t.c.name, contact_t.c.phone, contact_t.c.consent_to_contact).where(
+                contact_t.c.complaint_id == complaint_id
+            )
+        )
+    ).first()
+    values: dict[str, object] = {}
+    if given.name and not (held and held.name):
+        values["name"] = given.name
+    if given.phone and not (held and held.phone):
+        values["phone"] = given.phone
+    if not values:
+        return ()
+    if (given.consent or "phone" in values) and not (held and held.consent_to_contact):
+        values["consent_to_contact"] = True  # a number sent to be called back on
+    if held is None:
+        await connection.execute(sa.insert(contact_t).values(complaint_id=complaint_id, **values))
+    else:
+        await connection.execute(sa.update(contact_t).where(contact_t.c.complaint_id == complaint_id).values(**values))
+    added = tuple(field for field in ("name", "phone") if field in values)
+    await connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=complaint_id,
+            at=now,
+            actor_role=Role.system,  # the consumer is not a workflow role; the service records what they sent
+            actor_id=None,
+            action=CONTACT_ADDED,
+            from_status=status,
+            to_status=status,
+            public=public,
+            facts={"added": list(added)},
+        )
+    )
+    return added

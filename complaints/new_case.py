@@ -227,6 +227,8 @@ def _received_facts(submission: Submission, missing: Sequence[str], linked_id: i
     facts: dict[str, object] = {"channel": submission.channel, "photos": len(submission.photos)}
     if missing:
         facts["missing"] = list(missing)
+    if submission.refused:
+        facts["refused"] = list(submission.refused)  # asked, and declined: never stored as the answer
     if linked_id is not None:
         facts["split_from"] = linked_id
     return facts

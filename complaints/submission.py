@@ -77,6 +77,8 @@ class Submission:
     # The consumer's own choice of 投诉 (complaint) or 举报 (report), which the case follows whatever the
     # classifier read; None: they did not choose, and the classifier's reading stands.
     intent: str | None = None
+    # What the consumer declined to give when asked (name, phone): kept on the case so a handler knows it was asked.
+    refused: tuple[str, ...] = ()
 
 
 def cleaned(submission: Submission) -> Submission:

@@ -213,6 +213,7 @@ class WeChatPush:
 
 
 ANSWERS = (  # a question's opening words in the zh catalogue, and what the shopper answers
+    ("您希望怎样处理", "1"),  # 投诉, when the words do not settle it
     ("是哪家店", "东门菜市场 12 号摊位"),
     ("是什么时候", "今天早上八点"),
     ("付了多少钱", "付了 50 元买 2 斤，复秤只有 1 斤 8 两"),

@@ -182,7 +182,9 @@ async def test_codes_cases_help_and_cancel_work_at_any_point(
     ref = receipt.split("编号 ")[1].split("。")[0]
     assert f"编号 {ref}" in await chat.send(f"进度 {ref}")
     assert "没有找到您名下" in await stranger.send(f"/status {ref}")  # someone else's case stays private
-    assert "例如" in await chat.send("进度")
+    assert f"编号 {ref}" in await chat.send("进度")  # a bare 进度: the shopper's own cases (issue 13)
+    assert ref not in await stranger.send("进度")
+    assert "例如" in await chat.send("进度 12345")
 
 
 async def test_language_follows_the_user(client: TestClient[Any, Any]) -> None:

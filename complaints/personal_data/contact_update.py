@@ -12,15 +12,16 @@ from datetime import datetime
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from complaints.models import Complaint, ComplaintContact, ComplaintEvent
+from complaints.cases import PENDING
+from complaints.cases import add_contact as add_case_contact
+from complaints.models import Complaint
 from complaints.submission import Contact
 from complaints.tokens import token_matches
-from complaints.workflow import CaseStatus, Role
+from complaints.workflow import CaseStatus
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
-complaint_t, contact_t, event_t = table_of(Complaint), table_of(ComplaintContact), table_of(ComplaintEvent)
-CONTACT_ADDED = "contact_added"
+complaint_t = table_of(Complaint)
 
 
 class ContactError(Problem, ValueError):
@@ -29,49 +30,22 @@ class ContactError(Problem, ValueError):
 
 
 async def add_contact(connection: AsyncConnection, ref: str, token: str, given: Contact, now: datetime) -> list[str]:
-    """Fill in what the case's contact lacks from ``given``; the names of the facts added. Run it in a write
-    transaction; raises :class:`ContactError` with nothing written."""
+    """Fill in what the case's contact lacks from ``given`` (:func:`complaints.cases.add_contact`, as a name or phone
+    sent in the chat is); the names of the facts added. Run it in a write transaction; raises :class:`ContactError`
+    with nothing written."""
     case = (
         await connection.execute(
-            sa.select(complaint_t.c.id, complaint_t.c.token_hash, complaint_t.c.status)
-            .where(complaint_t.c.ref == ref)
-            .with_for_update()
+            sa.select(complaint_t.c.id, complaint_t.c.token_hash, complaint_t.c.status).where(complaint_t.c.ref == ref)
         )
     ).first()
     if case is None or not token_matches(token, case.token_hash):
         raise ContactError("not_found", "找不到这件投诉。", "no such case", kind=Kind.not_found)
-    if case.status == CaseStatus.closed:
+    if CaseStatus(case.status) not in PENDING:
         raise ContactError("closed", "案件已办结，不再需要补充。", "the case is closed", kind=Kind.conflict)
-    held = (await connection.execute(sa.select(contact_t).where(contact_t.c.complaint_id == case.id))).first()
-    changes: dict[str, object] = {}
-    if given.name and not (held and held.name):
-        changes["name"] = given.name
-    if given.phone and not (held and held.phone):
-        changes["phone"] = given.phone
-    if given.consent and (changes or held is None or not held.consent_to_contact):
-        changes["consent_to_contact"] = True
-    if not {"name", "phone"} & changes.keys():
+    added = await add_case_contact(connection, case.id, given, now=now, public=True)
+    if not added:
         raise ContactError(
             "nothing_new", "请填写姓名或电话。", "Please give your name or phone number.", field="name",
             kind=Kind.bad_request,
         )  # fmt: skip
-    if held is None:
-        await connection.execute(sa.insert(contact_t).values(complaint_id=case.id, **changes))
-    else:
-        await connection.execute(sa.update(contact_t).where(contact_t.c.complaint_id == case.id).values(**changes))
-    added = ["consent" if name == "consent_to_contact" else name for name in changes]
-    status = CaseStatus(case.status)
-    await connection.execute(
-        sa.insert(event_t).values(
-            complaint_id=case.id,
-            at=now,
-            actor_role=Role.system,  # the consumer is none of the workflow's roles; the service records what came
-            actor_id=None,
-            action=CONTACT_ADDED,
-            from_status=status,
-            to_status=status,
-            public=True,
-            facts={CONTACT_ADDED: added},
-        )
-    )
-    return added
+    return list(added)

@@ -1,0 +1,149 @@
+"""After a receipt the chat stays with that case for a while (issue 13 part 3): the name or phone the receipt asked
+for joins the case, "我那个投诉怎么样了" or a bare 进度 shows the shopper's own cases (never another's), a rating in
+words is taken. Over the real webhooks (Telegram; WeChat plain and safe mode) and the database."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import REF, push, say, wechat
+from tests.staff_support import SOUTH, add_staff, sign_in, token_for
+from tests.telegram_support import STORY, Shopper, file_complaint
+from web.app import create_app
+from web.auth.models import StaffRole
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
+    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+async def rows(engine: AsyncEngine, sql: str) -> list[Any]:
+    async with engine.connect() as connection:
+        return list(await connection.execute(sa.text(sql)))
+
+
+async def anonymous_complaint(shopper: Shopper) -> str:
+    await shopper.say(STORY)
+    await shopper.tap("done")
+    for _ in ("where", "when", "amounts", "photos", "name", "phone"):
+        await shopper.tap("skip")
+    receipt = await shopper.tap("submit")
+    assert "还缺：姓名、电话" in receipt
+    found = REF.search(receipt)
+    assert found is not None
+    return found.group(0)
+
+
+async def test_a_name_and_phone_sent_after_the_receipt_join_the_case_and_the_handler_sees_it(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    named = await shopper.say("我叫张三")
+    assert f"已补充到编号 {ref}：姓名" in named
+    assert "还缺：电话" in named
+    phoned = await shopper.say("13800138000")
+    assert f"已补充到编号 {ref}：电话" in phoned
+    assert "还缺" not in phoned
+    [contact] = await rows(engine, "SELECT name, phone, consent_to_contact FROM complaintcontact")
+    assert (contact.name, contact.phone, bool(contact.consent_to_contact)) == ("张三", "13800138000", True)
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1  # no new case made of them
+    added = await rows(engine, "SELECT facts FROM complaintevent WHERE action = 'contact_added' ORDER BY id")
+    assert [json.loads(r.facts)["added"] if isinstance(r.facts, str) else r.facts["added"] for r in added] == [
+        ["name"],
+        ["phone"],
+    ]
+
+    client = shopper.client
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    await sign_in(client, "boss")
+    page = await (await client.get(f"/queue/{ref}")).text()
+    assert "消费者补充了联系方式" in page
+    assert "消费者补充了:</span> 姓名" in page
+
+
+async def test_my_case_and_a_bare_progress_show_the_shoppers_own_cases_and_nobody_elses(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    for question in ("我那个投诉怎么样了", "进度", "投诉有结果了吗"):
+        said = await shopper.say(question)
+        assert f"编号 {ref}" in said, question
+        assert "已收到，待受理" in said
+    stranger = Shopper(shopper.client, shopper.fake, chat_id=20002)
+    said = await stranger.say("我那个投诉怎么样了")
+    assert ref not in said
+    assert "还没有提交过" in said
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
+async def test_a_rating_in_words_is_taken_for_a_case_awaiting_one(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    headers = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    assert "没有照片" not in await shopper.say("还行")  # nothing awaits a rating: small talk, not a story
+    ref = await file_complaint(shopper, codes["valid"])
+    agreed = {"outcome": "refund", "refund_yuan": "14", "message": "商家退还差价 14 元"}
+    for action, facts in (("accept", {}), ("start_mediation", {}), ("resolve", agreed), ("close", {})):
+        response = await shopper.client.post(
+            f"/api/v1/queue/{ref}/actions", json={"action": action, **facts}, headers=headers
+        )
+        assert response.status == 200, await response.text()
+    thanks = await shopper.say("4分吧")
+    assert "谢谢您的评价（4 分）" in thanks
+    [case] = await rows(engine, "SELECT satisfaction FROM complaint")
+    assert case.satisfaction == 4
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_a_phone_sent_after_a_wechat_receipt_joins_the_case(wx: Client, engine: AsyncEngine, safe: bool) -> None:
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text(STORY))
+    _, said = await say(wx, follower, follower.text("好了"))
+    for _ in range(8):
+        if "回复「提交」" in said:
+            break
+        _, said = await say(wx, follower, follower.text("跳过"))
+    _, receipt = await say(wx, follower, follower.text("提交"))
+    ref = REF.search(receipt).group(0)  # type: ignore[union-attr]
+    _, added = await say(wx, follower, follower.text("王芳 13900139000"))
+    assert f"已补充到编号 {ref}：姓名、电话" in added
+    [contact] = await rows(engine, "SELECT name, phone FROM complaintcontact")
+    assert (contact.name, contact.phone) == ("王芳", "13900139000")
+    _, progress = await say(wx, follower, follower.text("进度"))
+    assert f"编号 {ref}" in progress
+
+
+async def test_the_reply_follows_the_language_of_the_whole_message(shopper: Shopper, engine: AsyncEngine) -> None:
+    english = await shopper.say("bought pork at 南门菜场 this morning, 200g short")
+    assert "Tell me in your own words" in english  # Chinese place names inside English do not make it Chinese
+    assert "请用自己的话" not in english
+    await shopper.say("/cancel")
+    neighbour = Shopper(shopper.client, shopper.fake, chat_id=20002, language_code="en")
+    chinese = await neighbour.say("我在Walmart买的苹果少了二两，要求退钱")
+    assert "请用自己的话" in chinese  # an English brand inside Chinese does not make it English
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_wechat_answers_english_with_a_chinese_place_name_in_english(wx: Client, safe: bool) -> None:
+    follower = push(safe=safe)
+    _, said = await say(wx, follower, follower.text("I paid 30 yuan at 张记水产 in 东门市场 but got only 1.6 jin"))
+    assert "Tell me in your own words" in said
+    _, done = await say(wx, follower, follower.text("done"))
+    assert done
+    assert not re.search(r"[\u4e00-\u9fff]", done.replace("投诉", "").replace("举报", ""))  # all English
