@@ -133,6 +133,26 @@ class Settings(BaseSettings):
     fairweigh_metrics_listen: str = ""
     # `json`: one JSON object per log line, for log shippers; `text` for people.
     fairweigh_log_format: Literal["text", "json"] = "text"
+    # SMS to consumers who gave a mobile number (README "Messages by SMS and e-mail"): the provider, its key pair
+    # (Alibaba Cloud AccessKey ID/secret, Tencent Cloud SecretId/SecretKey), the approved signature (签名, without
+    # 【】) and template ids; Tencent also needs the SmsSdkAppId. Unset provider: texts wait in the outbox.
+    fairweigh_sms_provider: Literal["", "aliyun", "tencent"] = ""
+    fairweigh_sms_key_id: str = ""
+    fairweigh_sms_key_secret: SecretStr | None = None
+    fairweigh_sms_sign_name: str = ""
+    fairweigh_sms_app_id: str = ""
+    fairweigh_sms_template_received: str = ""
+    fairweigh_sms_template_update: str = ""
+    fairweigh_sms_template_closed: str = ""  # unset: a closed case is told with the update template
+    fairweigh_sms_region: str = ""  # Tencent Cloud's region (ap-guangzhou when unset)
+    fairweigh_sms_endpoint: str = ""  # the provider's API (scheme://host); unset: its public endpoint
+    # E-mail through SMTP: unset host turns it off. Security: `starttls` (port 587), `tls` (465) or `none`.
+    fairweigh_smtp_host: str = ""
+    fairweigh_smtp_port: int = Field(default=587, ge=1, le=65535)
+    fairweigh_smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    fairweigh_smtp_username: str = ""
+    fairweigh_smtp_password: SecretStr | None = None
+    fairweigh_mail_from: str = ""
 
     # Derived once, when the settings are built (see _derive).
     _database_url: str = PrivateAttr("")
@@ -141,6 +161,8 @@ class Settings(BaseSettings):
     _deadlines: DeadlinePolicy = PrivateAttr(default_factory=DeadlinePolicy)
     _retention: RetentionPolicy = PrivateAttr(default_factory=RetentionPolicy)
     _forwarding: bool = PrivateAttr(False)
+    _sms: bool = PrivateAttr(False)
+    _mail: bool = PrivateAttr(False)
     _feature_lines: tuple[tuple[int, str], ...] = PrivateAttr(())
 
     @field_validator("public_base_url")
@@ -191,7 +213,9 @@ class Settings(BaseSettings):
             access_log=timedelta(days=self.fairweigh_retain_access_log_days),
         )
         self._forwarding, forwarding_line = self._upstream_forwarding()
-        self._feature_lines = (forwarding_line,)
+        self._sms, sms_line = self._sms_channel()
+        self._mail, mail_line = self._mail_channel()
+        self._feature_lines = (forwarding_line, sms_line, mail_line)
         return self
 
     def _signing_secret(self, *, warn: bool) -> str:
@@ -224,6 +248,37 @@ class Settings(BaseSettings):
                 "both are set (forwards must be signed).",
             )
         return True, (logging.INFO, "Complaints and reports are forwarded to the upstream 12315 system.")
+
+    def _sms_channel(self) -> tuple[bool, tuple[int, str]]:
+        """SMS needs the provider, the keys, the signature and the two required templates (and Tencent's app id)."""
+        waiting = "texts to consumers wait in the outbox and go out once it is configured"
+        if not self.fairweigh_sms_provider:
+            return False, (logging.INFO, f"FAIRWEIGH_SMS_PROVIDER is not set: SMS is off; {waiting}.")
+        wanted = {
+            "FAIRWEIGH_SMS_KEY_ID": self.fairweigh_sms_key_id,
+            "FAIRWEIGH_SMS_KEY_SECRET": _value(self.fairweigh_sms_key_secret),
+            "FAIRWEIGH_SMS_SIGN_NAME": self.fairweigh_sms_sign_name,
+            "FAIRWEIGH_SMS_TEMPLATE_RECEIVED": self.fairweigh_sms_template_received,
+            "FAIRWEIGH_SMS_TEMPLATE_UPDATE": self.fairweigh_sms_template_update,
+        }
+        if self.fairweigh_sms_provider == "tencent":
+            wanted["FAIRWEIGH_SMS_APP_ID"] = self.fairweigh_sms_app_id
+        missing = [name for name, value in wanted.items() if not value.strip()]
+        if missing:
+            line = f"FAIRWEIGH_SMS_PROVIDER is set but {', '.join(missing)} not: SMS is OFF; {waiting}."
+            return False, (logging.ERROR, line)
+        return True, (logging.INFO, f"SMS goes out through {self.fairweigh_sms_provider}.")
+
+    def _mail_channel(self) -> tuple[bool, tuple[int, str]]:
+        waiting = "e-mails wait in the outbox and go out once it is configured"
+        if not self.fairweigh_smtp_host:
+            return False, (logging.INFO, f"FAIRWEIGH_SMTP_HOST is not set: e-mail is off; {waiting}.")
+        if not self.fairweigh_mail_from:
+            return False, (
+                logging.ERROR,
+                f"FAIRWEIGH_SMTP_HOST is set but FAIRWEIGH_MAIL_FROM is not: e-mail is OFF; {waiting}.",
+            )
+        return True, (logging.INFO, f"E-mail goes out through {self.fairweigh_smtp_host}:{self.fairweigh_smtp_port}.")
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with some fields changed, validated and derived again (pydantic's own copy would keep the old
@@ -282,6 +337,16 @@ class Settings(BaseSettings):
     def forwarding_enabled(self) -> bool:
         """Both UPSTREAM_12315_URL and UPSTREAM_12315_SECRET are set (see :meth:`announce` for the log line)."""
         return self._forwarding
+
+    @property
+    def sms_enabled(self) -> bool:
+        """Every FAIRWEIGH_SMS_* setting the chosen provider needs is set (see :meth:`announce` for the log line)."""
+        return self._sms
+
+    @property
+    def mail_enabled(self) -> bool:
+        """FAIRWEIGH_SMTP_HOST and FAIRWEIGH_MAIL_FROM are set."""
+        return self._mail
 
     @property
     def chat_entries(self) -> tuple[str, str]:

@@ -14,11 +14,17 @@ from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 
 import aiohttp
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
-from complaints.outbox.delivery import LoggingSender, Sender, run_worker
+from complaints.outbox import mail, sms
+from complaints.outbox.delivery import Sender, announced_off, run_worker
 from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.mail import MailSender, SmtpServer
+from complaints.outbox.sms import SmsProvider, SmsSender, SmsTemplates
+from complaints.outbox.sms_aliyun import AliyunSms
+from complaints.outbox.sms_tencent import TencentSms
 from complaints.outbox.upstream import UpstreamSender
 from web.db import create_engine, for_writing, require_current_schema
 from web.nightly import night_due, run_night_once
@@ -41,8 +47,14 @@ WARNINGS_CHECK_SECONDS = 900  # how often a worker looks whether tonight's early
 async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict[str, Sender]]:
     """Every channel this deployment can deliver to; a channel left out waits in the outbox (and is logged)."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)) as session:
-        # SMS and e-mail gateways differ per province; until one is wired these stubs log instead of sending.
-        senders: dict[str, Sender] = {"sms": LoggingSender("sms"), "email": LoggingSender("email")}
+        senders: dict[str, Sender] = {}
+        text_sender = sms_sender(settings)
+        if text_sender is not None:
+            senders[sms.CHANNEL] = text_sender
+        if settings.mail_enabled:
+            senders[mail.CHANNEL] = mail_sender(settings)
+        # Settings.announce said which are off, once: their rows wait without a line per row.
+        announced_off(channel for channel in (sms.CHANNEL, mail.CHANNEL) if channel not in senders)
         if settings.forwarding_enabled:
             assert settings.upstream_12315_secret is not None
             senders[UPSTREAM] = UpstreamSender(
@@ -57,7 +69,57 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
             sender = hook.configured_sender(settings, engine, session)
             if sender is not None:
                 senders[channel] = sender
-        yield senders
+        try:
+            yield senders
+        finally:
+            if text_sender is not None:
+                text_sender.close()
+
+
+def sms_sender(settings: Settings) -> SmsSender | None:
+    """The SMS sender through the configured provider, or None while SMS is off (see Settings.announce)."""
+    if not settings.sms_enabled:
+        return None
+    key_id, key_secret = settings.fairweigh_sms_key_id, _secret(settings.fairweigh_sms_key_secret)
+    endpoint = settings.fairweigh_sms_endpoint
+    provider: SmsProvider
+    if settings.fairweigh_sms_provider == "aliyun":
+        provider = AliyunSms(
+            key_id=key_id,
+            key_secret=key_secret,
+            sign_name=settings.fairweigh_sms_sign_name,
+            **({"endpoint": endpoint} if endpoint else {}),
+        )
+    else:
+        provider = TencentSms(
+            secret_id=key_id,
+            secret_key=key_secret,
+            app_id=settings.fairweigh_sms_app_id,
+            sign_name=settings.fairweigh_sms_sign_name,
+            **({"region": settings.fairweigh_sms_region} if settings.fairweigh_sms_region else {}),
+            **({"endpoint": endpoint} if endpoint else {}),
+        )
+    templates = SmsTemplates(
+        received=settings.fairweigh_sms_template_received,
+        update=settings.fairweigh_sms_template_update,
+        closed=settings.fairweigh_sms_template_closed,
+    )
+    return SmsSender(provider, templates, secret=settings.secret())
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    server = SmtpServer(
+        host=settings.fairweigh_smtp_host,
+        port=settings.fairweigh_smtp_port,
+        security=settings.fairweigh_smtp_security,
+        username=settings.fairweigh_smtp_username,
+        password=_secret(settings.fairweigh_smtp_password),
+    )
+    return MailSender(server, sender=settings.fairweigh_mail_from)
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
@@ -70,7 +132,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             metrics = Metrics() if settings.metrics_listen is not None else None
             senders = counted_senders(senders, metrics)
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
-            log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
+            log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)) or "no channel yet")
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -70,7 +70,8 @@ class Sender(Protocol):
 
 
 class LoggingSender:
-    """A stub for channels without a gateway yet (SMS, e-mail): it only logs that it would send, and succeeds.
+    """A stand-in sender for tests and demonstrations: it only logs that it would send, and succeeds. The worker
+    never uses it (a channel that is not configured waits in the outbox instead of being marked sent).
 
     The line names the case and the kind of message, never the phone number, name or text.
     """
@@ -221,6 +222,11 @@ async def record_outcome(
 
 
 _channels_without_sender: set[str] = set()  # warned about once per process, not once per row
+
+
+def announced_off(channels: Iterable[str]) -> None:
+    """Channels the process has already said are off (the settings' start-up line): their rows wait in silence."""
+    _channels_without_sender.update(channels)
 
 
 async def _postpone_unsendable(engine: AsyncEngine | _Recorder, delivery: Delivery, *, now: datetime) -> None:
