@@ -4,10 +4,12 @@ the text carries the reference and the status link only, and each refusal is ret
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import OutboxStatus
@@ -18,7 +20,10 @@ from complaints.outbox.sms_tencent import TencentSms
 from complaints.tokens import case_token
 from tests.fake_sms import Answer, FakeAliyunSms, FakeTencentSms
 from tests.outbox_support import NAME, PHONE, WORDS, FakeClock, contact_t, deliver, outbox, queue_cases
-from tests.support import NOW
+from tests.staff_support import SOUTH, add_staff, token_for, two_stations
+from tests.support import NOW, code_of
+from web.auth.models import StaffRole
+from web.settings import Settings
 
 SECRET = "s" * 48
 TEMPLATES = {
@@ -204,3 +209,39 @@ async def test_a_number_no_text_can_reach_is_given_up_without_asking_the_provide
     assert "01062345678" not in rows[0].last_error
     assert "no phone number" in rows[1].last_error
     assert fake.requests == 0
+
+
+async def test_a_sent_text_is_in_the_case_timeline_with_its_receipt_and_without_the_number(
+    client: TestClient[Any, Any], engine: AsyncEngine, settings: Settings, aiohttp_server: Any
+) -> None:
+    await two_stations(engine)
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    code = await code_of(engine, "N-1")
+    contact = {"name": NAME, "phone": PHONE}
+    submitted = await client.post(
+        "/api/v1/complaints",
+        json={"text": f"张记水产的秤不准，{WORDS}", "code": code, "contact": contact, "consent": True},
+    )
+    ref = (await submitted.json())["ref"]
+    fake = FakeAliyunSms()
+    server = await aiohttp_server(fake.app())
+    sms = AliyunSms(key_id=fake.key_id, key_secret="k", sign_name="南门所", endpoint=f"http://127.0.0.1:{server.port}")
+    senders = {"sms": SmsSender(sms, TEMPLATES["aliyun"], secret=settings.secret())}
+
+    assert await deliver(engine, senders, FakeClock(NOW)) == 1
+
+    handler = {"Authorization": f"Bearer {await token_for(engine, 'south')}"}
+    page = await (await client.get(f"/queue/{ref}", headers=handler)).text()
+    timeline = re.search(r'<ol class="timeline">(.*?)</ol>', page, re.S)
+    assert timeline is not None
+    entries = re.findall(r"<li.*?</li>", timeline.group(1), re.S)
+    # Received and classified, then the text that told the shopper so (sent when the worker delivered it).
+    said = [re.sub(r"<[^>]+>", "", entry) for entry in entries]
+    assert [words in entry for words, entry in zip(("收到", "自动分类", "已发送短信：收到"), said, strict=True)] == [
+        True
+    ] * 3
+    assert "aliyun received biz-1" in entries[-1]  # the provider's id, to ask the provider about this text
+    assert PHONE not in timeline.group(1)
+    assert NAME not in timeline.group(1)
+    [row] = await outbox(engine)
+    assert row.receipt == "aliyun received biz-1"

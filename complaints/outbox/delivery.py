@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 30
 # rows keep their attempts, so turning the feature on delivers them rather than finding them failed.
 NO_SENDER_RETRY = timedelta(hours=1)
 LAST_ERROR_LENGTH = 500  # the column's size
+RECEIPT_LENGTH = 200  # the column's size
 
 
 class DeliveryError(Exception):
@@ -64,8 +65,11 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class Sender(Protocol):
-    async def send(self, delivery: Delivery) -> None:
-        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable."""
+    async def send(self, delivery: Delivery) -> str | None:
+        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable.
+
+        May return the other side's receipt for the message (an SMS provider's id), kept with the sent row; it must
+        hold no personal data."""
         ...
 
 
@@ -181,17 +185,22 @@ def describe(error: Exception) -> str:
 
 
 async def record_outcome(
-    engine: AsyncEngine | _Recorder, delivery: Delivery, *, now: datetime, error: Exception | None
+    engine: AsyncEngine | _Recorder,
+    delivery: Delivery,
+    *,
+    now: datetime,
+    error: Exception | None,
+    receipt: str | None = None,
 ) -> bool:
-    """Record a send: sent, to be retried after backoff(), or failed (permanent error or last attempt).
+    """Record a send: sent (with the other side's ``receipt``), to be retried after backoff(), or failed (permanent
+    error or last attempt).
 
     Only the worker still holding the claim writes; returns False (nothing written) when the lease was lost.
     A sent row keeps the last_error of earlier attempts, as history.
     """
     if error is None:
-        recorded = await _release(
-            engine, delivery, {"status": OutboxStatus.sent, "sent_at": now, "attempts": delivery.attempt}
-        )
+        sent = {"status": OutboxStatus.sent, "sent_at": now, "attempts": delivery.attempt}
+        recorded = await _release(engine, delivery, sent | {"receipt": (receipt or "")[:RECEIPT_LENGTH]})
         log.debug("outbox %d: sent %s %s for %s", delivery.message_id, delivery.channel, delivery.kind, delivery.ref)
         return recorded
     reason = describe(error)
@@ -258,14 +267,15 @@ async def _deliver_one(
     in_flight: dict[int, Delivery],
 ) -> None:
     error: Exception | None = None
+    receipt = None
     try:
-        await asyncio.wait_for(sender.send(delivery), send_timeout)
+        receipt = await asyncio.wait_for(sender.send(delivery), send_timeout)
     except TimeoutError:
         error = RetryableDeliveryError(f"no answer within {send_timeout:g} s")
     except Exception as exc:
         error = exc
     try:
-        await record_outcome(recorder, delivery, now=now, error=error)
+        await record_outcome(recorder, delivery, now=now, error=error, receipt=receipt)
     finally:
         in_flight.pop(delivery.message_id, None)
 

@@ -73,7 +73,7 @@ class MailSender:
     def __init__(self, server: SmtpServer, *, sender: str) -> None:
         self._server, self._sender = server, sender
 
-    async def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Delivery) -> str:
         message = compose(delivery, self._sender)
         server = self._server
         try:
@@ -90,3 +90,4 @@ class MailSender:
         except (aiosmtplib.SMTPException, OSError) as exc:
             raise refusal(exc) from None
         log.info("email: sent %s (%s) via %s", delivery.kind, delivery.ref or "no case", server.host)
+        return str(message["Message-ID"])

@@ -128,7 +128,7 @@ class SmsSender:
     def provider(self) -> str:
         return self._provider.name
 
-    async def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Delivery) -> str:
         which, text = compose(delivery, self._templates, secret=self._secret)
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self._pool, lambda: self._provider.send(text, timeout=self._timeout))
@@ -138,6 +138,7 @@ class SmsSender:
         except TimeoutError as exc:
             raise RetryableDeliveryError(f"{self.provider}: no answer within {self._timeout:g} s") from exc
         log.info("sms: sent the %s text for %s via %s (receipt %s)", which, delivery.ref, self.provider, receipt)
+        return f"{self.provider} {which} {receipt}"
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
