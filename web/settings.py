@@ -153,6 +153,11 @@ class Settings(BaseSettings):
     fairweigh_smtp_username: str = ""
     fairweigh_smtp_password: SecretStr | None = None
     fairweigh_mail_from: str = ""
+    # The stations' morning digest: WeCom group robots as `站名=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`
+    # and/or e-mail addresses as `站名=address`, several separated by `;`; sent from this local hour.
+    fairweigh_wecom_webhooks: SecretStr | None = None
+    fairweigh_digest_emails: str = ""
+    fairweigh_digest_hour: int = Field(default=8, ge=0, le=23)
 
     # Derived once, when the settings are built (see _derive).
     _database_url: str = PrivateAttr("")
@@ -339,6 +344,16 @@ class Settings(BaseSettings):
         return self._forwarding
 
     @property
+    def wecom_webhooks(self) -> dict[str, str]:
+        """FAIRWEIGH_WECOM_WEBHOOKS as station name → robot URL."""
+        return _pairs(_value(self.fairweigh_wecom_webhooks))
+
+    @property
+    def digest_emails(self) -> dict[str, str]:
+        """FAIRWEIGH_DIGEST_EMAILS as station name → address."""
+        return _pairs(self.fairweigh_digest_emails)
+
+    @property
     def sms_enabled(self) -> bool:
         """Every FAIRWEIGH_SMS_* setting the chosen provider needs is set (see :meth:`announce` for the log line)."""
         return self._sms
@@ -358,6 +373,12 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         """The signing secret: FAIRWEIGH_SECRET, or outside production a throw-away one (warned about at build)."""
         return self._secret
+
+
+def _pairs(raw: str) -> dict[str, str]:
+    """`name=value;name=value` as a dict (the value may hold `=`, as a URL's query does)."""
+    pairs = (part.split("=", 1) for part in raw.split(";") if "=" in part)
+    return {name.strip(): value.strip() for name, value in pairs if name.strip() and value.strip()}
 
 
 _DEVELOPMENT_SECRET = secrets.token_urlsafe(48)

@@ -11,7 +11,7 @@ import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
 from pydantic import SecretStr
@@ -26,6 +26,8 @@ from complaints.outbox.sms import SmsProvider, SmsSender, SmsTemplates
 from complaints.outbox.sms_aliyun import AliyunSms
 from complaints.outbox.sms_tencent import TencentSms
 from complaints.outbox.upstream import UpstreamSender
+from complaints.outbox.wecom import WeComSender
+from complaints.reporting.digest import WECOM, queue_digests
 from web.db import create_engine, for_writing, require_current_schema
 from web.nightly import night_due, run_night_once
 from web.ops.metrics import Metrics
@@ -53,6 +55,8 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
             senders[sms.CHANNEL] = text_sender
         if settings.mail_enabled:
             senders[mail.CHANNEL] = mail_sender(settings)
+        if settings.wecom_webhooks:
+            senders[WECOM] = WeComSender(settings.wecom_webhooks, session=session)
         # Settings.announce said which are off, once: their rows wait without a line per row.
         announced_off(channel for channel in (sms.CHANNEL, mail.CHANNEL) if channel not in senders)
         if settings.forwarding_enabled:
@@ -136,6 +140,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
+            digests = asyncio.create_task(_digests(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -148,7 +153,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging):
+                for task in (pruning, warning, purging, digests):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -182,6 +187,34 @@ async def _early_warning(engine: AsyncEngine, settings: Settings, stop: asyncio.
                              result.refreshed, result.subsided)  # fmt: skip
         except Exception:
             log.exception("the early warning run failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
+
+
+def digest_due(now: datetime, *, hour: int) -> date | None:
+    """The day whose morning digest is due at ``now`` (local): today, from the configured hour on."""
+    return now.date() if now.hour >= hour else None
+
+
+async def _digests(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    """From FAIRWEIGH_DIGEST_HOUR on, queue the day's digest of every station with a robot or an address; each
+    worker looks every quarter of an hour and the idempotency key keeps it to one per station and day."""
+    robots, mailboxes = list(settings.wecom_webhooks), settings.digest_emails
+    if not robots and not mailboxes:
+        return
+    while not stop.is_set():
+        now = datetime.now(settings.zone)
+        day = digest_due(now, hour=settings.fairweigh_digest_hour)
+        try:
+            if day is not None:
+                queued = await queue_digests(
+                    for_writing(engine), day, zone=settings.zone, now=now, base_url=settings.public_base_url,
+                    robots=robots, mailboxes=mailboxes,
+                )  # fmt: skip
+                if queued:
+                    log.info("queued %d station digest(s) for %s", queued, day)
+        except Exception:
+            log.exception("queueing the station digests failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
 
