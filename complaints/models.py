@@ -210,6 +210,9 @@ class OutboxMessage(SQLModel, table=True):
     last_error: str = Field(default="", max_length=500)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
     sent_at: datetime | None = Field(default=None, sa_type=UtcDateTime)
+    # What the other side called the sent message (an SMS provider's receipt id, an e-mail's Message-ID), for
+    # asking the provider about it; never personal data.
+    receipt: str = Field(default="", max_length=200)
 
 
 class Inspection(SQLModel, table=True):

@@ -141,6 +141,31 @@ class Settings(BaseSettings):
     fairweigh_trusted_proxies: str = ""
     # Staff roles that must enrol a second factor (TOTP) before using any page, comma-separated; empty: none.
     fairweigh_second_factor_roles: str = "admin,supervisor"
+    # SMS to consumers who gave a mobile number (README "Messages by SMS and e-mail"): the provider, its key pair
+    # (Alibaba Cloud AccessKey ID/secret, Tencent Cloud SecretId/SecretKey), the approved signature (签名, without
+    # 【】) and template ids; Tencent also needs the SmsSdkAppId. Unset provider: texts wait in the outbox.
+    fairweigh_sms_provider: Literal["", "aliyun", "tencent"] = ""
+    fairweigh_sms_key_id: str = ""
+    fairweigh_sms_key_secret: SecretStr | None = None
+    fairweigh_sms_sign_name: str = ""
+    fairweigh_sms_app_id: str = ""
+    fairweigh_sms_template_received: str = ""
+    fairweigh_sms_template_update: str = ""
+    fairweigh_sms_template_closed: str = ""  # unset: a closed case is told with the update template
+    fairweigh_sms_region: str = ""  # Tencent Cloud's region (ap-guangzhou when unset)
+    fairweigh_sms_endpoint: str = ""  # the provider's API (scheme://host); unset: its public endpoint
+    # E-mail through SMTP: unset host turns it off. Security: `starttls` (port 587), `tls` (465) or `none`.
+    fairweigh_smtp_host: str = ""
+    fairweigh_smtp_port: int = Field(default=587, ge=1, le=65535)
+    fairweigh_smtp_security: Literal["starttls", "tls", "none"] = "starttls"
+    fairweigh_smtp_username: str = ""
+    fairweigh_smtp_password: SecretStr | None = None
+    fairweigh_mail_from: str = ""
+    # The stations' morning digest: WeCom group robots as `站名=https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…`
+    # and/or e-mail addresses as `站名=address`, several separated by `;`; sent from this local hour.
+    fairweigh_wecom_webhooks: SecretStr | None = None
+    fairweigh_digest_emails: str = ""
+    fairweigh_digest_hour: int = Field(default=8, ge=0, le=23)
 
     # Derived once, when the settings are built (see _derive).
     _database_url: str = PrivateAttr("")
@@ -149,6 +174,8 @@ class Settings(BaseSettings):
     _deadlines: DeadlinePolicy = PrivateAttr(default_factory=DeadlinePolicy)
     _retention: RetentionPolicy = PrivateAttr(default_factory=RetentionPolicy)
     _forwarding: bool = PrivateAttr(False)
+    _sms: bool = PrivateAttr(False)
+    _mail: bool = PrivateAttr(False)
     _feature_lines: tuple[tuple[int, str], ...] = PrivateAttr(())
 
     @field_validator("public_base_url")
@@ -217,7 +244,9 @@ class Settings(BaseSettings):
             access_log=timedelta(days=self.fairweigh_retain_access_log_days),
         )
         self._forwarding, forwarding_line = self._upstream_forwarding()
-        self._feature_lines = (forwarding_line,)
+        self._sms, sms_line = self._sms_channel()
+        self._mail, mail_line = self._mail_channel()
+        self._feature_lines = (forwarding_line, sms_line, mail_line)
         return self
 
     def _signing_secret(self, *, warn: bool) -> str:
@@ -250,6 +279,37 @@ class Settings(BaseSettings):
                 "both are set (forwards must be signed).",
             )
         return True, (logging.INFO, "Complaints and reports are forwarded to the upstream 12315 system.")
+
+    def _sms_channel(self) -> tuple[bool, tuple[int, str]]:
+        """SMS needs the provider, the keys, the signature and the two required templates (and Tencent's app id)."""
+        waiting = "texts to consumers wait in the outbox and go out once it is configured"
+        if not self.fairweigh_sms_provider:
+            return False, (logging.INFO, f"FAIRWEIGH_SMS_PROVIDER is not set: SMS is off; {waiting}.")
+        wanted = {
+            "FAIRWEIGH_SMS_KEY_ID": self.fairweigh_sms_key_id,
+            "FAIRWEIGH_SMS_KEY_SECRET": _value(self.fairweigh_sms_key_secret),
+            "FAIRWEIGH_SMS_SIGN_NAME": self.fairweigh_sms_sign_name,
+            "FAIRWEIGH_SMS_TEMPLATE_RECEIVED": self.fairweigh_sms_template_received,
+            "FAIRWEIGH_SMS_TEMPLATE_UPDATE": self.fairweigh_sms_template_update,
+        }
+        if self.fairweigh_sms_provider == "tencent":
+            wanted["FAIRWEIGH_SMS_APP_ID"] = self.fairweigh_sms_app_id
+        missing = [name for name, value in wanted.items() if not value.strip()]
+        if missing:
+            line = f"FAIRWEIGH_SMS_PROVIDER is set but {', '.join(missing)} not: SMS is OFF; {waiting}."
+            return False, (logging.ERROR, line)
+        return True, (logging.INFO, f"SMS goes out through {self.fairweigh_sms_provider}.")
+
+    def _mail_channel(self) -> tuple[bool, tuple[int, str]]:
+        waiting = "e-mails wait in the outbox and go out once it is configured"
+        if not self.fairweigh_smtp_host:
+            return False, (logging.INFO, f"FAIRWEIGH_SMTP_HOST is not set: e-mail is off; {waiting}.")
+        if not self.fairweigh_mail_from:
+            return False, (
+                logging.ERROR,
+                f"FAIRWEIGH_SMTP_HOST is set but FAIRWEIGH_MAIL_FROM is not: e-mail is OFF; {waiting}.",
+            )
+        return True, (logging.INFO, f"E-mail goes out through {self.fairweigh_smtp_host}:{self.fairweigh_smtp_port}.")
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None, deep: bool = False) -> Self:
         """A copy with some fields changed, validated and derived again (pydantic's own copy would keep the old
@@ -310,6 +370,26 @@ class Settings(BaseSettings):
         return self._forwarding
 
     @property
+    def wecom_webhooks(self) -> dict[str, str]:
+        """FAIRWEIGH_WECOM_WEBHOOKS as station name → robot URL."""
+        return _pairs(_value(self.fairweigh_wecom_webhooks))
+
+    @property
+    def digest_emails(self) -> dict[str, str]:
+        """FAIRWEIGH_DIGEST_EMAILS as station name → address."""
+        return _pairs(self.fairweigh_digest_emails)
+
+    @property
+    def sms_enabled(self) -> bool:
+        """Every FAIRWEIGH_SMS_* setting the chosen provider needs is set (see :meth:`announce` for the log line)."""
+        return self._sms
+
+    @property
+    def mail_enabled(self) -> bool:
+        """FAIRWEIGH_SMTP_HOST and FAIRWEIGH_MAIL_FROM are set."""
+        return self._mail
+
+    @property
     def chat_entries(self) -> tuple[str, str]:
         """(Telegram bot username, WeChat account name) to offer on the lookup page: only channels that work."""
         telegram = self.telegram_bot_username.lstrip("@") if self.telegram_token is not None else ""
@@ -328,6 +408,12 @@ class Settings(BaseSettings):
     def secret(self) -> str:
         """The signing secret: FAIRWEIGH_SECRET, or outside production a throw-away one (warned about at build)."""
         return self._secret
+
+
+def _pairs(raw: str) -> dict[str, str]:
+    """`name=value;name=value` as a dict (the value may hold `=`, as a URL's query does)."""
+    pairs = (part.split("=", 1) for part in raw.split(";") if "=" in part)
+    return {name.strip(): value.strip() for name, value in pairs if name.strip() and value.strip()}
 
 
 _DEVELOPMENT_SECRET = secrets.token_urlsafe(48)

@@ -11,16 +11,24 @@ import signal
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import aiohttp
+from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
 from complaints.merchants.reminders import queue_reminders
-from complaints.outbox.delivery import LoggingSender, Sender, run_worker
+from complaints.outbox import mail, sms
+from complaints.outbox.delivery import Sender, announced_off, run_worker
 from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.mail import MailSender, SmtpServer
+from complaints.outbox.sms import SmsProvider, SmsSender, SmsTemplates
+from complaints.outbox.sms_aliyun import AliyunSms
+from complaints.outbox.sms_tencent import TencentSms
 from complaints.outbox.upstream import UpstreamSender
+from complaints.outbox.wecom import WeComSender
+from complaints.reporting.digest import WECOM, queue_digests
 from web.db import create_engine, for_writing, require_current_schema
 from web.nightly import night_due, run_night_once
 from web.ops.metrics import Metrics
@@ -43,8 +51,16 @@ REMINDERS_EVERY_SECONDS = 3600  # how often a worker queues the verification rem
 async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIterator[dict[str, Sender]]:
     """Every channel this deployment can deliver to; a channel left out waits in the outbox (and is logged)."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)) as session:
-        # SMS and e-mail gateways differ per province; until one is wired these stubs log instead of sending.
-        senders: dict[str, Sender] = {"sms": LoggingSender("sms"), "email": LoggingSender("email")}
+        senders: dict[str, Sender] = {}
+        text_sender = sms_sender(settings)
+        if text_sender is not None:
+            senders[sms.CHANNEL] = text_sender
+        if settings.mail_enabled:
+            senders[mail.CHANNEL] = mail_sender(settings)
+        if settings.wecom_webhooks:
+            senders[WECOM] = WeComSender(settings.wecom_webhooks, session=session)
+        # Settings.announce said which are off, once: their rows wait without a line per row.
+        announced_off(channel for channel in (sms.CHANNEL, mail.CHANNEL) if channel not in senders)
         if settings.forwarding_enabled:
             assert settings.upstream_12315_secret is not None
             senders[UPSTREAM] = UpstreamSender(
@@ -59,7 +75,57 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
             sender = hook.configured_sender(settings, engine, session)
             if sender is not None:
                 senders[channel] = sender
-        yield senders
+        try:
+            yield senders
+        finally:
+            if text_sender is not None:
+                text_sender.close()
+
+
+def sms_sender(settings: Settings) -> SmsSender | None:
+    """The SMS sender through the configured provider, or None while SMS is off (see Settings.announce)."""
+    if not settings.sms_enabled:
+        return None
+    key_id, key_secret = settings.fairweigh_sms_key_id, _secret(settings.fairweigh_sms_key_secret)
+    endpoint = settings.fairweigh_sms_endpoint
+    provider: SmsProvider
+    if settings.fairweigh_sms_provider == "aliyun":
+        provider = AliyunSms(
+            key_id=key_id,
+            key_secret=key_secret,
+            sign_name=settings.fairweigh_sms_sign_name,
+            **({"endpoint": endpoint} if endpoint else {}),
+        )
+    else:
+        provider = TencentSms(
+            secret_id=key_id,
+            secret_key=key_secret,
+            app_id=settings.fairweigh_sms_app_id,
+            sign_name=settings.fairweigh_sms_sign_name,
+            **({"region": settings.fairweigh_sms_region} if settings.fairweigh_sms_region else {}),
+            **({"endpoint": endpoint} if endpoint else {}),
+        )
+    templates = SmsTemplates(
+        received=settings.fairweigh_sms_template_received,
+        update=settings.fairweigh_sms_template_update,
+        closed=settings.fairweigh_sms_template_closed,
+    )
+    return SmsSender(provider, templates, secret=settings.secret())
+
+
+def mail_sender(settings: Settings) -> MailSender:
+    server = SmtpServer(
+        host=settings.fairweigh_smtp_host,
+        port=settings.fairweigh_smtp_port,
+        security=settings.fairweigh_smtp_security,
+        username=settings.fairweigh_smtp_username,
+        password=_secret(settings.fairweigh_smtp_password),
+    )
+    return MailSender(server, sender=settings.fairweigh_mail_from)
+
+
+def _secret(value: SecretStr | None) -> str:
+    return value.get_secret_value() if value is not None else ""
 
 
 async def work(settings: Settings, stop: asyncio.Event) -> None:
@@ -72,11 +138,12 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             metrics = Metrics() if settings.metrics_listen is not None else None
             senders = counted_senders(senders, metrics)
             worker_id = f"{socket.gethostname()}:{os.getpid()}"
-            log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)))
+            log.info("fairweigh worker %s delivering: %s", worker_id, ", ".join(sorted(senders)) or "no channel yet")
             pruning = asyncio.create_task(_prune_message_ids(engine, stop))
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
             reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
+            digests = asyncio.create_task(_digests(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -89,7 +156,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging, reminding):
+                for task in (pruning, warning, purging, reminding, digests):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -141,6 +208,34 @@ async def _verification_reminders(engine: AsyncEngine, settings: Settings, stop:
             log.exception("queueing verification reminders failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
+
+
+def digest_due(now: datetime, *, hour: int) -> date | None:
+    """The day whose morning digest is due at ``now`` (local): today, from the configured hour on."""
+    return now.date() if now.hour >= hour else None
+
+
+async def _digests(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    """From FAIRWEIGH_DIGEST_HOUR on, queue the day's digest of every station with a robot or an address; each
+    worker looks every quarter of an hour and the idempotency key keeps it to one per station and day."""
+    robots, mailboxes = list(settings.wecom_webhooks), settings.digest_emails
+    if not robots and not mailboxes:
+        return
+    while not stop.is_set():
+        now = datetime.now(settings.zone)
+        day = digest_due(now, hour=settings.fairweigh_digest_hour)
+        try:
+            if day is not None:
+                queued = await queue_digests(
+                    for_writing(engine), day, zone=settings.zone, now=now, base_url=settings.public_base_url,
+                    robots=robots, mailboxes=mailboxes,
+                )  # fmt: skip
+                if queued:
+                    log.info("queued %d station digest(s) for %s", queued, day)
+        except Exception:
+            log.exception("queueing the station digests failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
 
 
 def run(settings: Settings) -> None:

@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -49,6 +49,7 @@ MAX_ATTEMPTS = 30
 # rows keep their attempts, so turning the feature on delivers them rather than finding them failed.
 NO_SENDER_RETRY = timedelta(hours=1)
 LAST_ERROR_LENGTH = 500  # the column's size
+RECEIPT_LENGTH = 200  # the column's size
 
 
 class DeliveryError(Exception):
@@ -64,13 +65,17 @@ class PermanentDeliveryError(DeliveryError):
 
 
 class Sender(Protocol):
-    async def send(self, delivery: Delivery) -> None:
-        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable."""
+    async def send(self, delivery: Delivery) -> str | None:
+        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable.
+
+        May return the other side's receipt for the message (an SMS provider's id), kept with the sent row; it must
+        hold no personal data."""
         ...
 
 
 class LoggingSender:
-    """A stub for channels without a gateway yet (SMS, e-mail): it only logs that it would send, and succeeds.
+    """A stand-in sender for tests and demonstrations: it only logs that it would send, and succeeds. The worker
+    never uses it (a channel that is not configured waits in the outbox instead of being marked sent).
 
     The line names the case and the kind of message, never the phone number, name or text.
     """
@@ -180,17 +185,22 @@ def describe(error: Exception) -> str:
 
 
 async def record_outcome(
-    engine: AsyncEngine | _Recorder, delivery: Delivery, *, now: datetime, error: Exception | None
+    engine: AsyncEngine | _Recorder,
+    delivery: Delivery,
+    *,
+    now: datetime,
+    error: Exception | None,
+    receipt: str | None = None,
 ) -> bool:
-    """Record a send: sent, to be retried after backoff(), or failed (permanent error or last attempt).
+    """Record a send: sent (with the other side's ``receipt``), to be retried after backoff(), or failed (permanent
+    error or last attempt).
 
     Only the worker still holding the claim writes; returns False (nothing written) when the lease was lost.
     A sent row keeps the last_error of earlier attempts, as history.
     """
     if error is None:
-        recorded = await _release(
-            engine, delivery, {"status": OutboxStatus.sent, "sent_at": now, "attempts": delivery.attempt}
-        )
+        sent = {"status": OutboxStatus.sent, "sent_at": now, "attempts": delivery.attempt}
+        recorded = await _release(engine, delivery, sent | {"receipt": (receipt or "")[:RECEIPT_LENGTH]})
         log.debug("outbox %d: sent %s %s for %s", delivery.message_id, delivery.channel, delivery.kind, delivery.ref)
         return recorded
     reason = describe(error)
@@ -223,6 +233,11 @@ async def record_outcome(
 _channels_without_sender: set[str] = set()  # warned about once per process, not once per row
 
 
+def announced_off(channels: Iterable[str]) -> None:
+    """Channels the process has already said are off (the settings' start-up line): their rows wait in silence."""
+    _channels_without_sender.update(channels)
+
+
 async def _postpone_unsendable(engine: AsyncEngine | _Recorder, delivery: Delivery, *, now: datetime) -> None:
     if delivery.channel not in _channels_without_sender:
         _channels_without_sender.add(delivery.channel)
@@ -252,14 +267,15 @@ async def _deliver_one(
     in_flight: dict[int, Delivery],
 ) -> None:
     error: Exception | None = None
+    receipt = None
     try:
-        await asyncio.wait_for(sender.send(delivery), send_timeout)
+        receipt = await asyncio.wait_for(sender.send(delivery), send_timeout)
     except TimeoutError:
         error = RetryableDeliveryError(f"no answer within {send_timeout:g} s")
     except Exception as exc:
         error = exc
     try:
-        await record_outcome(recorder, delivery, now=now, error=error)
+        await record_outcome(recorder, delivery, now=now, error=error, receipt=receipt)
     finally:
         in_flight.pop(delivery.message_id, None)
 

@@ -50,6 +50,7 @@ class Message:
     created_at: datetime
     sent_at: datetime | None
     next_attempt_at: datetime
+    receipt: str = ""  # the other side's id of the sent message (an SMS provider's), for asking it
 
 
 @dataclass(frozen=True)
@@ -99,6 +100,14 @@ class StaffCase:
     messages: tuple[Message, ...] = ()
 
     @property
+    def timeline(self) -> tuple[StaffEvent | Message, ...]:
+        """The events and, at the moment each went out, the messages sent about them (to the consumer, upstream):
+        what a handler reads as the case's history. A message shows its channel and kind, never its recipient."""
+        sent = [message for message in self.messages if message.sent_at is not None]
+        entries: list[StaffEvent | Message] = [*self.events, *sent]
+        return tuple(sorted(entries, key=_when))  # stable: an event comes before a message sent in the same instant
+
+    @property
     def history(self) -> History:
         """What the timeline adds to the status when deciding which actions are open."""
         return History.of(event.action for event in self.events)
@@ -107,6 +116,10 @@ class StaffCase:
     def version(self) -> int:
         """What an action taken on this view names as the case's version (complaints.cases.case_version)."""
         return self.events[-1].id if self.events else 0
+
+
+def _when(entry: StaffEvent | Message) -> datetime:
+    return entry.at if isinstance(entry, StaffEvent) else entry.sent_at or entry.created_at
 
 
 async def case_station(connection: AsyncConnection, ref: str) -> tuple[int, int | None, str] | None:
@@ -243,6 +256,7 @@ async def _messages(connection: AsyncConnection, complaint_id: int) -> tuple[Mes
             outbox_t.c.created_at,
             outbox_t.c.sent_at,
             outbox_t.c.next_attempt_at,
+            outbox_t.c.receipt,
         )
         .where(outbox_t.c.complaint_id == complaint_id)
         .order_by(outbox_t.c.id)
@@ -257,6 +271,7 @@ async def _messages(connection: AsyncConnection, complaint_id: int) -> tuple[Mes
             created_at=m.created_at,
             sent_at=m.sent_at,
             next_attempt_at=m.next_attempt_at,
+            receipt=m.receipt,
         )
         for m in outbox
     )

@@ -150,9 +150,9 @@ class CountedSender:
             outcome: metrics.deliveries.labels(channel, outcome) for outcome in ("sent", "error", "refused", "timeout")
         }
 
-    async def send(self, delivery: Delivery) -> None:
+    async def send(self, delivery: Delivery) -> str | None:
         try:
-            await self._sender.send(delivery)
+            receipt = await self._sender.send(delivery)
         except PermanentDeliveryError:
             self._outcomes["refused"].inc()
             raise
@@ -163,6 +163,7 @@ class CountedSender:
             self._outcomes["error"].inc()
             raise
         self._outcomes["sent"].inc()
+        return receipt
 
 
 def counted_senders(senders: dict[str, Sender], metrics: Metrics | None) -> dict[str, Sender]:

@@ -1,0 +1,133 @@
+"""The morning digest (每日汇总) a station's group reads: yesterday's new cases, the cases due today and overdue,
+the hotspots raised yesterday. It goes to the station's WeCom group robot (channel ``wecom``) or by e-mail.
+
+Queued once per station and day under the idempotency key ``digest:<station id>:<day>``, so any number of
+workers looking after the hour queue it once. The text names cases by reference and merchants by name (a
+business, not a person); never a complainant. It is written when queued, from the figures of that moment.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, tzinfo
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from complaints.cases import PENDING
+from complaints.models import Complaint, Hotspot
+from complaints.outbox.enqueue import enqueue
+from lookup.models import Merchant, Station, table_of
+
+complaint_t, hotspot_t, merchant_t, station_t = (table_of(m) for m in (Complaint, Hotspot, Merchant, Station))
+
+WECOM = "wecom"  # the outbox channel of WeCom group robots
+LISTED = 10  # references named per line; the rest are counted (a robot's markdown holds 4096 bytes)
+
+
+@dataclass(frozen=True, slots=True)
+class Digest:
+    station_id: int
+    station: str
+    day: date
+    new_cases: int
+    due_today: tuple[str, ...]
+    overdue: tuple[str, ...]
+    hotspots: tuple[str, ...]  # the merchants' names
+
+    def text(self, base_url: str) -> str:
+        """The digest as WeCom markdown (which reads as plain text in an e-mail too)."""
+        lines = [
+            f"**{self.station} 每日汇总 {self.day.isoformat()}**",
+            f"> 昨日新收案件：{self.new_cases} 件",
+            f"> 今日到期：{len(self.due_today)} 件{_listed(self.due_today)}",
+            f"> 已逾期：{len(self.overdue)} 件{_listed(self.overdue)}",
+            f"> 昨日新发热点商户：{len(self.hotspots)} 个{_listed(self.hotspots)}",
+            f"[打开待办队列]({base_url}/queue)",
+        ]
+        return "\n".join(lines)
+
+
+def _listed(items: Sequence[str]) -> str:
+    if not items:
+        return ""
+    more = f" 等 {len(items)} 项" if len(items) > LISTED else ""
+    return "（" + "、".join(items[:LISTED]) + more + "）"
+
+
+async def station_digest(connection: AsyncConnection, station_id: int, day: date, *, zone: tzinfo) -> Digest:
+    """The figures of ``day``'s digest for one station (yesterday being the day before, in local time)."""
+    start = datetime.combine(day - timedelta(days=1), time(), zone)
+    end = datetime.combine(day, time(), zone)
+    mine = complaint_t.c.station_id == station_id
+    pending = complaint_t.c.status.in_(sorted(PENDING))
+    name = (await connection.execute(sa.select(station_t.c.name).where(station_t.c.id == station_id))).scalar_one()
+    new_cases = (
+        await connection.execute(
+            sa.select(sa.func.count()).where(mine, complaint_t.c.received_at >= start, complaint_t.c.received_at < end)
+        )
+    ).scalar_one()
+
+    async def refs(condition: sa.ColumnElement[bool]) -> tuple[str, ...]:
+        found = await connection.execute(
+            sa.select(complaint_t.c.ref)
+            .where(mine, pending, condition)
+            .order_by(complaint_t.c.due_on, complaint_t.c.id)
+        )
+        return tuple(found.scalars())
+
+    hotspots = await connection.execute(
+        sa.select(merchant_t.c.name)
+        .join(hotspot_t, hotspot_t.c.merchant_id == merchant_t.c.id)
+        .where(hotspot_t.c.station_id == station_id, hotspot_t.c.raised_at >= start, hotspot_t.c.raised_at < end)
+        .order_by(hotspot_t.c.id)
+    )
+    return Digest(
+        station_id=station_id,
+        station=name,
+        day=day,
+        new_cases=int(new_cases),
+        due_today=await refs(complaint_t.c.due_on == day),
+        overdue=await refs(complaint_t.c.due_on < day),
+        hotspots=tuple(hotspots.scalars()),
+    )
+
+
+async def queue_digests(
+    engine: AsyncEngine,
+    day: date,
+    *,
+    zone: tzinfo,
+    now: datetime,
+    base_url: str,
+    robots: Sequence[str] = (),
+    mailboxes: Mapping[str, str] | None = None,
+) -> int:
+    """Queue ``day``'s digest for every station with a robot (its name in ``robots``) or an address in
+    ``mailboxes`` (station name → address); returns how many were queued now (0 when all already were)."""
+    mailboxes = mailboxes or {}
+    queued = 0
+    async with engine.begin() as connection:
+        stations = (
+            await connection.execute(sa.select(station_t.c.id, station_t.c.name).order_by(station_t.c.id))
+        ).all()
+        for station_id, name in stations:
+            if name not in robots and name not in mailboxes:
+                continue
+            digest = await station_digest(connection, station_id, day, zone=zone)
+            text = digest.text(base_url)
+            if name in robots:
+                payload = {"station": name, "text": text}
+                key = f"digest:{station_id}:{day.isoformat()}"
+                queued += await enqueue(
+                    connection, complaint_id=None, channel=WECOM, kind="digest", key=key, payload=payload, now=now
+                )
+            if name in mailboxes:
+                subject = f"{name} 每日汇总 {day.isoformat()}"
+                payload = {"to": mailboxes[name], "subject": subject, "text": text}
+                key = f"digest-mail:{station_id}:{day.isoformat()}"
+                queued += await enqueue(
+                    connection, complaint_id=None, channel="email", kind="digest", key=key, payload=payload, now=now
+                )
+    return queued
