@@ -118,6 +118,10 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     """Words that are not a command: what they mean depends on the step the conversation is at."""
     if turn.step in _SWITCHABLE and words(text) in choosing.SWITCH:  # 「改为举报」 offered with a question
         return await _switch(turn, text, world)
+    if words(text).startswith("intent:") and turn.step is not Step.choose:  # a button of an earlier story
+        if turn.step in {Step.idle, Step.account}:
+            return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
+        return _reask(turn, world)
     if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
         turn.replies.append(Reply(_t(turn)("chatter.question")))  # 在吗 at a question: still here, and it stands
         return _reask(turn, world)

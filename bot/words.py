@@ -273,8 +273,22 @@ def name_and_phone(text: str) -> tuple[str, str]:
 _NOT_IN_NAMES = re.compile(r"[秤斤两元钱块少缺短不没有吗呢了啊吧的是在我你他她它这那么什怎样好谢投诉举报进度查]")
 
 
+# The common surnames (about nine in ten people in China): a name alone must start with one, so that a short
+# story ("被宰") is never taken for a name. Add more here when a real name is missed.
+SURNAMES = frozenset(
+    "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪"
+    "范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史陶黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤常温康施文牛樊葛邢安齐易乔伍庞颜"
+    "倪庄聂章鲁岳翟殷詹申欧耿关兰焦俞左柳甘祝包宁尚符舒阮柯纪梅童凌毕单季裴霍涂成苗谷盛曲翁冉骆蓝路游辛靳管柴蒙鲍华喻祁蒲"
+    "房滕屈饶解牟艾尤阳时穆农司卓古吉缪简车项连芦麦褚娄窦戚岑景党宫费卜冷晏席卫米柏宗瞿桂全佟应臧闵苟邬边卞姬师和仇栾隋商"
+    "刁沙荣巫寇桑郎甄丛仲虞敖巩明佘池查麻苑迟邝"
+)
+COMPOUND_SURNAMES = ("欧阳", "司马", "上官", "诸葛", "东方", "皇甫", "尉迟", "公孙", "慕容", "长孙", "令狐", "夏侯")
+
+
 def looks_like_name(text: str) -> bool:
     """「张三」「王小明」「我叫李娜」: a name by itself (2–4 Chinese characters, or after 我叫), not a story."""
     if _CALL_ME.match(text.strip()) and len(text) <= 30:
         return True
-    return bool(re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text)) and not _NOT_IN_NAMES.search(text)
+    if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text) or _NOT_IN_NAMES.search(text):
+        return False
+    return text[0] in SURNAMES or text.startswith(COMPOUND_SURNAMES)

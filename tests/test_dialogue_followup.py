@@ -121,6 +121,9 @@ async def test_a_phone_sent_after_a_wechat_receipt_joins_the_case(wx: Client, en
         _, said = await say(wx, follower, follower.text("跳过"))
     _, receipt = await say(wx, follower, follower.text("提交"))
     ref = REF.search(receipt).group(0)  # type: ignore[union-attr]
+    _, story = await say(wx, follower, follower.text("被宰"))  # two characters, but no name: a new story
+    assert "已补充" not in story
+    await say(wx, follower, follower.text("取消"))
     _, added = await say(wx, follower, follower.text("王芳 13900139000"))
     assert f"已补充到编号 {ref}：姓名、电话" in added
     [contact] = await rows(engine, "SELECT name, phone FROM complaintcontact")

@@ -121,3 +121,21 @@ async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: 
     kept = await shopper.say("不知道")
     assert "工作人员会再和您确认" in kept
     assert "哪家店" in kept
+
+
+async def test_a_choice_button_of_an_earlier_story_is_never_taken_as_words(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    said = await shopper.tap("intent:report")  # tapped long after, with nothing in progress
+    assert "请用自己的话说说发生了什么" in said
+    await shopper.say(SHORT)
+    assert "接着说" in await shopper.tap("intent:complaint")
+    await shopper.tap("done")
+    assert await cases(engine) == []
+    [state] = await rows_of(engine)
+    assert "intent:" not in state
+
+
+async def rows_of(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return [str(row.draft) for row in await connection.execute(sa.text("SELECT draft FROM dialogue_state"))]

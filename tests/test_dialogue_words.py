@@ -14,8 +14,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say, wechat
+from tests.staff_support import add_staff, sign_in
 from tests.telegram_support import STORY, Shopper
 from web.app import create_app
+from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -63,6 +65,12 @@ async def test_no_at_every_question_moves_on_and_a_refused_name_and_phone_are_re
     facts = received.facts if isinstance(received.facts, dict) else json.loads(received.facts)
     assert facts["refused"] == ["name", "phone"]
     assert facts["missing"] == ["name", "phone"]
+
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    await sign_in(shopper.client, "boss")
+    [ref] = await rows(engine, "SELECT ref FROM complaint")
+    page = await (await shopper.client.get(f"/queue/{ref.ref}")).text()
+    assert "消费者不愿提供:</span> 姓名、电话" in page  # the handler sees that they were asked
 
 
 async def test_a_refused_name_may_turn_the_complaint_into_a_report(shopper: Shopper, engine: AsyncEngine) -> None:

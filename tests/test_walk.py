@@ -191,7 +191,7 @@ async def test_a_complaint_from_scan_to_rating_passes_axe_at_phone_and_desktop_w
     await shopper.get_by_role("button", name="提交评价").click()
     assert "谢谢您的评价：5 分" in await shopper.locator("main").inner_text()
     await walk.check(shopper, "rated")
-    assert len(walk.checked) == 13
+    assert len(walk.checked) == 13  # the form is two pages: the words, then 投诉 or 举报, photos and contact
 
 
 async def broken_numbers(page: Page) -> list[str]:
