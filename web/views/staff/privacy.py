@@ -12,6 +12,8 @@ from aiohttp import web
 from complaints.personal_data.access_log import Access, accesses_by_user, accesses_of_case
 from complaints.personal_data.holds import release_hold, set_hold
 from complaints.queue.staff_case import case_station
+from lookup.free_text import clean_line
+from lookup.identifiers import parse_reference
 from lookup.models import table_of
 from lookup.problems import Kind, Problem
 from web.auth.access import VIEWER, staff
@@ -44,11 +46,13 @@ def _asked_for() -> Problem:
 
 async def _log(request: web.Request) -> tuple[str, str, list[Access], dict[int, tuple[str, str]]]:
     """(what was asked: "case" or "user", its value, the rows, user id → (username, display name))."""
-    ref = request.query.get("case", "").strip().upper()[:20]
-    username = request.query.get("user", "").strip()[:50]
+    # Through the one cleaning rule: a NUL or a control character never reaches the database (PostgreSQL refuses
+    # NUL in text); a reference that cannot be one finds nothing rather than being looked up.
+    ref = clean_line(request.query.get("case", "")).upper()[:20]
+    username = clean_line(request.query.get("user", ""))[:50]
     async with request.app[ENGINE].connect() as connection:
         if ref:
-            found = await case_station(connection, ref)
+            found = await case_station(connection, ref) if parse_reference(ref) else None
             rows = await accesses_of_case(connection, found[0]) if found else []
             asked = ("case", ref)
         elif username:
