@@ -12,7 +12,7 @@ from datetime import timedelta
 from bot.conversation import Button, Draft, Event, Reply, Step
 from bot.texts import card_reply, case_reply, preview, prompt
 from bot.turn import Turn, World, say, texts_of
-from bot.words import REF, asks_progress, looks_like_name, name_and_phone, word_rating
+from bot.understanding.words import REF, asks_progress, looks_like_name, name_and_phone, word_rating
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from qr.codes import normalise_code
 

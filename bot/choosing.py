@@ -13,7 +13,7 @@ from bot.conversation import Button, Draft, Reply
 from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
-from bot.words import PERSONAL_LOSS, says_no, wish_of, words
+from bot.understanding.words import PERSONAL_LOSS, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 

@@ -16,7 +16,6 @@ from datetime import datetime, timedelta
 
 from bot import asides, choosing
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
-from bot.facts import amounts_in, when_in
 from bot.texts import (
     card_reply,
     prompt,
@@ -27,7 +26,8 @@ from bot.texts import (
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
-from bot.words import (
+from bot.understanding.facts import amounts_in, when_in
+from bot.understanding.words import (
     CHECK,
     COMPLAIN,
     CONFIRM_NUMBERS,

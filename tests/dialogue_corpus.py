@@ -270,7 +270,6 @@ CONVERSATIONS: tuple[Script, ...] = (
         station=NAN,
         photos="no photo sorry",
         refuse="photos",
-        gap="the classifier reads English around a Chinese place as `other`, so it goes to general intake",
     ),
     # Other categories, from the place or the instrument.
     script(

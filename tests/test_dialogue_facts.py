@@ -1,5 +1,5 @@
 """A story that already says where, when and how much is not asked for them again: over the WeChat webhook (plain
-and safe mode) with the registry in the database, and the word lists' examples (bot/facts.py)."""
+and safe mode) with the registry in the database, and the word lists' examples (bot/understanding/facts.py)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.facts import amounts_in, when_in
+from bot.understanding.facts import amounts_in, when_in
 from tests.fake_wechat import push, say, wechat
 from tests.support import STATUS_ROWS, seed
 from web.app import create_app

@@ -1,5 +1,6 @@
-"""Everyday no, skip, not now and don't know, at every question (issue 13 part 3): never stored as the answer. Over
-the real webhooks (Telegram; WeChat plain and safe mode) and the database. The words are in bot/words.py."""
+"""Everyday no, skip, not now and don't know, at every question (issue 13 part 3): never stored as the answer.
+Over the real webhooks (Telegram; WeChat plain and safe mode) and the database. The words are in
+bot/understanding/words.py."""
 
 from __future__ import annotations
 
