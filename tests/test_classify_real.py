@@ -64,6 +64,9 @@ def test_intent_follows_the_taxonomy_on_real_style_words(clf: Classifier, text: 
         ("接群众举报称，某农贸市场多家摊位使用未经检定的电子秤", "report"),
         ("据群众举报，城东一家水果店的电子秤装有遥控器", "report"),
         ("有市民举报，一家眼镜店的验光仪没有检定证书", "report"),
+        # a regulator's typical-case notice names the consumer by surname + 某 and tells the 投诉 later on
+        ("典型案例：赵某在一家商场买了两盒茶叶，回家发现分量不足，随后向12315投诉", "complaint"),
+        ("2025年6月，消费者钱某某投诉称其在网上购买的大米净含量不足", "complaint"),
     ],
 )
 def test_third_party_wording_keeps_the_consumers_intent(clf: Classifier, text: str, intent: str) -> None:
@@ -75,6 +78,9 @@ def test_third_party_wording_keeps_the_consumers_intent(clf: Classifier, text: s
 def test_a_first_person_complaint_is_not_taken_for_a_third_partys_words() -> None:
     assert told_by(normalize("我在菜场买的肉少了三两，老板不认账")) is None
     assert told_by(normalize("我要举报一个卖鱼的摊位")) is None
+    # 某 before a place is no person, and a 某 person's tip-off is a report's words, not a complaint's
+    assert told_by(normalize("在某超市买的米少了二两，我要投诉")) is None
+    assert told_by(normalize("孙某举报某摊位的秤装了遥控器")) is None
 
 
 @pytest.mark.parametrize("text", ["在吗？", "你好！", "您好，有人在吗", "Hi!", "hello 你好"])
