@@ -68,7 +68,8 @@ def cue_features(norm: str) -> list[str]:
     told = told_by(norm)
     if told:
         found.add("told_" + told)
-    if {"me", "buy", "short"} <= found:
+    # Chinese drops the subject: "付了490元，复秤后被宰了80元" is the writer's own loss unless someone else is named
+    if {"buy", "short"} <= found and ("me" in found or "others" not in found):
         found.add("my_loss")
     tail = norm.rstrip(" .。…~")
     if tail.endswith("?"):
