@@ -43,6 +43,9 @@ def _bigrams(text: str) -> set[str]:
         ("在眼镜店配的眼镜戴了一周还是头晕，去医院查了度数配高了一百度", "complaint"),
         ("加了三百块钱的油，油表才走了一格，这不是欺骗消费者吗？", "complaint"),
         ("在市場買了三斤豬肉，回家一秤只有兩斤半，老闆還不承認", "complaint"),
+        # taxonomy.md's own examples: the subject dropped, still the writer's loss
+        ("付了490元，复秤后被宰了80元", "complaint"),
+        ("3斤肉端上桌只有1斤多", "complaint"),
         # only enforcement asked
         ("钱我就不要了，只希望你们去查一查那个卖鱼的摊位，他的秤有问题", "report"),
         # a suggestion, an opinion on a practice
@@ -112,6 +115,7 @@ def test_traditional_phrases_are_converted_before_segmenting() -> None:
         ("老板不认，要求把多收的钱退给我", "c:remedy"),
         ("请市场监管部门依法查处", "c:enforce"),
         ("我买了两斤虾，回家一称只有一斤六两", "c:my_loss"),
+        ("付了六十块，回家一称只有一斤六两", "c:my_loss"),
         ("建议多设几台公平秤", "c:suggest"),
         ("找了燃气公司好几次，一直没有答复", "c:sought"),
     ],
@@ -162,3 +166,7 @@ def test_evaluation_reports_accuracy_among_the_untriaged(clf: Classifier) -> Non
     assert f"not sent to triage  {report.kept} of {report.size}" in text
     assert 0 < report.kept < report.size
     assert report.kept_category_accuracy >= report.category_accuracy - 0.01
+
+
+def test_someone_elses_loss_is_not_taken_for_the_writers() -> None:
+    assert "c:my_loss" not in cue_features(normalize("邻居付了六十块，回家一称只有一斤六两"))
