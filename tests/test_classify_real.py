@@ -43,6 +43,9 @@ def _bigrams(text: str) -> set[str]:
         ("在眼镜店配的眼镜戴了一周还是头晕，去医院查了度数配高了一百度", "complaint"),
         ("加了三百块钱的油，油表才走了一格，这不是欺骗消费者吗？", "complaint"),
         ("在市場買了三斤豬肉，回家一秤只有兩斤半，老闆還不承認", "complaint"),
+        # taxonomy.md's own examples: the subject dropped, still the writer's loss
+        ("付了490元，复秤后被宰了80元", "complaint"),
+        ("3斤肉端上桌只有1斤多", "complaint"),
         # only enforcement asked
         ("钱我就不要了，只希望你们去查一查那个卖鱼的摊位，他的秤有问题", "report"),
         # a suggestion, an opinion on a practice
@@ -64,6 +67,9 @@ def test_intent_follows_the_taxonomy_on_real_style_words(clf: Classifier, text: 
         ("接群众举报称，某农贸市场多家摊位使用未经检定的电子秤", "report"),
         ("据群众举报，城东一家水果店的电子秤装有遥控器", "report"),
         ("有市民举报，一家眼镜店的验光仪没有检定证书", "report"),
+        # a regulator's typical-case notice names the consumer by surname + 某 and tells the 投诉 later on
+        ("典型案例：赵某在一家商场买了两盒茶叶，回家发现分量不足，随后向12315投诉", "complaint"),
+        ("2025年6月，消费者钱某某投诉称其在网上购买的大米净含量不足", "complaint"),
     ],
 )
 def test_third_party_wording_keeps_the_consumers_intent(clf: Classifier, text: str, intent: str) -> None:
@@ -75,6 +81,9 @@ def test_third_party_wording_keeps_the_consumers_intent(clf: Classifier, text: s
 def test_a_first_person_complaint_is_not_taken_for_a_third_partys_words() -> None:
     assert told_by(normalize("我在菜场买的肉少了三两，老板不认账")) is None
     assert told_by(normalize("我要举报一个卖鱼的摊位")) is None
+    # 某 before a place is no person, and a 某 person's tip-off is a report's words, not a complaint's
+    assert told_by(normalize("在某超市买的米少了二两，我要投诉")) is None
+    assert told_by(normalize("孙某举报某摊位的秤装了遥控器")) is None
 
 
 @pytest.mark.parametrize("text", ["在吗？", "你好！", "您好，有人在吗", "Hi!", "hello 你好"])
@@ -106,6 +115,7 @@ def test_traditional_phrases_are_converted_before_segmenting() -> None:
         ("老板不认，要求把多收的钱退给我", "c:remedy"),
         ("请市场监管部门依法查处", "c:enforce"),
         ("我买了两斤虾，回家一称只有一斤六两", "c:my_loss"),
+        ("付了六十块，回家一称只有一斤六两", "c:my_loss"),
         ("建议多设几台公平秤", "c:suggest"),
         ("找了燃气公司好几次，一直没有答复", "c:sought"),
     ],
@@ -135,7 +145,7 @@ def test_real_dev_texts_are_kept_out_of_training_data() -> None:
 
 
 def test_private_real_style_set_scores(clf: Classifier) -> None:
-    # Floors just under this model's figures (0.976 / 0.935): a regression guard on messages it was not trained on.
+    # Floors just under this model's figures (0.984 / 0.951): a regression guard on messages it was not trained on.
     report = evaluate(PRIVATE, clf)
     assert report.category_accuracy >= 0.95, format_report(report)
     assert report.intent_accuracy >= 0.90, format_report(report)
@@ -143,10 +153,11 @@ def test_private_real_style_set_scores(clf: Classifier) -> None:
 
 @needs_real_dev
 def test_real_dev_scores_do_not_fall_back(clf: Classifier) -> None:
-    # Floors under this model's figures (0.882 / 0.676), not the product targets (0.90 / 0.85), which it misses.
+    # Floors under this model's figures (0.882 / 0.750), not the product targets (0.90 / 0.85), which it misses.
+    # Either figure moves by one or two of the 68 messages whenever the training material changes.
     report = evaluate(REAL_DEV, clf)
     assert report.category_accuracy >= 0.86, format_report(report)
-    assert report.intent_accuracy >= 0.64, format_report(report)
+    assert report.intent_accuracy >= 0.70, format_report(report)
 
 
 def test_evaluation_reports_accuracy_among_the_untriaged(clf: Classifier) -> None:
@@ -155,3 +166,7 @@ def test_evaluation_reports_accuracy_among_the_untriaged(clf: Classifier) -> Non
     assert f"not sent to triage  {report.kept} of {report.size}" in text
     assert 0 < report.kept < report.size
     assert report.kept_category_accuracy >= report.category_accuracy - 0.01
+
+
+def test_someone_elses_loss_is_not_taken_for_the_writers() -> None:
+    assert "c:my_loss" not in cue_features(normalize("邻居付了六十块，回家一称只有一斤六两"))

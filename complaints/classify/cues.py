@@ -42,6 +42,12 @@ _TOLD_COMPLAINT = re.compile(
     r"^.{0,16}?(?:消费者|市民|投诉人|车主|居民|乘客|患者|家长|网友|群众|用户|女士|先生|大爷|阿姨|大妈|师傅|来电)"
     r"[^,。!?]{0,8}?(?:投诉|诉称|反映称|向[^,。]{0,6}投诉)"
 )
+# Regulators' typical-case notices name the consumer by surname + 某 ("王某", "李某某") and tell what the consumer did
+# later in the first sentence: "王某在某加油站加油后发现……，随即向12315投诉". 某 before a place ("某超市") is no person.
+_NOTICE_COMPLAINT = re.compile(
+    r"^(?:[^,。!?]{0,8}[:,])?(?:消费者|当事人)?[王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程苏魏吕丁任沈姚卢姜崔钟谭陆汪范金石廖贾夏韦付方白邹孟熊秦邱江尹薛闫段雷侯龙史黎贺顾毛郝龚邵万钱严覃武戴莫孔向汤]某某?"
+    r"(?:先生|女士)?[^。!?]{0,40}?(?:投诉|诉称)"
+)
 _TOLD_REPORT = re.compile(
     r"^.{0,8}?(?:(?:接到?|据|有|收到)[^,。!?]{0,6}?举报|(?:群众|市民|网友|匿名)[^,。!?]{0,4}?举报|举报人(?:称|反映))"
 )
@@ -51,7 +57,7 @@ def told_by(norm: str) -> str | None:
     """The consumer's intent when a third party tells their story ("消费者投诉称…", "接群众举报称…"), else None."""
     if _TOLD_REPORT.search(norm):
         return "report"
-    if _TOLD_COMPLAINT.search(norm):
+    if _TOLD_COMPLAINT.search(norm) or _NOTICE_COMPLAINT.search(norm):
         return "complaint"
     return None
 
@@ -62,7 +68,8 @@ def cue_features(norm: str) -> list[str]:
     told = told_by(norm)
     if told:
         found.add("told_" + told)
-    if {"me", "buy", "short"} <= found:
+    # Chinese drops the subject: "付了490元，复秤后被宰了80元" is the writer's own loss unless someone else is named
+    if {"buy", "short"} <= found and ("me" in found or "others" not in found):
         found.add("my_loss")
     tail = norm.rstrip(" .。…~")
     if tail.endswith("?"):
