@@ -148,7 +148,7 @@ class Instrument(SQLModel, table=True):
 
     __table_args__ = (
         sa.UniqueConstraint("merchant_id", "serial_no", name="uq_instrument_merchant_serial"),
-        # The other codes an instrument carries (lookup/instrument_codes.py): each names at most one instrument.
+        # The other codes an instrument carries (lookup/codes/rules.py): each names at most one instrument.
         # NULL where none is recorded; both databases let any number of NULLs share a unique index.
         sa.Index("ix_instrument_id_code", "id_code", unique=True),
         sa.Index("ix_instrument_gtin_serial", "gtin", "gs1_serial", unique=True),
@@ -176,7 +176,7 @@ class Instrument(SQLModel, table=True):
     # 用途: the field of compulsory verification it serves (lookup/legal_use.py); the kind's default unless stated.
     legal_use: LegalUse = Field(sa_column=enum_column(LegalUse, default=LegalUse.trade_settlement))
     # 识别编码 (GB/T 36377-2018), a GTIN-14 with the instrument's GS1 serial (AI 01 + AI 21), a meter's asset number
-    # (资产编号): from the ledger's optional columns, normalised (lookup/instrument_codes.py); None when not recorded.
+    # (资产编号): from the ledger's optional columns, normalised (lookup/codes/rules.py); None when not recorded.
     id_code: str | None = Field(default=None, max_length=64)
     gtin: str | None = Field(default=None, max_length=14)
     gs1_serial: str | None = Field(default=None, max_length=20)

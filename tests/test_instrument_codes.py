@@ -1,4 +1,4 @@
-"""An instrument's other codes in the ledger: 识别编码, GTIN with GS1 serial, 资产编号 (lookup/instrument_codes.py)."""
+"""An instrument's other codes in the ledger: 识别编码, GTIN with GS1 serial, 资产编号 (lookup/codes/rules.py)."""
 
 from __future__ import annotations
 

@@ -61,6 +61,7 @@ PUBLIC_ROUTES = {
     "/privacy",
     "/",
     "/find",
+    "/01/{gtin}/21/{serial}",
     "/c/{ref}/contact",
 }
 

@@ -9,8 +9,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from lookup.free_text import clean_line
-from lookup.instrument_codes import (
+from lookup.codes.rules import (
     ASSET_NO_MAX,
     ID_CODE_MAX,
     asset_no_flag,
@@ -20,6 +19,7 @@ from lookup.instrument_codes import (
     id_code_flag,
     normalise_plain,
 )
+from lookup.free_text import clean_line
 from lookup.legal_use import USE_NAMES_ZH, LegalUse, parse_use
 from lookup.uscc import is_valid_uscc, is_well_formed_uscc, normalise_uscc
 from lookup.vocab import InstrumentKind, Sector, parse_kind, parse_sector
@@ -59,7 +59,7 @@ class LedgerRow:
     # Private (staff only, and where the merchant's link is sent): 联系电话 and 负责人.
     contact_phone: str = ""
     contact_person: str = ""
-    # The other codes the instrument carries (lookup/instrument_codes.py), normalised; "" when not stated, which
+    # The other codes the instrument carries (lookup/codes/rules.py), normalised; "" when not stated, which
     # leaves the registry's. The GTIN (14 digits) and the GS1 serial come together or not at all.
     id_code: str = ""
     gtin: str = ""
@@ -230,7 +230,7 @@ class _Codes:
 
 
 def _code_fields(values: Mapping[str, str], reasons: list[str]) -> _Codes:
-    """The instrument's other codes, by the rules of lookup/instrument_codes.py: a broken GTIN or serial is a
+    """The instrument's other codes, by the rules of lookup/codes/rules.py: a broken GTIN or serial is a
     reason; a 识别编码 or 资产编号 of an unusual shape is only flagged (no check rule for them is known here)."""
     id_code = normalise_plain(values.get("id_code", ""))
     asset_no = normalise_plain(values.get("asset_no", ""))

@@ -1,25 +1,29 @@
 """The home page `/` (what the service is, a box to type a sticker's code, the hotline, the lists, the index and the
-complaint form) and `/find?code=`, where that box leads: to the instrument, or to the page for a code that names
-none (a slip of the finger, with the nearest codes of the registry, or a sticker that may be forged)."""
+complaint form) and `/find?code=`, where that box leads (lookup/codes/resolve.py reads any code: ours, GS1, 识别编码,
+资产编号, a nameplate serial): to the instrument, to a choice when several instruments share a serial, or to the
+page for a code that names none (a slip of the finger, with the nearest codes of the registry; a sticker that may be
+forged; a product barcode; a code nobody registered), saying what it is and what to do.
+
+`/01/{gtin}/21/{serial}` serves our lookup as GS1 Digital Link paths on PUBLIC_BASE_URL, for instruments the ledger
+gave a GTIN and serial: a label can carry one code that GS1 tools and shoppers' phones both understand."""
 
 from __future__ import annotations
 
 from aiohttp import web
 
+from lookup.codes.resolve import MAX_TEXT, Outcome, Resolution, resolve
 from lookup.market import market_choices
-from qr.codes import normalise_code
 from web.auth.access import public
-from web.http.cache import cached_response
+from web.http.cache import UNKNOWN_MAX_AGE, cached_response
 from web.i18n import request_language
-from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER
+from web.keys import ENGINE, FRESHNESS, PAGES, SETTINGS
 from web.views.public.lookup import unknown_code_response
-
-MAX_TYPED = 40
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home_page)
     app.router.add_get("/find", find_code)
+    app.router.add_get("/01/{gtin}/21/{serial}", digital_link)
 
 
 @public
@@ -35,11 +39,33 @@ async def home_page(request: web.Request) -> web.Response:
 @public
 async def find_code(request: web.Request) -> web.StreamResponse:
     choice = request_language(request)
-    typed = request.query.get("code", "").strip()[:MAX_TYPED]
-    suffix = f"?lang={choice.language}" if choice.explicit else ""
+    typed = request.query.get("code", "").strip()[:MAX_TEXT]
     if not typed:
-        raise web.HTTPSeeOther(location=f"/{suffix}")
-    code = normalise_code(typed)
-    if code is not None and await request.app[SCAN_READER].card(code) is not None:
-        raise web.HTTPSeeOther(location=f"/i/{code}{suffix}")
-    return await unknown_code_response(request, typed)
+        raise web.HTTPSeeOther(location="/" + (f"?lang={choice.language}" if choice.explicit else ""))
+    return await _answer(request, typed)
+
+
+@public
+async def digital_link(request: web.Request) -> web.StreamResponse:
+    """A GS1 Digital Link path on our host: the instrument with that GTIN and serial, or what the code is."""
+    base = request.app[SETTINGS].public_base_url
+    return await _answer(request, f"{base}{request.raw_path.split('?', 1)[0]}")
+
+
+async def _answer(request: web.Request, text: str) -> web.StreamResponse:
+    choice = request_language(request)
+    suffix = f"?lang={choice.language}" if choice.explicit else ""
+    async with request.app[ENGINE].connect() as connection:
+        found = await resolve(connection, text)
+    if found.code is not None:
+        raise web.HTTPSeeOther(location=f"/i/{found.code}{suffix}")
+    if found.outcome is Outcome.ours:
+        return await unknown_code_response(request, found.text[:40])
+    return _code_page(request, found)
+
+
+def _code_page(request: web.Request, found: Resolution) -> web.Response:
+    choice = request_language(request)
+    body = request.app[PAGES].render("code_answer.html", choice.language, choice=choice, found=found)
+    status = 200 if found.outcome is Outcome.several else 404
+    return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=status)
