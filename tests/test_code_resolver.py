@@ -182,3 +182,24 @@ def test_gs1_readings_of_each_form() -> None:
     bare = read_gs1("96385074")
     assert bare is not None
     assert (bare.form, bare.gtin, bare.serial) == ("gtin", "00000096385074", None)
+
+
+async def test_our_lookup_is_served_as_gs1_digital_link_paths(
+    client: Client, known: dict[str, str], engine: AsyncEngine
+) -> None:
+    code = known["ACS2023000001"]
+    for path in ("/01/06901234567892/21/A17", "/01/6901234567892/21/A17?linkType=gs1:pip"):
+        response = await client.get(path, allow_redirects=False)
+        assert (response.status, response.headers["Location"]) == (303, f"/i/{code}"), path
+    response = await client.get("/01/06901234567892/21/A17?lang=en", allow_redirects=False)
+    assert response.headers["Location"] == f"/i/{code}?lang=en"
+    # A serial with a character a path segment cannot hold comes percent-encoded.
+    await seed(engine, ledger_row(uscc=make_uscc(9), serial_no="S-9", gtin="0" + OTHER_GTIN, gs1_serial="B/2"))
+    response = await client.get("/01/06920000000005/21/B%2F2", allow_redirects=False)
+    assert response.headers["Location"] == f"/i/{await code_of(engine, 'S-9')}"
+    unknown = await client.get("/01/06901234567892/21/NOPE", allow_redirects=False)
+    assert unknown.status == 404
+    assert "条码中的序列号：NOPE" in visible_text(await unknown.text())
+    broken = await client.get("/01/06901234567893/21/A17", allow_redirects=False)
+    assert broken.status == 404
+    assert "无法读取这个条码" in visible_text(await broken.text())

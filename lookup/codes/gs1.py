@@ -6,6 +6,7 @@ verified) and the serial when there is one, and why the code could not be read f
 from __future__ import annotations
 
 import re
+import urllib.parse
 from dataclasses import dataclass
 
 import biip
@@ -28,6 +29,12 @@ class Gs1Reading:
     serial: str | None
     usage: str = ""  # what the GS1 prefix says of the GTIN ("GS1 China"), "" when unknown
     problem: str = ""  # why the code could not be read fully (biip's words), "" when it could
+
+
+def digital_link_path(gtin: str, serial: str) -> str:
+    """The GS1 Digital Link path of an instrument's GTIN and serial: `/01/{gtin}/21/{serial}`, the serial
+    percent-encoded as the Digital Link standard asks of characters a path segment cannot hold."""
+    return f"/01/{gtin}/21/{urllib.parse.quote(serial, safe='')}"
 
 
 def looks_gs1(text: str) -> bool:

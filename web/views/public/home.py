@@ -23,7 +23,8 @@ from web.views.public.lookup import unknown_code_response
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home_page)
     app.router.add_get("/find", find_code)
-    app.router.add_get("/01/{gtin}/21/{serial}", digital_link)
+    # {serial:.+}: a percent-encoded "/" in a serial (%2F) arrives decoded; the raw path is what is read.
+    app.router.add_get("/01/{gtin}/21/{serial:.+}", digital_link)
 
 
 @public
