@@ -4,18 +4,25 @@ several instruments, and codes that name nothing we know, each answered with a p
 
 from __future__ import annotations
 
+import asyncio
 import random
+import shutil
+from pathlib import Path
 from typing import Any
 
 import pytest
 from aiohttp.test_utils import TestClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.codes.gs1 import read_gs1
+from lookup.codes.resolve import Outcome, Resolution, resolve
 from lookup.vocab import InstrumentKind
 from qr.codes import format_code
 from tests.support import code_of, ledger_row, make_uscc, seed
 from tests.test_lookup_http import visible_text
+from web.db import create_engine
 
 Client = TestClient[Any, Any]
 GTIN = "06901234567892"
@@ -203,3 +210,44 @@ async def test_our_lookup_is_served_as_gs1_digital_link_paths(
     broken = await client.get("/01/06901234567893/21/A17", allow_redirects=False)
     assert broken.status == 404
     assert "无法读取这个条码" in visible_text(await broken.text())
+
+
+PIECES = ["(01)", "(21)", "/01/", "/21/", "/i/", "\x1d", "]d2", "https://", "01", "21", "06901234567892", "A17",
+          "CN33010001ABC", "ZX-100", "%2F", "秤", " ", "\x00", "ＡＢ", "/", "?", "0", "9"]  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def seeded_sqlite(sqlite_template: Path, tmp_path_factory: pytest.TempPathFactory) -> str:
+    path = tmp_path_factory.mktemp("resolve") / "resolve.db"
+    shutil.copy(sqlite_template, path)
+    url = f"sqlite+aiosqlite:///{path}"
+
+    async def fill() -> None:
+        engine = create_engine(url)
+        await seed(
+            engine,
+            ledger_row(serial_no="ACS2023000001", gtin=GTIN, gs1_serial="A17", id_code="CN33010001ABC"),
+            ledger_row(merchant="李记干货", uscc=make_uscc(2), serial_no="ZX-100"),
+            ledger_row(merchant="王记肉铺", uscc=make_uscc(3), serial_no="ZX-100"),
+        )
+        await engine.dispose()
+
+    asyncio.run(fill())
+    return url
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.one_of(st.text(max_size=80), st.lists(st.sampled_from(PIECES), max_size=12).map("".join)))
+def test_the_resolver_reads_any_text_without_failing(seeded_sqlite: str, text: str) -> None:
+    async def read() -> Resolution:
+        engine = create_engine(seeded_sqlite)
+        try:
+            async with engine.connect() as connection:
+                return await resolve(connection, text)
+        finally:
+            await engine.dispose()
+
+    found = asyncio.run(read())
+    assert (found.outcome is Outcome.instrument) == (len(found.matches) == 1 and found.code is not None)
+    if found.outcome is Outcome.several:
+        assert len(found.matches) > 1
