@@ -9,20 +9,35 @@ gave a GTIN and serial: a label can carry one code that GS1 tools and shoppers' 
 
 from __future__ import annotations
 
+import functools
+
 from aiohttp import web
 
 from lookup.codes.resolve import MAX_TEXT, Outcome, Resolution, resolve
 from lookup.market import market_choices
 from web.auth.access import public
 from web.http.cache import UNKNOWN_MAX_AGE, cached_response
+from web.http.protective_headers import PROTECTIVE_HEADERS
 from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SETTINGS
+from web.render.pages import STATIC
 from web.views.public.lookup import unknown_code_response
+
+# 扫一扫 on the home page: our script and the decoder vendored from npm (web/static/scanner/VENDOR.md), served
+# from here, never from a CDN. The home page alone may run them (and compile the decoder's WebAssembly).
+SCANNER_FILES = {
+    "scan.js": "text/javascript",
+    "barcode-detector-3.2.2.js": "text/javascript",
+    "zxing_reader-3.1.3.wasm": "application/wasm",
+}
+SCANNER_MAX_AGE = 7 * 24 * 3600  # versioned names: a new decoder gets a new name
+SCANNER_POLICY = "; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
 
 
 def add_routes(app: web.Application) -> None:
     app.router.add_get("/", home_page)
     app.router.add_get("/find", find_code)
+    app.router.add_get("/scanner/{name}", scanner_file)
     # {serial:.+}: a percent-encoded "/" in a serial (%2F) arrives decoded; the raw path is what is read.
     app.router.add_get("/01/{gtin}/21/{serial:.+}", digital_link)
 
@@ -34,7 +49,28 @@ async def home_page(request: web.Request) -> web.Response:
     async with request.app[ENGINE].connect() as connection:
         markets = await market_choices(connection)
     body = request.app[PAGES].render("home.html", choice.language, choice=choice, markets=markets)
-    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
+    response = cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
+    policy = request.app[PROTECTIVE_HEADERS]["Content-Security-Policy"]
+    response.headers["Content-Security-Policy"] = policy + SCANNER_POLICY
+    return response
+
+
+@functools.cache
+def _scanner_body(name: str) -> bytes:
+    return (STATIC / "scanner" / name).read_bytes()
+
+
+@public
+async def scanner_file(request: web.Request) -> web.Response:
+    name = request.match_info["name"]
+    content_type = SCANNER_FILES.get(name)
+    if content_type is None:
+        raise web.HTTPNotFound(text="no such file")
+    body = _scanner_body(name)
+    charset = "utf-8" if content_type.startswith("text/") else None
+    return cached_response(
+        request, body, content_type=content_type, max_age=SCANNER_MAX_AGE, vary_language=False, charset=charset
+    )
 
 
 @public
