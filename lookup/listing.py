@@ -31,6 +31,8 @@ class InstrumentEntry:
     market: str
     station: str
     status: Status
+    gtin: str | None = None  # with gs1_serial, from the ledger: the instrument's GS1 Digital Link path
+    gs1_serial: str | None = None
 
 
 class UnknownName(LookupError):
@@ -80,6 +82,8 @@ async def instrument_entries(
             v.c.performed_on,
             v.c.valid_until,
             v.c.passed,
+            i.gtin,
+            i.gs1_serial,
         )
         .select_from(
             table_of(Instrument)
@@ -101,7 +105,7 @@ async def instrument_entries(
     result = await connection.stream(statement)
     async for row in result:
         (code, serial_no, kind, mandatory, state, merchant_name, stall, market_name, station_name,
-         performed_on, valid_until, passed) = row  # fmt: skip
+         performed_on, valid_until, passed, gtin, gs1_serial) = row  # fmt: skip
         record = _LatestRecord(performed_on, valid_until, passed) if performed_on is not None else None
         yield InstrumentEntry(
             code=code,
@@ -112,4 +116,6 @@ async def instrument_entries(
             market=market_name or "",
             station=station_name,
             status=instrument_status(state=state, mandatory=mandatory, latest_record=record, on=on),
+            gtin=gtin,
+            gs1_serial=gs1_serial,
         )

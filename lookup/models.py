@@ -146,7 +146,16 @@ class Commitment(SQLModel, table=True):
 class Instrument(SQLModel, table=True):
     """计量器具, identified within its merchant by serial number and in public by its code."""
 
-    __table_args__ = (sa.UniqueConstraint("merchant_id", "serial_no", name="uq_instrument_merchant_serial"),)
+    __table_args__ = (
+        sa.UniqueConstraint("merchant_id", "serial_no", name="uq_instrument_merchant_serial"),
+        # The other codes an instrument carries (lookup/codes/rules.py): each names at most one instrument.
+        # NULL where none is recorded; both databases let any number of NULLs share a unique index.
+        sa.Index("ix_instrument_id_code", "id_code", unique=True),
+        sa.Index("ix_instrument_gtin_serial", "gtin", "gs1_serial", unique=True),
+        sa.Index("ix_instrument_asset_no", "asset_no", unique=True),
+        # A nameplate serial typed alone (several merchants' instruments may share one).
+        sa.Index("ix_instrument_serial_no", "serial_no"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     code: str = Field(max_length=10, unique=True)
@@ -166,6 +175,12 @@ class Instrument(SQLModel, table=True):
     retired_on: date | None = None
     # 用途: the field of compulsory verification it serves (lookup/legal_use.py); the kind's default unless stated.
     legal_use: LegalUse = Field(sa_column=enum_column(LegalUse, default=LegalUse.trade_settlement))
+    # 识别编码 (GB/T 36377-2018), a GTIN-14 with the instrument's GS1 serial (AI 01 + AI 21), a meter's asset number
+    # (资产编号): from the ledger's optional columns, normalised (lookup/codes/rules.py); None when not recorded.
+    id_code: str | None = Field(default=None, max_length=64)
+    gtin: str | None = Field(default=None, max_length=14)
+    gs1_serial: str | None = Field(default=None, max_length=20)
+    asset_no: str | None = Field(default=None, max_length=64)
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 

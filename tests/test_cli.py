@@ -20,6 +20,7 @@ from pathlib import Path
 import openpyxl
 import pypdfium2
 import pytest
+import zxingcpp
 
 from tests.test_ledger_import import HEADERS_ZH, good_line, write_csv
 from web.cli.main import main
@@ -144,6 +145,24 @@ def test_labels_print_one_sticker_per_instrument(env: str, tmp_path: Path, capsy
     status, out, _ = run(capsys, "labels", "--merchant", "商户2", "--out", str(out_file))
     assert "已生成 1 张标签" in out
     assert run(capsys, "labels", "--merchant", "无此人", "--out", str(out_file))[0] == 2
+
+
+def test_labels_offer_the_gs1_digital_link_form_for_instruments_with_a_gtin(
+    env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    header = ",".join([*HEADERS_ZH, "商品条码", "序列号"])
+    lines = [",".join([*good_line(1), "6901234567892", "A17"]), ",".join([*good_line(2), "", ""])]
+    (tmp_path / "g.csv").write_text("\n".join([header, *lines]) + "\n", encoding="utf-8")
+    assert run(capsys, "import", "ledger", str(tmp_path / "g.csv"))[0] == 0
+    out_file = tmp_path / "gs1.pdf"
+    assert run(capsys, "labels", "--form", "gs1", "--out", str(out_file))[0] == 0
+    document = pypdfium2.PdfDocument(out_file)
+    image = document[0].render(scale=300 / 72).to_pil()
+    document.close()
+    urls = sorted(barcode.text for barcode in zxingcpp.read_barcodes(image))
+    assert urls[0] == "https://jl.example.gov.cn/01/06901234567892/21/A17"
+    assert urls[1].startswith("https://jl.example.gov.cn/i/")  # no GTIN: the lookup URL as before
+    assert len(urls) == 2
 
 
 def test_codes_piped_into_head_ends_quietly(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

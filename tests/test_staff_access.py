@@ -61,6 +61,8 @@ PUBLIC_ROUTES = {
     "/privacy",
     "/",
     "/find",
+    "/scanner/{name}",
+    "/01/{gtin}/21/{serial}",
     "/c/{ref}/contact",
 }
 

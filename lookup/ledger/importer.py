@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lookup.commitment_text import CURRENT_VERSION, TEXTS
+from lookup.ledger.code_claims import CodeClaims
 from lookup.ledger.read import RowError, parse_rows, read_ledger
 from lookup.ledger.row import LedgerRow
 from lookup.legal_use import default_use
@@ -78,9 +79,11 @@ async def import_ledger(
             if isinstance(judged, RowError):
                 report.rejected.append(judged)
             else:
+                report.notices.extend(f"第{judged[0]}行：{flag}" for flag in judged[1].flags)
                 yield judged
 
     await import_rows(engine, valid_rows(), report=report, make_code=make_code)
+    report.rejected.sort(key=lambda error: error.row)  # code clashes are found after the rows are read
     return report
 
 
@@ -93,10 +96,14 @@ async def import_rows(
 ) -> ImportReport:
     report = report if report is not None else ImportReport()
     names = _Names()
+    claims = CodeClaims()
     for batch in _batches(rows, BATCH_ROWS):
         async with engine.begin() as connection:
+            kept = await claims.keep(connection, batch, report.rejected)
+            if not kept:
+                continue
             batch_import = _BatchImport(connection, names, make_code)
-            outcomes = await batch_import.run([row for _, row in batch])
+            outcomes = await batch_import.run(kept)
         for outcome in outcomes:
             if outcome == "added":
                 report.added += 1
@@ -110,7 +117,11 @@ async def import_rows(
 MERCHANT_FIELDS = (
     "name", "sector", "market_id", "stall", "address", "station_id", "grade", "contact_phone", "contact_person",
 )  # fmt: skip
-INSTRUMENT_FIELDS = ("kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on", "legal_use")
+INSTRUMENT_FIELDS = (
+    "kind", "mandatory", "model", "manufacturer", "pattern_approval", "installed_on", "legal_use",
+    "id_code", "gtin", "gs1_serial", "asset_no",
+)  # fmt: skip
+CODE_FIELDS = ("id_code", "gtin", "gs1_serial", "asset_no")
 VERIFICATION_FIELDS = ("valid_until", "passed", "certificate_no", "institution")
 
 K = TypeVar("K", bound=Hashable)
@@ -254,12 +265,14 @@ class _BatchImport:
                 wanted["installed_on"] = row.installed_on
             if row.legal_use is not None:
                 wanted["legal_use"] = row.legal_use
+            wanted |= {name: getattr(row, name) for name in CODE_FIELDS if getattr(row, name)}
             fresh = {
                 "merchant_id": merchant_id,
                 "serial_no": row.serial_no,
                 "state": "in_use",
                 "installed_on": None,
                 "legal_use": default_use(row.kind),
+                **dict.fromkeys(CODE_FIELDS),
             }
             outcome = instruments.offer((merchant_id, row.serial_no), wanted, fresh)
             added[index] = outcome == "new"

@@ -9,6 +9,16 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from lookup.codes.rules import (
+    ASSET_NO_MAX,
+    ID_CODE_MAX,
+    asset_no_flag,
+    gs1_serial_problem,
+    gtin14,
+    gtin_problem,
+    id_code_flag,
+    normalise_plain,
+)
 from lookup.free_text import clean_line
 from lookup.legal_use import USE_NAMES_ZH, LegalUse, parse_use
 from lookup.uscc import is_valid_uscc, is_well_formed_uscc, normalise_uscc
@@ -49,6 +59,14 @@ class LedgerRow:
     # Private (staff only, and where the merchant's link is sent): 联系电话 and 负责人.
     contact_phone: str = ""
     contact_person: str = ""
+    # The other codes the instrument carries (lookup/codes/rules.py), normalised; "" when not stated, which
+    # leaves the registry's. The GTIN (14 digits) and the GS1 serial come together or not at all.
+    id_code: str = ""
+    gtin: str = ""
+    gs1_serial: str = ""
+    asset_no: str = ""
+    # Notices about this row that do not stop its import (a code whose rule is unknown and whose shape is unusual).
+    flags: tuple[str, ...] = ()
 
 
 # fmt: off
@@ -60,6 +78,7 @@ COLUMNS: dict[str, str] = {
     "valid_until": "有效期至", "result": "检定结论", "certificate_no": "证书编号",
     "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
     "grade": "餐饮等级", "use": "用途", "contact_phone": "联系电话", "contact_person": "负责人",
+    "id_code": "识别编码", "gtin": "商品条码", "gs1_serial": "序列号", "asset_no": "资产编号",
 }
 # Other headers ledgers use for the optional contact columns, English and Chinese.
 ALIASES: dict[str, str] = {
@@ -67,6 +86,10 @@ ALIASES: dict[str, str] = {
     "手机": "contact_phone", "手机号": "contact_phone", "联系方式": "contact_phone",
     "person": "contact_person", "contactperson": "contact_person",
     "personincharge": "contact_person", "联系人": "contact_person", "负责人姓名": "contact_person",
+    # The instrument's other codes.
+    "计量器具识别编码": "id_code", "identificationcode": "id_code", "gb/t36377": "id_code",
+    "gtin": "gtin", "全球贸易项目代码": "gtin", "gs1序列号": "gs1_serial", "serial(ai21)": "gs1_serial",
+    "assetnumber": "asset_no", "资产号": "asset_no", "表计资产编号": "asset_no",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -160,6 +183,7 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
     if phone and not _PHONE.fullmatch(phone):
         reasons.append(f"无法识别的联系电话：{phone}")
 
+    codes = _code_fields(values, reasons)
     if reasons:
         return reasons
     # Each of these is None only alongside a reason, so they are set here.
@@ -188,7 +212,42 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         legal_use=legal_use,
         contact_phone=phone,
         contact_person=get("contact_person", ""),
+        id_code=codes.id_code,
+        gtin=codes.gtin,
+        gs1_serial=codes.gs1_serial,
+        asset_no=codes.asset_no,
+        flags=codes.flags,
     )
+
+
+@dataclass(frozen=True, slots=True)
+class _Codes:
+    id_code: str = ""
+    gtin: str = ""
+    gs1_serial: str = ""
+    asset_no: str = ""
+    flags: tuple[str, ...] = ()
+
+
+def _code_fields(values: Mapping[str, str], reasons: list[str]) -> _Codes:
+    """The instrument's other codes, by the rules of lookup/codes/rules.py: a broken GTIN or serial is a
+    reason; a 识别编码 or 资产编号 of an unusual shape is only flagged (no check rule for them is known here)."""
+    id_code = normalise_plain(values.get("id_code", ""))
+    asset_no = normalise_plain(values.get("asset_no", ""))
+    gtin_text, serial = values.get("gtin", ""), values.get("gs1_serial", "")
+    gtin = ""
+    if gtin_text and (problem := gtin_problem(gtin_text)):
+        reasons.append(problem)
+    elif gtin_text:
+        gtin = gtin14(gtin_text) or ""
+    if serial and (problem := gs1_serial_problem(serial)):
+        reasons.append(problem)
+    if bool(gtin_text) != bool(serial):
+        reasons.append("商品条码和序列号须同时填写（商品条码只代表一种产品，加上序列号才代表这一台器具）")
+    if len(id_code) > ID_CODE_MAX or len(asset_no) > ASSET_NO_MAX:
+        reasons.append(f"识别编码或资产编号过长（最多{ID_CODE_MAX}个字符）")
+    flags = [flag for flag in (id_code and id_code_flag(id_code), asset_no and asset_no_flag(asset_no)) if flag]
+    return _Codes(id_code, gtin, serial, asset_no, tuple(flags))
 
 
 def _shape_problems(values: Mapping[str, str]) -> list[str]:

@@ -76,6 +76,12 @@ def build_parser() -> argparse.ArgumentParser:
     labels.add_argument("--market", help="only this market (its registered name)")
     labels.add_argument("--merchant", help="only this merchant (its registered name)")
     labels.add_argument("--out", type=Path, required=True, help="the PDF file to write")
+    labels.add_argument(
+        "--form",
+        choices=("lookup", "gs1"),
+        default="lookup",
+        help="gs1: QR codes carry the GS1 Digital Link path /01/{gtin}/21/{serial} for instruments with a GTIN",
+    )
     labels.set_defaults(run=registry_commands.labels_command)
     return parser
 

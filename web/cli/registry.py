@@ -15,6 +15,7 @@ from typing import TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lookup.codes.gs1 import digital_link_path
 from lookup.ledger.importer import ImportReport, import_ledger
 from lookup.ledger.read import LedgerFormatError
 from lookup.listing import InstrumentEntry, UnknownName, check_names, instrument_entries
@@ -163,9 +164,15 @@ def labels_command(settings: Settings, args: argparse.Namespace) -> int:
     except UnknownName as exc:
         print(f"fairweigh: {exc}", file=sys.stderr)
         return 2
+
+    def url(entry: InstrumentEntry) -> str:
+        if args.form == "gs1" and entry.gtin and entry.gs1_serial:
+            return settings.public_base_url + digital_link_path(entry.gtin, entry.gs1_serial)
+        return f"{settings.public_base_url}/i/{entry.code}"
+
     labels = [
         Label(
-            url=f"{settings.public_base_url}/i/{e.code}",
+            url=url(e),
             code=e.code,
             kind_name=t(f"kind.{e.kind.value}"),
             serial_no=e.serial_no,

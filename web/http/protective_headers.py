@@ -1,9 +1,10 @@
 """Protective headers on every answer: pages, JSON, images, exports, redirects and refusals alike.
 
 - ``Content-Security-Policy``: nothing loads or runs but what the page itself is — no script at all (the pages
-  need none), no style but the one inline sheet every page carries (allowed by its SHA-256, so an injected
-  ``<style>`` or ``style=""`` is inert), images from this site only, forms posting to this site only, no
-  ``<base>``, and ``frame-ancestors 'none'``.
+  need none; the home page alone adds ``script-src 'self' 'wasm-unsafe-eval'`` and ``connect-src 'self'`` for
+  扫一扫, files served by us, web/views/public/home.py), no style but the one inline sheet every page carries
+  (allowed by its SHA-256, so an injected ``<style>`` or ``style=""`` is inert), images from this site only,
+  forms posting to this site only, no ``<base>``, and ``frame-ancestors 'none'``.
 - ``X-Frame-Options: DENY`` for browsers older than ``frame-ancestors``. Nothing of ours is meant to be framed:
   WeChat's browser opens a scanned link as a page of its own, not inside a frame (a mini program's web-view is
   a page of its own too), so it needs no exception.
