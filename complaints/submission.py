@@ -77,6 +77,8 @@ class Submission:
     # The consumer's own choice of 投诉 (complaint) or 举报 (report), which the case follows whatever the
     # classifier read; None: they did not choose, and the classifier's reading stands.
     intent: str | None = None
+    # The consumer agreed that an ODR merchant settle first (complaints/odr); taken only for a 投诉 with a phone.
+    odr: bool = False
 
 
 def cleaned(submission: Submission) -> Submission:
