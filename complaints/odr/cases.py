@@ -10,7 +10,7 @@ the conditional update of ``outcome`` decides between two workers, or a worker a
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import Any
 
@@ -107,7 +107,11 @@ async def of_merchant(connection: AsyncConnection, merchant_id: int) -> list[Odr
         )
         .order_by(odr_t.c.due_on, c.id)
     )
-    return [OdrView(*row[:11], name=row[11] or "", phone=row[12] or "") for row in rows]
+    return [_with_contact(row) for row in rows]
+
+
+def _with_contact(row: Any) -> OdrView:
+    return replace(OdrView(*row[:11]), name=row[11] or "", phone=row[12] or "")
 
 
 async def propose(

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
@@ -45,7 +47,7 @@ async def taking_part_now(connection: AsyncConnection, merchant_id: int) -> bool
     return await connection.run_sync(taking_part, merchant_id)
 
 
-def _upsert(connection: AsyncConnection, values: dict[str, object], changing: tuple[str, ...]) -> sa.Executable:
+def _upsert(connection: AsyncConnection, values: Mapping[str, object], changing: tuple[str, ...]) -> Any:
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
     statement = dialect.insert(enrolment_t).values(**values)
     return statement.on_conflict_do_update(
