@@ -17,7 +17,10 @@ import aiohttp
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
+from complaints.deadlines.calendar_store import load_calendar
+from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.merchants.reminders import queue_reminders
+from complaints.odr import cases as odr_cases
 from complaints.outbox.delivery import LoggingSender, Sender, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.upstream import UpstreamSender
@@ -77,6 +80,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             warning = asyncio.create_task(_early_warning(engine, settings, stop, worker_id))
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
             reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
+            odr = asyncio.create_task(_odr_hand_overs(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -89,7 +93,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging, reminding):
+                for task in (pruning, warning, purging, reminding, odr):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -139,6 +143,28 @@ async def _verification_reminders(engine: AsyncEngine, settings: Settings, stop:
                 log.info("queued %d verification reminders for merchants", queued)
         except Exception:
             log.exception("queueing verification reminders failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
+
+
+async def hand_over_late_odr(engine: AsyncEngine, settings: Settings, now: datetime) -> int:
+    """Hand to the station every ODR case its merchant did not settle in time (complaints/odr/cases.py); each case
+    once, however many workers run it together (the conditional update of its outcome decides)."""
+    async with engine.connect() as connection:
+        calendar = await load_calendar(connection)
+    rules = DeadlineRules(calendar, settings.deadlines, settings.zone)
+    async with for_writing(engine).begin() as connection:
+        return await odr_cases.hand_over_due(connection, now=now, rules=rules)
+
+
+async def _odr_hand_overs(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            handed = await hand_over_late_odr(engine, settings, datetime.now(settings.zone))
+            if handed:
+                log.info("handed %d ODR cases not settled in time to their stations", handed)
+        except Exception:
+            log.exception("handing over late ODR cases failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
 
