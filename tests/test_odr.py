@@ -136,6 +136,13 @@ async def test_the_shopper_accepts_the_merchants_settlement(client: Client, engi
     assert "ODR 投诉 1 件，商家和解 1 件，转监管所 0 件，进行中 0 件；和解率 100%" in staff_page
     handler_case = await (await client.get(f"/queue/{case.ref}")).text()
     assert "结果：商家和解" in handler_case
+    reports = await (await client.get("/reports?month=2026-11")).text()
+    parse(reports)
+    assert "ODR 投诉 1 件，商家和解 1 件" in reports
+    record = await (await client.get(f"/merchant/{await _merchant_id(engine)}")).text()
+    assert "该商家已加入在线消费纠纷解决（ODR），自 2026-11-20 起" in record
+    assert "和解率 100%" in record
+    assert NAME not in record
 
 
 async def test_the_shopper_refuses_and_the_station_gets_the_case_with_its_history(
