@@ -64,10 +64,14 @@ async def _complain(client: Client, code: str, *, intent: str = "complaint", odr
     """The two-step form with the shopper's name and phone; (whether ODR was offered, the status page's address)."""
     details = await client.post("/complain", data=form(WORDS, code=code, stage="text"))
     offered = OFFER in await details.text()
-    fields = {"stage": "details", "intent": intent, "name": NAME, "phone": PHONE, "consent": "yes"}
+    fields = {"stage": "details", "intent": intent, "name": NAME, "phone": PHONE, "consent": "yes", "odr": "no"}
     if odr:
         fields["odr"] = "yes"
-    sent = await client.post("/complain", data=form(WORDS, code=code, **fields), allow_redirects=False)
+    sent = await client.post(
+        "/complain",
+        data=form(WORDS, code=code, photos=None, **fields),
+        allow_redirects=False,
+    )
     assert sent.status == 303
     return offered, sent.headers["Location"]
 
