@@ -122,6 +122,9 @@ async def test_the_shopper_accepts_the_merchants_settlement(client: Client, engi
     parse(mine)
     assert "已提出方案（2026-11-23）" in mine
 
+    async with engine.connect() as connection:
+        told = (await connection.execute(sa.text("SELECT channel FROM outbox WHERE kind = 'odr_propose'"))).all()
+    assert [row.channel for row in told] == ["sms"]  # the shopper is told a proposal waits (they gave consent)
     status_page = await (await client.get(status_url)).text()
     assert "退还差价 20 元并当面道歉" in status_page
     assert "退款：20.00 元" in status_page
