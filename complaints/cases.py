@@ -38,7 +38,9 @@ from lookup.models import table_of
 from lookup.problems import Kind, Problem
 
 complaint_t, event_t, counter_t = table_of(Complaint), table_of(ComplaintEvent), table_of(ReferenceCounter)
-PENDING = frozenset({CaseStatus.received, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying})
+PENDING = frozenset(
+    {CaseStatus.received, CaseStatus.with_merchant, CaseStatus.accepted, CaseStatus.mediating, CaseStatus.verifying}
+)
 
 
 class CaseNotFound(Problem, LookupError):

@@ -31,13 +31,15 @@ from complaints.duplicates import dedupe_key, join_open_duplicate
 from complaints.hotspots import count_towards_hotspot
 from complaints.models import Complaint
 from complaints.new_case import IntakePolicy, Prepared, insert_case
+from complaints.odr import cases as odr_cases
+from complaints.odr import enrolment as odr_enrolment
 from complaints.outbox.enqueue import UPSTREAM, queue_message
 from complaints.outbox.notify import notice_channel
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, Route, route_by_instrument, route_by_text
 from complaints.submission import Submission, cleaned
 from complaints.tokens import case_token, token_hash
-from complaints.workflow import MESSAGE, MESSAGE_EN, Intent, Role
+from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role
 from lookup.models import Merchant, table_of
 from lookup.scan import InstrumentCard
 
@@ -130,6 +132,7 @@ def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
     intent = Intent(submission.intent or classification.intent)  # the consumer's choice, when they made one
     route = _route(connection, context)
     receipt = insert_case(connection, context, intent, route, dedupe_key=key, linked_id=None)
+    receipt = _to_merchant_first(connection, context, intent, route, receipt)
     if intent is Intent.complaint and (
         classification.category in VIOLATION_CATEGORIES or _ASKS_ENFORCEMENT.search(submission.text)
     ):
@@ -154,6 +157,20 @@ def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
         receipt = replace(receipt, linked_ref=_assign_reference(connection, context, report).ref)
     _notify(connection, context, receipt)
     return receipt
+
+
+def _to_merchant_first(
+    connection: sa.Connection, context: Prepared, intent: Intent, route: Route, receipt: Receipt
+) -> Receipt:
+    """A complaint whose consumer agreed, with a phone, that the ODR merchant settle first goes to the merchant."""
+    submission = context.submission
+    if not (submission.odr and intent is Intent.complaint and submission.contact.phone):
+        return receipt
+    if route.merchant_id is None or not odr_enrolment.taking_part(connection, route.merchant_id):
+        return receipt
+    due = context.calendar.add_working_days(context.today, context.policy.deadlines.odr_days)
+    odr_cases.start(connection, receipt.complaint_id, route.merchant_id, now=context.now, due=due)
+    return replace(receipt, status=CaseStatus.with_merchant, deadline=due.due, deadline_approximate=due.approximate)
 
 
 def _assign_reference(connection: sa.Connection, context: Prepared, receipt: Receipt) -> Receipt:

@@ -79,6 +79,8 @@ class Submission:
     intent: str | None = None
     # What the consumer declined to give when asked (name, phone): kept on the case so a handler knows it was asked.
     refused: tuple[str, ...] = ()
+    # The consumer agreed that an ODR merchant settle first (complaints/odr); taken only for a 投诉 with a phone.
+    odr: bool = False
 
 
 def cleaned(submission: Submission) -> Submission:

@@ -28,6 +28,7 @@ class Intent(StrEnum):
 
 class CaseStatus(StrEnum):
     received = "received"
+    with_merchant = "with_merchant"  # 商家协商中 (ODR): not yet the station's, no regulator's deadline runs
     accepted = "accepted"  # 受理
     declined = "declined"  # 不予受理
     transferred = "transferred"  # 移送有管辖权的部门
@@ -61,6 +62,7 @@ class DeclineGround(StrEnum):
 
 
 STAFF = frozenset({Role.handler, Role.supervisor})
+SYSTEM = frozenset({Role.system})
 NOTE = "note"
 GROUND = "ground"
 STATION = "station_id"
@@ -173,6 +175,12 @@ WORKFLOWS: dict[Intent, dict[str, Action]] = {
                 optional=(REFUND_YUAN, MESSAGE, MESSAGE_EN, NOTE),
             ),
             _action("end_mediation", {S.mediating}, S.mediation_failed, needs=(NOTE,)),
+            # ODR (complaints/odr): with the consumer's consent the merchant settles first; the service records each
+            # step. Settled: resolved as settled by the merchant; refused or out of time: handed over to the station.
+            _action("odr_start", {S.received}, S.with_merchant, roles=SYSTEM, needs=("due_on",)),
+            _action("odr_propose", {S.with_merchant}, None, roles=SYSTEM, needs=(MESSAGE,), optional=(REFUND_YUAN,)),
+            _action("odr_settle", {S.with_merchant}, S.resolved, roles=SYSTEM, optional=(MESSAGE, REFUND_YUAN)),
+            _action("odr_hand_over", {S.with_merchant}, S.received, roles=SYSTEM, needs=("reason",)),
             *_COMMON,
         )
     },

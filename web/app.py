@@ -41,6 +41,7 @@ from web.views.public import home as home_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
 from web.views.public import merchant_link as merchant_link_views
+from web.views.public import odr as odr_views
 from web.views.public import open_data as open_data_views
 from web.views.public import privacy as privacy_notice
 from web.views.public import public_record as public_record_views
@@ -93,6 +94,7 @@ ROUTES: tuple[ModuleType, ...] = (
     warning_views,
     privacy_views,
     merchant_link_views,
+    odr_views,
     merchant_views,
 )
 

@@ -9,6 +9,7 @@ from urllib.parse import quote
 from aiohttp import web
 
 from complaints.case_view import PublicCase, public_case
+from complaints.odr import cases as odr_cases
 from complaints.personal_data.erasure import ErasureOutcome, held_for_token
 from complaints.submission import SubmissionError
 from lookup.identifiers import parse_reference
@@ -99,3 +100,11 @@ async def personal_data_context(request: web.Request, ref: str) -> dict[str, Any
         "erasure_url": f"/c/{ref}/erasure?token={quote(token, safe='')}{lang_suffix(request)}",
         "erasure_answer": answer if answer in ErasureOutcome.__members__ else None,
     }
+
+
+async def odr_context(request: web.Request, ref: str) -> dict[str, Any]:
+    """What `case_odr.html` needs: the case's settlement with the merchant, if it went to one, and where to answer."""
+    async with request.app[ENGINE].connect() as connection:
+        odr = await odr_cases.of_ref(connection, ref)
+    token = quote(request.query.get("token", ""), safe="")
+    return {"odr": odr, "odr_url": f"/c/{ref}/odr?token={token}{lang_suffix(request)}"}

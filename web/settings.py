@@ -121,6 +121,7 @@ class Settings(BaseSettings):
     fairweigh_deadline_verify_days: int = Field(default=15, ge=1, le=MAX_DAYS)
     fairweigh_deadline_verify_extension_days: int = Field(default=15, ge=1, le=MAX_DAYS)
     fairweigh_deadline_notify_reporter_days: int = Field(default=5, ge=1, le=MAX_DAYS)
+    fairweigh_deadline_odr_days: int = Field(default=10, ge=1, le=MAX_DAYS)
     # Days personal data is kept (the README says why each default): after the case ends for the first three,
     # since the last message for dialogue drafts (the same setting as chat ids), since written for the logs.
     fairweigh_retain_contact_days: int = Field(default=200, ge=1, le=MAX_RETAIN_DAYS)
@@ -234,6 +235,7 @@ class Settings(BaseSettings):
             verify_days=self.fairweigh_deadline_verify_days,
             verify_extension_days=self.fairweigh_deadline_verify_extension_days,
             notify_reporter_days=self.fairweigh_deadline_notify_reporter_days,
+            odr_days=self.fairweigh_deadline_odr_days,
         )
         self._retention = RetentionPolicy(
             contact=timedelta(days=self.fairweigh_retain_contact_days),

@@ -9,6 +9,7 @@ from sqlmodel import SQLModel
 import bot.models  # noqa: F401
 import complaints.merchants.models
 import complaints.models
+import complaints.odr.models
 import complaints.personal_data.models  # noqa: F401
 import lookup.models  # noqa: F401
 import web.auth.models  # noqa: F401

@@ -18,7 +18,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.service import prune_inbound
+from complaints.deadlines.calendar_store import load_calendar
+from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.merchants.reminders import queue_reminders
+from complaints.odr import cases as odr_cases
 from complaints.outbox import mail, sms
 from complaints.outbox.delivery import Sender, announced_off, run_worker
 from complaints.outbox.enqueue import UPSTREAM
@@ -144,6 +147,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             purging = asyncio.create_task(purge_nightly(engine, settings, stop, lambda: datetime.now(settings.zone)))
             reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
             digests = asyncio.create_task(_digests(engine, settings, stop))
+            odr = asyncio.create_task(_odr_hand_overs(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -156,7 +160,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging, reminding, digests):
+                for task in (pruning, warning, purging, reminding, digests, odr):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -236,6 +240,28 @@ async def _digests(engine: AsyncEngine, settings: Settings, stop: asyncio.Event)
             log.exception("queueing the station digests failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
+
+
+async def hand_over_late_odr(engine: AsyncEngine, settings: Settings, now: datetime) -> int:
+    """Hand to the station every ODR case its merchant did not settle in time (complaints/odr/cases.py); each case
+    once, however many workers run it together (the conditional update of its outcome decides)."""
+    async with engine.connect() as connection:
+        calendar = await load_calendar(connection)
+    rules = DeadlineRules(calendar, settings.deadlines, settings.zone)
+    async with for_writing(engine).begin() as connection:
+        return await odr_cases.hand_over_due(connection, now=now, rules=rules)
+
+
+async def _odr_hand_overs(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    while not stop.is_set():
+        try:
+            handed = await hand_over_late_odr(engine, settings, datetime.now(settings.zone))
+            if handed:
+                log.info("handed %d ODR cases not settled in time to their stations", handed)
+        except Exception:
+            log.exception("handing over late ODR cases failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
 
 
 def run(settings: Settings) -> None:

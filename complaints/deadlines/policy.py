@@ -35,6 +35,7 @@ class DeadlinePolicy:
     verify_days: int = 15
     verify_extension_days: int = 15
     notify_reporter_days: int = 5
+    odr_days: int = 10  # an ODR merchant settles within this many working days, else the station takes the case
 
     def __post_init__(self) -> None:
         for item in fields(self):

@@ -28,6 +28,7 @@ class DemoCase:
     story: tuple[tuple[int, str, Mapping[str, Any]], ...] = ()  # (days after receipt, action, facts)
     rating: int | None = None
     consent: bool = True
+    odr: bool = False  # the merchant takes part in ODR and the shopper agreed it settle first
 
     def contact(self, number: int) -> Contact:
         chat = f"demo-{number:04d}" if self.channel in ("wechat", "telegram") else ""
@@ -371,5 +372,14 @@ CASES: tuple[DemoCase, ...] = (
         scan=None,
         name="潘越",
         phone="13800138029",
+    ),
+    DemoCase(
+        days_ago=2,
+        channel="web",
+        text="称的猪肉回家一称少了一两多，老板态度还挺好，想让他退差价",
+        scan=(MARKET, 12),
+        name="周敏",
+        phone="13800138030",
+        odr=True,
     ),
 )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
@@ -22,11 +22,12 @@ from complaints.classify import Classifier
 from complaints.deadlines.calendar_store import load_calendar
 from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.working_days import WorkingCalendar
-from complaints.demo.cases import CASES, DemoCase
+from complaints.demo.cases import CASES, DEMO_HANDLER, DemoCase
 from complaints.demo.programme import seed_programme
 from complaints.intake import prepare, store
 from complaints.models import Complaint
 from complaints.new_case import IntakePolicy, Prepared
+from complaints.odr import enrolment
 from complaints.receipt import Receipt
 from complaints.routing import NameIndex, load_name_index
 from complaints.satisfaction import rate_case
@@ -113,7 +114,19 @@ async def seed_demo_cases(engine: AsyncEngine, setting: DemoSetting) -> int:
         code = codes[case.scan[0]][case.scan[1]] if case.scan else None
         async with engine.begin() as connection:
             card = await connection.run_sync(read_card, code) if code else None
-            submission = Submission(text=case.text, channel=case.channel, code=code, contact=case.contact(number))
+            if case.odr and card is not None:  # the merchant took part in ODR from the start of the demo's year
+                await enrolment.decide(
+                    connection, card.merchant_id, since=date(seeder.setting.now.year, 1, 1), by=DEMO_HANDLER
+                )
+            intent = "complaint" if case.odr else None
+            submission = Submission(
+                text=case.text,
+                channel=case.channel,
+                code=code,
+                contact=case.contact(number),
+                intent=intent,
+                odr=case.odr,
+            )
             prepared = seeder.prepare(submission, card, seeder.clock.at(case.days_ago, 9))
             receipt: Receipt = await connection.run_sync(functools.partial(store, prepared=prepared))
         await _play(engine, receipt, case, seeder)

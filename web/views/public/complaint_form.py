@@ -10,6 +10,7 @@ import asyncio
 
 from aiohttp import web
 
+from complaints.odr import enrolment
 from complaints.photos import MAX_PHOTO_BYTES, MAX_PHOTOS, PhotoError, prepare_photo
 from complaints.submission import (
     CHOSEN_INTENTS,
@@ -33,7 +34,14 @@ from web.db import database_unavailable
 from web.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from web.i18n import request_language
 from web.keys import ENGINE, INTAKE, PAGES
-from web.public_cases import case_page_context, find_case, personal_data_context, rating_context, scanned_card
+from web.public_cases import (
+    case_page_context,
+    find_case,
+    odr_context,
+    personal_data_context,
+    rating_context,
+    scanned_card,
+)
 from web.uploads import read_form
 
 MAX_STALL_CHARS = 50
@@ -70,9 +78,11 @@ async def _render_form(
     """The form: first the shopper's words ("text"), then, with 投诉 or 举报 pre-selected from what the classifier
     read in them (``reading``), the choice, photos and contact ("details")."""
     choice = request_language(request)
+    odr_offer = stage == "details" and card is not None and await _odr_merchant(request, card.merchant_id)
     body = request.app[PAGES].render(
         "complain.html",
         choice.language,
+        odr_offer=odr_offer,
         choice=choice,
         card=card,
         markets=await _markets(request),
@@ -86,6 +96,17 @@ async def _render_form(
         reading=reading,
     )
     return web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
+
+
+async def _odr_merchant(request: web.Request, merchant_id: int) -> bool:
+    """Whether the merchant takes part in ODR, so that the shopper is offered to let them settle first."""
+    try:
+        async with request.app[ENGINE].connect() as connection:
+            return await enrolment.taking_part_now(connection, merchant_id)
+    except Exception as exc:
+        if not database_unavailable(exc):
+            raise
+        return False
 
 
 async def _place(request: web.Request, values: dict[str, str], card: InstrumentCard | None) -> list[str]:
@@ -146,6 +167,12 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
             phone=clean_phone(values.get("phone")),
             consent=values.get("consent") == "yes",
         )
+        odr = values.get("odr") == "yes" and intent == "complaint"
+        if odr and not contact.phone:
+            catalogues = request.app[PAGES].catalogues
+            raise SubmissionError(
+                "odr_phone", catalogues["zh"]("odr.need_phone"), catalogues["en"]("odr.need_phone"), field="phone"
+            )
         place = await _place(request, values, card)
         photos = tuple(await asyncio.gather(*(asyncio.to_thread(prepare_photo, raw) for raw in raw_photos)))
     except PhotoError as error:
@@ -165,6 +192,7 @@ async def submit_form(request: web.Request) -> web.StreamResponse:
         contact=contact,
         photos=photos,
         intent=intent,
+        odr=odr,
     )
     try:
         receipt = await request.app[INTAKE].submit(submission, card)
@@ -188,6 +216,7 @@ async def case_page(request: web.Request) -> web.Response:
         body = pages.render("case_not_found.html", choice.language, choice=choice)
         return web.Response(text=body, content_type="text/html", status=404, headers={"Cache-Control": "no-store"})
     context = case_page_context(request, case) | rating_context(request, case.ref, case.satisfaction)
+    context |= await odr_context(request, case.ref)
     body = pages.render("case.html", choice.language, **context, **await personal_data_context(request, case.ref))
     # The token is in the URL: keep the page out of every cache and the link out of Referer headers.
     return web.Response(text=body, content_type="text/html", headers={"Cache-Control": "no-store"})

@@ -16,6 +16,8 @@ from aiohttp import web
 from complaints.merchants import commitment, links, page, reminders
 from complaints.merchants.commitment import CommitmentError
 from complaints.merchants.links import Link, LinkError
+from complaints.odr import cases as odr_cases
+from complaints.odr import enrolment
 from complaints.programme import monitoring
 from lookup.commitment_text import CURRENT_VERSION, TEXTS
 from web.auth.access import public
@@ -39,7 +41,7 @@ def _html(request: web.Request, template: str, status: int = 200, **context: Any
     return web.Response(text=body, content_type="text/html", status=status, headers=PRIVATE)
 
 
-async def _open(request: web.Request, action: str) -> Link | web.Response:
+async def open_link(request: web.Request, action: str) -> Link | web.Response:
     """The request's link, its use logged; or the refusal page (403 forged, 410 revoked or expired)."""
     secret, now = request.app[SETTINGS].secret(), request.app[CLOCK]()
     async with for_writing(request.app[ENGINE]).begin() as connection:
@@ -57,7 +59,7 @@ async def _refused(request: web.Request, error: LinkError) -> web.Response:
     return _html(request, "merchant_link_refused.html", 410 if error.gone else 403, error=error, who=station)
 
 
-async def _home(request: web.Request, link: Link, *, status: int = 200, **extra: Any) -> web.Response:
+async def home(request: web.Request, link: Link, *, status: int = 200, **extra: Any) -> web.Response:
     settings, now = request.app[SETTINGS], request.app[CLOCK]()
     local_now = now.astimezone(settings.zone)
     today = local_now.date()
@@ -71,6 +73,9 @@ async def _home(request: web.Request, link: Link, *, status: int = 200, **extra:
             "point": await monitoring.point(connection, link.merchant_id),
             "checks": await monitoring.checks_of(connection, link.merchant_id),
             "sent": await reminders.reminders_of(connection, link.merchant_id),
+            # ODR: whether they take part (or applied), and the cases the consumers sent them, with their contact.
+            "odr": await enrolment.enrolment(connection, link.merchant_id),
+            "odr_cases": await odr_cases.of_merchant(connection, link.merchant_id),
         }
     context["self_check"] = (
         f"/monitoring/{link.merchant_id}/self-check?token={monitoring.point_token(settings.secret(), link.merchant_id)}"
@@ -83,21 +88,23 @@ async def _home(request: web.Request, link: Link, *, status: int = 200, **extra:
         "link": link,
         "today": today,
         "zone": settings.zone,
+        "odr_days": settings.deadlines.odr_days,
     }
-    return _html(request, "merchant_home.html", status, **(context | {"error": None, "values": {}} | extra))
+    defaults: dict[str, Any] = {"error": None, "values": {}, "odr_error": None, "odr_values": {}, "odr_case": None}
+    return _html(request, "merchant_home.html", status, **(context | defaults | extra))
 
 
 @public
 async def merchant_home(request: web.Request) -> web.Response:
-    opened = await _open(request, "view")
+    opened = await open_link(request, "view")
     if isinstance(opened, web.Response):
         return opened
-    return await _home(request, opened)
+    return await home(request, opened)
 
 
 @public
 async def sign_commitment(request: web.Request) -> web.Response:
-    opened = await _open(request, "sign")
+    opened = await open_link(request, "sign")
     if isinstance(opened, web.Response):
         return opened
     posted = await request.post()
@@ -119,13 +126,13 @@ async def sign_commitment(request: web.Request) -> web.Response:
     except CommitmentError as error:
         values = {"signer": posted.get("signer", "")}
         message = error.english if english else error.chinese
-        return await _home(request, opened, status=status_of(error), error=message, values=values)
+        return await home(request, opened, status=status_of(error), error=message, values=values)
     raise web.HTTPSeeOther(location=f"/merchant-link/{opened.token}#commitment")
 
 
 @public
 async def withdraw_commitment(request: web.Request) -> web.Response:
-    opened = await _open(request, "withdraw")
+    opened = await open_link(request, "withdraw")
     if isinstance(opened, web.Response):
         return opened
     settings, now = request.app[SETTINGS], request.app[CLOCK]()

@@ -10,6 +10,8 @@ from typing import Any
 
 from aiohttp import web
 
+from complaints.odr import enrolment
+from complaints.odr.figures import odr_figures
 from complaints.reporting.reports import Period, build_report
 from complaints.scope import Scope
 from complaints.workflow import Intent
@@ -44,6 +46,9 @@ async def merchant_page(request: web.Request) -> web.Response:
                 report = await build_report(
                     connection, Scope.everything(), period, merchant_id=record.id, intent=Intent.complaint
                 )
+                odr = await enrolment.enrolment(connection, record.id)
+                since, until = period.bounds()
+                odr_counts = await odr_figures(connection, merchant_id=record.id, since=since, until=until)
     if record is None:
         body = pages.render("error.html", choice.language, choice=choice, prefix="notfound")
         return cached_response(request, body.encode(), content_type="text/html", max_age=UNKNOWN_MAX_AGE, status=404)
@@ -53,6 +58,9 @@ async def merchant_page(request: web.Request) -> web.Response:
         "period": period,
         "choice": choice,
         "format_code": format_code,
+        # ODR: whether the merchant settles complaints first, and how that went in the period (no case's details).
+        "odr": odr if odr is not None and odr.taking_part else None,
+        "odr_figures": odr_counts,
     }
     body = pages.render("merchant.html", choice.language, **context)
     return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)

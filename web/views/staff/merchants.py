@@ -7,11 +7,14 @@ supervisor the district's. The contact phone and person are shown here and nowhe
 
 from __future__ import annotations
 
+from datetime import date
 from typing import Any
 
 from aiohttp import web
 
 from complaints.merchants import commitment, links, page, reminders
+from complaints.odr import enrolment
+from complaints.odr.figures import odr_figures
 from complaints.outbox.enqueue import enqueue
 from complaints.scope import Scope
 from lookup.registry_edits import merchant_station
@@ -31,6 +34,7 @@ def add_routes(app: web.Application) -> None:
     app.router.add_post("/merchants/{merchant_id}/link", issue_link)
     app.router.add_post("/merchants/{merchant_id}/link/revoke", revoke_link)
     app.router.add_post("/merchants/{merchant_id}/commitment/revoke", revoke_commitment)
+    app.router.add_post("/merchants/{merchant_id}/odr", decide_odr)
 
 
 def link_url(request: web.Request, token: str) -> str:
@@ -67,6 +71,8 @@ async def _page(request: web.Request, merchant_id: int, **extra: Any) -> web.Res
             "links": await links.links_of(connection, secret, merchant_id),
             "uses": await links.uses_of(connection, merchant_id),
             "sent": await reminders.reminders_of(connection, merchant_id),
+            "odr": await enrolment.enrolment(connection, merchant_id),
+            "odr_figures": await odr_figures(connection, merchant_id=merchant_id),
         }
     now = request.app[CLOCK]()
     active = next((link for link in context["links"] if link.usable(now)), None)
@@ -113,3 +119,20 @@ async def revoke_commitment(request: web.Request, merchant_id: int) -> web.Respo
     async with for_writing(request.app[ENGINE]).begin() as connection:
         await commitment.revoke(connection, merchant_id, by=request[VIEWER].username, today=today)
     raise web.HTTPSeeOther(location=f"/merchants/{merchant_id}")
+
+
+@staff(*CASE_WORKERS)
+@in_scope(visible_merchant)
+async def decide_odr(request: web.Request, merchant_id: int) -> web.Response:
+    """Mark the merchant as taking part in ODR from a day (today unless given), or end it; who decided is kept."""
+    posted = await request.post()
+    today = request.app[CLOCK]().astimezone(request.app[SETTINGS].zone).date()
+    since = None
+    if posted.get("decision") == "approve":
+        try:
+            since = date.fromisoformat(str(posted.get("since") or today.isoformat()))
+        except ValueError:
+            since = today
+    async with for_writing(request.app[ENGINE]).begin() as connection:
+        await enrolment.decide(connection, merchant_id, since=since, by=request[VIEWER].username)
+    raise web.HTTPSeeOther(location=f"/merchants/{merchant_id}#odr")

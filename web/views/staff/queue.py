@@ -17,6 +17,7 @@ from aiohttp import web
 from complaints.cases import StaleCase
 from complaints.classify.taxonomy import CATEGORIES
 from complaints.models import ComplaintPhoto, Priority
+from complaints.odr import cases as odr_cases
 from complaints.personal_data.access_log import AccessRoute
 from complaints.personal_data.holds import hold_of
 from complaints.privacy import mask_name, mask_phone, reveals_contact
@@ -127,9 +128,11 @@ async def _case_view(
     card = await request.app[SCAN_READER].card(case.instrument_code) if case.instrument_code else None
     async with request.app[ENGINE].connect() as connection:
         hold = await hold_of(connection, complaint_id)
+        odr = await odr_cases.of_case(connection, complaint_id)  # the settlement with the merchant, if it went to one
     return render_staff_page(
         request,
         "staff_case.html",
+        odr=odr,
         status=status,
         case=case,
         contact_revealed=contact_revealed,

@@ -15,6 +15,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from complaints.odr.figures import odr_figures
 from complaints.personal_data.access_log import AccessRoute, clean_export_reason
 from complaints.reporting.charts import Series, bar_chart, stacked_bar_chart
 from complaints.reporting.exports import (
@@ -157,6 +158,9 @@ async def reports_page(request: web.Request) -> web.Response:
         return _bad_request(request, BadParameter.of("use", use))
     async with request.app[ENGINE].connect() as connection:
         report = await build_report(connection, scope, period, legal_use=LegalUse(use) if use else None)
+        since, until = period.bounds()
+        # Settled by the merchant (ODR) is counted apart from the stations' mediation: cases sent in the period.
+        odr = await odr_figures(connection, station_ids=scope.station_ids, since=since, until=until)
     _, t = _catalogue(request)
     previous = period.start - timedelta(days=1)
     following = period.end + timedelta(days=1)
@@ -164,6 +168,7 @@ async def reports_page(request: web.Request) -> web.Response:
         request,
         "reports.html",
         report=report,
+        odr_figures=odr,
         error=None,
         month=_month_text(period),
         previous=f"{previous:%Y-%m}",
