@@ -197,3 +197,16 @@ class Verification(SQLModel, table=True):
     passed: bool
     certificate_no: str = Field(default="", max_length=200)
     institution: str = Field(default="", max_length=200)
+
+
+def newest_verification_id(instrument_id: sa.ColumnElement[int]) -> sa.ScalarSelect[int]:
+    """The id of an instrument's newest verification record (latest performed, then latest entered), for a query that
+    joins each instrument to the record its status is read from."""
+    newest = table_of(Verification).alias("newest")
+    return (
+        sa.select(newest.c.id)
+        .where(newest.c.instrument_id == instrument_id)
+        .order_by(newest.c.performed_on.desc(), newest.c.id.desc())
+        .limit(1)
+        .scalar_subquery()
+    )

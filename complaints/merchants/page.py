@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import Complaint
 from complaints.workflow import CaseStatus, Intent
-from lookup.models import Instrument, Market, Merchant, Station, Verification, table_of
+from lookup.models import Instrument, Market, Merchant, Station, Verification, newest_verification_id, table_of
 from lookup.status import instrument_status
 from lookup.vocab import InstrumentKind, InstrumentState, Status
 
@@ -87,14 +87,7 @@ class OwnInstrument:
 async def instruments(connection: AsyncConnection, merchant_id: int, *, today: date) -> list[OwnInstrument]:
     """The merchant's instruments in service, the most urgent first."""
     i, v = instrument_t.c, verification_t.alias("latest")
-    newest = verification_t.alias("newest")
-    newest_id = (
-        sa.select(newest.c.id)
-        .where(newest.c.instrument_id == i.id)
-        .order_by(newest.c.performed_on.desc(), newest.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    newest_id = newest_verification_id(i.id)
     rows = await connection.execute(
         sa.select(
             i.code,

@@ -21,7 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.merchants.models import VerificationReminder
 from complaints.outbox.enqueue import enqueue
-from lookup.models import Instrument, Merchant, Verification, table_of
+from lookup.models import Instrument, Merchant, Verification, newest_verification_id, table_of
 from lookup.rotation import HOUSEHOLD_METERS
 from lookup.vocab import InstrumentKind, InstrumentState
 
@@ -50,14 +50,7 @@ def _insert_once(dialect_name: str) -> Any:
 
 async def _expiring(connection: AsyncConnection, today: date) -> list[Any]:
     i, m = instrument_t.c, merchant_t.c
-    newest = verification_t.alias("newest")
-    newest_id = (
-        sa.select(newest.c.id)
-        .where(newest.c.instrument_id == i.id)
-        .order_by(newest.c.performed_on.desc(), newest.c.id.desc())
-        .limit(1)
-        .scalar_subquery()
-    )
+    newest_id = newest_verification_id(i.id)
     v = verification_t.alias("latest")
     rows = await connection.execute(
         sa.select(i.id, i.code, i.merchant_id, m.contact_phone, v.c.valid_until)
