@@ -198,3 +198,16 @@ def reask(turn: Turn, world: World) -> Turn:
     if question is not None:
         turn.replies.append(question)
     return turn
+
+
+async def erase(turn: Turn, event: Event, world: World) -> Turn:
+    """「删除我的信息」: a request to delete the personal data of every case from this chat, each case told what
+    became of it (recorded, kept while the case is handled, under a legal hold, already asked, nothing held). The
+    dialogue in progress, if any, is left as it was."""
+    outcomes = await world.erase(event.channel, event.chat_user)
+    t = texts_of(turn)
+    if not outcomes:
+        return say(turn, "erase.none")
+    lines = [t("erase.heading")] + [t(f"erase.{outcome}", ref=ref) for ref, outcome in outcomes]
+    turn.replies.append(Reply("\n".join(lines)))
+    return turn

@@ -86,6 +86,8 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")
+    if meaning == "erase":
+        return await asides.erase(turn, event, world)
     if meaning == "help":
         turn.replies.append(Reply(_t(turn)("help", hotline=world.hotline)))
         return _reask(turn, world) if turn.step is not Step.idle else turn

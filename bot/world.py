@@ -14,6 +14,8 @@ from complaints.case_view import PublicCase, public_case
 from complaints.cases import add_contact
 from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
+from complaints.personal_data.erasure import request_erasure_for_chat
+from complaints.personal_data.retention import RetentionPolicy
 from complaints.photos import MAX_PHOTOS
 from complaints.satisfaction import RatingError, add_rating_comment, rate_case
 from complaints.submission import Contact
@@ -41,7 +43,9 @@ class ServiceWorld:
         secret: str,
         base_url: str,
         hotline: str,
+        retention: RetentionPolicy,
     ) -> None:
+        self._retention = retention
         self._engine = engine
         self._writer = writer  # the engine for transactions that read then write (a rating)
         self._intake = intake
@@ -160,6 +164,13 @@ class ServiceWorld:
             if found is None:
                 return ()
             return await add_contact(connection, found, Contact(name=name, phone=phone), now=self._clock())
+
+    async def erase(self, channel: str, chat_user: str) -> list[tuple[str, str]]:
+        """「删除我的信息」: an erasure request for each case of this chat, as (reference, outcome)."""
+        answers = await request_erasure_for_chat(
+            self._writer, channel, chat_user, policy=self._retention, now=self._clock()
+        )
+        return [(answer.ref, answer.outcome.value) for answer in answers]
 
     def status_url(self, ref: str) -> str:
         return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"

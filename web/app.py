@@ -158,6 +158,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         secret=settings.secret(),
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
+        retention=settings.retention,
     )
     if metrics is None:
         app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK], engine=engine)

@@ -18,6 +18,8 @@ WORDS = {
     "change": {"修改", "更改", "改", "change", "edit"},
     "cancel": {"取消", "算了", "/cancel", "cancel"},
     "help": {"帮助", "/help", "help", "?", "菜单", "menu"},
+    # The privacy notice (/privacy) promises this one: a request to delete what is kept about this chat's cases.
+    "erase": {"删除我的信息", "删除我的个人信息", "删除个人信息", "/forget", "delete my data", "forget me"},
     "resume": {"继续", "继续上次的", "resume", "continue", "continue where i left off"},
     "restart": {"重新开始", "restart", "start again"},
     "en": {"english", "/english", "/lang en", "英文", "英语"},
