@@ -25,8 +25,9 @@ from web.auth.access import SESSION_COOKIE
 from web.auth.models import StaffRole
 from web.auth.second_factor import confirm_enrolment, pending_secret
 from web.auth.throttle import MAX_FAILURES_PER_PAIR
+from web.cli.demo import seed_demo_district
 from web.cli.main import main
-from web.db import create_engine
+from web.db import create_engine, for_writing
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
@@ -321,3 +322,21 @@ def test_the_console_resets_the_factor_of_an_administrator_who_lost_everything(
     assert "已重置 root 的两步验证" in capsys.readouterr().out
     assert asyncio.run(state()) == (None, [("factor_reset", "console")])
     assert main(["users", "reset-factor", "nobody"]) == 2
+
+
+async def test_the_demo_accounts_that_must_have_a_factor_are_enrolled_and_their_secret_is_printed(
+    aiohttp_client: Any, settings: Settings, engine: AsyncEngine, moving: Clock
+) -> None:
+    required = settings.model_copy(update={"fairweigh_second_factor_roles": "admin,supervisor"})
+    _, accounts = await seed_demo_district(for_writing(engine), required)
+    printed = {username: (label, password) for username, label, password in accounts}
+    assert "TOTP secret" not in printed["demo-handler"][0]
+    found = re.search(r"TOTP secret ([A-Z2-7 ]{16,})", printed["demo-admin"][0])
+    assert found is not None, printed["demo-admin"]
+    assert re.search(r"TOTP secret", printed["demo-supervisor"][0])
+    client = await browser(aiohttp_client, required, moving)
+    password_step = await sign_in(client, "demo-admin", printed["demo-admin"][1])
+    code = pyotp.TOTP(found.group(1).replace(" ", "")).at(moving.now)
+    signed_in = await give_code(client, password_step, code)
+    assert signed_in.status == 303
+    assert (await client.get("/admin/users")).status == 200

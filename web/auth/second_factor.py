@@ -99,6 +99,19 @@ async def confirm_enrolment(connection: AsyncConnection, user_id: int, code: str
     return await new_recovery_codes(connection, user_id)
 
 
+async def enrol_at_once(connection: AsyncConnection, user_id: int, *, now: datetime) -> str:
+    """Give the account a factor without the confirming code (for `serve --demo`, which prints the secret with the
+    password so that a reviewer can add it to an authenticator app); returns the secret."""
+    secret = pyotp.random_base32()
+    await connection.execute(
+        sa.update(user_t)
+        .where(user_t.c.id == user_id)
+        .values(totp_secret=secret, totp_pending=None, totp_enrolled_at=now, totp_last_step=None)
+    )
+    await new_recovery_codes(connection, user_id)
+    return secret
+
+
 async def new_recovery_codes(connection: AsyncConnection, user_id: int) -> list[str]:
     """Ten fresh recovery codes; the old ones stop working."""
     await connection.execute(sa.delete(code_t).where(code_t.c.user_id == user_id))

@@ -6,9 +6,10 @@ from __future__ import annotations
 import contextlib
 import secrets
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from lookup.models import table_of
 from web.auth.models import StaffRole, User
@@ -16,6 +17,28 @@ from web.settings import Settings
 
 user_t = table_of(User)
 VOLUNTEER = ("demo-volunteer", "群众计量监督员 林晓")
+
+
+async def _enrol_where_required(
+    connection: AsyncConnection,
+    accounts: list[tuple[str, str, str]],
+    users: list[Any],
+    settings: Settings,
+    now: datetime,
+) -> list[tuple[str, str, str]]:
+    """The new demo accounts whose role must have a second factor (FAIRWEIGH_SECOND_FACTOR_ROLES) are enrolled now,
+    and their line printed once says the secret to type into an authenticator app."""
+    from web.auth.second_factor import enrol_at_once, grouped
+
+    required, roles = settings.second_factor_roles, {username: (user_id, role) for username, user_id, role in users}
+    printed = []
+    for username, label, password in accounts:
+        user_id, role = roles[username]
+        if str(getattr(role, "value", role)) in required:
+            secret = await enrol_at_once(connection, user_id, now=now)
+            label = f"{label}; TOTP secret {grouped(secret)}" if label else f"TOTP secret {grouped(secret)}"
+        printed.append((username, label, password))
+    return printed
 
 
 async def seed_demo_district(engine: AsyncEngine, settings: Settings) -> tuple[list[str], list[tuple[str, str, str]]]:
@@ -47,8 +70,9 @@ async def seed_demo_district(engine: AsyncEngine, settings: Settings) -> tuple[l
             markets = [market.name for market in DEMO_MARKETS]
             await save_area(connection, "鼓楼诚信计量示范街区", kind="street", district="鼓楼区", markets=markets)
             await save_area(connection, "西湖景区", kind="scenic", district="鼓楼区", markets=markets[-1:])
-        users = await connection.execute(sa.select(user_t.c.username, user_t.c.id))
-        ids: dict[str, int] = {username: user_id for username, user_id in users}  # noqa: C416
+        users = list(await connection.execute(sa.select(user_t.c.username, user_t.c.id, user_t.c.role)))
+        ids: dict[str, int] = {username: user_id for username, user_id, _ in users}
+        accounts = await _enrol_where_required(connection, accounts, users, settings, now)
     setting = DemoSetting(
         now=now,
         zone=settings.zone,

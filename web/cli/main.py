@@ -171,7 +171,10 @@ def _serve(settings: Settings, args: argparse.Namespace) -> int:
 def _second_factor_line(settings: Settings) -> str:
     roles = ", ".join(sorted(settings.second_factor_roles))
     if roles:
-        return f"Second factor (TOTP): required for {roles}; they enrol at /account/second-factor after the password."
+        return (
+            f"Second factor (TOTP): required for {roles}; the demo accounts of those roles are enrolled (their TOTP "
+            "secret is printed above, for an authenticator app), others enrol at /account/second-factor."
+        )
     return (
         "Second factor (TOTP): optional for every demo account (enrol at /account/second-factor); "
         "set FAIRWEIGH_SECOND_FACTOR_ROLES=admin,supervisor to require it as production does."
