@@ -71,6 +71,20 @@ def label_origin(slot: int) -> tuple[float, float]:
     return MARGIN_X + column * LABEL_WIDTH, PAGE_HEIGHT - MARGIN_Y - (row + 1) * LABEL_HEIGHT
 
 
+# Free CJK TrueType fonts Debian ships (fonts-wqy-microhei, fonts-wqy-zenhei). `fairweigh labels` embeds a subset of
+# the first one installed when FAIRWEIGH_LABEL_FONT names none, so the sheet reads the same in every PDF reader; the
+# standard CID font it falls back to is not embedded, and some readers draw it with odd glyphs.
+FREE_CJK_FONTS = (
+    Path("/usr/share/fonts/truetype/wqy/wqy-microhei.ttc"),
+    Path("/usr/share/fonts/truetype/wqy/wqy-zenhei.ttc"),
+)
+
+
+def installed_cjk_font() -> Path | None:
+    """The first free CJK font of :data:`FREE_CJK_FONTS` on this machine, or None."""
+    return next((path for path in FREE_CJK_FONTS if path.exists()), None)
+
+
 def register_font(font_file: Path | None = None) -> str:
     """The reportlab font name for label text, registering the font on first use."""
     key = "" if font_file is None else str(font_file.resolve())

@@ -22,6 +22,7 @@ import pypdfium2
 import pytest
 import zxingcpp
 
+from qr.labels import installed_cjk_font
 from tests.test_ledger_import import HEADERS_ZH, good_line, write_csv
 from web.cli.main import main
 
@@ -142,6 +143,11 @@ def test_labels_print_one_sticker_per_instrument(env: str, tmp_path: Path, capsy
     assert "商户1" in text
     assert "扫码查检定" in text
     document.close()
+    # With Debian's free CJK font installed (CI installs it), a subset is embedded without any setting.
+    if installed_cjk_font() is not None:
+        assert b"/FontFile2" in out_file.read_bytes()
+    else:
+        print("no free CJK font installed: the standard CID font was used, not embedded")
     status, out, _ = run(capsys, "labels", "--merchant", "商户2", "--out", str(out_file))
     assert "已生成 1 张标签" in out
     assert run(capsys, "labels", "--merchant", "无此人", "--out", str(out_file))[0] == 2

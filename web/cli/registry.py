@@ -19,7 +19,7 @@ from lookup.codes.gs1 import digital_link_path
 from lookup.ledger.importer import ImportReport, import_ledger
 from lookup.ledger.read import LedgerFormatError
 from lookup.listing import InstrumentEntry, UnknownName, check_names, instrument_entries
-from qr.labels import Label, LabelTexts, render_label_sheet
+from qr.labels import Label, LabelTexts, installed_cjk_font, render_label_sheet
 from web.db import create_engine, for_writing, require_current_schema
 from web.i18n import load_catalogues
 from web.settings import Settings
@@ -189,7 +189,14 @@ def labels_command(settings: Settings, args: argparse.Namespace) -> int:
         call_to_action=t("label.call_to_action"),
         hotline=t("label.hotline", hotline=settings.fairweigh_hotline),
     )
+    font_file = settings.fairweigh_label_font or installed_cjk_font()
+    if font_file is None:
+        print(
+            "fairweigh: 没有可嵌入的中文字体，使用标准 CID 字体（部分阅读器显示可能不同）；请安装 fonts-wqy-microhei "
+            "或设置 FAIRWEIGH_LABEL_FONT (no CJK font to embed: apt-get install fonts-wqy-microhei, or set it)",
+            file=sys.stderr,
+        )
     with args.out.open("wb") as out:
-        count = render_label_sheet(labels, out, texts=texts, font_file=settings.fairweigh_label_font)
+        count = render_label_sheet(labels, out, texts=texts, font_file=font_file)
     print(f"已生成 {count} 张标签：{args.out} ({count} labels written)")
     return 0
