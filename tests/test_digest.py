@@ -57,6 +57,15 @@ async def test_the_digest_is_queued_once_and_reaches_the_station_robot(
     client: TestClient[Any, Any], engine: AsyncEngine, aiohttp_server: Any, session: aiohttp.ClientSession
 ) -> None:
     refs = await cases_in_the_south(client, engine)
+    async with engine.begin() as connection:  # the night's early warning found 张记水产's complaints rising
+        await connection.execute(
+            sa.text(
+                "INSERT INTO early_warning (merchant_id, station_id, signal, category, raised_on, checked_on, observed,"
+                " expected, p_value, evidence, state) SELECT m.id, m.station_id, 'complaints', 'short_weight',"
+                " :day, :day, 3, 0.2, 0.001, '{}', 'open' FROM merchant m WHERE m.name = '张记水产'"
+            ),
+            {"day": NOW.date()},
+        )
     now = datetime(2026, 11, 24, 8, 0, tzinfo=ZONE)
     # Two workers look after the hour: one digest for 南门 (the one station with a robot), none for 北门.
     for _ in range(2):
@@ -77,6 +86,7 @@ async def test_the_digest_is_queued_once_and_reaches_the_station_robot(
         f"> 今日到期：1 件（{refs[0]}）",
         f"> 已逾期：1 件（{refs[1]}）",
         "> 昨日新发热点商户：1 个（张记水产）",
+        f"> 新预警：1 条（张记水产 投诉上升）（[查看]({BASE}/warnings)）",
         f"[打开待办队列]({BASE}/queue)",
     ]
     assert "13800138000" not in posted

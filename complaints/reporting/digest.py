@@ -1,5 +1,6 @@
 """The morning digest (每日汇总) a station's group reads: yesterday's new cases, the cases due today and overdue,
-the hotspots raised yesterday. It goes to the station's WeCom group robot (channel ``wecom``) or by e-mail.
+the hotspots and the early warnings raised yesterday. It goes to the station's WeCom group robot (channel
+``wecom``) or by e-mail.
 
 Queued once per station and day under the idempotency key ``digest:<station id>:<day>``, so any number of
 workers looking after the hour queue it once. The text names cases by reference and merchants by name (a
@@ -16,11 +17,19 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from complaints.cases import PENDING
-from complaints.models import Complaint, Hotspot
+from complaints.models import Complaint, EarlyWarning, Hotspot
 from complaints.outbox.enqueue import enqueue
-from lookup.models import Merchant, Station, table_of
+from lookup.models import Market, Merchant, Station, table_of
 
 complaint_t, hotspot_t, merchant_t, station_t = (table_of(m) for m in (Complaint, Hotspot, Merchant, Station))
+warning_t, market_t = table_of(EarlyWarning), table_of(Market)
+# The early warning's signals as the digest names them (complaints/warnings/signals.py; /warnings says the same).
+SIGNALS = {
+    "complaints": "投诉上升",
+    "instruments": "器具过期或不合格增多",
+    "volunteer_findings": "监督员发现问题增多",
+    "inspection_findings": "检查发现问题增多",
+}
 
 WECOM = "wecom"  # the outbox channel of WeCom group robots
 LISTED = 10  # references named per line; the rest are counted (a robot's markdown holds 4096 bytes)
@@ -35,6 +44,7 @@ class Digest:
     due_today: tuple[str, ...]
     overdue: tuple[str, ...]
     hotspots: tuple[str, ...]  # the merchants' names
+    warnings: tuple[str, ...] = ()  # "subject signal" of each early warning raised yesterday
 
     def text(self, base_url: str) -> str:
         """The digest as WeCom markdown (which reads as plain text in an e-mail too)."""
@@ -44,8 +54,10 @@ class Digest:
             f"> 今日到期：{len(self.due_today)} 件{_listed(self.due_today)}",
             f"> 已逾期：{len(self.overdue)} 件{_listed(self.overdue)}",
             f"> 昨日新发热点商户：{len(self.hotspots)} 个{_listed(self.hotspots)}",
-            f"[打开待办队列]({base_url}/queue)",
         ]
+        if self.warnings:
+            lines.append(f"> 新预警：{len(self.warnings)} 条{_listed(self.warnings)}（[查看]({base_url}/warnings)）")
+        lines.append(f"[打开待办队列]({base_url}/queue)")
         return "\n".join(lines)
 
 
@@ -83,6 +95,15 @@ async def station_digest(connection: AsyncConnection, station_id: int, day: date
         .where(hotspot_t.c.station_id == station_id, hotspot_t.c.raised_at >= start, hotspot_t.c.raised_at < end)
         .order_by(hotspot_t.c.id)
     )
+    subject = sa.func.coalesce(merchant_t.c.name, market_t.c.name)
+    warnings = await connection.execute(
+        sa.select(subject, warning_t.c.signal)
+        .select_from(warning_t)
+        .outerjoin(merchant_t, merchant_t.c.id == warning_t.c.merchant_id)
+        .outerjoin(market_t, market_t.c.id == warning_t.c.market_id)
+        .where(warning_t.c.station_id == station_id, warning_t.c.raised_on == day - timedelta(days=1))
+        .order_by(warning_t.c.id)
+    )
     return Digest(
         station_id=station_id,
         station=name,
@@ -91,6 +112,7 @@ async def station_digest(connection: AsyncConnection, station_id: int, day: date
         due_today=await refs(complaint_t.c.due_on == day),
         overdue=await refs(complaint_t.c.due_on < day),
         hotspots=tuple(hotspots.scalars()),
+        warnings=tuple(f"{name} {SIGNALS.get(signal, signal)}" for name, signal in warnings),
     )
 
 
