@@ -24,7 +24,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from aiohttp.test_utils import TestClient, TestServer
 
 from lookup.demo import seed_demo
-from tests.dialogue_corpus import CONVERSATIONS, Outcome, play
+from tests.dialogue_corpus import CONVERSATIONS
+from tests.dialogue_shopper import Outcome, play
 from web.app import create_app
 from web.db import create_engine, upgrade
 from web.keys import DIALOGUE

@@ -26,7 +26,7 @@ from bot.texts import (
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
-from bot.understanding.facts import amounts_in, when_in
+from bot.understanding.facts import facts_told
 from bot.understanding.words import (
     CHECK,
     COMPLAIN,
@@ -249,7 +249,11 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     draft.intent, draft.category = draft.chosen or reading.intent, reading.category
     undecided = draft.chosen is None and Step.choose.value not in draft.asked
     # Taken before 投诉 or 举报 is asked, so that neither path asks for what the story already says.
-    taken = await _facts_told(draft, world) if draft.intent not in ASKED_AT_ONCE or undecided else ()
+    taken = (
+        await facts_told(draft, world.place_named, limit=ANSWER_CHARS)
+        if draft.intent not in ASKED_AT_ONCE or undecided
+        else ()
+    )
     if undecided and choosing.settled(reading, draft.account) is None:
         draft.fixing = False
         turn.step = Step.choose
@@ -263,24 +267,6 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
             turn.replies.append(offer)
     draft.fixing = False
     return await _next_question(turn, world)
-
-
-async def _facts_told(draft: Draft, world: World) -> tuple[str, ...]:
-    """Place, time and amounts the shopper's words already carry: taken as answered, so they are not asked."""
-    account = draft.account
-    found = {
-        Step.where: "" if draft.code else (await world.place_named(account) or ""),
-        Step.when: when_in(account),
-        Step.amounts: amounts_in(account),
-    }
-    taken = []
-    for step, value in found.items():
-        field_name = _ANSWER_FIELDS[step]
-        if value and step.value not in draft.asked and not getattr(draft, field_name):
-            setattr(draft, field_name, value[:ANSWER_CHARS])
-            draft.asked.append(step.value)
-            taken.append(field_name)
-    return tuple(taken)
 
 
 def _needed(step: Step, draft: Draft) -> bool:

@@ -6,22 +6,15 @@ never be stored as the fact) and what the case should be. The words are ours, wr
 style of chat messages (short, typos, 斤两, dialect); none is copied from the real-text evaluation files.
 
 The shopper is driven by the dialogue's state, not by the bot's wording, so the corpus measures the dialogue's
-behaviour (:func:`converse`): messages to the receipt, questions about facts already given, refusals stored as
+behaviour (tests/dialogue_shopper.py): messages to the receipt, questions about facts already given, refusals stored as
 data, cases made from chit-chat. ``bench/dialogue.py`` prints those figures; ``tests/test_dialogue_corpus.py``
 holds the dialogue to what it already does right.
 """
 
 from __future__ import annotations
 
-import itertools
-import json
-from collections.abc import Awaitable, Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
-
-import sqlalchemy as sa
-
-from bot.conversation import Event, EventKind
 
 NAN = "南门市场监管所"
 DONG = "东街市场监管所"
@@ -458,110 +451,3 @@ CONVERSATIONS: tuple[Script, ...] = (
         "oil", "东街菜市场粮油店 5斤装的花生油 感觉不够", told="where", station=DONG, when="上周末", amounts="85元 5斤"
     ),
 )
-
-
-@dataclass
-class Outcome:
-    """What one conversation came to."""
-
-    script: Script
-    messages: int = 0  # shopper messages sent until the receipt (or until the script gave up)
-    reasked: list[str] = field(default_factory=list)  # questions about facts the shopper had already given
-    stored_refusals: list[str] = field(default_factory=list)  # a refusal found as the fact's value
-    case: dict[str, Any] | None = None  # the case made (intent, category, station), if any
-    stuck: bool = False  # no receipt within MAX_MESSAGES
-
-
-Send = Callable[[str], Awaitable[str]]
-ReadState = Callable[[], Awaitable[tuple[str, dict[str, Any]]]]  # (step, draft) of this shopper's dialogue
-ReadCase = Callable[[], Awaitable[dict[str, Any] | None]]
-
-
-def _stored_refusals(run: Script, given: Mapping[str, str], draft: Mapping[str, Any]) -> list[str]:
-    found = []
-    for step in run.refusals:
-        answer, value = given.get(step), draft.get(FACT_FIELDS[step])
-        if answer and value and (value == answer or value == [answer] or answer in str(value)):
-            found.append(step)
-    return found
-
-
-async def converse(run: Script, send: Send, state: ReadState, case: ReadCase) -> Outcome:
-    """Play one script: the opening, then answer each question the dialogue's state shows, until a case exists."""
-    outcome, given = Outcome(run), {}
-    told = set(run.told)
-    for text in run.opening:
-        await send(text)
-        outcome.messages += 1
-    if not run.makes_case:
-        outcome.case = await case()
-        return outcome
-    while outcome.messages < MAX_MESSAGES:
-        made = await case()
-        if made is not None:
-            outcome.case = made
-            return outcome
-        step, draft = await state()
-        if step in FACT_FIELDS:
-            if step in told:
-                outcome.reasked.append(step)
-            # Asked again right after answering: the shopper types the word the question's button shows; a third
-            # time, they give up.
-            repeats = outcome.reasked.count(step) if step in given else 0
-            if repeats > 2:
-                break
-            answer = "跳过" if repeats == 2 else run.answers.get(step, DEFAULTS[step])
-            given.setdefault(step, answer)
-            told.add(step)
-        elif step == "confirm":
-            outcome.stored_refusals = _stored_refusals(run, given, draft)
-            answer = "提交"
-        elif step == "account":
-            answer = "好了"
-        elif step == "idle":  # the dialogue let the story go without a case: the shopper is left stranded
-            break
-        else:  # a question the corpus does not know (e.g. complaint or report): the shopper's wish
-            answer = "1" if run.intent == "complaint" else "2"
-        await send(answer)
-        outcome.messages += 1
-    outcome.stuck = True
-    return outcome
-
-
-async def play(service: Any, engine: Any, run: Script, chat_user: str, channel: str = "wechat") -> Outcome:
-    """Play ``run`` against a running app's DialogueService over its database, as ``chat_user``."""
-    keys = itertools.count(1)
-
-    async def send(text: str) -> str:
-        event = Event(channel=channel, chat_user=chat_user, key=f"{chat_user}-{next(keys)}", kind=EventKind.text,
-                      text=text, media="", language=None)  # fmt: skip
-        return "\n".join(reply.text for reply in await service.handle(event))
-
-    async def state() -> tuple[str, dict[str, Any]]:
-        async with engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.text("SELECT step, draft FROM dialogue_state WHERE channel = :c AND chat_user = :u"),
-                    {"c": channel, "u": chat_user},
-                )
-            ).first()
-        if row is None:
-            return "idle", {}
-        draft = row.draft if isinstance(row.draft, dict) else json.loads(row.draft or "{}")
-        return row.step, draft
-
-    async def case() -> dict[str, Any] | None:
-        async with engine.connect() as connection:
-            row = (
-                await connection.execute(
-                    sa.text(
-                        "SELECT c.intent, c.category, s.name AS station FROM complaint c "
-                        "JOIN complaintcontact k ON k.complaint_id = c.id LEFT JOIN station s ON s.id = c.station_id "
-                        "WHERE k.channel_user = :u ORDER BY c.id DESC"
-                    ),
-                    {"u": chat_user},
-                )
-            ).first()
-        return None if row is None else {"intent": str(row.intent), "category": row.category, "station": row.station}
-
-    return await converse(run, send, state, case)

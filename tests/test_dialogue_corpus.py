@@ -10,7 +10,8 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.demo import seed_demo
-from tests.dialogue_corpus import CONVERSATIONS, play
+from tests.dialogue_corpus import CONVERSATIONS
+from tests.dialogue_shopper import play
 from tests.support import TODAY
 from web.keys import DIALOGUE
 

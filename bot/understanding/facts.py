@@ -10,6 +10,9 @@ one kind of expression, and tests/test_dialogue_facts.py holds an example of eac
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
+
+from bot.conversation import Draft
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+)"
 # Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上".
@@ -43,3 +46,28 @@ def amounts_in(text: str) -> str:
     """The money and quantities of a text, as written ("" when there are none)."""
     found = [match.group(0) for match in _AMOUNTS.finditer(text)] + [m.group(0) for m in _AMOUNTS_EN.finditer(text)]
     return " ".join(dict.fromkeys(part.strip() for part in found if part.strip()))
+
+
+# The questions these facts answer, and the draft's field of each (bot.conversation.Step values).
+FACT_FIELDS = {"where": "place", "when": "when", "amounts": "amounts"}
+
+
+async def facts_told(
+    draft: Draft, place_named: Callable[[str], Awaitable[str | None]], *, limit: int
+) -> tuple[str, ...]:
+    """Place, time and amounts the shopper's words already carry, taken into the draft as answered (so they are not
+    asked); returns the fields taken. ``place_named`` finds a registry name in a text (the dialogue's World)."""
+    account = draft.account
+    found = {
+        "where": "" if draft.code else (await place_named(account) or ""),
+        "when": when_in(account),
+        "amounts": amounts_in(account),
+    }
+    taken = []
+    for question, value in found.items():
+        field_name = FACT_FIELDS[question]
+        if value and question not in draft.asked and not getattr(draft, field_name):
+            setattr(draft, field_name, value[:limit])
+            draft.asked.append(question)
+            taken.append(field_name)
+    return tuple(taken)
