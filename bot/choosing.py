@@ -1,4 +1,4 @@
-"""The choice that is the shopper's (issue 13): 投诉 (a remedy from the merchant: refund, make-up, mediation; name
+"""The choice that is the shopper's: 投诉 (a remedy from the merchant: refund, make-up, mediation; name
 and phone needed) or 举报 (an investigation; may be anonymous).
 
 Asked, with buttons (WeChat: reply 1 or 2), when the words do not settle it: a personal loss with no stated wish,
