@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 
 from bot import asides, choosing
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
+from bot.correcting import corrected
 from bot.texts import (
     card_reply,
     prompt,
@@ -194,19 +195,32 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
     if choice == "change":
         turn.step = Step.fix
         return _reask(turn, world)
+    changed = corrected(turn, text, limit=ANSWER_CHARS)  # "时间错了 是上周五": the field it names, not the account
+    if changed is Step.confirm:
+        return await _show_summary(turn, world)
+    if changed is not None:
+        return _ask_again(turn, changed, world)
     _add_text(turn, text, first=False, quiet=True)
     return await _show_summary(turn, world)
 
 
 async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Which answer to change: its question is asked again, and the summary follows the new answer."""
-    draft = turn.draft
+    """Which answer to change: its question is asked again, and the summary follows the new answer. A correction
+    with its new value ("改时间 上周五") is taken at once."""
     target = FIX_WORDS.get(words(text).removeprefix("fix:"))
     if target is None:
-        return _reask(turn, world)
-    draft.fixing = True
-    draft.asked = [asked for asked in draft.asked if asked != target.value]
-    turn.step = target
+        changed = corrected(turn, text, limit=ANSWER_CHARS)
+        if changed is Step.confirm:
+            return await _show_summary(turn, world)
+        return _ask_again(turn, changed, world) if changed is not None else _reask(turn, world)
+    return _ask_again(turn, target, world)
+
+
+def _ask_again(turn: Turn, step: Step, world: World) -> Turn:
+    """The question of ``step`` again, from the summary: its answer replaces the old one, then the summary."""
+    turn.draft.fixing = True
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked != step.value]
+    turn.step = step
     return _reask(turn, world)
 
 

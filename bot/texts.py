@@ -96,7 +96,7 @@ def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) ->
         lines.append(t("summary.intent", intent=t(f"button.intent.{draft.chosen}")))
     if card is not None:
         lines.append(t("summary.instrument", kind=t(f"kind.{card.kind.value}"), merchant=card.merchant_name))
-    else:
+    if card is None or draft.place:  # a place told beside the instrument (or corrected) is shown too
         lines.append(t("summary.place", place=draft.place or unknown))
     lines.append(t("summary.when", when=draft.when or unknown))
     if draft.amounts:

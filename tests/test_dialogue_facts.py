@@ -37,6 +37,7 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("11月20号下午3点多", "11月20号下午3点多"),
         ("bought it this morning", "this morning"),
         ("秤不准 少了二两", ""),
+        ("昨天在12号摊买的", "昨天"),  # a stall's number is not a date
     ],
 )
 def test_time_words_are_found_as_written(text: str, when: str) -> None:

@@ -15,11 +15,11 @@ from collections.abc import Awaitable, Callable
 from bot.conversation import Draft
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+)"
-# Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上".
+# Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上" ("12号摊" is a stall).
 _DAYS = (
     r"今天|今日|今早|今晚|昨天|昨日|昨晚|前天|大前天|刚才|刚刚|上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|"
     r"(?:上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|上周末?|这周末?|上个?月|这个?月|月初|月底|"
-    r"\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号]|\d{1,2}点(?:多|半)?"
+    r"\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号](?![摊档铺柜门楼店窗位台床间])|\d{1,2}点(?:多|半)?"
 )
 _WHEN = re.compile(rf"(?:{_DAYS})+")
 _WHEN_EN = re.compile(

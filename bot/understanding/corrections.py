@@ -1,0 +1,103 @@
+"""A correction typed at the summary: "时间错了 是上周五", "金额不对 应该是65块", "电话写错了 13800138000",
+"改时间", "wrong place, it was stall 3".
+
+Read only when the message is short, names exactly one field, and says it is a correction (a wrong-cue such as
+错了/不对/写错/应该是/wrong/should be, or opens with 改/change). Anything else at the summary is more words for the
+account, as before — a long message that happens to contain 时间 is a story, not a correction.
+
+To teach a new way of saying it: add the field's word to ``FIELD_WORDS`` or the cue to ``_WRONG``/``_INTRO``; each has
+an example in tests/test_dialogue_corrections.py.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.conversation import Step
+from bot.understanding.facts import amounts_in, when_in
+from bot.understanding.words import name_and_phone
+
+MAX_CHARS = 40  # a correction is one short line; longer words at the summary join the account
+
+FIELD_WORDS: dict[Step, tuple[str, ...]] = {
+    Step.where: (
+        *("地点", "地方", "地址", "摊位号", "摊位", "摊号", "店名", "市场"),
+        *("place", "stall", "shop", "market", "where"),
+    ),
+    Step.when: ("时间", "日期", "几号", "哪天", "time", "date", "when", "day"),
+    Step.amounts: ("金额", "价钱", "价格", "钱数", "分量", "重量", "斤数", "数量", "amount", "price", "weight"),
+    Step.name: ("姓名", "名字", "name"),
+    Step.phone: ("电话", "手机", "号码", "phone", "number", "mobile"),
+}
+_WRONG = re.compile(
+    r"错了|错啦|不对|有误|写错|填错|打错|搞错|弄错|说错|记错|改一下|改下|改成|改为|应该是|应是|其实是|"
+    r"\bwrong\b|\bshould be\b|\bactually\b|\bnot right\b|\bincorrect\b|\bchange\b|\bfix\b",
+    re.IGNORECASE,
+)
+_INTRO = re.compile(r"^\s*(?:改|更正|修改|change|fix|correct)\s*", re.IGNORECASE)
+# What comes between the cue and the new value: linking words ("是", "应该是", "it was") and punctuation.
+_FILLER = re.compile(
+    r"了|啦|是|为|叫|成|应该|应|其实|"
+    r"\b(?:the|is|was|it|it's|it’s|should be|actually|to|be|my|name)\b|'s|’s|[,，.。:：;；!！~～\s]+",
+    re.IGNORECASE,
+)
+# Field names that may begin the new value itself ("东街市场", "stall 3") are kept there.
+_PART_OF_VALUE = re.compile(r"市场|market|(?:摊位|摊|stall|shop)\s*\d", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Correction:
+    step: Step  # the question whose answer changes
+    value: str  # the new answer as written; "" when the message names the field but not the new value
+
+
+def correction_in(text: str) -> Correction | None:
+    """The correction a short message at the summary makes, or None when it is not one."""
+    if len(text) > (2 * MAX_CHARS if text.isascii() else MAX_CHARS):  # English words are longer
+        return None
+    lowered = text.casefold()
+    named = [step for step, names in FIELD_WORDS.items() if any(_has(lowered, name) for name in names)]
+    if len(named) != 1 or not (_WRONG.search(text) or _INTRO.match(text)):
+        return None
+    step = named[0]
+    return Correction(step, _value(step, text))
+
+
+def _has(lowered: str, name: str) -> bool:
+    if name.isascii():
+        return re.search(rf"\b{re.escape(name)}\b", lowered) is not None
+    return name in lowered
+
+
+def _value(step: Step, text: str) -> str:
+    if step is Step.when:
+        return when_in(text)
+    if step is Step.amounts:
+        return amounts_in(text)
+    rest = _after_cue(step, text)
+    if step is Step.phone:  # a number too short to read as a phone is still taken, to be refused with the reason
+        return name_and_phone(text)[1] or rest
+    if step is Step.name:
+        return name_and_phone(rest)[0] if rest else ""
+    return rest
+
+
+def _after_cue(step: Step, text: str) -> str:
+    """The words after the last cue ("地点错了 是西门市场" → "西门市场"), without the field's name or linking words."""
+    cues = [*_INTRO.finditer(text), *_WRONG.finditer(text)]
+    rest = text[max(match.end() for match in cues) :] if cues else text
+    names = sorted(FIELD_WORDS[step], key=len, reverse=True)
+    previous = None
+    while previous != rest:  # strip from the front until nothing more comes off
+        previous = rest
+        match = _FILLER.match(rest)
+        if match and match.end():
+            rest = rest[match.end() :]
+        if _PART_OF_VALUE.match(rest):
+            break
+        for name in names:
+            if rest.casefold().startswith(name):
+                rest = rest[len(name) :]
+                break
+    return rest.strip(" ,，.。:：;；!！")

@@ -1,0 +1,143 @@
+"""A correction at the summary changes the field it names ("时间错了 是上周五" → 时间：上周五) and the summary says
+what changed; it is never appended to the shopper's account. Over the real webhooks (Telegram; WeChat plain and safe
+mode) and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+TOLD = "昨天在东门菜市场12号摊买了2斤猪肉付了50块，回家一称只有1斤6两，我要求退钱"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
+    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+async def case_text(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        [text] = (await connection.execute(sa.text("SELECT text FROM complaint"))).scalars().all()
+    return str(text)
+
+
+async def to_summary_on_telegram(shopper: Shopper) -> str:
+    await shopper.say(TOLD)
+    said = await shopper.tap("done")
+    for _ in range(6):
+        if "请核对" in said:
+            return said
+        said = await shopper.say("王芳") if "姓名" in said.rsplit("\n\n", 1)[-1] else await shopper.tap("skip")
+        if "手机号" in said.rsplit("\n\n", 1)[-1] or "电话" in said.rsplit("\n\n", 1)[-1]:
+            said = await shopper.say("13800138000")
+    raise AssertionError(said)
+
+
+async def to_summary_on_wechat(client: Client, follower: WeChatPush) -> str:
+    await say(client, follower, follower.text(TOLD))
+    _, said = await say(client, follower, follower.text("说完了"))
+    for _ in range(len(ANSWERS)):
+        if "回复「提交」「修改」「取消」" in said:
+            return said
+        answer = next(answer for opening, answer in ANSWERS if opening in said.rsplit("\n\n", 1)[-1])
+        _, said = await say(client, follower, follower.text(answer))
+    raise AssertionError(said)
+
+
+async def test_a_time_corrected_at_the_summary_replaces_the_time_and_the_case_says_so(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    summary = await to_summary_on_telegram(shopper)
+    assert "时间：昨天" in summary
+    changed = await shopper.say("时间错了 是上周五")
+    assert "已改正 · 时间：上周五" in changed
+    assert "时间：上周五" in changed.rsplit("请核对", 1)[1]
+    assert "时间：昨天" not in changed.rsplit("请核对", 1)[1]
+    receipt = await shopper.tap("submit")
+    assert "已收到" in receipt
+    text = await case_text(engine)
+    assert "时间：上周五" in text
+    assert "时间错了" not in text  # not appended to the shopper's account
+
+
+async def test_a_field_named_without_its_new_value_asks_that_question_again(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await to_summary_on_telegram(shopper)
+    asked = await shopper.say("改时间")
+    assert "什么时候" in asked
+    summary = await shopper.say("前天下午")
+    assert "时间：前天下午" in summary
+    await shopper.tap("submit")
+    assert "时间：前天下午" in await case_text(engine)
+
+
+async def test_a_corrected_phone_is_checked_and_masked(shopper: Shopper, engine: AsyncEngine) -> None:
+    await to_summary_on_telegram(shopper)
+    refused = await shopper.say("电话不对 应该是12345")
+    assert "7" in refused
+    assert "手机号" in refused
+    summary = await shopper.say("13900001111")
+    assert "139****1111" in summary
+    await shopper.tap("submit")
+    async with engine.connect() as connection:
+        phones = (await connection.execute(sa.text("SELECT phone FROM complaintcontact"))).scalars().all()
+    assert phones == ["13900001111"]
+
+
+async def test_longer_words_at_the_summary_still_join_the_account(shopper: Shopper, engine: AsyncEngine) -> None:
+    await to_summary_on_telegram(shopper)
+    added = "另外那个时间老板还说秤是刚校准过的，不可能错，态度很差"
+    summary = await shopper.say(added)
+    assert "已改正" not in summary
+    assert "请核对" in summary
+    await shopper.tap("submit")
+    text = await case_text(engine)
+    assert added in text
+    assert "时间：昨天" in text
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
+async def test_corrections_over_wechat(wx: Client, engine: AsyncEngine, safe: bool) -> None:
+    follower = push(safe=safe)
+    await to_summary_on_wechat(wx, follower)
+    _, changed = await say(wx, follower, follower.text("地点错了，是西门市场3号摊"))
+    assert "已改正 · 地点：西门市场3号摊" in changed
+    _, changed = await say(wx, follower, follower.text("金额不对 应该是付了60块 1斤5两"))
+    assert "已改正 · 金额和分量：付了60块 1斤5两" in changed
+    _, receipt = await say(wx, follower, follower.text("提交"))
+    assert REF.search(receipt), receipt
+    text = await case_text(engine)
+    assert "地点：西门市场3号摊" in text
+    assert "金额和分量：付了60块 1斤5两" in text
+    assert "错了" not in text
+    assert "不对" not in text
+
+
+async def test_a_correction_in_english_is_answered_in_english(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("Bought 2 jin of pork yesterday for 50 yuan, at home it weighed 1.6 jin. I want my money back")
+    said = await shopper.tap("done")
+    for _ in range(8):
+        if "Please check" in said:
+            break
+        said = await shopper.tap("skip")
+    assert "Please check" in said, said
+    changed = await shopper.say("wrong time, it was last friday")
+    assert "Changed · When: last friday" in changed
+    await shopper.tap("submit")
+    text = await case_text(engine)
+    assert "时间：last friday" in text
+    assert "wrong time" not in text
