@@ -15,6 +15,7 @@ from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
 from bot import asides, choosing
+from bot.asking import asked_at_once
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
 from bot.texts import (
@@ -163,6 +164,9 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     turn.step = Step.account
     if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
         return _say(turn, "chatter")
+    if await asked_at_once(text, world):  # a question is answered now, without 好了
+        turn.draft.texts.append(text)
+        return await _finish_account(turn, world)
     turn.replies.append(Reply(_t(turn)("greet")))
     return _add_text(turn, text, first=True)
 
@@ -182,8 +186,11 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         done = Button(_t(turn)("button.done"), data="done")
         turn.replies.append(Reply(_t(turn)("chatter.more"), ((done,),)))
         return turn
-    if not turn.draft.texts:  # the first words after a greeting too short to tell the language by
+    if not turn.draft.texts:  # the first words after a greeting (or a scan): the language, or a question to answer
         turn.language = language_of(text) or turn.language
+        if await asked_at_once(text, world):
+            turn.draft.texts.append(text)
+            return await _finish_account(turn, world)
     return _add_text(turn, text, first=False)
 
 

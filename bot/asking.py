@@ -1,0 +1,37 @@
+"""A question is answered at once: "超期啥意思 还能用吗" after a scan, "公平秤在哪" — no 好了, no questions back.
+
+A first message that is worded as a question, that the classifier reads as an inquiry with the confidence
+:func:`bot.choosing.settled` asks of it, and that asks for no remedy or investigation, goes to intake straight
+away with the scanned instrument, if any: intake answers what the service knows (the instrument's status, the
+fair scale, deadlines, the hotline) and routes the rest to the station with the instrument attached. A story
+("付了50块 只有1斤6两 这秤准吗？") reads as a complaint, not an inquiry, and is told as before.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot import choosing
+from bot.turn import World
+from bot.understanding.facts import amounts_in
+from bot.understanding.words import wish_of
+from complaints.workflow import Intent
+
+QUESTION = re.compile(
+    r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|"
+    r"为什么|为啥|请问|^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b",
+    re.IGNORECASE,
+)
+# A loss told with the question ("付了50块只有1斤6两 这秤准吗？") is a story to hear out, whatever the classifier says.
+_LOSS = re.compile(
+    r"付了|花了|给了|收了我|被宰|宰了|坑|少了|缺了|短了|只有|不够|差了|少给|亏了|不足|\bpaid\b|\bcharged\b|\bshort\b",
+    re.IGNORECASE,
+)
+
+
+async def asked_at_once(text: str, world: World) -> bool:
+    """Whether these first words are a question to answer now rather than the start of a story."""
+    if not QUESTION.search(text) or wish_of(text) is not None or _LOSS.search(text) or amounts_in(text):
+        return False
+    reading = await world.reading(text)
+    return choosing.settled(reading, text) == Intent.inquiry.value

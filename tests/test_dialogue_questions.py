@@ -1,0 +1,71 @@
+"""A question is answered at once, without 好了 (issue 13, part 3): about the scanned instrument when there is one,
+routed to its station; a loss told with a question mark is still heard out as a story. Over the real webhooks
+(Telegram; WeChat plain and safe mode) and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
+    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+async def cases(engine: AsyncEngine) -> list[Any]:
+    async with engine.connect() as connection:
+        sql = (
+            "SELECT c.intent, c.instrument_id, s.name AS station FROM complaint c"
+            " LEFT JOIN station s ON s.id = c.station_id"
+        )
+        return list(await connection.execute(sa.text(sql)))
+
+
+async def test_a_question_after_a_scan_is_answered_about_that_instrument(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await shopper.say(f"/start {codes['expired']}")
+    answer = await shopper.say("超期啥意思 还能用吗")
+    assert "已收到" in answer
+    assert "检定已过期" in answer  # the instrument's own status, explained
+    assert "说完了" not in answer  # no 好了 asked for
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+    assert case.instrument_id is not None
+    assert case.station == "南门市场监管所"
+
+
+async def test_a_loss_told_with_a_question_mark_is_still_a_story(shopper: Shopper, engine: AsyncEngine) -> None:
+    said = await shopper.say("付了50块只有1斤6两 这秤准吗？")
+    assert "记下了" in said
+    assert "已收到" not in said
+    assert await cases(engine) == []
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
+async def test_a_question_over_wechat_needs_no_done(
+    wx: Client, engine: AsyncEngine, codes: dict[str, str], safe: bool
+) -> None:
+    follower = push(safe=safe)
+    _, scanned = await say(wx, follower, follower.event("SCAN", codes["valid"], Ticket="gQH47joAAAAAAAAAASxodHRwOi8v"))
+    assert "张记水产" in scanned
+    _, answer = await say(wx, follower, follower.text("请问这里的公平秤在哪里"))
+    assert "东门管理处旁" in answer
+    assert "回复「说完了」" not in answer
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
