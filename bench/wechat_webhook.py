@@ -158,8 +158,8 @@ def adapter_alone(count: int = 2000) -> dict[str, float]:
     """The adapter's own share, in this process: check, decrypt and parse a push, render and encrypt a reply."""
     sys.path.insert(0, str(ROOT))
     from bot.catalogue import catalogue
+    from bot.channels.wechat import WeChatWebhook, render
     from bot.conversation import Button, Reply
-    from bot.wechat import WeChatWebhook, render
 
     webhook = WeChatWebhook(token=TOKEN, app_id=APP_ID, aes_key=AES_KEY)
     answer = [Reply("记下了。说完了请点「说完了」或回复「好了」。", ((Button("说完了", data="done"),),))]

@@ -33,7 +33,17 @@ from web.settings import Settings
 
 pytest_plugins = ("tests.queue_fixtures", "tests.telegram_fixtures")
 
-POSTGRES_URL = os.environ.get("FAIRWEIGH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+_GIVEN_POSTGRES_URL = os.environ.get("FAIRWEIGH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+# pytest-xdist runs the suite in several processes; each takes a database of its own beside the given one
+# (test_gw0, test_gw1, ...), created on first use, so that one worker's TRUNCATE never empties another's tables.
+_WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+POSTGRES_URL = (
+    sa.engine.make_url(_GIVEN_POSTGRES_URL)
+    .set(database=f"{sa.engine.make_url(_GIVEN_POSTGRES_URL).database}_{_WORKER}")
+    .render_as_string(hide_password=False)
+    if _WORKER
+    else _GIVEN_POSTGRES_URL
+)
 REQUIRE_POSTGRES = os.environ.get("FAIRWEIGH_REQUIRE_POSTGRES") == "1"
 
 
@@ -41,10 +51,27 @@ def _async_postgres_url() -> str:
     return POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
 
 
+async def _create_worker_database() -> None:
+    """The worker's own database, made from the given one's server (nothing to do outside pytest-xdist)."""
+    if not _WORKER:
+        return
+    admin = create_engine(_GIVEN_POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1))
+    name = sa.engine.make_url(POSTGRES_URL).database
+    try:
+        async with admin.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            exists = await connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :name"), {"name": name})
+            if not exists:
+                await connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    finally:
+        await admin.dispose()
+
+
 async def _reset_postgres() -> str | None:
     """Drop and re-create the schema and migrate it; returns why PostgreSQL is unusable, or None."""
     engine = create_engine(_async_postgres_url())
     try:
+        await _create_worker_database()
         async with engine.begin() as connection:
             await connection.execute(sa.text("DROP SCHEMA IF EXISTS public CASCADE"))
             await connection.execute(sa.text("CREATE SCHEMA public"))

@@ -14,8 +14,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient, TestServer
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.telegram import messages_of
 from bot.conversation import Button, Reply
-from bot.telegram import messages_of
 from tests.fake_telegram import FakeTelegram
 from tests.telegram_support import SECRET, STORY, Shopper, with_telegram
 from web.app import create_app

@@ -15,8 +15,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels.wechat import fit
 from bot.models import DialogueState, InboundMessage
-from bot.wechat import fit
 from complaints.models import Complaint, ComplaintContact
 from lookup.models import table_of
 from qr.codes import format_code

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.wechat_api import parse_template_fields
+from bot.channels.wechat_api import parse_template_fields
 from complaints.cases import take_action
 from complaints.models import Complaint, ComplaintPhoto, OutboxStatus
 from complaints.outbox.delivery import Sender

@@ -62,8 +62,8 @@ def telegram_command(settings: Settings, args: argparse.Namespace) -> int:
 async def set_webhook(settings: Settings) -> int:
     import aiohttp
 
-    from bot.telegram import ALLOWED_UPDATES
-    from bot.telegram_transport import AiohttpRequest, make_bot
+    from bot.channels.telegram import ALLOWED_UPDATES
+    from bot.channels.telegram_transport import AiohttpRequest, make_bot
     from web.views.bots.telegram import PATH, secret_value
 
     secret = secret_value(settings.telegram_webhook_secret)
@@ -93,7 +93,7 @@ async def run_polling(
     ``max_updates``). A registered webhook would take the updates away: it is removed only when asked."""
     from aiohttp import web
 
-    from bot.telegram import poll
+    from bot.channels.telegram import poll
     from web.app import create_app
     from web.db import create_engine, require_current_schema
     from web.views.bots.telegram import TELEGRAM

@@ -16,9 +16,9 @@ from aiohttp import web
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.telegram import TelegramChannel, TelegramSender
-from bot.telegram_transport import AiohttpRequest, BotApi, make_bot
-from bot.telegram_updates import MalformedUpdate, inbound_of
+from bot.channels.telegram import TelegramChannel, TelegramSender
+from bot.channels.telegram_transport import AiohttpRequest, BotApi, make_bot
+from bot.channels.telegram_updates import MalformedUpdate, inbound_of
 from complaints.outbox.delivery import Sender
 from lookup.problems import Kind, Problem
 from web.auth.access import public

@@ -19,10 +19,10 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
+from bot.channels.wechat import CHANNEL, WeChatWebhook, render
+from bot.channels.wechat_api import WeChatSender, parse_template_fields
 from bot.conversation import Event
 from bot.service import Handled, queue_answers
-from bot.wechat import CHANNEL, WeChatWebhook, render
-from bot.wechat_api import WeChatSender, parse_template_fields
 from complaints.outbox.delivery import Sender
 from web.auth.access import public
 from web.db import for_writing

@@ -4,7 +4,7 @@ The same :class:`TelegramChannel` serves the webhook (``web.views.bots.telegram`
 (:func:`poll`). A reply that cannot be sent because Telegram is unreachable goes to the outbox, whose
 :class:`TelegramSender` also fetches chat photos into their cases and tells shoppers about their cases.
 The HTTP client is the caller's aiohttp session: one pool per process, closed by whoever opened it. Updates are
-read and answers sent as plain JSON (``bot.telegram_updates``, :class:`BotApi`), which halved a webhook call's cost;
+read and answers sent as plain JSON (``telegram_updates``, :class:`BotApi`), which halved a webhook call's cost;
 python-telegram-bot does the rest (long polling, fetching photos, registering the webhook).
 """
 
@@ -32,11 +32,11 @@ from telegram.error import (
     TimedOut,
 )
 
+from bot.channels.telegram_transport import BotApi
+from bot.channels.telegram_updates import CHANNEL, Inbound, inbound_of
 from bot.conversation import Event, Reply
 from bot.notices import notice_for
 from bot.service import CHAT_REPLY, PHOTO, Handled, queue_answers, stored_replies
-from bot.telegram_transport import BotApi
-from bot.telegram_updates import CHANNEL, Inbound, inbound_of
 from complaints.outbox.claims import Delivery
 from complaints.outbox.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.outbox.evidence import attach_photo

@@ -23,11 +23,11 @@ from wechatpy.exceptions import WeChatClientException
 from wechatpy.session import SessionStorage
 
 from bot.catalogue import catalogue
+from bot.channels.wechat import CHANNEL, render
 from bot.conversation import Reply
 from bot.models import ChannelCredential, DialogueState
 from bot.notices import chat_language, notice_for
 from bot.service import CHAT_REPLY, PHOTO, stored_replies
-from bot.wechat import CHANNEL, render
 from complaints.outbox.claims import Delivery
 from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
 from complaints.outbox.evidence import attach_photo

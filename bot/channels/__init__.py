@@ -1,0 +1,1 @@
+"""The platforms' adapters: Telegram and WeChat speak their protocols here and hand the dialogue plain turns."""
