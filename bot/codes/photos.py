@@ -65,7 +65,8 @@ async def answer_photo(turn: Turn, event: Event, world: World) -> Turn | None:
         show_card(turn, card, world)
     else:
         await answer(turn, found, world, asked=True)
-    turn.replies.append(Reply(texts_of(turn)("codes.photo.not_evidence")))
+    answered = turn.replies[-1]  # the note goes with the answer, whose buttons stay last
+    turn.replies[-1] = Reply(f"{answered.text}\n{texts_of(turn)('codes.photo.not_evidence')}", answered.buttons)
     return turn
 
 
