@@ -130,7 +130,7 @@ async def test_a_photo_during_a_story_is_evidence_and_one_without_a_code_too(
     fake.files["qr"] = pictures(known)["our_qr"][0]
     await other.say(STORY)
     said = await other.photo("qr")
-    assert "照片收到了（1 张）" in said or "照片收到了" in said
+    assert "照片收到了" in said
     assert format_code(known["ACS2023000001"]) not in said
 
 
@@ -158,6 +158,7 @@ async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_s
     await shopper.say(STORY)
     said = await shopper.say("CN33010001ABC")
     card_of(said, known, "ACS2023000001")
+    assert "好像输错了一位" not in await shopper.say("ok thanks 1")  # words with a number are words
     understood = await shopper.tap("done")
     assert "哪家店" not in understood  # the code told which instrument: the place is not asked
 
