@@ -16,10 +16,11 @@ from datetime import datetime, timedelta
 
 from bot import asides, choosing
 from bot.asking import asked_at_once
+from bot.codes.answers import Answered, answer_typed
+from bot.codes.photos import answer_photo
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
 from bot.texts import (
-    card_reply,
     prompt,
     submission_text,
     summary_reply,
@@ -30,7 +31,6 @@ from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
-    CHECK,
     COMPLAIN,
     CONFIRM_NUMBERS,
     FIX_WORDS,
@@ -38,7 +38,6 @@ from bot.understanding.words import (
     START,
     STATUS,
     WORD_OF,
-    code_in,
     gives_up,
     is_chatter,
     language_of,
@@ -76,8 +75,8 @@ async def respond(
         return _say(turn, "voice.please_type")
     if event.kind is EventKind.unsupported:
         return _say(turn, "unsupported")
-    if event.kind is EventKind.photo:
-        return asides.photo(turn, event.media, world)
+    if event.kind is EventKind.photo:  # a photo of a code at the greeting is a lookup; any other is evidence
+        return await answer_photo(turn, event, world) or asides.photo(turn, event.media, world)
     return await _text(turn, text, event, world)
 
 
@@ -112,9 +111,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         rated = await asides.rate(turn, ref, int(score), event, world)
         assert rated is not None  # only a quiet rating may find nothing to say
         return rated
-    code = code_in(text)
-    if code is not None or CHECK.match(text):
-        return await _code(turn, code, text, world)
+    answered = await answer_typed(turn, text, world)  # a code, or 查 something (bot/codes/answers.py)
+    if answered is not Answered.no:
+        return await _answered(turn, Step.where, world) if answered is Answered.where else turn
     return await _by_step(turn, text, meaning, event, world)
 
 
@@ -245,21 +244,6 @@ def _kept(turn: Turn, text: str) -> bool:
         return False
     turn.draft.texts.append(text)
     return True
-
-
-async def _code(turn: Turn, code: str | None, text: str, world: World) -> Turn:
-    card = await world.card(code) if code else None
-    if card is None:
-        shown = code or text
-        if turn.step is Step.where:
-            return _say(turn, "bad.code", code=shown[:20])
-        return _say(turn, "card.unknown", code=shown[:20])
-    turn.replies.append(card_reply(card, _t(turn), world.today))
-    if turn.step in {Step.where, Step.account}:
-        turn.draft.code = card.code
-        if turn.step is Step.where:
-            return await _answered(turn, Step.where, world)
-    return turn
 
 
 async def _finish_account(turn: Turn, world: World) -> Turn:

@@ -1,5 +1,6 @@
 """What the bot needs from outside itself, as Protocols the composition root's objects satisfy: intake (web's
-IntakeService), the instrument cards and the dialogue rows (web's raw-driver scan reader). The bot's own modules
+IntakeService), the instrument cards and the dialogue rows (web's raw-driver scan reader), and the codes in a chat
+photo (bot/codes/photos.py, fed by each channel's photo download). The bot's own modules
 depend on these, never on one another's implementations of them."""
 
 from __future__ import annotations
@@ -37,3 +38,10 @@ class StateReader(Protocol):
     composition root's scan reader is one."""
 
     async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...
+
+
+class CodeReader(Protocol):
+    """The texts of the codes in a chat photo, by the platform's media id: the channel downloads the photo as it
+    does evidence, the reader decodes it; () when it holds none or cannot be fetched."""
+
+    async def codes_in_photo(self, channel: str, media: str) -> tuple[str, ...]: ...

@@ -9,7 +9,7 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.ports import CardReader, Intake
+from bot.ports import CardReader, CodeReader, Intake
 from complaints.case_view import PublicCase, public_case
 from complaints.cases import add_contact
 from complaints.classify import Classification
@@ -21,8 +21,10 @@ from complaints.satisfaction import RatingError, add_rating_comment, rate_case
 from complaints.submission import Contact
 from complaints.tokens import case_token
 from complaints.workflow import CaseStatus
+from lookup.codes.resolve import Resolution, resolve
 from lookup.models import table_of
 from lookup.scan import InstrumentCard
+from lookup.typed_code import TypedCode, diagnose
 
 complaint_t, contact_t = table_of(Complaint), table_of(ComplaintContact)
 
@@ -44,7 +46,9 @@ class ServiceWorld:
         base_url: str,
         hotline: str,
         retention: RetentionPolicy,
+        codes: CodeReader | None = None,
     ) -> None:
+        self._codes = codes
         self._retention = retention
         self._engine = engine
         self._writer = writer  # the engine for transactions that read then write (a rating)
@@ -62,6 +66,19 @@ class ServiceWorld:
 
     async def card(self, code: str) -> InstrumentCard | None:
         return await self._cards.card(code)
+
+    async def resolve(self, text: str) -> Resolution:
+        """What a typed or scanned code names (lookup/codes/resolve.py: one indexed read)."""
+        async with self._engine.connect() as connection:
+            return await resolve(connection, text)
+
+    async def mistyped(self, text: str) -> TypedCode:
+        """A code that fails its check, with the registry's codes one slip away."""
+        async with self._engine.connect() as connection:
+            return await diagnose(connection, text)
+
+    async def codes_in_photo(self, channel: str, media: str) -> tuple[str, ...]:
+        return await self._codes.codes_in_photo(channel, media) if self._codes is not None else ()
 
     async def classify(self, text: str) -> tuple[str, str]:
         return await self._intake.classify(text)

@@ -9,6 +9,7 @@ from types import ModuleType
 
 from aiohttp import web
 
+from bot.codes.photos import ChatPhotoCodes
 from bot.service import DialogueService
 from bot.world import ServiceWorld
 from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
@@ -21,7 +22,19 @@ from web.http.cache import Freshness
 from web.http.protective_headers import protect
 from web.i18n import load_catalogues
 from web.intake_service import IntakeService
-from web.keys import CLOCK, DIALOGUE, ENGINE, FRESHNESS, INTAKE, PAGES, ROTATION, SCAN_READER, SETTINGS, Clock
+from web.keys import (
+    CLOCK,
+    DIALOGUE,
+    ENGINE,
+    FRESHNESS,
+    INTAKE,
+    PAGES,
+    PHOTO_CODES,
+    ROTATION,
+    SCAN_READER,
+    SETTINGS,
+    Clock,
+)
 from web.ops.metrics import Metrics, counting
 from web.ops.scrape import METRICS, CountedDialogue, listener
 from web.ops.scrape import add_routes as add_metrics_route
@@ -113,6 +126,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         token = settings.fairweigh_metrics_token
         if token is not None and token.get_secret_value():
             add_metrics_route(app, token.get_secret_value(), lambda: app[ENGINE], app[CLOCK])
+    app[PHOTO_CODES] = ChatPhotoCodes()
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
     telegram_bot, wechat_account = settings.chat_entries
     app[ROTATION] = rotation_policy(settings)
@@ -159,6 +173,7 @@ async def _database(app: web.Application) -> AsyncIterator[None]:
         base_url=settings.public_base_url,
         hotline=settings.fairweigh_hotline,
         retention=settings.retention,
+        codes=app[PHOTO_CODES],
     )
     if metrics is None:
         app[DIALOGUE] = DialogueService(intake=app[INTAKE], states=reader, world=world, clock=app[CLOCK], engine=engine)

@@ -8,6 +8,7 @@ from datetime import datetime
 from aiohttp import web
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.codes.photos import ChatPhotoCodes
 from bot.service import DialogueService
 from complaints.programme.targets import Targets
 from lookup.rotation import RotationPolicy
@@ -27,5 +28,6 @@ CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 FRESHNESS = web.AppKey("freshness", Freshness)
 INTAKE = web.AppKey("intake", IntakeService)
 DIALOGUE = web.AppKey("dialogue", DialogueService)
+PHOTO_CODES = web.AppKey("photo_codes", ChatPhotoCodes)  # each chat channel registers its photo download here
 ROTATION = web.AppKey("rotation", RotationPolicy)
 TARGETS = web.AppKey("targets", Targets)

@@ -121,6 +121,14 @@ def delivery_error(error: TelegramError, token: str) -> DeliveryError:
     return RetryableDeliveryError(f"telegram unreachable or failing: {described}")
 
 
+async def download_photo(bot: Bot, media: str) -> bytes:
+    """A chat photo's bytes by its file id (into its case, or to look for a code in it)."""
+    file = await bot.get_file(media)
+    if file.file_size is not None and file.file_size > MAX_PHOTO_BYTES:
+        raise PermanentDeliveryError(f"the photo is larger than {MAX_PHOTO_BYTES // 2**20} MB")
+    return bytes(await file.download_as_bytearray())
+
+
 class Dialogue(Protocol):
     async def receive(self, event: Event) -> Handled: ...
 
@@ -158,6 +166,10 @@ class TelegramChannel:
                 replies.extend(handled.replies)
                 answered.append(event.key)
         await self.answer(found.chat_id, answered, replies)
+
+    async def photo_bytes(self, media: str) -> bytes:
+        """A photo sent to the bot, for the dialogue's code reader (bot/codes/photos.py)."""
+        return await download_photo(self.bot, media)
 
     async def answer(self, chat_id: int, keys: Sequence[str], replies: Sequence[Reply]) -> None:
         """Send the replies (the answers to the messages ``keys``) in order; from the first that Telegram cannot
@@ -287,10 +299,7 @@ class TelegramSender:
     async def _fetch_photo(self, delivery: Delivery) -> None:
         if delivery.complaint_id is None:
             raise PermanentDeliveryError("a chat photo without its case")
-        file = await self._bot.get_file(str(delivery.payload["media"]))
-        if file.file_size is not None and file.file_size > MAX_PHOTO_BYTES:
-            raise PermanentDeliveryError(f"the photo is larger than {MAX_PHOTO_BYTES // 2**20} MB")
-        data = bytes(await file.download_as_bytearray())
+        data = await download_photo(self._bot, str(delivery.payload["media"]))
         try:
             await attach_photo(self._writer, delivery.complaint_id, data)
         except PhotoError as exc:

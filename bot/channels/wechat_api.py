@@ -286,13 +286,21 @@ class WeChatSender:
         media, case = str(delivery.payload.get("media", "")), delivery.complaint_id
         if not media or case is None:
             raise PermanentDeliveryError("a photo message without media id or case")
-        response = await self._call(client, lambda: client.media.download(media))
-        if not isinstance(response, requests.Response):
-            raise PermanentDeliveryError(f"WeChat media for {delivery.ref} is not a picture")
+        data = await self._download(client, media, f"WeChat media for {delivery.ref}")
         try:
-            await attach_photo(self._writer, case, response.content)
+            await attach_photo(self._writer, case, data)
         except PhotoError as error:
             raise PermanentDeliveryError(f"WeChat media for {delivery.ref} is not a usable picture") from error
+
+    async def photo_bytes(self, media: str) -> bytes:
+        """A picture sent to the account, for the dialogue's code reader (bot/codes/photos.py)."""
+        return await self._download(self._client_for(asyncio.get_running_loop()), media, "WeChat media")
+
+    async def _download(self, client: _Client, media: str, what: str) -> bytes:
+        response = await self._call(client, lambda: client.media.download(media))
+        if not isinstance(response, requests.Response):
+            raise PermanentDeliveryError(f"{what} is not a picture")
+        return response.content
 
     async def _call(self, client: _Client, call: Callable[[], T]) -> T:
         return await asyncio.to_thread(_with_token, client, call)

@@ -18,13 +18,13 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.telegram_transport import AiohttpRequest, BotApi, make_bot
-from bot.channels.telegram_updates import MalformedUpdate, inbound_of
+from bot.channels.telegram_updates import CHANNEL, MalformedUpdate, inbound_of
 from complaints.outbox.delivery import Sender
 from lookup.problems import Kind, Problem
 from web.auth.access import public
 from web.db import for_writing
 from web.http.json_body import read_json
-from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS
+from web.keys import CLOCK, DIALOGUE, ENGINE, PHOTO_CODES, SETTINGS
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -78,6 +78,7 @@ async def _bot(app: web.Application) -> AsyncIterator[None]:
             engine=app[ENGINE],
             clock=app[CLOCK],
         )
+        app[PHOTO_CODES].register(CHANNEL, app[TELEGRAM].photo_bytes)
         yield
 
 

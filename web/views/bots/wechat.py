@@ -26,7 +26,7 @@ from bot.service import Handled, queue_answers
 from complaints.outbox.delivery import Sender
 from web.auth.access import public
 from web.db import for_writing
-from web.keys import CLOCK, DIALOGUE, ENGINE, SETTINGS, Clock
+from web.keys import CLOCK, DIALOGUE, ENGINE, PHOTO_CODES, SETTINGS, Clock
 from web.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -61,6 +61,7 @@ def add_routes(app: web.Application) -> None:
     app[WEBHOOK] = webhook
     app[LATE_TURNS] = set()
     app.cleanup_ctx.append(_finish_late_turns)
+    app.cleanup_ctx.append(_photo_download)
     app.router.add_get("/bot/wechat", verify)
     app.router.add_post("/bot/wechat", push)
 
@@ -114,6 +115,14 @@ async def _finish_late_turns(app: web.Application) -> AsyncIterator[None]:
     running: set[asyncio.Task[None]] = app[LATE_TURNS]
     if running:
         await asyncio.wait(running, timeout=30)
+
+
+async def _photo_download(app: web.Application) -> AsyncIterator[None]:
+    """Pictures sent to the account are downloaded (as the outbox fetches evidence) to look for a code in them."""
+    sender = sender_for(app[SETTINGS], app[ENGINE], clock=app[CLOCK])
+    if sender is not None:
+        app[PHOTO_CODES].register(CHANNEL, sender.photo_bytes)
+    yield
 
 
 def configured_sender(settings: Settings, engine: AsyncEngine, session: aiohttp.ClientSession) -> Sender | None:

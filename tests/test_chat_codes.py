@@ -1,0 +1,220 @@
+"""Codes in the chat: a photo of a code (a Telegram photo, a WeChat image) decoded on the server and answered with
+the instrument's card, as a typed code is; a GS1 or GB/T 36377 code typed or pasted works the same way; a product's
+barcode is named as one, a shared serial asks which merchant, and a mistyped code never joins the story. The images
+are rendered here with zxing-cpp's writer; the platforms are the fake servers."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import numpy
+import pytest
+import zxingcpp
+from aiohttp.test_utils import TestClient, TestServer
+from PIL import Image
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lookup.codes.picture import codes_in_picture
+from lookup.vocab import InstrumentKind
+from qr.codes import format_code
+from tests.fake_telegram import FakeTelegram
+from tests.fake_wechat import FakeWeChat, push, say, wechat
+from tests.support import code_of, ledger_row, make_uscc, seed
+from tests.telegram_support import STORY, Shopper, jpeg
+from tests.test_dialogue_intent import LOSS
+from web.app import create_app
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+GTIN = "06901234567892"
+ASSET_NO = "3300001234567890123456"
+NOT_EVIDENCE = "照片里的码已为您查询"
+
+
+@pytest.fixture
+async def known(engine: AsyncEngine) -> dict[str, str]:
+    await seed(
+        engine,
+        ledger_row(serial_no="ACS2023000001", gtin=GTIN, gs1_serial="A17", id_code="CN33010001ABC"),
+        ledger_row(merchant="李记干货", uscc=make_uscc(2), stall="3号摊位", serial_no="ZX-100"),
+        ledger_row(merchant="王记肉铺", uscc=make_uscc(3), market="东门市场", stall="8号", serial_no="ZX-100"),
+        ledger_row(
+            merchant="城南小区",
+            uscc=make_uscc(4),
+            market="",
+            kind=InstrumentKind.electricity_meter,
+            serial_no="DB-77",
+            asset_no=ASSET_NO,
+        ),
+    )
+    return {serial: await code_of(engine, serial) for serial in ("ACS2023000001", "DB-77")}
+
+
+def picture(text: str, form: zxingcpp.BarcodeFormat, **options: Any) -> bytes:
+    """A phone-like JPEG of one code: the symbol on a white margin, as zxing-cpp's writer draws it."""
+    symbol = Image.fromarray(numpy.asarray(zxingcpp.create_barcode(text, form, **options).to_image(scale=5)))
+    page = Image.new("L", (symbol.width + 120, symbol.height + 120), 255)
+    page.paste(symbol, (60, 60))
+    buffer = io.BytesIO()
+    page.convert("RGB").save(buffer, "JPEG", quality=90)
+    return buffer.getvalue()
+
+
+def pictures(known: dict[str, str]) -> dict[str, tuple[bytes, str]]:
+    """Each kind of code a shopper may photograph, with the serial of the instrument it names."""
+    QR, DM, C128 = zxingcpp.BarcodeFormat.QRCode, zxingcpp.BarcodeFormat.DataMatrix, zxingcpp.BarcodeFormat.Code128
+    ours = f"https://fairweigh.example.cn/i/{known['ACS2023000001']}"
+    return {
+        "our_qr": (picture(ours, QR), "ACS2023000001"),
+        "gs1_digital_link_qr": (picture(f"https://id.gs1.org/01/{GTIN}/21/A17", QR), "ACS2023000001"),
+        "gs1_data_matrix": (picture(f"(01){GTIN}(21)A17", DM, gs1=True), "ACS2023000001"),
+        "asset_no_code128": (picture(ASSET_NO, C128), "DB-77"),
+    }
+
+
+def card_of(said: str, known: dict[str, str], serial: str) -> None:
+    """The card of the instrument with that serial: its code and its merchant."""
+    assert format_code(known[serial]) in said, said
+    assert ("城南小区" if serial == "DB-77" else "张记水产") in said, said
+    assert "检定状态" in said, said
+
+
+@pytest.mark.parametrize("kind", ["our_qr", "gs1_digital_link_qr", "gs1_data_matrix", "asset_no_code128"])
+async def test_a_telegram_photo_of_a_code_is_answered_with_the_instruments_card(
+    shopper: Shopper, fake: FakeTelegram, known: dict[str, str], kind: str
+) -> None:
+    data, serial = pictures(known)[kind]
+    fake.files[kind] = data
+
+    said = await shopper.photo(kind)
+
+    card_of(said, known, serial)
+    assert NOT_EVIDENCE in said
+    assert "照片收到了" not in said
+    assert shopper.keyboard() == [f"/start {known[serial]}"]  # 投诉 this instrument, as after a typed code
+
+
+async def test_a_wechat_image_of_a_code_is_answered_with_the_card(
+    aiohttp_server: Any, settings: Settings, clock: Callable[[], datetime], aiohttp_client: Any, known: dict[str, str]
+) -> None:
+    platform = FakeWeChat()
+    server: TestServer = await aiohttp_server(platform.app())
+    configured = wechat(settings, wechat_api_url=str(server.make_url("")).rstrip("/"))
+    client: Client = await aiohttp_client(create_app(configured, clock=clock))
+    follower = push()
+    platform.media["m-dm"], platform.media["m-plain"] = pictures(known)["gs1_data_matrix"][0], jpeg()
+
+    status, said = await say(client, follower, follower.xml("image", PicUrl="http://mmbiz/x", MediaId="m-dm"))
+
+    assert status == 200
+    card_of(said, known, "ACS2023000001")
+    assert f"回复「投诉 {format_code(known['ACS2023000001'])}」" in said
+    assert platform.downloads == ["m-dm"]
+    # A picture with no code in it is evidence, as it always was.
+    _, said = await say(client, follower, follower.xml("image", PicUrl="http://mmbiz/x", MediaId="m-plain"))
+    assert "照片收到了" in said
+
+
+async def test_a_photo_during_a_story_is_evidence_and_one_without_a_code_too(
+    shopper: Shopper, fake: FakeTelegram, known: dict[str, str]
+) -> None:
+    fake.files["plain"] = jpeg()
+    said = await shopper.photo("plain")
+    assert "照片收到了" in said
+    assert NOT_EVIDENCE not in said
+
+    other = Shopper(shopper.client, fake, chat_id=10002)
+    fake.files["qr"] = pictures(known)["our_qr"][0]
+    await other.say(STORY)
+    said = await other.photo("qr")
+    assert "照片收到了" in said
+    assert format_code(known["ACS2023000001"]) not in said
+
+
+@pytest.mark.parametrize(
+    ("typed", "serial"),
+    [
+        (f"(01){GTIN}(21)A17", "ACS2023000001"),  # an element string, as printed under a Data Matrix
+        ("CN33010001ABC", "ACS2023000001"),  # GB/T 36377 identification code
+        ("cn 3301 0001 abc", "ACS2023000001"),  # the same, typed loosely
+        (f"https://zjpm.example.cn/01/{GTIN[1:]}/21/A17", "ACS2023000001"),  # a Digital Link pasted
+        (ASSET_NO, "DB-77"),  # a meter's asset number
+    ],
+)
+async def test_a_typed_or_pasted_code_of_any_kind_shows_the_card(
+    shopper: Shopper, known: dict[str, str], typed: str, serial: str
+) -> None:
+    said = await shopper.say(typed)
+    card_of(said, known, serial)
+    assert NOT_EVIDENCE not in said
+
+
+async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_story(
+    shopper: Shopper, known: dict[str, str]
+) -> None:
+    await shopper.say(STORY)
+    said = await shopper.say("CN33010001ABC")
+    card_of(said, known, "ACS2023000001")
+    assert "好像输错了一位" not in await shopper.say("ok thanks 1")  # words with a number are words
+    understood = await shopper.tap("done")
+    assert "哪家店" not in understood  # the code told which instrument: the place is not asked
+
+
+async def test_an_unknown_gtin_is_named_as_a_product_barcode_with_what_to_do(
+    shopper: Shopper, known: dict[str, str]
+) -> None:
+    said = await shopper.say("6920000000005")
+    assert "是商品条码" in said
+    assert "06920000000005" in said
+    assert "不是我们登记的计量器具" in said
+    assert "公平秤" in said
+    english = await Shopper(shopper.client, shopper.fake, chat_id=10003, language_code="en").say("6920000000005")
+    assert "is a product barcode" in english
+
+
+async def test_a_serial_several_instruments_share_asks_which_and_answers_the_chosen(
+    shopper: Shopper, known: dict[str, str]
+) -> None:
+    said = await shopper.say("ZX-100")
+    assert "您在哪一家" in said
+    choices = shopper.keyboard()
+    assert len(choices) == 2
+    labels = [button["text"] for row in shopper.fake.sent(shopper.chat_id)[-1]["reply_markup"]["inline_keyboard"]
+              for button in row]  # fmt: skip
+    assert any("李记干货 · 南门农贸市场 · 3号摊位" in label for label in labels), labels
+    assert any("王记肉铺 · 东门市场 · 8号" in label for label in labels), labels
+
+    chosen = next(data for data, label in zip(choices, labels, strict=True) if "王记肉铺" in label)
+    card = await shopper.tap(chosen)
+    assert "王记肉铺" in card
+    assert "李记干货" not in card
+
+
+async def test_a_mistyped_code_at_the_choice_gets_the_mistyped_answer_not_the_story(
+    shopper: Shopper, known: dict[str, str]
+) -> None:
+    code = known["ACS2023000001"]
+    slip = code[:4] + ("0" if code[4] != "0" else "1") + code[5:]  # one symbol changed
+    await shopper.say(LOSS)
+    assert "您希望怎样处理？" in await shopper.tap("done")
+
+    said = await shopper.say(slip)
+
+    assert "好像输错了一位" in said
+    assert "您希望怎样处理" not in said  # nothing was kept: the question is not asked again over the story
+    await shopper.tap("intent:complaint")
+    for _ in ("where", "when", "amounts", "photos"):
+        await shopper.tap("skip")
+    await shopper.say("王芳")
+    summary = await shopper.say("13800138000")
+    assert slip not in summary
+
+
+def test_the_picture_decoder_reads_each_kind_and_nothing_from_what_is_not_a_picture() -> None:
+    assert codes_in_picture(picture("7K3MQ9XR4P", zxingcpp.BarcodeFormat.QRCode)) == ("7K3MQ9XR4P",)
+    assert codes_in_picture(picture("6920000000005", zxingcpp.BarcodeFormat.EAN13)) == ("6920000000005",)
+    assert codes_in_picture(jpeg()) == ()
+    assert codes_in_picture(b"GIF89a not a photo") == ()
