@@ -13,7 +13,7 @@ from bot.catalogue import BotCatalogue
 from bot.conversation import Button, Draft, Reply, Step
 from complaints.case_view import PublicCase, yuan
 from complaints.receipt import Receipt
-from complaints.workflow import MESSAGE, MESSAGE_EN, OUTCOME, REFUND_YUAN, Intent
+from complaints.workflow import MESSAGE, MESSAGE_EN, OUTCOME, REFUND_YUAN, CaseStatus, Intent
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
 from qr.codes import format_code
@@ -170,7 +170,9 @@ def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:
         lines.append(t("submitted.station", station=receipt.station))
     elif receipt.intent in {Intent.complaint, Intent.report}:
         lines.append(t("submitted.triage"))
-    if receipt.deadline is not None and receipt.intent is Intent.complaint:
+    if receipt.status is CaseStatus.with_merchant and receipt.deadline is not None:  # no station's deadline runs
+        lines.append(t("submitted.with_merchant", date=receipt.deadline.isoformat()))
+    elif receipt.deadline is not None and receipt.intent is Intent.complaint:
         lines.append(t("submitted.deadline", date=receipt.deadline.isoformat()))
     elif receipt.deadline is not None and receipt.intent is Intent.report:
         lines.append(t("submitted.deadline.report", date=receipt.deadline.isoformat()))
