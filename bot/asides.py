@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 from datetime import timedelta
 
+from bot import settling
 from bot.conversation import Button, Draft, Event, Reply, Step
 from bot.texts import card_reply, case_reply, preview, prompt
 from bot.turn import Turn, World, say, texts_of
@@ -45,7 +46,8 @@ async def case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
     case = await world.case(ref, event.channel, event.chat_user)
     if case is None:
         return say(turn, "case.not_found", ref=ref)
-    turn.replies.append(case_reply(case, texts_of(turn), world.status_url(ref)))
+    t = texts_of(turn)
+    turn.replies.append(await settling.with_settling(case_reply(case, t, world.status_url(ref)), case, world, t))
     return turn
 
 
@@ -56,7 +58,8 @@ async def own_cases(turn: Turn, event: Event, world: World) -> Turn:
     if not cases:
         return say(turn, "cases.none")
     if len(cases) == 1:
-        turn.replies.append(case_reply(cases[0], t, world.status_url(cases[0].ref)))
+        reply = case_reply(cases[0], t, world.status_url(cases[0].ref))
+        turn.replies.append(await settling.with_settling(reply, cases[0], world, t))
         return turn
     lines = [t("cases.mine")]
     lines += [t("cases.line", ref=case.ref, status=t(f"case_status.{case.status.value}")) for case in cases]

@@ -59,6 +59,7 @@ class Step(StrEnum):
     photos = "photos"
     name = "name"
     phone = "phone"
+    settle = "settle"  # a complaint about an ODR merchant: may the merchant settle first (bot.settling)
     confirm = "confirm"
     fix = "fix"  # choosing what to change
     paused = "paused"  # came back after 24 hours: continue or start again
@@ -89,6 +90,8 @@ class Draft:
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
     pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
     rated: str = ""  # the case just rated, whose comment the next words are
+    odr: bool | None = None  # the shopper's answer to the offer that the merchant settle first (None: not asked)
+    odr_days: int = 0  # the working days the merchant was offered to settle in, once the offer was made
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot import asides, choosing
+from bot import asides, choosing, settling
 from bot.asking import asked_at_once
 from bot.codes.answers import Answered, answer_typed
 from bot.codes.photos import answer_photo
@@ -105,6 +105,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     status = STATUS.match(text)
     if status:
         return await asides.case_status(turn, status.group(1), event, world)
+    settlement = settling.ANSWER.match(text)  # 「接受 REF」: the shopper's answer to a merchant's proposal
+    if settlement:
+        return await settling.answer(turn, settlement, event, world)
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
@@ -214,6 +217,8 @@ async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, worl
     """Which answer to change: its question is asked again, and the summary follows the new answer. A correction
     with its new value ("改时间 上周五") is taken at once."""
     target = FIX_WORDS.get(words(text).removeprefix("fix:"))
+    if target is Step.settle and not turn.draft.odr_days:  # nothing was offered: nothing to change
+        return _reask(turn, world)
     if target is None:
         changed = corrected(turn, text, limit=ANSWER_CHARS)
         if changed is Step.confirm:
@@ -308,6 +313,8 @@ async def _show_summary(turn: Turn, world: World) -> Turn:
         if offer is not None:
             turn.replies.append(offer)
         return await _next_question(turn, world)
+    if await settling.offered(turn, world):  # an ODR merchant: may it settle first, asked once before the summary
+        return turn
     turn.step = Step.confirm
     card = await world.card(turn.draft.code) if turn.draft.code else None
     turn.replies.append(summary_reply(turn.draft, _t(turn), card))
@@ -378,6 +385,13 @@ async def _on_phone(turn: Turn, text: str, meaning: str | None, event: Event, wo
     return await _answered(turn, Step.phone, world)
 
 
+async def _on_settle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The answer to the offer that the merchant settle first: taken, or the question again."""
+    if not settling.take(turn, text):
+        return _reask(turn, world)
+    return await _answered(turn, Step.settle, world)
+
+
 def _refused(turn: Turn, key: str, error: SubmissionError) -> Turn:
     """An answer that cannot be taken: why, with the 「跳过」 button the words offer."""
     t = _t(turn)
@@ -406,6 +420,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         contact=Contact(name=draft.name, phone=draft.phone, consent=bool(draft.phone)),
         intent=draft.chosen,
         refused=tuple(field for field in draft.refused if not getattr(draft, field)),
+        odr=bool(draft.odr) and draft.intent == Intent.complaint.value,
     )
     turn.card, turn.photos = card, tuple(draft.photos)
     turn.step, turn.draft = Step.idle, Draft()
@@ -424,6 +439,7 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.photos: _on_photos,
     Step.name: _on_name,
     Step.phone: _on_phone,
+    Step.settle: _on_settle,
     Step.confirm: _on_confirm,
     Step.fix: _on_fix,
     Step.paused: asides.on_paused,

@@ -8,6 +8,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.catalogue import catalogue
 from bot.conversation import Reply
 from bot.models import DialogueState
+from bot.settling import proposal_notice
 from bot.texts import notice_reply
 from complaints.outbox.claims import Delivery
 from complaints.tokens import case_token
@@ -29,4 +30,7 @@ async def notice_for(engine: AsyncEngine, delivery: Delivery, *, secret: str, ba
     assert delivery.recipient is not None
     language = await chat_language(engine, delivery.channel, delivery.recipient.channel_user)
     url = f"{base_url}/c/{delivery.ref}?token={case_token(secret, delivery.ref)}"
-    return notice_reply(delivery.kind, {"ref": delivery.ref, **delivery.payload}, catalogue(language), url)
+    payload = {"ref": delivery.ref, **delivery.payload}
+    if delivery.kind == "odr_propose":  # the merchant's proposal: with the words that accept or refuse it
+        return proposal_notice(payload, catalogue(language), url)
+    return notice_reply(delivery.kind, payload, catalogue(language), url)

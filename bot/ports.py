@@ -9,6 +9,7 @@ from typing import Protocol
 
 from bot.dialogue_state import StoredDialogue
 from complaints.classify import Classification
+from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.intake import Transactions
 from complaints.new_case import Prepared
 from complaints.submission import Submission
@@ -25,6 +26,8 @@ class Intake(Protocol):
     async def classify(self, text: str) -> tuple[str, str]: ...
     async def place_named(self, text: str) -> str | None: ...
     async def reading(self, text: str) -> Classification: ...
+    async def merchant_routed(self, text: str, category: str) -> int | None: ...
+    async def deadline_rules(self) -> DeadlineRules: ...
 
 
 class CardReader(Protocol):

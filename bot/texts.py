@@ -13,7 +13,7 @@ from bot.catalogue import BotCatalogue
 from bot.conversation import Button, Draft, Reply, Step
 from complaints.case_view import PublicCase, yuan
 from complaints.receipt import Receipt
-from complaints.workflow import MESSAGE, MESSAGE_EN, OUTCOME, REFUND_YUAN, Intent
+from complaints.workflow import MESSAGE, MESSAGE_EN, OUTCOME, REFUND_YUAN, CaseStatus, Intent
 from lookup.scan import InstrumentCard
 from lookup.status import PRESENTATION
 from qr.codes import format_code
@@ -109,6 +109,8 @@ def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) ->
         lines.append(t("summary.name", name=name))
         phone = mask_phone(draft.phone) if draft.phone else (refused if "phone" in draft.refused else unknown)
         lines.append(t("summary.phone", phone=phone))
+        if draft.odr is not None and draft.odr_days:
+            lines.append(t("summary.settle.yes" if draft.odr else "summary.settle.no", days=draft.odr_days))
     buttons = (
         (
             Button(t("button.submit"), data="submit"),
@@ -129,8 +131,9 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
         rows = (
             (Step.account, Step.choose, Step.where, Step.when),
             (Step.amounts, Step.photos, Step.name, Step.phone),
+            (Step.settle,) if draft.odr_days else (),
         )
-        buttons = tuple(tuple(Button(t(f"fix.{f.value}"), data=f"fix:{f.value}") for f in row) for row in rows)
+        buttons = tuple(tuple(Button(t(f"fix.{f.value}"), data=f"fix:{f.value}") for f in row) for row in rows if row)
         return Reply(t("fix.ask"), buttons)
     prompts = {
         Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
@@ -141,8 +144,15 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
         Step.photos: Reply(t("ask.photos", limit=max_photos), ((Button(t("button.no_photos"), data="skip"),),)),
         Step.name: Reply(t("ask.name"), (skip,)),
         Step.phone: Reply(t("ask.phone"), (skip,)),
+        Step.settle: settle_offer(draft.odr_days, t),
     }
     return prompts.get(step)
+
+
+def settle_offer(days: int, t: BotCatalogue) -> Reply:
+    """May the ODR merchant settle first: two buttons, whose labels are words the dialogue also takes typed."""
+    buttons = ((Button(t("button.settle.yes"), data="settle:yes"), Button(t("button.settle.no"), data="settle:no")),)
+    return Reply(t("ask.settle", days=days), buttons)
 
 
 def choice_reply(t: BotCatalogue) -> Reply:
@@ -160,7 +170,9 @@ def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:
         lines.append(t("submitted.station", station=receipt.station))
     elif receipt.intent in {Intent.complaint, Intent.report}:
         lines.append(t("submitted.triage"))
-    if receipt.deadline is not None and receipt.intent is Intent.complaint:
+    if receipt.status is CaseStatus.with_merchant and receipt.deadline is not None:  # no station's deadline runs
+        lines.append(t("submitted.with_merchant", date=receipt.deadline.isoformat()))
+    elif receipt.deadline is not None and receipt.intent is Intent.complaint:
         lines.append(t("submitted.deadline", date=receipt.deadline.isoformat()))
     elif receipt.deadline is not None and receipt.intent is Intent.report:
         lines.append(t("submitted.deadline.report", date=receipt.deadline.isoformat()))

@@ -4,16 +4,19 @@ write it makes outside its turn, a rating."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
-from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import CardReader, CodeReader, Intake
 from complaints.case_view import PublicCase, public_case
 from complaints.cases import add_contact
 from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
+from complaints.odr import cases as odr_cases
+from complaints.odr import enrolment as odr_enrolment
 from complaints.personal_data.erasure import request_erasure_for_chat
 from complaints.personal_data.retention import RetentionPolicy
 from complaints.photos import MAX_PHOTOS
@@ -104,7 +107,8 @@ class ServiceWorld:
             ).first()
             if owned is None:
                 return None
-            return await public_case(connection, ref, case_token(self._secret, ref))
+            case = await public_case(connection, ref, case_token(self._secret, ref))
+            return await _with_settling(connection, case) if case is not None else None
 
     async def rate(self, channel: str, chat_user: str, ref: str | None, rating: int) -> tuple[str, str]:
         """Rate the named case, or the user's latest closed and unrated one: (outcome, the case's ref)."""
@@ -150,7 +154,7 @@ class ServiceWorld:
         async with self._engine.connect() as connection:
             refs = list((await connection.execute(query)).scalars())
             cases = [await public_case(connection, ref, case_token(self._secret, ref)) for ref in refs]
-        return [case for case in cases if case is not None]
+            return [await _with_settling(connection, case) for case in cases if case is not None]
 
     async def recent_case(self, channel: str, chat_user: str, within: timedelta) -> PublicCase | None:
         """The user's newest case from this chat received within ``within`` that still lacks a fact the receipt
@@ -189,5 +193,50 @@ class ServiceWorld:
         )
         return [(answer.ref, answer.outcome.value) for answer in answers]
 
+    async def settling_days(self, code: str | None, text: str, category: str | None) -> int | None:
+        """The working days the merchant a complaint routes to (the instrument's, or the one its words name) has to
+        settle it first, when that merchant takes part in ODR; None otherwise."""
+        if code is not None:
+            card = await self._cards.card(code)
+            merchant_id = card.merchant_id if card is not None else None
+        else:
+            merchant_id = await self._intake.merchant_routed(text, category or "")
+        if merchant_id is None:
+            return None
+        async with self._engine.connect() as connection:
+            if not await odr_enrolment.taking_part_now(connection, merchant_id):
+                return None
+        return (await self._intake.deadline_rules()).policy.odr_days
+
+    async def answer_settlement(self, channel: str, chat_user: str, ref: str, *, accept: bool) -> str:
+        """The shopper accepts or refuses the merchant's proposal on their own case from this chat, as on the
+        status page: settled, refused, not_open (no proposal waits for an answer) or not_found (not their case)."""
+        rules = await self._intake.deadline_rules()
+        owned = (
+            sa.select(complaint_t.c.id)
+            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
+        )
+        async with self._writer.begin() as connection:
+            found = (await connection.execute(owned)).scalar()
+            if found is None:
+                return "not_found"
+            try:
+                return await odr_cases.answer(connection, found, accept=accept, now=self._clock(), rules=rules)
+            except odr_cases.OdrError:
+                return "not_open"
+
+    async def working_days_left(self, until: date) -> int:
+        """Working days from today to ``until`` (negative once it has passed)."""
+        return (await self._intake.deadline_rules()).calendar.working_days_between(self.today, until)
+
     def status_url(self, ref: str) -> str:
         return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"
+
+
+async def _with_settling(connection: AsyncConnection, case: PublicCase) -> PublicCase:
+    """A case with the merchant has the merchant's date to settle by as its deadline (no station's deadline runs)."""
+    if case.status is not CaseStatus.with_merchant:
+        return case
+    settling = await odr_cases.of_ref(connection, case.ref)
+    return replace(case, deadline=settling.due_on) if settling is not None else case

@@ -4,7 +4,7 @@ workers look, posted to the robot's webhook (a fake speaking its protocol), each
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from datetime import date, datetime
+from datetime import date, datetime, time
 from typing import Any
 
 import aiohttp
@@ -15,16 +15,23 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import OutboxStatus
 from complaints.outbox.wecom import WeComSender
-from complaints.reporting.digest import WECOM, queue_digests
+from complaints.reporting.digest import WECOM, queue_digests, station_digest
 from tests.fake_wecom import PATH, FakeWeCom
 from tests.outbox_support import FakeClock, deliver, outbox
 from tests.staff_support import NORTH, SOUTH, two_stations
 from tests.support import NOW, ZONE, code_of
+from tests.test_odr import _complain, _odr_merchant, _propose
 from web.db import for_writing
-from web.worker import digest_due
+from web.settings import Settings
+from web.worker import digest_due, hand_over_late_odr
 
 DAY = date(2026, 11, 24)  # the morning after NOW
 BASE = "http://fairweigh.test"
+ODR_STORIES = (
+    "秤不准，买的排骨少了二两，要求退钱",
+    "秤不准，买的鲈鱼少了一两，要求退钱",
+    "秤不准，买的大虾少了三两，要求退钱",
+)
 
 
 @pytest.fixture
@@ -86,6 +93,7 @@ async def test_the_digest_is_queued_once_and_reaches_the_station_robot(
         f"> 今日到期：1 件（{refs[0]}）",
         f"> 已逾期：1 件（{refs[1]}）",
         "> 昨日新发热点商户：1 个（张记水产）",
+        "> 商家协商未成转入：0 件",
         f"> 新预警：1 条（张记水产 投诉上升）（[查看]({BASE}/warnings)）",
         f"[打开待办队列]({BASE}/queue)",
     ]
@@ -104,6 +112,33 @@ async def test_the_digest_can_go_by_e_mail_instead(client: TestClient[Any, Any],
         f"{NORTH} 每日汇总 2026-11-24",
     )
     assert "> 昨日新收案件：0 件" in row.payload["text"]
+
+
+async def test_the_digest_counts_the_odr_cases_merchants_did_not_settle(
+    client: TestClient[Any, Any], engine: AsyncEngine, settings: Settings
+) -> None:
+    """Three shoppers let 张记水产 settle first: one refuses its proposal on NOW's day, one waits, one is left alone
+    until the merchant's ten working days have passed; each digest counts those come to the station the day before."""
+    link, code = await _odr_merchant(client, engine)
+    status_urls = [(await _complain(client, code, words=words))[1] for words in ODR_STORIES]
+    await _propose(client, link, "退还差价 20 元", "20")
+    refused = await client.post(status_urls[0].replace("?", "/odr?", 1), data={"decision": "refuse"})
+    assert refused.status == 200
+    mailboxes = {SOUTH: "south@jl.example.gov.cn"}
+
+    async def digest(day: date) -> str:
+        now = datetime.combine(day, time(8), ZONE)
+        await queue_digests(for_writing(engine), day, zone=ZONE, now=now, base_url=BASE, mailboxes=mailboxes)
+        return str([row for row in await outbox(engine) if row.kind == "digest"][-1].payload["text"])
+
+    assert "> 商家协商未成转入：1 件" in await digest(DAY)
+    assert await hand_over_late_odr(engine, settings, datetime(2026, 12, 8, 2, 0, tzinfo=ZONE)) == 2
+    assert "> 商家协商未成转入：0 件" in await digest(date(2026, 12, 8))
+    assert "> 商家协商未成转入：2 件" in await digest(date(2026, 12, 9))
+    async with engine.connect() as connection:
+        south = (await connection.execute(sa.text("SELECT id FROM station WHERE name = :n"), {"n": SOUTH})).scalar()
+        english = (await station_digest(connection, south, DAY, zone=ZONE)).text(BASE, "en")
+    assert "> Not settled by the merchant (ODR), handed over: 1" in english.splitlines()
 
 
 async def test_robot_refusals_are_retried_or_given_up(

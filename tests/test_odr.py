@@ -60,16 +60,18 @@ async def _odr_merchant(client: Client, engine: AsyncEngine) -> tuple[str, str]:
     return link, await code_of(engine, "N-1")
 
 
-async def _complain(client: Client, code: str, *, intent: str = "complaint", odr: bool = True) -> tuple[bool, str]:
+async def _complain(
+    client: Client, code: str, *, intent: str = "complaint", odr: bool = True, words: str = WORDS
+) -> tuple[bool, str]:
     """The two-step form with the shopper's name and phone; (whether ODR was offered, the status page's address)."""
-    details = await client.post("/complain", data=form(WORDS, code=code, stage="text"))
+    details = await client.post("/complain", data=form(words, code=code, stage="text"))
     offered = OFFER in await details.text()
     fields = {"stage": "details", "intent": intent, "name": NAME, "phone": PHONE, "consent": "yes", "odr": "no"}
     if odr:
         fields["odr"] = "yes"
     sent = await client.post(
         "/complain",
-        data=form(WORDS, code=code, photos=None, **fields),
+        data=form(words, code=code, photos=None, **fields),
         allow_redirects=False,
     )
     assert sent.status == 303

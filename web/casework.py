@@ -22,7 +22,7 @@ from web.auth.access import VIEWER
 from web.auth.models import StaffRole, User
 from web.auth.scope import SCOPE, scope_for
 from web.db import for_writing
-from web.keys import CLOCK, ENGINE, INTAKE, SETTINGS
+from web.keys import CLOCK, ENGINE, INTAKE
 
 complaint_t, user_t = table_of(Complaint), table_of(User)
 
@@ -55,9 +55,7 @@ async def visible_case(request: web.Request, scope: Scope) -> int | None:
 
 
 async def deadline_rules(request: web.Request) -> DeadlineRules:
-    intake = request.app[INTAKE]
-    _, calendar = await intake.reference.get()
-    return DeadlineRules(calendar, intake.policy.deadlines, request.app[SETTINGS].zone)
+    return await request.app[INTAKE].deadline_rules()
 
 
 async def act(

@@ -14,11 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.classify import Classification, Classifier
 from complaints.deadlines.calendar_store import load_calendar
+from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
 from complaints.new_case import IntakePolicy, Prepared
 from complaints.receipt import Receipt
-from complaints.routing import NameIndex, PlaceKind, load_name_index
+from complaints.routing import NameIndex, PlaceKind, load_name_index, route_by_text
 from complaints.submission import Submission
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
@@ -136,6 +137,16 @@ class IntakeService:
     async def reading(self, text: str) -> Classification:
         """The classifier's whole reading, with its confidence in each head."""
         return (await self.classifier.get()).classify(text)
+
+    async def merchant_routed(self, text: str, category: str) -> int | None:
+        """The merchant a case of these words (without an instrument) would be routed to, as intake routes it."""
+        names, _ = await self.reference.get()
+        return route_by_text(text, category, names).merchant_id
+
+    async def deadline_rules(self) -> DeadlineRules:
+        """The working calendar and deadline policy a case's step is counted with."""
+        _, calendar = await self.reference.get()
+        return DeadlineRules(calendar, self.policy.deadlines, self._settings.zone)
 
     async def close(self) -> None:
         await self.transactions.close()

@@ -153,6 +153,8 @@ class Settings(BaseSettings):
     fairweigh_sms_template_received: str = ""
     fairweigh_sms_template_update: str = ""
     fairweigh_sms_template_closed: str = ""  # unset: a closed case is told with the update template
+    fairweigh_sms_template_merchant_link: str = ""  # unset: a merchant's link waits in the outbox for it
+    fairweigh_sms_template_reminder: str = ""  # unset: merchants' verification reminders wait for it
     fairweigh_sms_region: str = ""  # Tencent Cloud's region (ap-guangzhou when unset)
     fairweigh_sms_endpoint: str = ""  # the provider's API (scheme://host); unset: its public endpoint
     # E-mail through SMTP: unset host turns it off. Security: `starttls` (port 587), `tls` (465) or `none`.

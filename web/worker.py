@@ -21,6 +21,7 @@ from bot.service import prune_inbound
 from complaints.deadlines.calendar_store import load_calendar
 from complaints.deadlines.case_deadlines import DeadlineRules
 from complaints.merchants.reminders import queue_reminders
+from complaints.merchants.texts import MerchantSmsTexts
 from complaints.odr import cases as odr_cases
 from complaints.outbox import mail, sms
 from complaints.outbox.delivery import Sender, announced_off, run_worker
@@ -55,7 +56,7 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
     """Every channel this deployment can deliver to; a channel left out waits in the outbox (and is logged)."""
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=SEND_TIMEOUT_SECONDS)) as session:
         senders: dict[str, Sender] = {}
-        text_sender = sms_sender(settings)
+        text_sender = sms_sender(settings, engine)
         if text_sender is not None:
             senders[sms.CHANNEL] = text_sender
         if settings.mail_enabled:
@@ -85,7 +86,7 @@ async def configured_senders(settings: Settings, engine: AsyncEngine) -> AsyncIt
                 text_sender.close()
 
 
-def sms_sender(settings: Settings) -> SmsSender | None:
+def sms_sender(settings: Settings, engine: AsyncEngine) -> SmsSender | None:
     """The SMS sender through the configured provider, or None while SMS is off (see Settings.announce)."""
     if not settings.sms_enabled:
         return None
@@ -112,8 +113,11 @@ def sms_sender(settings: Settings) -> SmsSender | None:
         received=settings.fairweigh_sms_template_received,
         update=settings.fairweigh_sms_template_update,
         closed=settings.fairweigh_sms_template_closed,
+        merchant_link=settings.fairweigh_sms_template_merchant_link,
+        reminder=settings.fairweigh_sms_template_reminder,
     )
-    return SmsSender(provider, templates, secret=settings.secret())
+    merchants = MerchantSmsTexts(engine, settings.secret())
+    return SmsSender(provider, templates, secret=settings.secret(), merchants=merchants)
 
 
 def mail_sender(settings: Settings) -> MailSender:

@@ -34,6 +34,7 @@ FIX_WORDS = {
     "时间": Step.when, "when": Step.when, "time": Step.when,
     "金额": Step.amounts, "amounts": Step.amounts, "照片": Step.photos, "photos": Step.photos,
     "姓名": Step.name, "name": Step.name, "电话": Step.phone, "phone": Step.phone,
+    "协商": Step.settle, "商家协商": Step.settle, "settle": Step.settle, "settlement": Step.settle,
 }  # fmt: skip
 STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
 RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)

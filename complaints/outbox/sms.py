@@ -6,6 +6,9 @@ the station's address (``c/JL20261123-0001?token=…``). Providers accept no lin
 holds the address itself and the variable only the rest. Nothing else of the case goes into a text: no name, no
 words of the complaint, no decision; the status page behind the link shows those to whoever holds the token.
 
+Texts to merchants (their private link, a verification reminder) have no case: templates of their own, and a
+:class:`MerchantTexts` (complaints/merchants/texts.py) reads the merchant's phone and the variables when sending.
+
 The providers' SDKs block, so a send runs in a small thread pool of its own, under a timeout. A provider answers
 with a code; :class:`Refusal` sorts the codes into what trying again may fix (rate limits, a template or a key
 being fixed, an outage) and what it cannot (the number, the text itself). Messages and logs name the case and
@@ -31,6 +34,7 @@ log = logging.getLogger(__name__)
 
 CHANNEL = "sms"
 RECEIVED, UPDATE, CLOSED = "received", "update", "closed"
+MERCHANT_LINK, REMINDER = "merchant_link", "reminder"  # the merchant's texts
 # A mainland mobile number as intake stores it (+86 taken off); only these can receive a domestic template.
 MAINLAND_MOBILE = re.compile(r"1[3-9]\d{9}")
 SEND_TIMEOUT = 10.0  # seconds: the SDK's own connect and read timeouts, and the wait for the thread
@@ -60,11 +64,14 @@ class Refusal(enum.Enum):
 
 @dataclass(frozen=True, slots=True)
 class SmsTemplates:
-    """Template ids (Alibaba Cloud ``SMS_…``, Tencent Cloud a number) of the three texts; ``closed`` may be ""."""
+    """Template ids (Alibaba Cloud ``SMS_…``, Tencent Cloud a number) of the consumer's three texts (``closed`` may
+    be "") and the merchant's two ("" while not approved: those texts wait)."""
 
     received: str
     update: str
     closed: str = ""
+    merchant_link: str = ""
+    reminder: str = ""
 
     def for_kind(self, kind: str) -> tuple[str, str]:
         """(which text, template id) for an outbox message kind."""
@@ -77,16 +84,24 @@ class SmsTemplates:
 
 @dataclass(frozen=True, slots=True)
 class Text:
-    """One SMS as handed to a provider: the number, the template and its two variables, in order ref, link."""
+    """One SMS as handed to a provider: the number, the template and its variables in the template's order (a
+    consumer's: ref, link); ``ref`` names the case, or "" for a text to a merchant."""
 
     phone: str
     template: str
     ref: str
-    link: str
+    variables: tuple[tuple[str, str], ...]
 
     @property
     def params(self) -> dict[str, str]:
-        return {"ref": self.ref, "link": self.link}
+        return dict(self.variables)
+
+
+class MerchantTexts(Protocol):
+    """Composes the texts to merchants (no case): which text, and the SMS, read when it is sent."""
+
+    def handles(self, kind: str) -> bool: ...
+    async def compose(self, delivery: Delivery, templates: SmsTemplates) -> tuple[str, Text]: ...
 
 
 class SmsProvider(Protocol):
@@ -112,16 +127,26 @@ def compose(delivery: Delivery, templates: SmsTemplates, *, secret: str) -> tupl
     if not MAINLAND_MOBILE.fullmatch(phone):
         raise PermanentDeliveryError(f"case {delivery.ref}: the number given is not a mainland mobile number")
     which, template = templates.for_kind(delivery.kind)
-    return which, Text(phone=phone, template=template, ref=delivery.ref, link=status_path(secret, delivery.ref))
+    link = status_path(secret, delivery.ref)
+    return which, Text(
+        phone=phone, template=template, ref=delivery.ref, variables=(("ref", delivery.ref), ("link", link))
+    )
 
 
 class SmsSender:
     """The outbox sender of channel ``sms``: composes the text and has the provider send it from a thread."""
 
     def __init__(
-        self, provider: SmsProvider, templates: SmsTemplates, *, secret: str, timeout: float = SEND_TIMEOUT
+        self,
+        provider: SmsProvider,
+        templates: SmsTemplates,
+        *,
+        secret: str,
+        timeout: float = SEND_TIMEOUT,
+        merchants: MerchantTexts | None = None,
     ) -> None:
         self._provider, self._templates, self._secret, self._timeout = provider, templates, secret, timeout
+        self._merchants = merchants
         self._pool = ThreadPoolExecutor(max_workers=THREADS, thread_name_prefix="sms")
 
     @property
@@ -129,7 +154,12 @@ class SmsSender:
         return self._provider.name
 
     async def send(self, delivery: Delivery) -> str:
-        which, text = compose(delivery, self._templates, secret=self._secret)
+        if self._merchants is not None and self._merchants.handles(delivery.kind):
+            which, text = await self._merchants.compose(delivery, self._templates)
+        else:
+            which, text = compose(delivery, self._templates, secret=self._secret)
+        if not text.template:
+            raise RetryableDeliveryError(f"no SMS template is set for the {which} text: it waits for the setting")
         loop = asyncio.get_running_loop()
         call = loop.run_in_executor(self._pool, lambda: self._provider.send(text, timeout=self._timeout))
         try:
@@ -137,7 +167,8 @@ class SmsSender:
             receipt = await asyncio.wait_for(call, self._timeout + 2)
         except TimeoutError as exc:
             raise RetryableDeliveryError(f"{self.provider}: no answer within {self._timeout:g} s") from exc
-        log.info("sms: sent the %s text for %s via %s (receipt %s)", which, delivery.ref, self.provider, receipt)
+        about = delivery.ref or f"message {delivery.message_id}"
+        log.info("sms: sent the %s text for %s via %s (receipt %s)", which, about, self.provider, receipt)
         return f"{self.provider} {which} {receipt}"
 
     def close(self) -> None:

@@ -83,7 +83,7 @@ class AliyunSms:
             sign_name=self._sign_name,
             template_code=text.template,
             template_param=json.dumps(text.params, ensure_ascii=False, separators=(",", ":")),
-            out_id=text.ref,
+            out_id=text.ref or None,  # a text to a merchant names no case
         )
         runtime = RuntimeOptions(autoretry=False, read_timeout=int(timeout * 1000), connect_timeout=int(timeout * 1000))
         try:

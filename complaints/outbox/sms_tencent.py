@@ -83,7 +83,7 @@ class TencentSms:
         request.SmsSdkAppId = self._app_id
         request.SignName = self._sign_name
         request.TemplateId = text.template
-        request.TemplateParamSet = [text.ref, text.link]
+        request.TemplateParamSet = [value for _, value in text.variables]
         request.SessionContext = text.ref
         try:
             answer = self._client(timeout).SendSms(request)

@@ -1,5 +1,6 @@
 """The morning digest (每日汇总) a station's group reads: yesterday's new cases, the cases due today and overdue,
-the hotspots and the early warnings raised yesterday. It goes to the station's WeCom group robot (channel
+the hotspots and the early warnings raised yesterday, and the ODR cases that merchants did not settle and that came
+to the station yesterday (refused by the consumer, or out of time). It goes to the station's WeCom group robot (channel
 ``wecom``) or by e-mail.
 
 Queued once per station and day under the idempotency key ``digest:<station id>:<day>``, so any number of
@@ -18,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from complaints.cases import PENDING
 from complaints.models import Complaint, EarlyWarning, Hotspot
+from complaints.odr.cases import REFUSED, TIMED_OUT, odr_t
 from complaints.outbox.enqueue import enqueue
 from lookup.models import Market, Merchant, Station, table_of
 
@@ -33,6 +35,19 @@ SIGNALS = {
 
 WECOM = "wecom"  # the outbox channel of WeCom group robots
 LISTED = 10  # references named per line; the rest are counted (a robot's markdown holds 4096 bytes)
+# Each line's words in Chinese (what stations read) and English; the figures are filled in by position.
+LABELS = {
+    "zh": {
+        "title": "每日汇总", "new": "昨日新收案件：{} 件", "due": "今日到期：{} 件", "overdue": "已逾期：{} 件",
+        "hotspots": "昨日新发热点商户：{} 个", "odr": "商家协商未成转入：{} 件", "warnings": "新预警：{} 条",
+        "see": "查看", "queue": "打开待办队列",
+    },
+    "en": {
+        "title": "daily digest", "new": "New cases yesterday: {}", "due": "Due today: {}", "overdue": "Overdue: {}",
+        "hotspots": "New hotspot merchants yesterday: {}", "odr": "Not settled by the merchant (ODR), handed over: {}",
+        "warnings": "New warnings: {}", "see": "view", "queue": "Open the queue",
+    },
+}  # fmt: skip
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,19 +60,23 @@ class Digest:
     overdue: tuple[str, ...]
     hotspots: tuple[str, ...]  # the merchants' names
     warnings: tuple[str, ...] = ()  # "subject signal" of each early warning raised yesterday
+    odr_handed_over: int = 0  # ODR cases its merchants did not settle, come to the station yesterday
 
-    def text(self, base_url: str) -> str:
+    def text(self, base_url: str, language: str = "zh") -> str:
         """The digest as WeCom markdown (which reads as plain text in an e-mail too)."""
+        said = LABELS[language]
         lines = [
-            f"**{self.station} 每日汇总 {self.day.isoformat()}**",
-            f"> 昨日新收案件：{self.new_cases} 件",
-            f"> 今日到期：{len(self.due_today)} 件{_listed(self.due_today)}",
-            f"> 已逾期：{len(self.overdue)} 件{_listed(self.overdue)}",
-            f"> 昨日新发热点商户：{len(self.hotspots)} 个{_listed(self.hotspots)}",
+            f"**{self.station} {said['title']} {self.day.isoformat()}**",
+            f"> {said['new'].format(self.new_cases)}",
+            f"> {said['due'].format(len(self.due_today))}{_listed(self.due_today)}",
+            f"> {said['overdue'].format(len(self.overdue))}{_listed(self.overdue)}",
+            f"> {said['hotspots'].format(len(self.hotspots))}{_listed(self.hotspots)}",
+            f"> {said['odr'].format(self.odr_handed_over)}",
         ]
         if self.warnings:
-            lines.append(f"> 新预警：{len(self.warnings)} 条{_listed(self.warnings)}（[查看]({base_url}/warnings)）")
-        lines.append(f"[打开待办队列]({base_url}/queue)")
+            warned = said["warnings"].format(len(self.warnings))
+            lines.append(f"> {warned}{_listed(self.warnings)}（[{said['see']}]({base_url}/warnings)）")
+        lines.append(f"[{said['queue']}]({base_url}/queue)")
         return "\n".join(lines)
 
 
@@ -104,6 +123,12 @@ async def station_digest(connection: AsyncConnection, station_id: int, day: date
         .where(warning_t.c.station_id == station_id, warning_t.c.raised_on == day - timedelta(days=1))
         .order_by(warning_t.c.id)
     )
+    handed_over = await connection.execute(
+        sa.select(sa.func.count())
+        .select_from(odr_t)
+        .join(complaint_t, complaint_t.c.id == odr_t.c.complaint_id)
+        .where(mine, odr_t.c.outcome.in_((REFUSED, TIMED_OUT)), odr_t.c.ended_at >= start, odr_t.c.ended_at < end)
+    )
     return Digest(
         station_id=station_id,
         station=name,
@@ -113,6 +138,7 @@ async def station_digest(connection: AsyncConnection, station_id: int, day: date
         overdue=await refs(complaint_t.c.due_on < day),
         hotspots=tuple(hotspots.scalars()),
         warnings=tuple(f"{name} {SIGNALS.get(signal, signal)}" for name, signal in warnings),
+        odr_handed_over=int(handed_over.scalar_one()),
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from aiohttp import web
 
 from complaints.merchants import commitment, links, page, reminders
+from complaints.merchants.texts import LINK_KIND
 from complaints.odr import enrolment
 from complaints.odr.figures import odr_figures
 from complaints.outbox.enqueue import enqueue
@@ -25,7 +26,7 @@ from web.db import for_writing
 from web.keys import CLOCK, ENGINE, SCAN_READER, SETTINGS
 from web.render.staff_pages import render_staff_page
 
-LINK_SMS = "merchant_link"  # the outbox kind of a link sent to the merchant's phone
+LINK_SMS = LINK_KIND  # the outbox kind of a link sent to the merchant's phone
 
 
 def add_routes(app: web.Application) -> None:
