@@ -22,6 +22,7 @@ from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in
 from tests.support import NOW, code_of, ledger_row, seed
 from tests.test_complaint_form import form
 from tests.test_merchant_page import _issue, _merchant_id, parse
+from web.app import create_app
 from web.auth.models import StaffRole
 from web.settings import Settings
 from web.worker import hand_over_late_odr
@@ -249,3 +250,15 @@ async def test_a_merchant_not_taking_part_is_not_offered_and_odr_needs_a_phone(
     assert not offered
     async with engine.connect() as connection:
         assert (await connection.execute(sa.text("SELECT count(*) FROM odr_case"))).scalar_one() == 0
+
+
+async def test_the_forms_offer_counts_the_days_the_station_configured(
+    aiohttp_client: Any, settings: Settings, clock: Any, engine: AsyncEngine
+) -> None:
+    configured = settings.model_copy(update={"fairweigh_deadline_odr_days": 7})
+    client = await aiohttp_client(create_app(configured, clock=clock))
+    _, code = await _odr_merchant(client, engine)
+    details = await client.post("/complain", data=form(WORDS, code=code, stage="text"))
+    text = await details.text()
+    assert "商家须在 7 个工作日内联系您" in text
+    assert OFFER not in text

@@ -33,7 +33,7 @@ from web.auth.access import public
 from web.db import database_unavailable
 from web.errors import RETRY_AFTER_SECONDS, status_of, unavailable
 from web.i18n import request_language
-from web.keys import ENGINE, INTAKE, PAGES
+from web.keys import ENGINE, INTAKE, PAGES, SETTINGS
 from web.public_cases import (
     case_page_context,
     find_case,
@@ -83,6 +83,7 @@ async def _render_form(
         "complain.html",
         choice.language,
         odr_offer=odr_offer,
+        odr_days=request.app[SETTINGS].deadlines.odr_days,
         choice=choice,
         card=card,
         markets=await _markets(request),
