@@ -20,6 +20,7 @@ from bot.codes.answers import Answered, answer_typed
 from bot.codes.photos import answer_photo
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
+from bot.telling import ends_account, took_contact
 from bot.texts import (
     prompt,
     submission_text,
@@ -175,8 +176,10 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
 
 async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """More of the shopper's own words, until they say they are done."""
-    if meaning == "done":
+    if meaning == "done" or ends_account(turn, text, meaning):  # 提交, or 投诉 said outright after the story
         return await _finish_account(turn, world)
+    if turn.draft.texts and took_contact(turn, text, telling=True):
+        return turn
     if not turn.draft.texts:  # nothing told yet: perhaps a question after an earlier case
         followed = await asides.follow_up(turn, text, event, world)
         if followed is not None:
@@ -345,7 +348,10 @@ async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, w
         return _reask(turn, world)
     if meaning in _SKIP or says_no(text):
         return await _answered(turn, Step.photos, world)
-    # Words, not a photo: they join the account (nothing typed is lost), and the question stands.
+    # Words, not a photo: a contact given ahead is taken, other words join the account (nothing typed is lost),
+    # and the question stands.
+    if took_contact(turn, text, telling=False):
+        return _reask(turn, world)
     if _kept(turn, text):
         turn.replies.append(Reply(_t(turn)("ack.kept")))
         _reask(turn, world)

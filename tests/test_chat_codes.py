@@ -218,3 +218,26 @@ def test_the_picture_decoder_reads_each_kind_and_nothing_from_what_is_not_a_pict
     assert codes_in_picture(picture("6920000000005", zxingcpp.BarcodeFormat.EAN13)) == ("6920000000005",)
     assert codes_in_picture(jpeg()) == ()
     assert codes_in_picture(b"GIF89a not a photo") == ()
+
+
+async def test_a_word_is_an_answer_and_a_code_typed_in_two_halves_is_a_code(
+    shopper: Shopper, known: dict[str, str]
+) -> None:
+    """ "yesterday" has the length of a code but no digit: at the time question it is the time, never a slip."""
+    english = Shopper(shopper.client, shopper.fake, chat_id=10004, language_code="en")
+    await english.say("The scale at the market was wrong, I paid 30 yuan for 1 jin of pork but got less, want refund")
+    asked = await english.tap("done")
+    for _ in range(3):  # the place question, maybe, comes first
+        if "When did it happen" in asked.rsplit("\n\n", 1)[-1]:
+            break
+        asked = await english.tap("skip")
+    assert "When did it happen" in asked
+    answered = await english.say("yesterday")
+    assert "mistyped" not in answered
+    assert "When did it happen" not in answered
+
+    code = format_code(known["ACS2023000001"])  # printed as two halves: "XXXXX-XXXXX"
+    halves = code.replace("-", " ")
+    card_of(await shopper.say(halves), known, "ACS2023000001")
+    slip = halves[:1] + ("0" if halves[1] != "0" else "1") + halves[2:]
+    assert "好像输错了一位" in await shopper.say(slip)

@@ -93,10 +93,14 @@ def _code_shaped(step: Step, text: str) -> bool:
         return False
     if _OUR_LINK.search(text) or looks_gs1(text):
         return True
-    compact = "".join(text.split())
-    if compact != text and sum(ch.isdigit() for ch in compact) * 2 < len(compact):
+    if not any(ch.isdigit() for ch in text):
+        return False  # a word ("yesterday", "finished"): our codes, and the others, carry digits
+    groups = text.split()
+    compact = "".join(groups)
+    halves = len(groups) == 2 and all(4 <= len(group) <= 6 for group in groups)  # "EH9DW J1TP1", as printed
+    if len(groups) > 1 and not halves and sum(ch.isdigit() for ch in compact) * 2 < len(compact):
         return False  # words with a number in them ("ok thanks 1", "Stall 12 B3"), not a code typed in groups
-    if looks_mistyped(text) and not text.replace("-", "").replace(" ", "").isdigit():
+    if looks_mistyped(text) and not compact.replace("-", "").isdigit():
         return True  # one slip from our code: never part of the story, whatever the step asks
     return bool(_PLAIN_TOKEN.fullmatch(text)) and any(ch.isdigit() for ch in text)
 

@@ -1,0 +1,69 @@
+"""Messages in the middle of the shopper's account that are not more of the story.
+
+A hurried shopper does not wait to be asked: after the story comes "王明 13800138000", or "投诉", or "提交".
+Kept as story, the contact would be asked for again later (a question about a fact already given) and would sit
+in the words that reach the merchant; "投诉" or "提交" would leave the shopper waiting for a 好了 they never
+meant to type. So a name-and-phone line is taken as the contact (masked in the answer, kept out of the account),
+and 投诉 or 举报 said outright, or 提交, ends the account: the first with that choice made.
+"""
+
+from __future__ import annotations
+
+import re
+
+from bot import choosing
+from bot.conversation import Button, Reply
+from bot.texts import mask_phone
+from bot.turn import Turn, texts_of
+from bot.understanding.words import looks_like_name, name_and_phone, words
+from complaints.submission import SubmissionError, clean_name, clean_phone
+
+_OUTRIGHT = {
+    "投诉": "complaint", "要投诉": "complaint", "我要投诉": "complaint", "投诉吧": "complaint",
+    "举报": "report", "要举报": "report", "我要举报": "report", "举报吧": "report",
+    "complain": "complaint", "complaint": "complaint", "report": "report", "report it": "report",
+}  # fmt: skip
+# A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
+_LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
+
+
+def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
+    """Whether ``text``, after some of the story, means the shopper has finished telling it; 投诉 or 举报 said
+    outright is taken as their choice too."""
+    if not turn.draft.texts:
+        return False
+    if meaning == "submit":
+        return True
+    chosen = _OUTRIGHT.get(words(text))
+    if chosen is None:
+        return False
+    choosing.choose(turn.draft, chosen)
+    return True
+
+
+def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
+    """A line that is a phone number, with or without a name, taken as the shopper's contact (True); any other
+    words with a number in them ("老板电话 138…", a price) stay part of the story (False). ``telling``: the
+    shopper is still telling the story, so the answer ends with how to finish it."""
+    name, phone = name_and_phone(text)
+    if not phone or (name and not (looks_like_name(name) or _LATIN_NAME.fullmatch(name))):
+        return False
+    try:
+        phone = clean_phone(phone)
+        name = clean_name(name) if name else ""
+    except SubmissionError:
+        return False
+    draft = turn.draft
+    draft.phone = phone
+    draft.name = name or draft.name
+    for field_name in ("name", "phone") if name else ("phone",):
+        if field_name in draft.refused:
+            draft.refused.remove(field_name)
+    t = texts_of(turn)
+    shown = f"{name} {mask_phone(phone)}" if name else mask_phone(phone)
+    if telling:
+        done = Button(t("button.done"), data="done")
+        turn.replies.append(Reply(t("ack.contact", contact=shown) + t("ack.finish"), ((done,),)))
+    else:
+        turn.replies.append(Reply(t("ack.contact", contact=shown)))
+    return True
