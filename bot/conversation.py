@@ -13,7 +13,8 @@ class EventKind(StrEnum):
     photo = "photo"
     start = "start"  # a deep link, a follow or a scan of a parametric QR code; ``text`` holds the code, if any
     voice = "voice"  # ``text`` holds the platform's speech recognition, if it gave one
-    unsupported = "unsupported"  # stickers, locations, files: answered politely
+    location = "location"  # a shared location: ``latitude``/``longitude``, ``text`` the platform's label, if any
+    unsupported = "unsupported"  # stickers, files: answered politely
     silent = "silent"  # an event that needs no answer (unfollow, a template message's receipt)
 
 
@@ -26,6 +27,9 @@ class Event:
     text: str = ""
     media: str = ""  # a photo: the platform's file id (Telegram) or media id (WeChat)
     language: str | None = None  # the platform's hint (Telegram's language_code), used for a new user
+    # A location, in GCJ-02 degrees: the adapter converts its platform's datum (lookup/geo/coordinates.py).
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,6 +93,9 @@ class Draft:
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
     pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
     rated: str = ""  # the case just rated, whose comment the next words are
+    # A shared location that no registered market was near: its label or "lat,lon", kept for the handler beside
+    # whatever place the shopper names after.
+    position: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

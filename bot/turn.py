@@ -14,6 +14,7 @@ from complaints.case_view import PublicCase
 from complaints.classify import Classification
 from complaints.receipt import Receipt
 from complaints.submission import Submission
+from lookup.geo.nearest import NearMarket
 from lookup.scan import InstrumentCard
 
 
@@ -38,6 +39,8 @@ class World(Protocol):
     async def erase(self, channel: str, chat_user: str) -> list[tuple[str, str]]: ...
     async def add_contact(self, channel: str, chat_user: str, ref: str, name: str, phone: str) -> tuple[str, ...]: ...
     def status_url(self, ref: str) -> str: ...
+    async def market_near(self, latitude: float, longitude: float) -> NearMarket | None: ...
+    def market_url(self, market_id: int) -> str: ...
 
 
 @dataclass(slots=True)
