@@ -139,3 +139,19 @@ async def test_wechat_location_far_at_the_greeting_says_none_is_near(wx: Client,
     follower = push()
     said = (await say(wx, follower, follower.xml("location", **FAR_GCJ02)))[1]
     assert said.startswith("您附近 500 米内没有登记的市场。")
+
+
+async def test_telegram_location_at_the_summary_corrects_the_place(shopper: Shopper, demo: dict[str, int]) -> None:
+    await shopper.say(STORY)
+    await shopper.tap("done")
+    await shopper.say("东街菜市场")
+    for _ in ("when", "amounts", "photos"):
+        await shopper.tap("skip")
+    await shopper.say("王芳")
+    assert "东街菜市场" in await shopper.say("13800138000")
+
+    summary = await shopper.deliver(shopper.message(location=AT_NANMEN_WGS84))
+
+    assert "地点记为：南门农贸市场" in summary
+    assert "提交" in summary  # the summary again, with the new place
+    assert "由南门市场监管所处理" in await shopper.tap("submit")
