@@ -13,7 +13,8 @@ class EventKind(StrEnum):
     photo = "photo"
     start = "start"  # a deep link, a follow or a scan of a parametric QR code; ``text`` holds the code, if any
     voice = "voice"  # ``text`` holds the platform's speech recognition, if it gave one
-    unsupported = "unsupported"  # stickers, locations, files: answered politely
+    location = "location"  # a shared location: ``latitude``/``longitude``, ``text`` the platform's label, if any
+    unsupported = "unsupported"  # stickers, files: answered politely
     silent = "silent"  # an event that needs no answer (unfollow, a template message's receipt)
 
 
@@ -26,6 +27,9 @@ class Event:
     text: str = ""
     media: str = ""  # a photo: the platform's file id (Telegram) or media id (WeChat)
     language: str | None = None  # the platform's hint (Telegram's language_code), used for a new user
+    # A location, in GCJ-02 degrees: the adapter converts its platform's datum (lookup/geo/coordinates.py).
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +96,9 @@ class Draft:
     rated: str = ""  # the case just rated, whose comment the next words are
     odr: bool | None = None  # the shopper's answer to the offer that the merchant settle first (None: not asked)
     odr_days: int = 0  # the working days the merchant was offered to settle in, once the offer was made
+    # A shared location that no registered market was near: its label or "lat,lon", kept for the handler beside
+    # whatever place the shopper names after.
+    position: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot import asides, choosing, settling
+from bot import asides, choosing, locating, settling
 from bot.asking import asked_at_once
 from bot.codes.answers import Answered, answer_typed
 from bot.codes.photos import answer_photo
@@ -78,7 +78,16 @@ async def respond(
         return _say(turn, "unsupported")
     if event.kind is EventKind.photo:  # a photo of a code at the greeting is a lookup; any other is evidence
         return await answer_photo(turn, event, world) or asides.photo(turn, event.media, world)
+    if event.kind is EventKind.location:
+        return await _location(turn, event, world)
     return await _text(turn, text, event, world)
+
+
+async def _location(turn: Turn, event: Event, world: World) -> Turn:
+    """A shared location (bot.locating): a market near it answers the place question; at the summary, the summary."""
+    if await locating.located(turn, event, world) and turn.step is Step.where:
+        return await _answered(turn, Step.where, world)
+    return await _show_summary(turn, world) if turn.step is Step.confirm else turn
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:

@@ -225,7 +225,13 @@ def outcome_line(kind: str, refund_yuan: object, t: BotCatalogue) -> str:
 def submission_text(draft: Draft) -> str:
     """The case's text: the shopper's words, then the answers, labelled for the handler (who reads Chinese)."""
     lines = [draft.account]
-    for label, value in (("地点", draft.place), ("时间", draft.when), ("金额和分量", draft.amounts)):
+    position = draft.position if draft.position != draft.place else ""
+    for label, value in (
+        ("地点", draft.place),
+        ("发送的位置", position),
+        ("时间", draft.when),
+        ("金额和分量", draft.amounts),
+    ):
         if value:
             lines.append(f"{label}：{value}")
     return "\n".join(lines)

@@ -15,6 +15,7 @@ from complaints.classify import Classification
 from complaints.receipt import Receipt
 from complaints.submission import Submission
 from lookup.codes.resolve import Resolution
+from lookup.geo.nearest import NearMarket
 from lookup.scan import InstrumentCard
 from lookup.typed_code import TypedCode
 
@@ -46,6 +47,8 @@ class World(Protocol):
     async def answer_settlement(self, channel: str, chat_user: str, ref: str, *, accept: bool) -> str: ...
     async def working_days_left(self, until: date) -> int: ...
     def status_url(self, ref: str) -> str: ...
+    async def market_near(self, latitude: float, longitude: float) -> NearMarket | None: ...
+    def market_url(self, market_id: int) -> str: ...
 
 
 @dataclass(slots=True)

@@ -25,6 +25,8 @@ from complaints.submission import Contact
 from complaints.tokens import case_token
 from complaints.workflow import CaseStatus
 from lookup.codes.resolve import Resolution, resolve
+from lookup.geo.coordinates import Point
+from lookup.geo.nearest import NearMarket, nearest_market
 from lookup.models import table_of
 from lookup.scan import InstrumentCard
 from lookup.typed_code import TypedCode, diagnose
@@ -232,6 +234,14 @@ class ServiceWorld:
 
     def status_url(self, ref: str) -> str:
         return f"{self._base_url}/c/{ref}?token={case_token(self._secret, ref)}"
+
+    async def market_near(self, latitude: float, longitude: float) -> NearMarket | None:
+        """The registered market nearest a shopper's location (GCJ-02), if one is near enough to be meant."""
+        async with self._engine.connect() as connection:
+            return await nearest_market(connection, Point(latitude, longitude))
+
+    def market_url(self, market_id: int) -> str:
+        return f"{self._base_url}/m/{market_id}"
 
 
 async def _with_settling(connection: AsyncConnection, case: PublicCase) -> PublicCase:

@@ -14,6 +14,7 @@ from datetime import date, timedelta
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lookup.geo.coordinates import Point
 from lookup.ledger.importer import import_rows
 from lookup.ledger.row import LedgerRow, VerificationEntry
 from lookup.listing import instrument_entries
@@ -40,15 +41,17 @@ class DemoMarket:
     fair_scale: str
     stalls: int
     goods: tuple[str, ...]
+    point: Point  # made up for the demo district, GCJ-02; over a kilometre apart, so each is near only itself
 
 
 MARKETS = (
     DemoMarket("南门农贸市场", "南门市场监管所", "鼓楼区南门路20号", ("南门菜场", "南门菜市场"),
-               "市场东门管理处旁（东门进门右手边）", 50, ("蔬菜", "猪肉", "水果", "禽蛋", "干货", "豆制品")),
+               "市场东门管理处旁（东门进门右手边）", 50, ("蔬菜", "猪肉", "水果", "禽蛋", "干货", "豆制品"),
+               Point(26.0790, 119.2990)),
     DemoMarket("东街菜市场", "东街市场监管所", "鼓楼区东街80号", ("东街市场",),
-               "二楼楼梯口公平秤服务台", 38, ("蔬菜", "牛羊肉", "水果", "粮油", "熟食")),
+               "二楼楼梯口公平秤服务台", 38, ("蔬菜", "牛羊肉", "水果", "粮油", "熟食"), Point(26.0880, 119.3030)),
     DemoMarket("西湖水产市场", "西湖市场监管所", "鼓楼区湖滨路31号", ("西湖海鲜市场", "湖滨水产市场"),
-               "", 30, ("水产", "海鲜", "冻品")),
+               "", 30, ("水产", "海鲜", "冻品"), Point(26.0930, 119.2890)),
 )  # fmt: skip
 
 SURNAMES = "张王李赵刘陈杨黄周吴徐孙朱马胡郭林何高罗郑梁谢宋唐许韩冯邓曹彭曾萧田董潘袁蔡蒋余杜叶程魏苏吕丁沈"
@@ -202,6 +205,8 @@ async def _decorate(engine: AsyncEngine, today: date) -> None:
                     aliases=list(market.aliases),
                     fair_scale_location=market.fair_scale,
                     address=market.address,
+                    latitude=market.point.latitude,
+                    longitude=market.point.longitude,
                 )
             )
         for number, (standing, days_ago, reason) in STANDINGS.items():

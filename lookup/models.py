@@ -96,6 +96,9 @@ class Market(SQLModel, table=True):
     district: str = Field(default="", max_length=100)
     station_id: int = Field(foreign_key="station.id", index=True)
     fair_scale_location: str = Field(default="", max_length=200)
+    # Where it is, in GCJ-02 degrees (lookup/geo/coordinates.py), from the ledger or the admin page; None: not known.
+    latitude: float | None = None
+    longitude: float | None = None
 
 
 class Merchant(SQLModel, table=True):

@@ -117,8 +117,10 @@ async def test_voice_is_read_when_wechat_recognised_it_and_otherwise_politely_de
 
 async def test_unknown_and_unsupported_message_types_get_a_polite_answer(wx: TestClient[Any, Any]) -> None:
     follower = push()
-    location = follower.xml("location", Location_X="26.08", Location_Y="119.30", Scale="15", Label="东街口")
-    assert (await say(wx, follower, location))[1] == "这类消息我还看不懂，请发文字或照片。"
+    link = follower.xml(
+        "link", Title="优惠", Description="点击领取", Url="http://example.test/"
+    )  # locations: test_chat_location
+    assert (await say(wx, follower, link))[1] == "这类消息我还看不懂，请发文字或照片。"
     assert (await say(wx, follower, follower.xml("hologram", Payload="?")))[1] == "这类消息我还看不懂，请发文字或照片。"
     assert (await say(wx, follower, follower.event("unsubscribe"))) == (200, "")
     assert (await say(wx, follower, follower.event("TEMPLATESENDJOBFINISH", Status="success"))) == (200, "")

@@ -63,6 +63,7 @@ from web.views.staff import account as account_views
 from web.views.staff import admin as admin_views
 from web.views.staff import due as due_views
 from web.views.staff import hotspots as hotspot_views
+from web.views.staff import markets_admin as market_admin_views
 from web.views.staff import merchants as merchant_views
 from web.views.staff import monitoring as monitoring_views
 from web.views.staff import privacy as privacy_views
@@ -93,6 +94,7 @@ ROUTES: tuple[ModuleType, ...] = (
     case_contact_views,
     privacy_notice,
     admin_views,
+    market_admin_views,
     account_views,
     sign_in_admin_views,
     report_views,

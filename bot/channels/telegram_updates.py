@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.conversation import Event, EventKind
+from lookup.geo.coordinates import from_wgs84
 
 CHANNEL = "telegram"
 PRIVATE = "private"  # the type of a one-to-one chat
@@ -59,6 +60,9 @@ def inbound_of(data: object) -> Inbound:
         return Inbound(update_id)
     sender = message.get("from")
     hint = _language_of(sender) if isinstance(sender, dict) else None
+    located = _location_event(message, str(chat_id), key, hint)
+    if located is not None:
+        return Inbound(update_id, chat_id, (located,))
     events = tuple(
         Event(CHANNEL, str(chat_id), event_key, kind, text=text, media=media, language=hint)
         for event_key, kind, text, media in _message_events(message, key)
@@ -123,6 +127,25 @@ def _message_events(message: dict[str, Any], key: str) -> list[tuple[str, EventK
     if isinstance(message.get("voice"), dict):
         return [(key, EventKind.voice, "", "")]
     return [(key, EventKind.unsupported, "", "")]
+
+
+def _location_event(message: dict[str, Any], chat: str, key: str, hint: str | None) -> Event | None:
+    """A shared location or venue, converted from Telegram's WGS-84 to the GCJ-02 markets are stored in."""
+    location = message.get("location")
+    if not isinstance(location, dict):
+        return None
+    latitude, longitude = location.get("latitude"), location.get("longitude")
+    if not isinstance(latitude, int | float) or not isinstance(longitude, int | float):
+        return None
+    venue = message.get("venue")
+    label = (
+        " ".join(part for part in (_optional_text(venue, "title"), _optional_text(venue, "address")) if part)
+        if isinstance(venue, dict)
+        else ""
+    )
+    point = from_wgs84(float(latitude), float(longitude))
+    return Event(CHANNEL, chat, key, EventKind.location, text=label, language=hint,
+                 latitude=point.latitude, longitude=point.longitude)  # fmt: skip
 
 
 def _photo_size(size: dict[str, Any]) -> tuple[int, int]:

@@ -12,9 +12,10 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import math
 import re
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import xmltodict
@@ -23,6 +24,7 @@ from wechatpy.exceptions import InvalidAppIdException
 
 from bot.catalogue import BotCatalogue
 from bot.conversation import Event, EventKind, Reply
+from lookup.geo.coordinates import Point, from_gcj02
 from lookup.problems import Kind, Problem
 
 CHANNEL = "wechat"
@@ -205,7 +207,20 @@ def _event(message: Mapping[str, Any], user: str, kind: str) -> Event:
         return make(EventKind.photo, key, media=_field(message, "MediaId"))
     if kind == "voice":
         return make(EventKind.voice, key, _field(message, "Recognition"))
+    point = _point(message) if kind == "location" else None
+    if point is not None:
+        located = make(EventKind.location, key, _field(message, "Label"))
+        return replace(located, latitude=point.latitude, longitude=point.longitude)
     return make(EventKind.unsupported, key)
+
+
+def _point(message: Mapping[str, Any]) -> Point | None:
+    """A location message's point: Location_X is the latitude, Location_Y the longitude, in GCJ-02 as stored."""
+    try:
+        latitude, longitude = float(_field(message, "Location_X")), float(_field(message, "Location_Y"))
+    except ValueError:
+        return None
+    return from_gcj02(latitude, longitude) if math.isfinite(latitude) and math.isfinite(longitude) else None
 
 
 def render(replies: Iterable[Reply], t: BotCatalogue) -> str:

@@ -171,6 +171,7 @@ class _BatchImport:
     async def run(self, rows: Sequence[LedgerRow]) -> list[str]:
         changed = [False] * len(rows)
         await self._resolve_places(rows)
+        await self._market_points(rows, changed)
         merchant_ids = await self._merchants(rows, changed)
         instrument_ids, added = await self._instruments(rows, merchant_ids, changed)
         await self._verifications(rows, instrument_ids, changed)
@@ -188,6 +189,27 @@ class _BatchImport:
         }
         if markets:
             self.names.markets.update(await self._ensure(market_t, markets))
+
+    async def _market_points(self, rows: Sequence[LedgerRow], changed: list[bool]) -> None:
+        """Markets' coordinates where rows state them (the last row of a market wins); others keep theirs."""
+        wanted = {self.names.markets[row.market]: row.market_point for row in rows if row.market_point}
+        if not wanted:
+            return
+        m = market_t.c
+        found = await self.connection.execute(sa.select(m.id, m.latitude, m.longitude).where(m.id.in_(list(wanted))))
+        current = {row.id: (row.latitude, row.longitude) for row in found}
+        moved = {
+            market_id: point
+            for market_id, point in wanted.items()
+            if current.get(market_id) != (point.latitude, point.longitude)
+        }
+        if moved:
+            await self.connection.execute(
+                sa.update(market_t).where(m.id == sa.bindparam("market_id")),
+                [{"market_id": i, "latitude": p.latitude, "longitude": p.longitude} for i, p in moved.items()],
+            )
+        for index, row in enumerate(rows):
+            changed[index] |= bool(row.market_point) and self.names.markets[row.market] in moved
 
     # RETURNING rows are matched back by their natural key (name, credit code, merchant and serial), never by
     # position: asking SQLAlchemy to keep parameter order makes it send one INSERT per row on SQLite.

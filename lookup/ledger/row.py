@@ -20,6 +20,7 @@ from lookup.codes.rules import (
     normalise_plain,
 )
 from lookup.free_text import clean_line
+from lookup.geo.coordinates import Point, parse_coordinates
 from lookup.legal_use import USE_NAMES_ZH, LegalUse, parse_use
 from lookup.uscc import is_valid_uscc, is_well_formed_uscc, normalise_uscc
 from lookup.vocab import InstrumentKind, Sector, parse_kind, parse_sector
@@ -65,6 +66,8 @@ class LedgerRow:
     gtin: str = ""
     gs1_serial: str = ""
     asset_no: str = ""
+    # Where the row's market is (纬度/经度 or 坐标, GCJ-02); None when not stated, which leaves the registry's.
+    market_point: Point | None = None
     # Notices about this row that do not stop its import (a code whose rule is unknown and whose shape is unusual).
     flags: tuple[str, ...] = ()
 
@@ -79,6 +82,7 @@ COLUMNS: dict[str, str] = {
     "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
     "grade": "餐饮等级", "use": "用途", "contact_phone": "联系电话", "contact_person": "负责人",
     "id_code": "识别编码", "gtin": "商品条码", "gs1_serial": "序列号", "asset_no": "资产编号",
+    "latitude": "纬度", "longitude": "经度", "coordinates": "坐标",
 }
 # Other headers ledgers use for the optional contact columns, English and Chinese.
 ALIASES: dict[str, str] = {
@@ -90,6 +94,8 @@ ALIASES: dict[str, str] = {
     "计量器具识别编码": "id_code", "identificationcode": "id_code", "gb/t36377": "id_code",
     "gtin": "gtin", "全球贸易项目代码": "gtin", "gs1序列号": "gs1_serial", "serial(ai21)": "gs1_serial",
     "assetnumber": "asset_no", "资产号": "asset_no", "表计资产编号": "asset_no",
+    # Where the market is.
+    "lat": "latitude", "lon": "longitude", "lng": "longitude", "经纬度": "coordinates", "市场坐标": "coordinates",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -184,6 +190,10 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         reasons.append(f"无法识别的联系电话：{phone}")
 
     codes = _code_fields(values, reasons)
+    point, problems = parse_coordinates(get("latitude", ""), get("longitude", ""), get("coordinates", ""))
+    reasons.extend(problems)
+    # A merchant outside a market has no place of its own in the registry: its row is kept, the point is not.
+    unplaced = ("坐标只记在市场上：本行没有市场，坐标未导入",) if point and not get("market") else ()
     if reasons:
         return reasons
     # Each of these is None only alongside a reason, so they are set here.
@@ -216,7 +226,8 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         gtin=codes.gtin,
         gs1_serial=codes.gs1_serial,
         asset_no=codes.asset_no,
-        flags=codes.flags,
+        market_point=point if get("market") else None,
+        flags=codes.flags + unplaced,
     )
 
 

@@ -1,0 +1,1 @@
+"""Where markets are: coordinates in one datum (GCJ-02), from ledgers and chats; the market nearest a shopper."""
