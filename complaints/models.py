@@ -260,6 +260,20 @@ class VolunteerVisit(SQLModel, table=True):
     created_at: datetime = Field(default_factory=utcnow, sa_column=timestamp_column())
 
 
+class VisitCodeCheck(SQLModel, table=True):
+    """One code a volunteer scanned or typed on a visit, and whether it named an instrument ("一扫清", the GM2D
+    item of the monitoring sheet). ``text`` is the code as read (cut to 64), ``code`` our instrument's code."""
+
+    __tablename__ = "visit_code_check"
+
+    id: int | None = Field(default=None, primary_key=True)
+    visit_id: int = Field(foreign_key="volunteer_visit.id", index=True)
+    text: str = Field(max_length=64)
+    resolved: bool
+    outcome: str = Field(max_length=20)  # lookup/codes/resolve.py's Outcome
+    code: str | None = Field(default=None, max_length=16)
+
+
 class IndexArea(SQLModel, table=True):
     """A street, business district or scenic area scored by the integrity index; its markets make it up."""
 

@@ -185,7 +185,8 @@ async def test_a_volunteer_records_a_visit_on_a_360px_phone(
         await page.get_by_label("密码").fill(PASSWORD)
         await page.keyboard.press("Enter")
         await page.get_by_role("heading", name="记录一次走访").wait_for()
-        await page.get_by_label("器具编码").fill(f"{codes['valid']} {codes['expiring']}")
+        await page.get_by_label("第 1 台器具").fill(codes["valid"])  # a field per instrument
+        await page.get_by_label("第 2 台器具").fill(codes["expiring"])
         for item in ("诚信计量承诺书已公示", "计量器具检定合格并在有效期内", "使用法定计量单位，读数顾客看得见",
                      "明码标价", "设有公平秤"):  # fmt: skip
             await page.get_by_role("group", name=item).get_by_label("是", exact=True).check()

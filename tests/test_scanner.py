@@ -106,7 +106,7 @@ async def test_the_scanner_reads_each_kind_of_code_and_opens_the_instrument(
             await browser.close()
 
 
-async def test_the_scanner_files_are_served_by_us_and_only_the_home_page_may_run_them(client: Client) -> None:
+async def test_the_scanner_files_are_served_by_us_and_only_the_pages_offering_it_may_run_them(client: Client) -> None:
     for name, kind in (("scan.js", "text/javascript"), ("zxing_reader-3.1.3.wasm", "application/wasm")):
         response = await client.get(f"/scanner/{name}")
         assert (response.status, response.content_type) == (200, kind)
@@ -116,5 +116,7 @@ async def test_the_scanner_files_are_served_by_us_and_only_the_home_page_may_run
     assert "script-src 'self' 'wasm-unsafe-eval'" in home.headers["Content-Security-Policy"]
     page = await home.text()
     assert '<button type="button" id="scan" hidden' in page  # shown by the script only: without it, type the code
+    form = await client.get("/complain")
+    assert "script-src 'self' 'wasm-unsafe-eval'" in form.headers["Content-Security-Policy"]
     other = await client.get("/find", params={"code": "nothing"})
     assert "script-src" not in other.headers["Content-Security-Policy"]

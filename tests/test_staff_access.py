@@ -64,6 +64,7 @@ PUBLIC_ROUTES = {
     "/privacy",
     "/",
     "/find",
+    "/find.json",
     "/scanner/{name}",
     "/01/{gtin}/21/{serial}",
     "/c/{ref}/contact",

@@ -50,6 +50,7 @@ from web.views.bots import wechat as wechat_hook
 from web.views.public import case_contact as case_contact_views
 from web.views.public import complaint_form, health
 from web.views.public import district as district_views
+from web.views.public import find_json as find_json_views
 from web.views.public import home as home_views
 from web.views.public import index as index_views
 from web.views.public import lookup as lookup_views
@@ -82,6 +83,7 @@ ROUTES: tuple[ModuleType, ...] = (
     login_views,
     lookup_views,
     home_views,
+    find_json_views,
     public_record_views,
     open_data_views,
     complaint_api,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from complaints.models import MonitoringPoint, SelfCheck
+from complaints.programme.code_checks import CodeShare, share
 from complaints.scope import Scope
 from lookup.free_text import clean_line
 from lookup.models import Market, Merchant, Station, table_of
@@ -193,6 +194,7 @@ class YearLine:
     declared_problems: int  # items the merchant answered "no"
     confirmed_ok: int  # items a handler confirmed (of the verified checks)
     rejected: int  # items a handler found not as declared
+    codes: CodeShare  # the GM2D item by the volunteers' visits: codes scanned, and how many named an instrument
 
 
 async def year_summary(connection: AsyncConnection, year: int, scope: Scope) -> list[YearLine]:
@@ -212,7 +214,8 @@ async def year_summary(connection: AsyncConnection, year: int, scope: Scope) -> 
                 verified_count += 1
                 confirmed += sum(1 for item in ITEMS if verified.get(item, {}).get("ok"))
                 rejected += sum(1 for item in ITEMS if item in verified and not verified[item].get("ok"))
-        lines.append(YearLine(p, filed, verified_count, problems, confirmed, rejected))
+        codes = await share(connection, p.merchant_id, date(year, 1, 1), date(year, 12, 31))
+        lines.append(YearLine(p, filed, verified_count, problems, confirmed, rejected, codes))
     return lines
 
 

@@ -1,14 +1,15 @@
 """A volunteer's visit to a merchant (群众计量监督员): the checklist, and the report a finding becomes.
 
-The volunteer scans the stickers of the merchant's instruments and answers the checklist. Anything found wrong
-(an item answered "no", or a scanned instrument that may not be trusted) becomes a report in the queue of the
+The volunteer scans the codes of the merchant's instruments (our stickers or any code the resolver reads) and
+answers the checklist. Anything found wrong (an item answered "no", a scanned instrument that may not be trusted,
+or a code that names no instrument — complaints/programme/code_checks.py) becomes a report in the queue of the
 merchant's station, through intake like every other report, with the category the finding points to.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 
 import sqlalchemy as sa
@@ -17,6 +18,7 @@ from complaints.classify import Classification
 from complaints.intake import store
 from complaints.models import VolunteerVisit
 from complaints.new_case import Prepared
+from complaints.programme.code_checks import CodeCheck, store_checks
 from complaints.receipt import Receipt
 from lookup.models import table_of
 from lookup.problems import Problem
@@ -65,6 +67,7 @@ class Visit:
     checks: Mapping[str, str]
     instruments: Sequence[InstrumentCard]
     notes: str
+    code_checks: Sequence[CodeCheck] = field(default=())
 
     def findings(self) -> list[str]:
         """What was found wrong, in words for the handler (Chinese, as the station reads it)."""
@@ -73,12 +76,15 @@ class Visit:
             status = card.status(self.visited_on)
             if not PRESENTATION[status].trustworthy:
                 found.append(f"器具 {card.code}（{card.serial_no}）状态：{status.value}")
+        found += [check.finding() for check in self.code_checks if not check.resolved]
         return found
 
     def category(self) -> str:
         categories = {CHECKS[item] for item in CHECKS if self.checks.get(item) == "no"}
         if any(not PRESENTATION[card.status(self.visited_on)].trustworthy for card in self.instruments):
             categories.add("unverified_instrument")
+        if any(not check.resolved for check in self.code_checks):
+            categories.add("unverified_instrument")  # a code naming no instrument cannot show it was verified
         return next((category for category in _SEVERITY if category in categories), "other")
 
     def report_text(self) -> str:
@@ -136,7 +142,7 @@ def as_report(prepared: Prepared, visit: Visit) -> Prepared:
 def record_visit(connection: sa.Connection, visit: Visit, report: Prepared | None, *, now: datetime) -> Receipt | None:
     """Store the visit, and its report when something was found, in the caller's write transaction."""
     receipt = store(connection, prepared=report) if report is not None else None
-    connection.execute(
+    inserted = connection.execute(
         sa.insert(visit_t).values(
             volunteer_id=visit.volunteer_id,
             merchant_id=visit.merchant_id,
@@ -151,4 +157,7 @@ def record_visit(connection: sa.Connection, visit: Visit, report: Prepared | Non
             created_at=now,
         )
     )
+    key = inserted.inserted_primary_key
+    assert key is not None
+    store_checks(connection, int(key[0]), visit.code_checks)
     return receipt

@@ -1,8 +1,9 @@
 """Protective headers on every answer: pages, JSON, images, exports, redirects and refusals alike.
 
 - ``Content-Security-Policy``: nothing loads or runs but what the page itself is — no script at all (the pages
-  need none; the home page alone adds ``script-src 'self' 'wasm-unsafe-eval'`` and ``connect-src 'self'`` for
-  扫一扫, files served by us, web/views/public/home.py), no style but the one inline sheet every page carries
+  need none; the pages offering 扫一扫 — the home page, the complaint form, the volunteer's visit form — add
+  ``script-src 'self' 'wasm-unsafe-eval'`` and ``connect-src 'self'`` by ``allow_scanner``, for files served by
+  us, web/views/public/home.py), no style but the one inline sheet every page carries
   (allowed by its SHA-256, so an injected ``<style>`` or ``style=""`` is inert), images from this site only,
   forms posting to this site only, no ``<base>``, and ``frame-ancestors 'none'``.
 - ``X-Frame-Options: DENY`` for browsers older than ``frame-ancestors``. Nothing of ours is meant to be framed:
@@ -20,10 +21,15 @@ from __future__ import annotations
 
 import base64
 import hashlib
+from typing import TypeVar
 
 from aiohttp import web
 
 HSTS_SECONDS = 365 * 24 * 3600
+# 扫一扫: our script and the decoder's WebAssembly (compiled, hence 'wasm-unsafe-eval'), and /find.json to ask.
+SCANNER_POLICY = "; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
+
+_Answer = TypeVar("_Answer", bound=web.StreamResponse)
 
 PROTECTIVE_HEADERS = web.AppKey("protective_headers", dict[str, str])
 
@@ -65,3 +71,11 @@ def protect(app: web.Application, *, inline_css: str, public_base_url: str) -> N
     """Send the protective headers with every answer of ``app``."""
     app[PROTECTIVE_HEADERS] = protective_headers(inline_css=inline_css, public_base_url=public_base_url)
     app.on_response_prepare.append(_add)
+
+
+def allow_scanner(request: web.Request, response: _Answer) -> _Answer:
+    """Let this answer's page run 扫一扫 (our own files only); every other page keeps a policy with no script."""
+    response.headers["Content-Security-Policy"] = request.app[PROTECTIVE_HEADERS]["Content-Security-Policy"] + (
+        SCANNER_POLICY
+    )
+    return response

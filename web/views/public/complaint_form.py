@@ -32,6 +32,7 @@ from lookup.vocab import KIND_NAMES_ZH
 from web.auth.access import public
 from web.db import database_unavailable
 from web.errors import RETRY_AFTER_SECONDS, status_of, unavailable
+from web.http.protective_headers import allow_scanner
 from web.i18n import request_language
 from web.keys import ENGINE, INTAKE, PAGES, SETTINGS
 from web.public_cases import (
@@ -96,7 +97,8 @@ async def _render_form(
         stage=stage,
         reading=reading,
     )
-    return web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
+    response = web.Response(text=body, content_type="text/html", status=status, headers={"Cache-Control": "no-store"})
+    return allow_scanner(request, response)  # 扫一扫 fills the instrument's code
 
 
 async def _odr_merchant(request: web.Request, merchant_id: int) -> bool:

@@ -17,21 +17,21 @@ from lookup.codes.resolve import MAX_TEXT, Outcome, Resolution, resolve
 from lookup.market import market_choices
 from web.auth.access import public
 from web.http.cache import UNKNOWN_MAX_AGE, cached_response
-from web.http.protective_headers import PROTECTIVE_HEADERS
+from web.http.protective_headers import allow_scanner
 from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SETTINGS
 from web.render.pages import STATIC
 from web.views.public.lookup import unknown_code_response
 
-# 扫一扫 on the home page: our script and the decoder vendored from npm (web/static/scanner/VENDOR.md), served
-# from here, never from a CDN. The home page alone may run them (and compile the decoder's WebAssembly).
+# 扫一扫 (web/templates/scan_button.html): our script and the decoder vendored from npm
+# (web/static/scanner/VENDOR.md), served from here, never from a CDN. Only the pages that offer it may run them
+# (allow_scanner): the home page, the complaint form and the volunteer's visit form.
 SCANNER_FILES = {
     "scan.js": "text/javascript",
     "barcode-detector-3.2.2.js": "text/javascript",
     "zxing_reader-3.1.3.wasm": "application/wasm",
 }
 SCANNER_MAX_AGE = 7 * 24 * 3600  # versioned names: a new decoder gets a new name
-SCANNER_POLICY = "; script-src 'self' 'wasm-unsafe-eval'; connect-src 'self'"
 
 
 def add_routes(app: web.Application) -> None:
@@ -50,8 +50,7 @@ async def home_page(request: web.Request) -> web.Response:
         markets = await market_choices(connection)
     body = request.app[PAGES].render("home.html", choice.language, choice=choice, markets=markets)
     response = cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
-    policy = request.app[PROTECTIVE_HEADERS]["Content-Security-Policy"]
-    response.headers["Content-Security-Policy"] = policy + SCANNER_POLICY
+    allow_scanner(request, response)
     return response
 
 

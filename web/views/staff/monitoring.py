@@ -7,7 +7,7 @@ from typing import Any
 
 from aiohttp import web
 
-from complaints.programme import monitoring
+from complaints.programme import code_checks, monitoring
 from complaints.programme.monitoring import ITEMS, MonitoringError
 from complaints.scope import Scope
 from lookup.identifiers import parse_row_id
@@ -129,11 +129,24 @@ async def visible_check(request: web.Request, scope: Scope) -> tuple[Any, monito
     return row, found
 
 
+async def _verify_page(
+    request: web.Request, row: Any, found: monitoring.Point, *, error: str | None = None, status: int = 200
+) -> web.Response:
+    """The handler's sheet; its GM2D item shows the quarter's visits' codes, and is pre-selected from them."""
+    start, end = code_checks.quarter_span(row.quarter)
+    async with request.app[ENGINE].connect() as connection:
+        codes = await code_checks.share(connection, found.merchant_id, start, end)
+    return render_staff_page(
+        request, "self_check_verify.html", status=status, check=row, point=found, items=ITEMS, error=error,
+        codes=codes, gm2d_item=code_checks.GM2D_ITEM,
+    )  # fmt: skip
+
+
 @staff(*CASE_WORKERS)
 @in_scope(visible_check)
 async def check_page(request: web.Request, visible: tuple[Any, monitoring.Point]) -> web.Response:
     row, found = visible
-    return render_staff_page(request, "self_check_verify.html", check=row, point=found, items=ITEMS, error=None)
+    return await _verify_page(request, row, found)
 
 
 @staff(*CASE_WORKERS)
@@ -144,9 +157,7 @@ async def verify(request: web.Request, visible: tuple[Any, monitoring.Point]) ->
     try:
         verified = monitoring.clean_verification(posted)
     except MonitoringError as error:
-        return render_staff_page(
-            request, "self_check_verify.html", status=400, check=row, point=found, items=ITEMS, error=error.chinese
-        )
+        return await _verify_page(request, row, found, error=error.chinese, status=400)
     async with for_writing(request.app[ENGINE]).begin() as connection:
         await monitoring.verify_check(
             connection, row.id, verified, by=request[VIEWER].user_id, now=request.app[CLOCK]()
