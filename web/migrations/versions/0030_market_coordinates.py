@@ -1,7 +1,7 @@
 """markets get coordinates (GCJ-02 degrees): a shopper's shared location finds the market nearest them
 
 Revision ID: 0030
-Revises: 0028
+Revises: 0029
 Create Date: 2026-12-06 01:40:00
 
 Expand only: two nullable columns, which the previous release neither reads nor writes.
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0030"
-down_revision: str | None = "0028"
+down_revision: str | None = "0029"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
