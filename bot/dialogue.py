@@ -6,7 +6,8 @@ At any point: a code or ``查 CODE`` shows an instrument, ``进度 REF`` a case,
 
 Nothing here touches the database or a platform: what the dialogue needs to know comes through
 :class:`bot.turn.World`, what it decides is a :class:`bot.turn.Turn` that :mod:`bot.service` stores in one
-transaction. What may be asked beside the story (a deep link, a case's status, a rating) is in :mod:`bot.asides`.
+transaction. What may be asked beside the story (a deep link, a case's status, a rating) is in :mod:`bot.asides`;
+the questions after the story and their answers are in :mod:`bot.questions`.
 """
 
 from __future__ import annotations
@@ -20,11 +21,23 @@ from bot.codes.answers import Answered, answer_typed
 from bot.codes.photos import answer_photo
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
+from bot.questions import (
+    ANSWER_CHARS,
+    SUMMARY_WORDS,
+    answered,
+    kept,
+    next_question,
+    on_free_answer,
+    on_name,
+    on_phone,
+    on_photos,
+    on_settle,
+    reask,
+    show_summary,
+)
 from bot.telling import ends_account, took_contact
 from bot.texts import (
-    prompt,
     submission_text,
-    summary_reply,
     understood_reply,
 )
 from bot.turn import Turn, World
@@ -42,22 +55,14 @@ from bot.understanding.words import (
     gives_up,
     is_chatter,
     language_of,
-    name_and_phone,
-    says_no,
     words,
 )
-from complaints.submission import MAX_TEXT_CHARS, Contact, Submission, SubmissionError, clean_name, clean_phone
+from complaints.submission import Contact, Submission
 from complaints.workflow import Intent
 from qr.codes import normalise_code
 
 PAUSE_AFTER = timedelta(hours=24)
-ANSWER_CHARS = 200  # place, time and amounts are a line each
-ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
-QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
-_SKIP = frozenset({"skip", "done"})
-_SUMMARY_WORDS = frozenset({"submit", "change"})
-_ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
 
 
@@ -86,8 +91,8 @@ async def respond(
 async def _location(turn: Turn, event: Event, world: World) -> Turn:
     """A shared location (bot.locating): a market near it answers the place question; at the summary, the summary."""
     if await locating.located(turn, event, world) and turn.step is Step.where:
-        return await _answered(turn, Step.where, world)
-    return await _show_summary(turn, world) if turn.step is Step.confirm else turn
+        return await answered(turn, Step.where, world)
+    return await show_summary(turn, world) if turn.step is Step.confirm else turn
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
@@ -101,7 +106,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         return await asides.erase(turn, event, world)
     if meaning == "help":
         turn.replies.append(Reply(_t(turn)("help", hotline=world.hotline)))
-        return _reask(turn, world) if turn.step is not Step.idle else turn
+        return reask(turn, world) if turn.step is not Step.idle else turn
     if meaning == "cancel":
         had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
         turn.step, turn.draft = Step.idle, Draft()
@@ -124,9 +129,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         rated = await asides.rate(turn, ref, int(score), event, world)
         assert rated is not None  # only a quiet rating may find nothing to say
         return rated
-    answered = await answer_typed(turn, text, world)  # a code, or 查 something (bot/codes/answers.py)
-    if answered is not Answered.no:
-        return await _answered(turn, Step.where, world) if answered is Answered.where else turn
+    code_answer = await answer_typed(turn, text, world)  # a code, or 查 something (bot/codes/answers.py)
+    if code_answer is not Answered.no:
+        return await answered(turn, Step.where, world) if code_answer is Answered.where else turn
     return await _by_step(turn, text, meaning, event, world)
 
 
@@ -137,10 +142,10 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     if words(text).startswith("intent:") and turn.step is not Step.choose:  # a button of an earlier story
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
-        return _reask(turn, world)
+        return reask(turn, world)
     if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
         turn.replies.append(Reply(_t(turn)("chatter.question")))  # 在吗 at a question: still here, and it stands
-        return _reask(turn, world)
+        return reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
 
 
@@ -149,21 +154,21 @@ async def _switch(turn: Turn, text: str, world: World) -> Turn:
     choosing.take(turn, text)
     if turn.step is Step.confirm or turn.draft.fixing:
         turn.draft.fixing = False
-        return await _show_summary(turn, world)
-    return await _next_question(turn, world)
+        return await show_summary(turn, world)
+    return await next_question(turn, world)
 
 
 async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The answer to 投诉 or 举报: taken, or the question again (longer words join the account: nothing is lost)."""
-    if meaning in _SUMMARY_WORDS:
-        return _reask(turn, world)
+    if meaning in SUMMARY_WORDS:
+        return reask(turn, world)
     if not choosing.take(turn, text):
-        if len(text) > 10 and _kept(turn, text):
+        if len(text) > 10 and kept(turn, text):
             turn.replies.append(Reply(_t(turn)("ack.kept")))
-        return _reask(turn, world)
+        return reask(turn, world)
     if turn.draft.intent in ASKED_AT_ONCE:  # "no" kept a reading of a question or praise: straight to intake
         return await _submit(turn, world)
-    return await _answered(turn, Step.choose, world)
+    return await answered(turn, Step.choose, world)
 
 
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -215,14 +220,14 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
         return await _submit(turn, world)
     if choice == "change":
         turn.step = Step.fix
-        return _reask(turn, world)
+        return reask(turn, world)
     changed = corrected(turn, text, limit=ANSWER_CHARS)  # "时间错了 是上周五": the field it names, not the account
     if changed is Step.confirm:
-        return await _show_summary(turn, world)
+        return await show_summary(turn, world)
     if changed is not None:
         return _ask_again(turn, changed, world)
     _add_text(turn, text, first=False, quiet=True)
-    return await _show_summary(turn, world)
+    return await show_summary(turn, world)
 
 
 async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -230,12 +235,12 @@ async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, worl
     with its new value ("改时间 上周五") is taken at once."""
     target = FIX_WORDS.get(words(text).removeprefix("fix:"))
     if target is Step.settle and not turn.draft.odr_days:  # nothing was offered: nothing to change
-        return _reask(turn, world)
+        return reask(turn, world)
     if target is None:
         changed = corrected(turn, text, limit=ANSWER_CHARS)
         if changed is Step.confirm:
-            return await _show_summary(turn, world)
-        return _ask_again(turn, changed, world) if changed is not None else _reask(turn, world)
+            return await show_summary(turn, world)
+        return _ask_again(turn, changed, world) if changed is not None else reask(turn, world)
     return _ask_again(turn, target, world)
 
 
@@ -244,23 +249,14 @@ def _ask_again(turn: Turn, step: Step, world: World) -> Turn:
     turn.draft.fixing = True
     turn.draft.asked = [asked for asked in turn.draft.asked if asked != step.value]
     turn.step = step
-    return _reask(turn, world)
+    return reask(turn, world)
 
 
 def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
-    if _kept(turn, text) and not quiet:
+    if kept(turn, text) and not quiet:
         done = Button(_t(turn)("button.done"), data="done")
         turn.replies.append(Reply(_t(turn)("ack.first" if first else "ack.more"), ((done,),)))
     return turn
-
-
-def _kept(turn: Turn, text: str) -> bool:
-    """Whether the words joined the account; when they would make it too long, the shopper is told."""
-    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
-        _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
-        return False
-    turn.draft.texts.append(text)
-    return True
 
 
 async def _finish_account(turn: Turn, world: World) -> Turn:
@@ -288,140 +284,7 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
         if offer is not None:
             turn.replies.append(offer)
     draft.fixing = False
-    return await _next_question(turn, world)
-
-
-def _needed(step: Step, draft: Draft) -> bool:
-    complaint = draft.intent == Intent.complaint.value
-    return {
-        Step.where: draft.code is None,
-        Step.when: True,
-        Step.amounts: complaint and draft.category in QUANTITY_CATEGORIES,
-        Step.photos: not draft.photos,
-        Step.name: complaint and not draft.name,
-        Step.phone: complaint and not draft.phone,
-    }[step]
-
-
-async def _next_question(turn: Turn, world: World) -> Turn:
-    for question in QUESTIONS:
-        if question.value not in turn.draft.asked and _needed(question, turn.draft):
-            turn.step = question
-            return _reask(turn, world)
-    return await _show_summary(turn, world)
-
-
-async def _show_summary(turn: Turn, world: World) -> Turn:
-    # Intake classifies the shopper's own words (Submission.account), as the dialogue did when the account was
-    # finished. Words added since (at the summary, at the photo question, in a correction) may change that
-    # reading: the shopper is told, and asked what the new reading needs (a complaint's name and phone), first.
-    draft = turn.draft
-    read = await world.reading(draft.account)
-    reading = (draft.chosen or read.intent, read.category)  # the shopper's choice stands; the category follows
-    if reading != (draft.intent, draft.category):
-        draft.intent, draft.category = reading
-        turn.replies.append(understood_reply(draft, _t(turn), changed=True))
-        offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
-        if offer is not None:
-            turn.replies.append(offer)
-        return await _next_question(turn, world)
-    if await settling.offered(turn, world):  # an ODR merchant: may it settle first, asked once before the summary
-        return turn
-    turn.step = Step.confirm
-    card = await world.card(turn.draft.code) if turn.draft.code else None
-    turn.replies.append(summary_reply(turn.draft, _t(turn), card))
-    return turn
-
-
-def _reask(turn: Turn, world: World) -> Turn:
-    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
-    question = prompt(turn.step, turn.draft, _t(turn), max_photos=world.max_photos)
-    if question is not None:
-        turn.replies.append(question)
-    return turn
-
-
-async def _on_free_answer(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Where, when, or the amounts: kept as written (up to a line), or skipped."""
-    if meaning in _SUMMARY_WORDS:
-        return _reask(turn, world)  # the summary's words before the summary: this question still stands
-    if meaning not in _SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
-        setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
-    return await _answered(turn, turn.step, world)
-
-
-async def _on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Words at the photo question: done, skip or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins the
-    account."""
-    if meaning in _SUMMARY_WORDS:
-        return _reask(turn, world)
-    if meaning in _SKIP or says_no(text):
-        return await _answered(turn, Step.photos, world)
-    # Words, not a photo: a contact given ahead is taken, other words join the account (nothing typed is lost),
-    # and the question stands.
-    if took_contact(turn, text, telling=False):
-        return _reask(turn, world)
-    if _kept(turn, text):
-        turn.replies.append(Reply(_t(turn)("ack.kept")))
-        _reask(turn, world)
-    return turn
-
-
-async def _on_name(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The name to be addressed by: taken unless too long (then refused with the reason); a "no" is recorded as
-    refused, never as the name; a phone number given with it is taken too."""
-    if meaning in _SUMMARY_WORDS:
-        return _reask(turn, world)
-    if meaning in _SKIP or says_no(text):
-        choosing.refused_contact(turn, "name")
-        return await _answered(turn, Step.name, world)
-    name, phone = name_and_phone(text)
-    try:
-        turn.draft.name = clean_name(name)
-        if phone:
-            turn.draft.phone = clean_phone(phone)
-    except SubmissionError as error:
-        return _refused(turn, "bad.name", error)
-    return await _answered(turn, Step.name, world)
-
-
-async def _on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The phone number to call back on: taken when it reads as one, else refused with the reason; a "no" is
-    recorded as refused."""
-    if meaning in _SUMMARY_WORDS:
-        return _reask(turn, world)
-    if meaning in _SKIP or says_no(text):
-        choosing.refused_contact(turn, "phone")
-        return await _answered(turn, Step.phone, world)
-    try:
-        turn.draft.phone = clean_phone(name_and_phone(text)[1] or text)
-    except SubmissionError as error:
-        return _refused(turn, "bad.phone", error)
-    return await _answered(turn, Step.phone, world)
-
-
-async def _on_settle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """The answer to the offer that the merchant settle first: taken, or the question again."""
-    if not settling.take(turn, text):
-        return _reask(turn, world)
-    return await _answered(turn, Step.settle, world)
-
-
-def _refused(turn: Turn, key: str, error: SubmissionError) -> Turn:
-    """An answer that cannot be taken: why, with the 「跳过」 button the words offer."""
-    t = _t(turn)
-    skip = Button(t("button.skip"), data="skip")
-    turn.replies.append(Reply(t(key, error=error.english if turn.language == "en" else error.chinese), ((skip,),)))
-    return turn
-
-
-async def _answered(turn: Turn, step: Step, world: World) -> Turn:
-    if step.value not in turn.draft.asked:
-        turn.draft.asked.append(step.value)
-    if turn.draft.fixing:
-        turn.draft.fixing = False
-        return await _show_summary(turn, world)
-    return await _next_question(turn, world)
+    return await next_question(turn, world)
 
 
 async def _submit(turn: Turn, world: World) -> Turn:
@@ -448,13 +311,13 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.idle: _on_idle,
     Step.account: _on_account,
     Step.choose: _on_choose,
-    Step.where: _on_free_answer,
-    Step.when: _on_free_answer,
-    Step.amounts: _on_free_answer,
-    Step.photos: _on_photos,
-    Step.name: _on_name,
-    Step.phone: _on_phone,
-    Step.settle: _on_settle,
+    Step.where: on_free_answer,
+    Step.when: on_free_answer,
+    Step.amounts: on_free_answer,
+    Step.photos: on_photos,
+    Step.name: on_name,
+    Step.phone: on_phone,
+    Step.settle: on_settle,
     Step.confirm: _on_confirm,
     Step.fix: _on_fix,
     Step.paused: asides.on_paused,

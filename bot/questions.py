@@ -1,0 +1,169 @@
+"""The questions after the story: which one comes next, asking it, and taking each answer; then the summary.
+
+Where, when, the amounts (for a quantity complaint), photos, name and phone (for a complaint), each asked once
+and only when the story has not already told it; an ODR merchant's offer just before the summary
+(:mod:`bot.settling`). A "no", 跳过 or 不知道 moves on and is never stored as the answer; the summary's words
+before the summary leave the question standing. :mod:`bot.dialogue` dispatches to the handlers here.
+"""
+
+from __future__ import annotations
+
+from bot import choosing, settling
+from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
+from bot.telling import took_contact
+from bot.texts import prompt, summary_reply, understood_reply
+from bot.turn import Turn, World
+from bot.turn import say as _say
+from bot.turn import texts_of as _t
+from bot.understanding.words import name_and_phone, says_no
+from complaints.submission import MAX_TEXT_CHARS, SubmissionError, clean_name, clean_phone
+from complaints.workflow import Intent
+
+ANSWER_CHARS = 200  # place, time and amounts are a line each
+ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
+QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
+SKIP = frozenset({"skip", "done"})
+SUMMARY_WORDS = frozenset({"submit", "change"})
+_ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
+
+
+def kept(turn: Turn, text: str) -> bool:
+    """Whether the words joined the account; when they would make it too long, the shopper is told."""
+    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
+        _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
+        return False
+    turn.draft.texts.append(text)
+    return True
+
+
+def needed(step: Step, draft: Draft) -> bool:
+    complaint = draft.intent == Intent.complaint.value
+    return {
+        Step.where: draft.code is None,
+        Step.when: True,
+        Step.amounts: complaint and draft.category in QUANTITY_CATEGORIES,
+        Step.photos: not draft.photos,
+        Step.name: complaint and not draft.name,
+        Step.phone: complaint and not draft.phone,
+    }[step]
+
+
+async def next_question(turn: Turn, world: World) -> Turn:
+    for question in QUESTIONS:
+        if question.value not in turn.draft.asked and needed(question, turn.draft):
+            turn.step = question
+            return reask(turn, world)
+    return await show_summary(turn, world)
+
+
+async def show_summary(turn: Turn, world: World) -> Turn:
+    # Intake classifies the shopper's own words (Submission.account), as the dialogue did when the account was
+    # finished. Words added since (at the summary, at the photo question, in a correction) may change that
+    # reading: the shopper is told, and asked what the new reading needs (a complaint's name and phone), first.
+    draft = turn.draft
+    read = await world.reading(draft.account)
+    reading = (draft.chosen or read.intent, read.category)  # the shopper's choice stands; the category follows
+    if reading != (draft.intent, draft.category):
+        draft.intent, draft.category = reading
+        turn.replies.append(understood_reply(draft, _t(turn), changed=True))
+        offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
+        if offer is not None:
+            turn.replies.append(offer)
+        return await next_question(turn, world)
+    if await settling.offered(turn, world):  # an ODR merchant: may it settle first, asked once before the summary
+        return turn
+    turn.step = Step.confirm
+    card = await world.card(turn.draft.code) if turn.draft.code else None
+    turn.replies.append(summary_reply(turn.draft, _t(turn), card))
+    return turn
+
+
+def reask(turn: Turn, world: World) -> Turn:
+    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
+    question = prompt(turn.step, turn.draft, _t(turn), max_photos=world.max_photos)
+    if question is not None:
+        turn.replies.append(question)
+    return turn
+
+
+async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Where, when, or the amounts: kept as written (up to a line), or skipped."""
+    if meaning in SUMMARY_WORDS:
+        return reask(turn, world)  # the summary's words before the summary: this question still stands
+    if meaning not in SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
+        setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
+    return await answered(turn, turn.step, world)
+
+
+async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """Words at the photo question: done, skip or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins the
+    account."""
+    if meaning in SUMMARY_WORDS:
+        return reask(turn, world)
+    if meaning in SKIP or says_no(text):
+        return await answered(turn, Step.photos, world)
+    # Words, not a photo: a contact given ahead is taken, other words join the account (nothing typed is lost),
+    # and the question stands.
+    if took_contact(turn, text, telling=False):
+        return reask(turn, world)
+    if kept(turn, text):
+        turn.replies.append(Reply(_t(turn)("ack.kept")))
+        reask(turn, world)
+    return turn
+
+
+async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The name to be addressed by: taken unless too long (then refused with the reason); a "no" is recorded as
+    refused, never as the name; a phone number given with it is taken too."""
+    if meaning in SUMMARY_WORDS:
+        return reask(turn, world)
+    if meaning in SKIP or says_no(text):
+        choosing.refused_contact(turn, "name")
+        return await answered(turn, Step.name, world)
+    name, phone = name_and_phone(text)
+    try:
+        turn.draft.name = clean_name(name)
+        if phone:
+            turn.draft.phone = clean_phone(phone)
+    except SubmissionError as error:
+        return refused(turn, "bad.name", error)
+    return await answered(turn, Step.name, world)
+
+
+async def on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The phone number to call back on: taken when it reads as one, else refused with the reason; a "no" is
+    recorded as refused."""
+    if meaning in SUMMARY_WORDS:
+        return reask(turn, world)
+    if meaning in SKIP or says_no(text):
+        choosing.refused_contact(turn, "phone")
+        return await answered(turn, Step.phone, world)
+    try:
+        turn.draft.phone = clean_phone(name_and_phone(text)[1] or text)
+    except SubmissionError as error:
+        return refused(turn, "bad.phone", error)
+    return await answered(turn, Step.phone, world)
+
+
+async def on_settle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The answer to the offer that the merchant settle first: taken, or the question again."""
+    if not settling.take(turn, text):
+        return reask(turn, world)
+    return await answered(turn, Step.settle, world)
+
+
+def refused(turn: Turn, key: str, error: SubmissionError) -> Turn:
+    """An answer that cannot be taken: why, with the 「跳过」 button the words offer."""
+    t = _t(turn)
+    skip = Button(t("button.skip"), data="skip")
+    turn.replies.append(Reply(t(key, error=error.english if turn.language == "en" else error.chinese), ((skip,),)))
+    return turn
+
+
+async def answered(turn: Turn, step: Step, world: World) -> Turn:
+    if step.value not in turn.draft.asked:
+        turn.draft.asked.append(step.value)
+    if turn.draft.fixing:
+        turn.draft.fixing = False
+        return await show_summary(turn, world)
+    return await next_question(turn, world)
