@@ -94,6 +94,7 @@ class Draft:
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
     pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
     rated: str = ""  # the case just rated, whose comment the next words are
+    choice_offered: bool = False  # 投诉 or 举报 offered with the story's acknowledgement: 1 or 2 then answers it
     odr: bool | None = None  # the shopper's answer to the offer that the merchant settle first (None: not asked)
     odr_days: int = 0  # the working days the merchant was offered to settle in, once the offer was made
     # A shared location that no registered market was near: its label or "lat,lon", kept for the handler beside

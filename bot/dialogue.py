@@ -35,7 +35,7 @@ from bot.questions import (
     reask,
     show_summary,
 )
-from bot.telling import ends_account, took_contact
+from bot.telling import ends_account, offer_choice, took_contact
 from bot.texts import (
     submission_text,
     understood_reply,
@@ -185,7 +185,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
         turn.draft.texts.append(text)
         return await _finish_account(turn, world)
     turn.replies.append(Reply(_t(turn)("greet")))
-    return _add_text(turn, text, first=True)
+    await offer_choice(_add_text(turn, text, first=True), world)
+    return turn
 
 
 async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -210,7 +211,8 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         if await asked_at_once(text, world):
             turn.draft.texts.append(text)
             return await _finish_account(turn, world)
-    return _add_text(turn, text, first=False)
+    await offer_choice(_add_text(turn, text, first=False), world)
+    return turn
 
 
 async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

@@ -5,6 +5,9 @@ Kept as story, the contact would be asked for again later (a question about a fa
 in the words that reach the merchant; "投诉" or "提交" would leave the shopper waiting for a 好了 they never
 meant to type. So a name-and-phone line is taken as the contact (masked in the answer, kept out of the account),
 and 投诉 or 举报 said outright, or 提交, ends the account: the first with that choice made.
+
+A story of a personal loss with no wish stated has 投诉 or 举报 offered with its acknowledgement: one tap (or, on
+WeChat, 1 or 2) ends the story and makes the choice, where 好了 and then the question would take two messages.
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ import re
 from bot import choosing
 from bot.conversation import Button, Reply
 from bot.texts import mask_phone
-from bot.turn import Turn, texts_of
+from bot.turn import Turn, World, texts_of
 from bot.understanding.words import looks_like_name, name_and_phone, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 
@@ -22,7 +25,9 @@ _OUTRIGHT = {
     "投诉": "complaint", "要投诉": "complaint", "我要投诉": "complaint", "投诉吧": "complaint",
     "举报": "report", "要举报": "report", "我要举报": "report", "举报吧": "report",
     "complain": "complaint", "complaint": "complaint", "report": "report", "report it": "report",
+    "offer:complaint": "complaint", "offer:report": "report",  # the buttons offer_choice adds
 }  # fmt: skip
+_OFFERED = {"1": "complaint", "2": "report"}  # the numbered choice, once offered
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
 
@@ -34,7 +39,8 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
         return False
     if meaning == "submit":
         return True
-    chosen = _OUTRIGHT.get(words(text))
+    said = words(text)
+    chosen = _OUTRIGHT.get(said) or (_OFFERED.get(said) if turn.draft.choice_offered else None)
     if chosen is None:
         return False
     choosing.choose(turn.draft, chosen)
@@ -67,3 +73,23 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     else:
         turn.replies.append(Reply(t("ack.contact", contact=shown)))
     return True
+
+
+async def offer_choice(turn: Turn, world: World) -> None:
+    """Adds 投诉 and 举报 to the acknowledgement just made of a story message, when the story so far tells a
+    personal loss whose remedy the words do not settle (the question :func:`bot.choosing.ask` would put after
+    好了). Offered once per story."""
+    draft = turn.draft
+    if draft.choice_offered or draft.chosen is not None or not draft.texts or not turn.replies:
+        return
+    ack = turn.replies[-1]
+    if not ack.buttons or ack.buttons[0][0].data != "done":  # the words were not kept (too long): nothing to add
+        return
+    reading = await world.reading(draft.account)
+    if reading.intent not in choosing.CHOSEN or choosing.settled(reading, draft.account) is not None:
+        return
+    draft.choice_offered = True
+    t = texts_of(turn)
+    choices = (Button(t("button.intent.complaint"), data="offer:complaint"),
+               Button(t("button.intent.report"), data="offer:report"))  # fmt: skip
+    turn.replies[-1] = Reply(ack.text + "\n" + t("ack.choice"), (choices, *ack.buttons))

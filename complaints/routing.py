@@ -12,6 +12,7 @@ submissions (a province has ~10⁵ merchants; rebuilding it per message would co
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from dataclasses import dataclass
 from enum import StrEnum
@@ -19,6 +20,7 @@ from enum import StrEnum
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from complaints.classify.tokenize import simplified
 from complaints.models import Queue
 from lookup.models import Market, Merchant, table_of
 
@@ -66,7 +68,9 @@ class NameIndex:
         self.size = sum(len(candidates) for candidates in self._by_prefix.values())
 
     def find(self, text: str) -> list[tuple[str, Place]]:
-        """Every name found, longest first at each position; a name inside a longer match is not repeated."""
+        """Every name found, longest first at each position; a name inside a longer match is not repeated.
+        Traditional characters and full-width forms are read as the registry writes names (南門菜場 → 南门菜场)."""
+        text = simplified(text)
         found: list[tuple[str, Place]] = []
         covered_until = 0
         for start in range(len(text) - MIN_NAME_LENGTH + 1):
@@ -91,7 +95,28 @@ async def load_name_index(connection: AsyncConnection) -> NameIndex:
     for market_id, name, aliases, station_id in await connection.execute(markets):
         place = Place(PlaceKind.market, market_id, station_id, market_id)
         names.extend((alias, place) for alias in [name, *(aliases or [])])
-    return NameIndex(names)
+    return NameIndex(names + short_names(names))
+
+
+# Words of a registered name that people leave out when they say it: what a market sells before 市场 (南门农贸市场
+# is "南门市场", 西湖水产市场 "西湖市场"), and what kind of shop a merchant is (鼓楼石化加油站 is "鼓楼石化").
+_LEFT_OUT = {
+    PlaceKind.market: re.compile(r"(?:农贸|农副产品|集贸|综合|菜|水产|海鲜|果蔬|蔬菜)+(?=市场$)"),
+    PlaceKind.merchant: re.compile(r"(?:加油站|超市|商行|商店|店)$"),
+}
+
+
+def short_names(names: list[tuple[str, Place]]) -> list[tuple[str, Place]]:
+    """Each name as people say it, where that short name is no other place's name or alias."""
+    taken = {name for name, _ in names}
+    short: dict[str, list[Place]] = defaultdict(list)
+    for name, place in names:
+        if place.kind in _LEFT_OUT:
+            shorter = _LEFT_OUT[place.kind].sub("", name)
+            if shorter != name and len(shorter) >= MIN_NAME_LENGTH + 2 and shorter not in taken:
+                short[shorter].append(place)
+    # Two places that shorten alike ("东门农贸市场", "东门水产市场"): the short name tells neither.
+    return [(name, places[0]) for name, places in short.items() if len({(p.kind, p.id) for p in places}) == 1]
 
 
 def route_by_text(text: str, category: str, names: NameIndex) -> Route:

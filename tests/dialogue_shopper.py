@@ -72,8 +72,10 @@ async def converse(run: Script, send: Send, state: ReadState, case: ReadCase) ->
         elif step == "confirm":
             outcome.stored_refusals = _stored_refusals(run, given, draft)
             answer = "提交"
-        elif step == "account":
-            answer = "好了"
+        elif step == "account":  # done; or, when 投诉 and 举报 were offered with the acknowledgement, the wish
+            answer = (
+                ("1" if run.intent == "complaint" else "2") if draft.get("choice_offered") and run.intent else "好了"
+            )
         elif step == "idle":  # the dialogue let the story go without a case: the shopper is left stranded
             break
         else:  # a question the corpus does not know (e.g. complaint or report): the shopper's wish

@@ -13,6 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.deadlines.calendar_store import import_schedule
+from complaints.routing import Place, PlaceKind, short_names
 from tests.support import ZONE, ledger_row, make_uscc, seed
 from web.app import create_app
 
@@ -152,10 +153,12 @@ async def district(engine: AsyncEngine) -> None:
     [
         ("李记鲜肉的秤不准，称的肉少了二两，要求退钱", "station", "北门市场监管所"),
         ("南门菜场卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
+        ("南門菜場賣菜的秤短斤少兩，少了一斤多，要求退款", "station", "南门市场监管所"),
+        ("南门市场卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
         ("菜市场卖菜的秤短斤少两，少了一斤多，要求退款", "district_intake", None),
         ("南门菜场饭菜里有头发，服务员态度恶劣", "general_intake", None),
     ],
-    ids=["merchant-named", "market-alias-named", "nothing-named", "not-measurement"],
+    ids=["merchant-named", "market-alias-named", "traditional", "market-as-said", "nothing-named", "not-measurement"],
 )
 async def test_a_message_without_a_code_is_routed_by_the_names_in_it(
     client: Client, engine: AsyncEngine, text: str, queue: str, station: str | None
@@ -219,3 +222,14 @@ async def test_a_deadline_in_a_year_without_a_holiday_schedule_is_marked_approxi
     client = await aiohttp_client(create_app(settings, clock=lambda: late_december))
     status, body = await post(client, text=f"{SHORT_WEIGHT}！", contact=CONTACT)
     assert (status, body["deadline_approximate"]) == (201, False)
+
+
+def test_a_name_is_shortened_as_people_say_it_only_where_that_tells_one_place() -> None:
+    def market(place_id: int) -> Place:
+        return Place(PlaceKind.market, place_id, 1, place_id)
+
+    names = [("南门农贸市场", market(1)), ("东门农贸市场", market(2)), ("东门水产市场", market(3)),
+             ("西湖市场", market(4)), ("西湖海鲜市场", market(5)),
+             ("鼓楼石化加油站", Place(PlaceKind.merchant, 6, 1, None)),
+             ("张记店", Place(PlaceKind.merchant, 7, 1, 1))]  # fmt: skip
+    assert {name for name, _ in short_names(names)} == {"南门市场", "鼓楼石化"}

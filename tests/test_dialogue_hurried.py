@@ -1,15 +1,29 @@
 """A hurried shopper does not wait to be asked: a name and phone sent in the middle of the story are taken as the
 contact (never asked again, never in the words the case carries), and 投诉, 举报 or 提交 after the story ends it
-without a 好了 (投诉 and 举报 are the choice too). Over Telegram's real webhook and the database."""
+without a 好了 (投诉 and 举报 are the choice too). A loss told with no wish has 投诉 and 举报 offered
+with its acknowledgement (1 or 2 on WeChat). Over the real webhooks (Telegram, WeChat) and the database."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from tests.fake_wechat import push, say, wechat
 from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
 
 TOLD = "昨天下午在菜市场买了2斤猪肉付了50块，回家一称只有1斤6两"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    return await aiohttp_client(create_app(wechat(settings), clock=clock))
 
 
 async def _case(engine: AsyncEngine) -> sa.Row[tuple[str, str]]:
@@ -71,3 +85,28 @@ async def test_an_english_name_and_phone_are_taken(shopper: Shopper) -> None:
     assert "Noted your contact: John Smith 139****9000" in noted
     chosen = await shopper.say("complain")
     assert "a complaint" in chosen
+
+
+async def test_a_loss_told_without_a_wish_offers_投诉_and_举报_with_the_acknowledgement(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    noted = await shopper.say(TOLD)  # a loss, and no word of what the shopper wants done
+    assert "也可以直接选" in noted
+    assert shopper.keyboard() == ["offer:complaint", "offer:report", "done"]
+    chosen = await shopper.tap("offer:complaint")  # one tap ends the story and makes the choice
+    assert "我理解的是：投诉" in chosen
+    assert "您希望怎样处理" not in chosen
+
+
+async def test_a_wish_told_needs_no_offer_and_a_number_is_a_story_until_one_is_offered(
+    shopper: Shopper, wx: Any, engine: AsyncEngine
+) -> None:
+    noted = await shopper.say(TOLD + "，要求退钱")
+    assert "也可以直接选" not in noted
+    assert shopper.keyboard() == ["done"]
+
+    follower = push("oFollowerHurried000000000001")
+    _, offered = await say(wx, follower, follower.text(TOLD))
+    assert "回复 1、2" in offered
+    _, chosen = await say(wx, follower, follower.text("2"))  # WeChat has no buttons: 2 is 举报
+    assert "我理解的是：举报" in chosen

@@ -33,6 +33,11 @@ _lock = threading.Lock()
 _tokenizer: Any = None
 
 
+def simplified(text: str) -> str:
+    """The text in simplified characters and half-width forms, as the registry's names are written."""
+    return str(_T2S.convert(unicodedata.normalize("NFKC", text)))
+
+
 def normalize(text: str) -> str:
     """NFKC (full-width → half-width), Traditional → Simplified, lower case, URLs and phone numbers replaced.
 
