@@ -31,6 +31,7 @@ from web.keys import (
     PAGES,
     PHOTO_CODES,
     ROTATION,
+    SCAN_PAGES,
     SCAN_READER,
     SETTINGS,
     Clock,
@@ -40,6 +41,7 @@ from web.ops.scrape import METRICS, CountedDialogue, listener
 from web.ops.scrape import add_routes as add_metrics_route
 from web.render.instrument_html import ChatEntries
 from web.render.pages import Pages
+from web.render.stored import ScanPages
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
@@ -140,6 +142,7 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
         rotation=app[ROTATION],
     )
+    app[SCAN_PAGES] = ScanPages(app[PAGES], base_url=settings.public_base_url, rotation=app[ROTATION])
     protect(app, inline_css=app[PAGES].inline_css, public_base_url=settings.public_base_url)
     app.cleanup_ctx.append(_database)
     for views in ROUTES:
