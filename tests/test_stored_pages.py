@@ -26,6 +26,7 @@ from lookup.demo import seed_demo
 from lookup.geo.coordinates import Point
 from lookup.geo.placing import place_market
 from lookup.models import Instrument, Market, Merchant, Station, table_of
+from lookup.pages.bulk import render_past
 from lookup.pages.models import HTML, HTML_WITH_LANGUAGE, JSON
 from lookup.registry_edits import set_instrument_state, set_standing
 from lookup.scan import read_card
@@ -308,3 +309,23 @@ async def _scenario(settings: Settings, steps: list[tuple[Any, ...]]) -> None:
 @given(steps=STEPS)
 def test_the_served_page_is_always_a_fresh_render(settings: Settings, steps: list[tuple[Any, ...]]) -> None:
     asyncio.run(_scenario(settings, steps))
+
+
+async def test_after_midnight_the_worker_renders_exactly_the_pages_whose_day_passed(
+    client: Client, engine: AsyncEngine, clock: Clock
+) -> None:
+    await seed(engine, ledger_row(serial_no="P-1"), ledger_row(serial_no="E-1", verification=verification(
+        date(2025, 12, 11), date(2026, 12, 10))))  # fmt: skip
+    steady, expiring = await code_of(engine, "P-1"), await code_of(engine, "E-1")
+    for code in (steady, expiring):
+        await client.get(f"/i/{code}")
+    clock.moment += timedelta(days=1)
+    today = clock.moment.date()
+    rendered = await render_past(for_writing(engine), client.app[SCAN_PAGES], today)
+    assert rendered == 1  # the expiring one counts its days; the valid one stays true until 30 days before its end
+    async with engine.connect() as connection:
+        days = dict((await connection.execute(sa.text("SELECT code, rendered_on FROM rendered_page"))).all())
+    assert str(days[expiring]) == today.isoformat()
+    assert str(days[steady]) == NOW.date().isoformat()
+    for code in (steady, expiring):
+        await assert_served_fresh(client, engine, code)

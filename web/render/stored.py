@@ -5,15 +5,20 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 from datetime import date
 from pathlib import Path
 
 from lookup.pages.models import HTML_WITH_LANGUAGE, JSON
-from lookup.rotation import RotationPolicy
+from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from lookup.scan import InstrumentCard
-from web.i18n import LanguageChoice
+from web.i18n import LanguageChoice, load_catalogues
+from web.render.instrument_html import ChatEntries
 from web.render.instrument_json import instrument_json
 from web.render.pages import Pages
+from web.settings import Settings
+
+log = logging.getLogger(__name__)
 
 _ROOT = Path(__file__).parents[2]
 # The code that decides what a scan page says; templates and catalogues enter the stamp as rendered and loaded.
@@ -68,3 +73,28 @@ class ScanPages:
         # The footer's date, the page's last: any earlier date is a record's, which does not move.
         marker = f"{_DATE_SPAN}{today.isoformat()}</span>".encode()
         return body, body.rindex(marker) + len(_DATE_SPAN)
+
+
+def rotation_policy(settings: Settings) -> RotationPolicy:
+    """Household meters' terms; a file that cannot be used turns rotation dates off with a log line."""
+    try:
+        return load_rotation(settings.fairweigh_meter_rotation)
+    except (RotationFileError, OSError) as error:
+        log.error("Household meters' terms cannot be used (%s): rotation dates are OFF.", error)
+        return RotationPolicy()
+
+
+def pages_for(settings: Settings, rotation: RotationPolicy) -> Pages:
+    telegram_bot, wechat_account = settings.chat_entries
+    return Pages(
+        load_catalogues(),
+        hotline=settings.fairweigh_hotline,
+        chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
+        rotation=rotation,
+    )
+
+
+def scan_pages(settings: Settings) -> ScanPages:
+    """The stored pages' renderer as the web application builds it, for the worker and the command line."""
+    rotation = rotation_policy(settings)
+    return ScanPages(pages_for(settings, rotation), base_url=settings.public_base_url, rotation=rotation)
