@@ -39,7 +39,8 @@ async def render_past(writer: AsyncEngine, maker: PageMaker, today: date) -> int
 
 
 async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variants: Sequence[tuple[str, str]]) -> int:
-    """Render every instrument's pages in ``variants`` (language, format); how many."""
+    """Render every instrument's pages in ``variants`` (language, format) that are not stored and true today; how
+    many."""
     i = table_of(Instrument).c
     total, after = 0, 0
     while True:
@@ -48,6 +49,15 @@ async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variant
                 await connection.execute(sa.select(i.id, i.code).where(i.id > after).order_by(i.id).limit(BATCH))
             ).all()
             keys = [(code, language, format) for _, code in rows for language, format in variants]
+            p = pages_t.c
+            current = sa.select(p.code, p.language, p.format).where(
+                p.code.in_([code for _, code in rows]),
+                p.stamp == maker.stamp,
+                p.rendered_on <= today,
+                p.true_until >= today,
+            )
+            have = {tuple(key) for key in (await connection.execute(current)).all()}
+            keys = [key for key in keys if key not in have]  # an interrupted run goes on where it stopped
             total += await connection.run_sync(render_keys, maker, keys, today)
         if len(rows) < BATCH:
             return total
