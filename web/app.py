@@ -12,7 +12,6 @@ from aiohttp import web
 from bot.codes.photos import ChatPhotoCodes
 from bot.service import DialogueService
 from bot.world import ServiceWorld
-from lookup.rotation import RotationFileError, RotationPolicy, load_rotation
 from web import errors
 from web.auth import access as auth
 from web.auth import login as login_views
@@ -20,7 +19,6 @@ from web.db import create_engine, for_writing
 from web.http import compression
 from web.http.cache import Freshness
 from web.http.protective_headers import protect
-from web.i18n import load_catalogues
 from web.intake_service import IntakeService
 from web.keys import (
     CLOCK,
@@ -31,6 +29,7 @@ from web.keys import (
     PAGES,
     PHOTO_CODES,
     ROTATION,
+    SCAN_PAGES,
     SCAN_READER,
     SETTINGS,
     Clock,
@@ -38,8 +37,7 @@ from web.keys import (
 from web.ops.metrics import Metrics, counting
 from web.ops.scrape import METRICS, CountedDialogue, listener
 from web.ops.scrape import add_routes as add_metrics_route
-from web.render.instrument_html import ChatEntries
-from web.render.pages import Pages
+from web.render.stored import ScanPages, pages_for, rotation_policy
 from web.scan_readers import open_scan_reader
 from web.settings import Settings
 from web.views.api import complaints as complaint_api
@@ -132,28 +130,14 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
             add_metrics_route(app, token.get_secret_value(), lambda: app[ENGINE], app[CLOCK])
     app[PHOTO_CODES] = ChatPhotoCodes()
     app[FRESHNESS] = Freshness(app[CLOCK], settings.fairweigh_lookup_max_age)
-    telegram_bot, wechat_account = settings.chat_entries
     app[ROTATION] = rotation_policy(settings)
-    app[PAGES] = Pages(
-        load_catalogues(),
-        hotline=settings.fairweigh_hotline,
-        chats=ChatEntries(telegram_bot=telegram_bot, wechat_account=wechat_account),
-        rotation=app[ROTATION],
-    )
+    app[PAGES] = pages_for(settings, app[ROTATION])
+    app[SCAN_PAGES] = ScanPages(app[PAGES], base_url=settings.public_base_url, rotation=app[ROTATION])
     protect(app, inline_css=app[PAGES].inline_css, public_base_url=settings.public_base_url)
     app.cleanup_ctx.append(_database)
     for views in ROUTES:
         views.add_routes(app)
     return app
-
-
-def rotation_policy(settings: Settings) -> RotationPolicy:
-    """Household meters' terms; a file that cannot be used turns rotation dates off with a log line."""
-    try:
-        return load_rotation(settings.fairweigh_meter_rotation)
-    except (RotationFileError, OSError) as error:
-        log.error("Household meters' terms cannot be used (%s): rotation dates are OFF.", error)
-        return RotationPolicy()
 
 
 async def _database(app: web.Application) -> AsyncIterator[None]:

@@ -15,6 +15,7 @@ from lookup.rotation import RotationPolicy
 from web.http.cache import Freshness
 from web.intake_service import IntakeService
 from web.render.pages import Pages
+from web.render.stored import ScanPages
 from web.scan_readers import ScanReader
 from web.settings import Settings
 
@@ -24,6 +25,7 @@ SETTINGS = web.AppKey("settings", Settings)
 ENGINE = web.AppKey("engine", AsyncEngine)
 SCAN_READER = web.AppKey("scan_reader", ScanReader)
 PAGES = web.AppKey("pages", Pages)
+SCAN_PAGES = web.AppKey("scan_pages", ScanPages)  # the stored scan pages' renderer and stamp
 CLOCK: web.AppKey[Clock] = web.AppKey("clock")
 FRESHNESS = web.AppKey("freshness", Freshness)
 INTAKE = web.AppKey("intake", IntakeService)

@@ -15,11 +15,13 @@ from sqlalchemy.dialects import sqlite
 from sqlalchemy.dialects.postgresql import asyncpg as asyncpg_dialect
 
 from bot.dialogue_state import CompiledStateRead, StoredDialogue, compile_state_read, stored_dialogue
+from lookup.pages.store import CompiledPageRead, StoredPage, compile_page_read, stored_page
 from lookup.scan import CompiledScan, InstrumentCard, card_from_rows, compile_scan
 
 
 class ScanReader(Protocol):
     async def card(self, code: str) -> InstrumentCard | None: ...
+    async def page(self, code: str, language: str, format: str) -> StoredPage | None: ...
     async def dialogue_state(self, channel: str, chat_user: str) -> StoredDialogue | None: ...
     async def ping(self) -> None: ...
     async def close(self) -> None: ...
@@ -43,6 +45,11 @@ class SqliteScanReader:
         dialect = sqlite.dialect(paramstyle="qmark")
         self._scan: CompiledScan = compile_scan(dialect)
         self._state: CompiledStateRead = compile_state_read(dialect)
+        self._page: CompiledPageRead = compile_page_read(dialect)
+
+    async def page(self, code: str, language: str, format: str) -> StoredPage | None:
+        row = self._connection.execute(self._page.sql, self._page.parameters(code, language, format)).fetchone()
+        return stored_page(row) if row is not None else None
 
     async def card(self, code: str) -> InstrumentCard | None:
         row = self._connection.execute(self._scan.card.sql, self._scan.card.parameters(code)).fetchone()
@@ -68,6 +75,7 @@ class PostgresScanReader:
         dialect = asyncpg_dialect.dialect()  # type: ignore[no-untyped-call]
         self._scan: CompiledScan = compile_scan(dialect)
         self._state: CompiledStateRead = compile_state_read(dialect)
+        self._page: CompiledPageRead = compile_page_read(dialect)
 
     @classmethod
     async def connect(cls, url: str) -> PostgresScanReader:
@@ -76,6 +84,10 @@ class PostgresScanReader:
         dsn = parsed.set(drivername="postgresql", query={}).render_as_string(hide_password=False)
         pool = await asyncpg.create_pool(dsn, min_size=1, max_size=10, ssl=ssl)
         return cls(pool)
+
+    async def page(self, code: str, language: str, format: str) -> StoredPage | None:
+        row = await self._pool.fetchrow(self._page.sql, *self._page.parameters(code, language, format))
+        return stored_page(tuple(row)) if row is not None else None
 
     async def card(self, code: str) -> InstrumentCard | None:
         async with self._pool.acquire() as connection:

@@ -11,7 +11,8 @@ import complaints.merchants.models
 import complaints.models
 import complaints.odr.models
 import complaints.personal_data.models  # noqa: F401
-import lookup.models  # noqa: F401
+import lookup.models
+import lookup.pages.models  # noqa: F401
 import web.auth.models  # noqa: F401
 
 metadata = SQLModel.metadata

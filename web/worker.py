@@ -33,11 +33,14 @@ from complaints.outbox.sms_tencent import TencentSms
 from complaints.outbox.upstream import UpstreamSender
 from complaints.outbox.wecom import WeComSender
 from complaints.reporting.digest import WECOM, queue_digests
+from lookup.pages.bulk import render_past
 from web.db import create_engine, for_writing, require_current_schema
+from web.http.cache import seconds_to_midnight
 from web.nightly import night_due, run_night_once
 from web.ops.metrics import Metrics
 from web.ops.purge import purge_nightly
 from web.ops.scrape import counted_senders, listener
+from web.render.stored import scan_pages
 from web.settings import Settings
 from web.views.bots import telegram as telegram_hook
 from web.views.bots import wechat as wechat_hook
@@ -152,6 +155,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
             digests = asyncio.create_task(_digests(engine, settings, stop))
             odr = asyncio.create_task(_odr_hand_overs(engine, settings, stop))
+            pages = asyncio.create_task(_render_past_pages(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -164,12 +168,28 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging, reminding, digests, odr):
+                for task in (pruning, warning, purging, reminding, digests, odr, pages):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
     finally:
         await engine.dispose()
+
+
+async def _render_past_pages(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+    """At local midnight (and at start), render again the scan pages whose status or countdown changes today; a scan
+    before then renders its own page, so this only spares the day's first scans that work."""
+    maker = scan_pages(settings)
+    while not stop.is_set():
+        now = datetime.now(settings.zone)
+        try:
+            rendered = await render_past(for_writing(engine), maker, now.date())
+            if rendered:
+                log.info("rendered %d scan pages whose day had passed", rendered)
+        except Exception:
+            log.exception("rendering the scan pages whose day had passed failed; trying again at midnight")
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds_to_midnight(datetime.now(settings.zone)) + 1)
 
 
 async def _prune_message_ids(engine: AsyncEngine, stop: asyncio.Event) -> None:

@@ -17,6 +17,7 @@ from complaints.deadlines.calendar_store import import_schedule
 from complaints.deadlines.working_days import ScheduleFileError
 from web.cli import index as index_commands
 from web.cli import operations as operation_commands
+from web.cli import pages as page_commands
 from web.cli import registry as registry_commands
 from web.cli import telegram as telegram_commands
 from web.cli import users as user_commands
@@ -69,7 +70,14 @@ def build_parser() -> argparse.ArgumentParser:
     codes.add_argument("--format", choices=("csv", "json"), default="csv")
     codes.set_defaults(run=registry_commands.codes_command)
 
-    for module in (user_commands, telegram_commands, index_commands, warning_commands, operation_commands):
+    for module in (
+        user_commands,
+        telegram_commands,
+        index_commands,
+        warning_commands,
+        operation_commands,
+        page_commands,
+    ):
         module.add_parser(commands)
 
     labels = commands.add_parser("labels", help="print an A4 sheet of QR stickers as PDF")

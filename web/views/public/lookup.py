@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any
 
 from aiohttp import web
 
 from lookup.identifiers import parse_row_id
 from lookup.market import market_listing
+from lookup.pages.models import HTML, HTML_WITH_LANGUAGE, JSON
 from lookup.problems import Kind, Problem
 from lookup.scan import InstrumentCard
 from lookup.typed_code import diagnose
@@ -17,10 +17,10 @@ from qr.codes import format_code, normalise_code
 from qr.render import qr_png, qr_svg
 from web import errors
 from web.auth.access import public
-from web.http.cache import UNKNOWN_MAX_AGE, cached_response
+from web.http.cache import UNKNOWN_MAX_AGE, cached_response, stored_response
 from web.i18n import request_language
 from web.keys import ENGINE, FRESHNESS, PAGES, SCAN_READER, SETTINGS
-from web.render.instrument_json import instrument_json
+from web.views.public.scan_pages import stored_page
 
 QR_MAX_AGE = 7 * 24 * 3600  # a code and its URL never change
 MAX_FILTER_CHARS = 40
@@ -61,21 +61,24 @@ async def unknown_code_response(request: web.Request, typed: str) -> web.Respons
 @public
 async def instrument_page(request: web.Request) -> web.Response:
     choice = request_language(request)
-    pages = request.app[PAGES]
-    code, card = await _card_or_none(request)
-    if card is None:
+    code = normalise_code(request.match_info["code"])
+    format = HTML_WITH_LANGUAGE if choice.explicit else HTML
+    page = await stored_page(request, code, choice.language, format) if code is not None else None
+    if page is None or code is None:
         return await unknown_code_response(request, request.match_info["code"][:40])
-    assert code is not None
     _canonical_redirect(request, code)
     today, max_age = request.app[FRESHNESS]()
-    body = pages.instrument[choice.language].render(card, today=today, choice=choice)
-    return cached_response(request, body.encode(), content_type="text/html", max_age=max_age)
+    served = page.as_of(today)
+    return stored_response(
+        request, body=served.body, gzipped=served.gzipped, etag=served.etag, content_type="text/html", max_age=max_age
+    )
 
 
 @public
 async def instrument_api(request: web.Request) -> web.Response:
-    code, card = await _card_or_none(request)
-    if card is None:
+    code = normalise_code(request.match_info["code"])
+    page = await stored_page(request, code, "", JSON) if code is not None else None
+    if page is None:
         catalogues = request.app[PAGES].catalogues
         # A code that fails its check was mistyped or is not a code at all: never called forged.
         key = "typed.api_malformed" if code is None else "unknown.warning"
@@ -88,11 +91,17 @@ async def instrument_api(request: web.Request) -> web.Response:
         )
         # Answered here rather than raised: a proxy may keep this answer for a minute, like the page's.
         return errors.answer(request, unknown, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
-    settings = request.app[SETTINGS]
     today, max_age = request.app[FRESHNESS]()
-    payload = instrument_json(card, today=today, base_url=settings.public_base_url)
-    body = json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode()
-    return cached_response(request, body, content_type="application/json", max_age=max_age, vary_language=False)
+    served = page.as_of(today)
+    return stored_response(
+        request,
+        body=served.body,
+        gzipped=served.gzipped,
+        etag=served.etag,
+        content_type="application/json",
+        max_age=max_age,
+        vary_language=False,
+    )
 
 
 async def _qr(request: web.Request, suffix: str) -> tuple[str, str]:

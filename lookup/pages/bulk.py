@@ -1,0 +1,64 @@
+"""Pages rendered in bulk: every instrument's (ahead of the first scans), and those whose day has passed (the worker,
+after midnight: exactly the instruments whose status or countdown changed, found by the index on true_until)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date
+
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from lookup.models import Instrument, table_of
+from lookup.pages.store import PageMaker, pages_past, pages_t, render_and_store
+
+BATCH = 500  # pages per write transaction: short enough that a scan's own render does not wait long behind it
+Key = tuple[str, str, str]  # code, language, format
+
+
+def render_keys(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key], today: date) -> int:
+    rendered = 0
+    for code, language, format in keys:
+        if render_and_store(connection, maker, code, language, format, today) is not None:
+            rendered += 1
+        else:  # no such instrument any more (its trigger removed its pages; this is for a page stored without one)
+            p = pages_t.c
+            connection.execute(sa.delete(pages_t).where(p.code == code, p.language == language, p.format == format))
+    return rendered
+
+
+async def render_past(writer: AsyncEngine, maker: PageMaker, today: date) -> int:
+    """Render again every page whose day is over; how many. ``writer`` begins write transactions."""
+    total = 0
+    while True:
+        async with writer.begin() as connection:
+            keys = await connection.run_sync(pages_past, today, BATCH)
+            total += await connection.run_sync(render_keys, maker, keys, today)
+        if len(keys) < BATCH:
+            return total
+
+
+async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variants: Sequence[tuple[str, str]]) -> int:
+    """Render every instrument's pages in ``variants`` (language, format) that are not stored and true today; how
+    many."""
+    i = table_of(Instrument).c
+    total, after = 0, 0
+    while True:
+        async with writer.begin() as connection:
+            rows = (
+                await connection.execute(sa.select(i.id, i.code).where(i.id > after).order_by(i.id).limit(BATCH))
+            ).all()
+            keys = [(code, language, format) for _, code in rows for language, format in variants]
+            p = pages_t.c
+            current = sa.select(p.code, p.language, p.format).where(
+                p.code.in_([code for _, code in rows]),
+                p.stamp == maker.stamp,
+                p.rendered_on <= today,
+                p.true_until >= today,
+            )
+            have = {tuple(key) for key in (await connection.execute(current)).all()}
+            keys = [key for key in keys if key not in have]  # an interrupted run goes on where it stopped
+            total += await connection.run_sync(render_keys, maker, keys, today)
+        if len(rows) < BATCH:
+            return total
+        after = rows[-1][0]

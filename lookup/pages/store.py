@@ -1,0 +1,143 @@
+"""Reading, rendering and storing the pages.
+
+A scan reads one row by primary key (the statement below, compiled once for the raw readers of web/scan_readers.py).
+When the row is missing, of an older stamp or past its day, the page is rendered from the registry and stored in
+one write transaction. On SQLite that transaction holds the only write lock, so no writer can change the registry
+between the read and the store. On PostgreSQL the instrument's row is locked FOR SHARE first, and every
+invalidating trigger locks the instrument rows it touches before deleting their pages (migration 0031): a writer
+either commits before the read (and the read sees its change) or waits for the store (and then deletes it). Two
+renders of one page store the same bytes; the last write wins.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, Protocol
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Dialect
+
+from lookup.models import Instrument, table_of
+from lookup.pages.models import RenderedPage
+from lookup.pages.packing import Packed, pack, redated
+from lookup.pages.true_until import true_until
+from lookup.rotation import RotationPolicy
+from lookup.scan import InstrumentCard, read_card
+
+pages_t = table_of(RenderedPage)
+_SERVED = ("stamp", "rendered_on", "true_until", "etag", "body", "gzipped", "date_at", "gzipped_date_at")
+
+
+class PageMaker(Protocol):
+    """What renders the pages (web/render/stored.py): its stamp names everything the bytes are made from."""
+
+    @property
+    def stamp(self) -> str: ...
+    @property
+    def rotation(self) -> RotationPolicy: ...
+    def render(self, card: InstrumentCard, language: str, format: str, today: date) -> tuple[bytes, int]:
+        """The page's bytes and where its "as of" date stands in them."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class StoredPage:
+    stamp: str
+    rendered_on: date
+    true_until: date
+    packed: Packed
+
+    def usable(self, stamp: str, today: date) -> bool:
+        """Made by this release, and true today (a clock set back before its day is not trusted with it)."""
+        return self.stamp == stamp and self.rendered_on <= today <= self.true_until
+
+    def as_of(self, today: date) -> Packed:
+        return redated(self.packed, today)
+
+
+def _as_date(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(value)
+
+
+def stored_page(row: Sequence[Any]) -> StoredPage:
+    stamp, rendered_on, until, etag, body, gzipped, date_at, gzipped_date_at = row
+    return StoredPage(
+        stamp=stamp,
+        rendered_on=_as_date(rendered_on),
+        true_until=_as_date(until),
+        packed=Packed(bytes(body), bytes(gzipped), date_at, gzipped_date_at, etag),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class CompiledPageRead:
+    sql: str
+    order: tuple[str, ...]  # the names of the positional parameters
+
+    def parameters(self, code: str, language: str, format: str) -> tuple[str, ...]:
+        given = {"code": code, "language": language, "format": format}
+        return tuple(given[name] for name in self.order)
+
+
+def _read_statement() -> sa.Select[Any]:
+    p = pages_t.c
+    return sa.select(*(p[name] for name in _SERVED)).where(
+        p.code == sa.bindparam("code"), p.language == sa.bindparam("language"), p.format == sa.bindparam("format")
+    )
+
+
+def compile_page_read(dialect: Dialect) -> CompiledPageRead:
+    compiled = _read_statement().compile(dialect=dialect)
+    assert compiled.positiontup is not None, f"{dialect.name} must use a positional parameter style"
+    return CompiledPageRead(sql=str(compiled), order=tuple(compiled.positiontup))
+
+
+def _upsert(dialect_name: str, values: dict[str, Any]) -> Any:
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(pages_t).values(**values)
+    keys = ("code", "language", "format")
+    return insert.on_conflict_do_update(
+        index_elements=list(keys), set_={name: insert.excluded[name] for name in values if name not in keys}
+    )
+
+
+def render_and_store(
+    connection: sa.Connection, maker: PageMaker, code: str, language: str, format: str, today: date
+) -> StoredPage | None:
+    """Render one page from the registry and store it, in the caller's write transaction; None: no such code."""
+    if connection.dialect.name == "postgresql":
+        i = table_of(Instrument).c
+        connection.execute(sa.select(i.id).where(i.code == code).with_for_update(read=True))
+    card = read_card(connection, code)
+    if card is None:
+        return None
+    return store_card(connection, maker, card, language, format, today)
+
+
+def store_card(
+    connection: sa.Connection, maker: PageMaker, card: InstrumentCard, language: str, format: str, today: date
+) -> StoredPage:
+    body, date_at = maker.render(card, language, format, today)
+    page = StoredPage(
+        stamp=maker.stamp,
+        rendered_on=today,
+        true_until=true_until(card, today=today, rotation=maker.rotation),
+        packed=pack(body, date_at),
+    )
+    packed = page.packed
+    values = {
+        "code": card.code, "language": language, "format": format, "stamp": page.stamp,
+        "rendered_on": page.rendered_on, "true_until": page.true_until, "etag": packed.etag, "body": packed.body,
+        "gzipped": packed.gzipped, "date_at": packed.date_at, "gzipped_date_at": packed.gzipped_date_at,
+    }  # fmt: skip
+    connection.execute(_upsert(connection.dialect.name, values))
+    return page
+
+
+def pages_past(connection: sa.Connection, today: date, limit: int) -> list[tuple[str, str, str]]:
+    """Pages whose day has passed (the worker renders them again), by the index on true_until."""
+    p = pages_t.c
+    statement = sa.select(p.code, p.language, p.format).where(p.true_until < today).order_by(p.true_until).limit(limit)
+    return [(code, language, format) for code, language, format in connection.execute(statement)]
