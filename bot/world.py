@@ -97,17 +97,20 @@ class ServiceWorld:
     def _own(self, channel: str, chat_user: str) -> sa.ColumnElement[bool]:
         return sa.and_(complaint_t.c.channel == channel, contact_t.c.channel_user == chat_user)
 
+    async def _own_case_id(self, connection: AsyncConnection, ref: str, channel: str, chat_user: str) -> int | None:
+        """The id of case ``ref`` when this chat user sent it from this chat; None for anybody else's case."""
+        owned = (
+            sa.select(complaint_t.c.id)
+            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
+            .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
+        )
+        found = (await connection.execute(owned)).scalar()
+        return int(found) if found is not None else None
+
     async def case(self, ref: str, channel: str, chat_user: str) -> PublicCase | None:
         """The user's own case: a chat user sees the cases they sent from this chat, and no others."""
         async with self._engine.connect() as connection:
-            owned = (
-                await connection.execute(
-                    sa.select(complaint_t.c.id)
-                    .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
-                    .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
-                )
-            ).first()
-            if owned is None:
+            if await self._own_case_id(connection, ref, channel, chat_user) is None:
                 return None
             case = await public_case(connection, ref, case_token(self._secret, ref))
             return await _with_settling(connection, case) if case is not None else None
@@ -177,13 +180,8 @@ class ServiceWorld:
 
     async def add_contact(self, channel: str, chat_user: str, ref: str, name: str, phone: str) -> tuple[str, ...]:
         """A name or phone for the user's own case (what was added; nothing for anybody else's case)."""
-        owned = (
-            sa.select(complaint_t.c.id)
-            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
-            .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
-        )
         async with self._writer.begin() as connection:
-            found = (await connection.execute(owned)).scalar()
+            found = await self._own_case_id(connection, ref, channel, chat_user)
             if found is None:
                 return ()
             return await add_contact(connection, found, Contact(name=name, phone=phone), now=self._clock())
@@ -214,13 +212,8 @@ class ServiceWorld:
         """The shopper accepts or refuses the merchant's proposal on their own case from this chat, as on the
         status page: settled, refused, not_open (no proposal waits for an answer) or not_found (not their case)."""
         rules = await self._intake.deadline_rules()
-        owned = (
-            sa.select(complaint_t.c.id)
-            .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
-            .where(complaint_t.c.ref == ref, self._own(channel, chat_user))
-        )
         async with self._writer.begin() as connection:
-            found = (await connection.execute(owned)).scalar()
+            found = await self._own_case_id(connection, ref, channel, chat_user)
             if found is None:
                 return "not_found"
             try:

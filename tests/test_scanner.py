@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import os
 import shutil
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,7 @@ import pytest
 import zxingcpp
 from aiohttp.test_utils import TestClient
 from PIL import Image
-from playwright.async_api import async_playwright
+from playwright.async_api import Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.vocab import InstrumentKind
@@ -56,10 +58,6 @@ def code_image(text: str, kind: zxingcpp.BarcodeFormat) -> Image.Image:
 async def test_the_scanner_reads_each_kind_of_code_and_opens_the_instrument(
     client: Client, engine: AsyncEngine, tmp_path: Path, text: str, kind: zxingcpp.BarcodeFormat, serial: str
 ) -> None:
-    if CHROMIUM is None:
-        if os.environ.get("FAIRWEIGH_REQUIRE_BROWSER") == "1":
-            pytest.fail("FAIRWEIGH_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)")
-        pytest.skip("Chromium is not installed (apt-get install chromium) — browser tests not run")
     await seed(
         engine,
         ledger_row(serial_no="ACS2023000001", gtin="06901234567892", gs1_serial="A17", id_code="CN33010001ABC"),
@@ -73,6 +71,28 @@ async def test_the_scanner_reads_each_kind_of_code_and_opens_the_instrument(
         ),
     )
     video = y4m(tmp_path / "camera.y4m", code_image(text, kind))
+    async with camera_page(video) as page:
+        requested: list[str] = []
+        page.on("request", lambda request: requested.append(request.url))
+        await page.goto(str(client.make_url("/")))
+        button = page.locator("#scan")
+        await button.wait_for(state="visible", timeout=10_000)
+        assert await button.inner_text() == "扫一扫"
+        await button.click()
+        await page.wait_for_url("**/i/*", timeout=30_000)
+        assert page.url.endswith(f"/i/{await code_of(engine, serial)}")
+        host = str(client.make_url("/"))
+        assert all(url.startswith(host) for url in requested), "everything comes from our own site"
+        assert any(url.endswith("/scanner/zxing_reader-3.1.3.wasm") for url in requested)
+
+
+@asynccontextmanager
+async def camera_page(video: Path) -> AsyncIterator[Page]:
+    """A Chromium page whose camera shows ``video``, and the camera allowed."""
+    if CHROMIUM is None:
+        if os.environ.get("FAIRWEIGH_REQUIRE_BROWSER") == "1":
+            pytest.fail("FAIRWEIGH_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)")
+        pytest.skip("Chromium is not installed (apt-get install chromium) — browser tests not run")
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
             executable_path=CHROMIUM,
@@ -89,19 +109,7 @@ async def test_the_scanner_reads_each_kind_of_code_and_opens_the_instrument(
         )
         try:
             context = await browser.new_context(permissions=["camera"], locale="zh-CN")
-            page = await context.new_page()
-            requested: list[str] = []
-            page.on("request", lambda request: requested.append(request.url))
-            await page.goto(str(client.make_url("/")))
-            button = page.locator("#scan")
-            await button.wait_for(state="visible", timeout=10_000)
-            assert await button.inner_text() == "扫一扫"
-            await button.click()
-            await page.wait_for_url("**/i/*", timeout=30_000)
-            assert page.url.endswith(f"/i/{await code_of(engine, serial)}")
-            host = str(client.make_url("/"))
-            assert all(url.startswith(host) for url in requested), "everything comes from our own site"
-            assert any(url.endswith("/scanner/zxing_reader-3.1.3.wasm") for url in requested)
+            yield await context.new_page()
         finally:
             await browser.close()
 

@@ -5,9 +5,6 @@ instrument it is; on the visit form it fills the next instrument's field as read
 
 from __future__ import annotations
 
-import os
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,46 +12,17 @@ import pytest
 import sqlalchemy as sa
 import zxingcpp
 from aiohttp.test_utils import TestClient
-from playwright.async_api import Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.programme.visits import CHECKS
 from lookup.vocab import InstrumentKind
 from tests.staff_support import PASSWORD, add_staff
 from tests.support import code_of, ledger_row, make_uscc, seed
-from tests.test_scanner import CHROMIUM, code_image, y4m
+from tests.test_scanner import camera_page, code_image, y4m
 from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 pytestmark = pytest.mark.browser
-
-
-@asynccontextmanager
-async def camera_page(video: Path) -> AsyncIterator[Page]:
-    """A Chromium page whose camera shows ``video``, and the camera allowed."""
-    if CHROMIUM is None:
-        if os.environ.get("FAIRWEIGH_REQUIRE_BROWSER") == "1":
-            pytest.fail("FAIRWEIGH_REQUIRE_BROWSER=1 but Chromium is not installed (apt-get install chromium)")
-        pytest.skip("Chromium is not installed (apt-get install chromium) — browser tests not run")
-    async with async_playwright() as playwright:
-        browser = await playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--no-first-run",
-                "--use-fake-ui-for-media-stream",
-                "--use-fake-device-for-media-stream",
-                f"--use-file-for-fake-video-capture={video}",
-            ],
-        )
-        try:
-            context = await browser.new_context(permissions=["camera"], locale="zh-CN")
-            yield await context.new_page()
-        finally:
-            await browser.close()
 
 
 async def test_the_complaint_forms_scanner_fills_the_instrument_and_names_it(
