@@ -138,6 +138,20 @@ def pause(turn: Turn) -> None:
     turn.step = Step.paused
 
 
+async def photo_after_receipt(turn: Turn, event: Event, world: World) -> Turn | None:
+    """A photo between stories within two hours of a receipt is evidence for that case (a timeline event the
+    handler sees), not the start of a new story; None when there is no such case."""
+    if turn.step is not Step.idle or turn.draft.paused:
+        return None
+    recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP, lacking=False)
+    if recent is None:
+        return None
+    if recent.photos >= world.max_photos:
+        return say(turn, "ack.photo_limit", limit=world.max_photos)
+    turn.photos, turn.photos_for = (event.media,), recent.ref
+    return say(turn, "photo.added_to_case", ref=recent.ref)
+
+
 def photo(turn: Turn, media: str, world: World) -> Turn:
     draft = turn.draft
     target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft

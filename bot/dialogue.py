@@ -82,7 +82,11 @@ async def respond(
     if event.kind is EventKind.unsupported:
         return _say(turn, "unsupported")
     if event.kind is EventKind.photo:  # a photo of a code at the greeting is a lookup; any other is evidence
-        return await answer_photo(turn, event, world) or asides.photo(turn, event.media, world)
+        return (
+            await answer_photo(turn, event, world)
+            or await asides.photo_after_receipt(turn, event, world)  # evidence for the case just received
+            or asides.photo(turn, event.media, world)
+        )
     if event.kind is EventKind.location:
         return await _location(turn, event, world)
     return await _text(turn, text, event, world)

@@ -31,6 +31,7 @@ from bot.dialogue import respond
 from bot.models import DialogueState, InboundMessage
 from bot.ports import Intake, StateReader
 from bot.turn import Turn, World
+from complaints.cases import photo_sent_after
 from complaints.intake import store
 from complaints.new_case import Prepared
 from complaints.outbox.enqueue import enqueue, queue_message
@@ -291,19 +292,30 @@ class DialogueService:
         if changed.rowcount != 1:
             raise _Changed
         if prepared is None:
+            if turn.photos and turn.photos_for:  # a photo sent after a receipt: into that case
+                complaint_id = photo_sent_after(connection, turn.photos_for, now=now)
+                if complaint_id is not None:
+                    _queue_photos(connection, complaint_id, turn.photos_for, turn.photos, event.channel, now)
             return turn.replies
         receipt = store(connection, prepared=prepared)
-        for media in turn.photos:
-            queue_message(
-                connection,
-                complaint_id=receipt.complaint_id,
-                channel=event.channel,
-                kind=PHOTO,
-                key=f"{PHOTO}:{event.channel}:{receipt.ref}:{hashlib.sha256(media.encode()).hexdigest()[:32]}",
-                payload={"media": media},
-                now=now,
-            )
+        _queue_photos(connection, receipt.complaint_id, receipt.ref, turn.photos, event.channel, now)
         return turn.with_receipt(receipt, self.world)
+
+
+def _queue_photos(
+    connection: sa.Connection, complaint_id: int, ref: str, photos: Sequence[str], channel: str, now: datetime
+) -> None:
+    """The fetching of each chat photo into its case, queued in the outbox (once per photo and case)."""
+    for media in photos:
+        queue_message(
+            connection,
+            complaint_id=complaint_id,
+            channel=channel,
+            kind=PHOTO,
+            key=f"{PHOTO}:{channel}:{ref}:{hashlib.sha256(media.encode()).hexdigest()[:32]}",
+            payload={"media": media},
+            now=now,
+        )
 
 
 @functools.cache

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import CardReader, CodeReader, Intake
 from complaints.case_view import PublicCase, public_case
-from complaints.cases import add_contact
+from complaints.cases import PENDING, add_contact
 from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
 from complaints.odr import cases as odr_cases
@@ -161,9 +161,11 @@ class ServiceWorld:
             cases = [await public_case(connection, ref, case_token(self._secret, ref)) for ref in refs]
             return [await _with_settling(connection, case) for case in cases if case is not None]
 
-    async def recent_case(self, channel: str, chat_user: str, within: timedelta) -> PublicCase | None:
+    async def recent_case(
+        self, channel: str, chat_user: str, within: timedelta, *, lacking: bool = True
+    ) -> PublicCase | None:
         """The user's newest case from this chat received within ``within`` that still lacks a fact the receipt
-        asked for (name, phone), if any."""
+        asked for (name, phone), if any; with ``lacking=False``, the newest one still being handled."""
         query = (
             sa.select(complaint_t.c.ref)
             .join(contact_t, contact_t.c.complaint_id == complaint_t.c.id)
@@ -174,7 +176,7 @@ class ServiceWorld:
         async with self._engine.connect() as connection:
             for ref in (await connection.execute(query)).scalars():
                 case = await public_case(connection, ref, case_token(self._secret, ref))
-                if case is not None and case.missing:
+                if case is not None and (case.missing if lacking else case.status in PENDING):
                     return case
         return None
 

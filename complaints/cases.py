@@ -208,6 +208,7 @@ def apply_action(
     return step
 
 
+PHOTO_ADDED = "photo_added"  # the timeline's event for a chat photo sent after the receipt
 CONTACT_ADDED = "contact_added"  # the timeline's event for a name or phone the consumer sent after the receipt
 
 
@@ -260,3 +261,18 @@ async def add_contact(
         )
     )
     return added
+
+
+def photo_sent_after(connection: sa.Connection, ref: str, *, now: datetime) -> int | None:
+    """A chat photo sent for case ``ref`` after its receipt: a timeline event the handler and the consumer see, and
+    the case's id to fetch the photo into; None when the case has ended (then the photo is not taken)."""
+    row = connection.execute(sa.select(complaint_t.c.id, complaint_t.c.status).where(complaint_t.c.ref == ref)).first()
+    if row is None or CaseStatus(row.status) not in PENDING:
+        return None
+    connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=row.id, at=now, actor_role=Role.system, actor_id=None, action=PHOTO_ADDED,
+            from_status=row.status, to_status=row.status, public=True, facts={},
+        )
+    )  # fmt: skip
+    return int(row.id)

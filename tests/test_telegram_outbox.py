@@ -18,7 +18,7 @@ from complaints.models import ComplaintPhoto, OutboxStatus
 from lookup.models import table_of
 from tests.fake_telegram import FakeTelegram
 from tests.outbox_support import FakeClock, outbox
-from tests.staff_support import SOUTH, add_staff, token_for
+from tests.staff_support import SOUTH, add_staff, sign_in, token_for
 from tests.support import NOW
 from tests.telegram_support import Shopper, deliver_outbox, file_complaint, jpeg, with_telegram
 from web.app import create_app
@@ -170,6 +170,30 @@ async def test_chat_photos_are_fetched_into_the_case_by_the_worker(
     assert [(photo.complaint_id, photo.content_type, photo.width, photo.height) for photo in photos] == [
         (case_id, "image/jpeg", 64, 48)
     ]
+
+
+async def test_a_photo_sent_after_the_receipt_joins_that_case_and_the_handler_sees_it(
+    shopper: Shopper, fake: FakeTelegram, bot_settings: Settings, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    ref = await file_complaint(shopper, codes["valid"])
+    fake.files["tg-photo-late"] = jpeg("blue")
+    said = await shopper.photo("tg-photo-late")
+    assert f"照片已加到 {ref}" in said
+    assert "请用自己的话" not in said  # not the start of a new story
+
+    assert await deliver_outbox(bot_settings, engine, FakeClock(NOW)) >= 1
+    async with engine.connect() as connection:
+        cases = (await connection.execute(sa.text("SELECT id, ref FROM complaint"))).all()
+        photos = (await connection.execute(sa.select(table_of(ComplaintPhoto)))).all()
+        events = (await connection.execute(sa.text("SELECT action, public FROM complaintevent"))).all()
+    assert [case.ref for case in cases] == [ref]  # no new case made of the photo
+    assert [photo.complaint_id for photo in photos] == [cases[0].id]
+    assert ("photo_added", True) in [(event.action, bool(event.public)) for event in events]
+
+    await add_staff(engine, "south", StaffRole.handler, SOUTH)
+    await sign_in(shopper.client, "south")
+    page = await (await shopper.client.get(f"/queue/{ref}")).text()
+    assert "消费者补充了照片" in page
 
 
 async def test_answers_telegram_cannot_take_wait_in_the_outbox_in_order(
