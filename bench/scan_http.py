@@ -160,13 +160,13 @@ def check_lookups(base: str, db: Path) -> None:
 
 def prerender(db: Path, env: dict[str, str], instruments: int) -> None:
     """Every instrument's zh page and JSON made ahead of time (issue 17), as `fairweigh pages render` does after an
-    import; skipped when they are there, or on a schema from before the stored pages."""
+    import or a release: it renders only what is missing or of an earlier release, so a reused database is brought
+    up to this code's pages (a no-op pass when it is). Skipped on a schema from before the stored pages."""
     with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
         if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'rendered_page'").fetchone():
             return
-        stored = connection.execute("SELECT count(*) FROM rendered_page WHERE format = 'html'").fetchone()[0]
-    if stored < instruments:
-        print(f"rendering {instruments:,} instruments' pages ahead of time …", flush=True)
+    if instruments:
+        print(f"rendering {instruments:,} instruments' pages ahead of time (what is missing or older) …", flush=True)
         started = time.perf_counter()
         subprocess.run([FAIRWEIGH, "pages", "render"], env=env, check=True, capture_output=True)
         print(f"  rendered in {time.perf_counter() - started:.1f} s, database now {db.stat().st_size / 2**20:.0f} MiB")

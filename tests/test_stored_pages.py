@@ -241,7 +241,7 @@ async def test_gzip_is_negotiated_and_a_revalidation_is_answered_304(
     assert gzip.decompress(await next_day.read()) == await fresh_render(client, engine, code, "zh", HTML)
 
 
-async def test_a_new_release_renders_pages_again(
+async def test_a_new_release_serves_the_earlier_pages_until_the_worker_renders_its_own(
     aiohttp_client: Any, settings: Settings, engine: AsyncEngine, code: str
 ) -> None:
     first = await aiohttp_client(create_app(settings, clock=Clock()))
@@ -249,6 +249,11 @@ async def test_a_new_release_renders_pages_again(
     changed = settings.model_copy(update={"fairweigh_hotline": "96315"})
     second = await aiohttp_client(create_app(changed, clock=Clock()))
     assert first.app[SCAN_PAGES].stamp != second.app[SCAN_PAGES].stamp
+    # The earlier release's page is served (a release must not make every scan a render and a write) ...
+    assert "96315" not in await (await second.get(f"/i/{code}")).text()
+    # ... until the worker's pass renders this release's.
+    rendered = await render_past(for_writing(engine), second.app[SCAN_PAGES], NOW.date())
+    assert rendered >= 1
     assert "96315" in await (await second.get(f"/i/{code}")).text()
     await assert_served_fresh(second, engine, code)
 

@@ -177,8 +177,8 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
 
 
 async def _render_past_pages(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
-    """At local midnight (and at start), render again the scan pages whose status or countdown changes today; a scan
-    before then renders its own page, so this only spares the day's first scans that work."""
+    """At local midnight (and at start), render again the scan pages whose status or countdown changes today (a
+    scan before then renders its own page), then the pages an earlier release made (served until then)."""
     maker = scan_pages(settings)
     while not stop.is_set():
         now = datetime.now(settings.zone)

@@ -1,5 +1,6 @@
-"""Pages rendered in bulk: every instrument's (ahead of the first scans), and those whose day has passed (the worker,
-after midnight: exactly the instruments whose status or countdown changed, found by the index on true_until)."""
+"""Pages rendered in bulk: every instrument's (ahead of the first scans), and by the worker at start and after
+midnight: those whose day has passed (exactly the instruments whose status or countdown changed, found by the index
+on true_until), then those an earlier release made (one pass in primary-key order)."""
 
 from __future__ import annotations
 
@@ -10,10 +11,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.models import Instrument, table_of
-from lookup.pages.store import PageMaker, pages_past, pages_t, render_and_store
+from lookup.pages.store import Key, PageMaker, pages_of_other_releases, pages_past, pages_t, render_and_store
 
 BATCH = 500  # pages per write transaction: short enough that a scan's own render does not wait long behind it
-Key = tuple[str, str, str]  # code, language, format
 
 
 def render_keys(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key], today: date) -> int:
@@ -28,14 +28,23 @@ def render_keys(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key]
 
 
 async def render_past(writer: AsyncEngine, maker: PageMaker, today: date) -> int:
-    """Render again every page whose day is over; how many. ``writer`` begins write transactions."""
+    """Render again every page whose day is over, then every page an earlier release made (served meanwhile);
+    how many. ``writer`` begins write transactions."""
     total = 0
     while True:
         async with writer.begin() as connection:
             keys = await connection.run_sync(pages_past, today, BATCH)
             total += await connection.run_sync(render_keys, maker, keys, today)
         if len(keys) < BATCH:
+            break
+    after: Key = ("", "", "")
+    while True:
+        async with writer.begin() as connection:
+            keys = await connection.run_sync(pages_of_other_releases, maker.stamp, after, BATCH)
+            total += await connection.run_sync(render_keys, maker, keys, today)
+        if len(keys) < BATCH:
             return total
+        after = keys[-1]
 
 
 async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variants: Sequence[tuple[str, str]]) -> int:

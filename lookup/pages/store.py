@@ -28,6 +28,7 @@ from lookup.rotation import RotationPolicy
 from lookup.scan import InstrumentCard, read_card
 
 pages_t = table_of(RenderedPage)
+Key = tuple[str, str, str]  # code, language, format
 _SERVED = ("stamp", "rendered_on", "true_until", "etag", "body", "gzipped", "date_at", "gzipped_date_at")
 
 
@@ -52,7 +53,12 @@ class StoredPage:
 
     def usable(self, stamp: str, today: date) -> bool:
         """Made by this release, and true today (a clock set back before its day is not trusted with it)."""
-        return self.stamp == stamp and self.rendered_on <= today <= self.true_until
+        return self.stamp == stamp and self.true_on(today)
+
+    def true_on(self, today: date) -> bool:
+        """What it shows is true today, whichever release made it (an older release's page is served until the
+        worker has made this release's: a release must not turn every scan into a render and a write)."""
+        return self.rendered_on <= today <= self.true_until
 
     def as_of(self, today: date) -> Packed:
         return redated(self.packed, today)
@@ -140,4 +146,16 @@ def pages_past(connection: sa.Connection, today: date, limit: int) -> list[tuple
     """Pages whose day has passed (the worker renders them again), by the index on true_until."""
     p = pages_t.c
     statement = sa.select(p.code, p.language, p.format).where(p.true_until < today).order_by(p.true_until).limit(limit)
+    return [(code, language, format) for code, language, format in connection.execute(statement)]
+
+
+def pages_of_other_releases(connection: sa.Connection, stamp: str, after: Key, limit: int) -> list[Key]:
+    """Pages an earlier release made, in primary-key order after ``after``: one pass over the table in batches."""
+    p = pages_t.c
+    statement = (
+        sa.select(p.code, p.language, p.format)
+        .where(sa.tuple_(p.code, p.language, p.format) > sa.tuple_(*after), p.stamp != stamp)
+        .order_by(p.code, p.language, p.format)
+        .limit(limit)
+    )
     return [(code, language, format) for code, language, format in connection.execute(statement)]
