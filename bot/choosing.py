@@ -43,6 +43,15 @@ def settled(reading: Classification, account: str) -> str | None:
     return None  # a personal loss with no stated wish: the remedy is the shopper's to ask for
 
 
+def said_outright(text: str) -> str | None:
+    """投诉 or 举报 said in so many words ("我要投诉", "举报吧"): not a number or a button, which answer only the
+    question that offers them."""
+    folded = words(text).replace(" ", "")
+    if folded[:1].isdigit() or folded.startswith("intent:"):
+        return None
+    return _ANSWERS.get(folded)
+
+
 def answer_of(text: str) -> str | None:
     """complaint or report from the shopper's answer to the question, or None when it says neither."""
     folded = words(text).replace(" ", "").replace(".", "").replace("、", "")

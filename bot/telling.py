@@ -21,11 +21,10 @@ from bot.turn import Turn, World, texts_of
 from bot.understanding.words import looks_like_name, name_and_phone, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 
+# Beside choosing's words for 投诉 and 举报: the English ones, and the buttons offer_choice adds.
 _OUTRIGHT = {
-    "投诉": "complaint", "要投诉": "complaint", "我要投诉": "complaint", "投诉吧": "complaint",
-    "举报": "report", "要举报": "report", "我要举报": "report", "举报吧": "report",
     "complain": "complaint", "complaint": "complaint", "report": "report", "report it": "report",
-    "offer:complaint": "complaint", "offer:report": "report",  # the buttons offer_choice adds
+    "offer:complaint": "complaint", "offer:report": "report",
 }  # fmt: skip
 _OFFERED = {"1": "complaint", "2": "report"}  # the numbered choice, once offered
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
@@ -40,7 +39,11 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
     if meaning == "submit":
         return True
     said = words(text)
-    chosen = _OUTRIGHT.get(said) or (_OFFERED.get(said) if turn.draft.choice_offered else None)
+    chosen = (
+        choosing.said_outright(text)
+        or _OUTRIGHT.get(said)
+        or (_OFFERED.get(said) if turn.draft.choice_offered else None)
+    )
     if chosen is None:
         return False
     choosing.choose(turn.draft, chosen)
