@@ -11,7 +11,8 @@ import re
 # Patterns run on normalize()'s output: Simplified, lower case, NFKC punctuation (",", "?", "!", ":"), digits as 0.
 _PATTERNS = {
     "me": r"我|俺|咱|本人|笔者|\b(?:i|my|me|we|our)\b",
-    "buy": r"买|付了|花了|加了|交了|充了|充值|配了|点了|抓了|打车|坐了|订了|bought|paid|filled|ordered",
+    "buy": r"买|付了|花了|加了|交了|充了|充值|配了|点了|抓了|打车|坐了|订了|收到货|收货|到手|拆开"
+    r"|bought|paid|filled|ordered",
     "short": r"只有|只剩|才|不到|少了|差了|多收|多扣|多付|多交|多了[^。,]{0,3}倍|翻了?一?倍|翻番|多出"
     r"|偏高|偏大|不够|不足|缩水|跑得?快|走得?快|贵|涨|高出|离谱|激增|猛增|远超|被宰|宰了|吃了我|坑|冤枉钱|白花"
     r"|\bonly\b|less than|short|overcharg",
@@ -23,12 +24,12 @@ _PATTERNS = {
     "rhetoric": r"(?:这|那|岂)(?:难道)?不是[^?。]{0,16}[吗么嘛]|难道[^。]{0,16}[吗么?]|有这样[^?。]{0,12}[吗么]"
     r"|有这么[^?。]{0,12}[吗么]|凭什么|还有没有(?:王法|天理)|(?:怎么|咋)能这样|明明|到底[^。]{0,12}哪",
     "doubt": r"会不会|是不是|该不会|该不是|不知道是不是|是否合理|请问|怎么办|能不能|可不可以|可以[^?。]{0,10}[吗么]"
-    r"|想问|咨询|求助|有没有(?:人|懂)|怎么(?:查|判断|申请|维权|投诉|识别|分辨|取证)|哪里|谁管|找谁|正常吗|合法吗|算不算"
+    r"|想问|咨询|求助|有没有(?:人|懂)|怎么(?:查|判断|申请|维权|投诉|识别|分辨|取证)|哪里[^。!,]{0,10}[?吗呢]|(?:在|去|到)哪里|谁管|找谁|正常吗|合法吗|算不算"
     r"|\b(?:how|where|who|what|is there|does|can i)\b",
     "suggest": r"建议|希望[^。!?]{0,20}(?:能|尽快|加强|多|规范|重视|关注|推广|公开|公示)|呼吁|应该|应当"
     r"|\bshould\b|suggest",
     "praise": r"点赞|表扬|感谢|谢谢|辛苦|好评|放心多了|规范多了|thank|great|well done",
-    "opinion": r"我觉得|我认为|感觉|风气|浪费|说到底|越来越|现在的",
+    "opinion": r"我觉得|我认为|风气|浪费|说到底|越来越|现在的",
     # the writer already went to the merchant or provider and got nowhere: a remedy was sought
     "sought": r"(?:找|问|反映|联系|打电话|投诉)[^。]{0,14}?(?:没有|没|不|一直|也)[^。]{0,8}?"
     r"(?:答复|解决|回应|理|认|承认|说法|结果)"
@@ -36,6 +37,7 @@ _PATTERNS = {
     "others": r"看到|看见|听说|邻居|同事|朋友|大娘|大爷|老人|老太太|别人|\b(?:saw|heard)\b",
 }
 _CUES = [(name, re.compile(pattern)) for name, pattern in _PATTERNS.items()]
+_CUES_BY_NAME = dict(_CUES)
 
 # A reporter's or a clerk's frame near the start: whose words follow, and what the consumer did (投诉 or 举报).
 _TOLD_COMPLAINT = re.compile(
@@ -62,6 +64,19 @@ def told_by(norm: str) -> str | None:
     return None
 
 
+# Asked or told to stop by nothing but the merchant's refusal: a remedy the writer already sought and was denied.
+_NOT_ONLY_SOUGHT = ("enforce", "doubt", "suggest", "praise", "others")
+
+
+def sought_in_vain(norm: str) -> bool:
+    """The writer went to the merchant or provider about their loss and got nowhere, and asks nothing else: a
+    remedy was sought, so the message is a complaint (taxonomy.md). Enforcement asked, an honest question, a
+    suggestion, praise or someone else's story decide otherwise, and are left to the model."""
+    if not _CUES_BY_NAME["sought"].search(norm):
+        return False
+    return not any(_CUES_BY_NAME[name].search(norm) for name in _NOT_ONLY_SOUGHT)
+
+
 def cue_features(norm: str) -> list[str]:
     """``c:`` features of a normalised message: the cues found, their telling combinations, how the text ends."""
     found = {name for name, pattern in _CUES if pattern.search(norm)}
@@ -75,7 +90,7 @@ def cue_features(norm: str) -> list[str]:
     if tail.endswith("?"):
         found.add("ends_question")
         # a question after a loss told is mostly indignation; one without a loss, a real question
-        found.add("question_after_loss" if "short" in found else "question_alone")
+        found.add("question_after_loss" if found & {"short", "rhetoric"} else "question_alone")
     elif tail.endswith("!"):
         found.add("ends_exclaim")
     return ["c:" + name for name in sorted(found)]
