@@ -12,7 +12,7 @@ import pytest
 
 from complaints.classify import Classifier
 from complaints.classify import train as training
-from complaints.classify.cues import cue_features, told_by
+from complaints.classify.cues import cue_features, presumed_complaint, told_by
 from complaints.classify.evaluate import evaluate, format_report
 from complaints.classify.tokenize import normalize
 
@@ -118,6 +118,9 @@ def test_traditional_phrases_are_converted_before_segmenting() -> None:
         ("付了六十块，回家一称只有一斤六两", "c:my_loss"),
         ("建议多设几台公平秤", "c:suggest"),
         ("找了燃气公司好几次，一直没有答复", "c:sought"),
+        ("请问公平秤在哪里？", "c:doubt"),
+        ("同样的钱，买到的肉越来越少", "c:short"),
+        ("网上买的纸巾，收到货一数少了两包", "c:my_loss"),
     ],
 )
 def test_cues_find_the_phrases_intent_is_decided_by(text: str, cue: str) -> None:
@@ -170,3 +173,39 @@ def test_evaluation_reports_accuracy_among_the_untriaged(clf: Classifier) -> Non
 
 def test_someone_elses_loss_is_not_taken_for_the_writers() -> None:
     assert "c:my_loss" not in cue_features(normalize("邻居付了六十块，回家一称只有一斤六两"))
+
+
+def test_where_is_a_doubt_only_as_a_question() -> None:
+    # 哪里 in "哪里不对劲" is no question; "在哪里", "哪里能…？" are
+    assert "c:doubt" not in cue_features(normalize("买回来总觉得哪里不对劲，原来是秤有问题"))
+    assert "c:doubt" in cue_features(normalize("哪里能免费复秤？"))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # a remedy sought from the merchant or provider and refused
+        "找了物业三回，到现在一直没有答复",
+        "在网上买的床单少发了一件，客服推来推去",
+        # one's own loss met with a rhetorical question
+        "在超市买的排骨回家一称少了二两，这不是坑人吗？",
+        "花了两百块加的油，才跑了一百公里，凭什么？",
+    ],
+)
+def test_a_loss_with_a_remedy_refused_or_indignation_is_a_complaint_by_rule(clf: Classifier, text: str) -> None:
+    assert presumed_complaint(normalize(text))
+    got = clf.classify(text)
+    assert (got.intent, got.intent_confidence) == ("complaint", 1.0)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "找了老板他不认账，请你们依法查处这个摊位",  # enforcement asked: a report, if anything
+        "找老板他不认，这种情况能投诉吗？",  # an honest question
+        "邻居买的橘子少了半斤，找老板他不认账",  # someone else's loss
+        "买的月饼盒子比月饼还贵，这不是浪费吗？",  # no shortfall of one's own: an opinion
+    ],
+)
+def test_the_presumed_complaint_leaves_other_asks_to_the_model(text: str) -> None:
+    assert not presumed_complaint(normalize(text))

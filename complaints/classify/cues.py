@@ -14,7 +14,7 @@ _PATTERNS = {
     "buy": r"买|付了|花了|加了|交了|充了|充值|配了|点了|抓了|打车|坐了|订了|收到货|收货|到手|拆开"
     r"|bought|paid|filled|ordered",
     "short": r"只有|只剩|才|不到|少了|差了|多收|多扣|多付|多交|多了[^。,]{0,3}倍|翻了?一?倍|翻番|多出"
-    r"|偏高|偏大|不够|不足|缩水|跑得?快|走得?快|贵|涨|高出|离谱|激增|猛增|远超|被宰|宰了|吃了我|坑|冤枉钱|白花"
+    r"|偏高|偏大|不够|不足|缩水|越来越少|越来越小|跑得?快|走得?快|贵|涨|高出|离谱|激增|猛增|远超|被宰|宰了|吃了我|坑|冤枉钱|白花"
     r"|\bonly\b|less than|short|overcharg",
     "remedy": r"(?:要求|希望|请|麻烦|恳请|想|帮)[^。!?]{0,12}?(?:退|赔|补|换|重做|重配|说法|公道|调解|解决|协调|要回)"
     r"|退钱|退款|退差价|赔偿|refund|money back|compensat",
@@ -64,17 +64,29 @@ def told_by(norm: str) -> str | None:
     return None
 
 
-# Asked or told to stop by nothing but the merchant's refusal: a remedy the writer already sought and was denied.
-_NOT_ONLY_SOUGHT = ("enforce", "doubt", "suggest", "praise", "others")
+# What else a message may ask or tell that takes it out of the presumed complaint: enforcement, an honest question,
+# a suggestion, praise, an opinion on a practice, someone else's story.
+_NOT_ONLY_A_LOSS = ("enforce", "doubt", "suggest", "praise", "opinion", "others")
 
 
-def sought_in_vain(norm: str) -> bool:
-    """The writer went to the merchant or provider about their loss and got nowhere, and asks nothing else: a
-    remedy was sought, so the message is a complaint (taxonomy.md). Enforcement asked, an honest question, a
-    suggestion, praise or someone else's story decide otherwise, and are left to the model."""
-    if not _CUES_BY_NAME["sought"].search(norm):
+def presumed_complaint(norm: str) -> bool:
+    """Taxonomy rules for a complaint told with no stated wish, decided without the model:
+
+    - the writer already went to the merchant or provider and got nowhere (找了…一直没有答复, 不认账): a remedy was
+      sought, so the message is a complaint;
+    - the writer's own loss (a purchase and a shortfall, no one else named) with a rhetorical question (这不是…吗,
+      凭什么, 难道…): indignation, not a question, and the remedy is presumed.
+
+    Either holds only when nothing else is asked or told (enforcement, a question that may be an honest one, a
+    suggestion, praise, an opinion, someone else's story); those messages are left to the model."""
+    if any(_CUES_BY_NAME[name].search(norm) for name in _NOT_ONLY_A_LOSS):
         return False
-    return not any(_CUES_BY_NAME[name].search(norm) for name in _NOT_ONLY_SOUGHT)
+    rhetoric = _CUES_BY_NAME["rhetoric"].search(norm) is not None
+    if norm.rstrip(" .。…~").endswith("?") and not rhetoric:
+        return False  # a question at the end that is no rhetorical one may be an honest question: the model decides
+    if _CUES_BY_NAME["sought"].search(norm):
+        return True
+    return rhetoric and all(_CUES_BY_NAME[name].search(norm) for name in ("buy", "short"))
 
 
 def cue_features(norm: str) -> list[str]:

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cues import sought_in_vain, told_by
+from .cues import presumed_complaint, told_by
 from .tokenize import normalize, normalized_features
 from .vectorize import seen_by_intent
 
@@ -122,8 +122,8 @@ class Classifier:
         told = told_by(norm)
         if told is not None:
             intent, p_intent = told, 1.0
-        elif sought_in_vain(norm):
-            # Taxonomy rule: a remedy already sought from the merchant and refused, with nothing else asked.
+        elif presumed_complaint(norm):
+            # Taxonomy rules: a remedy sought and refused, or one's own loss met with a rhetorical question.
             intent, p_intent = "complaint", 1.0
         confidence = min(p_intent, p_category)
         return Classification(
