@@ -1,7 +1,7 @@
 """Lookup requests/s on a 1,000,000-instrument SQLite registry, next to aiohttp's hello world (wrk).
 
 `python bench/scan_http.py [--instruments N] [--duration S] [--connections C] [--db PATH] [--rebuild] [--profile]
-[--metrics on|off]`
+[--metrics on|off] [--encoding gzip|identity] [--postgres URL] [--zipf S]`
 
 Each server is one process pinned to core 0, wrk is pinned to core 1; every request asks for a random code
 (100,000 drawn from the database, no unknown codes: any non-2xx answer fails the run). The issue's target:
@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import gzip
+import itertools
 import json
 import os
 import platform
+import random
 import re
 import signal
 import socket
@@ -31,13 +34,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lookup_db
+import lookup_pg
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "bench" / "out"
 FAIRWEIGH = Path(sys.executable).parent / "fairweigh"  # the venv's console script, next to its python
 TARGET_RATIO, TARGET_P99_MS = 0.35, 25.0
 SAMPLED_CODES = 100_000
+ZIPF_DRAWS = 1_000_000
 PREFIXES = {"HTML": "/i/", "JSON": "/api/v1/instruments/"}
+# What phones send (WeChat's browser says "gzip, deflate"); "identity" measures a client that takes no compression.
+ACCEPT_ENCODING = {"gzip": "gzip, deflate", "identity": ""}
 LUA = """-- wrk <url> -s random_path.lua -- CODES_FILE PREFIX: every request asks for PREFIX..<a random code>.
 local threads = 0
 function setup(thread)
@@ -46,12 +53,13 @@ function setup(thread)
 end
 
 local paths = {}
-function init(args)
+function init(args)  -- CODES_FILE PREFIX ACCEPT_ENCODING ("" for none)
   for line in io.lines(args[1]) do
     if #line > 0 then paths[#paths + 1] = args[2] .. line end
   end
   -- What a phone's WeChat browser sends; the page negotiates its language from it.
   wrk.headers["Accept-Language"] = "zh-CN,zh;q=0.9"
+  if #args[3] > 0 then wrk.headers["Accept-Encoding"] = args[3] end
   math.randomseed(os.time() * 1000 + thread_number)
   for _ = 1, 10 do math.random() end  -- the first draws after seeding are poorly mixed
 end
@@ -60,6 +68,24 @@ function request()
   return wrk.format(nil, paths[math.random(#paths)])
 end
 """
+
+
+def drawn_codes(db: Path, zipf: float | None) -> list[str]:
+    """The codes wrk asks for, one drawn uniformly per line, so a code's share of the lines is its share of the
+    scans: SAMPLED_CODES distinct codes; or, by Zipf's law over every instrument in a random order (the k-th most
+    scanned is scanned k^-S as often as the first), a million draws."""
+    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
+        if zipf is None:
+            drawn = connection.execute("SELECT code FROM instrument ORDER BY random() LIMIT ?", (SAMPLED_CODES,))
+            return [code for (code,) in drawn]
+        ranked = [code for (code,) in connection.execute("SELECT code FROM instrument ORDER BY random()")]
+    weights = list(itertools.accumulate(1 / rank**zipf for rank in range(1, len(ranked) + 1)))
+    draws = random.Random(17).choices(ranked, cum_weights=weights, k=ZIPF_DRAWS)
+    top = set(ranked[: max(1, len(ranked) // 100)])
+    distinct = len(set(draws))
+    print(f"Zipf S={zipf}: {distinct:,} distinct codes in {ZIPF_DRAWS:,} draws; the busiest 1 % of instruments get "
+          f"{sum(code in top for code in draws) / ZIPF_DRAWS:.0%} of the scans", flush=True)  # fmt: skip
+    return draws
 
 
 def free_port() -> int:
@@ -71,7 +97,9 @@ def free_port() -> int:
 def fetch(url: str) -> str:
     with urllib.request.urlopen(url, timeout=10) as response:  # raises on 4xx/5xx
         assert response.status == 200, f"{url}: HTTP {response.status}"
-        return str(response.read().decode())
+        body = response.read()
+        # the floor sends its copied gzip bytes whatever was asked
+        return (gzip.decompress(body) if response.headers.get("Content-Encoding") == "gzip" else body).decode()
 
 
 @contextlib.contextmanager
@@ -158,28 +186,45 @@ def check_lookups(base: str, db: Path) -> None:
         assert f">{serial_no}</strong>" in fetch(f"{base}/i/{code}"), f"{code}: page lacks {serial_no}"
 
 
-def prerender(db: Path, env: dict[str, str], instruments: int) -> None:
+def prerender(env: dict[str, str], instruments: int, where: str) -> None:
     """Every instrument's zh page and JSON made ahead of time (issue 17), as `fairweigh pages render` does after an
     import or a release: it renders only what is missing or of an earlier release, so a reused database is brought
-    up to this code's pages (a no-op pass when it is). Skipped on a schema from before the stored pages."""
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
-        if not connection.execute("SELECT 1 FROM sqlite_master WHERE name = 'rendered_page'").fetchone():
-            return
-    if instruments:
-        print(f"rendering {instruments:,} instruments' pages ahead of time (what is missing or older) …", flush=True)
-        started = time.perf_counter()
-        subprocess.run([FAIRWEIGH, "pages", "render"], env=env, check=True, capture_output=True)
-        print(f"  rendered in {time.perf_counter() - started:.1f} s, database now {db.stat().st_size / 2**20:.0f} MiB")
+    up to this code's pages (a no-op pass when it is)."""
+    print(f"rendering {instruments:,} instruments' pages ahead of time (what is missing or older) …", flush=True)
+    started = time.perf_counter()
+    subprocess.run([FAIRWEIGH, "pages", "render"], env=env, check=True, capture_output=True)
+    print(f"  rendered in {time.perf_counter() - started:.1f} s{where}", flush=True)
 
 
-def profile(pid: int, base: str, codes: Path, seconds: int) -> dict[str, list[tuple[str, float]]]:
+def prepare(args: argparse.Namespace, db: Path, env: dict[str, str]) -> dict[str, Any]:
+    """The registry built (or reused), copied into PostgreSQL if asked, its pages made; the build's facts."""
+    n = args.instruments
+    if args.rebuild or not lookup_db.is_complete(db, n):
+        print(f"building {db} with {n:,} instruments …", flush=True)
+        print(f"  built in {lookup_db.build(db, n, env, FAIRWEIGH):.1f} s", flush=True)
+    meta: dict[str, Any] = json.loads(lookup_db.meta_path(db).read_text())
+    print(f"database {db}: {meta['instruments']:,} instruments, {meta['merchants']:,} merchants, "
+          f"{db.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s")  # fmt: skip
+    if args.postgres:
+        if args.rebuild or not lookup_pg.is_complete(db, args.postgres, n):
+            print(f"copying the registry into {args.postgres} …", flush=True)
+            print(f"  copied in {lookup_pg.load(db, args.postgres, env, FAIRWEIGH, n):.1f} s", flush=True)
+        env["DATABASE_URL"] = args.postgres
+        prerender(env, n, f" into {args.postgres}")
+    else:
+        size = sum(path.stat().st_size for path in (db, Path(f"{db}-wal")) if path.exists())
+        prerender(env, n, f", database now {size / 2**20:.0f} MiB (with its write-ahead log)")
+    return meta
+
+
+def profile(pid: int, base: str, codes: Path, seconds: int, accept_encoding: str) -> dict[str, list[tuple[str, float]]]:
     """py-spy on the HTML lookup under load: the top functions by share of the loop thread's samples."""
     raw = OUT / "lookup-profile.txt"  # collapsed stacks: speedscope and flamegraph.pl read them
     # Blocking sampling (the default): --nonblocking tears a third of the stacks on a loaded server.
     options = ["--format", "raw", "-o", str(raw), "-d", str(seconds), "--pid", str(pid)]
     spy = subprocess.Popen([FAIRWEIGH.with_name("py-spy"), "record", *options])
     try:
-        wrk(f"{base}/", seconds + 2, 64, [str(codes), PREFIXES["HTML"]])
+        wrk(f"{base}/", seconds + 2, 64, [str(codes), PREFIXES["HTML"], accept_encoding])
     finally:
         spy.wait(30)
     own: Counter[str] = Counter()
@@ -218,10 +263,11 @@ def measure_floor(args: argparse.Namespace, env: dict[str, str], page_url: str, 
     costs for such a page)."""
     port = free_port()
     print("the same page from memory (bench/page_floor.py)", flush=True)
-    argv = [sys.executable, str(ROOT / "bench" / "page_floor.py"), str(port), page_url]
+    accept_encoding = ACCEPT_ENCODING[args.encoding]
+    argv = [sys.executable, str(ROOT / "bench" / "page_floor.py"), str(port), page_url, accept_encoding]
     url = f"http://127.0.0.1:{port}/"
     with server("page-floor", argv, env, url):
-        return measure("page from memory (floor)", url, args, [str(codes), PREFIXES["HTML"]])
+        return measure("page from memory (floor)", url, args, [str(codes), PREFIXES["HTML"], accept_encoding])
 
 
 def cpu_model() -> str:
@@ -229,7 +275,7 @@ def cpu_model() -> str:
     return found[1] if found else platform.processor()
 
 
-def main() -> None:
+def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--instruments", type=int, default=1_000_000)
     parser.add_argument("--duration", type=int, default=15, help="seconds per measured wrk run")
@@ -238,10 +284,20 @@ def main() -> None:
     parser.add_argument("--rebuild", action="store_true", help="rebuild the database even when complete")
     parser.add_argument("--access-log", choices=("on", "off", "both"), default="off",
                         help="off: `fairweigh serve` as shipped; on: with FAIRWEIGH_ACCESS_LOG=1")  # fmt: skip
+    parser.add_argument("--encoding", choices=tuple(ACCEPT_ENCODING), default="gzip",
+                        help="gzip (default): Accept-Encoding as phones send it; identity: none")  # fmt: skip
+    parser.add_argument("--postgres", metavar="URL", help="serve from this PostgreSQL database, made afresh from the "
+                        "SQLite registry, then reused (postgresql://postgres@127.0.0.1/fairweigh_bench)")  # fmt: skip
+    parser.add_argument("--zipf", type=float, metavar="S", help="draw codes by Zipf's law with exponent S (a market's "
+                        "busy stalls are scanned more) instead of uniformly")  # fmt: skip
     parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
     parser.add_argument("--metrics", choices=("on", "off"), default="off",
                         help="on: FAIRWEIGH_METRICS_TOKEN set (the counting middleware on every request)")  # fmt: skip
-    args = parser.parse_args()
+    return parser.parse_args()
+
+
+def main() -> None:
+    args = parse_args()
     if args.profile and not FAIRWEIGH.with_name("py-spy").exists():
         sys.exit(f"--profile needs py-spy in the virtualenv: {FAIRWEIGH.with_name('pip')} install py-spy")
     n = args.instruments
@@ -253,17 +309,9 @@ def main() -> None:
         env["FAIRWEIGH_METRICS_TOKEN"] = "bench-only-metrics-token"
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # so the servers' finally blocks run
 
-    if args.rebuild or not lookup_db.is_complete(db, n):
-        print(f"building {db} with {n:,} instruments …", flush=True)
-        print(f"  built in {lookup_db.build(db, n, env, FAIRWEIGH):.1f} s", flush=True)
-    meta = json.loads(lookup_db.meta_path(db).read_text())
-    print(f"database {db}: {meta['instruments']:,} instruments, {meta['merchants']:,} merchants, "
-          f"{db.stat().st_size / 2**20:.0f} MiB, built in {meta['build_seconds']} s")  # fmt: skip
-    prerender(db, env, meta["instruments"])
+    meta = prepare(args, db, env)
     codes = OUT / "lookup-codes.txt"
-    with contextlib.closing(sqlite3.connect(f"file:{db}?mode=ro", uri=True)) as connection:
-        drawn = connection.execute("SELECT code FROM instrument ORDER BY random() LIMIT ?", (SAMPLED_CODES,))
-        codes.write_text("".join(f"{code}\n" for (code,) in drawn))
+    codes.write_text("".join(f"{code}\n" for code in drawn_codes(db, args.zipf)))
     (OUT / "random_path.lua").write_text(LUA)
 
     results = [measure_hello(args, env)]
@@ -279,10 +327,11 @@ def main() -> None:
         with server(f"lookup-access-log-{variant}", argv, variant_env, f"{base}/healthz") as process:
             check_lookups(base, db)
             for kind, prefix in PREFIXES.items():
-                results.append(measure(f"lookup {kind}{suffix}", f"{base}/", args, [str(codes), prefix]))
+                script_args = [str(codes), prefix, ACCEPT_ENCODING[args.encoding]]
+                results.append(measure(f"lookup {kind}{suffix}", f"{base}/", args, script_args))
             if args.profile and variant == variants[0]:
                 print("  profiling with py-spy", flush=True)
-                hot = profile(process.pid, base, codes, 15)
+                hot = profile(process.pid, base, codes, 15, ACCEPT_ENCODING[args.encoding])
             if variant == variants[0]:
                 results.append(measure_floor(args, env, f"{base}/i/{codes.read_text().split()[0]}", codes))
 
@@ -309,7 +358,8 @@ def main() -> None:
             print(f"  {share:6.1%}  {name}")
     report = {
         "instruments": n, "database": str(db), "database_meta": meta, "duration_s": args.duration,
-        "connections": args.connections, "codes_sampled": SAMPLED_CODES, "unknown_codes": 0, "metrics": args.metrics,
+        "connections": args.connections, "encoding": args.encoding, "codes_sampled": SAMPLED_CODES,
+        "unknown_codes": 0, "metrics": args.metrics, "database_url": env["DATABASE_URL"], "zipf": args.zipf,
         "target": {"ratio": TARGET_RATIO, "p99_ms": TARGET_P99_MS}, "results": results,
         "profile": {kind: [{"function": f, "share": share} for f, share in top] for kind, top in hot.items()},
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpu": cpu_model(),

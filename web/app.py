@@ -122,7 +122,8 @@ def create_app(settings: Settings, *, clock: Clock | None = None) -> web.Applica
         middlewares=middlewares if metrics is None else [counting(metrics), *middlewares], client_max_size=1024**2
     )
     app[SETTINGS] = settings
-    app[CLOCK] = clock or (lambda: datetime.now(settings.zone))
+    zone = settings.zone  # read once: a settings attribute costs a pydantic lookup, and every scan asks the clock
+    app[CLOCK] = clock or (lambda: datetime.now(zone))
     if metrics is not None:
         app[METRICS] = metrics
         token = settings.fairweigh_metrics_token

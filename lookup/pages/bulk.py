@@ -11,20 +11,18 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.models import Instrument, table_of
-from lookup.pages.store import Key, PageMaker, pages_of_other_releases, pages_past, pages_t, render_and_store
+from lookup.pages.store import Key, PageMaker, pages_of_other_releases, pages_past, pages_t, render_and_store_many
 
 BATCH = 500  # pages per write transaction: short enough that a scan's own render does not wait long behind it
 
 
 def render_keys(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key], today: date) -> int:
-    rendered = 0
-    for code, language, format in keys:
-        if render_and_store(connection, maker, code, language, format, today) is not None:
-            rendered += 1
-        else:  # no such instrument any more (its trigger removed its pages; this is for a page stored without one)
-            p = pages_t.c
-            connection.execute(sa.delete(pages_t).where(p.code == code, p.language == language, p.format == format))
-    return rendered
+    gone = render_and_store_many(connection, maker, keys, today)
+    p = pages_t.c
+    # No such instrument any more (its trigger removed its pages; this is for a page stored without one).
+    for code, language, format in gone:
+        connection.execute(sa.delete(pages_t).where(p.code == code, p.language == language, p.format == format))
+    return len(keys) - len(gone)
 
 
 async def render_past(writer: AsyncEngine, maker: PageMaker, today: date) -> int:

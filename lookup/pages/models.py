@@ -23,8 +23,7 @@ class RenderedPage(SQLModel, table=True):
     stamp: str = Field(max_length=40)  # the templates, catalogues and settings it was made with (web/render)
     rendered_on: date  # the day it was rendered; its "as of" date is patched to the day it is served
     true_until: date  # the last day its content (its status, a countdown) stays the same
-    etag: str = Field(max_length=40)  # of the body as rendered on rendered_on
-    body: bytes = Field(sa_type=sa.LargeBinary)
-    gzipped: bytes = Field(sa_type=sa.LargeBinary)
-    date_at: int  # where the "as of" date stands in body
+    tag: str = Field(max_length=16)  # names what the page shows but its date; the ETag adds the date (packing.py)
+    gzipped: bytes = Field(sa_type=sa.LargeBinary)  # the page, kept in its gzip form only
+    date_at: int  # where the "as of" date stands in the page
     gzipped_date_at: int  # and in gzipped, stored uncompressed so that it can be replaced

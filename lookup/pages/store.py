@@ -11,6 +11,7 @@ renders of one page store the same bytes; the last write wins.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
@@ -25,11 +26,11 @@ from lookup.pages.models import RenderedPage
 from lookup.pages.packing import Packed, pack, redated
 from lookup.pages.true_until import true_until
 from lookup.rotation import RotationPolicy
-from lookup.scan import InstrumentCard, read_card
+from lookup.scan import InstrumentCard, read_card, read_cards
 
 pages_t = table_of(RenderedPage)
 Key = tuple[str, str, str]  # code, language, format
-_SERVED = ("stamp", "rendered_on", "true_until", "etag", "body", "gzipped", "date_at", "gzipped_date_at")
+_SERVED = ("stamp", "rendered_on", "true_until", "tag", "gzipped", "date_at", "gzipped_date_at")
 
 
 class PageMaker(Protocol):
@@ -69,12 +70,12 @@ def _as_date(value: Any) -> date:
 
 
 def stored_page(row: Sequence[Any]) -> StoredPage:
-    stamp, rendered_on, until, etag, body, gzipped, date_at, gzipped_date_at = row
+    stamp, rendered_on, until, tag, gzipped, date_at, gzipped_date_at = row
     return StoredPage(
         stamp=stamp,
         rendered_on=_as_date(rendered_on),
         true_until=_as_date(until),
-        packed=Packed(bytes(body), bytes(gzipped), date_at, gzipped_date_at, etag),
+        packed=Packed(bytes(gzipped), date_at, gzipped_date_at, tag),
     )
 
 
@@ -101,45 +102,66 @@ def compile_page_read(dialect: Dialect) -> CompiledPageRead:
     return CompiledPageRead(sql=str(compiled), order=tuple(compiled.positiontup))
 
 
-def _upsert(dialect_name: str, values: dict[str, Any]) -> Any:
-    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(pages_t).values(**values)
+@functools.cache
+def _upsert(dialect_name: str) -> Any:
+    """INSERT … ON CONFLICT DO UPDATE of every column, built once per dialect (run with one page or many)."""
+    insert = (postgresql if dialect_name == "postgresql" else sqlite).insert(pages_t)
     keys = ("code", "language", "format")
     return insert.on_conflict_do_update(
-        index_elements=list(keys), set_={name: insert.excluded[name] for name in values if name not in keys}
+        index_elements=list(keys), set_={c.name: insert.excluded[c.name] for c in pages_t.c if c.name not in keys}
     )
+
+
+def _lock_for_render(connection: sa.Connection, codes: Sequence[str]) -> None:
+    """On PostgreSQL, hold the instruments FOR SHARE until the store commits (see the module's note)."""
+    if connection.dialect.name == "postgresql":
+        i = table_of(Instrument).c
+        connection.execute(sa.select(i.id).where(i.code.in_(codes)).with_for_update(read=True))
 
 
 def render_and_store(
     connection: sa.Connection, maker: PageMaker, code: str, language: str, format: str, today: date
 ) -> StoredPage | None:
     """Render one page from the registry and store it, in the caller's write transaction; None: no such code."""
-    if connection.dialect.name == "postgresql":
-        i = table_of(Instrument).c
-        connection.execute(sa.select(i.id).where(i.code == code).with_for_update(read=True))
+    _lock_for_render(connection, [code])
     card = read_card(connection, code)
     if card is None:
         return None
-    return store_card(connection, maker, card, language, format, today)
+    return store_pages(connection, maker, [(card, language, format)], today)[0]
 
 
-def store_card(
-    connection: sa.Connection, maker: PageMaker, card: InstrumentCard, language: str, format: str, today: date
-) -> StoredPage:
-    body, date_at = maker.render(card, language, format, today)
-    page = StoredPage(
-        stamp=maker.stamp,
-        rendered_on=today,
-        true_until=true_until(card, today=today, rotation=maker.rotation),
-        packed=pack(body, date_at),
-    )
-    packed = page.packed
-    values = {
-        "code": card.code, "language": language, "format": format, "stamp": page.stamp,
-        "rendered_on": page.rendered_on, "true_until": page.true_until, "etag": packed.etag, "body": packed.body,
-        "gzipped": packed.gzipped, "date_at": packed.date_at, "gzipped_date_at": packed.gzipped_date_at,
-    }  # fmt: skip
-    connection.execute(_upsert(connection.dialect.name, values))
-    return page
+def render_and_store_many(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key], today: date) -> list[Key]:
+    """Render and store many pages in the caller's write transaction, reading their cards in two statements and
+    writing them in one; returns the keys whose code names no instrument (nothing stored for them)."""
+    codes = sorted({code for code, _, _ in keys})
+    _lock_for_render(connection, codes)
+    cards = read_cards(connection, codes)
+    store_pages(connection, maker, [(cards[c], language, f) for c, language, f in keys if c in cards], today)
+    return [key for key in keys if key[0] not in cards]
+
+
+def store_pages(
+    connection: sa.Connection, maker: PageMaker, pages: Sequence[tuple[InstrumentCard, str, str]], today: date
+) -> list[StoredPage]:
+    stored, rows = [], []
+    for card, language, format in pages:
+        body, date_at = maker.render(card, language, format, today)
+        page = StoredPage(
+            stamp=maker.stamp,
+            rendered_on=today,
+            true_until=true_until(card, today=today, rotation=maker.rotation),
+            packed=pack(body, date_at),
+        )
+        packed = page.packed
+        rows.append({
+            "code": card.code, "language": language, "format": format, "stamp": page.stamp,
+            "rendered_on": page.rendered_on, "true_until": page.true_until, "tag": packed.tag,
+            "gzipped": packed.gzipped, "date_at": packed.date_at, "gzipped_date_at": packed.gzipped_date_at,
+        })  # fmt: skip
+        stored.append(page)
+    if rows:
+        connection.execute(_upsert(connection.dialect.name), rows)
+    return stored
 
 
 def pages_past(connection: sa.Connection, today: date, limit: int) -> list[tuple[str, str, str]]:

@@ -8,6 +8,7 @@ from datetime import date, datetime, timedelta
 
 from aiohttp import web
 
+from lookup.pages.packing import Packed
 from web.http import compression
 
 UNKNOWN_MAX_AGE = 60  # a code or page imported a minute ago must not stay "not found" at the proxy for long
@@ -66,24 +67,21 @@ def _listed(header: str) -> set[str]:
 
 
 def stored_response(
-    request: web.Request,
-    *,
-    body: bytes,
-    gzipped: bytes,
-    etag: str,
-    content_type: str,
-    max_age: int,
-    vary_language: bool = True,
+    request: web.Request, page: Packed, *, content_type: str, max_age: int, vary_language: bool = True
 ) -> web.Response:
-    """A page stored with its gzip form and ETag (lookup/pages): answered as ``cached_response`` and the compression
-    middleware would answer it, without hashing or compressing anything."""
+    """A page stored in its gzip form with its ETag (lookup/pages): answered as ``cached_response`` and the
+    compression middleware would answer it, without hashing or compressing anything (a client that does not take
+    gzip gets it inflated)."""
+    etag = page.etag
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age}"}
     if vary_language:
         headers["Vary"] = "Accept-Language"
     if etag in _listed(request.headers.get("If-None-Match", "")):
         return web.Response(status=304, headers=headers)
     headers["Vary"] = f"{headers['Vary']}, Accept-Encoding" if vary_language else "Accept-Encoding"
-    if len(body) >= compression.MIN_BYTES and compression.accepts_gzip(request.headers.get("Accept-Encoding", "")):
+    if page.size >= compression.MIN_BYTES and compression.accepts_gzip(request.headers.get("Accept-Encoding", "")):
         headers["Content-Encoding"] = "gzip"
-        body = gzipped
+        body = page.gzipped
+    else:
+        body = page.body()
     return web.Response(body=body, content_type=content_type, charset="utf-8", headers=headers)

@@ -63,21 +63,19 @@ async def instrument_page(request: web.Request) -> web.Response:
     choice = request_language(request)
     code = normalise_code(request.match_info["code"])
     format = HTML_WITH_LANGUAGE if choice.explicit else HTML
-    page = await stored_page(request, code, choice.language, format) if code is not None else None
+    today, max_age = request.app[FRESHNESS]()
+    page = await stored_page(request, code, choice.language, format, today) if code is not None else None
     if page is None or code is None:
         return await unknown_code_response(request, request.match_info["code"][:40])
     _canonical_redirect(request, code)
-    today, max_age = request.app[FRESHNESS]()
-    served = page.as_of(today)
-    return stored_response(
-        request, body=served.body, gzipped=served.gzipped, etag=served.etag, content_type="text/html", max_age=max_age
-    )
+    return stored_response(request, page.as_of(today), content_type="text/html", max_age=max_age)
 
 
 @public
 async def instrument_api(request: web.Request) -> web.Response:
     code = normalise_code(request.match_info["code"])
-    page = await stored_page(request, code, "", JSON) if code is not None else None
+    today, max_age = request.app[FRESHNESS]()
+    page = await stored_page(request, code, "", JSON, today) if code is not None else None
     if page is None:
         catalogues = request.app[PAGES].catalogues
         # A code that fails its check was mistyped or is not a code at all: never called forged.
@@ -91,17 +89,8 @@ async def instrument_api(request: web.Request) -> web.Response:
         )
         # Answered here rather than raised: a proxy may keep this answer for a minute, like the page's.
         return errors.answer(request, unknown, headers={"Cache-Control": f"public, max-age={UNKNOWN_MAX_AGE}"})
-    today, max_age = request.app[FRESHNESS]()
-    served = page.as_of(today)
-    return stored_response(
-        request,
-        body=served.body,
-        gzipped=served.gzipped,
-        etag=served.etag,
-        content_type="application/json",
-        max_age=max_age,
-        vary_language=False,
-    )
+    return stored_response(request, page.as_of(today), content_type="application/json", max_age=max_age,
+                           vary_language=False)  # fmt: skip
 
 
 async def _qr(request: web.Request, suffix: str) -> tuple[str, str]:

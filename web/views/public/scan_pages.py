@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import date
 
 import sqlalchemy as sa
 from aiohttp import web
@@ -10,16 +11,15 @@ from aiohttp import web
 from lookup.pages.packing import pack
 from lookup.pages.store import StoredPage, render_and_store
 from web.db import for_writing
-from web.keys import ENGINE, FRESHNESS, SCAN_PAGES, SCAN_READER
+from web.keys import ENGINE, SCAN_PAGES, SCAN_READER
 
 log = logging.getLogger(__name__)
 
 
-async def stored_page(request: web.Request, code: str, language: str, format: str) -> StoredPage | None:
-    """The page of ``code`` as true today; None when no instrument has that code."""
+async def stored_page(request: web.Request, code: str, language: str, format: str, today: date) -> StoredPage | None:
+    """The page of ``code`` as true ``today``; None when no instrument has that code."""
     app = request.app
     maker, reader = app[SCAN_PAGES], app[SCAN_READER]
-    today, _ = app[FRESHNESS]()
     page = await reader.page(code, language, format)
     if page is not None and page.true_on(today):  # an earlier release's page too, until the worker renews it
         return page
