@@ -102,7 +102,7 @@ def cue_features(norm: str) -> list[str]:
     if tail.endswith("?"):
         found.add("ends_question")
         # a question after a loss told is mostly indignation; one without a loss, a real question
-        found.add("question_after_loss" if found & {"short", "rhetoric"} else "question_alone")
+        found.add("question_after_loss" if "short" in found else "question_alone")
     elif tail.endswith("!"):
         found.add("ends_exclaim")
     return ["c:" + name for name in sorted(found)]
