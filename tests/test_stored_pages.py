@@ -26,7 +26,7 @@ from lookup.demo import seed_demo
 from lookup.geo.coordinates import Point
 from lookup.geo.placing import place_market
 from lookup.models import Instrument, Market, Merchant, Station, table_of
-from lookup.pages.bulk import render_past
+from lookup.pages.bulk import render_night, render_past
 from lookup.pages.models import HTML, HTML_WITH_LANGUAGE, JSON
 from lookup.registry_edits import set_instrument_state, set_standing
 from lookup.scan import read_card
@@ -334,3 +334,19 @@ async def test_after_midnight_the_worker_renders_exactly_the_pages_whose_day_pas
     assert str(days[steady]) == NOW.date().isoformat()
     for code in (steady, expiring):
         await assert_served_fresh(client, engine, code)
+
+
+async def test_the_nightly_pass_also_makes_the_pages_no_scan_has_asked_for(
+    client: Client, engine: AsyncEngine, clock: Clock
+) -> None:
+    await seed(engine, ledger_row(serial_no="P-1"), ledger_row(serial_no="P-2"))
+    first, second = await code_of(engine, "P-1"), await code_of(engine, "P-2")
+    await client.get(f"/i/{first}")
+    await _suspend(engine, first)  # its trigger deletes what the scan stored
+    clock.moment += timedelta(days=1)
+    past, missing = await render_night(for_writing(engine), client.app[SCAN_PAGES], clock.moment.date())
+    assert (past, missing) == (0, 4)  # each instrument's zh page and JSON; an English page waits for its scan
+    for code in (first, second):
+        assert await stored_pages(engine, code) == 2
+        await assert_served_fresh(client, engine, code)
+    assert await render_night(for_writing(engine), client.app[SCAN_PAGES], clock.moment.date()) == (0, 0)

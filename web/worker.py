@@ -33,7 +33,7 @@ from complaints.outbox.sms_tencent import TencentSms
 from complaints.outbox.upstream import UpstreamSender
 from complaints.outbox.wecom import WeComSender
 from complaints.reporting.digest import WECOM, queue_digests
-from lookup.pages.bulk import render_past
+from lookup.pages.bulk import render_night
 from web.db import create_engine, for_writing, require_current_schema
 from web.http.cache import seconds_to_midnight
 from web.nightly import night_due, run_night_once
@@ -155,7 +155,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             reminding = asyncio.create_task(_verification_reminders(engine, settings, stop))
             digests = asyncio.create_task(_digests(engine, settings, stop))
             odr = asyncio.create_task(_odr_hand_overs(engine, settings, stop))
-            pages = asyncio.create_task(_render_past_pages(engine, settings, stop))
+            pages = asyncio.create_task(_render_pages_nightly(engine, settings, stop))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -176,16 +176,18 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
         await engine.dispose()
 
 
-async def _render_past_pages(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
+async def _render_pages_nightly(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
     """At local midnight (and at start), render again the scan pages whose status or countdown changes today (a
-    scan before then renders its own page), then the pages an earlier release made (served until then)."""
+    scan before then renders its own page), then the pages an earlier release made (served until then), then the
+    ones missing."""
     maker = scan_pages(settings)
     while not stop.is_set():
         now = datetime.now(settings.zone)
         try:
-            rendered = await render_past(for_writing(engine), maker, now.date())
-            if rendered:
-                log.info("rendered %d scan pages whose day had passed", rendered)
+            past, missing = await render_night(for_writing(engine), maker, now.date())
+            if past or missing:
+                log.info("rendered %d scan pages whose day had passed or of an earlier release, %d missing", past,
+                         missing)  # fmt: skip
         except Exception:
             log.exception("rendering the scan pages whose day had passed failed; trying again at midnight")
         with contextlib.suppress(TimeoutError):

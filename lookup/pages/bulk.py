@@ -11,9 +11,13 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.models import Instrument, table_of
+from lookup.pages.models import HTML, JSON
 from lookup.pages.store import Key, PageMaker, pages_of_other_releases, pages_past, pages_t, render_and_store_many
 
 BATCH = 500  # pages per write transaction: short enough that a scan's own render does not wait long behind it
+# What every instrument has made ahead of time: the page in the service's default language (web/i18n.py) and the
+# JSON; an English page is made by its first scan, or by `fairweigh pages render --language en`.
+AHEAD = (("zh", HTML), ("", JSON))
 
 
 def render_keys(connection: sa.Connection, maker: PageMaker, keys: Sequence[Key], today: date) -> int:
@@ -43,6 +47,13 @@ async def render_past(writer: AsyncEngine, maker: PageMaker, today: date) -> int
         if len(keys) < BATCH:
             return total
         after = keys[-1]
+
+
+async def render_night(writer: AsyncEngine, maker: PageMaker, today: date) -> tuple[int, int]:
+    """The worker's pass at start and after midnight: the pages whose day is over or of an earlier release, then
+    the ones missing (new instruments, pages a write invalidated that no scan has asked for since, or a table
+    emptied by a migration); how many of each."""
+    return await render_past(writer, maker, today), await render_all(writer, maker, today, AHEAD)
 
 
 async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variants: Sequence[tuple[str, str]]) -> int:
