@@ -11,8 +11,7 @@ category; the frame and the ending decide the intent, by the rules of taxonomy.m
 - someone else's ``loss`` pointed out is a report, and with a suggestion drawn from it, feedback.
 - a ``sight`` (a violation seen, no loss of one's own) is a report, bare or framed as a tip-off; with a suggestion
   it is feedback; with an honest question, an inquiry.
-- an ``opinion`` is feedback, a ``question`` an inquiry, and so is ``unsure``: a doubt about a reading told with no
-  loss and no question mark ("家里的体温计放久了，量着总觉得偏低").
+- an ``opinion`` is feedback, a ``question`` an inquiry.
 - two losses, two opinions or two sightings of one category told together (``longer``) keep their kind's intent:
   real messages run longer than single pieces.
 """
@@ -148,8 +147,6 @@ SIGHT_DOUBTS = ["，这种情况合法吗？", "，这样算不算违规？", "�
 OPINION_HEADS = ["", "", "", "提个建议：", "说句心里话，", "我觉得", "作为一个普通市民，"]
 QUESTION_HEADS = ["", "", "求助：", "请问大家，", "网友提问：", "有没有懂的朋友，", "咨询一下，", "想问一下，"]
 QUESTION_TAILS = ["？", "？", "?", "？谢谢", "？在线等", ""]
-# Unsure about a reading, with no loss told and no question mark: the writer wants to know, so an inquiry.
-UNSURE_TAILS = ["", "。", "……", "，心里没底", "，也说不好是怎么回事", "，想找个地方测一测", "，该信哪个呢"]
 
 NAMES = ["王女士", "李先生", "张大爷", "刘阿姨", "陈先生", "赵女士", "周先生", "孙女士", "吴先生", "郑阿姨"]
 # Someone else tells the consumer's story; the verb they report is the consumer's intent.
@@ -248,10 +245,6 @@ def real_style(rng: random.Random) -> list[tuple[str, str, str]]:
         elif kind == "opinion":
             rows.append((category, "feedback", text))
             rows.append((category, "feedback", rng.choice(OPINION_HEADS) + text + rng.choice(["", "。", "！"])))
-        elif kind == "unsure":
-            rows.append((category, "inquiry", text))
-            head = rng.choice(["", "", "最近", "说个事，"])
-            rows.append((category, "inquiry", head + text + rng.choice(UNSURE_TAILS)))
         elif kind == "question":
             rows.append((category, "inquiry", text + "？"))
             rows.append((category, "inquiry", rng.choice(QUESTION_HEADS) + text + rng.choice(QUESTION_TAILS)))
