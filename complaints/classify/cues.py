@@ -7,6 +7,7 @@ taxonomy states that rule without exception: wording by a third party keeps the 
 """
 
 import re
+from collections.abc import Collection
 
 # Patterns run on normalize()'s output: Simplified, lower case, NFKC punctuation (",", "?", "!", ":"), digits as 0.
 _PATTERNS = {
@@ -66,7 +67,7 @@ def told_by(norm: str) -> str | None:
 
 # What else a message may ask or tell that takes it out of the presumed complaint: enforcement, an honest question,
 # a suggestion, praise, an opinion on a practice, someone else's story.
-_NOT_ONLY_A_LOSS = ("enforce", "doubt", "suggest", "praise", "opinion", "others")
+_NOT_ONLY_A_LOSS = tuple("c:" + name for name in ("enforce", "doubt", "suggest", "praise", "opinion", "others"))
 
 
 def presumed_complaint(norm: str) -> bool:
@@ -79,14 +80,19 @@ def presumed_complaint(norm: str) -> bool:
 
     Either holds only when nothing else is asked or told (enforcement, a question that may be an honest one, a
     suggestion, praise, an opinion, someone else's story); those messages are left to the model."""
-    if any(_CUES_BY_NAME[name].search(norm) for name in _NOT_ONLY_A_LOSS):
+    return presumed_complaint_by(cue_features(norm))
+
+
+def presumed_complaint_by(cues: Collection[str]) -> bool:
+    """``presumed_complaint`` from the message's ``cue_features`` (the runtime has them already)."""
+    if any(name in cues for name in _NOT_ONLY_A_LOSS):
         return False
-    rhetoric = _CUES_BY_NAME["rhetoric"].search(norm) is not None
-    if norm.rstrip(" .。…~").endswith("?") and not rhetoric:
+    rhetoric = "c:rhetoric" in cues
+    if "c:ends_question" in cues and not rhetoric:
         return False  # a question at the end that is no rhetorical one may be an honest question: the model decides
-    if _CUES_BY_NAME["sought"].search(norm):
+    if "c:sought" in cues:
         return True
-    return rhetoric and all(_CUES_BY_NAME[name].search(norm) for name in ("buy", "short"))
+    return rhetoric and "c:buy" in cues and "c:short" in cues
 
 
 def cue_features(norm: str) -> list[str]:

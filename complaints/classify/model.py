@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from .cues import presumed_complaint, told_by
+from .cues import cue_features, presumed_complaint_by
 from .tokenize import normalize, normalized_features
 from .vectorize import seen_by_intent
 
@@ -114,15 +114,17 @@ class Classifier:
         if _GREETING.fullmatch(norm):
             return Classification("inquiry", "other", 1.0, 1.0, 1.0, False, self.version)
         heads = self._heads
-        scores = heads.scores(normalized_features(norm))
+        cues = cue_features(norm)
+        scores = heads.scores(normalized_features(norm, cues))
         n = len(heads.intents)
         intent, p_intent = _softmax_top(scores[:n], heads.intents)
         category, p_category = _softmax_top(scores[n:], heads.categories)
         # Taxonomy rule: a reporter's or clerk's wording keeps the consumer's own intent (投诉 or 举报).
-        told = told_by(norm)
-        if told is not None:
-            intent, p_intent = told, 1.0
-        elif presumed_complaint(norm):
+        if "c:told_report" in cues:
+            intent, p_intent = "report", 1.0
+        elif "c:told_complaint" in cues:
+            intent, p_intent = "complaint", 1.0
+        elif presumed_complaint_by(cues):
             # Taxonomy rules: a remedy sought and refused, or one's own loss met with a rhetorical question.
             intent, p_intent = "complaint", 1.0
         confidence = min(p_intent, p_category)

@@ -86,12 +86,13 @@ def features(text: str) -> list[str]:
     return normalized_features(normalize(text))
 
 
-def normalized_features(norm: str) -> list[str]:
+def normalized_features(norm: str, cues: list[str] | None = None) -> list[str]:
+    """``features`` of already-normalised text; ``cues`` are its ``cue_features`` when the caller has them."""
     chars = norm.replace(" ", "_").replace(":", "_")
     n = len(chars)
     feats = ["w:" + w for w in words(norm)]
     feats += chars
     feats += [chars[i : i + 2] for i in range(n - 1)]
     feats += [chars[i : i + 3] for i in range(n - 2)]
-    feats += cue_features(norm)
+    feats += cue_features(norm) if cues is None else cues
     return feats
