@@ -148,19 +148,19 @@ def test_real_dev_texts_are_kept_out_of_training_data() -> None:
 
 
 def test_private_real_style_set_scores(clf: Classifier) -> None:
-    # Floors just under this model's figures (0.984 / 0.951): a regression guard on messages it was not trained on.
+    # Floors just under this model's figures (0.984 / 0.976): a regression guard on messages it was not trained on.
     report = evaluate(PRIVATE, clf)
     assert report.category_accuracy >= 0.95, format_report(report)
-    assert report.intent_accuracy >= 0.90, format_report(report)
+    assert report.intent_accuracy >= 0.94, format_report(report)
 
 
 @needs_real_dev
 def test_real_dev_scores_do_not_fall_back(clf: Classifier) -> None:
-    # Floors under this model's figures (0.882 / 0.750), not the product targets (0.90 / 0.85), which it misses.
+    # Floors under this model's figures (0.882 / 0.838), not the product targets (0.90 / 0.85), which it misses.
     # Either figure moves by one or two of the 68 messages whenever the training material changes.
     report = evaluate(REAL_DEV, clf)
     assert report.category_accuracy >= 0.86, format_report(report)
-    assert report.intent_accuracy >= 0.70, format_report(report)
+    assert report.intent_accuracy >= 0.79, format_report(report)
 
 
 def test_evaluation_reports_accuracy_among_the_untriaged(clf: Classifier) -> None:
