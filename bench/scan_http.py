@@ -27,7 +27,7 @@ import sys
 import time
 import urllib.request
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -199,14 +199,18 @@ def check_lookups(base: str, db: Path) -> None:
         assert f">{serial_no}</strong>" in fetch(f"{base}/i/{code}"), f"{code}: page lacks {serial_no}"
 
 
-def prerender(env: dict[str, str], instruments: int, where: str) -> None:
+def prerender(env: dict[str, str], instruments: int, where: Callable[[], str]) -> None:
     """Every instrument's zh page and JSON made ahead of time (issue 17), as `fairweigh pages render` does after an
     import or a release: it renders only what is missing or of an earlier release, so a reused database is brought
     up to this code's pages (a no-op pass when it is)."""
     print(f"rendering {instruments:,} instruments' pages ahead of time (what is missing or older) …", flush=True)
     started = time.perf_counter()
     subprocess.run([FAIRWEIGH, "pages", "render"], env=env, check=True, capture_output=True)
-    print(f"  rendered in {time.perf_counter() - started:.1f} s{where}", flush=True)
+    print(f"  rendered in {time.perf_counter() - started:.1f} s{where()}", flush=True)
+
+
+def sqlite_size(db: Path) -> int:
+    return sum(path.stat().st_size for path in (db, Path(f"{db}-wal")) if path.exists())
 
 
 def prepare(args: argparse.Namespace, db: Path, env: dict[str, str]) -> dict[str, Any]:
@@ -223,10 +227,9 @@ def prepare(args: argparse.Namespace, db: Path, env: dict[str, str]) -> dict[str
             print(f"copying the registry into {args.postgres} …", flush=True)
             print(f"  copied in {lookup_pg.load(db, args.postgres, env, FAIRWEIGH, n):.1f} s", flush=True)
         env["DATABASE_URL"] = args.postgres
-        prerender(env, n, f" into {args.postgres}")
+        prerender(env, n, lambda: f" into {args.postgres}")
     else:
-        size = sum(path.stat().st_size for path in (db, Path(f"{db}-wal")) if path.exists())
-        prerender(env, n, f", database now {size / 2**20:.0f} MiB (with its write-ahead log)")
+        prerender(env, n, lambda: f", database now {sqlite_size(db) / 2**20:,.0f} MiB (with its write-ahead log)")
     return meta
 
 

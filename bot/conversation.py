@@ -100,6 +100,9 @@ class Draft:
     # A shared location that no registered market was near: its label or "lat,lon", kept for the handler beside
     # whatever place the shopper names after.
     position: str = ""
+    # The registered market a location shared between stories was near: the place of the story told next, unless
+    # its words name another (bot.locating; forgotten after PAUSE_AFTER without a word).
+    located: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

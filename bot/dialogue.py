@@ -70,8 +70,11 @@ async def respond(
     step: Step, language: str, draft: Draft, updated_at: datetime | None, event: Event, world: World, now: datetime
 ) -> Turn:
     turn = Turn(step=step, language=language, draft=draft)
-    if step not in {Step.idle, Step.paused} and updated_at is not None and now - updated_at > PAUSE_AFTER:
+    stale = updated_at is not None and now - updated_at > PAUSE_AFTER
+    if step not in {Step.idle, Step.paused} and stale:
         asides.pause(turn)
+    elif step is Step.idle and stale:  # a location shared yesterday says nothing of where today's story happened
+        turn.draft.located = turn.draft.position = ""
     text = event.text.strip()
     if event.kind is EventKind.silent:
         return turn

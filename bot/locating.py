@@ -31,6 +31,9 @@ async def located(turn: Turn, event: Event, world: World) -> bool:
     market = await world.market_near(event.latitude, event.longitude)
     if turn.step not in PLACE_STEPS:
         _market_page(turn, market, world)
+        if turn.step is Step.idle:  # "if something went wrong, just tell me": the story then happened here
+            turn.draft.located = market.name if market is not None else ""
+            turn.draft.position = "" if market is not None else _position(event)
         _reask(turn, world)
         return False
     t = texts_of(turn)

@@ -6,7 +6,7 @@ market's page answers."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -18,7 +18,7 @@ from complaints.models import Complaint
 from lookup.demo import seed_demo
 from lookup.models import Market, table_of
 from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
-from tests.support import TODAY
+from tests.support import NOW, TODAY
 from tests.telegram_support import STORY, Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -82,6 +82,51 @@ async def test_telegram_location_at_the_greeting_links_the_nearest_market_s_page
     page = await shopper.client.get(f"/m/{demo['南门农贸市场']}")
     assert page.status == 200
     assert "南门农贸市场" in await page.text()
+
+
+async def test_telegram_story_after_a_location_at_the_greeting_happened_at_that_market(
+    shopper: Shopper, demo: dict[str, int]
+) -> None:
+    await shopper.deliver(shopper.message(location=AT_NANMEN_WGS84))
+    await shopper.say(STORY)  # names no market
+
+    asked = await shopper.tap("done")
+
+    assert "是哪家店" not in asked
+    for _ in ("when", "amounts", "photos"):
+        await shopper.tap("skip")
+    await shopper.say("王芳")
+    summary = await shopper.say("13800138000")
+    assert "南门农贸市场" in summary
+    assert "由南门市场监管所处理" in await shopper.tap("submit")
+
+
+async def test_wechat_story_naming_its_market_wins_over_a_location_shared_before(
+    wx: Client, engine: AsyncEngine, demo: dict[str, int]
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.xml("location", **AT_XIHU_GCJ02))
+    await say(wx, follower, follower.text("在南门农贸市场买了两斤虾，回家一称只有一斤六两，老板的秤有问题，要求退钱"))
+
+    said = (await say(wx, follower, follower.text("说完了")))[1]
+
+    assert "是哪家店" not in said
+    ref = await _to_receipt(wx, follower, said)
+    assert "地点：南门农贸市场" in await _case_text(engine, ref)
+
+
+async def test_wechat_location_at_the_greeting_is_forgotten_after_a_day(
+    aiohttp_client: Any, settings: Settings, demo: dict[str, int]
+) -> None:
+    now = [NOW]
+    wx = await aiohttp_client(create_app(wechat(settings), clock=lambda: now[0]))
+    follower = push()
+    await say(wx, follower, follower.xml("location", **AT_XIHU_GCJ02))
+    now[0] += timedelta(hours=25)
+    follower.now = now[0].timestamp()  # the platform signs with the time it sends
+    await say(wx, follower, follower.text("买了两斤虾，回家一称只有一斤六两，老板的秤有问题，要求退钱"))
+
+    assert "是哪家店" in (await say(wx, follower, follower.text("说完了")))[1]
 
 
 async def _to_receipt(wx: Client, follower: WeChatPush, said: str) -> str:

@@ -59,7 +59,8 @@ async def facts_told(
     asked); returns the fields taken. ``place_named`` finds a registry name in a text (the dialogue's World)."""
     account = draft.account
     found = {
-        "where": "" if draft.code else (await place_named(account) or ""),
+        # a market the words name wins over the one a location shared before the story was near
+        "where": "" if draft.code else (await place_named(account) or draft.located),
         "when": when_in(account),
         "amounts": amounts_in(account),
     }
