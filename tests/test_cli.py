@@ -87,6 +87,15 @@ def test_import_reports_rows_and_exit_status(env: str, tmp_path: Path, capsys: p
     assert "未变 1 行，拒绝 1 行" in out
 
 
+def test_pages_render_makes_every_page_once(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    good = write_csv(tmp_path / "good.csv", [good_line(n) for n in range(1, 4)])
+    assert run(capsys, "import", "ledger", str(good))[0] == 0
+    status, out, _ = run(capsys, "pages", "render", "--language", "zh", "--language", "en")
+    assert status == 0
+    assert "已生成 9 个页面" in out  # three instruments: the zh page, the en page and the JSON of each
+    assert "已生成 0 个页面" in run(capsys, "pages", "render")[1]  # all there and current: nothing to do
+
+
 def test_import_xlsx(env: str, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     workbook = openpyxl.Workbook()
     sheet = workbook.active

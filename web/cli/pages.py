@@ -7,6 +7,8 @@ import asyncio
 import time
 from datetime import datetime
 
+import sqlalchemy as sa
+
 from lookup.pages.bulk import render_all
 from lookup.pages.models import HTML, JSON
 from web.db import create_engine, for_writing, require_current_schema
@@ -31,7 +33,13 @@ def _render(settings: Settings, args: argparse.Namespace) -> int:
         try:
             await require_current_schema(engine)
             today = datetime.now(settings.zone).date()
-            return await render_all(for_writing(engine), scan_pages(settings), today, variants)
+            rendered = await render_all(for_writing(engine), scan_pages(settings), today, variants)
+            if engine.dialect.name == "postgresql":
+                # Statistics of a table just filled are those of an empty one until autovacuum comes round; with
+                # them the worker's search for missing pages was a parallel scan of the whole table per 500 codes.
+                async with engine.begin() as connection:
+                    await connection.execute(sa.text("ANALYZE rendered_page"))
+            return rendered
         finally:
             await engine.dispose()
 
