@@ -17,7 +17,8 @@ from web.auth.models import StaffRole
 Client = TestClient[Any, Any]
 SOUTH_TEXT = "张记水产的秤不准，称的鱼少了二两，要求退钱"
 NORTH_TEXT = "李记鲜肉的秤不准，称的肉少了二两，要求退钱"
-HOSTILE = '张记水产<script>alert("x")</script><b>少了</b>二两 =HYPERLINK("http://evil")'
+# Markup and a spreadsheet formula inside a plain short-weight complaint (so that it is routed to south's queue).
+HOSTILE = '张记水产的秤<script>alert("x")</script><b>少了</b>二两，要求退钱 =HYPERLINK("http://evil")'
 
 
 @pytest.fixture
