@@ -287,6 +287,17 @@ def measure_floor(args: argparse.Namespace, env: dict[str, str], page_url: str, 
         return measure("page from memory (floor)", url, args, process.pid, script_args)
 
 
+def measure_lean(args: argparse.Namespace, env: dict[str, str], codes: Path) -> dict[str, Any]:
+    """bench/scan_lean.py: the same store read and re-dated with none of the service's web stack around it."""
+    port = free_port()
+    print("the scan alone on a bare aiohttp app (bench/scan_lean.py)", flush=True)
+    argv = [sys.executable, str(ROOT / "bench" / "scan_lean.py"), str(port)]
+    url = f"http://127.0.0.1:{port}/"
+    with server("scan-lean", argv, env, f"{url}i/{codes.read_text().split()[0]}") as process:
+        script_args = [str(codes), PREFIXES["HTML"], ACCEPT_ENCODING[args.encoding]]
+        return measure("lookup HTML, lean server", url, args, process.pid, script_args)
+
+
 def cpu_model() -> str:
     found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     return found[1] if found else platform.processor()
@@ -307,6 +318,7 @@ def parse_args() -> argparse.Namespace:
                         "SQLite registry, then reused (postgresql://postgres@127.0.0.1/fairweigh_bench)")  # fmt: skip
     parser.add_argument("--zipf", type=float, metavar="S", help="draw codes by Zipf's law with exponent S (a market's "
                         "busy stalls are scanned more) instead of uniformly")  # fmt: skip
+    parser.add_argument("--lean", action="store_true", help="also measure bench/scan_lean.py (SQLite only)")
     parser.add_argument("--profile", action="store_true", help="py-spy the lookup server after measuring")
     parser.add_argument("--metrics", choices=("on", "off"), default="off",
                         help="on: FAIRWEIGH_METRICS_TOKEN set (the counting middleware on every request)")  # fmt: skip
@@ -351,6 +363,8 @@ def main() -> None:
                 hot = profile(process.pid, base, codes, 15, ACCEPT_ENCODING[args.encoding])
             if variant == variants[0]:
                 results.append(measure_floor(args, env, f"{base}/i/{codes.read_text().split()[0]}", codes))
+    if args.lean and not args.postgres:
+        results.append(measure_lean(args, env, codes))
 
     hello = results[0]["requests_per_second"]
     header = (f"{'req/s':>9} {'× hello':>8} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8} {'transfer/s':>11} "
@@ -358,7 +372,7 @@ def main() -> None:
     print(f"\n{'':32} {header}")
     for row in results:
         row["ratio"] = row["requests_per_second"] / hello
-        lookup = row["label"].startswith("lookup")
+        lookup = row["label"].startswith("lookup") and "lean" not in row["label"]
         row["meets_target"] = row["ratio"] >= TARGET_RATIO and row["p99_ms"] < TARGET_P99_MS if lookup else None
         verdict = ("met" if row["meets_target"] else "MISSED") if lookup else ""
         # Hello world's CPU per request over this one's: the ratio requests/s would show on a machine with nothing
