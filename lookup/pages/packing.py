@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import re
 import struct
 import zlib
 from dataclasses import dataclass
@@ -26,6 +27,7 @@ LEVEL = 9  # compressed once, served many times
 _GZIP_HEADER = b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x02\xff"  # deflate, no name, no time, best compression, unknown OS
 _WINDOW = 32 * 1024
 _GZIP_WBITS = 16 + zlib.MAX_WBITS
+_DATE = re.compile(rb"\d{4}-\d{2}-\d{2}")
 
 
 def content_tag(body: bytes, date_at: int) -> str:
@@ -69,7 +71,7 @@ def _raw_deflate(zdict: bytes | None = None) -> zlib._Compress:
 def pack(body: bytes, date_at: int) -> Packed:
     """The gzip form of ``body`` with the date at ``date_at`` stored uncompressed."""
     before, day, after = body[:date_at], body[date_at : date_at + DATE_LENGTH], body[date_at + DATE_LENGTH :]
-    if len(day) != DATE_LENGTH or not day.isascii():
+    if not _DATE.fullmatch(day):
         raise ValueError(f"no date at {date_at}: {day!r}")
     head = _raw_deflate()
     start = head.compress(before) + head.flush(zlib.Z_SYNC_FLUSH)
