@@ -37,7 +37,7 @@ MESSAGES = 400
 PHONE = "@PHONE@"  # replaced by the Lua script with a number of its own for every request
 
 
-import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
+import wrk_runs as bench  # noqa: E402  (servers pinned to core 0, wrk output)
 
 OUT: Path = bench.OUT
 

@@ -40,7 +40,7 @@ STEPS = ("今天在南门市场买了两斤猪肉，回家一称只有一斤六�
          "王芳", "13800138000", "提交")  # fmt: skip
 
 
-import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
+import wrk_runs as bench  # noqa: E402  (servers pinned to core 0, wrk output)
 
 OUT: Path = bench.OUT
 

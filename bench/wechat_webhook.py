@@ -61,7 +61,7 @@ end
 """
 
 
-import scan_http as bench  # noqa: E402  (bench/scan_http.py's helpers: servers pinned to core 0, wrk output)
+import wrk_runs as bench  # noqa: E402  (servers pinned to core 0, wrk output)
 
 OUT: Path = bench.OUT
 
