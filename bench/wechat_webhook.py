@@ -4,7 +4,7 @@ safe (AES) mode, next to aiohttp's hello world (wrk).
 `python bench/wechat_webhook.py [--duration S] [--connections C] [--users N]`
 
 `fairweigh serve --demo` on a new SQLite file with the official account configured, one process pinned to core 0,
-wrk pinned to core 1 (bench/scan_http.py's helpers). wrk cannot compute WeChat's SHA-1 signatures or AES, so every
+wrk pinned to core 1 (bench/wrk_runs.py). wrk cannot compute WeChat's SHA-1 signatures or AES, so every
 request is signed beforehand, as WeChat signs it, and wrk sends them in order: each a new MsgId, from `--users`
 followers in turn (each follower's messages far apart, and well under the flood limit), each a sentence of the
 shopper's account (greeting, then "noted" answers). The timestamps are taken just before each run (WeChat's
