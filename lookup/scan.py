@@ -138,10 +138,12 @@ def _cards_select() -> sa.Select[Any]:
     )
 
 
+@functools.cache  # built once: building costs about a millisecond, more than running it
 def _card_statement() -> sa.Select[Any]:
     return _cards_select().where(table_of(Instrument).c.code == sa.bindparam("code"))
 
 
+@functools.cache
 def _history_statement() -> sa.Select[Any]:
     v = table_of(Verification).c
     return (
