@@ -68,13 +68,16 @@ async def render_all(writer: AsyncEngine, maker: PageMaker, today: date, variant
             ).all()
             keys = [(code, language, format) for _, code in rows for language, format in variants]
             p = pages_t.c
-            current = sa.select(p.code, p.language, p.format).where(
-                p.code.in_([code for _, code in rows]),
-                p.stamp == maker.stamp,
-                p.rendered_on <= today,
-                p.true_until >= today,
+            # Only the primary key in the condition, the rest judged here: asked in SQL, PostgreSQL's generic plan
+            # for this prepared statement also scanned the whole index on true_until (0.3 s a batch).
+            stored = sa.select(p.code, p.language, p.format, p.stamp, p.rendered_on, p.true_until).where(
+                p.code.in_([code for _, code in rows])
             )
-            have = {tuple(key) for key in (await connection.execute(current)).all()}
+            have = {
+                (code, language, format)
+                for code, language, format, stamp, rendered_on, until in (await connection.execute(stored)).all()
+                if stamp == maker.stamp and rendered_on <= today <= until
+            }
             keys = [key for key in keys if key not in have]  # an interrupted run goes on where it stopped
             total += await connection.run_sync(render_keys, maker, keys, today)
         if len(rows) < BATCH:
