@@ -18,7 +18,7 @@ async def test_scans_waiting_for_a_postgres_connection_are_answered_in_the_order
     """Scans arriving faster than one connection answers them are answered in the order they came. asyncpg's own
     pool hands a freed connection to whichever request asks next, not to the one woken for it, which goes to the
     back of the line: through it the same arrivals were answered up to 136 places late (at 64 connections on 10,
-    a p99 twenty times the median)."""
+    a p99 of 77–300 ms against a median of 15 ms)."""
     if postgres_ready:
         pytest.skip(postgres_ready)
     reader = await PostgresScanReader.connect(POSTGRES_URL, connections=1)
