@@ -6,6 +6,7 @@ hands it to the station, and nobody else's chat can answer it."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -173,10 +174,13 @@ async def wx_settings(aiohttp_server: Any, wechat_api: FakeWeChat, settings: Set
     return wechat(settings, wechat_api_url=str(server.make_url("")).rstrip("/"), wechat_template_id="TPL-progress")
 
 
+@pytest.mark.parametrize("hours_later", [1, 49], ids=["within_48_hours", "after_48_hours"])
 async def test_on_wechat_the_offer_is_words_and_the_proposal_is_accepted_by_reply(
     bot: Client, odr: tuple[str, str], aiohttp_client: Any, wx_settings: Settings, wechat_api: FakeWeChat,
-    engine: AsyncEngine,
+    engine: AsyncEngine, hours_later: int,
 ) -> None:  # fmt: skip
+    """Past WeChat's 48 hours the proposal can only go as a template message: the words that answer it are in its
+    remark (a new-style template has none), and its link opens the case's page, where the same choice is offered."""
     link, _ = odr
     wx: Client = await aiohttp_client(create_app(wx_settings, clock=lambda: NOW))
     follower = push()
@@ -199,13 +203,19 @@ async def test_on_wechat_the_offer_is_words_and_the_proposal_is_accepted_by_repl
     assert (await _case(engine, ref)).status == "with_merchant"
 
     await _propose(bot, link, "退还差价 20 元", "20")
-    clock = FakeClock(NOW)
+    clock = FakeClock(NOW + timedelta(hours=hours_later))
     sender = sender_for(wx_settings, engine, clock=clock)
     assert sender is not None
     assert await deliver(engine, {"wechat": sender}, clock) == 1
-    [message] = wechat_api.custom
-    assert message["text"]["content"].startswith(f"商家对您的投诉 {ref} 提出了和解方案")
-    assert f"回复「接受 {ref}」「不接受 {ref}」" in message["text"]["content"]
+    if hours_later < 48:
+        [message] = wechat_api.custom
+        assert message["text"]["content"].startswith(f"商家对您的投诉 {ref} 提出了和解方案")
+        assert f"回复「接受 {ref}」「不接受 {ref}」" in message["text"]["content"]
+    else:
+        [template] = wechat_api.templates
+        assert template["data"]["first"]["value"].startswith(f"商家对您的投诉 {ref} 提出了和解方案")
+        assert f"接受请回复「接受 {ref}」，不接受请回复「不接受 {ref}」" in template["data"]["remark"]["value"]
+        assert template["url"].startswith(f"http://fairweigh.test/c/{ref}?token="), template["url"]
 
     _, said = await say(wx, follower, follower.text(f"接受 {ref}"))
     assert f"投诉 {ref} 已由商家和解" in said
