@@ -13,8 +13,10 @@ import pytest
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from lookup.geo.coordinates import Point
 from tests.fake_wechat import push, say, wechat
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in, two_stations
+from tests.test_ledger_coordinates import to_bd09
 from web.app import create_app
 from web.auth.models import StaffRole
 from web.settings import Settings
@@ -60,6 +62,33 @@ async def test_an_admin_places_a_market_and_a_shopper_s_location_then_finds_it(
     assert 'value="26.100000"' in page
     assert page.count("未设置") == 1
 
+    said = (await say(app_client, follower, follower.xml("location", **NEAR_BEIMEN)))[1]
+    assert "地点记为：北门市场（相距约 20 米）" in said
+
+
+async def test_a_point_read_off_baidu_maps_is_saved_in_gcj02_and_a_shopper_s_location_finds_the_market(
+    app_client: Client, engine: AsyncEngine
+) -> None:
+    await two_stations(engine)
+    await add_staff(engine, "root", StaffRole.admin)
+    await sign_in(app_client, "root")
+    page = await (await app_client.get("/admin/markets")).text()
+    assert '<option value="bd09">百度地图（BD-09）</option>' in page
+    beimen, csrf = market_ids(page)["北门市场"], csrf_of(page)
+    baidu = to_bd09(Point(26.1000, 119.3000))  # what Baidu Maps shows for the market
+    cells = {"csrf": csrf, "latitude": f"{baidu.latitude:.6f}", "longitude": f"{baidu.longitude:.6f}"}
+    follower = push()
+    await say(app_client, follower, follower.text("买了两斤排骨回家一称只有一斤七两，要求退钱"))
+
+    # Saved as if read off Gaode, Baidu's numbers put the market some 700 m off: the shopper beside it is not near it.
+    await app_client.post(f"/admin/markets/{beimen}/point", data={**cells, "datum": "gcj02"})
+    far = (await say(app_client, follower, follower.xml("location", **NEAR_BEIMEN)))[1]
+    assert "附近 500 米内没有登记的市场" in far
+
+    saved = await app_client.post(
+        f"/admin/markets/{beimen}/point", data={**cells, "datum": "bd09"}, allow_redirects=False
+    )
+    assert saved.status == 303
     said = (await say(app_client, follower, follower.xml("location", **NEAR_BEIMEN)))[1]
     assert "地点记为：北门市场（相距约 20 米）" in said
 

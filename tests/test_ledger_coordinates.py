@@ -1,17 +1,29 @@
-"""Markets' coordinates from the ledger's optional columns (纬度/经度, or one 坐标 "lat,lon"), in GCJ-02: taken when
-sound, each bad row named with its reason, kept when a later ledger leaves them out; and the one datum they are
-compared in (a Telegram WGS-84 point is converted with the published formula)."""
+"""Markets' coordinates from the ledger's optional columns (纬度/经度, or one 坐标 "lat,lon", with 坐标系 when not read
+off Gaode or Tencent): taken when sound, each bad row named with its reason, kept when a later ledger leaves them out;
+and the one datum they are stored and compared in, GCJ-02 (WGS-84 and Baidu's BD-09 converted by their published
+formulas)."""
 
 from __future__ import annotations
 
 import csv
+import math
 from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given
+from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from lookup.geo.coordinates import Point, distance_m, from_wgs84
+from lookup.geo.coordinates import (
+    MAX_LATITUDE,
+    MAX_LONGITUDE,
+    MIN_LONGITUDE,
+    Point,
+    distance_m,
+    from_bd09,
+    from_wgs84,
+)
 from lookup.geo.nearest import nearest_market
 from lookup.ledger.importer import import_ledger
 from tests.support import TODAY
@@ -130,3 +142,47 @@ def test_wgs84_converts_to_gcj02_by_the_published_formula(
     # Inside China the datums differ by more than "near": unconverted, a shopper at a market would not find it.
     assert distance_m(Point(*wgs84), converted) > 500
     assert from_wgs84(48.8566, 2.3522) == Point(48.8566, 2.3522)  # outside China the datums coincide
+
+
+def to_bd09(gcj02: Point) -> Point:
+    """Baidu's published forward formula (GCJ-02 to BD-09), written here apart from the code under test."""
+    x, y = gcj02.longitude, gcj02.latitude
+    z = math.sqrt(x * x + y * y) + 0.00002 * math.sin(y * math.pi * 3000.0 / 180.0)
+    theta = math.atan2(y, x) + 0.000003 * math.cos(x * math.pi * 3000.0 / 180.0)
+    return Point(z * math.sin(theta) + 0.006, z * math.cos(theta) + 0.0065)
+
+
+@given(
+    st.floats(min_value=18.0, max_value=MAX_LATITUDE - 1),
+    st.floats(min_value=MIN_LONGITUDE + 1, max_value=MAX_LONGITUDE - 1),
+)
+def test_a_baidu_point_comes_back_to_gcj02_within_a_metre(latitude: float, longitude: float) -> None:
+    gcj02 = Point(latitude, longitude)
+    baidu = to_bd09(gcj02)
+    assert distance_m(from_bd09(baidu.latitude, baidu.longitude), gcj02) < 1.0
+    assert 500 < distance_m(baidu, gcj02) < 1500  # read as GCJ-02, a Baidu point is not "near" its market
+
+
+async def test_a_datum_column_converts_baidu_and_gps_points_and_refuses_one_it_does_not_know(
+    engine: AsyncEngine, tmp_path: Path
+) -> None:
+    nanmen, dongjie = Point(26.0790, 119.2990), Point(26.088, 119.303)
+    baidu = to_bd09(nanmen)
+    ledger = write(tmp_path / "datum.csv", ["纬度", "经度", "坐标系"], [
+        in_market(1, "南门农贸市场", f"{baidu.latitude:.6f}", f"{baidu.longitude:.6f}", "百度地图"),
+        in_market(2, "东街菜市场", "26.088", "119.303", ""),  # no datum named: GCJ-02, as read off Gaode
+        in_market(3, "西湖水产市场", "26.093", "119.289", "WGS-84"),
+        in_market(4, "北门市场", "26.1", "119.3", "北京54"),
+    ])  # fmt: skip
+    report = await import_ledger(engine, ledger, today=TODAY)
+    assert report.added == 3
+    [refused] = report.rejected
+    assert (refused.row, refused.reasons) == (
+        5,
+        ["无法识别的坐标系：北京54（可填 GCJ-02（高德、腾讯）、BD-09（百度）或 WGS-84（GPS））"],
+    )
+    stored = {name: Point(*point) for name, point in (await points(engine)).items()}  # type: ignore[arg-type]
+    assert sorted(stored) == ["东街菜市场", "南门农贸市场", "西湖水产市场"]
+    assert distance_m(stored["南门农贸市场"], nanmen) < 1.0
+    assert stored["东街菜市场"] == dongjie
+    assert stored["西湖水产市场"] == from_wgs84(26.093, 119.289)

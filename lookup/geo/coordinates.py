@@ -4,7 +4,9 @@ Maps in China (Gaode/AMap, Tencent, WeChat's location messages) give GCJ-02, the
 of published maps; GPS and Telegram give WGS-84, which is offset from it by some 300–700 m inside China — more than
 the distance that makes a market "near". So markets are stored in GCJ-02 (as an administrator reads them off a
 Chinese map), and a WGS-84 point is converted on its way in with the standard published formula (Krasovsky 1940
-ellipsoid), which leaves points outside China as they are. Baidu's BD-09 is neither and is not accepted.
+ellipsoid), which leaves points outside China as they are. Baidu's maps give BD-09, GCJ-02 shifted once more (some
+600–800 m): an administrator who read a market off Baidu says so (the ledger's 坐标系 column, the admin page's
+choice), and the point is brought back with Baidu's own published inverse.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ EARTH_RADIUS_M = 6_371_008.8  # the mean radius: distances of a few hundred metr
 
 _KRASOVSKY_A = 6_378_245.0
 _KRASOVSKY_EE = 0.00669342162296594323
+_BD09_X_PI = math.pi * 3000.0 / 180.0
 _NUMBER = r"[-+]?\d{1,3}(?:\.\d+)?"
 _PAIR = re.compile(rf"\s*({_NUMBER})\s*[,，;；\s]\s*({_NUMBER})\s*")
 
@@ -76,6 +79,26 @@ def from_gcj02(latitude: float, longitude: float) -> Point:
     return Point(latitude, longitude)
 
 
+def from_bd09(latitude: float, longitude: float) -> Point:
+    """A BD-09 point (Baidu maps) in GCJ-02."""
+    x, y = longitude - 0.0065, latitude - 0.006
+    z = math.hypot(x, y) - 0.00002 * math.sin(y * _BD09_X_PI)
+    theta = math.atan2(y, x) - 0.000003 * math.cos(x * _BD09_X_PI)
+    return Point(z * math.sin(theta), z * math.cos(theta))
+
+
+# What a ledger or an administrator may call each datum (case, spaces and hyphens aside); none named: GCJ-02.
+DATUMS = {
+    **dict.fromkeys(("gcj02", "火星坐标", "高德", "腾讯"), from_gcj02),
+    **dict.fromkeys(("bd09", "百度"), from_bd09),
+    **dict.fromkeys(("wgs84", "gps"), from_wgs84),
+}
+
+
+def _datum_key(name: str) -> str:
+    return "".join(name.split()).replace("-", "").replace("_", "").lower().removesuffix("地图")
+
+
 def distance_m(a: Point, b: Point) -> float:
     """The great-circle distance in metres (haversine)."""
     lat_a, lat_b = math.radians(a.latitude), math.radians(b.latitude)
@@ -96,11 +119,15 @@ def _degrees(text: str, name: str, low: float, high: float, reasons: list[str]) 
     return value
 
 
-def parse_coordinates(latitude: str, longitude: str, pair: str = "") -> tuple[Point | None, list[str]]:
-    """The point that cells give, in GCJ-02 as written, with every reason it cannot be taken (in Chinese).
+def parse_coordinates(latitude: str, longitude: str, pair: str = "", datum: str = "") -> tuple[Point | None, list[str]]:
+    """The point that cells give, in GCJ-02, with every reason it cannot be taken (in Chinese).
 
-    ``latitude`` and ``longitude`` (纬度, 经度) or ``pair`` (坐标, "纬度,经度"); all empty: no point and no reason."""
+    ``latitude`` and ``longitude`` (纬度, 经度) or ``pair`` (坐标, "纬度,经度"), in ``datum`` (坐标系: GCJ-02 when
+    empty, BD-09 or WGS-84, see DATUMS); all empty: no point and no reason."""
     latitude, longitude, pair = latitude.strip(), longitude.strip(), pair.strip()
+    convert = DATUMS.get(_datum_key(datum)) if datum.strip() else from_gcj02
+    if convert is None:
+        return None, [f"无法识别的坐标系：{datum.strip()}（可填 GCJ-02（高德、腾讯）、BD-09（百度）或 WGS-84（GPS））"]
     reasons: list[str] = []
     if pair:
         if latitude or longitude:
@@ -117,4 +144,4 @@ def parse_coordinates(latitude: str, longitude: str, pair: str = "") -> tuple[Po
     lon = _degrees(longitude, "经度", MIN_LONGITUDE, MAX_LONGITUDE, reasons)
     if lat is None or lon is None:
         return None, reasons
-    return Point(lat, lon), []
+    return convert(lat, lon), []

@@ -66,7 +66,8 @@ class LedgerRow:
     gtin: str = ""
     gs1_serial: str = ""
     asset_no: str = ""
-    # Where the row's market is (纬度/经度 or 坐标, GCJ-02); None when not stated, which leaves the registry's.
+    # Where the row's market is (纬度/经度 or 坐标, in GCJ-02 whatever 坐标系 the row gave); None when not stated, which
+    # leaves the registry's.
     market_point: Point | None = None
     # Notices about this row that do not stop its import (a code whose rule is unknown and whose shape is unusual).
     flags: tuple[str, ...] = ()
@@ -82,7 +83,7 @@ COLUMNS: dict[str, str] = {
     "institution": "检定机构", "commitment_signed_on": "承诺日期", "installed_on": "安装日期",
     "grade": "餐饮等级", "use": "用途", "contact_phone": "联系电话", "contact_person": "负责人",
     "id_code": "识别编码", "gtin": "商品条码", "gs1_serial": "序列号", "asset_no": "资产编号",
-    "latitude": "纬度", "longitude": "经度", "coordinates": "坐标",
+    "latitude": "纬度", "longitude": "经度", "coordinates": "坐标", "datum": "坐标系",
 }
 # Other headers ledgers use for the optional contact columns, English and Chinese.
 ALIASES: dict[str, str] = {
@@ -96,6 +97,7 @@ ALIASES: dict[str, str] = {
     "assetnumber": "asset_no", "资产号": "asset_no", "表计资产编号": "asset_no",
     # Where the market is.
     "lat": "latitude", "lon": "longitude", "lng": "longitude", "经纬度": "coordinates", "市场坐标": "coordinates",
+    "坐标类型": "datum", "coordinatesystem": "datum", "crs": "datum",
 }
 # fmt: on
 REQUIRED = ("station", "merchant", "uscc", "kind", "serial_no")
@@ -190,7 +192,9 @@ def parse_row(raw: Mapping[str, str], *, today: date) -> LedgerRow | list[str]:
         reasons.append(f"无法识别的联系电话：{phone}")
 
     codes = _code_fields(values, reasons)
-    point, problems = parse_coordinates(get("latitude", ""), get("longitude", ""), get("coordinates", ""))
+    point, problems = parse_coordinates(
+        get("latitude", ""), get("longitude", ""), get("coordinates", ""), get("datum", "")
+    )
     reasons.extend(problems)
     # A merchant outside a market has no place of its own in the registry: its row is kept, the point is not.
     unplaced = ("坐标只记在市场上：本行没有市场，坐标未导入",) if point and not get("market") else ()

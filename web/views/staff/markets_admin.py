@@ -1,6 +1,6 @@
-"""`/admin/markets`: an administrator sees every market and sets or corrects where it is (GCJ-02, as read off a
-Chinese map), so that a shopper's shared location in the chat finds it. A ledger's 纬度/经度 columns do the same
-in bulk."""
+"""`/admin/markets`: an administrator sees every market and sets or corrects where it is (as read off Gaode, Tencent
+or Baidu maps or a GPS, stored in GCJ-02), so that a shopper's shared location in the chat finds it. A ledger's
+纬度/经度 columns do the same in bulk."""
 
 from __future__ import annotations
 
@@ -41,10 +41,11 @@ async def set_point(request: web.Request) -> web.Response:
     if market_id is None:
         raise web.HTTPNotFound
     form = await request.post()
-    cells = [value if isinstance(value, str) else "" for value in (form.get("latitude"), form.get("longitude"))]
-    if any(len(cell) > MAX_FIELD for cell in cells):
+    fields = (form.get("latitude"), form.get("longitude"), form.get("datum"))
+    latitude, longitude, datum = (value if isinstance(value, str) else "" for value in fields)
+    if any(len(cell) > MAX_FIELD for cell in (latitude, longitude, datum)):
         return await _render(request, status=400, errors=["admin.markets.too_long"])
-    point, reasons = parse_coordinates(*cells)
+    point, reasons = parse_coordinates(latitude, longitude, datum=datum)
     if reasons:
         return await _render(request, status=400, errors=["admin.markets.bad_point", *reasons])
     async with for_writing(request.app[ENGINE]).begin() as connection:
