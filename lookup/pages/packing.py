@@ -4,7 +4,7 @@ A lookup page says the day its status is "as of", and that day changes every mid
 pages does for months. The gzip form is therefore made in three parts: the deflate stream of what comes before the
 date, flushed to a byte boundary; the date itself in a stored (uncompressed) deflate block; the deflate stream of
 what follows, compressed with what precedes it as its dictionary (the date's ten bytes as zeros, which no text
-matches), so it compresses as well as one stream.
+matches: the zero byte is not text), so it compresses as well as one stream.
 
 Only that form is kept (a third of the bytes: a scan reads one short row, and a million pages fit in a few GB).
 Serving on a later day writes the new date over the old one and mends gzip's CRC-32 without the page: a CRC is
@@ -77,7 +77,9 @@ def pack(body: bytes, date_at: int) -> Packed:
     start = head.compress(before) + head.flush(zlib.Z_SYNC_FLUSH)
     # A stored block, not final: a header byte (BFINAL 0, BTYPE 00, padded), LEN and its complement, the bytes.
     stored = b"\x00" + struct.pack("<HH", DATE_LENGTH, DATE_LENGTH ^ 0xFFFF)
-    tail = _raw_deflate(before + bytes(DATE_LENGTH))
+    # A zero byte after the date could be matched against the zeros standing for the date, and would inflate as the
+    # date instead: such a page (never one of ours, which are text) is compressed without the dictionary.
+    tail = _raw_deflate(None if 0 in after else before + bytes(DATE_LENGTH))
     rest = tail.compress(after) + tail.flush(zlib.Z_FINISH)
     prefix = _GZIP_HEADER + start + stored
     trailer = struct.pack("<II", zlib.crc32(body), len(body) & 0xFFFFFFFF)
