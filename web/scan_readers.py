@@ -81,9 +81,9 @@ class PostgresScanReader:
     Two of the pool's defaults do not suit scans, which are many, short and all alike:
 
     - **Arrival order.** A connection put back in asyncpg's pool goes to whichever request asks next, not to the one
-      woken for it, and the woken one goes to the back of the line. Each of a phone's scans asks again as soon as
-      the one before is answered, so under load a few requests kept being overtaken: at 64 connections on a pool of
-      10, a median of 15 ms and a p99 of 77–300 ms (bench/scan_http.py). A semaphore of the pool's size in front of
+      woken for it, and the woken one goes to the back of the line. Scans keep arriving, so under load a few kept
+      being overtaken: at 64 connections on a pool of 10, a median of 15 ms and a p99 of 77–300 ms
+      (bench/scan_http.py). A semaphore of the pool's size in front of
       it (asyncio's serves its waiters first come, first served) keeps the line.
     - **No reset.** On release the pool sends ``SELECT pg_advisory_unlock_all(); CLOSE ALL; UNLISTEN *; RESET ALL``,
       a second round trip for every scan. These connections only ever run one SELECT outside a transaction and

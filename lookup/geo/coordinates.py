@@ -89,8 +89,8 @@ def from_bd09(latitude: float, longitude: float) -> Point:
 
 # What a ledger or an administrator may call each datum (case, spaces and hyphens aside); none named: GCJ-02.
 DATUMS = {
-    **dict.fromkeys(("gcj02", "火星坐标", "高德", "腾讯"), from_gcj02),
-    **dict.fromkeys(("bd09", "百度"), from_bd09),
+    **dict.fromkeys(("gcj02", "火星坐标", "火星坐标系", "高德", "腾讯"), from_gcj02),
+    **dict.fromkeys(("bd09", "bd09ll", "百度"), from_bd09),
     **dict.fromkeys(("wgs84", "gps"), from_wgs84),
 }
 
