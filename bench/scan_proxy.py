@@ -49,20 +49,16 @@ http {{
     }}
     server {{
         listen 127.0.0.1:{port} reuseport backlog=4096;
+        proxy_http_version 1.1;
+        proxy_set_header Connection "";
+        proxy_set_header Host $host;
+        proxy_set_header X-Forwarded-For $remote_addr;
         location / {{
             proxy_pass http://fairweigh;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $remote_addr;
         }}
         # Only the scans are kept; their answers say how long (Cache-Control) and vary by language and encoding.
         location ~ ^/(i|api/v1/instruments)/[^/]+$ {{
             proxy_pass http://fairweigh;
-            proxy_http_version 1.1;
-            proxy_set_header Connection "";
-            proxy_set_header Host $host;
-            proxy_set_header X-Forwarded-For $remote_addr;
             proxy_cache scans;
             proxy_cache_revalidate on;
             proxy_cache_lock on;
