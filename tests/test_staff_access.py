@@ -11,14 +11,24 @@ import openpyxl
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
+from argon2 import extract_parameters
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.reporting.exports import XLSX_TYPE
-from tests.staff_support import NORTH, SOUTH, add_staff, one_of_each_in_the_south, sign_in, token_for, two_stations
+from tests.staff_support import (
+    NORTH,
+    PASSWORD,
+    SOUTH,
+    add_staff,
+    one_of_each_in_the_south,
+    sign_in,
+    token_for,
+    two_stations,
+)
 from tests.support import NOW
 from web.app import create_app
 from web.auth.access import SESSION_COOKIE, protection
-from web.auth.accounts import revoke_tokens
+from web.auth.accounts import DUMMY_HASH, PASSWORD_HASHER, revoke_tokens
 from web.auth.models import StaffRole
 from web.auth.scope import CASE_WORKERS, Reach, reach_of
 from web.auth.throttle import MAX_FAILURES_PER_PAIR
@@ -227,6 +237,22 @@ async def test_wrong_passwords_are_throttled_and_audited(client: Client, engine:
     async with engine.connect() as connection:
         reasons = [r for (r,) in await connection.execute(sa.text("SELECT reason FROM login_attempt ORDER BY id"))]
     assert reasons == ["bad_password"] * MAX_FAILURES_PER_PAIR + ["throttled"]
+
+
+async def test_an_unknown_username_is_refused_as_a_wrong_password_is_and_costs_the_same_hashing(
+    client: Client, engine: AsyncEngine, district: Any
+) -> None:
+    unknown, wrong = await sign_in(client, "nobody", PASSWORD), await sign_in(client, "south", "wrong password")
+    said = [re.findall(r'role="alert">([^<]+)<', await response.text()) for response in (unknown, wrong)]
+    assert len(said[0]) == 1
+    assert said[0] == said[1]
+    assert unknown.status == wrong.status == 401
+    async with engine.connect() as connection:
+        reasons = [r for (r,) in await connection.execute(sa.text("SELECT reason FROM login_attempt ORDER BY id"))]
+    assert reasons == ["unknown_user", "bad_password"]
+    # The unknown name is verified against a stored hash made with the real accounts' parameters, so the two refusals
+    # take the same time and do not tell which usernames exist.
+    assert extract_parameters(DUMMY_HASH) == extract_parameters(PASSWORD_HASHER.hash("any password at all"))
 
 
 async def test_a_login_form_without_its_csrf_cookie_is_refused(client: Client, district: Any) -> None:

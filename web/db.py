@@ -21,6 +21,7 @@ SQLModel declares the tables, and every statement is Core.
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -145,6 +146,7 @@ def alembic_config() -> Config:
     return config
 
 
+@functools.cache  # the migrations ship with the code; reading them costs ~20 ms, and /readyz asks every probe
 def head_revision() -> str:
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     assert head is not None, "the migrations folder has no revision"

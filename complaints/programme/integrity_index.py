@@ -10,6 +10,7 @@ from: an assessor, or what the service knows (``auto:<metric>``, computed in :mo
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -149,8 +150,14 @@ def _item(raw: Mapping[str, object], seen: set[str]) -> Item:
 def load_sheet(path: Path = SHEETS / "street.toml", *, kind: str | None = None) -> Sheet:
     """Read and check a sheet file; raises :class:`SheetError` (or OSError) with what to fix. With ``kind``, the
     file must say it is a sheet of that kind (a scenic sheet never scores a street by mistake)."""
+    return _read_sheet(path, path.read_text(encoding="utf-8"), kind)
+
+
+# Keyed by the text, so an edited file is read afresh; the suite builds ~1,300 apps, each reading both sheets.
+@functools.lru_cache(maxsize=16)
+def _read_sheet(path: Path, text: str, kind: str | None) -> Sheet:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise SheetError.bad(f"{path.name}：不是有效的 TOML（{exc}）", f"{path.name}: not valid TOML ({exc})") from exc
     items = data.get("item")

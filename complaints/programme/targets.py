@@ -7,6 +7,7 @@ restaurant grades, compulsory verification only) and the figure to reach. A targ
 
 from __future__ import annotations
 
+import functools
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -135,8 +136,14 @@ def _target(raw: Mapping[str, object], seen: _Seen) -> Target:
 def load_targets(path: Path | None = None) -> Targets:
     """Read and check a targets file (the shipped one by default); raises TargetsError or OSError."""
     path = path or DEFAULT_FILE
+    return _read_targets(path, path.read_text(encoding="utf-8"))
+
+
+# Keyed by the text, so an edited file is read afresh; the suite builds ~1,300 apps, each reading the targets.
+@functools.lru_cache(maxsize=8)
+def _read_targets(path: Path, text: str) -> Targets:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise TargetsError(f"{path.name}: not valid TOML ({exc})") from exc
     raw_targets = data.get("target")

@@ -25,9 +25,11 @@ SESSION_LIFETIME = timedelta(hours=12)  # a working day; signing in again each m
 SESSION_REFRESH = timedelta(minutes=5)  # how stale last_seen_at may get before a request writes it
 MIN_PASSWORD_LENGTH = 10
 
-_hasher = PasswordHasher()
-# Verifying against this when the username is unknown makes both refusals take the same time.
-_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+PASSWORD_HASHER = PasswordHasher()
+# Verifying against this when the username is unknown makes both refusals take the same time. It is the hash of a
+# random secret nobody kept, made once with PASSWORD_HASHER's parameters (a test holds the two together): hashing
+# one at import cost every process ~0.1 s before it could start.
+DUMMY_HASH = "$argon2id$v=19$m=65536,t=3,p=4$g4llzSfrjrX3kwZ5fwVtBg$W7ojcs3anIrEd5IXQl7sj1VG9UJTYBioqCO5cubaufs"
 
 
 class AccountError(ValueError):
@@ -52,12 +54,12 @@ def digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def hash_password(password: str) -> str:
+def hash_password(password: str, hasher: PasswordHasher = PASSWORD_HASHER) -> str:
     if len(password) < MIN_PASSWORD_LENGTH:
         raise AccountError(
             f"密码至少 {MIN_PASSWORD_LENGTH} 个字符 (a password needs {MIN_PASSWORD_LENGTH}+ characters)"
         )
-    return _hasher.hash(password)
+    return hasher.hash(password)
 
 
 async def add_user(
@@ -68,7 +70,10 @@ async def add_user(
     *,
     station: str | None,
     display_name: str = "",
+    hasher: PasswordHasher = PASSWORD_HASHER,
 ) -> int:
+    """A new active account. ``hasher`` is argon2 with its default (RFC 9106) parameters; signing in verifies a
+    hash by the parameters stored in it, which lets tests make their many accounts with cheap ones."""
     username = username.strip()
     if not username or len(username) > 50 or not username.isprintable() or " " in username:
         raise AccountError(f"用户名不可用 (unusable username): {username!r}")
@@ -89,7 +94,7 @@ async def add_user(
             display_name=display_name or username,
             role=role,
             station_id=station_id,
-            password_hash=hash_password(password),
+            password_hash=hash_password(password, hasher),
             active=True,
         )
         .returning(user_t.c.id)
@@ -132,7 +137,7 @@ async def sign_in(
     if until is not None:
         reason = "throttled"
     elif row is None:
-        _check(_DUMMY_HASH, password)
+        _check(DUMMY_HASH, password)
         reason = "unknown_user"
     elif not _check(row.password_hash, password):
         reason = "bad_password"
@@ -150,7 +155,7 @@ async def record_logout(connection: AsyncConnection, username: str, *, remote: s
 
 def _check(stored: str, password: str) -> bool:
     try:
-        return _hasher.verify(stored, password)
+        return PASSWORD_HASHER.verify(stored, password)
     except (VerificationError, InvalidHashError):
         return False
 
