@@ -17,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+import asyncpg
 import pytest
 import sqlalchemy as sa
 from aiohttp import web
@@ -35,7 +36,7 @@ pytest_plugins = ("tests.queue_fixtures", "tests.telegram_fixtures")
 
 _GIVEN_POSTGRES_URL = os.environ.get("FAIRWEIGH_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 # pytest-xdist runs the suite in several processes; each takes a database of its own beside the given one
-# (test_gw0, test_gw1, ...), created on first use, so that one worker's TRUNCATE never empties another's tables.
+# (test_gw0, test_gw1, ...), created on first use, so that one worker's clean-up never empties another's tables.
 _WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
 POSTGRES_URL = (
     sa.engine.make_url(_GIVEN_POSTGRES_URL)
@@ -108,14 +109,26 @@ def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-async def _truncate_postgres() -> None:
-    engine = create_engine(_async_postgres_url())
-    tables = ", ".join(table.name for table in SQLModel.metadata.sorted_tables)
-    async with engine.begin() as connection:
-        await connection.execute(sa.text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        # A test may have moved the schema's revision to check refusals; every test starts at head.
-        await connection.execute(sa.text("UPDATE alembic_version SET version_num = :head"), {"head": head_revision()})
-    await engine.dispose()
+async def _empty_postgres() -> None:
+    """Every table emptied, every sequence back at 1, the schema's revision at head, in one round trip.
+
+    DELETE, children first, rather than TRUNCATE: a test leaves a few rows, and TRUNCATE of the 42 tables (a new file
+    for each) took ~100 ms where this takes ~6, before each of ~670 PostgreSQL tests."""
+    connection = await asyncpg.connect(POSTGRES_URL)
+    try:
+        sequences = await connection.fetch(
+            "SELECT quote_ident(sequencename) AS name FROM pg_sequences WHERE schemaname = 'public'"
+        )
+        await connection.execute(
+            "BEGIN;"
+            + "".join(f'DELETE FROM "{table.name}";' for table in reversed(SQLModel.metadata.sorted_tables))
+            + "".join(f"ALTER SEQUENCE {row['name']} RESTART;" for row in sequences)
+            # A test may have moved the schema's revision to check refusals; every test starts at head.
+            + f"UPDATE alembic_version SET version_num = '{head_revision()}';"
+            + "COMMIT;"
+        )
+    finally:
+        await connection.close()
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -129,7 +142,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str
     problem = request.getfixturevalue("postgres_ready")
     if problem:
         pytest.skip(problem)
-    asyncio.run(_truncate_postgres())
+    asyncio.run(_empty_postgres())
     yield _async_postgres_url()
 
 

@@ -31,7 +31,7 @@ from schemathesis.checks import (
     status_code_conformance,
 )
 
-from tests.conftest import POSTGRES_URL, _async_postgres_url, _truncate_postgres
+from tests.conftest import POSTGRES_URL, _async_postgres_url, _empty_postgres
 from tests.staff_support import SOUTH, add_staff, token_for, two_stations
 from tests.support import code_of
 from web.auth.models import StaffRole
@@ -97,7 +97,7 @@ def _wait_until_serving(process: subprocess.Popen[str], url: str) -> None:
 def server(postgres_ready: str | None) -> Iterator[Server]:
     if postgres_ready:
         pytest.skip(postgres_ready)
-    asyncio.run(_truncate_postgres())
+    asyncio.run(_empty_postgres())
     token, code = asyncio.run(_district())
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
