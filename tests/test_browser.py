@@ -203,3 +203,37 @@ async def test_a_volunteer_records_a_visit_on_a_360px_phone(
         await page.screenshot(path=shots / "visits.png", full_page=True)
     finally:
         await page.close()
+
+
+async def test_an_admin_reads_and_sets_a_markets_location_on_a_360px_phone(
+    client: TestClient[Any, Any], browser: Browser, engine: AsyncEngine, shots: Path
+) -> None:
+    await two_stations(engine)
+    await add_staff(engine, "admin", StaffRole.admin)
+    page = await browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
+    try:
+        await page.goto(str(client.make_url("/admin/markets")))
+        await page.get_by_label("用户名").fill("admin")
+        await page.get_by_label("密码").fill(PASSWORD)
+        await page.keyboard.press("Enter")
+        await page.get_by_role("heading", name="市场位置").wait_for()
+        assert await page.evaluate("document.documentElement.scrollWidth") <= 360, "the page scrolls sideways"
+        # Every field shows what it holds whole: the numbers typed and the name of the map they were read off.
+        await page.locator('input[name="latitude"]').first.fill("26.088000")
+        await page.locator('input[name="longitude"]').first.fill("119.303000")
+        cut = await page.evaluate(
+            """() => [...document.querySelectorAll('form input:not([type=hidden]), form select')].filter(field => {
+                const text = field.tagName === 'SELECT' ? field.selectedOptions[0].text : field.value;
+                const context = document.createElement('canvas').getContext('2d');
+                context.font = getComputedStyle(field).font;
+                return context.measureText(text).width + 40 > field.clientWidth;  // padding and the select's arrow
+            }).map(field => field.name + ': ' + field.clientWidth + 'px')"""
+        )
+        assert cut == [], f"fields too narrow for what they show: {cut}"
+        await page.screenshot(path=shots / "admin-markets.png", full_page=True)
+        async with page.expect_navigation():
+            await page.get_by_role("button", name="保存").first.click()
+        shown = [await field.input_value() for field in await page.locator('input[name="latitude"]').all()]
+        assert "26.088000" in shown  # saved, and shown again
+    finally:
+        await page.close()
