@@ -5,6 +5,7 @@ with its acknowledgement (1 or 2 on WeChat). Over the real webhooks (Telegram, W
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -110,3 +111,30 @@ async def test_a_wish_told_needs_no_offer_and_a_number_is_a_story_until_one_is_o
     assert "回复 1、2" in offered
     _, chosen = await say(wx, follower, follower.text("2"))  # WeChat has no buttons: 2 is 举报
     assert "我理解的是：举报" in chosen
+
+
+async def test_查一下_and_查处_stay_the_shoppers_words_and_thanks_alone_starts_no_story(
+    shopper: Shopper, wx: Any, engine: AsyncEngine
+) -> None:
+    await shopper.say(TOLD)
+    for words in ("查一下", "查处这家店"):  # everyday Chinese for "look into it", not a lookup of a code 「一下」
+        said = await shopper.say(words)
+        assert "没有找到" not in said
+        assert "记下了" in said
+    looked_up = await shopper.say("查 QWERTY-NOTHING-1")  # a code-shaped word after 查 is still looked up
+    assert "没有找到" in looked_up
+
+    follower = push("oFollowerThanks0000000000001")
+    for words in ("谢谢", "嗯"):  # nothing told: the short help line, not the start of a story
+        _, said = await say(wx, follower, follower.text(words))
+        assert "说说发生了什么" in said
+        assert "记下了" not in said
+    _, noted = await say(wx, follower, follower.text(TOLD))
+    assert "记下了" in noted
+    async with engine.connect() as connection:
+        draft = (
+            await connection.execute(
+                sa.text("SELECT draft FROM dialogue_state WHERE chat_user = :u"), {"u": "oFollowerThanks0000000000001"}
+            )
+        ).scalar_one()
+    assert (draft if isinstance(draft, dict) else json.loads(draft))["texts"] == [TOLD]  # the thanks were not kept
