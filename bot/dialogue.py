@@ -55,6 +55,7 @@ from bot.understanding.words import (
     gives_up,
     is_chatter,
     language_of,
+    says_no,
     words,
 )
 from complaints.submission import Contact, Submission
@@ -235,6 +236,8 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
         return await show_summary(turn, world)
     if changed is not None:
         return _ask_again(turn, changed, world)
+    if says_no(text) or is_chatter(text):  # 没有, 不用了, 谢谢 at the summary add nothing to the account
+        return await show_summary(turn, world)
     _add_text(turn, text, first=False, quiet=True)
     return await show_summary(turn, world)
 

@@ -38,6 +38,7 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("bought it this morning", "this morning"),
         ("秤不准 少了二两", ""),
         ("昨天在12号摊买的", "昨天"),  # a stall's number is not a date
+        ("上週五下午買的", "上周五下午"),  # traditional characters, kept in simplified ones
     ],
 )
 def test_time_words_are_found_as_written(text: str, when: str) -> None:
@@ -52,6 +53,7 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("5kg 付了400 回家称4.3kg", "5kg 付了400 4.3kg"),
         ("paid 40 yuan for 1kg, got 800g", "1kg 800g 40 yuan"),
         ("老板的秤有问题", ""),
+        ("買了三斤蝦 少了二兩", "三斤 二两"),  # traditional characters, kept in simplified ones
     ],
 )
 def test_money_and_quantities_are_found_as_written(text: str, amounts: str) -> None:

@@ -22,7 +22,7 @@ from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
-PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "没拍 不好意思")
+PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "没拍 不好意思", "沒拍", "沒有照片")
 
 
 @pytest.fixture
@@ -56,11 +56,13 @@ async def test_no_at_every_question_moves_on_and_a_refused_name_and_phone_are_re
     assert "电话：（不愿留）" in summary
     assert "地点：（未提供）" in summary
     assert "时间：（未提供）" in summary
+    for nothing in ("没有", "不用了", "謝謝"):  # at the summary: nothing to add, and the summary stands
+        assert await shopper.say(nothing) == summary[summary.index("请核对") :], nothing
     assert "已收到，编号" in await shopper.tap("submit")
 
     [case] = await rows(engine, "SELECT c.text, k.name, k.phone FROM complaint c JOIN complaintcontact k "
                                 "ON k.complaint_id = c.id")  # fmt: skip
-    assert case.text == STORY  # no 不知道, 不记得了, 忘了, 没拍 among the shopper's words
+    assert case.text == STORY  # no 不知道, 不记得了, 忘了, 没拍, 没有, 不用了 among the shopper's words
     assert (case.name, case.phone) == ("", "")
     [received] = await rows(engine, "SELECT facts FROM complaintevent WHERE action = 'received'")
     facts = received.facts if isinstance(received.facts, dict) else json.loads(received.facts)

@@ -2,9 +2,10 @@
 happened and the amounts (money and quantities). The place is found by the registry's names (intake's name
 index, through :class:`bot.turn.World`), not here.
 
-Each fact is kept as the shopper wrote it (the handler reads "今天上午", not a normalised timestamp): these
-patterns only find the words. To teach the dialogue a new form, add it to the word lists below; each list is
-one kind of expression, and tests/test_dialogue_facts.py holds an example of each.
+Each fact is kept as the shopper wrote it (the handler reads "今天上午", not a normalised timestamp), in simplified
+characters ("二兩" is read and kept as "二两"): these patterns only find the words. To teach the dialogue a new
+form, add it to the word lists below; each list is one kind of expression, and tests/test_dialogue_facts.py holds
+an example of each.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import re
 from collections.abc import Awaitable, Callable
 
 from bot.conversation import Draft
+from complaints.classify.tokenize import simplified
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+)"
 # Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上" ("12号摊" is a stall).
@@ -38,12 +40,14 @@ _AMOUNTS_EN = re.compile(
 
 def when_in(text: str) -> str:
     """The time words of a text, as written ("" when there are none)."""
+    text = simplified(text)
     found = [match.group(0) for match in _WHEN.finditer(text)] + [m.group(0) for m in _WHEN_EN.finditer(text)]
     return " ".join(dict.fromkeys(part.strip() for part in found if part.strip()))
 
 
 def amounts_in(text: str) -> str:
     """The money and quantities of a text, as written ("" when there are none)."""
+    text = simplified(text)
     found = [match.group(0) for match in _AMOUNTS.finditer(text)] + [m.group(0) for m in _AMOUNTS_EN.finditer(text)]
     return " ".join(dict.fromkeys(part.strip() for part in found if part.strip()))
 

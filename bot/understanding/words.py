@@ -7,6 +7,7 @@ import re
 import unicodedata
 
 from bot.conversation import Step
+from complaints.classify.tokenize import simplified
 from qr.codes import normalise_code
 
 WORDS = {
@@ -173,8 +174,9 @@ _KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|
 
 
 def _core(text: str) -> str:
-    """The message folded (width, case), without punctuation, spaces or emoji."""
-    return _PUNCT_SPACE.sub("", unicodedata.normalize("NFKC", text).casefold())
+    """The message folded (traditional characters, width, case), without punctuation, spaces or emoji: 「沒拍」 is
+    「没拍」 and 「謝謝」 is 「谢谢」."""
+    return _PUNCT_SPACE.sub("", simplified(text).casefold())
 
 
 def _segments(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bool:
