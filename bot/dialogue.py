@@ -48,6 +48,7 @@ from bot.understanding.words import (
     COMPLAIN,
     CONFIRM_NUMBERS,
     FIX_WORDS,
+    PHOTOS,
     RATE,
     START,
     STATUS,
@@ -213,6 +214,12 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return _say(turn, "chatter")
         done = Button(_t(turn)("button.done"), data="done")
         turn.replies.append(Reply(_t(turn)("chatter.more"), ((done,),)))
+        return turn
+    if turn.draft.texts and says_no(text):  # 「没拍照」 before it is asked: not the story, and not asked later
+        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
+            turn.draft.asked.append(Step.photos.value)
+        done = Button(_t(turn)("button.done"), data="done")
+        turn.replies.append(Reply(_t(turn)("ack.finish"), ((done,),)))
         return turn
     if not turn.draft.texts:  # the first words after a greeting (or a scan): the language, or a question to answer
         turn.language = language_of(text) or turn.language

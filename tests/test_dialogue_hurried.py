@@ -138,3 +138,21 @@ async def test_查一下_and_查处_stay_the_shoppers_words_and_thanks_alone_sta
             )
         ).scalar_one()
     assert (draft if isinstance(draft, dict) else json.loads(draft))["texts"] == [TOLD]  # the thanks were not kept
+
+
+async def test_no_photo_said_in_the_story_is_not_the_story_and_the_photo_question_is_not_asked(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(TOLD)
+    said = await shopper.say("没拍照")
+    assert "记下了" not in said  # not kept as part of the story
+    assert "说完了" in said
+    await shopper.say("王芳 13800138000")
+    assert "哪家店" in await shopper.say("投诉")
+    summary = await shopper.say("南门菜场3号摊")  # the one question left: no photo question after it
+    assert "有照片吗" not in summary
+    assert "请核对" in summary
+    assert "已收到" in await shopper.tap("submit")
+    text, intent = await _case(engine)
+    assert intent == "complaint"
+    assert text.splitlines()[0] == TOLD  # the story, then the answers; 没拍照 is neither

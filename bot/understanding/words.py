@@ -110,6 +110,7 @@ NO = (  # no, skip, not now, don't know, can't: the question moves on and nothin
     "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
     "i'd rather not", "no name", "anonymous", "private",
 )  # fmt: skip
+PHOTOS = re.compile(r"拍|照|图|截屏|photo|pic", re.IGNORECASE)  # a "no" that is about the photos (没拍, no pics)
 GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is submitted
     "算了", "算了吧", "算了不弄了", "不弄了", "不搞了", "不办了", "不投诉了", "不举报了", "不要了", "不管了",
     "太麻烦了", "麻烦", "好麻烦", "懒得弄", "懒得弄了", "forget it", "never mind", "nevermind", "give up",
