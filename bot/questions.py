@@ -90,17 +90,21 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     """Where, when, or the amounts: kept as written (up to a line), or skipped."""
     if meaning in SUMMARY_WORDS:
         return reask(turn, world)  # the summary's words before the summary: this question still stands
+    # 「王芳 13800138000」 sent ahead is the contact, never a time or an amount (at the place question it may be the
+    # merchant's name and number, so it stays the answer there)
+    if turn.step is not Step.where and took_contact(turn, text, telling=False):
+        return reask(turn, world)
     if meaning not in SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
         setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
     return await answered(turn, turn.step, world)
 
 
 async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
-    """Words at the photo question: done, skip or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins the
-    account."""
-    if meaning in SUMMARY_WORDS:
+    """Words at the photo question: done, skip, 提交 or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins
+    the account."""
+    if meaning == "change":
         return reask(turn, world)
-    if meaning in SKIP or says_no(text):
+    if meaning in SKIP or meaning == "submit" or says_no(text):  # 提交 here: no (more) photos, go on
         return await answered(turn, Step.photos, world)
     # Words, not a photo: a contact given ahead is taken, other words join the account (nothing typed is lost),
     # and the question stands.

@@ -156,3 +156,19 @@ async def test_no_photo_said_in_the_story_is_not_the_story_and_the_photo_questio
     text, intent = await _case(engine)
     assert intent == "complaint"
     assert text.splitlines()[0] == TOLD  # the story, then the answers; 没拍照 is neither
+
+
+async def test_a_contact_sent_at_the_time_question_is_the_contact_and_提交_at_the_photo_question_moves_on(
+    shopper: Shopper,
+) -> None:
+    await shopper.say("在菜市场买了2斤猪肉 回家一称只有1斤6两 要求退钱")
+    assert "哪家店" in await shopper.tap("done")
+    assert "什么时候" in await shopper.say("南门菜场3号摊")
+    again = await shopper.say("王芳 13800138000")
+    assert "记下了您的联系方式：王芳 138****8000" in again
+    assert "什么时候" in again  # the question still stands: a contact is no time
+    assert "有照片吗" in await shopper.say("昨天")
+    summary = await shopper.say("提交")  # no photos: on to the summary, name and phone already given
+    assert "请核对" in summary
+    assert "时间：昨天" in summary
+    assert "姓名：王芳" in summary
