@@ -12,6 +12,7 @@ from typing import Any
 
 import numpy
 import pytest
+import sqlalchemy as sa
 import zxingcpp
 from aiohttp.test_utils import TestClient, TestServer
 from PIL import Image
@@ -161,6 +162,23 @@ async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_s
     assert "好像输错了一位" not in await shopper.say("ok thanks 1")  # words with a number are words
     understood = await shopper.tap("done")
     assert "哪家店" not in understood  # the code told which instrument: the place is not asked
+
+
+async def test_a_question_after_a_code_looked_up_is_answered_about_that_instrument(
+    shopper: Shopper, known: dict[str, str], engine: AsyncEngine
+) -> None:
+    await shopper.say(f"查 {format_code(known['ACS2023000001'])}")
+    answered = await shopper.say("这台秤什么时候检定的")  # no question mark, as typed on a phone
+    assert "已收到" in answered
+    assert "ACS2023000001" in answered  # the instrument looked up, with its status
+    assert "有效期至" in answered
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.text("SELECT c.intent, i.serial_no FROM complaint c JOIN instrument i ON i.id = c.instrument_id")
+            )
+        ).one()
+    assert tuple(row) == ("inquiry", "ACS2023000001")
 
 
 async def test_an_unknown_gtin_is_named_as_a_product_barcode_with_what_to_do(

@@ -79,9 +79,10 @@ async def answer(turn: Turn, found: Resolution, world: World, *, asked: bool) ->
 
 
 def show_card(turn: Turn, card: InstrumentCard, world: World) -> Answered:
-    """The instrument's card; while a story is told it becomes the story's instrument."""
+    """The instrument's card; while a story is told, or before one (as a scan does), it becomes the story's
+    instrument, so that 「这台秤什么时候检定的」 after 「查 CODE」 is asked about it."""
     turn.replies.append(card_reply(card, texts_of(turn), world.today))
-    if turn.step in {Step.where, Step.account}:
+    if turn.step in {Step.where, Step.account} or (turn.step is Step.idle and not turn.draft.texts):
         turn.draft.code = card.code
         if turn.step is Step.where:
             return Answered.where
