@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from aiohttp.test_utils import TestClient
 from PIL import Image
-from playwright.async_api import Browser, async_playwright
+from playwright.async_api import Browser, Page, async_playwright
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.staff_support import PASSWORD, SOUTH, add_staff, two_stations
@@ -65,6 +65,15 @@ def _luminance(rgb: str) -> float:
 def contrast(foreground: str, background: str) -> float:
     high, low = sorted((_luminance(foreground), _luminance(background)), reverse=True)
     return (high + 0.05) / (low + 0.05)
+
+
+async def sign_in_on(page: Page, url: str, username: str, *, until: str) -> None:
+    """Open ``url``, sign in on the form it asks for, and wait for the page headed ``until``."""
+    await page.goto(url)
+    await page.get_by_label("用户名").fill(username)
+    await page.get_by_label("密码").fill(PASSWORD)
+    await page.keyboard.press("Enter")
+    await page.get_by_role("heading", name=until).wait_for()
 
 
 async def test_status_badge_readable_on_a_360px_phone(
@@ -180,11 +189,7 @@ async def test_a_volunteer_records_a_visit_on_a_360px_phone(
         viewport={"width": 360, "height": 740}, device_scale_factor=2, java_script_enabled=False, locale="zh-CN"
     )
     try:
-        await page.goto(str(client.make_url("/login")))
-        await page.get_by_label("用户名").fill("vol")
-        await page.get_by_label("密码").fill(PASSWORD)
-        await page.keyboard.press("Enter")
-        await page.get_by_role("heading", name="记录一次走访").wait_for()
+        await sign_in_on(page, str(client.make_url("/login")), "vol", until="记录一次走访")
         await page.get_by_label("第 1 台器具").fill(codes["valid"])  # a field per instrument
         await page.get_by_label("第 2 台器具").fill(codes["expiring"])
         for item in ("诚信计量承诺书已公示", "计量器具检定合格并在有效期内", "使用法定计量单位，读数顾客看得见",
@@ -212,11 +217,7 @@ async def test_an_admin_reads_and_sets_a_markets_location_on_a_360px_phone(
     await add_staff(engine, "admin", StaffRole.admin)
     page = await browser.new_page(viewport={"width": 360, "height": 740}, device_scale_factor=2, locale="zh-CN")
     try:
-        await page.goto(str(client.make_url("/admin/markets")))
-        await page.get_by_label("用户名").fill("admin")
-        await page.get_by_label("密码").fill(PASSWORD)
-        await page.keyboard.press("Enter")
-        await page.get_by_role("heading", name="市场位置").wait_for()
+        await sign_in_on(page, str(client.make_url("/admin/markets")), "admin", until="市场位置")
         assert await page.evaluate("document.documentElement.scrollWidth") <= 360, "the page scrolls sideways"
         # Every field shows what it holds whole: the numbers typed and the name of the map they were read off.
         await page.locator('input[name="latitude"]').first.fill("26.088000")
