@@ -1,8 +1,9 @@
 """Answers the service can give at once, without a handler (DESIGN.md: inquiries are answered automatically
 where the answer is known).
 
-Three questions are known: an instrument's status (when the message came from its sticker), where the market's
-fair scale is, and how a complaint is handled. Anything else waits for a person. The words are here rather than
+Four questions are known: an instrument's status (when the message came from its sticker or named its code), what a
+status means (超期, 停用 …), where the market's fair scale is, and how a complaint is handled. Anything else waits for a
+person. The words are here rather than
 in the web catalogue because they leave the web: the same answer goes out by WeChat, Telegram and SMS.
 """
 
@@ -34,6 +35,32 @@ _ASKS_PROCESS = re.compile(
     re.IGNORECASE,
 )
 _ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|verif|valid|status|accurate", re.IGNORECASE)
+_ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
+# The words a lookup page and the bot's card show, as shoppers repeat them, and what each means for the shopper.
+_TERMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
+    (re.compile(pattern, re.IGNORECASE), chinese, english)
+    for pattern, chinese, english in (
+        (r"即将到期|快到期|expir(?:es|ing) soon",
+         "「即将到期」：检定还在有效期内，可以照常使用，只是快到期了，经营者要按时送检。",
+         "“Expires soon”: the verification is still in date, so the instrument may be used; it is due again soon."),
+        (r"过期|超期|expired",
+         "「检定已过期」：检定有效期已过，依法不得再用于贸易结算，重新检定合格后才能用。",
+         "“Expired”: the verification is out of date; by law it may not be used for trade until verified again."),
+        (r"停用|suspended|out of use",
+         "「已停用」：市场监管部门已让它停止使用，不得用于贸易结算。",
+         "“Taken out of use”: the regulator has stopped its use; it may not be used for trade."),
+        (r"报废|retired",
+         "「已报废」：这台器具已经淘汰，不应再用。",
+         "“Retired”: the instrument has been retired and should no longer be used."),
+        (r"不合格|failed",
+         "「检定不合格」：最近一次检定没有通过，修好并重新检定合格前不得使用。",
+         "“Failed”: it failed its latest verification; it may not be used until repaired and verified again."),
+        (r"没有检定记录|无检定记录|未检定|没检定|no (?:verification )?record",
+         "「没有检定记录」：需要强制检定的器具查不到检定记录，不应用于贸易结算；不属于强制检定的器具没有记录是正常的。",
+         "“No verification record”: an instrument that must be verified has no record and should not be used for "
+         "trade; one outside compulsory verification normally has none."),
+    )
+)  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -49,6 +76,8 @@ def automatic_answer(
     parts: list[Answer] = []
     if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
         parts.append(_status_answer(card, on, hotline))
+    if _ASKS_MEANING.search(text):
+        parts += _meanings(text)
     if _ASKS_FAIR_SCALE.search(text):
         fair_scale = _fair_scale_answer(card, hotline)
         if fair_scale is not None:
@@ -66,13 +95,24 @@ def _status_answer(card: InstrumentCard, on: date, hotline: str) -> Answer:
     last = card.last_verification
     until_zh = f"（有效期至 {last.valid_until:%Y-%m-%d}）" if last is not None and last.passed else ""
     until_en = f" (valid until {last.valid_until:%Y-%m-%d})" if last is not None and last.passed else ""
-    zh = f"您扫码的{KIND_NAMES_ZH[card.kind]}（出厂编号 {card.serial_no}，{card.merchant_name}）：{chinese}{until_zh}。"
+    zh = f"您查询的{KIND_NAMES_ZH[card.kind]}（出厂编号 {card.serial_no}，{card.merchant_name}）：{chinese}{until_zh}。"
     kind_en = card.kind.value.replace("_", " ")
-    en = f"The {kind_en} you scanned (serial {card.serial_no}, {card.merchant_name}): {english}{until_en}."
+    en = f"The {kind_en} you looked up (serial {card.serial_no}, {card.merchant_name}): {english}{until_en}."
     if status not in _TRUSTED:
         zh += f"请不要以它的计量结果为准，可到公平秤复秤，或拨打 {hotline} 投诉举报。"
         en += f" Do not rely on its reading: re-weigh at the fair scale, or call {hotline}."
     return Answer(zh, en)
+
+
+def _meanings(text: str) -> list[Answer]:
+    """What each status word the question names means (「超期啥意思」), the first-listed reading of overlapping words
+    first: 「即将到期」 is not 「过期」."""
+    found: list[Answer] = []
+    for pattern, chinese, english in _TERMS:
+        if pattern.search(text):
+            found.append(Answer(chinese, english))
+            text = pattern.sub(" ", text)  # 「即将到期」 taken, its 「到期」 names nothing else
+    return found
 
 
 def _fair_scale_answer(card: InstrumentCard | None, hotline: str) -> Answer | None:

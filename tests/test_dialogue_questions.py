@@ -50,6 +50,16 @@ async def test_a_question_after_a_scan_is_answered_about_that_instrument(
     assert case.station == "南门市场监管所"
 
 
+async def test_what_a_status_means_is_answered_without_a_scan_too(shopper: Shopper, engine: AsyncEngine) -> None:
+    answer = await shopper.say("即将到期是什么意思 停用呢")  # no instrument, no question mark
+    assert "已收到" in answer
+    assert "「即将到期」：检定还在有效期内，可以照常使用" in answer
+    assert "「已停用」" in answer
+    assert "「检定已过期」" not in answer  # 即将到期 is not 过期
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+
+
 async def test_a_loss_told_with_a_question_mark_is_still_a_story(shopper: Shopper, engine: AsyncEngine) -> None:
     said = await shopper.say("付了50块只有1斤6两 这秤准吗？")
     assert "记下了" in said
