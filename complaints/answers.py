@@ -1,10 +1,10 @@
 """Answers the service can give at once, without a handler (DESIGN.md: inquiries are answered automatically
 where the answer is known).
 
-Four questions are known: an instrument's status (when the message came from its sticker or named its code), what a
-status means (超期, 停用 …), where the market's fair scale is, and how a complaint is handled. Anything else waits for a
-person. The words are here rather than
-in the web catalogue because they leave the web: the same answer goes out by WeChat, Telegram and SMS.
+Four questions are known: an instrument's status (when the message came from its sticker or named its code),
+what a status means (超期, 停用 …), where the market's fair scale is, and how a complaint is handled. Anything else
+waits for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
+goes out by WeChat, Telegram and SMS.
 """
 
 from __future__ import annotations
@@ -36,6 +36,10 @@ _ASKS_PROCESS = re.compile(
 )
 _ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|verif|valid|status|accurate", re.IGNORECASE)
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
+_ABOUT_INSTRUMENTS = re.compile(
+    r"检定|秤|表|器具|计价器|加油机|加气机|充电桩|标签|贴纸|显示|状态|超期|停用|即将到期|scale|meter|pump|label|status|verif",
+    re.IGNORECASE,
+)
 # The words a lookup page and the bot's card show, as shoppers repeat them, and what each means for the shopper.
 _TERMS: tuple[tuple[re.Pattern[str], str, str], ...] = tuple(
     (re.compile(pattern, re.IGNORECASE), chinese, english)
@@ -76,8 +80,8 @@ def automatic_answer(
     parts: list[Answer] = []
     if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
         parts.append(_status_answer(card, on, hotline))
-    if _ASKS_MEANING.search(text):
-        parts += _meanings(text)
+    if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
+        parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
         fair_scale = _fair_scale_answer(card, hotline)
         if fair_scale is not None:

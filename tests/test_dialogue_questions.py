@@ -13,7 +13,10 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from complaints.answers import automatic_answer
+from complaints.deadlines.policy import DeadlinePolicy
 from tests.fake_wechat import push, say, wechat
+from tests.support import NOW
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -58,6 +61,15 @@ async def test_what_a_status_means_is_answered_without_a_scan_too(shopper: Shopp
     assert "「检定已过期」" not in answer  # 即将到期 is not 过期
     [case] = await cases(engine)
     assert case.intent == "inquiry"
+
+
+def test_status_words_about_something_else_get_no_instrument_meaning() -> None:
+    policy = DeadlinePolicy()
+    food = automatic_answer("过期食品是什么意思", None, on=NOW.date(), policy=policy, hotline="12315")
+    assert food is None  # left to a person: 过期 here is about food, not an instrument's verification
+    scale = automatic_answer("秤上写的过期是什么意思", None, on=NOW.date(), policy=policy, hotline="12315")
+    assert scale is not None
+    assert scale.chinese.startswith("「检定已过期」")
 
 
 async def test_a_loss_told_with_a_question_mark_is_still_a_story(shopper: Shopper, engine: AsyncEngine) -> None:
