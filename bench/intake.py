@@ -268,12 +268,8 @@ def main() -> None:
         "results": results, "python": platform.python_version(), "sqlite": sqlite3.sqlite_version,
         "cpu": bench.cpu_model(),
     }  # fmt: skip
-    (OUT / "intake.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(f"\nwrote {OUT / 'intake.json'}")
+    bench.save_report("intake.json", report)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted: servers stopped")
+    bench.run_main(main)

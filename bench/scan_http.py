@@ -32,7 +32,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import lookup_db
 import lookup_pg
-from wrk_runs import OUT, ROOT, cpu_model, fetch, free_port, measure, measure_hello, server, wrk
+from wrk_runs import OUT, ROOT, cpu_model, fetch, free_port, measure, measure_hello, run_main, save_report, server, wrk
 
 FAIRWEIGH = Path(sys.executable).parent / "fairweigh"  # the venv's console script, next to its python
 TARGET_RATIO, TARGET_P99_MS = 0.35, 25.0
@@ -284,12 +284,8 @@ def main() -> None:
         "profile": {kind: [{"function": f, "share": share} for f, share in top] for kind, top in hot.items()},
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpu": cpu_model(),
     }  # fmt: skip
-    (OUT / "lookup.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(f"\nwrote {OUT / 'lookup.json'}")
+    save_report("lookup.json", report)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted: servers stopped")
+    run_main(main)

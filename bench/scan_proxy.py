@@ -15,7 +15,6 @@ printed beside the figures. Needs nginx (Debian: `apt-get install nginx-light`).
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import signal
@@ -28,7 +27,7 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import scan_http
-from wrk_runs import OUT, cpu_seconds, free_port, measure_hello, server, wrk
+from wrk_runs import OUT, cpu_seconds, free_port, measure_hello, run_main, save_report, server, wrk
 
 NGINX_CONF = """
 worker_processes 1;
@@ -154,12 +153,8 @@ def main() -> None:
               "connections": args.connections, "duration_s": args.duration}  # fmt: skip
     for row in results:
         row.pop("wrk_output", None)
-    (OUT / "lookup-proxy.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(f"\nwrote {OUT / 'lookup-proxy.json'}")
+    save_report("lookup-proxy.json", report)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted: servers stopped")
+    run_main(main)

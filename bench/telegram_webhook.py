@@ -190,12 +190,8 @@ def main() -> None:
     report = {"duration_s": args.duration, "connections": args.connections, "target_per_s": TARGET, "ratio": ratio,
               "meets_target": met, "results": results, "python": platform.python_version(),
               "sqlite": sqlite3.sqlite_version, "cpu": bench.cpu_model()}  # fmt: skip
-    (OUT / "telegram_webhook.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(f"\nwrote {OUT / 'telegram_webhook.json'}")
+    bench.save_report("telegram_webhook.json", report)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted: servers stopped")
+    bench.run_main(main)

@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import base64
 import hashlib
-import json
 import os
 import platform
 import signal
@@ -261,12 +260,8 @@ def main() -> None:
         "results": results, "adapter_alone_per_s": adapter, "core_alone_per_s": core,
         "python": platform.python_version(), "sqlite": sqlite3.sqlite_version, "cpu": bench.cpu_model(),
     }  # fmt: skip
-    (OUT / "wechat_webhook.json").write_text(json.dumps(report, indent=1, ensure_ascii=False))
-    print(f"\nwrote {OUT / 'wechat_webhook.json'}")
+    bench.save_report("wechat_webhook.json", report)
 
 
 if __name__ == "__main__":
-    try:
-        main()
-    except KeyboardInterrupt:
-        sys.exit("interrupted: servers stopped")
+    bench.run_main(main)

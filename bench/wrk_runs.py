@@ -6,6 +6,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gzip
+import json
 import os
 import platform
 import re
@@ -14,7 +15,7 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -135,3 +136,18 @@ def measure_hello(args: argparse.Namespace, env: dict[str, str] | None = None) -
 def cpu_model() -> str:
     found = re.search(r"^model name\s*:\s*(.+)$", Path("/proc/cpuinfo").read_text(), re.MULTILINE)
     return found[1] if found else platform.processor()
+
+
+def save_report(name: str, report: dict[str, Any]) -> None:
+    """The run's figures as JSON in bench/out/, for the README's table and for comparing runs."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    (OUT / name).write_text(json.dumps(report, indent=1, ensure_ascii=False))
+    print(f"\nwrote {OUT / name}")
+
+
+def run_main(main: Callable[[], None]) -> None:
+    """Runs a benchmark's ``main``; Ctrl-C stops it with one line (its servers stop with their context managers)."""
+    try:
+        main()
+    except KeyboardInterrupt:
+        sys.exit("interrupted: servers stopped")
