@@ -31,6 +31,14 @@ async def app_client(aiohttp_client: Any, settings: Settings, clock: Callable[[]
     return client
 
 
+async def signed_in_admin(client: Client, engine: AsyncEngine) -> str:
+    """Two stations' markets, an administrator signed in on ``client``; returns the markets page."""
+    await two_stations(engine)
+    await add_staff(engine, "root", StaffRole.admin)
+    await sign_in(client, "root")
+    return await (await client.get("/admin/markets")).text()
+
+
 def market_ids(page: str) -> dict[str, str]:
     return {name: id_ for id_, name in re.findall(r'<a href="/m/(\d+)">([^<]+)</a>', page)}
 
@@ -38,10 +46,7 @@ def market_ids(page: str) -> dict[str, str]:
 async def test_an_admin_places_a_market_and_a_shopper_s_location_then_finds_it(
     app_client: Client, engine: AsyncEngine
 ) -> None:
-    await two_stations(engine)
-    await add_staff(engine, "root", StaffRole.admin)
-    await sign_in(app_client, "root")
-    page = await (await app_client.get("/admin/markets")).text()
+    page = await signed_in_admin(app_client, engine)
     html5lib.HTMLParser(strict=True).parse(page)
     assert page.count("未设置") == 2
     beimen = market_ids(page)["北门市场"]
@@ -69,10 +74,7 @@ async def test_an_admin_places_a_market_and_a_shopper_s_location_then_finds_it(
 async def test_a_point_read_off_baidu_maps_is_saved_in_gcj02_and_a_shopper_s_location_finds_the_market(
     app_client: Client, engine: AsyncEngine
 ) -> None:
-    await two_stations(engine)
-    await add_staff(engine, "root", StaffRole.admin)
-    await sign_in(app_client, "root")
-    page = await (await app_client.get("/admin/markets")).text()
+    page = await signed_in_admin(app_client, engine)
     assert '<option value="bd09">百度地图（BD-09）</option>' in page
     beimen, csrf = market_ids(page)["北门市场"], csrf_of(page)
     baidu = to_bd09(Point(26.1000, 119.3000))  # what Baidu Maps shows for the market
@@ -96,10 +98,7 @@ async def test_a_point_read_off_baidu_maps_is_saved_in_gcj02_and_a_shopper_s_loc
 async def test_a_bad_point_is_refused_with_its_reason_and_an_empty_one_clears(
     client: Client, engine: AsyncEngine
 ) -> None:
-    await two_stations(engine)
-    await add_staff(engine, "root", StaffRole.admin)
-    await sign_in(client, "root")
-    page = await (await client.get("/admin/markets")).text()
+    page = await signed_in_admin(client, engine)
     nanmen, csrf = market_ids(page)["南门农贸市场"], csrf_of(page)
     action = f"/admin/markets/{nanmen}/point"
 
