@@ -12,11 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import Complaint, ComplaintContact
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import (
-    Sender,
-    deliver_due,
-)
+from complaints.outbox.delivery import deliver_due
 from complaints.outbox.enqueue import UPSTREAM, enqueue, outbox_t
+from complaints.outbox.senders import Sender
 from lookup.models import table_of
 from tests.support import NOW
 from web.db import for_writing

@@ -19,15 +19,13 @@ from complaints.outbox.delivery import (
     BACKOFF_CAP,
     MAX_ATTEMPTS,
     NO_SENDER_RETRY,
-    LoggingSender,
-    PermanentDeliveryError,
-    RetryableDeliveryError,
     backoff,
     deliver_due,
     record_outcome,
     run_worker,
 )
 from complaints.outbox.enqueue import enqueue
+from complaints.outbox.senders import LoggingSender, PermanentDeliveryError, RetryableDeliveryError
 from tests.outbox_support import (
     NAME,
     PHONE,

@@ -17,7 +17,8 @@ from aiohttp.test_utils import TestClient
 from prometheus_client.parser import text_string_to_metric_families
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from complaints.outbox.delivery import LoggingSender, deliver_due
+from complaints.outbox.delivery import deliver_due
+from complaints.outbox.senders import LoggingSender
 from tests.fake_telegram import FakeTelegram
 from tests.privacy_support import CHAT_ID, NAME, PHONE
 from tests.staff_support import two_stations

@@ -26,8 +26,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from complaints.cases import take_action
 from complaints.models import ComplaintContact, OutboxMessage, OutboxStatus
-from complaints.outbox.delivery import LEASE, Sender, deliver_due
+from complaints.outbox.delivery import LEASE, deliver_due
 from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.senders import Sender
 from complaints.workflow import Role
 from lookup.models import table_of
 from tests.fake_upstream import PATH, FakeUpstream

@@ -13,12 +13,9 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.models import ComplaintPhoto, OutboxStatus
-from complaints.outbox.delivery import (
-    MAX_ATTEMPTS,
-    Sender,
-    backoff,
-)
+from complaints.outbox.delivery import MAX_ATTEMPTS, backoff
 from complaints.outbox.enqueue import UPSTREAM
+from complaints.outbox.senders import Sender
 from complaints.outbox.upstream import UpstreamSender
 from lookup.models import Instrument, Merchant, table_of
 from tests.fake_upstream import PATH, FakeUpstream

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels.wechat_api import parse_template_fields
 from complaints.cases import take_action
 from complaints.models import Complaint, ComplaintPhoto, OutboxStatus
-from complaints.outbox.delivery import Sender
+from complaints.outbox.senders import Sender
 from complaints.workflow import Role
 from lookup.models import table_of
 from tests.fake_wechat import (

@@ -24,9 +24,10 @@ from complaints.merchants.reminders import queue_reminders
 from complaints.merchants.texts import MerchantSmsTexts
 from complaints.odr import cases as odr_cases
 from complaints.outbox import mail, sms
-from complaints.outbox.delivery import Sender, announced_off, run_worker
+from complaints.outbox.delivery import announced_off, run_worker
 from complaints.outbox.enqueue import UPSTREAM
 from complaints.outbox.mail import MailSender, SmtpServer
+from complaints.outbox.senders import Sender
 from complaints.outbox.sms import SmsProvider, SmsSender, SmsTemplates
 from complaints.outbox.sms_aliyun import AliyunSms
 from complaints.outbox.sms_tencent import TencentSms

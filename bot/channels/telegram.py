@@ -38,8 +38,8 @@ from bot.conversation import Event, Reply
 from bot.notices import notice_for
 from bot.service import CHAT_REPLY, PHOTO, Handled, queue_answers, stored_replies
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.outbox.evidence import attach_photo
+from complaints.outbox.senders import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.photos import MAX_PHOTO_BYTES, PhotoError
 
 log = logging.getLogger(__name__)

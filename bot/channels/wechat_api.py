@@ -29,8 +29,8 @@ from bot.models import ChannelCredential, DialogueState
 from bot.notices import chat_language, notice_for
 from bot.service import CHAT_REPLY, PHOTO, stored_replies
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
 from complaints.outbox.evidence import attach_photo
+from complaints.outbox.senders import PermanentDeliveryError, RetryableDeliveryError
 from complaints.photos import PhotoError
 from lookup.models import table_of
 

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.merchants.links import link_t, link_token
 from complaints.merchants.reminders import KIND as REMINDER_KIND
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import PermanentDeliveryError
+from complaints.outbox.senders import PermanentDeliveryError
 from complaints.outbox.sms import MAINLAND_MOBILE, MERCHANT_LINK, REMINDER, SmsTemplates, Text
 from lookup.models import Merchant, table_of
 

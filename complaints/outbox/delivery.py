@@ -25,7 +25,7 @@ import logging
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -33,6 +33,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from complaints.models import OutboxStatus
 from complaints.outbox.claims import Delivery, claim_due
 from complaints.outbox.enqueue import outbox_t
+from complaints.outbox.senders import DeliveryError, PermanentDeliveryError, RetryableDeliveryError, Sender
 
 log = logging.getLogger(__name__)
 
@@ -50,41 +51,6 @@ MAX_ATTEMPTS = 30
 NO_SENDER_RETRY = timedelta(hours=1)
 LAST_ERROR_LENGTH = 500  # the column's size
 RECEIPT_LENGTH = 200  # the column's size
-
-
-class DeliveryError(Exception):
-    """A sender's failure. The message is stored and logged, so it must not hold personal data."""
-
-
-class RetryableDeliveryError(DeliveryError):
-    """Try again later (the other side is down, busy or slow)."""
-
-
-class PermanentDeliveryError(DeliveryError):
-    """Give up now: trying again cannot help (the other side refused the message)."""
-
-
-class Sender(Protocol):
-    async def send(self, delivery: Delivery) -> str | None:
-        """Deliver or raise RetryableDeliveryError / PermanentDeliveryError; anything else counts as retryable.
-
-        May return the other side's receipt for the message (an SMS provider's id), kept with the sent row; it must
-        hold no personal data."""
-        ...
-
-
-class LoggingSender:
-    """A stand-in sender for tests and demonstrations: it only logs that it would send, and succeeds. The worker
-    never uses it (a channel that is not configured waits in the outbox instead of being marked sent).
-
-    The line names the case and the kind of message, never the phone number, name or text.
-    """
-
-    def __init__(self, channel: str) -> None:
-        self.channel = channel
-
-    async def send(self, delivery: Delivery) -> None:
-        log.info("%s stub: would send %r for %s (not sent: no gateway)", self.channel, delivery.kind, delivery.ref)
 
 
 def backoff(attempts: int, *, spread: int = 0) -> timedelta:

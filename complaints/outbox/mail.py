@@ -19,7 +19,7 @@ from email.utils import formatdate, make_msgid
 import aiosmtplib
 
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.senders import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 
 log = logging.getLogger(__name__)
 

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from typing import Protocol
 
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.senders import DeliveryError, PermanentDeliveryError, RetryableDeliveryError
 from complaints.tokens import case_token
 
 log = logging.getLogger(__name__)

@@ -27,7 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from complaints.models import Complaint, ComplaintContact, ComplaintPhoto
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.senders import PermanentDeliveryError, RetryableDeliveryError
 from lookup.models import Instrument, Market, Merchant, Station, table_of
 
 log = logging.getLogger(__name__)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 import aiohttp
 
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import PermanentDeliveryError, RetryableDeliveryError
+from complaints.outbox.senders import PermanentDeliveryError, RetryableDeliveryError
 
 log = logging.getLogger(__name__)
 

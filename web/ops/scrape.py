@@ -24,8 +24,8 @@ from bot.service import FLOOD_LIMIT, FLOOD_WINDOW, DialogueService, Handled
 from bot.turn import World
 from complaints.models import OutboxStatus
 from complaints.outbox.claims import Delivery
-from complaints.outbox.delivery import PermanentDeliveryError, Sender
 from complaints.outbox.enqueue import outbox_t
+from complaints.outbox.senders import PermanentDeliveryError, Sender
 from lookup.models import table_of
 from web.auth.access import public
 from web.db import current_revision, head_revision, schema_is_newer

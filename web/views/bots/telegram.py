@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.channels.telegram import TelegramChannel, TelegramSender
 from bot.channels.telegram_transport import AiohttpRequest, BotApi, make_bot
 from bot.channels.telegram_updates import CHANNEL, MalformedUpdate, inbound_of
-from complaints.outbox.delivery import Sender
+from complaints.outbox.senders import Sender
 from lookup.problems import Kind, Problem
 from web.auth.access import public
 from web.db import for_writing

@@ -23,7 +23,7 @@ from bot.channels.wechat import CHANNEL, WeChatWebhook, render
 from bot.channels.wechat_api import WeChatSender, parse_template_fields
 from bot.conversation import Event
 from bot.service import Handled, queue_answers
-from complaints.outbox.delivery import Sender
+from complaints.outbox.senders import Sender
 from web.auth.access import public
 from web.db import for_writing
 from web.keys import CLOCK, DIALOGUE, ENGINE, PHOTO_CODES, SETTINGS, Clock
