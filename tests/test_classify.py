@@ -97,6 +97,16 @@ def test_instrument_specific_category_wins(clf: Classifier, text: str, category:
     assert clf.classify(text).category == category
 
 
+@pytest.mark.parametrize("text", ["这个秤称得对不对", "他家的秤足不足", "药店的戥子准不准"])
+def test_a_question_asked_by_a_word_and_its_negation_is_an_inquiry(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).intent == "inquiry"  # none of these is in the training material
+
+
+@pytest.mark.parametrize("text", ["老板表示下次注意", "他表态会退钱", "我想表达一下不满，东西太贵了"])
+def test_everyday_words_with_biao_are_no_meter(clf: Classifier, text: str) -> None:
+    assert clf.classify(text).category != "utility_meter"  # 表 of 表示 is not 电表
+
+
 def test_traditional_text_is_classified_like_simplified(clf: Classifier) -> None:
     simplified = clf.classify("电子秤的铅封被剪断了，老板说是自己掉的，肯定被调过")
     traditional = clf.classify("電子秤的鉛封被剪斷了，老闆說是自己掉的，肯定被調過")

@@ -29,6 +29,11 @@ _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
 
+# 表 alone is a meter (电表, 水表, 表跑得快); in these everyday words it is not, and its character n-grams would pull
+# "老板表示下次注意" or "我要表明态度" towards utility_meter. The words keep their jieba feature; only the character
+# stream sees 表 masked. 电表示数 (a meter's reading) is no 表示.
+_NOT_A_METER = re.compile(r"(?<![电水气热])表(?=示(?!数)|明|扬|达|态|现|演|格|彰|白|情)|(?<=[代发外列图报])表")
+_MASKED = "\ue000"  # a private-use character: in no training text, so it carries no weight of its own
 _lock = threading.Lock()
 _tokenizer: Any = None
 
@@ -88,7 +93,7 @@ def features(text: str) -> list[str]:
 
 def normalized_features(norm: str, cues: list[str] | None = None) -> list[str]:
     """``features`` of already-normalised text; ``cues`` are its ``cue_features`` when the caller has them."""
-    chars = norm.replace(" ", "_").replace(":", "_")
+    chars = _NOT_A_METER.sub(_MASKED, norm.replace(" ", "_").replace(":", "_"))
     n = len(chars)
     feats = ["w:" + w for w in words(norm)]
     feats += chars
