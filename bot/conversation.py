@@ -103,6 +103,9 @@ class Draft:
     # The registered market a location shared between stories was near: the place of the story told next, unless
     # its words name another (bot.locating; forgotten after PAUSE_AFTER without a word).
     located: str = ""
+    # The instrument the question just answered was about: a question asked straight after, with no code of its own
+    # (「那去哪里复秤」), is about it too. Never a story's instrument: a story names its own place.
+    asked_about: str = ""
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

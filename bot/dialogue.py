@@ -76,7 +76,7 @@ async def respond(
     if step not in {Step.idle, Step.paused} and stale:
         asides.pause(turn)
     elif step is Step.idle and stale:  # a location shared yesterday says nothing of where today's story happened
-        turn.draft.located = turn.draft.position = ""
+        turn.draft.located = turn.draft.position = turn.draft.asked_about = ""
     text = event.text.strip()
     if event.kind is EventKind.silent:
         return turn
@@ -191,8 +191,7 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
         return _say(turn, "chatter")
     if await asked_at_once(text, world):  # a question is answered now, without 好了
-        turn.draft.texts.append(text)
-        return await _finish_account(turn, world)
+        return await _answer_now(turn, text, world)
     turn.replies.append(Reply(_t(turn)("greet")))
     await offer_choice(_add_text(turn, text, first=True), world)
     return turn
@@ -224,8 +223,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     if not turn.draft.texts:  # the first words after a greeting (or a scan): the language, or a question to answer
         turn.language = language_of(text) or turn.language
         if await asked_at_once(text, world):
-            turn.draft.texts.append(text)
-            return await _finish_account(turn, world)
+            return await _answer_now(turn, text, world)
     await offer_choice(_add_text(turn, text, first=False), world)
     return turn
 
@@ -269,6 +267,13 @@ def _ask_again(turn: Turn, step: Step, world: World) -> Turn:
     turn.draft.asked = [asked for asked in turn.draft.asked if asked != step.value]
     turn.step = step
     return reask(turn, world)
+
+
+async def _answer_now(turn: Turn, text: str, world: World) -> Turn:
+    """A question to intake at once, about the instrument scanned or the one the previous question was about."""
+    turn.draft.texts.append(text)
+    turn.draft.code = turn.draft.code or turn.draft.asked_about or None
+    return await _finish_account(turn, world)
 
 
 def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
@@ -320,7 +325,8 @@ async def _submit(turn: Turn, world: World) -> Turn:
         odr=bool(draft.odr) and draft.intent == Intent.complaint.value,
     )
     turn.card, turn.photos = card, tuple(draft.photos)
-    turn.step, turn.draft = Step.idle, Draft()
+    asked_about = card.code if card is not None and draft.intent == Intent.inquiry.value else ""
+    turn.step, turn.draft = Step.idle, Draft(asked_about=asked_about)
     return turn
 
 

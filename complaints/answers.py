@@ -2,8 +2,9 @@
 where the answer is known).
 
 Four questions are known: an instrument's status (when the message came from its sticker or named its code),
-what a status means (超期, 停用 …), where the market's fair scale is, and how a complaint is handled. Anything else
-waits for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
+what a status means (超期, 停用 …), where the fair scale is (of the instrument's market, or of the market the message
+names; where no market is known, where fair scales usually are), and how a complaint is handled. Anything else waits
+for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
 goes out by WeChat, Telegram and SMS.
 """
 
@@ -73,19 +74,34 @@ class Answer:
     english: str
 
 
+@dataclass(frozen=True)
+class MarketFacts:
+    """The market a question is about, as far as its fair scale goes ("" where none is registered)."""
+
+    name: str
+    fair_scale_location: str
+
+
 def automatic_answer(
-    text: str, card: InstrumentCard | None, *, on: date, policy: DeadlinePolicy, hotline: str
+    text: str,
+    card: InstrumentCard | None,
+    *,
+    on: date,
+    policy: DeadlinePolicy,
+    hotline: str,
+    market: MarketFacts | None = None,
 ) -> Answer | None:
-    """The answer to an inquiry when the service knows it, else None (a handler answers)."""
+    """The answer to an inquiry when the service knows it, else None (a handler answers). ``market`` is the market
+    the case was routed to when no instrument is known (「南门市场公平秤在哪」)."""
     parts: list[Answer] = []
     if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
         parts.append(_status_answer(card, on, hotline))
     if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
         parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
-        fair_scale = _fair_scale_answer(card, hotline)
-        if fair_scale is not None:
-            parts.append(fair_scale)
+        if card is not None and card.market_name is not None:
+            market = MarketFacts(card.market_name, card.fair_scale_location or "")
+        parts.append(_fair_scale_answer(market, hotline))
     if _ASKS_PROCESS.search(text):
         parts.append(_process_answer(policy))
     if not parts:
@@ -119,17 +135,23 @@ def _meanings(text: str) -> list[Answer]:
     return found
 
 
-def _fair_scale_answer(card: InstrumentCard | None, hotline: str) -> Answer | None:
-    if card is None or card.market_name is None:
-        return None
-    if card.fair_scale_location:
+def _fair_scale_answer(market: MarketFacts | None, hotline: str) -> Answer:
+    if market is None:  # a shop outside the registered markets, or no market named: where fair scales usually are
         return Answer(
-            f"{card.market_name}的公平秤在：{card.fair_scale_location}。复秤免费。",
-            f"The fair scale of {card.market_name} is at: {card.fair_scale_location}. Re-weighing is free.",
+            "农贸市场的公平秤一般设在市场管理处或出入口附近，复秤免费；超市可以到服务台要求复秤。"
+            f"告诉我市场名称，或发秤上贴纸的编码，可以查到具体位置；也可以拨打 {hotline}。",
+            "A market's fair scale is usually at the market office or near an entrance, and re-weighing is free; in a "
+            "supermarket, ask at the service desk. Tell me the market's name, or send the code on a scale's sticker, "
+            f"and I can tell you where it is; or call {hotline}.",
+        )
+    if market.fair_scale_location:
+        return Answer(
+            f"{market.name}的公平秤在：{market.fair_scale_location}。复秤免费。",
+            f"The fair scale of {market.name} is at: {market.fair_scale_location}. Re-weighing is free.",
         )
     return Answer(
-        f"{card.market_name}没有登记公平秤的位置，请向市场管理处询问，或拨打 {hotline}。",
-        f"{card.market_name} has not registered where its fair scale is; ask the market office or call {hotline}.",
+        f"{market.name}没有登记公平秤的位置，请向市场管理处询问，或拨打 {hotline}。",
+        f"{market.name} has not registered where its fair scale is; ask the market office or call {hotline}.",
     )
 
 

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from complaints.answers import automatic_answer
+from complaints.answers import MarketFacts, automatic_answer
 from complaints.cases import apply_action, reserve_reference
 from complaints.classify import Classifier
 from complaints.deadlines.working_days import WorkingCalendar
@@ -40,10 +40,10 @@ from complaints.routing import NameIndex, Route, route_by_instrument, route_by_t
 from complaints.submission import Submission, cleaned
 from complaints.tokens import case_token, token_hash
 from complaints.workflow import MESSAGE, MESSAGE_EN, CaseStatus, Intent, Role
-from lookup.models import Merchant, table_of
+from lookup.models import Market, Merchant, table_of
 from lookup.scan import InstrumentCard
 
-complaint_t, merchant_t = table_of(Complaint), table_of(Merchant)
+complaint_t, merchant_t, market_t = table_of(Complaint), table_of(Merchant), table_of(Market)
 
 # Built once, like the inserts in complaints.new_case: building a statement costs more than running it.
 _LINK_CASE = (
@@ -55,6 +55,9 @@ _NUMBER_CASE = (
     .values(ref=sa.bindparam("ref"), token_hash=sa.bindparam("token_hash"))
 )
 _MERCHANT_STATION = sa.select(merchant_t.c.station_id).where(merchant_t.c.id == sa.bindparam("merchant_id"))
+_MARKET_FACTS = sa.select(market_t.c.name, market_t.c.fair_scale_location).where(
+    market_t.c.id == sa.bindparam("market_id")
+)
 
 T = TypeVar("T")
 
@@ -149,7 +152,7 @@ def store(connection: sa.Connection, *, prepared: Prepared) -> Receipt:
             complaints=context.policy.hotspot_complaints,
             days=context.policy.hotspot_days,
         )
-    receipt = _answer_at_once(connection, context, receipt)
+    receipt = _answer_at_once(connection, context, route, receipt)
     # Numbers last: the day's counter row is locked from here to the commit, and every intake of every process
     # waits for it, so it is held for as short a time as the transaction allows.
     receipt = _assign_reference(connection, context, receipt)
@@ -194,7 +197,7 @@ def _route(connection: sa.Connection, context: Prepared) -> Route:
     )
 
 
-def _answer_at_once(connection: sa.Connection, context: Prepared, receipt: Receipt) -> Receipt:
+def _answer_at_once(connection: sa.Connection, context: Prepared, route: Route, receipt: Receipt) -> Receipt:
     """Feedback is acknowledged; an inquiry whose answer the service knows is answered. The consumer hears of
     either in the acknowledgement `_notify` queues, so the workflow step queues nothing itself."""
     answer = None
@@ -207,6 +210,7 @@ def _answer_at_once(connection: sa.Connection, context: Prepared, receipt: Recei
             on=context.today,
             policy=context.policy.deadlines,
             hotline=context.policy.hotline,
+            market=_market_facts(connection, route.market_id) if context.card is None else None,
         )
         if answer is None:
             return receipt
@@ -218,6 +222,14 @@ def _answer_at_once(connection: sa.Connection, context: Prepared, receipt: Recei
         notify=False,
     )  # fmt: skip
     return replace(receipt, status=step.status, answer=answer)
+
+
+def _market_facts(connection: sa.Connection, market_id: int | None) -> MarketFacts | None:
+    """The market the words named, for a question about its fair scale (「南门市场公平秤在哪」)."""
+    if market_id is None:
+        return None
+    row = connection.execute(_MARKET_FACTS, {"market_id": market_id}).one_or_none()
+    return MarketFacts(row.name, row.fair_scale_location) if row is not None else None
 
 
 def _notify(connection: sa.Connection, context: Prepared, receipt: Receipt) -> None:

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.answers import automatic_answer
 from complaints.deadlines.policy import DeadlinePolicy
 from tests.fake_wechat import push, say, wechat
-from tests.support import NOW
+from tests.support import NOW, STATUS_ROWS, seed
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -89,5 +89,61 @@ async def test_a_question_over_wechat_needs_no_done(
     _, answer = await say(wx, follower, follower.text("请问这里的公平秤在哪里"))
     assert "东门管理处旁" in answer
     assert "回复「说完了」" not in answer
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+
+
+async def test_a_second_question_straight_after_is_about_the_same_instrument(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await shopper.say(f"/start {codes['expired']}")
+    await shopper.say("超期啥意思 还能用吗")
+    answer = await shopper.say("那去哪里复秤")  # no code of its own: the instrument just asked about
+    assert "南门农贸市场的公平秤在：东门管理处旁" in answer
+    first, second = await cases(engine)
+    assert second.intent == "inquiry"
+    assert second.instrument_id == first.instrument_id is not None
+    assert second.station == "南门市场监管所"
+
+
+async def test_a_story_after_a_question_names_its_own_place(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await shopper.say(f"/start {codes['expired']}")
+    await shopper.say("超期啥意思 还能用吗")
+    said = await shopper.say("另外昨天在别处买的排骨少了二两")
+    assert "记下了" in said
+    assert "已收到" not in said  # a story is told, not sent off with the earlier question's instrument
+    await shopper.say("好了")
+    asked = await shopper.say("1")  # 投诉
+    assert "是哪家店" in asked  # the place is asked: the earlier instrument is not this story's
+
+
+async def test_the_fair_scale_of_a_market_named_in_the_question(shopper: Shopper, engine: AsyncEngine) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("UPDATE market SET fair_scale_location = '东门管理处旁'"))
+    answer = await shopper.say("南门农贸市场公平秤在哪")
+    assert "南门农贸市场的公平秤在：东门管理处旁。复秤免费。" in answer
+    [case] = await cases(engine)
+    assert case.station == "南门市场监管所"
+
+
+async def test_a_fair_scale_question_with_no_market_says_where_they_usually_are(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    answer = await shopper.say("公平秤在哪")
+    assert "公平秤一般设在市场管理处" in answer
+    assert "告诉我市场名称" in answer  # and how to learn the exact place
+
+
+@pytest.mark.parametrize("question", ["这秤准不准", "这台秤合不合格"])
+async def test_a_question_asked_by_a_word_and_its_negation_is_answered_at_once(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str], question: str
+) -> None:
+    await shopper.say(f"/start {codes['valid']}")
+    answer = await shopper.say(question)  # 准不准: a question without 吗 or a question mark
+    assert "已收到" in answer
+    assert "检定合格，在有效期内" in answer
     [case] = await cases(engine)
     assert case.intent == "inquiry"
