@@ -82,7 +82,7 @@ def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False, ta
     key = "understood.changed" if changed else "understood"
     text = t(key, intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
     if taken:
-        facts = "；".join(t(f"understood.{name}", value=getattr(draft, name)) for name in taken)
+        facts = t("understood.separator").join(t(f"understood.{name}", value=getattr(draft, name)) for name in taken)
         text += "\n" + t("understood.facts", facts=facts)
     if draft.intent == Intent.report.value:
         text += "\n" + t("report.anonymous")

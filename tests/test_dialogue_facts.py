@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -91,3 +92,60 @@ async def test_a_story_without_them_is_still_asked(wx: TestClient[Any, Any], eng
     assert status == 200
     assert "已从您的话里记下" not in understood
     assert "哪个摊位" in understood
+
+
+async def _at_place_question(wx: TestClient[Any, Any], shopper: Any) -> None:
+    await say(wx, shopper, shopper.text("买肉的时候秤不准，老板少给了，我要退钱"))
+    _, asked = await say(wx, shopper, shopper.text("说完了"))
+    assert "哪个摊位" in asked
+
+
+async def _draft(engine: AsyncEngine) -> dict[str, Any]:
+    async with engine.connect() as connection:
+        draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
+    return draft if isinstance(draft, dict) else json.loads(draft)
+
+
+@pytest.mark.parametrize(
+    ("safe", "said", "place"),
+    [
+        (False, "在南门那边 5号摊", "南门农贸市场 5号摊"),
+        (True, "南门", "南门农贸市场"),
+        (False, "at 南门, stall 5", "南门农贸市场 stall 5"),
+    ],
+    ids=["plain", "aes", "latin-around"],
+)
+async def test_a_market_answered_by_its_first_words_is_taken_and_shown(
+    wx: TestClient[Any, Any], engine: AsyncEngine, safe: bool, said: str, place: str
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    shopper = push(safe=safe)
+    await _at_place_question(wx, shopper)
+    _, taken = await say(wx, shopper, shopper.text(said))
+    assert f"按您说的「{said}」，地点记为：{place}。" in taken
+    assert "什么时候" in taken  # on to the next question
+    assert (await _draft(engine))["place"] == place
+
+
+async def test_first_words_two_markets_share_are_kept_as_written(wx: TestClient[Any, Any], engine: AsyncEngine) -> None:
+    other = replace(STATUS_ROWS["valid"], market="南门水产市场", serial_no="SEA-1")
+    await seed(engine, STATUS_ROWS["valid"], other)
+    shopper = push()
+    await _at_place_question(wx, shopper)
+    _, taken = await say(wx, shopper, shopper.text("南门"))
+    assert "地点记为" not in taken  # 南门农贸市场 or 南门水产市场: not guessed
+    assert (await _draft(engine))["place"] == "南门"
+
+
+async def test_a_bare_number_at_the_time_question_is_not_a_time(wx: TestClient[Any, Any], engine: AsyncEngine) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    shopper = push()
+    await _at_place_question(wx, shopper)
+    await say(wx, shopper, shopper.text("南门农贸市场5号摊"))
+    _, asked = await say(wx, shopper, shopper.text("2"))
+    assert "「2」是指哪一天" in asked
+    assert "什么时候" in asked  # the question stands
+    assert (await _draft(engine))["when"] == ""
+    _, moved_on = await say(wx, shopper, shopper.text("2号下午"))
+    assert (await _draft(engine))["when"] == "2号下午"
+    assert "什么时候" not in moved_on

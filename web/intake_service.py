@@ -134,6 +134,12 @@ class IntakeService:
         names_found = merchants or [name for name, _ in found]
         return names_found[0] if names_found else None
 
+    async def market_beginning(self, head: str) -> str | None:
+        """The name of the one market whose name begins with ``head`` (东街 → 东街菜市场), if exactly one does."""
+        names, _ = await self.reference.get()
+        found = names.market_beginning(head)
+        return found[0] if found is not None else None
+
     async def reading(self, text: str) -> Classification:
         """The classifier's whole reading, with its confidence in each head."""
         return (await self.classifier.get()).classify(text)
