@@ -15,11 +15,13 @@ from __future__ import annotations
 import re
 
 from bot import choosing
-from bot.conversation import Button, Reply
+from bot.conversation import Button, Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
+from bot.understanding.facts import when_in
 from bot.understanding.words import looks_like_name, name_and_phone, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
+from complaints.workflow import Intent
 
 # Beside choosing's words for 投诉 and 举报: the English ones, and the buttons offer_choice adds.
 _OUTRIGHT = {
@@ -55,6 +57,8 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     words with a number in them ("老板电话 138…", a price) stay part of the story (False). ``telling``: the
     shopper is still telling the story, so the answer ends with how to finish it."""
     name, phone = name_and_phone(text)
+    if not phone and not telling and turn.step is Step.photos:
+        return _took_name(turn, text)
     if not phone or (name and not (looks_like_name(name) or _LATIN_NAME.fullmatch(name))):
         return False
     try:
@@ -75,6 +79,22 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
         turn.replies.append(Reply(t("ack.contact", contact=shown) + t("ack.finish"), ((done,),)))
     else:
         turn.replies.append(Reply(t("ack.contact", contact=shown)))
+    return True
+
+
+def _took_name(turn: Turn, text: str) -> bool:
+    """「张三」 alone at the photo question of a complaint: the name it will ask for next, sent ahead. Nowhere else:
+    in the story a name may be the merchant's, and at the time question 周日 or 周五 has a surname's shape."""
+    draft = turn.draft
+    if draft.name or draft.intent != Intent.complaint.value or not looks_like_name(text.strip()) or when_in(text):
+        return False
+    try:
+        draft.name = clean_name(name_and_phone(text)[0])
+    except SubmissionError:
+        return False
+    if "name" in draft.refused:
+        draft.refused.remove("name")
+    turn.replies.append(Reply(texts_of(turn)("ack.contact", contact=draft.name)))
     return True
 
 

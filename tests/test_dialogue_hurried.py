@@ -172,3 +172,18 @@ async def test_a_contact_sent_at_the_time_question_is_the_contact_and_提交_at_
     assert "请核对" in summary
     assert "时间：昨天" in summary
     assert "姓名：王芳" in summary
+
+
+async def test_a_name_alone_sent_ahead_at_the_photo_question_is_the_complaints_name(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(TOLD + " 要退钱")
+    assert "哪家店" in await shopper.say("好了")
+    assert "照片" in await shopper.say("南门菜场3号摊")
+    noted = await shopper.say("张三")  # the name, before it is asked
+    assert "记下了您的联系方式：张三" in noted
+    assert "已加到您的说明里" not in noted  # not part of the story
+    await shopper.say("13912345678")
+    summary = await _to_summary(shopper, await shopper.tap("skip"))
+    assert "姓名：张三" in summary
+    assert "说明：" + TOLD + " 要退钱" in summary  # the name is not in the words
