@@ -93,6 +93,29 @@ async def test_a_refused_name_may_turn_the_complaint_into_a_report(shopper: Shop
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_a_shopper_writing_traditional_characters_is_understood_over_wechat(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text("昨天在菜市場買的蝦子 老闆的秤有問題 少了快半斤"))
+    _, chosen = await say(wx, follower, follower.text("我要投訴"))  # 投诉 said outright: the choice, and the end
+    assert "我理解的是：投诉" in chosen
+    assert "您希望怎样处理" not in chosen
+    for answer in ("东门菜市场 12 号", "沒拍", "王大明"):
+        _, said = await say(wx, follower, follower.text(answer))
+    assert "手机号" in said
+    _, refused = await say(wx, follower, follower.text("不想給電話"))
+    assert "不留电话也能提交" in refused
+    assert "电话：（不愿留）" in refused
+    assert "已收到" in (await say(wx, follower, follower.text("提交")))[1]
+    [case] = await rows(
+        engine, "SELECT c.text, k.phone FROM complaint c JOIN complaintcontact k ON k.complaint_id = c.id"
+    )
+    assert "電話" not in case.text  # the refusal is not among the shopper's words
+    assert case.phone == ""
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
 async def test_every_everyday_no_at_the_photo_question_moves_on_over_wechat(
     wx: Client, engine: AsyncEngine, safe: bool
 ) -> None:

@@ -4,7 +4,6 @@ data is one of them too), commands, references, instrument codes, and which lang
 from __future__ import annotations
 
 import re
-import unicodedata
 
 from bot.conversation import Step
 from complaints.classify.tokenize import simplified
@@ -51,8 +50,8 @@ LATIN_WORDS = re.compile(r"[A-Za-z]{2,}\b.*\b[A-Za-z]{2,}")
 
 
 def words(text: str) -> str:
-    """The text as a keyword: width, case and surrounding punctuation do not matter."""
-    folded = unicodedata.normalize("NFKC", text).strip().casefold()
+    """The text as a keyword: traditional characters, width, case and surrounding punctuation do not matter."""
+    folded = simplified(text).strip().casefold()  # 我要投訴 is 我要投诉
     return folded.strip("。.!！?？~～ ") or folded
 
 
@@ -104,7 +103,8 @@ NO = (  # no, skip, not now, don't know, can't: the question moves on and nothin
     "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
     "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
-    "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "保密", "匿名", "隐私", "不告诉",
+    "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "不方便留", "不方便给", "保密", "匿名",
+    "隐私", "不告诉", "不想告诉",
     "skip", "next", "no", "nope", "none", "no photo", "no photos", "no pic", "no pics", "no picture",
     "no pictures", "didn't take one", "did not take one", "can't", "cannot", "can't send", "don't know",
     "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
@@ -118,6 +118,8 @@ GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is 
 FILLER = (
     "不好意思", "抱歉", "对不起", "谢谢", "了", "啊", "呀", "呢", "哦", "噢", "嗯", "吧", "哈", "额", "呃", "唉", "哎",
     "诶", "的", "就", "先", "还是", "我", "真的", "实在", "当时", "也", "都", "那个", "这个", "就是",
+    # what a "no" at the name and phone questions is about: 不想给电话, 名字不留, 手机号不方便给
+    "电话", "手机", "手机号", "号码", "电话号码", "名字", "姓名", "真名",
     "sorry", "thanks", "thank you", "please", "i", "oh", "um", "uh", "well", "just", "really",
 )  # fmt: skip
 CHATTER = (  # greetings and small talk: answered with a short help line, never a case
