@@ -1,6 +1,7 @@
 """A correction at the summary changes the field it names, and the summary says what changed.
 
-"时间错了 是上周五" → 时间：上周五 (and the summary again, headed 已改正); "改时间" or "电话不对"
+"时间错了 是上周五" → 时间：上周五 (and the summary again, headed 已改正), "不是昨天 是前天" → 时间：前天下午;
+"改时间" or "电话不对"
 without the new value → that question is asked again, as the 「修改」 button's choice would. A name or
 phone that cannot be taken is refused with the reason, as at its question. What counts as a correction
 is :mod:`bot.understanding.corrections`.
@@ -12,7 +13,7 @@ from bot.conversation import Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, texts_of
 from bot.turn import say as _say
-from bot.understanding.corrections import correction_in
+from bot.understanding.corrections import correction_in, swap_in
 from complaints.submission import SubmissionError, clean_name, clean_phone
 
 _FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts", Step.name: "name", Step.phone: "phone"}
@@ -22,7 +23,9 @@ def corrected(turn: Turn, text: str, *, limit: int) -> Step | None:
     """Applies the correction ``text`` makes to the draft. Returns None when it is not one (the words join the
     account as before), Step.confirm when the field changed (show the summary again), or the step whose question
     must be asked again (the new value was not given, or could not be taken: the reason is already said)."""
-    correction = correction_in(text)
+    draft = turn.draft
+    answers = {step: getattr(draft, field_name) for step, field_name in _FIELDS.items() if getattr(draft, field_name)}
+    correction = correction_in(text) or swap_in(text, answers)
     if correction is None:
         return None
     step, value = correction.step, correction.value

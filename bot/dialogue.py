@@ -323,6 +323,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         intent=draft.chosen,
         refused=tuple(field for field in draft.refused if not getattr(draft, field)),
         odr=bool(draft.odr) and draft.intent == Intent.complaint.value,
+        place=draft.place,
     )
     turn.card, turn.photos = card, tuple(draft.photos)
     asked_about = card.code if card is not None and draft.intent == Intent.inquiry.value else ""

@@ -186,6 +186,10 @@ def _assign_reference(connection: sa.Connection, context: Prepared, receipt: Rec
 def _route(connection: sa.Connection, context: Prepared) -> Route:
     category, card = context.classification.category, context.card
     if card is None:
+        place = context.submission.place
+        routed = route_by_text(place, category, context.names) if place else None
+        if routed is not None and routed.station_id is not None:  # the place the consumer confirmed names one
+            return routed
         return route_by_text(context.submission.text, category, context.names)
     station_id = connection.execute(_MERCHANT_STATION, {"merchant_id": card.merchant_id}).scalar_one()
     return route_by_instrument(

@@ -5,6 +5,7 @@ mode) and the database."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
+from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -71,6 +73,44 @@ async def test_a_time_corrected_at_the_summary_replaces_the_time_and_the_case_sa
     text = await case_text(engine)
     assert "时间：上周五" in text
     assert "时间错了" not in text  # not appended to the shopper's account
+
+
+@pytest.mark.parametrize(
+    ("said", "line"),
+    [
+        ("不是昨天 是前天", "时间：前天"),
+        ("不是50块，是55块", "金额和分量：2斤 付了55块 1斤6两"),
+        ("钱写错了 是付了55", "金额和分量：付了55"),
+    ],
+)
+async def test_not_this_but_that_changes_the_answer_that_held_it(
+    shopper: Shopper, engine: AsyncEngine, said: str, line: str
+) -> None:
+    summary = await to_summary_on_telegram(shopper)
+    assert "金额和分量：2斤 付了50块 1斤6两" in summary
+    changed = await shopper.say(said)
+    assert f"已改正 · {line}" in changed
+    await shopper.tap("submit")
+    text = await case_text(engine)
+    assert line in text
+    assert said not in text  # not appended to the shopper's account
+
+
+async def test_a_corrected_place_is_routed_by_over_the_place_the_story_named(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    east = replace(STATUS_ROWS["valid"], station="东门市场监管所", market="东门菜市场", serial_no="EAST-1")
+    await seed(engine, STATUS_ROWS["valid"], east)
+    summary = await to_summary_on_telegram(shopper)
+    assert "地点：东门菜市场" in summary  # taken from the story
+    changed = await shopper.say("不是东门菜市场 是南门农贸市场")
+    assert "已改正 · 地点：南门农贸市场" in changed
+    assert "由南门市场监管所处理" in await shopper.tap("submit")  # not 东门's, which the story still names
+    async with engine.connect() as connection:
+        station = (
+            await connection.execute(sa.text("SELECT s.name FROM complaint c JOIN station s ON s.id = c.station_id"))
+        ).scalar_one()
+    assert station == "南门市场监管所"
 
 
 async def test_a_field_named_without_its_new_value_asks_that_question_again(

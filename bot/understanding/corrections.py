@@ -1,5 +1,5 @@
 """A correction typed at the summary: "时间错了 是上周五", "金额不对 应该是65块", "电话写错了 13800138000",
-"改时间", "wrong place, it was stall 3".
+"改时间", "wrong place, it was stall 3", and "不是昨天 是前天" (the field whose answer holds 昨天).
 
 Read only when the message is short, names exactly one field, and says it is a correction (a wrong-cue such as
 错了/不对/写错/应该是/wrong/should be, or opens with 改/change). Anything else at the summary is more words for the
@@ -26,7 +26,7 @@ FIELD_WORDS: dict[Step, tuple[str, ...]] = {
         *("place", "stall", "shop", "market", "where"),
     ),
     Step.when: ("时间", "日期", "几号", "哪天", "time", "date", "when", "day"),
-    Step.amounts: ("金额", "价钱", "价格", "钱数", "分量", "重量", "斤数", "数量", "amount", "price", "weight"),
+    Step.amounts: ("金额", "价钱", "价格", "钱数", "钱", "分量", "重量", "斤数", "数量", "amount", "price", "weight"),
     Step.name: ("姓名", "名字", "name"),
     Step.phone: ("电话", "手机", "号码", "phone", "number", "mobile"),
 }
@@ -46,6 +46,14 @@ _FILLER = re.compile(
 _PART_OF_VALUE = re.compile(r"市场|market|(?:摊位|摊|stall|shop)\s*\d", re.IGNORECASE)
 
 
+# 「不是昨天 是前天」「不是45，是54」「not 45 but 54」: the old words, then the new.
+_NOT_BUT = re.compile(
+    r"^\s*(?:不是|并不是|不)\s*(?P<old>[^,，。;；\s]{1,12}?)\s*[,，;；]?\s*(?:而是|是|应该是|应是)\s*(?P<new>\S.{0,20}?)\s*[。.!！]*$"
+    r"|^\s*not\s+(?P<old_en>.{1,20}?)\s*,?\s*but\s+(?P<new_en>.{1,30}?)\s*[.!]*$",
+    re.IGNORECASE,
+)
+
+
 @dataclass(frozen=True)
 class Correction:
     step: Step  # the question whose answer changes
@@ -62,6 +70,32 @@ def correction_in(text: str) -> Correction | None:
         return None
     step = named[0]
     return Correction(step, _value(step, text))
+
+
+def swap_in(text: str, answers: dict[Step, str]) -> Correction | None:
+    """「不是昨天 是前天」 at the summary: the one answer that holds the old words gets the new ones in their place
+    (昨天下午 → 前天下午). When no answer holds them, the new words are a time or an amount if they read as one."""
+    said = _NOT_BUT.match(text)
+    if said is None:
+        return None
+    old = said.group("old") or said.group("old_en")
+    new = said.group("new") or said.group("new_en")
+    holding = [step for step, answer in answers.items() if old.casefold() in answer.casefold()]
+    if len(holding) == 1:
+        step, answer = holding[0], answers[holding[0]]
+        start = answer.casefold().index(old.casefold())
+        end = start + len(old)
+        if step is Step.where:  # 「不是东街 是南门农贸市场」: the whole name goes (东街菜市场), the stall stays
+            space = answer.find(" ", end)
+            end = len(answer) if space < 0 else space
+        return Correction(step, answer[:start] + new + answer[end:])
+    if holding:
+        return None  # the old words are in two answers: which one is meant is not said
+    for step, read in ((Step.when, when_in), (Step.amounts, amounts_in)):
+        value = read(new)
+        if value:
+            return Correction(step, value)
+    return None
 
 
 def _has(lowered: str, name: str) -> bool:
