@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot import asides, choosing, locating, settling
 from bot.asking import asked_at_once
-from bot.codes.answers import Answered, answer_typed
+from bot.codes.answers import Answered, answer_typed, card_in_words
 from bot.codes.photos import answer_photo
 from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
@@ -138,10 +138,17 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         rated = await asides.rate(turn, ref, int(score), event, world)
         assert rated is not None  # only a quiet rating may find nothing to say
         return rated
-    code_answer = await answer_typed(turn, text, world)  # a code, or 查 something (bot/codes/answers.py)
-    if code_answer is not Answered.no:
-        return await answered(turn, Step.where, world) if code_answer is Answered.where else turn
-    return await _by_step(turn, text, meaning, event, world)
+    looked_up = await _code(turn, text, world)
+    return looked_up if looked_up is not None else await _by_step(turn, text, meaning, event, world)
+
+
+async def _code(turn: Turn, text: str, world: World) -> Turn | None:
+    """A code alone or after 查 (bot/codes/answers.py): answered, and the step's question stands unless the code
+    answered "where". A code inside longer words: its card, and None, so the words go on to the step as ever."""
+    code_answer = await answer_typed(turn, text, world)
+    if code_answer is Answered.no and await card_in_words(turn, text, world) is not Answered.where:
+        return None
+    return await answered(turn, Step.where, world) if code_answer is not Answered.given else turn
 
 
 async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

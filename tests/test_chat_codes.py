@@ -164,6 +164,49 @@ async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_s
     assert "哪家店" not in understood  # the code told which instrument: the place is not asked
 
 
+@pytest.mark.parametrize("form", ["查一下 {}", "帮我查 {}"])
+async def test_a_lookup_asked_in_everyday_words_shows_the_card(
+    shopper: Shopper, known: dict[str, str], form: str
+) -> None:
+    said = await shopper.say(form.format(format_code(known["ACS2023000001"])))
+    card_of(said, known, "ACS2023000001")
+    assert "记下了" not in said  # a lookup, not the start of a story
+
+
+@pytest.mark.parametrize("where", ["start", "middle"])
+async def test_a_code_inside_a_story_shows_the_card_and_keeps_every_word(
+    shopper: Shopper, known: dict[str, str], engine: AsyncEngine, where: str
+) -> None:
+    code = known["ACS2023000001"]
+    story = (
+        f"{code} 这台秤过期了还在用 老板还不承认"
+        if where == "start"
+        else f"昨天在这台秤 {code} 买的苹果 三斤只有两斤七两"
+    )
+    said = await shopper.say(story)
+    card_of(said, known, "ACS2023000001")
+    assert "记下了" in said  # the words are the story
+    understood = await shopper.tap("done")
+    assert "哪家店" not in understood  # the code told which instrument: the place is not asked
+    for _ in range(6):
+        if "请核对" in understood:
+            break
+        understood = await shopper.tap("intent:report" if "您希望怎样处理" in understood else "skip")
+    assert "已收到" in await shopper.tap("submit")
+    async with engine.connect() as connection:
+        row = (
+            await connection.execute(
+                sa.text(
+                    "SELECT c.text, c.category, i.serial_no FROM complaint c"
+                    " JOIN instrument i ON i.id = c.instrument_id"
+                )
+            )
+        ).one()
+    assert row.serial_no == "ACS2023000001"
+    assert row.text.startswith(story)  # nothing said beside the code is lost
+    assert row.category != "other"  # the code's symbols are not read as words
+
+
 async def test_a_question_after_a_code_looked_up_is_answered_about_that_instrument(
     shopper: Shopper, known: dict[str, str], engine: AsyncEngine
 ) -> None:

@@ -28,6 +28,7 @@ SHOWN_CHARS = 40  # of a code quoted back
 _PLAIN_TOKEN = re.compile(r"[0-9A-Za-z][0-9A-Za-z\-./_ ]{4,70}[0-9A-Za-z]")
 _MOBILE = re.compile(r"\+?(?:86)?1[3-9]\d{9}")
 _OUR_LINK = re.compile(r"/i/\S")
+_CODE_IN_WORDS = re.compile(r"(?<![0-9A-Za-z])[0-9A-Za-z]{5}[- ]?[0-9A-Za-z]{5}(?![0-9A-Za-z])")
 _NOT_CODES = frozenset({Step.name, Step.phone})  # their answers are names and numbers, never codes
 
 
@@ -76,6 +77,20 @@ async def answer(turn: Turn, found: Resolution, world: World, *, asked: bool) ->
     else:
         return Answered.no
     return Answered.given
+
+
+async def card_in_words(turn: Turn, text: str, world: World) -> Answered:
+    """A code of ours inside longer words ("SMH66M7H73 这台秤过期了还在用", "就是 EH9DW-J1TP1 这台"): its card, and in
+    a story (or before one, or at the "where" question) it is the story's instrument. The words themselves go on to
+    the step, so nothing said beside the code is lost. Only a token whose check symbol holds is looked up."""
+    if turn.step in _NOT_CODES:
+        return Answered.no
+    for token in _CODE_IN_WORDS.finditer(text):
+        code = normalise_code(token.group())
+        card = await world.card(code) if code is not None else None
+        if card is not None:
+            return show_card(turn, card, world)
+    return Answered.no
 
 
 def show_card(turn: Turn, card: InstrumentCard, world: World) -> Answered:

@@ -38,9 +38,12 @@ FIX_WORDS = {
 }  # fmt: skip
 STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
 RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)
-# 「查 7K3MQ-9XR4P」, 「check S-1」: what follows must look like a code (a digit in its first word, or five capitals),
-# so that 「查一下」, 「查处这家店」 and 「check the scale」 stay the shopper's words and are not looked up.
-CHECK = re.compile(r"^(?:查|查询|(?i:/check|check))\s*[:：]?\s*((?:\(|[0-9A-Za-z-]*\d|[A-Z][A-Z-]{4})\S*(?:\s.*)?)$")
+# 「查 7K3MQ-9XR4P」, 「查一下 7K3MQ-9XR4P」, 「check S-1」: what follows must look like a code (a digit in its first
+# word, or five capitals), so that 「查一下」, 「查处这家店」 and 「check the scale」 stay the shopper's words.
+CHECK = re.compile(
+    r"^(?:查一下|查一查|查下|查查|帮我查|查询|查|(?i:/check|check))\s*[:：]?\s*"
+    r"((?:\(|[0-9A-Za-z-]*\d|[A-Z][A-Z-]{4})\S*(?:\s.*)?)$"
+)
 START = re.compile(r"^/start(?:\s+(\S+))?$")
 COMPLAIN = re.compile(r"^(?:投诉|complain(?: about)?)\s*(\S+)$", re.IGNORECASE)
 LINK = re.compile(r"/i/([0-9A-Za-z-]{10,11})\b")

@@ -26,6 +26,11 @@ _T2S = opencc.OpenCC("t2s")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 # Mainland mobile numbers and landlines: personal data, and noise for the model.
 _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!\d)")
+# An instrument's code typed into the words ("7K3MQ-9XR4P 这台秤过期了"): ten letters and digits, both kinds. Its
+# symbols say nothing of the story and, read as character n-grams, pulled such messages towards `other`.
+_CODE = re.compile(
+    r"(?<![0-9A-Za-z])(?=[0-9A-Za-z-]*\d)(?=[0-9A-Za-z-]*[A-Za-z])[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}(?![0-9A-Za-z])"
+)
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
 
@@ -44,13 +49,15 @@ def simplified(text: str) -> str:
 
 
 def normalize(text: str) -> str:
-    """NFKC (full-width → half-width), Traditional → Simplified, lower case, URLs and phone numbers replaced.
+    """NFKC (full-width → half-width), Traditional → Simplified, lower case, URLs, phone numbers and instrument codes
+    replaced.
 
     Numbers collapse to one placeholder digit: "加了200块" and "加了350块" tell the same story.
     """
     text = _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
     text = _URL.sub(" 链接 ", text)
     text = _PHONE.sub(" 电话 ", text)
+    text = _CODE.sub(" 编码 ", text)
     text = _DIGITS.sub("0", text)
     return _SPACE.sub(" ", text).strip()
 
