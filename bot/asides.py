@@ -13,11 +13,20 @@ from bot import settling
 from bot.conversation import Button, Draft, Event, Reply, Step
 from bot.texts import card_reply, case_reply, preview, prompt
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.words import REF, asks_progress, looks_like_name, name_and_phone, word_rating
+from bot.understanding.words import (
+    REF,
+    asks_progress,
+    asks_when_handled,
+    is_thanks,
+    looks_like_name,
+    name_and_phone,
+    word_rating,
+)
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from qr.codes import normalise_code
 
 FOLLOW_UP = timedelta(hours=2)  # how long after a receipt a name or phone is taken as the one it asked for
+STILL_HANDLED = timedelta(days=90)  # 「什么时候处理」 is about a case received this long ago and still being handled
 
 
 async def start(turn: Turn, payload: str, world: World) -> Turn:
@@ -73,6 +82,10 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     name or phone a recent receipt asked for; None when the words are none of these (a new story)."""
     if asks_progress(text):
         return await own_cases(turn, event, world)
+    when, thanks = asks_when_handled(text), is_thanks(text)
+    if (when or thanks) and await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False):
+        # after a case still being handled: 「你们什么时候处理」 is asking after it, 谢谢 is answered in kind
+        return await own_cases(turn, event, world) if when else say(turn, "chatter.thanks")
     score = word_rating(text)
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)

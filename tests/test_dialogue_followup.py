@@ -90,6 +90,22 @@ async def test_my_case_and_a_bare_progress_show_the_shoppers_own_cases_and_nobod
     assert len(await rows(engine, "SELECT id FROM complaint")) == 1
 
 
+async def test_when_will_it_be_handled_and_thanks_after_a_case_are_about_it(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    said = await shopper.say("你们什么时候处理")  # no 投诉 or 进度 in it: asked after the case all the same
+    assert f"编号 {ref}" in said
+    assert "期限" in said
+    thanked = await shopper.say("好的 谢谢")
+    assert "不客气" in thanked
+    assert "请用自己的话说说" not in thanked  # not greeted as a stranger
+    stranger = Shopper(shopper.client, shopper.fake, chat_id=20003)
+    assert "不客气" not in await stranger.say("谢谢")  # nothing of theirs to speak of: the help line
+    assert ref not in await stranger.say("你们什么时候处理")  # nobody else's case
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
 async def test_a_rating_in_words_is_taken_for_a_case_awaiting_one(
     shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
 ) -> None:

@@ -151,6 +151,15 @@ SPAM = re.compile(
 PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
                   "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
 PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
+# 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
+# after it, not a new story.
+PROGRESS_WHEN = re.compile(
+    r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
+    r"|when will (?:you|it|they|my)",
+    re.IGNORECASE,
+)
+THANKS = ("谢谢", "谢谢你", "谢谢你们", "多谢", "感谢", "辛苦了", "好的", "好", "收到", "知道了", "ok", "okay",
+          "thanks", "thank you", "thx", "got it")  # fmt: skip
 PROGRESS_HOW = re.compile(
     r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
     r"going|progress",
@@ -175,6 +184,7 @@ def _folded(phrases: tuple[str, ...]) -> frozenset[str]:
 
 
 _NO, _GIVE_UP, _FILLERS, _CHATTER = _folded(NO), _folded(GIVE_UP), _folded(FILLER), _folded(CHATTER)
+_THANKS = _folded(THANKS)
 _RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in _folded(phrases)}
 _KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
 
@@ -257,6 +267,16 @@ def asks_progress(text: str) -> bool:
     if core in _folded(PROGRESS_ALONE):
         return True
     return len(core) <= 20 and bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
+
+
+def asks_when_handled(text: str) -> bool:
+    """「你们什么时候处理」, "when will you deal with it": about a case already made, if there is one."""
+    return len(_core(text)) <= 24 and bool(PROGRESS_WHEN.search(simplified(text)))
+
+
+def is_thanks(text: str) -> bool:
+    """谢谢, 好的 收到, thanks: an acknowledgement, answered in kind; never a story."""
+    return _only(text, _THANKS)
 
 
 def wish_of(text: str) -> str | None:
