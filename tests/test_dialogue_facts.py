@@ -55,6 +55,8 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("paid 40 yuan for 1kg, got 800g", "1kg 800g 40 yuan"),
         ("老板的秤有问题", ""),
         ("買了三斤蝦 少了二兩", "三斤 二两"),  # traditional characters, kept in simplified ones
+        ("paid 60, got home and it was only 1.6 jin", "paid 60 1.6 jin"),
+        ("the scale at stall 5 looks rigged", ""),  # no 5 litres in "5 looks"
     ],
 )
 def test_money_and_quantities_are_found_as_written(text: str, amounts: str) -> None:

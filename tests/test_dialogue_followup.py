@@ -156,6 +156,8 @@ async def test_the_reply_follows_the_language_of_the_whole_message(shopper: Shop
     neighbour = Shopper(shopper.client, shopper.fake, chat_id=20002, language_code="en")
     chinese = await neighbour.say("我在Walmart买的苹果少了二两，要求退钱")
     assert "请用自己的话" in chinese  # an English brand inside Chinese does not make it English
+    one_word = Shopper(shopper.client, shopper.fake, chat_id=20003)
+    assert "Tell me in your own words" in await one_word.say("yesterday")  # one English word is English
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])

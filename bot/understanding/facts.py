@@ -31,10 +31,13 @@ _WHEN_EN = re.compile(
     re.IGNORECASE,
 )
 _MONEY = rf"{_NUMBER}\s*(?:块钱|块|元|毛)|(?:付了|给了|收了|花了|收我|花)\s*{_NUMBER}(?:多)?(?:块钱|块|元)?"
-_WEIGHT = rf"{_NUMBER}\s*(?:公斤|千克|斤|两|克|kg|g|升|l|吨|度|方|公里)(?:{_NUMBER}(?:两|钱)?)?"
+# kg, g and l only as whole words: "stall 5 looks rigged" holds no 5 litres
+_WEIGHT = rf"{_NUMBER}\s*(?:公斤|千克|斤|两|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z]))(?:{_NUMBER}(?:两|钱)?)?"
 _AMOUNTS = re.compile(rf"(?:{_MONEY}|{_WEIGHT})", re.IGNORECASE)
 _AMOUNTS_EN = re.compile(
-    r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?)|¥\s?\d+)\b", re.IGNORECASE
+    r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?)|¥\s?\d+)\b"
+    r"|\b(?:paid|charged|cost)\s+(?:me\s+)?(?:¥\s?)?\d+(?:\.\d+)?\b(?!\s?(?:yuan|rmb))",  # "paid 60" (60 yuan: above)
+    re.IGNORECASE,
 )
 
 

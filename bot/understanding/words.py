@@ -79,7 +79,7 @@ def language_of(text: str) -> str | None:
         return "en"
     if cjk:
         return "zh"
-    if LATIN_WORDS.search(text):
+    if LATIN_WORDS.search(text) or small:  # "yesterday" alone is English too
         return "en"
     return None
 
