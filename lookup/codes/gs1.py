@@ -55,12 +55,12 @@ def read_gs1(text: str) -> Gs1Reading | None:
     if text.startswith("("):
         try:
             return _from_elements("element_string", GS1Message.parse_hri(text).element_strings)
-        except ParseError as exc:
+        except (ParseError, ValueError) as exc:  # biip lets urllib's ValueError through
             return Gs1Reading("element_string", None, None, problem=str(exc))
     if looks_gs1(text):
         try:
             message = biip.parse(text).gs1_message
-        except ParseError as exc:
+        except (ParseError, ValueError) as exc:  # biip lets urllib's ValueError through
             return Gs1Reading("element_string", None, None, problem=str(exc))
         if message is None:
             return Gs1Reading("element_string", None, None, problem="not a GS1 element string")
@@ -75,7 +75,7 @@ def read_gs1(text: str) -> Gs1Reading | None:
 def _digital_link(text: str) -> Gs1Reading:
     try:
         result = biip.parse(text)
-    except ParseError as exc:
+    except (ParseError, ValueError) as exc:  # biip lets urllib's ValueError through
         problem = str(exc)
     else:
         if result.gs1_digital_link_uri is not None:
