@@ -138,15 +138,24 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
     prompts = {
         Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
         Step.choose: choice_reply(t),
-        Step.where: Reply(t("ask.where"), ((Button(t("button.dont_know"), data="skip"),),)),
+        Step.where: Reply(t(_for(t, "ask.where", draft)), ((Button(t("button.dont_know"), data="skip"),),)),
         Step.when: Reply(t("ask.when"), (skip,)),
-        Step.amounts: Reply(t("ask.amounts"), (skip,)),
-        Step.photos: Reply(t("ask.photos", limit=max_photos), ((Button(t("button.no_photos"), data="skip"),),)),
+        Step.amounts: Reply(t(_for(t, "ask.amounts", draft)), (skip,)),
+        Step.photos: Reply(
+            t(_for(t, "ask.photos", draft), limit=max_photos), ((Button(t("button.no_photos"), data="skip"),),)
+        ),
         Step.name: Reply(t("ask.name"), (skip,)),
         Step.phone: Reply(t("ask.phone"), (skip,)),
         Step.settle: settle_offer(draft.odr_days, t),
     }
     return prompts.get(step)
+
+
+def _for(t: BotCatalogue, key: str, draft: Draft) -> str:
+    """The question's wording for the kind of instrument the story is about, where it has its own (a household
+    meter is no shop's stall, a fuel pump shows no scale's reading), else the general one."""
+    specific = f"{key}.{draft.category}"
+    return specific if draft.category and specific in t else key
 
 
 def settle_offer(days: int, t: BotCatalogue) -> Reply:

@@ -151,3 +151,26 @@ async def test_a_bare_number_at_the_time_question_is_not_a_time(wx: TestClient[A
     _, moved_on = await say(wx, shopper, shopper.text("2号下午"))
     assert (await _draft(engine))["when"] == "2号下午"
     assert "什么时候" not in moved_on
+
+
+@pytest.mark.parametrize(
+    ("story", "where", "photos"),
+    [
+        ("家里电表这个月走了800度 平时才200 要求供电所退钱", "是哪里的表？请写小区和门牌号", "表的读数、账单"),
+        ("那个加油站加了300块的油 油表才走了一小格 要退钱", "是哪个加油站", "加油小票、加油机的屏幕"),
+        ("买肉的时候秤不准，老板少给了，我要退钱", "是哪家店、哪个摊位", "小票、秤的读数"),
+    ],
+    ids=["household meter", "fuel pump", "market scale"],
+)
+async def test_the_questions_speak_of_the_instrument_the_story_is_about(
+    wx: TestClient[Any, Any], engine: AsyncEngine, story: str, where: str, photos: str
+) -> None:
+    shopper = push()
+    await say(wx, shopper, shopper.text(story))
+    _, asked = await say(wx, shopper, shopper.text("说完了"))
+    assert where in asked  # a household meter is no shop's stall
+    for _ in range(3):  # the time and, for a pump or a scale, the amounts, skipped
+        if "有照片吗" in asked:
+            break
+        _, asked = await say(wx, shopper, shopper.text("跳过"))
+    assert photos in asked  # a pump shows no scale's reading
