@@ -35,7 +35,7 @@ from bot.questions import (
     reask,
     show_summary,
 )
-from bot.telling import ends_account, offer_choice, took_contact
+from bot.telling import chosen_first, ends_account, offer_choice, took_contact
 from bot.texts import (
     submission_text,
     understood_reply,
@@ -195,6 +195,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
     turn.step = Step.account
+    if chosen_first(turn, text):  # 「我要投诉」 first: the choice, and the story is asked for
+        return turn
     if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
         return _say(turn, "chatter")
     if await asked_at_once(text, world):  # a question is answered now, without 好了
@@ -229,6 +231,8 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         return turn
     if not turn.draft.texts:  # the first words after a greeting (or a scan): the language, or a question to answer
         turn.language = language_of(text) or turn.language
+        if chosen_first(turn, text):
+            return turn
         if await asked_at_once(text, world):
             return await _answer_now(turn, text, world)
     await offer_choice(_add_text(turn, text, first=False), world)

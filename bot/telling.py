@@ -52,6 +52,22 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
     return True
 
 
+def chosen_first(turn: Turn, text: str) -> bool:
+    """「我要投诉」 or 「举报」 before any of the story: the shopper's choice, kept for the story that follows (and
+    never its first words); the shopper is asked for the story."""
+    if turn.draft.texts:
+        return False
+    chosen = choosing.said_outright(text) or _OUTRIGHT.get(words(text))
+    if chosen is None:
+        return False
+    choosing.choose(turn.draft, chosen)
+    t = texts_of(turn)
+    turn.replies.append(
+        Reply(t(f"chosen.{chosen}") + "\n" + t("chosen.tell"), ((Button(t("button.done"), data="done"),),))
+    )
+    return True
+
+
 def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     """A line that is a phone number, with or without a name, taken as the shopper's contact (True); any other
     words with a number in them ("老板电话 138…", a price) stay part of the story (False). ``telling``: the

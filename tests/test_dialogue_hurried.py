@@ -187,3 +187,28 @@ async def test_a_name_alone_sent_ahead_at_the_photo_question_is_the_complaints_n
     summary = await _to_summary(shopper, await shopper.tap("skip"))
     assert "姓名：张三" in summary
     assert "说明：" + TOLD + " 要退钱" in summary  # the name is not in the words
+
+
+@pytest.mark.parametrize(("first", "chosen"), [("我要投诉", "complaint"), ("举报", "report")])
+async def test_投诉_or_举报_said_first_is_the_choice_and_never_the_story(
+    shopper: Shopper, engine: AsyncEngine, first: str, chosen: str
+) -> None:
+    asked = await shopper.say(first)
+    assert "请用自己的话说说发生了什么" in asked
+    assert "记下了" not in asked  # not the story's first words
+    await shopper.say(TOLD)
+    said = await shopper.say("好了")
+    assert "您希望怎样处理" not in said  # chosen already: not asked again
+    for _ in range(6):
+        if "请核对" in said:
+            break
+        said = await shopper.tap("skip")
+    assert "已收到" in await shopper.tap("submit")
+    async with engine.connect() as connection:
+        case = (await connection.execute(sa.text("SELECT text, intent, consumer_intent FROM complaint"))).one()
+    assert (case.intent, case.consumer_intent) == (chosen, chosen)
+    assert case.text.startswith(TOLD)
+
+
+async def test_one_english_word_first_is_answered_in_english(shopper: Shopper) -> None:
+    assert "Tell me in your own words" in await shopper.say("complaint")

@@ -67,6 +67,7 @@ ENGLISH_WORDS = frozenset((
 ))  # fmt: skip
 # the small words of English sentences: a Chinese message with an English name has none of them
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+_ONE_WORD = re.compile(r"[A-Za-z]{2,}[.!?]?")
 
 
 def language_of(text: str) -> str | None:
@@ -79,7 +80,7 @@ def language_of(text: str) -> str | None:
         return "en"
     if cjk:
         return "zh"
-    if LATIN_WORDS.search(text) or small:  # "yesterday" alone is English too
+    if LATIN_WORDS.search(text) or small or _ONE_WORD.fullmatch(text.strip()):  # "yesterday", "complaint" alone
         return "en"
     return None
 
