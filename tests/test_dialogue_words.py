@@ -147,7 +147,17 @@ async def test_giving_up_cancels_cleanly_and_is_never_the_answer(shopper: Shoppe
     assert "算了" not in json.dumps(draft, ensure_ascii=False)
 
 
-CHATTER = ("在吗", "？？？", "你好", "😀😀", "asdfgh", "哈哈哈哈", "加微信 123456 代开发票")
+CHATTER = (
+    "在吗",
+    "？？？",
+    "你好",
+    "😀😀",
+    "asdfgh",
+    "哈哈哈哈",
+    "加微信 123456 代开发票",
+    "你好 我想反映个事",
+    "有个问题想咨询一下",
+)
 
 
 async def test_chit_chat_and_spam_get_a_short_help_line_and_never_a_case(shopper: Shopper, engine: AsyncEngine) -> None:
