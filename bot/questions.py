@@ -31,7 +31,9 @@ _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
 # An answer to "where" that is a market's first words: 东街, 在东街, 东街那边, 东街菜场 12号摊, at 东街 stall 5.
 _HAN_WORDS = re.compile(r"([\u4e00-\u9fff]{2,8})(.*)", re.DOTALL)
 _STALL = re.compile(r"\d+\s*[号號]?\s*(?:摊位?|档口?|铺位?|柜台?|门面)?")
-_AROUND_HEAD = re.compile(r"^(?:就在|在|是)|(?:那边|那里|那儿|这边|附近|旁边|里面|的|菜市场|农贸市场|菜场|市场|集市)+$")
+_AROUND_HEAD = re.compile(
+    r"^(?:就在|在|是)|(?:那边|那里|那儿|这边|附近|旁边|里面|那家|这家|家|的|菜市场|农贸市场|菜场|市场|集市)+$"
+)
 
 
 def kept(turn: Turn, text: str) -> bool:
@@ -107,21 +109,22 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     if meaning not in SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
         setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
         if turn.step is Step.where:
-            await _market_begun(turn, text, world)
+            await _place_begun(turn, text, world)
     return await answered(turn, turn.step, world)
 
 
-async def _market_begun(turn: Turn, text: str, world: World) -> None:
-    """「东街」 for 东街菜市场: a place answered with the first words of the one market they begin, and no registry
-    name in full, is taken as that market (stall and all), and the shopper is told (changeable at the summary)."""
+async def _place_begun(turn: Turn, text: str, world: World) -> None:
+    """「东街」 for 东街菜市场, 「刘记」 for 刘记猪肉: a place answered with the first words of the one market (else the
+    one merchant) they begin, and no registry name in full, is taken as that place (stall and all), and the shopper
+    is told (changeable at the summary)."""
     words = _HAN_WORDS.search(text)
     if words is None or _HAN_WORDS.search(_STALL.sub("", words.group(2))) or await world.place_named(text):
         return  # no Chinese, more Chinese words than one run (a description, not a name), or a name in full
-    market = await world.market_beginning(_AROUND_HEAD.sub("", words.group(1)))
-    if market is None:
+    place = await world.place_beginning(_AROUND_HEAD.sub("", words.group(1)))
+    if place is None:
         return
     stall = words.group(2).strip(" ,，.。")
-    turn.draft.place = f"{market} {stall}"[:ANSWER_CHARS] if stall else market
+    turn.draft.place = f"{place} {stall}"[:ANSWER_CHARS] if stall else place
     turn.replies.append(Reply(_t(turn)("place.taken_as", said=text.strip(), place=turn.draft.place)))
 
 

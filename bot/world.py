@@ -91,8 +91,8 @@ class ServiceWorld:
     async def place_named(self, text: str) -> str | None:
         return await self._intake.place_named(text)
 
-    async def market_beginning(self, head: str) -> str | None:
-        return await self._intake.market_beginning(head)
+    async def place_beginning(self, head: str) -> str | None:
+        return await self._intake.place_beginning(head)
 
     async def reading(self, text: str) -> Classification:
         return await self._intake.reading(text)

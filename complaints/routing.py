@@ -85,19 +85,21 @@ class NameIndex:
                         covered_until = end
         return found
 
-    def market_beginning(self, head: str) -> tuple[str, Place] | None:
-        """The one market whose name or alias begins with ``head`` (东街 → 东街菜市场), or None when none or several
-        do. Only for a short answer to "where": inside a story, two characters are too often just a street."""
+    def place_beginning(self, head: str) -> tuple[str, Place] | None:
+        """The one market whose name or alias begins with ``head`` (东街 → 东街菜市场); when no market does, the one
+        merchant (刘记 → 刘记猪肉); None when none or several do. Only for a short answer to "where": inside a story,
+        two characters are too often just a street."""
         head = simplified(head)
         if len(head) < MIN_NAME_LENGTH:
             return None
-        found: dict[Place, str] = {}
+        found: dict[PlaceKind, dict[Place, str]] = {PlaceKind.market: {}, PlaceKind.merchant: {}}
         for name, place in self._by_prefix.get(head[:MIN_NAME_LENGTH], []):  # longest first: the registered name
-            if place.kind is PlaceKind.market and name.startswith(head):
-                found.setdefault(place, name)
-        if len(found) != 1:
+            if name.startswith(head):
+                found[place.kind].setdefault(place, name)
+        places = found[PlaceKind.market] or found[PlaceKind.merchant]
+        if len(places) != 1:
             return None
-        place, name = next(iter(found.items()))
+        place, name = next(iter(places.items()))
         return name, place
 
 

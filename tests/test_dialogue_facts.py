@@ -114,8 +114,9 @@ async def _draft(engine: AsyncEngine) -> dict[str, Any]:
         (False, "在南门那边 5号摊", "南门农贸市场 5号摊"),
         (True, "南门", "南门农贸市场"),
         (False, "at 南门, stall 5", "南门农贸市场 stall 5"),
+        (False, "张记那家", "张记水产"),  # no market begins so: the one merchant that does
     ],
-    ids=["plain", "aes", "latin-around"],
+    ids=["plain", "aes", "latin-around", "merchant"],
 )
 async def test_a_market_answered_by_its_first_words_is_taken_and_shown(
     wx: TestClient[Any, Any], engine: AsyncEngine, safe: bool, said: str, place: str

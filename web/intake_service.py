@@ -134,10 +134,10 @@ class IntakeService:
         names_found = merchants or [name for name, _ in found]
         return names_found[0] if names_found else None
 
-    async def market_beginning(self, head: str) -> str | None:
-        """The name of the one market whose name begins with ``head`` (东街 → 东街菜市场), if exactly one does."""
+    async def place_beginning(self, head: str) -> str | None:
+        """The name of the one market (else merchant) whose name begins with ``head`` (东街 → 东街菜市场)."""
         names, _ = await self.reference.get()
-        found = names.market_beginning(head)
+        found = names.place_beginning(head)
         return found[0] if found is not None else None
 
     async def reading(self, text: str) -> Classification:
