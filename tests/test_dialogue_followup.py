@@ -158,6 +158,8 @@ async def test_the_reply_follows_the_language_of_the_whole_message(shopper: Shop
     assert "请用自己的话" in chinese  # an English brand inside Chinese does not make it English
     one_word = Shopper(shopper.client, shopper.fake, chat_id=20003)
     assert "Tell me in your own words" in await one_word.say("yesterday")  # one English word is English
+    greeting = Shopper(shopper.client, shopper.fake, chat_id=20004)
+    assert "请用自己的话" in await greeting.say("ok")  # but "ok" or "hello" alone says nothing of the language
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])

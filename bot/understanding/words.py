@@ -80,7 +80,8 @@ def language_of(text: str) -> str | None:
         return "en"
     if cjk:
         return "zh"
-    if LATIN_WORDS.search(text) or small or _ONE_WORD.fullmatch(text.strip()):  # "yesterday", "complaint" alone
+    # "yesterday" or "complaint" alone is English; "ok", "hi" or "hello" alone says nothing of the language
+    if LATIN_WORDS.search(text) or small or (_ONE_WORD.fullmatch(text.strip()) and not _only(text, _CHATTER)):
         return "en"
     return None
 
