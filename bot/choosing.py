@@ -98,6 +98,11 @@ def offer_remedy(turn: Turn) -> Reply | None:
     return Reply(t("report.remedy_offer"), ((Button(t("button.intent.to_complaint"), data="intent:complaint"),),))
 
 
+def given_contact(draft: Draft, fields: tuple[str, ...]) -> None:
+    """A name or phone the shopper has now given (sent ahead, or corrected): no longer recorded as refused."""
+    draft.refused = [field for field in draft.refused if field not in fields]
+
+
 def refused_contact(turn: Turn, field: str) -> None:
     """A name or phone the shopper will not give: recorded as refused (never as the answer); a complaint is told
     that the remedy needs it and offered a report instead."""

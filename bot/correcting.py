@@ -9,6 +9,7 @@ is :mod:`bot.understanding.corrections`.
 
 from __future__ import annotations
 
+from bot.choosing import given_contact
 from bot.conversation import Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, texts_of
@@ -41,8 +42,7 @@ def corrected(turn: Turn, text: str, *, limit: int) -> Step | None:
         return step  # its question, asked again, says what to send
     field_name = _FIELDS[step]
     setattr(turn.draft, field_name, value[:limit])
-    if field_name in turn.draft.refused:
-        turn.draft.refused.remove(field_name)
+    given_contact(turn.draft, (field_name,))
     shown = mask_phone(value) if step is Step.phone else value[:limit]
     _say(turn, "fixed", line=texts_of(turn)(f"summary.{field_name}", **{field_name: shown}))
     return Step.confirm

@@ -40,16 +40,16 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
         return False
     if meaning == "submit":
         return True
-    said = words(text)
-    chosen = (
-        choosing.said_outright(text)
-        or _OUTRIGHT.get(said)
-        or (_OFFERED.get(said) if turn.draft.choice_offered else None)
-    )
+    chosen = _said_choice(text) or (_OFFERED.get(words(text)) if turn.draft.choice_offered else None)
     if chosen is None:
         return False
     choosing.choose(turn.draft, chosen)
     return True
+
+
+def _said_choice(text: str) -> str | None:
+    """投诉 or 举报 said in so many words, in Chinese or English; None for anything else."""
+    return choosing.said_outright(text) or _OUTRIGHT.get(words(text))
 
 
 def chosen_first(turn: Turn, text: str) -> bool:
@@ -57,7 +57,7 @@ def chosen_first(turn: Turn, text: str) -> bool:
     never its first words); the shopper is asked for the story."""
     if turn.draft.texts:
         return False
-    chosen = choosing.said_outright(text) or _OUTRIGHT.get(words(text))
+    chosen = _said_choice(text)
     if chosen is None:
         return False
     choosing.choose(turn.draft, chosen)
@@ -85,9 +85,7 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     draft = turn.draft
     draft.phone = phone
     draft.name = name or draft.name
-    for field_name in ("name", "phone") if name else ("phone",):
-        if field_name in draft.refused:
-            draft.refused.remove(field_name)
+    choosing.given_contact(draft, ("name", "phone") if name else ("phone",))
     t = texts_of(turn)
     shown = f"{name} {mask_phone(phone)}" if name else mask_phone(phone)
     if telling:
@@ -108,8 +106,7 @@ def _took_name(turn: Turn, text: str) -> bool:
         draft.name = clean_name(name_and_phone(text)[0])
     except SubmissionError:
         return False
-    if "name" in draft.refused:
-        draft.refused.remove("name")
+    choosing.given_contact(draft, ("name",))
     turn.replies.append(Reply(texts_of(turn)("ack.contact", contact=draft.name)))
     return True
 

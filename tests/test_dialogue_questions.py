@@ -93,11 +93,16 @@ async def test_a_question_over_wechat_needs_no_done(
     assert case.intent == "inquiry"
 
 
+async def asked_about_the_expired_scale(shopper: Shopper, codes: dict[str, str]) -> None:
+    """A scan of the expired scale and a question answered about it."""
+    await shopper.say(f"/start {codes['expired']}")
+    assert "已收到" in await shopper.say("超期啥意思 还能用吗")
+
+
 async def test_a_second_question_straight_after_is_about_the_same_instrument(
     shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
 ) -> None:
-    await shopper.say(f"/start {codes['expired']}")
-    await shopper.say("超期啥意思 还能用吗")
+    await asked_about_the_expired_scale(shopper, codes)
     answer = await shopper.say("那去哪里复秤")  # no code of its own: the instrument just asked about
     assert "南门农贸市场的公平秤在：东门管理处旁" in answer
     first, second = await cases(engine)
@@ -109,8 +114,7 @@ async def test_a_second_question_straight_after_is_about_the_same_instrument(
 async def test_a_story_after_a_question_names_its_own_place(
     shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
 ) -> None:
-    await shopper.say(f"/start {codes['expired']}")
-    await shopper.say("超期啥意思 还能用吗")
+    await asked_about_the_expired_scale(shopper, codes)
     said = await shopper.say("另外昨天在别处买的排骨少了二两")
     assert "记下了" in said
     assert "已收到" not in said  # a story is told, not sent off with the earlier question's instrument
