@@ -60,12 +60,13 @@ async def case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
     return turn
 
 
-async def own_cases(turn: Turn, event: Event, world: World) -> Turn:
-    """「我那个投诉怎么样了」, a bare 「进度」: the user's own cases from this chat (never anybody else's)."""
+async def own_cases(turn: Turn, event: Event, world: World, none: str = "cases.none") -> Turn:
+    """「我那个投诉怎么样了」, a bare 「进度」: the user's own cases from this chat (never anybody else's); the
+    message ``none`` when there are none."""
     cases = await world.own_cases(event.channel, event.chat_user)
     t = texts_of(turn)
     if not cases:
-        return say(turn, "cases.none")
+        return say(turn, none)
     if len(cases) == 1:
         reply = case_reply(cases[0], t, world.status_url(cases[0].ref))
         turn.replies.append(await settling.with_settling(reply, cases[0], world, t))
@@ -86,6 +87,8 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     if (when or thanks) and await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False):
         # after a case still being handled: 「你们什么时候处理」 is asking after it, 谢谢 is answered in kind
         return await own_cases(turn, event, world) if when else say(turn, "chatter.thanks")
+    if when:  # 「你们什么时候处理」 with nothing being handled: the cases there are, or that there is none yet
+        return await own_cases(turn, event, world, none="cases.none_yet")
     score = word_rating(text)
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)

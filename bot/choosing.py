@@ -9,21 +9,27 @@ phone is refused: the remedy needs them, a report does not.
 
 from __future__ import annotations
 
+import re
+
 from bot.conversation import Button, Draft, Reply
 from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
+from bot.understanding.facts import amounts_in
 from bot.understanding.words import PERSONAL_LOSS, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 
+_SHORT = re.compile(r"少了|少[\d一二两三四五六七八九十半几好]|缺了|不够|短了|只有|差了|不足|被宰|被坑")
 LOW_CONFIDENCE = 0.75  # an intent read with less than this is asked, whatever the words
 CHOSEN = frozenset({Intent.complaint.value, Intent.report.value})
 _ANSWERS = {
     "1": "complaint", "2": "report", "投诉": "complaint", "举报": "report", "complaint": "complaint",
     "report": "report", "intent:complaint": "complaint", "intent:report": "report", "改为投诉": "complaint",
     "改为举报": "report", "要投诉": "complaint", "要举报": "report", "我要投诉": "complaint", "我要举报": "report",
-    "投诉吧": "complaint", "举报吧": "report", "1投诉": "complaint", "2举报": "report",
+    "投诉吧": "complaint", "举报吧": "report", "1投诉": "complaint", "2举报": "report", "我想投诉": "complaint",
+    "我想举报": "report", "想投诉": "complaint", "想举报": "report", "我是来投诉的": "complaint",
+    "我是来举报的": "report", "我要投诉一下": "complaint", "我要举报一下": "report",
 }  # fmt: skip
 SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为举报"})  # taken at any later question
 
@@ -32,7 +38,9 @@ def settled(reading: Classification, account: str) -> str | None:
     """The intent the shopper's words settle, or None when they must be asked."""
     if reading.intent not in CHOSEN:  # a question or praise: nothing to choose, unless it may be a loss misread
         unsure = reading.intent_confidence < LOW_CONFIDENCE and PERSONAL_LOSS.search(account)
-        return None if unsure else reading.intent
+        # 「那我买的东西怎么办 少了好几两」: a question about a loss of one's own is asking for the remedy too
+        asks_for_loss = reading.intent == Intent.inquiry.value and _SHORT.search(account) and amounts_in(account)
+        return None if unsure or asks_for_loss else reading.intent
     if reading.intent_confidence < LOW_CONFIDENCE:
         return None
     wish = wish_of(account)

@@ -33,6 +33,7 @@ from bot.questions import (
     on_photos,
     on_settle,
     reask,
+    refuse_phone,
     show_summary,
 )
 from bot.telling import chosen_first, ends_account, offer_choice, took_contact
@@ -47,6 +48,7 @@ from bot.understanding.facts import facts_told
 from bot.understanding.words import (
     COMPLAIN,
     CONFIRM_NUMBERS,
+    CONFIRM_YES,
     FIX_WORDS,
     PHOTOS,
     RATE,
@@ -55,7 +57,9 @@ from bot.understanding.words import (
     WORD_OF,
     gives_up,
     is_chatter,
+    is_thanks,
     language_of,
+    name_and_phone,
     says_no,
     words,
 )
@@ -65,6 +69,7 @@ from qr.codes import normalise_code
 
 PAUSE_AFTER = timedelta(hours=24)
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
+_REOPENED = frozenset({Step.where, Step.when, Step.amounts, Step.name, Step.phone})  # 「地点」 at a question
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
 
 
@@ -153,16 +158,30 @@ async def _code(turn: Turn, text: str, world: World) -> Turn | None:
 
 async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """Words that are not a command: what they mean depends on the step the conversation is at."""
-    if turn.step in _SWITCHABLE and words(text) in choosing.SWITCH:  # 「改为举报」 offered with a question
+    # 「改为举报」 offered with a question, or 投诉/举报 said outright at one (never the answer to it)
+    if turn.step in _SWITCHABLE and (words(text) in choosing.SWITCH or choosing.said_outright(text)):
         return await _switch(turn, text, world)
     if words(text).startswith("intent:") and turn.step is not Step.choose:  # a button of an earlier story
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
         return reask(turn, world)
+    if turn.step in QUESTIONS and (meaning == "change" or FIX_WORDS.get(words(text)) in _REOPENED):
+        return await _reopen(turn, FIX_WORDS.get(words(text)), world)
     if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
-        turn.replies.append(Reply(_t(turn)("chatter.question")))  # 在吗 at a question: still here, and it stands
+        if not is_thanks(text):  # 在吗 at a question: still here, and it stands; 好的 or 嗯: it stands
+            turn.replies.append(Reply(_t(turn)("chatter.question")))
         return reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
+
+
+async def _reopen(turn: Turn, field: Step | None, world: World) -> Turn:
+    """「修改」 or a field's name (「地点」) at a question, before the summary: that field's question again, then this
+    one; 修改 alone is told that the summary comes before anything is sent, and this question stands."""
+    if field is None:
+        turn.replies.append(Reply(_t(turn)("fix.later")))
+        return reask(turn, world)
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked not in {field.value, turn.step.value}]
+    return await next_question(turn, world)
 
 
 async def _switch(turn: Turn, text: str, world: World) -> Turn:
@@ -171,6 +190,8 @@ async def _switch(turn: Turn, text: str, world: World) -> Turn:
     if turn.step is Step.confirm or turn.draft.fixing:
         turn.draft.fixing = False
         return await show_summary(turn, world)
+    # the question it interrupted is still unanswered: asked again if the new type needs it
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked != turn.step.value]
     return await next_question(turn, world)
 
 
@@ -242,7 +263,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
 async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """At the summary: submit, choose what to change, or add words (and see the summary again)."""
     choice = meaning or CONFIRM_NUMBERS.get(words(text))
-    if choice == "submit":
+    if choice == "submit" or choice == "done" or words(text) in CONFIRM_YES:  # 对, 没问题, 好了: agreed
         return await _submit(turn, world)
     if choice == "change":
         turn.step = Step.fix
@@ -253,6 +274,13 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
     if changed is not None:
         return _ask_again(turn, changed, world)
     if says_no(text) or is_chatter(text):  # 没有, 不用了, 谢谢 at the summary add nothing to the account
+        return await show_summary(turn, world)
+    # 「王芳」 or 「13900139000」 at the summary: the contact it lacks, never words in the story the merchant may see
+    if took_contact(turn, text, telling=False):
+        return await show_summary(turn, world)
+    name, phone = name_and_phone(text)
+    if phone and not name:
+        refuse_phone(turn, phone)
         return await show_summary(turn, world)
     _add_text(turn, text, first=False, quiet=True)
     return await show_summary(turn, world)

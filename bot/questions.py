@@ -12,12 +12,15 @@ import re
 
 from bot import choosing, settling
 from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
+from bot.correcting import corrected
 from bot.telling import took_contact
 from bot.texts import prompt, summary_reply, understood_reply
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
-from bot.understanding.words import name_and_phone, says_no
+from bot.understanding.facts import when_in
+from bot.understanding.words import name_and_phone, says_no, words
+from complaints.classify.tokenize import simplified
 from complaints.submission import MAX_TEXT_CHARS, SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
@@ -27,6 +30,8 @@ QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_di
 SKIP = frozenset({"skip", "done"})
 SUMMARY_WORDS = frozenset({"submit", "change"})
 _ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
+_SAME_INSTRUMENT = frozenset({"same", "是", "是的", "是这台", "是那台", "就是这台", "就是那台", "就是它", "对", "对的",
+                              "yes", "that one", "yes that one"})  # fmt: skip
 _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
 # An answer to "where" that is a market's first words: 东街, 在东街, 东街那边, 东街菜场 12号摊, at 东街 stall 5.
 _HAN_WORDS = re.compile(r"([\u4e00-\u9fff]{2,8})(.*)", re.DOTALL)
@@ -103,6 +108,14 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     # merchant's name and number, so it stays the answer there)
     if turn.step is not Step.where and took_contact(turn, text, telling=False):
         return reask(turn, world)
+    fixed = await _correction_here(turn, text, world)
+    if fixed is not None:
+        return fixed
+    if turn.step is not Step.when and _took_time(turn, text):
+        return reask(turn, world)
+    if turn.step is Step.where and turn.draft.asked_about and words(text) in _SAME_INSTRUMENT:
+        turn.draft.code = turn.draft.asked_about  # 「是」: the instrument the question before the story was about
+        return await answered(turn, Step.where, world)
     if turn.step is Step.when and _BARE_NUMBER.fullmatch(text):  # 「2」: an old option's number, or half a date
         turn.replies.append(Reply(_t(turn)("when.bare_number", number=text.strip())))
         return reask(turn, world)
@@ -111,6 +124,38 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
         if turn.step is Step.where:
             await _place_begun(turn, text, world)
     return await answered(turn, turn.step, world)
+
+
+def _took_time(turn: Turn, text: str) -> bool:
+    """Words that are only a time ("前几天", "yesterday") at another question, while the time is not known: the time,
+    skipped or not yet asked, and said so; never a place, an amount or part of the story."""
+    found = when_in(text)
+    if turn.draft.when or not found or found.casefold() != simplified(text).strip(" .。,，!！").casefold():
+        return False
+    turn.draft.when = found[:ANSWER_CHARS]
+    if Step.when.value not in turn.draft.asked:
+        turn.draft.asked.append(Step.when.value)
+    turn.replies.append(Reply(_t(turn)("when.late", when=turn.draft.when)))
+    return True
+
+
+async def _correction_here(turn: Turn, text: str, world: World) -> Turn | None:
+    """「时间不对 是昨天中午」 at a later question changes the field it names (and says so), and the question
+    stands; 「改时间」 asks that question again, then this one. None when the words correct nothing."""
+    here = turn.step
+    changed = corrected(turn, text, limit=ANSWER_CHARS)
+    if changed is None:
+        return None
+    if changed is Step.confirm:
+        return await answered(turn, here, world) if _answered_by_it(turn, here) else reask(turn, world)
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked not in {changed.value, here.value}]
+    return await next_question(turn, world)
+
+
+def _answered_by_it(turn: Turn, step: Step) -> bool:
+    """The correction gave this very question's answer ("时间不对 是昨天" at the time question)."""
+    field_name = _ANSWER_FIELDS.get(step)
+    return field_name is not None and bool(getattr(turn.draft, field_name))
 
 
 async def _place_begun(turn: Turn, text: str, world: World) -> None:
@@ -135,8 +180,13 @@ async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, wo
         return reask(turn, world)
     if meaning in SKIP or meaning == "submit" or says_no(text):  # 提交 here: no (more) photos, go on
         return await answered(turn, Step.photos, world)
-    # Words, not a photo: a contact given ahead is taken, other words join the account (nothing typed is lost),
-    # and the question stands.
+    # Words, not a photo: a correction or a contact given ahead is taken, other words join the account (nothing
+    # typed is lost), and the question stands.
+    fixed = await _correction_here(turn, text, world)
+    if fixed is not None:
+        return fixed
+    if _took_time(turn, text):
+        return reask(turn, world)
     if took_contact(turn, text, telling=False):
         return reask(turn, world)
     if kept(turn, text):
@@ -154,6 +204,10 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
     name, phone = name_and_phone(text)
+    if phone and not name:  # the phone alone: taken (or refused with the reason), and the name is still asked for
+        if not took_contact(turn, text, telling=False):
+            refuse_phone(turn, phone)
+        return reask(turn, world)
     try:
         turn.draft.name = clean_name(name)
         if phone:
@@ -161,6 +215,14 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
     except SubmissionError as error:
         return refused(turn, "bad.name", error)
     return await answered(turn, Step.name, world)
+
+
+def refuse_phone(turn: Turn, phone: str) -> None:
+    """Why a phone number cannot be taken."""
+    try:
+        clean_phone(phone)
+    except SubmissionError as error:
+        turn.replies.append(Reply(error.english if turn.language == "en" else error.chinese))
 
 
 async def on_phone(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

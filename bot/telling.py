@@ -18,7 +18,7 @@ from bot import choosing
 from bot.conversation import Button, Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
-from bot.understanding.facts import when_in
+from bot.understanding.facts import amounts_in, when_in
 from bot.understanding.words import looks_like_name, name_and_phone, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
@@ -29,6 +29,7 @@ _OUTRIGHT = {
     "offer:complaint": "complaint", "offer:report": "report",
 }  # fmt: skip
 _OFFERED = {"1": "complaint", "2": "report"}  # the numbered choice, once offered
+_GREETING = re.compile(r"^(?:你好|您好|在吗|在不在|喂|hi|hello)[\s,，.。!！~～]*", re.IGNORECASE)
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
 
@@ -48,7 +49,9 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
 
 
 def _said_choice(text: str) -> str | None:
-    """投诉 or 举报 said in so many words, in Chinese or English; None for anything else."""
+    """投诉 or 举报 said in so many words, in Chinese or English, after a greeting or not ("你好 我要举报"); None for
+    anything else."""
+    text = _GREETING.sub("", text.strip()) or text
     return choosing.said_outright(text) or _OUTRIGHT.get(words(text))
 
 
@@ -73,7 +76,7 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     words with a number in them ("老板电话 138…", a price) stay part of the story (False). ``telling``: the
     shopper is still telling the story, so the answer ends with how to finish it."""
     name, phone = name_and_phone(text)
-    if not phone and not telling and turn.step is Step.photos:
+    if not phone and not telling and turn.step in {Step.when, Step.amounts, Step.photos, Step.confirm}:
         return _took_name(turn, text)
     if not phone or (name and not (looks_like_name(name) or _LATIN_NAME.fullmatch(name))):
         return False
@@ -97,10 +100,13 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
 
 
 def _took_name(turn: Turn, text: str) -> bool:
-    """「张三」 alone at the photo question of a complaint: the name it will ask for next, sent ahead. Nowhere else:
-    in the story a name may be the merchant's, and at the time question 周日 or 周五 has a surname's shape."""
+    """「张三」 alone at the time, amounts or photo question of a complaint: the name it will ask for, sent ahead
+    (周日 and 周五 have a surname's shape: a time or amount read in the words keeps them one). Not at the place
+    question or in the story, where a name may be the merchant's."""
     draft = turn.draft
-    if draft.name or draft.intent != Intent.complaint.value or not looks_like_name(text.strip()) or when_in(text):
+    if draft.name or draft.intent != Intent.complaint.value or not looks_like_name(text.strip()):
+        return False
+    if when_in(text) or amounts_in(text):
         return False
     try:
         draft.name = clean_name(name_and_phone(text)[0])

@@ -138,7 +138,7 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
     prompts = {
         Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
         Step.choose: choice_reply(t),
-        Step.where: Reply(t(_for(t, "ask.where", draft)), ((Button(t("button.dont_know"), data="skip"),),)),
+        Step.where: _where_prompt(draft, t),
         Step.when: Reply(t("ask.when"), (skip,)),
         Step.amounts: Reply(t(_for(t, "ask.amounts", draft)), (skip,)),
         Step.photos: Reply(
@@ -149,6 +149,16 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
         Step.settle: settle_offer(draft.odr_days, t),
     }
     return prompts.get(step)
+
+
+def _where_prompt(draft: Draft, t: BotCatalogue) -> Reply:
+    """Where, and, after a question about an instrument (``Draft.asked_about``), whether it was that one."""
+    dont_know = Button(t("button.dont_know"), data="skip")
+    if draft.asked_about and not draft.code:
+        same = Button(t("button.same_instrument"), data="same")
+        asked = t("ask.where.same", code=format_code(draft.asked_about))
+        return Reply(asked + "\n" + t(_for(t, "ask.where", draft)), ((same, dont_know),))
+    return Reply(t(_for(t, "ask.where", draft)), ((dont_know,),))
 
 
 def _for(t: BotCatalogue, key: str, draft: Draft) -> str:

@@ -32,10 +32,18 @@ _TRUSTED = {Status.valid, Status.expiring, Status.no_record}
 
 _ASKS_FAIR_SCALE = re.compile(r"公平秤|复秤|复称|復秤|fair\s*scale|re-?weigh", re.IGNORECASE)
 _ASKS_PROCESS = re.compile(
-    r"流程|多久|几天|多长时间|怎么投诉|如何投诉|怎么处理|怎样投诉|how\s+long|how\s+(do|can)\s+i\s+complain|process",
+    r"流程|多久|几天|多长时间|怎么投诉|如何投诉|怎么处理|怎样投诉|怎么举报|如何举报|(?:在|去|到)?哪(?:里|儿)?(?:可以|能)?(?:投诉|举报)|"
+    r"how\s+long|how\s+(?:do|can)\s+i\s+(?:complain|report)|where\s+(?:can|do|should)\s+i\s+(?:complain|report)|"
+    r"process",
     re.IGNORECASE,
 )
-_ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|verif|valid|status|accurate", re.IGNORECASE)
+_ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|准确|靠谱|verif|valid|status|accurate|\bok\b", re.IGNORECASE)
+# Whether an instrument is right, not how to have one verified (「电子秤去哪检定 收费吗」 is for a handler).
+_ASKS_IF_RIGHT = re.compile(
+    r"准不准|准吗|准确吗|准不准确|靠谱吗|有没有检定|检定过没|检定了吗|检定过吗|是否检定|合格吗|合不合格|"
+    r"accurate|\bok\b|verified\?",
+    re.IGNORECASE,
+)
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
     r"检定|秤|表|器具|计价器|加油机|加气机|充电桩|标签|贴纸|显示|状态|超期|停用|即将到期|scale|meter|pump|label|status|verif",
@@ -96,6 +104,8 @@ def automatic_answer(
     parts: list[Answer] = []
     if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
         parts.append(_status_answer(card, on, hotline))
+    elif _ASKS_IF_RIGHT.search(text) and _ABOUT_INSTRUMENTS.search(text):  # 「这个秤准吗」, no code: how to find out
+        parts.append(_how_to_check(hotline))
     if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
         parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
@@ -122,6 +132,15 @@ def _status_answer(card: InstrumentCard, on: date, hotline: str) -> Answer:
         zh += f"请不要以它的计量结果为准，可到公平秤复秤，或拨打 {hotline} 投诉举报。"
         en += f" Do not rely on its reading: re-weigh at the fair scale, or call {hotline}."
     return Answer(zh, en)
+
+
+def _how_to_check(hotline: str) -> Answer:
+    return Answer(
+        "发器具贴纸上的编码（如 7K3MQ-9XR4P）或扫贴纸上的二维码，可以查到它是否检定合格、是否在有效期内；"
+        f"怀疑分量不对，可以到市场的公平秤免费复秤，或拨打 {hotline}。",
+        "Send the code on the instrument's sticker (like 7K3MQ-9XR4P) or scan its QR code to see whether it is "
+        f"verified and in date; if you doubt a weight, re-weigh free at the market's fair scale, or call {hotline}.",
+    )
 
 
 def _meanings(text: str) -> list[Answer]:
@@ -159,9 +178,11 @@ def _process_answer(policy: DeadlinePolicy) -> Answer:
     return Answer(
         f"投诉：市场监管所在收到后 {policy.accept_days} 个工作日内决定是否受理，受理后 {policy.mediate_days} "
         f"个工作日内完成调解。举报：{policy.verify_days} 个工作日内完成核查（可延长 {policy.verify_extension_days} "
-        "个工作日），并告知您是否立案。投诉需要留下姓名和电话，举报可以匿名。",
+        "个工作日），并告知您是否立案。投诉需要留下姓名和电话，举报可以匿名。"
+        "要投诉或举报，直接在这里说说发生了什么（哪家店、什么时候、差了多少）就行。",
         f"Complaints: the station decides within {policy.accept_days} working days whether to accept, and mediates "
         f"within {policy.mediate_days} working days of accepting. Reports: checked within {policy.verify_days} "
         f"working days (extendable by {policy.verify_extension_days}), and you are told whether a case was opened. "
-        "A complaint needs your name and phone number; a report may be anonymous.",
+        "A complaint needs your name and phone number; a report may be anonymous. To complain or report, just tell "
+        "me here what happened (which shop, when, how much was missing).",
     )

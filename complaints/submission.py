@@ -151,6 +151,13 @@ def clean_phone(raw: object) -> str:
         phone = phone[3:]
     elif phone.startswith("86") and len(phone) == 13:
         phone = phone[2:]
+    if phone.startswith("1") and len(phone) != 11:  # no mainland number but a mobile starts with 1: a digit off
+        raise SubmissionError(
+            "bad_phone",
+            "手机号码应该是 11 位数字（如 13800138000），请核对一下。",
+            "A mainland mobile number has 11 digits (like 13800138000); please check it.",
+            field="phone",
+        )
     return phone
 
 

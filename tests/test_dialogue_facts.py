@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.understanding.facts import amounts_in, when_in
+from bot.understanding.facts import amounts_in, place_in, when_in
 from tests.fake_wechat import push, say, wechat
 from tests.support import STATUS_ROWS, seed
 from web.app import create_app
@@ -33,17 +33,38 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
     ("text", "when"),
     [
         ("今天上午在菜场买的", "今天上午"),
-        ("昨天下午三点", "昨天下午"),
+        ("昨天下午三点", "昨天下午三点"),  # the hour in Chinese numerals too
         ("上周五 买的牛肉", "上周五"),
         ("11月20号下午3点多", "11月20号下午3点多"),
         ("bought it this morning", "this morning"),
         ("秤不准 少了二两", ""),
         ("昨天在12号摊买的", "昨天"),  # a stall's number is not a date
         ("上週五下午買的", "上周五下午"),  # traditional characters, kept in simplified ones
+        ("前几天在菜场", "前几天"),
+        ("三天前买的", "三天前"),
+        ("今天中午十二点", "今天中午十二点"),
     ],
 )
 def test_time_words_are_found_as_written(text: str, when: str) -> None:
     assert when_in(text) == when
+
+
+@pytest.mark.parametrize(
+    ("text", "place"),
+    [
+        ("加油站加油不足 中石化人民路加油站 加了300块钱的油", "中石化人民路加油站"),
+        ("昨天在永辉超市买的牛肉少了", "永辉超市"),
+        ("今天上午城西菜市场买菜", "城西菜市场"),  # the day before it is not part of the name
+        ("海鲜市场买螃蟹", ""),  # a kind of market, not which one
+        ("在农贸市场里买的", ""),
+        ("那家店太黑了", ""),
+        ("卖猪肉的摊 秤不准", ""),
+        ("我去药店抓药", ""),
+        ("老板的秤有问题", ""),
+    ],
+)
+def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place: str) -> None:
+    assert place_in(text) == place
 
 
 @pytest.mark.parametrize(
@@ -57,6 +78,7 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("買了三斤蝦 少了二兩", "三斤 二两"),  # traditional characters, kept in simplified ones
         ("paid 60, got home and it was only 1.6 jin", "paid 60 1.6 jin"),
         ("the scale at stall 5 looks rigged", ""),  # no 5 litres in "5 looks"
+        ("他用的是八两秤", ""),  # a rigged scale's nickname, not eight liang
     ],
 )
 def test_money_and_quantities_are_found_as_written(text: str, amounts: str) -> None:

@@ -34,7 +34,7 @@ async def cases(engine: AsyncEngine) -> list[Any]:
     async with engine.connect() as connection:
         sql = (
             "SELECT c.intent, c.instrument_id, s.name AS station FROM complaint c"
-            " LEFT JOIN station s ON s.id = c.station_id"
+            " LEFT JOIN station s ON s.id = c.station_id ORDER BY c.id"
         )
         return list(await connection.execute(sa.text(sql)))
 
@@ -123,6 +123,26 @@ async def test_a_story_after_a_question_names_its_own_place(
     assert "是哪家店" in asked  # the place is asked: the earlier instrument is not this story's
 
 
+async def test_a_loss_asked_about_after_a_question_is_offered_the_remedy_and_that_instrument(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await asked_about_the_expired_scale(shopper, codes)
+    assert "记下了" in await shopper.say("那我买的东西怎么办 少了好几两")  # a question about a loss: a story
+    assert "您希望怎样处理" in await shopper.say("好了")  # read as a question, but a loss of one's own
+    asked = await shopper.say("1")
+    assert "是刚才查询的那台器具" in asked  # the place question offers the instrument just asked about
+    assert "哪家店" in asked  # and still asks, for a story about somewhere else
+    await shopper.say("是")
+    for answer in ("今天上午", "2斤只有1斤6两", "skip", "王芳 13800138000"):
+        said = await (shopper.tap(answer) if answer == "skip" else shopper.say(answer))
+    assert "请核对" in said
+    assert "已收到" in await shopper.tap("submit")
+    question, story = await cases(engine)
+    assert story.intent == "complaint"
+    assert story.instrument_id == question.instrument_id is not None
+    assert story.station == "南门市场监管所"
+
+
 async def test_the_fair_scale_of_a_market_named_in_the_question(shopper: Shopper, engine: AsyncEngine) -> None:
     await seed(engine, STATUS_ROWS["valid"])
     async with engine.begin() as connection:
@@ -139,6 +159,20 @@ async def test_a_fair_scale_question_with_no_market_says_where_they_usually_are(
     answer = await shopper.say("公平秤在哪")
     assert "公平秤一般设在市场管理处" in answer
     assert "告诉我市场名称" in answer  # and how to learn the exact place
+
+
+async def test_is_this_scale_right_with_no_code_says_how_to_find_out(shopper: Shopper, engine: AsyncEngine) -> None:
+    answer = await shopper.say("这个秤准吗")
+    assert "发器具贴纸上的编码" in answer  # nothing to look up: how to, and the fair scale
+    assert "公平秤" in answer
+
+
+@pytest.mark.parametrize(
+    ("question", "answer"),
+    [("在哪投诉", "直接在这里说说发生了什么"), ("where can i complain", "just tell me here what happened")],
+)
+async def test_where_to_complain_is_answered_here(shopper: Shopper, question: str, answer: str) -> None:
+    assert answer in await shopper.say(question)
 
 
 @pytest.mark.parametrize("question", ["这秤准不准", "这台秤合不合格"])

@@ -1,6 +1,7 @@
 """The facts a shopper's own words already carry, so that the dialogue does not ask for them again: when it
-happened and the amounts (money and quantities). The place is found by the registry's names (intake's name
-index, through :class:`bot.turn.World`), not here.
+happened and the amounts (money and quantities). The place is found first by the registry's names (intake's name
+index, through :class:`bot.turn.World`); a place the registry does not know ("中石化人民路加油站") is found here by
+its kind (加油站, 超市, 菜市场 …), so that it is not asked for again, and routes to no station.
 
 Each fact is kept as the shopper wrote it (the handler reads "今天上午", not a normalised timestamp), in simplified
 characters ("二兩" is read and kept as "二两"): these patterns only find the words. To teach the dialogue a new
@@ -20,8 +21,10 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+
 # Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上" ("12号摊" is a stall).
 _DAYS = (
     r"今天|今日|今早|今晚|昨天|昨日|昨晚|前天|大前天|刚才|刚刚|上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|"
+    r"前几天|这几天|前两天|前些天|前阵子|前段时间|\d{1,2}天前|[一二两三四五六七八九十几]天前|"
     r"(?:上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|上周末?|这周末?|上个?月|这个?月|月初|月底|"
-    r"\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号](?![摊档铺柜门楼店窗位台床间])|\d{1,2}点(?:多|半)?"
+    r"\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号](?![摊档铺柜门楼店窗位台床间])|\d{1,2}点(?:多|半)?|"
+    r"(?:十[一二]?|[一二两三四五六七八九])点(?:多|半|钟)?"
 )
 _WHEN = re.compile(rf"(?:{_DAYS})+")
 _WHEN_EN = re.compile(
@@ -32,13 +35,45 @@ _WHEN_EN = re.compile(
 )
 _MONEY = rf"{_NUMBER}\s*(?:块钱|块|元|毛)|(?:付了|给了|收了|花了|收我|花)\s*{_NUMBER}(?:多)?(?:块钱|块|元)?"
 # kg, g and l only as whole words: "stall 5 looks rigged" holds no 5 litres
-_WEIGHT = rf"{_NUMBER}\s*(?:公斤|千克|斤|两|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z]))(?:{_NUMBER}(?:两|钱)?)?"
+# 「八两秤」 is a rigged scale's nickname, not eight liang
+_WEIGHT = rf"{_NUMBER}\s*(?:公斤|千克|斤|两(?!秤)|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z]))(?:{_NUMBER}(?:两|钱)?)?"
 _AMOUNTS = re.compile(rf"(?:{_MONEY}|{_WEIGHT})", re.IGNORECASE)
 _AMOUNTS_EN = re.compile(
     r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?)|¥\s?\d+)\b"
     r"|\b(?:paid|charged|cost)\s+(?:me\s+)?(?:¥\s?)?\d+(?:\.\d+)?\b(?!\s?(?:yuan|rmb))",  # "paid 60" (60 yuan: above)
     re.IGNORECASE,
 )
+
+
+# A place the registry does not know is still a place told: 「中石化人民路加油站」, 「城西菜市场」, 「永辉超市」.
+# The name is what comes before a kind of place, after the last word that leads into it (在, 去 …), in one clause.
+_PLACE_KINDS = (
+    r"加油站|加气站|充电站|农贸市场|批发市场|菜市场|集贸市场|市场|菜场|集市|超市|商场|购物中心|便利店|商店|专卖店|"
+    r"大药房|药房|药店|眼镜店|眼镜行|眼镜城|水果店|肉店|店|摊位|摊|档口|铺子|铺"
+)
+_PLACE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]{{2,12}}?)(?:{_PLACE_KINDS})")
+_INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|跟|那边|这边)")
+# 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one
+_NOT_A_NAME = re.compile(r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着]")
+# 「农贸市场」, 「海鲜市场」, 「水果店」: a kind of place, or the goods it sells, named by no one
+_GOODS = (
+    r"海鲜|水产|蔬菜|果蔬|水果|农贸|农产品|批发|集贸|菜|肉|肉类|猪肉|牛肉|羊肉|鱼|生鲜|粮油|干货|花鸟|服装|建材|"
+    r"小商品|百货|杂货|副食|零售|综合|早市|夜市|早|夜|药|眼镜|黄金|珠宝"
+)
+_KIND_ALONE = re.compile(rf"(?:{_GOODS})*(?:{_PLACE_KINDS})")
+_WHEN_FIRST = re.compile(rf"^(?:{_DAYS})+")
+_CLAUSES = re.compile(r"[，,。.!！?？;；\s]+")
+
+
+def place_in(text: str) -> str:
+    """A named place that is not in the registry, as written ("" when none is named)."""
+    for clause in _CLAUSES.split(simplified(text)):
+        for match in _PLACE.finditer(clause):
+            name = _INTO_PLACE.sub("", _WHEN_FIRST.sub("", match.group(1)))
+            place = name + match.group(0)[len(match.group(1)) :]
+            if len(name) >= 2 and not _NOT_A_NAME.search(name) and not _KIND_ALONE.fullmatch(place):
+                return place
+    return ""
 
 
 def when_in(text: str) -> str:
@@ -67,7 +102,8 @@ async def facts_told(
     account = draft.account
     found = {
         # a market the words name wins over the one a location shared before the story was near
-        "where": "" if draft.code else (await place_named(account) or draft.located),
+        # then a place named that the registry does not know (kept for the handler, routed by no one)
+        "where": "" if draft.code else (await place_named(account) or draft.located or place_in(account)),
         "when": when_in(account),
         "amounts": amounts_in(account),
     }

@@ -10,8 +10,8 @@ from complaints.classify.tokenize import simplified
 from qr.codes import normalise_code
 
 WORDS = {
-    "done": {"好了", "好", "说完了", "说完", "完了", "没了", "没有了", "就这些", "done", "finished", "ok",
-             "that's all"},
+    "done": {"好了", "好", "说完了", "说完", "完了", "没了", "没有了", "就这些", "就这样", "就这样吧", "就这些吧",
+             "没别的了", "差不多了", "就这么多", "done", "finished", "ok", "that's all"},
     "skip": {"跳过", "不知道", "不清楚", "不记得", "没有", "没有照片", "不想说", "skip", "don't know", "dont know",
              "no", "none", "no photos", "not sure"},
     "submit": {"提交", "确认", "确认提交", "submit", "confirm", "yes"},
@@ -27,6 +27,9 @@ WORDS = {
 }  # fmt: skip
 WORD_OF = {word: meaning for meaning, words in WORDS.items() for word in words}
 CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
+# At the summary only, where agreeing can mean nothing but 提交: elsewhere 对 or 可以 may be part of an answer.
+CONFIRM_YES = frozenset({"对", "对的", "对了", "是的", "是", "没问题", "没错", "正确", "可以", "行", "好的", "嗯",
+                         "嗯嗯", "确定", "提交吧", "发吧", "发送", "okay", "correct", "right", "send"})  # fmt: skip
 FIX_WORDS = {
     "说明": Step.account, "内容": Step.account, "account": Step.account,
     "类型": Step.choose, "投诉还是举报": Step.choose, "choose": Step.choose, "type": Step.choose,
@@ -55,7 +58,8 @@ LATIN_WORDS = re.compile(r"[A-Za-z]{2,}\b.*\b[A-Za-z]{2,}")
 def words(text: str) -> str:
     """The text as a keyword: traditional characters, width, case and surrounding punctuation do not matter."""
     folded = simplified(text).strip().casefold()  # 我要投訴 is 我要投诉
-    return folded.strip("。.!！?？~～ ") or folded
+    folded = folded.strip("。.!！?？~～ ") or folded
+    return folded[:-1] + "了" if folded.endswith("啦") and len(folded) > 1 else folded  # 好啦 is 好了, 说完啦 说完了
 
 
 ENGLISH_WORDS = frozenset((
@@ -103,13 +107,13 @@ def code_in(text: str) -> str | None:
 
 NO = (  # no, skip, not now, don't know, can't: the question moves on and nothing is stored as the answer
     "跳过", "下一个", "下一步", "不知道", "不清楚", "不记得", "记不清", "记不得", "忘了", "忘记了", "不确定", "说不清",
-    "没有", "没", "无", "没注意", "没看", "没留意",
+    "没有", "没", "无", "没注意", "没看", "没留意", "木有", "没得", "莫得", "冇",
     "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
     "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
     "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
     "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "不方便留", "不方便给", "保密", "匿名",
-    "隐私", "不告诉", "不想告诉",
+    "隐私", "不告诉", "不想告诉", "不发", "不拍", "不用发", "不用拍", "不传",
     "skip", "next", "no", "nope", "none", "no photo", "no photos", "no pic", "no pics", "no picture",
     "no pictures", "didn't take one", "did not take one", "can't", "cannot", "can't send", "don't know",
     "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
@@ -121,16 +125,21 @@ GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is 
     "太麻烦了", "麻烦", "好麻烦", "懒得弄", "懒得弄了", "forget it", "never mind", "nevermind", "give up",
 )  # fmt: skip
 FILLER = (
-    "不好意思", "抱歉", "对不起", "谢谢", "了", "啊", "呀", "呢", "哦", "噢", "嗯", "吧", "哈", "额", "呃", "唉", "哎",
-    "诶", "的", "就", "先", "还是", "我", "真的", "实在", "当时", "也", "都", "那个", "这个", "就是",
+    "不好意思", "抱歉", "对不起", "谢谢", "了", "啦", "啊", "呀", "呢", "哦", "噢", "嗯", "吧", "哈", "额", "呃", "唉",
+    "哎", "诶", "的", "就", "先", "还是", "我", "真的", "实在", "当时", "也", "都", "那个", "这个", "就是",
     # what a "no" at the name and phone questions is about: 不想给电话, 名字不留, 手机号不方便给
     "电话", "手机", "手机号", "号码", "电话号码", "名字", "姓名", "真名",
+    # and at the photo question: 不要照片了, 照片就不发了; 算了 before a "no" gives up only the question
+    "照片", "图片", "相片", "图", "算了",
     "sorry", "thanks", "thank you", "please", "i", "oh", "um", "uh", "well", "just", "really",
 )  # fmt: skip
 CHATTER = (  # greetings and small talk: answered with a short help line, never a case
     "你好", "您好", "在吗", "在不在", "在么", "有人吗", "有人在吗", "hi", "hello", "hey", "哈喽", "嗨", "喂", "早",
     "早上好", "晚上好", "下午好", "在", "人呢", "请问", "打扰了", "你是谁", "你是机器人吗", "测试", "test", "哈哈",
     "呵呵", "嘿嘿", "好的", "ok", "嗯嗯", "哦哦", "1", "？", "?",
+    # 「是12315吗」: the help line says what this is and where the words go
+    "12315", "12315吗", "是12315吗", "这是12315吗", "是不是12315", "这里是12315吗", "你们是政府的吗", "是官方的吗",
+    "你们是谁", "你们是哪个部门", "你们是哪里的", "这是哪个单位", "who are you",
     # a preamble alone ("你好 我想反映个事"): the story comes next, and these words are not its first line
     "想反映个事", "反映个事", "反映个事情", "反映一个事", "反映件事", "反映一件事", "反映个情况", "反映一个情况",
     "反映个问题", "反映一个问题", "反映一下", "想反映", "要反映", "有个事", "有件事", "有个事情", "有个问题", "问个事",
@@ -138,7 +147,8 @@ CHATTER = (  # greetings and small talk: answered with a short help line, never 
 )  # fmt: skip
 REMEDY = re.compile(  # the shopper asks for a remedy: a complaint (投诉)
     r"退钱|退款|退费|退货|退差价|退还|退我|赔偿|赔钱|赔我|要赔|补足|补齐|补给我|补上|补回|道歉|调解|要回|讨回|拿回|"
-    r"给个说法|给我个说法|讨个说法|我要投诉|我想投诉|投诉他|投诉这|refund|compensat|money back|make (it )?up|apolog",
+    r"给个说法|给我个说法|讨个说法|我要投诉|我想投诉|来投诉|投诉一下|投诉他|投诉这|refund|compensat|money back|"
+    r"make (it )?up|apolog",
     re.IGNORECASE,
 )
 ENFORCEMENT = re.compile(  # the shopper asks for an investigation: a report (举报)
@@ -147,7 +157,9 @@ ENFORCEMENT = re.compile(  # the shopper asks for an investigation: a report (�
     re.IGNORECASE,
 )
 PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a remedy may be owed to the writer
-    r"我|买|付了|花了|被宰|宰了|坑了|被坑|少了|缺了|短了|只有|不够|差了|少给|亏了|\bi\b|\bmy\b|\bme\b|bought|paid|"
+    r"我|买|付了|花了|被宰|宰了|坑了|被坑|少了|缺了|短了|只有|不够|差了|少给|亏了|加了|充了|多收|多扣|多算|不足|"
+    r"少[\d一二两三四五六七八九十半几]|"
+    r"\bi\b|\bmy\b|\bme\b|bought|paid|"
     r"charged|short",
     re.IGNORECASE,
 )
@@ -168,7 +180,9 @@ THANKS = ("谢谢", "谢谢你", "谢谢你们", "多谢", "感谢", "辛苦了"
           "thanks", "thank you", "thx", "got it")  # fmt: skip
 PROGRESS_HOW = re.compile(
     r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
-    r"going|progress",
+    r"going|progress|"
+    # 「我的投诉呢」: the shopper's own case, then 呢 at the end; 「我要投诉呢」 is not about one
+    r"(?:我的|我那个|我那|那个)(?:投诉|举报|案件|事)呢$",
     re.IGNORECASE,
 )
 WORD_RATINGS = {  # a rating in words, for a case that awaits one

@@ -341,11 +341,11 @@ CASES: tuple[DemoCase, ...] = (
     DemoCase(
         days_ago=2,
         channel="web",
-        text="怎么查一台秤有没有检定过？有没有什么小程序或者网站可以查？",
+        text="家里的电子秤想拿去检定一下，要去哪里送检？收费吗？",
         scan=None,
         name="萧然",
         phone="13800138026",
-        story=((1, "answer", {"message": "扫秤上的诚信计量二维码即可查看检定日期、有效期和结论。"}),),
+        story=((1, "answer", {"message": "家用秤不属于强制检定，可以送区计量检定所校准，按核定的标准收费。"}),),
     ),
     DemoCase(
         days_ago=10,

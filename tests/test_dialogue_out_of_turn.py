@@ -1,0 +1,251 @@
+"""A shopper answers what they expect to be asked, not what was asked: 投诉 typed at the place question is the
+choice (never the place), a name typed at the time or amounts question of a complaint is the name (never the
+time), 对 or 没问题 at the summary sends it, 好的 at a question is not answered with 「在的」, and 「你们什么时候处理」
+or 「我的投诉呢」 from someone with no case is told so instead of starting a story. Found by chatting with the
+bot as a hurried shopper. Over the real webhooks (Telegram; WeChat) and the database."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+# A loss told with neither place nor wish: the choice is asked, then the place.
+LOSS = "昨天买了3斤排骨付了90块 回家称只有2斤6两"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    return await aiohttp_client(create_app(wechat(settings), clock=clock))
+
+
+async def _case(engine: AsyncEngine) -> sa.Row[Any]:
+    query = sa.text("SELECT c.text, c.intent, c.consumer_intent FROM complaint c ORDER BY c.id")
+    async with engine.connect() as connection:
+        return (await connection.execute(query)).first()  # type: ignore[return-value]
+
+
+async def _draft_fields(engine: AsyncEngine) -> sa.Row[Any]:
+    async with engine.connect() as connection:
+        return (await connection.execute(sa.text("SELECT step, draft FROM dialogue_state"))).one()
+
+
+async def test_投诉_at_the_place_question_is_the_choice_and_the_place_is_asked_again(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(LOSS)
+    chose = await shopper.say("举报")
+    assert "哪家店" in chose  # the place question of a report
+    switched = await shopper.say("投诉")
+    assert "按投诉办理" in switched
+    assert "哪家店" in switched.rsplit("\n\n", 1)[-1]  # the question it interrupted, again
+    await shopper.say("南门农贸市场张记水产")
+    for _ in range(6):
+        said = await shopper.tap("skip")
+        if "请核对" in said:
+            break
+    assert "地点：南门农贸市场张记水产" in said
+    assert "地点：投诉" not in said
+    assert "类型：投诉" in said
+
+
+async def test_a_name_at_the_time_question_of_a_complaint_is_the_name(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("在南门农贸市场张记水产买了3斤虾付了120块 回家称只有2斤6两")
+    await shopper.say("投诉")
+    noted = await shopper.say("李建国")
+    assert "记下了您的联系方式：李建国" in noted
+    assert "什么时候" in noted.rsplit("\n\n", 1)[-1]  # the time question stands
+    await shopper.say("今天上午")
+    for _ in range(4):
+        said = await shopper.tap("skip")
+        assert "称呼" not in said  # the name, given ahead, is not asked for
+        if "请核对" in said:
+            break
+    assert "姓名：李建国" in said
+    assert "时间：今天上午" in said
+
+
+async def test_周日_at_the_time_question_stays_a_time(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("在南门农贸市场张记水产买了3斤虾付了120块 回家称只有2斤6两")
+    await shopper.say("投诉")
+    answered = await shopper.say("周日")
+    assert "联系方式" not in answered
+    step, _ = await _draft_fields(engine)
+    assert step != "when"
+
+
+@pytest.mark.parametrize("agreed", ["对", "没问题", "好了", "好的"])
+async def test_agreeing_at_the_summary_sends_it(wx: Any, engine: AsyncEngine, agreed: str) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("南门农贸市场张记水产的秤有问题 好多人都被少称"))
+    await say(wx, follower, follower.text("举报"))
+    said = ""
+    for _ in range(5):
+        said = (await say(wx, follower, follower.text("跳过")))[1]
+        if "请核对" in said:
+            break
+    assert "请核对" in said
+    sent = (await say(wx, follower, follower.text(agreed)))[1]
+    assert "已收到" in sent
+    text, intent, _ = await _case(engine)
+    assert agreed not in text.split("\n")[-1]  # not added to the story either
+    assert intent == "report"
+
+
+async def test_好的_at_a_question_repeats_it_without_saying_still_here(shopper: Shopper) -> None:
+    await shopper.say(LOSS)
+    asked = await shopper.say("投诉")
+    said = await shopper.say("好的")
+    assert "在的" not in said
+    assert asked.rsplit("\n", 1)[-1] in said
+
+
+@pytest.mark.parametrize(
+    ("asked", "answer"),
+    [("你们什么时候处理", "还没有提交过投诉或举报，所以还没有要处理的事"), ("我的投诉呢", "还没有提交过投诉或举报")],
+)
+async def test_asking_after_a_case_with_none_is_told_so_and_starts_no_story(
+    shopper: Shopper, engine: AsyncEngine, asked: str, answer: str
+) -> None:
+    said = await shopper.say(asked)
+    assert answer in said
+    assert "记下了" not in said
+    _, draft = await _draft_fields(engine)
+    assert asked not in str(draft)  # not kept as the first words of a story
+    assert "记下了" in await shopper.say(LOSS)  # the story that follows starts as ever
+
+
+async def test_a_fuel_loss_told_with_no_wish_is_offered_the_remedy(wx: Any) -> None:
+    follower = push()
+    said = (await say(wx, follower, follower.text("加油站加油不足 中石化人民路加油站 加了300块钱的油 油表才跳一格")))[1]
+    assert "1 投诉（要商家退款、补足" in said  # 加了300块钱的油 is a loss of one's own, not only a tip-off
+
+
+async def test_a_correction_at_the_photo_question_changes_its_field(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("今天中午在南门农贸市场张记水产买虾 说好3斤 回家称只有2斤6两 付了120")
+    await shopper.say("举报")
+    fixed = await shopper.say("时间不对 是昨天中午")  # at the photo question, the first one left
+    assert "已改正 · 时间：昨天中午" in fixed
+    assert "有照片吗" in fixed.rsplit("\n\n", 1)[-1]  # and the question stands
+    summary = await shopper.tap("skip")
+    assert "时间：昨天中午" in summary
+    assert "时间不对" not in summary  # not added to the story
+
+
+async def test_a_loss_of_so_much_short_is_offered_the_remedy(shopper: Shopper) -> None:
+    said = await shopper.say("鬼秤！！！南门菜场卖牛肉那个 一斤少二两 气死了")
+    assert "1 投诉（要商家退款、补足" in said
+
+
+async def test_a_greeting_then_我要举报_is_the_choice_not_the_story(shopper: Shopper, engine: AsyncEngine) -> None:
+    said = await shopper.say("你好 我要举报")
+    assert "按举报办理" in said
+    _, draft = await _draft_fields(engine)
+    assert "我要举报" not in str(draft)  # not the story's first words
+
+
+async def test_a_time_recalled_at_the_photo_question_is_the_time(shopper: Shopper) -> None:
+    await shopper.say("南门农贸市场张记水产的秤是改过的 八两秤 大家都被坑")
+    await shopper.say("举报")
+    await shopper.tap("skip")  # 不知道 at the time question
+    late = await shopper.say("前几天")  # remembered at the photo question
+    assert "记下了时间：前几天" in late
+    summary = await shopper.tap("skip")
+    assert "时间：前几天" in summary
+    assert "金额和分量：八两" not in summary  # 八两秤 names a rigged scale, not an amount
+
+
+@pytest.mark.parametrize("ending", ["就这样吧", "没别的了", "好啦", "说完啦"])
+async def test_everyday_ways_of_saying_that_is_all_end_the_story(shopper: Shopper, ending: str) -> None:
+    await shopper.say("我是来投诉的 菜市场称猪肉少了二两")
+    ended = await shopper.say(ending)
+    assert "记下了。" not in ended
+    assert "我理解的是：投诉" in ended  # 来投诉 states the wish: not asked again
+    assert "您希望怎样处理" not in ended
+
+
+@pytest.mark.parametrize("asked", ["是12315吗", "你们是政府的吗？"])
+async def test_who_are_you_is_answered_and_makes_no_case(shopper: Shopper, engine: AsyncEngine, asked: str) -> None:
+    said = await shopper.say(asked)
+    assert "请用自己的话说说发生了什么" in said
+    assert "已收到" not in said
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+
+
+async def test_a_time_given_at_the_place_question_is_the_time_and_the_place_is_asked_again(shopper: Shopper) -> None:
+    await shopper.say("Hello, the gas station on Renmin Road gave me less fuel than I paid for")
+    await shopper.say("complaint")
+    said = await shopper.say("yesterday")  # at the place question
+    assert "Noted the time: yesterday." in said
+    assert "Which filling station" in said.rsplit("\n\n", 1)[-1]
+    after = await shopper.tap("skip")
+    assert "When did it happen" not in after  # the time is known: not asked
+
+
+async def test_a_field_named_at_a_later_question_is_asked_again_then_the_question(shopper: Shopper) -> None:
+    await shopper.say("今天在南门农贸市场买了两斤牛肉 回家称只有一斤六两 要退钱")
+    assert "有照片吗" in await shopper.say("好了")  # place, time and amounts told
+    at_photos = await shopper.say("修改")  # before the summary: told when, and the question stands
+    assert "提交前会给您核对一遍" in at_photos
+    assert "有照片吗" in at_photos.rsplit("\n\n", 1)[-1]
+    assert "哪家店" in await shopper.say("地点")  # the place question again
+    back = await shopper.say("南门农贸市场张记水产 第三排")
+    assert "有照片吗" in back  # then the question it interrupted
+    await shopper.tap("skip")
+    summary = await shopper.say("王强 13611112222")
+    assert "地点：南门农贸市场张记水产 第三排" in summary
+    assert "说明：今天在南门农贸市场买了两斤牛肉 回家称只有一斤六两 要退钱\n" in summary  # nothing added to it
+
+
+STORY_TOLD = "昨天在南门农贸市场张记水产买鲈鱼 付了56块 说是2斤 回家称只有1斤7两 要退钱"
+
+
+async def test_a_phone_alone_at_the_name_question_is_taken_and_the_name_still_asked(shopper: Shopper) -> None:
+    await shopper.say(STORY_TOLD)
+    await shopper.say("好了")
+    await shopper.tap("skip")  # no photos: the name question
+    said = await shopper.say("13800138000")
+    assert "记下了您的联系方式：138****8000" in said
+    assert "怎么称呼" in said.rsplit("\n\n", 1)[-1]  # the name is still asked for
+    summary = await shopper.say("王芳")
+    assert "姓名：王芳" in summary
+    assert "电话：138****8000" in summary
+
+
+async def test_a_mobile_number_a_digit_short_is_refused_with_the_reason(shopper: Shopper) -> None:
+    await shopper.say(STORY_TOLD)
+    await shopper.say("好了")
+    await shopper.tap("skip")
+    await shopper.say("王芳")
+    refused = await shopper.say("138001380")
+    assert "手机号码应该是 11 位数字" in refused
+    assert "请核对：" not in refused  # not the summary: the phone is asked again
+
+
+async def test_a_name_or_phone_sent_at_the_summary_is_the_contact_not_the_story(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY_TOLD)
+    await shopper.say("好了")
+    await shopper.tap("skip")
+    await shopper.tap("skip")  # no name
+    summary = await shopper.tap("skip")  # no phone
+    assert "请核对" in summary
+    await shopper.say("王芳")
+    summary = await shopper.say("13800138000")
+    assert "姓名：王芳" in summary
+    assert "电话：138****8000" in summary
+    assert "已收到" in await shopper.tap("submit")
+    text, _, _ = await _case(engine)
+    assert "王芳" not in text
+    assert "13800138000" not in text
