@@ -30,6 +30,10 @@ _ANSWERS = {
     "投诉吧": "complaint", "举报吧": "report", "1投诉": "complaint", "2举报": "report", "我想投诉": "complaint",
     "我想举报": "report", "想投诉": "complaint", "想举报": "report", "我是来投诉的": "complaint",
     "我是来举报的": "report", "我要投诉一下": "complaint", "我要举报一下": "report",
+    # English, spaces removed as the words are compared: "I want to complain", "I'd like to report it"
+    "iwanttocomplain": "complaint", "i'dliketocomplain": "complaint", "iwanttomakeacomplaint": "complaint",
+    "iwanttofileacomplaint": "complaint", "iwanttoreport": "report", "iwanttoreportit": "report",
+    "i'dliketoreport": "report", "i'dliketoreportit": "report",
 }  # fmt: skip
 SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为举报"})  # taken at any later question
 

@@ -242,7 +242,8 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         if not turn.draft.texts:
             return _say(turn, "chatter")
         done = Button(_t(turn)("button.done"), data="done")
-        turn.replies.append(Reply(_t(turn)("chatter.more"), ((done,),)))
+        said = "ack.finish" if is_thanks(text) else "chatter.more"  # 好的 after 记下了: how to finish, not 「在的」
+        turn.replies.append(Reply(_t(turn)(said), ((done,),)))
         return turn
     if turn.draft.texts and says_no(text):  # 「没拍照」 before it is asked: not the story, and not asked later
         if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:

@@ -18,8 +18,8 @@ from bot.texts import prompt, summary_reply, understood_reply
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
-from bot.understanding.facts import when_in
-from bot.understanding.words import name_and_phone, says_no, words
+from bot.understanding.facts import amounts_in, facts_told, when_in
+from bot.understanding.words import asks_when_handled, name_and_phone, says_no, words
 from complaints.classify.tokenize import simplified
 from complaints.submission import MAX_TEXT_CHARS, SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
@@ -32,6 +32,8 @@ SUMMARY_WORDS = frozenset({"submit", "change"})
 _ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
 _SAME_INSTRUMENT = frozenset({"same", "是", "是的", "是这台", "是那台", "就是这台", "就是那台", "就是它", "对", "对的",
                               "yes", "that one", "yes that one"})  # fmt: skip
+_NAME_CHARS = 20  # what a person calls themselves; longer words at the name question are something else
+_NOT_A_NAME = re.compile(r"[?？]|[吗呢嘛]$|什么|怎么|为什么|多久|\b(?:when|what|how|why|will|can)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
 # An answer to "where" that is a market's first words: 东街, 在东街, 东街那边, 东街菜场 12号摊, at 东街 stall 5.
 _HAN_WORDS = re.compile(r"([\u4e00-\u9fff]{2,8})(.*)", re.DOTALL)
@@ -79,7 +81,9 @@ async def show_summary(turn: Turn, world: World) -> Turn:
     reading = (draft.chosen or read.intent, read.category)  # the shopper's choice stands; the category follows
     if reading != (draft.intent, draft.category):
         draft.intent, draft.category = reading
-        turn.replies.append(understood_reply(draft, _t(turn), changed=True))
+        # what the new reading needs may already be in the words added ("i paid 45 … only 1.2kg"): not asked
+        taken = await facts_told(draft, world.place_named, limit=ANSWER_CHARS)
+        turn.replies.append(understood_reply(draft, _t(turn), changed=True, taken=taken))
         offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
         if offer is not None:
             turn.replies.append(offer)
@@ -111,6 +115,9 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     fixed = await _correction_here(turn, text, world)
     if fixed is not None:
         return fixed
+    if asks_when_handled(text):  # 「你们什么时候处理」 before it is sent: never an answer
+        turn.replies.append(Reply(_t(turn)("when.after_submit")))
+        return reask(turn, world)
     if turn.step is not Step.when and _took_time(turn, text):
         return reask(turn, world)
     if turn.step is Step.where and turn.draft.asked_about and words(text) in _SAME_INSTRUMENT:
@@ -204,6 +211,13 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
     name, phone = name_and_phone(text)
+    if amounts_in(name) or any(ch.isdigit() for ch in name):  # more of the story: kept in it, never the name
+        if kept(turn, text):
+            turn.replies.append(Reply(_t(turn)("ack.kept")))
+        return reask(turn, world)
+    if _NOT_A_NAME.search(name) or len(name) > _NAME_CHARS:  # 「你们什么时候处理？」 at the name question
+        turn.replies.append(Reply(_t(turn)("bad.not_a_name")))
+        return reask(turn, world)
     if phone and not name:  # the phone alone: taken (or refused with the reason), and the name is still asked for
         if not took_contact(turn, text, telling=False):
             refuse_phone(turn, phone)

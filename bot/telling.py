@@ -19,7 +19,7 @@ from bot.conversation import Button, Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
 from bot.understanding.facts import amounts_in, when_in
-from bot.understanding.words import looks_like_name, name_and_phone, words
+from bot.understanding.words import WORD_OF, looks_like_name, name_and_phone, says_no, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
@@ -32,6 +32,8 @@ _OFFERED = {"1": "complaint", "2": "report"}  # the numbered choice, once offere
 _GREETING = re.compile(r"^(?:你好|您好|在吗|在不在|喂|hi|hello)[\s,，.。!！~～]*", re.IGNORECASE)
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
+# A name alone in Latin letters, sent ahead ("Zhang Wei", "Tom Lee"): two to four capitalised words
+_CAPITALISED_NAME = re.compile(r"[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){1,3}")
 
 
 def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
@@ -104,9 +106,10 @@ def _took_name(turn: Turn, text: str) -> bool:
     (周日 and 周五 have a surname's shape: a time or amount read in the words keeps them one). Not at the place
     question or in the story, where a name may be the merchant's."""
     draft = turn.draft
-    if draft.name or draft.intent != Intent.complaint.value or not looks_like_name(text.strip()):
+    named = looks_like_name(text.strip()) or _CAPITALISED_NAME.fullmatch(text.strip())
+    if draft.name or draft.intent != Intent.complaint.value or not named:
         return False
-    if when_in(text) or amounts_in(text):
+    if when_in(text) or amounts_in(text) or says_no(text) or WORD_OF.get(words(text)):  # No Photos, Not Sure
         return False
     try:
         draft.name = clean_name(name_and_phone(text)[0])

@@ -103,7 +103,7 @@ def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) ->
         lines.append(t("summary.amounts", amounts=draft.amounts))
     if draft.photos:
         lines.append(t("summary.photos", count=len(draft.photos)))
-    if draft.intent == Intent.complaint.value:
+    if draft.intent == Intent.complaint.value or draft.name or draft.phone:  # a report with a name given: shown
         refused = t("summary.refused")
         name = draft.name or (refused if "name" in draft.refused else unknown)
         lines.append(t("summary.name", name=name))

@@ -249,3 +249,78 @@ async def test_a_name_or_phone_sent_at_the_summary_is_the_contact_not_the_story(
     text, _, _ = await _case(engine)
     assert "王芳" not in text
     assert "13800138000" not in text
+
+
+async def test_an_english_shopper_who_answers_out_of_turn(shopper: Shopper, engine: AsyncEngine) -> None:
+    chose = await shopper.say("I want to complain")
+    assert "All right, a complaint" in chose  # the choice, before the story
+    await shopper.say("the meat seller at 南门农贸市场 cheated me")
+    await shopper.say("done")
+    named = await shopper.say("Zhang Wei")  # a name at the time question
+    assert "Noted your contact: Zhang Wei" in named
+    assert "When did it happen" in named.rsplit("\n\n", 1)[-1]
+    asked = await shopper.say("when will you deal with it?")
+    assert "Once it is sent you get a reference" in asked  # answered, and not kept as the time
+    await shopper.say("this afternoon")
+    # words at the photo question that make it a short-weight story carry their amounts: not asked for
+    await shopper.say("i paid 45 for 1.5kg pork but it was only 1.2kg")
+    said = await shopper.tap("skip")
+    assert "What did you pay" not in said
+    summary = said if "Please check" in said else await shopper.say("13800001234")
+    assert "When: this afternoon" in summary
+    assert "Paid and received: 1.5kg 1.2kg paid 45" in summary
+    assert "Name: Zhang Wei" in summary
+
+
+async def test_a_no_in_capitals_at_the_time_question_is_not_a_name(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("I want to complain")
+    await shopper.say("the meat seller at 南门农贸市场 cheated me, 1kg was only 800g")
+    await shopper.say("done")
+    said = await shopper.say("Not Sure")
+    assert "Noted your contact" not in said
+    _, draft = await _draft_fields(engine)
+    assert "Not Sure" not in str(draft)
+
+
+async def test_a_question_at_the_name_question_is_not_taken_as_the_name(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say(STORY_TOLD)
+    await shopper.say("好了")
+    await shopper.tap("skip")  # no photos: the name question
+    said = await shopper.say("你们多久能处理好？")
+    assert "这看起来不像姓名" in said
+    _, draft = await _draft_fields(engine)
+    assert "多久" not in str(draft.get("name", "") if isinstance(draft, dict) else draft)
+
+
+async def test_好的_in_the_middle_of_the_story_is_told_how_to_finish(shopper: Shopper) -> None:
+    await shopper.say("南门农贸市场买了一只鸡 老板说3斤2两 回家称只有2斤8两")
+    said = await shopper.say("好的")
+    assert "在的" not in said
+    assert "说完了请点「说完了」" in said
+
+
+async def test_keeping_the_reading_is_said_in_plain_english(shopper: Shopper) -> None:
+    await shopper.say("the fish at 南门农贸市场 was short, paid 60 for 1kg, got 800g")
+    await shopper.say("done")
+    kept = await shopper.say("no")  # at the question 投诉 or 举报: keep the reading
+    assert "handled as a a " not in kept
+    assert "All right, handled as" in kept
+
+
+async def test_a_named_report_at_the_summary_takes_the_contact_out_of_the_story(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("张记水产他家的秤压秤")
+    await shopper.say("举报")
+    for _ in range(4):
+        said = await shopper.tap("skip")
+        if "请核对" in said:
+            break
+    summary = await shopper.say("我想实名举报 王大明 13800002222")
+    assert "姓名：王大明" in summary
+    assert "电话：138****2222" in summary
+    assert "已收到" in await shopper.tap("submit")
+    text, intent, _ = await _case(engine)
+    assert intent == "report"
+    assert "13800002222" not in text
+    assert "王大明" not in text

@@ -319,11 +319,15 @@ def name_and_phone(text: str) -> tuple[str, str]:
     phone = found.group(0) if found else ""
     rest = (text[: found.start()] + " " + text[found.end() :]) if found else text
     name = _CALL_ME.sub("", rest.strip(" ，,。.;；")).strip(" ，,。.;；")
+    name = _CONTACT_LEAD.sub("", name)  # 「我想实名举报 王大明 138…」: the name after what leads into it
     for label in ("电话", "手机", "手机号", "phone"):
         name = name.removesuffix(label).strip(" ，,：:")
     return name, phone
 
 
+_CONTACT_LEAD = re.compile(
+    r"^.*?(?:实名(?:举报|投诉|反映)?|联系方式|联系人|留个?(?:名字|姓名|电话|联系方式)|名字是|姓名是)[是为:：,，\s]*"
+)
 _NOT_IN_NAMES = re.compile(r"[秤斤两元钱块少缺短不没有吗呢了啊吧的是在我你他她它这那么什怎样好谢投诉举报进度查]")
 
 
