@@ -19,7 +19,7 @@ from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in, facts_told, when_in
-from bot.understanding.words import asks_when_handled, name_and_phone, says_no, words
+from bot.understanding.words import asks_when_handled, name_and_phone, says_no, says_no_first, words
 from complaints.classify.tokenize import simplified
 from complaints.submission import MAX_TEXT_CHARS, SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
@@ -185,7 +185,9 @@ async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, wo
     the account."""
     if meaning == "change":
         return reask(turn, world)
-    if meaning in SKIP or meaning == "submit" or says_no(text):  # 提交 here: no (more) photos, go on
+    if meaning in SKIP or meaning == "submit" or says_no_first(text):  # 提交 here: no (more) photos, go on
+        if meaning is None and not says_no(text):  # 「没有，老板不让拍」: the reason may matter, and is kept
+            kept(turn, text)
         return await answered(turn, Step.photos, world)
     # Words, not a photo: a correction or a contact given ahead is taken, other words join the account (nothing
     # typed is lost), and the question stands.
@@ -207,7 +209,7 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
     refused, never as the name; a phone number given with it is taken too."""
     if meaning in SUMMARY_WORDS:
         return reask(turn, world)
-    if meaning in SKIP or says_no(text):
+    if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
     name, phone = name_and_phone(text)
@@ -244,7 +246,7 @@ async def on_phone(turn: Turn, text: str, meaning: str | None, event: Event, wor
     recorded as refused."""
     if meaning in SUMMARY_WORDS:
         return reask(turn, world)
-    if meaning in SKIP or says_no(text):
+    if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "phone")
         return await answered(turn, Step.phone, world)
     try:

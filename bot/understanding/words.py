@@ -239,9 +239,18 @@ def _only(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
     return bool(core) and len(core) <= limit and _segments(core, phrases, _FILLERS)
 
 
+_CLAUSE = re.compile(r"[\s,，。.;；!！、]+")
+
+
 def says_no(text: str) -> bool:
     """没拍, 发不了, 不用了, 不想说, 不知道, no photo sorry …: an answer that is no answer."""
     return _only(text, _NO)
+
+
+def says_no_first(text: str) -> bool:
+    """「没照片 手机拍不清楚」, 「不想留 怕麻烦」: a "no" in the first words, then the reason (a short message)."""
+    first = _CLAUSE.split(text.strip(), maxsplit=1)[0]
+    return says_no(text) or (len(_core(text)) <= 30 and bool(first) and says_no(first))
 
 
 def gives_up(text: str) -> bool:
