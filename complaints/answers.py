@@ -41,9 +41,11 @@ _ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|准确|靠�
 # Whether an instrument is right, not how to have one verified (「电子秤去哪检定 收费吗」 is for a handler).
 _ASKS_IF_RIGHT = re.compile(
     r"准不准|准吗|准确吗|准不准确|靠谱吗|有没有检定|检定过没|检定了吗|检定过吗|是否检定|合格吗|合不合格|"
+    r"有效期|检定周期|多久检|"
     r"accurate|\bok\b|verified\?",
     re.IGNORECASE,
 )
+_ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
     r"检定|秤|表|器具|计价器|加油机|加气机|充电桩|标签|贴纸|显示|状态|超期|停用|即将到期|scale|meter|pump|label|status|verif",
@@ -112,7 +114,7 @@ def automatic_answer(
         if card is not None and card.market_name is not None:
             market = MarketFacts(card.market_name, card.fair_scale_location or "")
         parts.append(_fair_scale_answer(market, hotline))
-    if _ASKS_PROCESS.search(text):
+    if _ASKS_PROCESS.search(text) and not _ASKS_PERIOD.search(text):  # 多久 about a complaint, not a verification
         parts.append(_process_answer(policy))
     if not parts:
         return None
@@ -136,10 +138,10 @@ def _status_answer(card: InstrumentCard, on: date, hotline: str) -> Answer:
 
 def _how_to_check(hotline: str) -> Answer:
     return Answer(
-        "发器具贴纸上的编码（如 7K3MQ-9XR4P）或扫贴纸上的二维码，可以查到它是否检定合格、是否在有效期内；"
+        "发器具贴纸上的编码（如 7K3MQ-9XR4P）或扫贴纸上的二维码，可以查到它是否检定合格、有效期到哪一天；"
         f"怀疑分量不对，可以到市场的公平秤免费复秤，或拨打 {hotline}。",
         "Send the code on the instrument's sticker (like 7K3MQ-9XR4P) or scan its QR code to see whether it is "
-        f"verified and in date; if you doubt a weight, re-weigh free at the market's fair scale, or call {hotline}.",
+        f"verified and until when; if you doubt a weight, re-weigh free at the market's fair scale, or call {hotline}.",
     )
 
 

@@ -161,10 +161,14 @@ async def test_a_fair_scale_question_with_no_market_says_where_they_usually_are(
     assert "告诉我市场名称" in answer  # and how to learn the exact place
 
 
-async def test_is_this_scale_right_with_no_code_says_how_to_find_out(shopper: Shopper, engine: AsyncEngine) -> None:
-    answer = await shopper.say("这个秤准吗")
+@pytest.mark.parametrize("question", ["这个秤准吗", "我想问下 秤的检定有效期一般是多久"])
+async def test_is_this_scale_right_with_no_code_says_how_to_find_out(
+    shopper: Shopper, engine: AsyncEngine, question: str
+) -> None:
+    answer = await shopper.say(question)
     assert "发器具贴纸上的编码" in answer  # nothing to look up: how to, and the fair scale
     assert "公平秤" in answer
+    assert "工作日" not in answer  # 多久 about a verification is not about a complaint's deadlines
 
 
 @pytest.mark.parametrize(
