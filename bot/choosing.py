@@ -79,7 +79,7 @@ def ask(turn: Turn) -> Turn:
     draft = turn.draft
     t = _t(turn)
     turn.replies.append(Reply(t("understood.category", category=t(f"category.{draft.category}"))))
-    turn.replies.append(choice_reply(t))
+    turn.replies.append(choice_reply(t, draft))
     return turn
 
 

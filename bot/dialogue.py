@@ -238,18 +238,12 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         if followed is not None:
             turn.step = Step.idle
             return followed
-    if is_chatter(text):  # never part of the account: 在吗 in the middle of a story is answered, not kept
-        if not turn.draft.texts:
-            return _say(turn, "chatter")
+    if is_chatter(text) and not turn.draft.texts:
+        return _say(turn, "chatter")
+    aside = _aside_in_story(turn, text, meaning)
+    if aside is not None:
         done = Button(_t(turn)("button.done"), data="done")
-        said = "ack.finish" if is_thanks(text) else "chatter.more"  # 好的 after 记下了: how to finish, not 「在的」
-        turn.replies.append(Reply(_t(turn)(said), ((done,),)))
-        return turn
-    if turn.draft.texts and says_no(text):  # 「没拍照」 before it is asked: not the story, and not asked later
-        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
-            turn.draft.asked.append(Step.photos.value)
-        done = Button(_t(turn)("button.done"), data="done")
-        turn.replies.append(Reply(_t(turn)("ack.finish"), ((done,),)))
+        turn.replies.append(Reply(_t(turn)(aside), ((done,),)))
         return turn
     if not turn.draft.texts:  # the first words after a greeting (or a scan): the language, or a question to answer
         turn.language = language_of(text) or turn.language
@@ -259,6 +253,23 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return await _answer_now(turn, text, world)
     await offer_choice(_add_text(turn, text, first=False), world)
     return turn
+
+
+def _aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
+    """Words in the middle of a story that are not part of it, and the message that answers them: 在吗 (still
+    here), 好的 (how to finish, not 「在的」), 修改 (the summary comes first), 「没拍照」 (not asked later). None for
+    the story's own words."""
+    if not turn.draft.texts:
+        return None
+    if is_chatter(text):
+        return "ack.finish" if is_thanks(text) else "chatter.more"
+    if meaning == "change":
+        return "fix.later"
+    if says_no(text):
+        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
+            turn.draft.asked.append(Step.photos.value)
+        return "ack.finish"
+    return None
 
 
 async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

@@ -32,6 +32,11 @@ SUMMARY_WORDS = frozenset({"submit", "change"})
 _ANSWER_FIELDS = {Step.where: "place", Step.when: "when", Step.amounts: "amounts"}
 _SAME_INSTRUMENT = frozenset({"same", "是", "是的", "是这台", "是那台", "就是这台", "就是那台", "就是它", "对", "对的",
                               "yes", "that one", "yes that one"})  # fmt: skip
+# A time of day alone (中午十二点, 下午三点多, 晚上), which refines a day already told (今天 → 今天中午十二点)
+_HOUR_IN = re.compile(r"上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|点")
+_HOUR = re.compile(
+    r"(?:上午|下午|中午|早上|早晨|晚上|傍晚|凌晨)?(?:(?:\d{1,2}|十[一二]?|[一二两三四五六七八九])点(?:多|半|钟)?)?"
+)
 _NAME_CHARS = 20  # what a person calls themselves; longer words at the name question are something else
 _NOT_A_NAME = re.compile(r"[?？]|[吗呢嘛]$|什么|怎么|为什么|多久|\b(?:when|what|how|why|will|can)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
@@ -137,8 +142,12 @@ def _took_time(turn: Turn, text: str) -> bool:
     """Words that are only a time ("前几天", "yesterday") at another question, while the time is not known: the time,
     skipped or not yet asked, and said so; never a place, an amount or part of the story."""
     found = when_in(text)
-    if turn.draft.when or not found or found.casefold() != simplified(text).strip(" .。,，!！").casefold():
+    if not found or found.casefold() != simplified(text).strip(" .。,，!！").casefold():
         return False
+    if turn.draft.when:  # 「中午十二点」 after 今天: the hour of the day already told, else not a time for here
+        if not _HOUR.fullmatch(found) or _HOUR_IN.search(turn.draft.when):
+            return False
+        found = turn.draft.when + found
     turn.draft.when = found[:ANSWER_CHARS]
     if Step.when.value not in turn.draft.asked:
         turn.draft.asked.append(Step.when.value)

@@ -137,7 +137,7 @@ def prompt(step: Step, draft: Draft, t: BotCatalogue, *, max_photos: int) -> Rep
         return Reply(t("fix.ask"), buttons)
     prompts = {
         Step.account: Reply(t("fix.account.ask" if draft.texts else "greet"), (done,)),
-        Step.choose: choice_reply(t),
+        Step.choose: choice_reply(t, draft),
         Step.where: _where_prompt(draft, t),
         Step.when: Reply(t("ask.when"), (skip,)),
         Step.amounts: Reply(t(_for(t, "ask.amounts", draft)), (skip,)),
@@ -174,11 +174,12 @@ def settle_offer(days: int, t: BotCatalogue) -> Reply:
     return Reply(t("ask.settle", days=days), buttons)
 
 
-def choice_reply(t: BotCatalogue) -> Reply:
-    """投诉 or 举报, each in a line of what it means and needs; buttons, or (WeChat) a reply of 1 or 2."""
+def choice_reply(t: BotCatalogue, draft: Draft | None = None) -> Reply:
+    """投诉 or 举报, each in a line of what it means and needs (a household meter's other party is its utility, not
+    a merchant); buttons, or (WeChat) a reply of 1 or 2."""
     buttons = ((Button(t("button.intent.complaint"), data="intent:complaint"),
                 Button(t("button.intent.report"), data="intent:report")),)  # fmt: skip
-    return Reply(t("ask.intent"), buttons)
+    return Reply(t(_for(t, "ask.intent", draft) if draft is not None else "ask.intent"), buttons)
 
 
 def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:

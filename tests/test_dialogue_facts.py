@@ -61,6 +61,9 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("卖猪肉的摊 秤不准", ""),
         ("我去药店抓药", ""),
         ("老板的秤有问题", ""),
+        ("bought fish at Yonghui Supermarket, it was short", "Yonghui Supermarket"),
+        ("the gas station on Renmin Road gave me less", "gas station on Renmin Road"),
+        ("I went to the supermarket", ""),  # which one is not said
     ],
 )
 def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place: str) -> None:

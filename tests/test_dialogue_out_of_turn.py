@@ -187,7 +187,7 @@ async def test_who_are_you_is_answered_and_makes_no_case(shopper: Shopper, engin
 
 
 async def test_a_time_given_at_the_place_question_is_the_time_and_the_place_is_asked_again(shopper: Shopper) -> None:
-    await shopper.say("Hello, the gas station on Renmin Road gave me less fuel than I paid for")
+    await shopper.say("Hello, the gas station gave me less fuel than I paid for")  # no place named
     await shopper.say("complaint")
     said = await shopper.say("yesterday")  # at the place question
     assert "Noted the time: yesterday." in said
@@ -342,3 +342,36 @@ async def test_a_no_with_its_reason_at_the_photo_question_moves_on_and_keeps_the
     _, draft = await _draft_fields(engine)
     assert "老板不让拍" in draft  # the reason is kept in the story
     assert "怕麻烦" not in draft  # never as the name
+
+
+async def test_the_hour_told_at_the_photo_question_refines_the_day(shopper: Shopper) -> None:
+    await shopper.say("今天在南门农贸市场张记水产买了三斤虾 回家称只有两斤四两 要退钱")
+    await shopper.say("好了")
+    refined = await shopper.say("中午十二点")  # at the photo question: the day was told, now the hour
+    assert "记下了时间：今天中午十二点" in refined
+    await shopper.tap("skip")
+    summary = await shopper.say("王芳 13800138000")
+    assert "时间：今天中午十二点" in summary
+    assert "说明：今天在南门农贸市场张记水产买了三斤虾 回家称只有两斤四两 要退钱\n" in summary
+
+
+async def test_修改_in_the_middle_of_the_story_is_not_story_words(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("南门农贸市场的秤不准")
+    said = await shopper.say("修改")
+    assert "提交前会给您核对一遍" in said
+    _, draft = await _draft_fields(engine)
+    assert "修改" not in draft
+
+
+async def test_an_english_place_with_a_name_is_taken_from_the_story(shopper: Shopper) -> None:
+    await shopper.say("I want to complain")
+    await shopper.say("the gas station on Renmin Road gave me 5 litres less than I paid for, this morning")
+    said = await shopper.say("done")
+    assert "place gas station on Renmin Road" in said
+    assert "Which filling station" not in said  # not asked again
+
+
+async def test_a_household_meter_complaint_is_offered_the_utility_remedy(shopper: Shopper) -> None:
+    await shopper.say("电表走得太快了 这个月比上个月多了200度")
+    asked = await shopper.say("好了")
+    assert "供水、供电或供气单位" in asked  # not 「要商家退款」: a meter's other party is its utility

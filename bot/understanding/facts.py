@@ -65,8 +65,19 @@ _WHEN_FIRST = re.compile(rf"^(?:{_DAYS})+")
 _CLAUSES = re.compile(r"[，,。.!！?？;；\s]+")
 
 
+# In English, a place with a name: "Yonghui Supermarket", "the gas station on Renmin Road"; "the market" is none
+_PLACE_EN = re.compile(
+    r"\b((?:[A-Z][\w'-]*\s+){1,4}(?:[Mm]arket|[Ss]upermarket|[Mm]all|[Ss]tore|[Ss]hop)"
+    r"|(?:gas|petrol|filling|charging)\s+station\s+(?:on|in)\s+(?:[A-Z][\w-]*\s*){1,3}"
+    r"|(?:market|supermarket|shop|store)\s+(?:on|in)\s+(?:[A-Z][\w-]*\s*){1,3})"
+)
+
+
 def place_in(text: str) -> str:
     """A named place that is not in the registry, as written ("" when none is named)."""
+    english = _PLACE_EN.search(text)
+    if english and not re.match(r"(?:The|A|An|I|My|This|That)\s", english.group(1)):
+        return english.group(1).strip()
     for clause in _CLAUSES.split(simplified(text)):
         for match in _PLACE.finditer(clause):
             name = _INTO_PLACE.sub("", _WHEN_FIRST.sub("", match.group(1)))
