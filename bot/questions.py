@@ -38,7 +38,8 @@ _HOUR = re.compile(
     r"(?:上午|下午|中午|早上|早晨|晚上|傍晚|凌晨)?(?:(?:\d{1,2}|十[一二]?|[一二两三四五六七八九])点(?:多|半|钟)?)?"
 )
 _NAME_CHARS = 20  # what a person calls themselves; longer words at the name question are something else
-_NOT_A_NAME = re.compile(r"[?？]|[吗呢嘛]$|什么|怎么|为什么|多久|\b(?:when|what|how|why|will|can)\b", re.IGNORECASE)
+# "Will Smith" is a name: only question words that are nobody's name
+_NOT_A_NAME = re.compile(r"[?？]|[吗呢嘛]$|什么|怎么|为什么|多久|\b(?:when|what|how|why)\b", re.IGNORECASE)
 _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
 # An answer to "where" that is a market's first words: 东街, 在东街, 东街那边, 东街菜场 12号摊, at 东街 stall 5.
 _HAN_WORDS = re.compile(r"([\u4e00-\u9fff]{2,8})(.*)", re.DOTALL)
@@ -191,9 +192,7 @@ async def _place_begun(turn: Turn, text: str, world: World) -> None:
 
 async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """Words at the photo question: done, skip, 提交 or a "no" (没拍, 发不了, 不敢拍 …) moves on; anything else joins
-    the account."""
-    if meaning == "change":
-        return reask(turn, world)
+    the account. (修改 never arrives here: bot.dialogue takes it at every question.)"""
     if meaning in SKIP or meaning == "submit" or says_no_first(text):  # 提交 here: no (more) photos, go on
         if meaning is None and not says_no(text):  # 「没有，老板不让拍」: the reason may matter, and is kept
             kept(turn, text)

@@ -375,3 +375,13 @@ async def test_a_household_meter_complaint_is_offered_the_utility_remedy(shopper
     await shopper.say("电表走得太快了 这个月比上个月多了200度")
     asked = await shopper.say("好了")
     assert "供水、供电或供气单位" in asked  # not 「要商家退款」: a meter's other party is its utility
+
+
+async def test_will_is_a_given_name_at_the_name_question(shopper: Shopper) -> None:
+    await shopper.say("I want to complain")
+    await shopper.say("the fish at 南门农贸市场 was short, paid 60 for 1kg, got 800g, this morning")
+    await shopper.say("done")
+    await shopper.tap("skip")  # no photos: the name question
+    said = await shopper.say("Will Smith")
+    assert "does not look like a name" not in said
+    assert "Name: Will Smith" in said or "mobile number" in said  # taken: the phone question follows
