@@ -1,8 +1,8 @@
 """What a shopper may ask at any point of the dialogue, beside telling their story: a deep link or a scanned
 parametric code that names an instrument, a case's status, and a rating of a closed case; and, between stories,
 what follows a receipt: the name or phone it asked for, "how is my case going", a rating in words (and its
-comment); photos, which join the story at any step; and a day's pause, after which the shopper continues or
-starts again."""
+comment); photos, which join the story at any step; a day's pause, after which the shopper continues or starts
+again; and what is said out of turn (在吗, 好的, 修改 in the middle of a story; 修改 or 「地点」 at a question)."""
 
 from __future__ import annotations
 
@@ -10,17 +10,23 @@ import contextlib
 from datetime import timedelta
 
 from bot import settling
-from bot.conversation import Button, Draft, Event, Reply, Step
-from bot.texts import card_reply, case_reply, preview, prompt
+from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
+from bot.questions import next_question, reask
+from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
 from bot.understanding.words import (
+    FIX_WORDS,
+    PHOTOS,
     REF,
     asks_progress,
     asks_when_handled,
+    is_chatter,
     is_thanks,
     looks_like_name,
     name_and_phone,
+    says_no,
     word_rating,
+    words,
 )
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from qr.codes import normalise_code
@@ -225,14 +231,6 @@ async def on_remark(turn: Turn, text: str, meaning: str | None, event: Event, wo
     return say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
 
 
-def reask(turn: Turn, world: World) -> Turn:
-    """The question of the current step, again (after help, a resume, or a choice of what to change)."""
-    question = prompt(turn.step, turn.draft, texts_of(turn), max_photos=world.max_photos)
-    if question is not None:
-        turn.replies.append(question)
-    return turn
-
-
 async def erase(turn: Turn, event: Event, world: World) -> Turn:
     """「删除我的信息」: a request to delete the personal data of every case from this chat, each case told what
     became of it (recorded, kept while the case is handled, under a legal hold, already asked, nothing held). The
@@ -244,3 +242,38 @@ async def erase(turn: Turn, event: Event, world: World) -> Turn:
     lines = [t("erase.heading")] + [t(f"erase.{outcome}", ref=ref) for ref, outcome in outcomes]
     turn.replies.append(Reply("\n".join(lines)))
     return turn
+
+
+# Out of turn: words in the middle of a story that are not part of it, and 修改 or a field's name at a question.
+_REOPENED = frozenset({Step.where, Step.when, Step.amounts, Step.name, Step.phone})  # 「地点」 at a question
+
+
+async def reopen(turn: Turn, text: str, meaning: str | None, world: World) -> Turn | None:
+    """「修改」 or a field's name (「地点」) at a question, before the summary: that field's question again, then this
+    one; 修改 alone is told that the summary comes before anything is sent, and this question stands. None for any
+    other words, or at any other step."""
+    field = FIX_WORDS.get(words(text))
+    if turn.step not in QUESTIONS or not (meaning == "change" or field in _REOPENED):
+        return None
+    if field is None:
+        turn.replies.append(Reply(texts_of(turn)("fix.later")))
+        return reask(turn, world)
+    turn.draft.asked = [asked for asked in turn.draft.asked if asked not in {field.value, turn.step.value}]
+    return await next_question(turn, world)
+
+
+def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
+    """Words in the middle of a story that are not part of it, and the message that answers them: 在吗 (still
+    here), 好的 (how to finish, not 「在的」), 修改 (the summary comes first), 「没拍照」 (not asked later). None for
+    the story's own words."""
+    if not turn.draft.texts:
+        return None
+    if is_chatter(text):
+        return "ack.finish" if is_thanks(text) else "chatter.more"
+    if meaning == "change":
+        return "fix.later"
+    if says_no(text):
+        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
+            turn.draft.asked.append(Step.photos.value)
+        return "ack.finish"
+    return None

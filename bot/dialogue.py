@@ -50,7 +50,6 @@ from bot.understanding.words import (
     CONFIRM_NUMBERS,
     CONFIRM_YES,
     FIX_WORDS,
-    PHOTOS,
     RATE,
     START,
     STATUS,
@@ -69,7 +68,6 @@ from qr.codes import normalise_code
 
 PAUSE_AFTER = timedelta(hours=24)
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
-_REOPENED = frozenset({Step.where, Step.when, Step.amounts, Step.name, Step.phone})  # 「地点」 at a question
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
 
 
@@ -165,23 +163,14 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
         return reask(turn, world)
-    if turn.step in QUESTIONS and (meaning == "change" or FIX_WORDS.get(words(text)) in _REOPENED):
-        return await _reopen(turn, FIX_WORDS.get(words(text)), world)
+    reopened = await asides.reopen(turn, text, meaning, world)  # 修改 or 「地点」 at a question
+    if reopened is not None:
+        return reopened
     if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
         if not is_thanks(text):  # 在吗 at a question: still here, and it stands; 好的 or 嗯: it stands
             turn.replies.append(Reply(_t(turn)("chatter.question")))
         return reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
-
-
-async def _reopen(turn: Turn, field: Step | None, world: World) -> Turn:
-    """「修改」 or a field's name (「地点」) at a question, before the summary: that field's question again, then this
-    one; 修改 alone is told that the summary comes before anything is sent, and this question stands."""
-    if field is None:
-        turn.replies.append(Reply(_t(turn)("fix.later")))
-        return reask(turn, world)
-    turn.draft.asked = [asked for asked in turn.draft.asked if asked not in {field.value, turn.step.value}]
-    return await next_question(turn, world)
 
 
 async def _switch(turn: Turn, text: str, world: World) -> Turn:
@@ -240,7 +229,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return followed
     if is_chatter(text) and not turn.draft.texts:
         return _say(turn, "chatter")
-    aside = _aside_in_story(turn, text, meaning)
+    aside = asides.aside_in_story(turn, text, meaning)
     if aside is not None:
         done = Button(_t(turn)("button.done"), data="done")
         turn.replies.append(Reply(_t(turn)(aside), ((done,),)))
@@ -253,23 +242,6 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return await _answer_now(turn, text, world)
     await offer_choice(_add_text(turn, text, first=False), world)
     return turn
-
-
-def _aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
-    """Words in the middle of a story that are not part of it, and the message that answers them: 在吗 (still
-    here), 好的 (how to finish, not 「在的」), 修改 (the summary comes first), 「没拍照」 (not asked later). None for
-    the story's own words."""
-    if not turn.draft.texts:
-        return None
-    if is_chatter(text):
-        return "ack.finish" if is_thanks(text) else "chatter.more"
-    if meaning == "change":
-        return "fix.later"
-    if says_no(text):
-        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
-            turn.draft.asked.append(Step.photos.value)
-        return "ack.finish"
-    return None
 
 
 async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
