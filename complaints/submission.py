@@ -151,6 +151,14 @@ def clean_phone(raw: object) -> str:
         phone = phone[3:]
     elif phone.startswith("86") and len(phone) == 13:
         phone = phone[2:]
+    # 0 starts a landline's area code (0591 87654321: 10 to 12 digits in all); 00 starts an international call
+    if phone.startswith("0") and not phone.startswith("00") and not 10 <= len(phone) <= 12:
+        raise SubmissionError(
+            "bad_phone",
+            "带区号的固定电话应该是 10 到 12 位数字（如 0591-87654321），请核对一下。",
+            "A landline with its area code has 10 to 12 digits (like 0591-87654321); please check it.",
+            field="phone",
+        )
     if phone.startswith("1") and len(phone) != 11:  # no mainland number but a mobile starts with 1: a digit off
         raise SubmissionError(
             "bad_phone",

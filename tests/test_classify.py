@@ -107,6 +107,14 @@ def test_everyday_words_with_biao_are_no_meter(clf: Classifier, text: str) -> No
     assert clf.classify(text).category != "utility_meter"  # 表 of 表示 is not 电表
 
 
+@pytest.mark.parametrize("code", ["ZETYXSTPKT", "ZETYX-STPKT", "7K3MQ9XR4P", "GVYPXJMKXD"])
+def test_an_instrument_code_in_the_words_is_not_read_as_words(clf: Classifier, code: str) -> None:
+    story = "这台秤过期了还在用 老板还不承认"
+    assert normalize(f"{code} {story}") == normalize(f"7K3MQ-9XR4P {story}")  # one placeholder for every code
+    assert clf.classify(f"{code} {story}") == clf.classify(f"7K3MQ-9XR4P {story}")
+    assert normalize("EVERYTHING was short") == "everything was short"  # a word in capitals stays a word
+
+
 def test_traditional_text_is_classified_like_simplified(clf: Classifier) -> None:
     simplified = clf.classify("电子秤的铅封被剪断了，老板说是自己掉的，肯定被调过")
     traditional = clf.classify("電子秤的鉛封被剪斷了，老闆說是自己掉的，肯定被調過")

@@ -44,6 +44,8 @@ async def count_cases(engine: AsyncEngine) -> int:
         (json.dumps({"text": TEXT, "contact": {"phone": "12345"}}).encode(), 422, "bad_phone", "phone"),
         # a mobile number a digit short (no mainland number but a mobile starts with 1)
         (json.dumps({"text": TEXT, "contact": {"phone": "1380013800"}}).encode(), 422, "bad_phone", "phone"),
+        # an area code's 0 with too few digits for area code and number
+        (json.dumps({"text": TEXT, "contact": {"phone": "0591876"}}).encode(), 422, "bad_phone", "phone"),
         (json.dumps({"text": TEXT, "contact": {"name": 7}}).encode(), 400, "bad_type", "name"),
         (json.dumps({"text": TEXT, "consent": "yes"}).encode(), 400, "bad_type", "consent"),
         (json.dumps({"text": TEXT, "channel": "fax"}).encode(), 400, "bad_channel", "channel"),
@@ -65,6 +67,7 @@ async def count_cases(engine: AsyncEngine) -> int:
         "phone-words",
         "phone-too-short",
         "mobile-a-digit-short",
+        "landline-too-short-for-its-area-code",
         "name-number",
         "consent-string",
         "unknown-channel",

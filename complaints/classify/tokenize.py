@@ -15,6 +15,8 @@ from typing import Any
 import jieba  # type: ignore[import-untyped]
 import opencc
 
+from qr.codes import normalise_code
+
 from .cues import cue_features
 
 DOMAIN_WORDS = Path(__file__).with_name("data") / "domain_words.txt"
@@ -31,6 +33,9 @@ _PHONE = re.compile(r"(?<!\d)(?:\+?86[- ]?)?(?:1[3-9]\d{9}|0\d{2,3}-?\d{7,8})(?!
 _CODE = re.compile(
     r"(?<![0-9A-Za-z])(?=[0-9A-Za-z-]*\d)(?=[0-9A-Za-z-]*[A-Za-z])[0-9A-Za-z]{5}-?[0-9A-Za-z]{5}(?![0-9A-Za-z])"
 )
+# A code of letters only (about one in forty: "ZETYX-STPKT") is told from an English word by its check symbol, as
+# printed: upper case.
+_CODE_OF_LETTERS = re.compile(r"(?<![0-9A-Za-z])[A-Z]{5}-?[A-Z]{5}(?![0-9A-Za-z])")
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 _SPACE = re.compile(r"\s+")
 
@@ -54,12 +59,16 @@ def normalize(text: str) -> str:
 
     Numbers collapse to one placeholder digit: "加了200块" and "加了350块" tell the same story.
     """
-    text = _T2S.convert(unicodedata.normalize("NFKC", text)).lower()
+    text = _CODE_OF_LETTERS.sub(_code_of_letters, _T2S.convert(unicodedata.normalize("NFKC", text))).lower()
     text = _URL.sub(" 链接 ", text)
     text = _PHONE.sub(" 电话 ", text)
     text = _CODE.sub(" 编码 ", text)
     text = _DIGITS.sub("0", text)
     return _SPACE.sub(" ", text).strip()
+
+
+def _code_of_letters(match: re.Match[str]) -> str:
+    return " 编码 " if normalise_code(match.group()) else match.group()
 
 
 def load() -> None:
