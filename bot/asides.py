@@ -15,6 +15,7 @@ from bot.questions import next_question, reask
 from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
 from bot.understanding.words import (
+    CONFIRM_YES,
     FIX_WORDS,
     PHOTOS,
     REF,
@@ -272,6 +273,8 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
         return "ack.finish" if is_thanks(text) else "chatter.more"
     if meaning == "change":
         return "fix.later"
+    if words(text) in CONFIRM_YES or meaning == "skip":  # 是, 可以, 跳过: agreeing or passing tells nothing
+        return "ack.finish"
     if says_no(text):
         if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
             turn.draft.asked.append(Step.photos.value)

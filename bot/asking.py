@@ -14,7 +14,7 @@ import re
 from bot import choosing
 from bot.turn import World
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import wish_of
+from bot.understanding.words import LOSS_TOLD, wish_of
 from complaints.workflow import Intent
 
 # Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 对不对).
@@ -23,16 +23,11 @@ QUESTION = re.compile(
     r"为什么|为啥|请问|([\u4e00-\u9fff])不\1|^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b",
     re.IGNORECASE,
 )
-# A loss told with the question ("付了50块只有1斤6两 这秤准吗？") is a story to hear out, whatever the classifier says.
-_LOSS = re.compile(
-    r"付了|花了|给了|收了我|被宰|宰了|坑|少了|缺了|短了|只有|不够|差了|少给|亏了|不足|\bpaid\b|\bcharged\b|\bshort\b",
-    re.IGNORECASE,
-)
 
 
 async def asked_at_once(text: str, world: World) -> bool:
     """Whether these first words are a question to answer now rather than the start of a story."""
-    if not QUESTION.search(text) or wish_of(text) is not None or _LOSS.search(text) or amounts_in(text):
+    if not QUESTION.search(text) or wish_of(text) is not None or LOSS_TOLD.search(text) or amounts_in(text):
         return False
     reading = await world.reading(text)
     return choosing.settled(reading, text) == Intent.inquiry.value

@@ -9,18 +9,15 @@ phone is refused: the remedy needs them, a report does not.
 
 from __future__ import annotations
 
-import re
-
 from bot.conversation import Button, Draft, Reply
 from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import PERSONAL_LOSS, says_no, wish_of, words
+from bot.understanding.words import PERSONAL_LOSS, SHORTFALL, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 
-_SHORT = re.compile(r"少了|少[\d一二两三四五六七八九十半几好]|缺了|不够|短了|只有|差了|不足|被宰|被坑")
 LOW_CONFIDENCE = 0.75  # an intent read with less than this is asked, whatever the words
 CHOSEN = frozenset({Intent.complaint.value, Intent.report.value})
 _ANSWERS = {
@@ -43,7 +40,7 @@ def settled(reading: Classification, account: str) -> str | None:
     if reading.intent not in CHOSEN:  # a question or praise: nothing to choose, unless it may be a loss misread
         unsure = reading.intent_confidence < LOW_CONFIDENCE and PERSONAL_LOSS.search(account)
         # 「那我买的东西怎么办 少了好几两」: a question about a loss of one's own is asking for the remedy too
-        asks_for_loss = reading.intent == Intent.inquiry.value and _SHORT.search(account) and amounts_in(account)
+        asks_for_loss = reading.intent == Intent.inquiry.value and SHORTFALL.search(account) and amounts_in(account)
         return None if unsure or asks_for_loss else reading.intent
     if reading.intent_confidence < LOW_CONFIDENCE:
         return None

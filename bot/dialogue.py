@@ -46,6 +46,7 @@ from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
+    BUTTON_DATA,
     COMPLAIN,
     CONFIRM_NUMBERS,
     CONFIRM_YES,
@@ -69,6 +70,9 @@ from qr.codes import normalise_code
 PAUSE_AFTER = timedelta(hours=24)
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
+# The steps whose message carries each kind of button (bot/texts.py, bot/telling.py); 「改为…」 is taken at any
+# _SWITCHABLE step before this is asked.
+_BUTTON_STEPS = {"intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}}
 
 
 async def respond(
@@ -159,7 +163,11 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     # 「改为举报」 offered with a question, or 投诉/举报 said outright at one (never the answer to it)
     if turn.step in _SWITCHABLE and (words(text) in choosing.SWITCH or choosing.said_outright(text)):
         return await _switch(turn, text, world)
-    if words(text).startswith("intent:") and turn.step is not Step.choose:  # a button of an earlier story
+    if meaning == "restart" and turn.step is not Step.paused:  # 重新开始 mid-story: the story told so far goes
+        turn.draft, turn.step = Draft(), Step.account
+        turn.replies.append(Reply(_t(turn)("restarted")))
+        return reask(turn, world)
+    if _stale_button(turn.step, words(text), meaning):  # an earlier message's button: never an answer nor the story
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
         return reask(turn, world)
@@ -170,7 +178,17 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         if not is_thanks(text):  # 在吗 at a question: still here, and it stands; 好的 or 嗯: it stands
             turn.replies.append(Reply(_t(turn)("chatter.question")))
         return reask(turn, world)
+    # 对 or 可以 agrees with what was understood, and answers nothing (unless the place question offered an instrument)
+    offered_instrument = turn.step is Step.where and turn.draft.asked_about
+    if turn.step in QUESTIONS and words(text) in CONFIRM_YES and not offered_instrument:
+        return reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
+
+
+def _stale_button(step: Step, said: str, meaning: str | None) -> bool:
+    if meaning == "resume":  # 继续: the paused step's button (bot.asides.on_paused), an answer nowhere else
+        return step is not Step.paused
+    return BUTTON_DATA.fullmatch(said) is not None and step not in _BUTTON_STEPS[said.split(":", 1)[0]]
 
 
 async def _switch(turn: Turn, text: str, world: World) -> Turn:
@@ -202,6 +220,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     followed = await asides.follow_up(turn, text, event, world)  # after a receipt: the case it was about
     if followed is not None:
         return followed
+    if _no_story(text, meaning):  # ok, 好了, 对: what to send, as to a greeting
+        return _say(turn, "chatter")
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
     turn.step = Step.account
@@ -214,6 +234,11 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     turn.replies.append(Reply(_t(turn)("greet")))
     await offer_choice(_add_text(turn, text, first=True), world)
     return turn
+
+
+def _no_story(text: str, meaning: str | None) -> bool:
+    """好了, 跳过, 对 or a button's data (typed, or tapped on an earlier message), with nothing told: no story."""
+    return meaning is not None or BUTTON_DATA.fullmatch(text) is not None or words(text) in CONFIRM_YES
 
 
 async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
@@ -229,6 +254,8 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return followed
     if is_chatter(text) and not turn.draft.texts:
         return _say(turn, "chatter")
+    if not turn.draft.texts and _no_story(text, meaning):
+        return _say(turn, "ack.empty_account")
     aside = asides.aside_in_story(turn, text, meaning)
     if aside is not None:
         done = Button(_t(turn)("button.done"), data="done")
@@ -273,6 +300,10 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
 async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """Which answer to change: its question is asked again, and the summary follows the new answer. A correction
     with its new value ("改时间 上周五") is taken at once."""
+    if meaning == "submit":  # 提交 after all
+        return await _submit(turn, world)
+    if meaning in {"done", "skip"} or says_no(text) or words(text) in CONFIRM_YES:  # 不改了, 好了: the summary again
+        return await show_summary(turn, world)
     target = FIX_WORDS.get(words(text).removeprefix("fix:"))
     if target is Step.settle and not turn.draft.odr_days:  # nothing was offered: nothing to change
         return reask(turn, world)

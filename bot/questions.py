@@ -37,9 +37,13 @@ _HOUR_IN = re.compile(r"上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|
 _HOUR = re.compile(
     r"(?:上午|下午|中午|早上|早晨|晚上|傍晚|凌晨)?(?:(?:\d{1,2}|十[一二]?|[一二两三四五六七八九])点(?:多|半|钟)?)?"
 )
+_STORY_CHARS = 20  # longer words at the time or amounts question, with nothing it asks, are more of the story
 _NAME_CHARS = 20  # what a person calls themselves; longer words at the name question are something else
 # "Will Smith" is a name: only question words that are nobody's name
 _NOT_A_NAME = re.compile(r"[?？]|[吗呢嘛]$|什么|怎么|为什么|多久|\b(?:when|what|how|why)\b", re.IGNORECASE)
+# 「鬼秤！！缺斤少两」 at the name question is more of the story: words of weighing, or a sentence's punctuation,
+# which no one's name has (元 and 钱 are in names, so money is left to amounts_in)
+_STORY_IN_NAME = re.compile(r"[秤斤缺！!，,。；;]|少了|不准|短了|被宰|坑")
 _BARE_NUMBER = re.compile(r"\s*\d{1,2}\s*")
 # An answer to "where" that is a market's first words: 东街, 在东街, 东街那边, 东街菜场 12号摊, at 东街 stall 5.
 _HAN_WORDS = re.compile(r"([\u4e00-\u9fff]{2,8})(.*)", re.DOTALL)
@@ -50,7 +54,10 @@ _AROUND_HEAD = re.compile(
 
 
 def kept(turn: Turn, text: str) -> bool:
-    """Whether the words joined the account; when they would make it too long, the shopper is told."""
+    """Whether the words joined the account (or are in it already: sent twice, kept once); when they would make it
+    too long, the shopper is told."""
+    if text in turn.draft.texts:
+        return True
     if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
         _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
         return False
@@ -126,6 +133,8 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
         return reask(turn, world)
     if turn.step is not Step.when and _took_time(turn, text):
         return reask(turn, world)
+    if await _more_story(turn, text, world):
+        return reask(turn, world)
     if turn.step is Step.where and turn.draft.asked_about and words(text) in _SAME_INSTRUMENT:
         turn.draft.code = turn.draft.asked_about  # 「是」: the instrument the question before the story was about
         return await answered(turn, Step.where, world)
@@ -139,11 +148,32 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     return await answered(turn, turn.step, world)
 
 
+async def _more_story(turn: Turn, text: str, world: World) -> bool:
+    """Words at the time or amounts question that carry nothing it asks and read as story (long, or amounts at the
+    time question): they join the account, whose facts are taken as at its end, and the question stands."""
+    if turn.step is Step.when:
+        story = not when_in(text) and (bool(amounts_in(text)) or len(text.strip()) > _STORY_CHARS)
+    else:
+        story = turn.step is Step.amounts and not amounts_in(text) and len(text.strip()) > _STORY_CHARS
+    if not story or says_no_first(text):
+        return False
+    if kept(turn, text):
+        await facts_told(turn.draft, world.place_named, limit=ANSWER_CHARS)
+        turn.replies.append(Reply(_t(turn)("ack.kept")))
+    return True
+
+
+def _time_alone(text: str) -> str | None:
+    """The time, when the words are nothing else ("前几天", "今天上午", "yesterday")."""
+    found = when_in(text)
+    return found if found and found.casefold() == simplified(text).strip(" .。,，!！").casefold() else None
+
+
 def _took_time(turn: Turn, text: str) -> bool:
     """Words that are only a time ("前几天", "yesterday") at another question, while the time is not known: the time,
     skipped or not yet asked, and said so; never a place, an amount or part of the story."""
-    found = when_in(text)
-    if not found or found.casefold() != simplified(text).strip(" .。,，!！").casefold():
+    found = _time_alone(text)
+    if not found:
         return False
     if turn.draft.when:  # 「中午十二点」 after 今天: the hour of the day already told, else not a time for here
         if not _HOUR.fullmatch(found) or _HOUR_IN.search(turn.draft.when):
@@ -221,9 +251,14 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
     name, phone = name_and_phone(text)
-    if amounts_in(name) or any(ch.isdigit() for ch in name):  # more of the story: kept in it, never the name
+    if amounts_in(name) or any(ch.isdigit() for ch in name) or _STORY_IN_NAME.search(name):  # more of the story
         if kept(turn, text):
             turn.replies.append(Reply(_t(turn)("ack.kept")))
+        return reask(turn, world)
+    time_told = None if phone else _time_alone(name)
+    if time_told:  # 「今天上午」 is the time (told again, or put right), never a name
+        turn.draft.when = time_told[:ANSWER_CHARS]
+        turn.replies.append(Reply(_t(turn)("when.late", when=turn.draft.when)))
         return reask(turn, world)
     if _NOT_A_NAME.search(name) or len(name) > _NAME_CHARS:  # 「你们什么时候处理？」 at the name question
         turn.replies.append(Reply(_t(turn)("bad.not_a_name")))

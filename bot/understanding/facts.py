@@ -54,7 +54,7 @@ _PLACE_KINDS = (
 _PLACE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]{{2,12}}?)(?:{_PLACE_KINDS})")
 _INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|跟|那边|这边)")
 # 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one
-_NOT_A_NAME = re.compile(r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着]")
+_NOT_A_PLACE_NAME = re.compile(r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着]")
 # 「农贸市场」, 「海鲜市场」, 「水果店」: a kind of place, or the goods it sells, named by no one
 _GOODS = (
     r"海鲜|水产|蔬菜|果蔬|水果|农贸|农产品|批发|集贸|菜|肉|肉类|猪肉|牛肉|羊肉|鱼|生鲜|粮油|干货|花鸟|服装|建材|"
@@ -82,7 +82,7 @@ def place_in(text: str) -> str:
         for match in _PLACE.finditer(clause):
             name = _INTO_PLACE.sub("", _WHEN_FIRST.sub("", match.group(1)))
             place = name + match.group(0)[len(match.group(1)) :]
-            if len(name) >= 2 and not _NOT_A_NAME.search(name) and not _KIND_ALONE.fullmatch(place):
+            if len(name) >= 2 and not _NOT_A_PLACE_NAME.search(name) and not _KIND_ALONE.fullmatch(place):
                 return place
     return ""
 

@@ -26,10 +26,14 @@ WORDS = {
     "zh": {"中文", "/chinese", "/lang zh", "chinese", "汉语"},
 }  # fmt: skip
 WORD_OF = {word: meaning for meaning, words in WORDS.items() for word in words}
+# What the buttons send beside WORDS: tapped on an earlier message, with nothing told since, they are no story.
+BUTTON_DATA = re.compile(r"(?:offer|intent|fix):[a-z_]+|same")
 CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
-# At the summary only, where agreeing can mean nothing but 提交: elsewhere 对 or 可以 may be part of an answer.
+# Agreeing, alone: at the summary it sends the case; at a question, in the story or at the greeting it tells
+# nothing and is never kept (except 是/对 where the place question offered the instrument asked about before).
 CONFIRM_YES = frozenset({"对", "对的", "对了", "是的", "是", "没问题", "没错", "正确", "可以", "行", "好的", "嗯",
-                         "嗯嗯", "确定", "提交吧", "发吧", "发送", "okay", "correct", "right", "send"})  # fmt: skip
+                         "嗯嗯", "确定", "都对", "都对的", "提交吧", "发吧", "发送", "okay", "correct", "right",
+                         "send"})  # fmt: skip
 FIX_WORDS = {
     "说明": Step.account, "内容": Step.account, "account": Step.account,
     "类型": Step.choose, "投诉还是举报": Step.choose, "choose": Step.choose, "type": Step.choose,
@@ -113,11 +117,11 @@ NO = (  # no, skip, not now, don't know, can't: the question moves on and nothin
     "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
     "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "不方便留", "不方便给", "保密", "匿名",
-    "隐私", "不告诉", "不想告诉", "不发", "不拍", "不用发", "不用拍", "不传",
+    "隐私", "不告诉", "不想告诉", "不发", "不拍", "不用发", "不用拍", "不传", "不改", "不改了", "不用改", "没有要改的",
     "skip", "next", "no", "nope", "none", "no photo", "no photos", "no pic", "no pics", "no picture",
     "no pictures", "didn't take one", "did not take one", "can't", "cannot", "can't send", "don't know",
     "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
-    "i'd rather not", "no name", "anonymous", "private",
+    "i'd rather not", "no name", "anonymous", "private", "nothing to change", "no change",
 )  # fmt: skip
 PHOTOS = re.compile(r"拍|照|图|截屏|photo|pic", re.IGNORECASE)  # a "no" that is about the photos (没拍, no pics)
 GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is submitted
@@ -156,12 +160,15 @@ ENFORCEMENT = re.compile(  # the shopper asks for an investigation: a report (�
     r"\breport\b|investigat|punish|shut (it|them) down",
     re.IGNORECASE,
 )
+# The goods or the money came out short, and what was paid: one list each, for the three rules that read a loss.
+_SHORT_WORDS = (
+    r"少了|少[\d一二两三四五六七八九十半几好]|缺了|短了|只有|不够|差了|少给|亏了|不足|被宰|宰了|坑了|被坑|\bshort"
+)
+_PAID_WORDS = r"付了|花了|\bpaid\b|\bcharged\b"
+SHORTFALL = re.compile(_SHORT_WORDS, re.IGNORECASE)
+LOSS_TOLD = re.compile(rf"{_SHORT_WORDS}|{_PAID_WORDS}|给了|收了我|坑", re.IGNORECASE)  # a loss, told as a story
 PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a remedy may be owed to the writer
-    r"我|买|付了|花了|被宰|宰了|坑了|被坑|少了|缺了|短了|只有|不够|差了|少给|亏了|加了|充了|多收|多扣|多算|不足|"
-    r"少[\d一二两三四五六七八九十半几]|"
-    r"\bi\b|\bmy\b|\bme\b|bought|paid|"
-    r"charged|short",
-    re.IGNORECASE,
+    rf"{_SHORT_WORDS}|{_PAID_WORDS}|我|买|加了|充了|多收|多扣|多算|\bi\b|\bmy\b|\bme\b|bought", re.IGNORECASE
 )
 SPAM = re.compile(
     r"加微信|加v信|加我微信|加vx|代开发票|低息贷款|网贷|兼职日结|刷单|日赚|博彩|六合彩", re.IGNORECASE
@@ -265,6 +272,8 @@ def is_chatter(text: str) -> bool:
         return True  # ？？？, emoji, stickers typed as text
     if SPAM.search(text):
         return True
+    if re.fullmatch(r"[a-z]{1,2}", core):
+        return True  # o, k, ya: a word that short says nothing to act on
     if re.fullmatch(r"[a-z]+", core) and (_KEYBOARD.search(core) or not _VOWEL.search(core)):
         return True  # asdfgh, jjjjj: keyboard mash (a word of English has vowels)
     if re.fullmatch(r"\d{1,4}|(.)\1{2,}", core):

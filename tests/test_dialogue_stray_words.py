@@ -1,0 +1,179 @@
+"""Words that tell nothing new are never kept as the story or as an answer: 好了, 对 or a button of an earlier
+message at the greeting or in the middle of the story; 对 at a question; the story sent again at the time question;
+a time at the name question. Found by tests/test_dialogue_anything_typed.py (Hypothesis), each fixed and pinned
+here over the real webhooks (Telegram; WeChat) and the database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+STORY = "在南门农贸市场张记水产买了3斤虾付了120块 回家称只有2斤6两"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
+    return await aiohttp_client(create_app(wechat(settings), clock=clock))
+
+
+async def _dialogue(engine: AsyncEngine) -> tuple[str, dict[str, Any]]:
+    async with engine.connect() as connection:
+        step, draft = (await connection.execute(sa.text("SELECT step, draft FROM dialogue_state"))).one()
+    return step, json.loads(draft) if isinstance(draft, str) else draft
+
+
+async def _cases(engine: AsyncEngine) -> list[str]:
+    async with engine.connect() as connection:
+        return list((await connection.execute(sa.text("SELECT text FROM complaint"))).scalars())
+
+
+async def _to_summary(shopper: Shopper) -> str:
+    said = ""
+    for _ in range(6):
+        said = await shopper.tap("skip")
+        if "请核对" in said:
+            break
+    return said
+
+
+@pytest.mark.parametrize("tapped", ["done", "skip", "submit", "same", "resume", "offer:complaint", "fix:when"])
+async def test_a_button_of_an_earlier_message_at_the_greeting_makes_no_story(
+    shopper: Shopper, engine: AsyncEngine, tapped: str
+) -> None:
+    said = await shopper.tap(tapped)
+    assert "请用自己的话说说发生了什么" in said  # what to send instead
+    followed = await shopper.say("好了")
+    assert "请用自己的话说说发生了什么" in followed or "还没有收到您的说明" in followed
+    assert await _cases(engine) == []
+    _, draft = await _dialogue(engine)
+    assert not draft.get("texts")
+
+
+@pytest.mark.parametrize("typed", ["好了", "对", "是", "ok", "O"])
+async def test_agreeing_or_one_letter_at_the_greeting_makes_no_case(wx: Any, engine: AsyncEngine, typed: str) -> None:
+    follower = push()
+    status, said = await say(wx, follower, follower.text(typed))
+    assert status == 200
+    assert "发生了什么" in said or "what happened" in said
+    await say(wx, follower, follower.text("好了"))
+    assert await _cases(engine) == []
+
+
+@pytest.mark.parametrize("stray", ["same", "resume", "fix:place", "是", "可以", "跳过"])
+async def test_a_stray_button_or_agreeing_in_the_middle_of_the_story_is_not_kept_in_it(
+    shopper: Shopper, engine: AsyncEngine, stray: str
+) -> None:
+    await shopper.say(STORY)
+    said = await shopper.tap(stray) if stray.isascii() else await shopper.say(stray)
+    assert "说完了" in said  # how to go on
+    _, draft = await _dialogue(engine)
+    assert draft["texts"] == [STORY]
+
+
+async def test_对_at_the_time_question_answers_nothing_and_the_question_stands(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY)
+    asked = await shopper.say("投诉")
+    assert "什么时候" in asked
+    again = await shopper.say("对")  # agreeing with what was understood
+    assert "什么时候" in again
+    step, draft = await _dialogue(engine)
+    assert (step, draft["when"]) == ("when", "")
+
+
+async def test_重新开始_in_the_middle_of_the_story_starts_again(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say(STORY)
+    await shopper.say("投诉")
+    said = await shopper.say("重新开始")
+    assert "重新开始" in said
+    step, draft = await _dialogue(engine)
+    assert (step, draft["texts"], draft["place"]) == ("account", [], "")
+
+
+async def test_the_story_sent_again_at_the_time_question_joins_it_once_and_the_time_is_still_asked(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY)
+    await shopper.say("投诉")
+    said = await shopper.say(STORY)
+    assert "已加到您的说明里" in said
+    assert "什么时候" in said.rsplit("\n", 1)[-1]
+    step, draft = await _dialogue(engine)
+    assert (step, draft["when"], draft["texts"]) == ("when", "", [STORY])
+
+
+async def test_amounts_at_the_time_question_are_the_amounts_and_not_asked_again(wx: Any, engine: AsyncEngine) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("在南门农贸市场张记水产买的鱼少秤了 我要投诉 退钱"))
+    await say(wx, follower, follower.text("好了"))
+    _, asked = await say(wx, follower, follower.text("付了69块 说是10公斤 回家称实际9.2公斤"))
+    assert "什么时候" in asked  # still the time question
+    _, draft = await _dialogue(engine)
+    assert "9.2公斤" in draft["amounts"]
+    assert draft["when"] == ""
+    said = ""
+    for _ in range(5):
+        said = (await say(wx, follower, follower.text("跳过")))[1]
+        assert "付了多少钱" not in said  # the amounts are not asked for
+        if "请核对" in said:
+            break
+    assert "金额和分量：付了69块" in said or "9.2公斤" in said
+
+
+async def test_a_time_at_the_name_question_is_the_time_and_the_name_is_still_asked(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY)
+    await shopper.say("投诉")
+    for _ in range(3):
+        asked = await shopper.tap("skip")
+        if "称呼" in asked:
+            break
+    said = await shopper.say("今天上午")
+    assert "记下了时间：今天上午" in said
+    assert "称呼" in said.rsplit("\n", 1)[-1]
+    await shopper.say("王芳 13800138000")
+    summary = await _to_summary(shopper)
+    assert "姓名：王芳" in summary
+    assert "时间：今天上午" in summary
+
+
+@pytest.mark.parametrize(("typed", "then"), [("不改了", "请核对"), ("好了", "请核对"), ("提交", "已收到")])
+async def test_nothing_to_change_after_修改_goes_back_to_the_summary_or_sends_it(
+    shopper: Shopper, engine: AsyncEngine, typed: str, then: str
+) -> None:
+    await shopper.say("南门农贸市场张记水产的秤有问题 好多人都被少称")
+    await shopper.say("举报")
+    assert "请核对" in await _to_summary(shopper)
+    asked = await shopper.say("修改")
+    assert "不改了请回复「好了」" in asked
+    said = await shopper.say(typed)
+    assert then in said
+    assert len(await _cases(engine)) == (1 if then == "已收到" else 0)
+
+
+async def test_more_of_the_story_at_the_name_question_joins_it_and_the_name_is_still_asked(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY)
+    await shopper.say("投诉")
+    for _ in range(3):
+        if "称呼" in await shopper.tap("skip"):
+            break
+    said = await shopper.say("鬼秤！！缺斤少两")
+    assert "已加到您的说明里" in said
+    assert "称呼" in said.rsplit("\n", 1)[-1]
+    step, draft = await _dialogue(engine)
+    assert (step, draft["name"], draft["texts"][-1]) == ("name", "", "鬼秤！！缺斤少两")
