@@ -5,6 +5,7 @@ draws the scripts from what shoppers say, what the buttons send, and arbitrary t
 - 取消 always ends what is in hand: no draft is left, so nothing can loop without a way out;
 - a story in hand always reaches its receipt by answering what is asked, in a bounded number of messages;
 - chit-chat, commands and button taps alone never make a case, and a case never holds another shopper's contact;
+- the other shopper's reference typed into 进度, a rating or a settlement's answer shows, rates or settles nothing;
 - no command, button's data or refusal is ever kept as a line of the story or as an answer.
 
 A failure prints the shortest script Hypothesis finds, one message per line. The faults found so far are pinned in
@@ -51,6 +52,9 @@ ANSWERS = (
     "提交", "修改", "时间错了 是上周五", "地点", "1", "2", "投诉", "举报", "退钱", "4分吧", "很满意", "是",
     "可以", "好的", "算了不弄了 麻烦", "no photo sorry", "yes", "done",
 )  # fmt: skip
+# The other shopper's reference typed into a command: never that case's status, rating or settlement.
+PEEKS = ("进度 {ref}", "评价 {ref} 1", "rate:{ref}:5", "接受 {ref}", "不接受 {ref}")
+OWN_RATINGS = frozenset({"4分吧", "很满意", "1", "2"})  # what may rate the shopper's own case just received
 CHATTER = ("在吗", "？？？", "你好", "谢谢", "你们是谁", "帮助", "进度", "我那个投诉怎么样了", "hi", "ok", "/start")
 TAPS = (
     "done", "skip", "submit", "change", "cancel", "same", "resume", "restart", "intent:complaint", "intent:report",
@@ -64,15 +68,18 @@ NEVER_KEPT = frozenset({*WORD_OF, *TAPS, "提交", "对", "可以", "好的", "�
 FIELD_LABELS = ("地点：", "时间：", "金额和分量：")
 
 
+SAID = {"story": STORIES, "answer": ANSWERS, "chatter": CHATTER, "tap": TAPS, "peek": PEEKS}
+
+
 def _move(kind: str) -> Any:
-    return st.tuples(st.just(kind), st.sampled_from({"story": STORIES, "answer": ANSWERS,
-                                                     "chatter": CHATTER, "tap": TAPS}[kind]))  # fmt: skip
+    return st.tuples(st.just(kind), st.sampled_from(SAID[kind]))
 
 
 MOVE = st.one_of(
     _move("story"), _move("answer"), _move("chatter"), _move("tap"),
     st.tuples(st.just("scan"), st.just("/start {code}")),
     st.tuples(st.just("photo"), st.sampled_from(PHOTOS)),
+    _move("peek"),
     st.tuples(st.just("location"), st.just("26.0745,119.2965")),
     st.tuples(st.just("text"), st.text(min_size=1, max_size=40).filter(str.strip)),
 )  # fmt: skip
@@ -90,7 +97,8 @@ async def _state(engine: AsyncEngine, chat_id: int) -> tuple[str, dict[str, Any]
 
 async def _cases(engine: AsyncEngine, chat_id: int) -> list[sa.Row[Any]]:
     query = sa.text(
-        "SELECT c.ref, c.text, k.name, k.phone FROM complaint c JOIN complaintcontact k ON k.complaint_id = c.id"
+        "SELECT c.ref, c.text, c.satisfaction, k.name, k.phone"
+        " FROM complaint c JOIN complaintcontact k ON k.complaint_id = c.id"
         " WHERE c.channel = 'telegram' AND k.channel_user = :u"
     )
     async with engine.connect() as connection:
@@ -158,7 +166,7 @@ async def test_whatever_two_shoppers_type_each_is_answered_alone_and_can_always_
     code = await _registered_code(engine)
     shoppers = [Shopper(bot, fake, chat_id=next(_chat_ids)) for _ in CONTACTS]
     fake.files[PHOTOS[0]] = jpeg()
-    told_more_than_chatter = [False, False]
+    told_more_than_chatter, rated = [False, False], [False, False]
     note("\n".join(f"shopper {who}, {kind}: {words!r}" for who, (kind, words) in script))
     for who, (kind, words) in script:
         shopper, (name, phone), other = shoppers[who], CONTACTS[who], 1 - who
@@ -170,11 +178,16 @@ async def test_whatever_two_shoppers_type_each_is_answered_alone_and_can_always_
             latitude, longitude = (float(part) for part in words.split(","))
             reply = await shopper.deliver(shopper.message(location={"latitude": latitude, "longitude": longitude}))
         else:
-            reply = await shopper.say(words if kind == "text" else words.format(name=name, phone=phone, code=code))
+            others_refs = [case.ref for case in await _cases(engine, shoppers[other].chat_id)]
+            ref = others_refs[-1] if others_refs else "JL20261123-9999"
+            words = words if kind == "text" else words.format(name=name, phone=phone, code=code, ref=ref)
+            reply = await shopper.say(words)
         assert reply.strip(), f"{kind} {words!r} got no answer"
-        told_more_than_chatter[who] |= kind not in ("tap", "chatter")
+        told_more_than_chatter[who] |= kind not in ("tap", "chatter", "peek")
+        rated[who] |= words in OWN_RATINGS
         leaks = [*CONTACTS[other], *(case.ref for case in await _cases(engine, shoppers[other].chat_id))]
-        assert not [leak for leak in leaks if leak in reply], f"{words!r} was answered with the other's: {reply}"
+        leaked = [leak for leak in leaks if leak in reply and leak not in words]  # a ref typed may be echoed
+        assert not leaked, f"{words!r} was answered with the other's: {reply}"
 
     for who, shopper in enumerate(shoppers):
         step, draft = await _state(engine, shopper.chat_id)
@@ -188,6 +201,7 @@ async def test_whatever_two_shoppers_type_each_is_answered_alone_and_can_always_
         if not told_more_than_chatter[who]:
             assert not cases, f"chatter and taps made {[case.ref for case in cases]}"
         for case in cases:
+            assert rated[who] or case.satisfaction is None, f"{case.ref} was rated by someone else"
             lines = case.text.split("\n")
             answers = [line.split("：", 1)[1] for line in lines if line.startswith(FIELD_LABELS)]
             assert not [line for line in lines if line.strip().lower() in NEVER_KEPT], f"kept a command: {case.text}"

@@ -38,6 +38,15 @@ async def _cases(engine: AsyncEngine) -> list[str]:
         return list((await connection.execute(sa.text("SELECT text FROM complaint"))).scalars())
 
 
+async def _complaint_at_the_name_question(shopper: Shopper) -> None:
+    await shopper.say(STORY)
+    await shopper.say("投诉")
+    for _ in range(3):
+        if "称呼" in await shopper.tap("skip"):
+            return
+    raise AssertionError("the name was never asked")
+
+
 async def _to_summary(shopper: Shopper) -> str:
     said = ""
     for _ in range(6):
@@ -135,12 +144,7 @@ async def test_amounts_at_the_time_question_are_the_amounts_and_not_asked_again(
 async def test_a_time_at_the_name_question_is_the_time_and_the_name_is_still_asked(
     shopper: Shopper, engine: AsyncEngine
 ) -> None:
-    await shopper.say(STORY)
-    await shopper.say("投诉")
-    for _ in range(3):
-        asked = await shopper.tap("skip")
-        if "称呼" in asked:
-            break
+    await _complaint_at_the_name_question(shopper)
     said = await shopper.say("今天上午")
     assert "记下了时间：今天上午" in said
     assert "称呼" in said.rsplit("\n", 1)[-1]
@@ -167,11 +171,7 @@ async def test_nothing_to_change_after_修改_goes_back_to_the_summary_or_sends_
 async def test_more_of_the_story_at_the_name_question_joins_it_and_the_name_is_still_asked(
     shopper: Shopper, engine: AsyncEngine
 ) -> None:
-    await shopper.say(STORY)
-    await shopper.say("投诉")
-    for _ in range(3):
-        if "称呼" in await shopper.tap("skip"):
-            break
+    await _complaint_at_the_name_question(shopper)
     said = await shopper.say("鬼秤！！缺斤少两")
     assert "已加到您的说明里" in said
     assert "称呼" in said.rsplit("\n", 1)[-1]
