@@ -237,8 +237,10 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
 
 
 def _no_story(text: str, meaning: str | None) -> bool:
-    """好了, 跳过, 对 or a button's data (typed, or tapped on an earlier message), with nothing told: no story."""
-    return meaning is not None or BUTTON_DATA.fullmatch(text) is not None or words(text) in CONFIRM_YES
+    """好了, 跳过, 对, a button's data (typed, or tapped on an earlier message) or the name of a field to change
+    (时间, 地点: what a WeChat follower types for a button of the summary), with nothing told: no story."""
+    said = words(text)
+    return meaning is not None or BUTTON_DATA.fullmatch(text) is not None or said in CONFIRM_YES or said in FIX_WORDS
 
 
 async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

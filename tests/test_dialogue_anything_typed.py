@@ -17,19 +17,27 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
-from hypothesis import HealthCheck, given, note, settings
+from hypothesis import HealthCheck, given, note
+from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.understanding.words import WORD_OF
 from tests.fake_telegram import FakeTelegram
+from tests.fake_wechat import WeChatPush, push, wechat
+from tests.fake_wechat import say as wechat_say
 from tests.support import BASE_ROW, code_of, ledger_row, seed
 from tests.telegram_support import Shopper, jpeg
+from web.app import create_app
+from web.settings import Settings
 
 # Bounded so that CI stays within its time (about 10 s per database); raise it locally to look harder.
 EXAMPLES = int(os.environ.get("FAIRWEIGH_DIALOGUE_EXAMPLES", "40"))
@@ -86,47 +94,121 @@ MOVE = st.one_of(
 SCRIPTS = st.lists(st.tuples(st.integers(min_value=0, max_value=1), MOVE), min_size=1, max_size=14)
 
 
-async def _state(engine: AsyncEngine, chat_id: int) -> tuple[str, dict[str, Any]]:
-    query = sa.text("SELECT step, draft FROM dialogue_state WHERE channel = 'telegram' AND chat_user = :u")
+# What a WeChat follower types where Telegram shows a button (WeChat's passive replies carry none).
+TYPED_ON_WECHAT = {
+    "done": "好了", "skip": "跳过", "submit": "提交", "change": "修改", "cancel": "取消", "same": "是",
+    "resume": "继续", "restart": "重新开始", "intent:complaint": "1", "intent:report": "2", "offer:complaint": "投诉",
+    "offer:report": "举报", "fix:when": "时间", "fix:where": "地点", "fix:account": "说明", "fix:name": "姓名",
+    "fix:choose": "类型",
+}  # fmt: skip
+
+
+class TelegramChat:
+    """One Telegram user: taps are callback queries, photos and locations are messages of their own."""
+
+    channel = "telegram"
+
+    def __init__(self, shopper: Shopper) -> None:
+        self.shopper, self.user = shopper, str(shopper.chat_id)
+
+    async def send(self, kind: str, words: str) -> str:
+        if kind == "tap":
+            return await self.shopper.tap(words)
+        if kind == "photo":
+            return await self.shopper.photo(words)
+        if kind == "location":
+            latitude, longitude = (float(part) for part in words.split(","))
+            location = {"latitude": latitude, "longitude": longitude}
+            return await self.shopper.deliver(self.shopper.message(location=location))
+        return await self.shopper.say(words)
+
+    def buttons(self) -> list[str]:
+        return self.shopper.keyboard()
+
+
+# Characters XML 1.0 cannot carry, even escaped: WeChat's servers cannot send them, so a follower's arbitrary text
+# arrives with each replaced (as a lenient encoder does).
+_NOT_IN_XML = re.compile("[^\t\n\r\u0020-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+class WeChatChat:
+    """One WeChat follower in safe mode: a button is typed, a photo is a voice message with no recognition (the
+    fake API is not asked for media), the answer is the passive reply."""
+
+    channel = "wechat"
+
+    def __init__(self, client: TestClient[Any, Any], follower: WeChatPush) -> None:
+        self.client, self.follower, self.user = client, follower, follower.openid
+
+    async def send(self, kind: str, words: str) -> str:
+        follower = self.follower
+        if kind == "photo":
+            xml = follower.xml("voice", MediaId=words, Format="amr", Recognition="")
+        elif kind == "location":
+            latitude, longitude = words.split(",")
+            xml = follower.xml("location", Location_X=latitude, Location_Y=longitude, Scale="15", Label="")
+        elif kind == "tap":
+            xml = follower.text(TYPED_ON_WECHAT[words])
+        else:
+            xml = follower.text(_NOT_IN_XML.sub("\ufffd", words))
+        status, reply = await wechat_say(self.client, follower, xml)
+        assert status == 200, reply
+        return reply
+
+    def buttons(self) -> list[str]:
+        return []
+
+
+Chat = TelegramChat | WeChatChat
+
+
+async def _state(engine: AsyncEngine, chat: Chat) -> tuple[str, dict[str, Any]]:
+    query = sa.text("SELECT step, draft FROM dialogue_state WHERE channel = :c AND chat_user = :u")
     async with engine.connect() as connection:
-        row = (await connection.execute(query, {"u": str(chat_id)})).first()
+        row = (await connection.execute(query, {"c": chat.channel, "u": chat.user})).first()
     if row is None:
         return "idle", {}
     return row.step, json.loads(row.draft) if isinstance(row.draft, str) else dict(row.draft)
 
 
-async def _cases(engine: AsyncEngine, chat_id: int) -> list[sa.Row[Any]]:
+async def _cases(engine: AsyncEngine, chat: Chat) -> list[sa.Row[Any]]:
     query = sa.text(
         "SELECT c.ref, c.text, c.satisfaction, k.name, k.phone"
         " FROM complaint c JOIN complaintcontact k ON k.complaint_id = c.id"
-        " WHERE c.channel = 'telegram' AND k.channel_user = :u"
+        " WHERE c.channel = :c AND k.channel_user = :u"
     )
     async with engine.connect() as connection:
-        return list((await connection.execute(query, {"u": str(chat_id)})).all())
+        return list((await connection.execute(query, {"c": chat.channel, "u": chat.user})).all())
 
 
-async def _finish(shopper: Shopper, engine: AsyncEngine, name: str, phone: str) -> list[str]:
-    """Answer what is asked the plainest way, as a shopper who wants it done, until nothing is in hand (a case made,
-    or joined to the same shopper's earlier one); what was said on the way, if it never got there."""
+def _plain_answer(last: str, buttons: list[str], name: str, phone: str) -> tuple[str, str]:
+    """What a shopper who wants it done answers to ``last``: the summary sent, 投诉 chosen, name and phone given,
+    anything else skipped or ended."""
+    question = last.rsplit("\n\n", 1)[-1].lower()
+    if "submit" in buttons or "请核对" in last or "please check" in last.lower():
+        return "tap", "submit"
+    offered = any(ask in last for ask in ("您希望怎样处理", "What would you like done"))
+    if {"offer:complaint", "intent:complaint"} & set(buttons) or offered:
+        return "tap", "offer:complaint" if "offer:complaint" in buttons else "intent:complaint"
+    if "resume" in buttons:
+        return "tap", "resume"
+    if any(word in question for word in ("称呼", "姓名", "your name")):
+        return "say", name
+    if any(word in question for word in ("电话", "手机", "phone")):
+        return "say", phone
+    if "skip" in buttons or (not buttons and any(word in question for word in ("？", "?"))):
+        return "tap", "skip"
+    return "tap", "done"
+
+
+async def _finish(chat: Chat, engine: AsyncEngine, last: str, name: str, phone: str) -> list[str]:
+    """Answer what is asked the plainest way until nothing is in hand (a case made, or joined to the same
+    shopper's earlier one); what was said on the way, if it never got there."""
     said: list[str] = []
     for _ in range(FINISH_ROUNDS):
-        buttons, last = shopper.keyboard(), shopper.fake.texts(shopper.chat_id)[-1]
-        question = last.rsplit("\n\n", 1)[-1].lower()
-        if "submit" in buttons:
-            said.append(await shopper.tap("submit"))
-        elif "offer:complaint" in buttons or "intent:complaint" in buttons:
-            said.append(await shopper.tap("offer:complaint" if "offer:complaint" in buttons else "intent:complaint"))
-        elif "resume" in buttons:
-            said.append(await shopper.tap("resume"))
-        elif any(word in question for word in ("称呼", "姓名", "your name")):
-            said.append(await shopper.say(name))
-        elif any(word in question for word in ("电话", "手机", "phone")):
-            said.append(await shopper.say(phone))
-        elif "skip" in buttons:
-            said.append(await shopper.tap("skip"))
-        else:
-            said.append(await shopper.tap("done"))
-        step, draft = await _state(engine, shopper.chat_id)
+        last = await chat.send(*_plain_answer(last, chat.buttons(), name, phone))
+        said.append(last)
+        step, draft = await _state(engine, chat)
         if step == "idle" and not draft.get("texts"):
             return []
     return said
@@ -141,63 +223,35 @@ async def _registered_code(engine: AsyncEngine) -> str:
     return await code_of(engine, BASE_ROW.serial_no)
 
 
-class Setting:
-    """The app, the fake Bot API and the database, behind a short repr: Hypothesis prints its arguments (and
-    would print a dataclass field by field)."""
-
-    def __init__(self, bot: TestClient[Any, Any], fake: FakeTelegram, engine: AsyncEngine) -> None:
-        self.bot, self.fake, self.engine = bot, fake, engine
-
-    def __repr__(self) -> str:
-        return "Setting(...)"
-
-
-@pytest.fixture
-def setting(bot: TestClient[Any, Any], fake: FakeTelegram, engine: AsyncEngine) -> Setting:
-    return Setting(bot, fake, engine)
-
-
-@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(script=SCRIPTS)
-async def test_whatever_two_shoppers_type_each_is_answered_alone_and_can_always_leave_or_finish(
-    setting: Setting, script: list[tuple[int, tuple[str, str]]]
-) -> None:
-    bot, fake, engine = setting.bot, setting.fake, setting.engine
+async def _play(chats: list[Chat], engine: AsyncEngine, script: list[tuple[int, tuple[str, str]]]) -> None:
+    """The script, checked message by message, then each shopper finishes what is in hand, cancels, and their
+    cases are read."""
     code = await _registered_code(engine)
-    shoppers = [Shopper(bot, fake, chat_id=next(_chat_ids)) for _ in CONTACTS]
-    fake.files[PHOTOS[0]] = jpeg()
-    told_more_than_chatter, rated = [False, False], [False, False]
+    told_more_than_chatter, rated, last = [False, False], [False, False], ["", ""]
     note("\n".join(f"shopper {who}, {kind}: {words!r}" for who, (kind, words) in script))
     for who, (kind, words) in script:
-        shopper, (name, phone), other = shoppers[who], CONTACTS[who], 1 - who
-        if kind == "tap":
-            reply = await shopper.tap(words)
-        elif kind == "photo":
-            reply = await shopper.photo(words)
-        elif kind == "location":
-            latitude, longitude = (float(part) for part in words.split(","))
-            reply = await shopper.deliver(shopper.message(location={"latitude": latitude, "longitude": longitude}))
-        else:
-            others_refs = [case.ref for case in await _cases(engine, shoppers[other].chat_id)]
+        chat, (name, phone), other = chats[who], CONTACTS[who], 1 - who
+        others_refs = [case.ref for case in await _cases(engine, chats[other])]
+        if kind not in ("tap", "photo", "location", "text"):
             ref = others_refs[-1] if others_refs else "JL20261123-9999"
-            words = words if kind == "text" else words.format(name=name, phone=phone, code=code, ref=ref)
-            reply = await shopper.say(words)
+            words = words.format(name=name, phone=phone, code=code, ref=ref)
+        last[who] = reply = await chat.send(kind, words)
         assert reply.strip(), f"{kind} {words!r} got no answer"
         told_more_than_chatter[who] |= kind not in ("tap", "chatter", "peek")
         rated[who] |= words in OWN_RATINGS
-        leaks = [*CONTACTS[other], *(case.ref for case in await _cases(engine, shoppers[other].chat_id))]
+        leaks = [*CONTACTS[other], *(case.ref for case in await _cases(engine, chats[other]))]
         leaked = [leak for leak in leaks if leak in reply and leak not in words]  # a ref typed may be echoed
         assert not leaked, f"{words!r} was answered with the other's: {reply}"
 
-    for who, shopper in enumerate(shoppers):
-        step, draft = await _state(engine, shopper.chat_id)
+    for who, chat in enumerate(chats):
+        step, draft = await _state(engine, chat)
         if step not in ("idle", "remark") and draft.get("texts"):
-            unfinished = await _finish(shopper, engine, *CONTACTS[who])
+            unfinished = await _finish(chat, engine, last[who], *CONTACTS[who])
             assert not unfinished, f"a story in hand at {step} found no way to a case:\n" + "\n---\n".join(unfinished)
-        await shopper.say("取消")
-        step, draft = await _state(engine, shopper.chat_id)
+        await chat.send("say", "取消")
+        step, draft = await _state(engine, chat)
         assert (step, draft.get("texts") or []) == ("idle", []), f"取消 left {step}: {draft}"
-        cases = await _cases(engine, shopper.chat_id)
+        cases = await _cases(engine, chat)
         if not told_more_than_chatter[who]:
             assert not cases, f"chatter and taps made {[case.ref for case in cases]}"
         for case in cases:
@@ -208,3 +262,42 @@ async def test_whatever_two_shoppers_type_each_is_answered_alone_and_can_always_
             assert not [answer for answer in [*answers, case.name] if answer in REFUSALS | NEVER_KEPT], case
             assert case.name != CONTACTS[1 - who][0]  # what this shopper typed, never the other's
             assert case.phone != CONTACTS[1 - who][1]
+
+
+class Setting:
+    """The apps (Telegram, WeChat), the fake Bot API and the database, behind a short repr: Hypothesis prints its
+    arguments (and would print a dataclass field by field)."""
+
+    def __init__(self, bot: TestClient[Any, Any], wx: TestClient[Any, Any], fake: FakeTelegram, engine: AsyncEngine):
+        self.bot, self.wx, self.fake, self.engine = bot, wx, fake, engine
+
+    def __repr__(self) -> str:
+        return "Setting(...)"
+
+
+@pytest.fixture
+async def setting(
+    bot: TestClient[Any, Any], fake: FakeTelegram, engine: AsyncEngine, aiohttp_client: Any, settings: Settings,
+    clock: Callable[[], datetime],
+) -> Setting:  # fmt: skip
+    wx = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return Setting(bot, wx, fake, engine)
+
+
+@hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=SCRIPTS)
+async def test_whatever_two_telegram_users_type_each_is_answered_alone_and_can_always_leave_or_finish(
+    setting: Setting, script: list[tuple[int, tuple[str, str]]]
+) -> None:
+    setting.fake.files[PHOTOS[0]] = jpeg()
+    chats: list[Chat] = [TelegramChat(Shopper(setting.bot, setting.fake, chat_id=next(_chat_ids))) for _ in CONTACTS]
+    await _play(chats, setting.engine, script)
+
+
+@hypothesis_settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(script=SCRIPTS)
+async def test_whatever_two_wechat_followers_type_each_is_answered_alone_and_can_always_leave_or_finish(
+    setting: Setting, script: list[tuple[int, tuple[str, str]]]
+) -> None:
+    chats: list[Chat] = [WeChatChat(setting.wx, push(f"oFollower{next(_chat_ids):019d}", safe=True)) for _ in CONTACTS]
+    await _play(chats, setting.engine, script)

@@ -1,7 +1,7 @@
 """Words that tell nothing new are never kept as the story or as an answer: 好了, 对 or a button of an earlier
-message at the greeting or in the middle of the story; 对 at a question; the story sent again at the time question;
-a time at the name question. Found by tests/test_dialogue_anything_typed.py (Hypothesis), each fixed and pinned
-here over the real webhooks (Telegram; WeChat) and the database."""
+message (or its word typed on WeChat) at the greeting or in the middle of the story; 对 at a question; the story
+sent again at the time question; a time at the name question. Found by tests/test_dialogue_anything_typed.py
+(Hypothesis), each fixed and pinned here over the real webhooks (Telegram; WeChat) and the database."""
 
 from __future__ import annotations
 
@@ -69,8 +69,11 @@ async def test_a_button_of_an_earlier_message_at_the_greeting_makes_no_story(
     assert not draft.get("texts")
 
 
-@pytest.mark.parametrize("typed", ["好了", "对", "是", "ok", "O"])
-async def test_agreeing_or_one_letter_at_the_greeting_makes_no_case(wx: Any, engine: AsyncEngine, typed: str) -> None:
+# 时间, 地点: what a WeChat follower types for a button of an earlier summary.
+@pytest.mark.parametrize("typed", ["好了", "对", "是", "ok", "O", "时间", "地点"])
+async def test_agreeing_a_field_or_one_letter_at_the_greeting_makes_no_case(
+    wx: Any, engine: AsyncEngine, typed: str
+) -> None:
     follower = push()
     status, said = await say(wx, follower, follower.text(typed))
     assert status == 200
