@@ -94,7 +94,9 @@ async def one_of_each_in_the_south(engine: AsyncEngine, client: TestClient[Any, 
         response = await client.post("/api/v1/complaints", json={"text": text, "code": code, "contact": contact})
         assert response.status == 201
     form = FormData()
-    for name, value in (("code", code), ("text", "张记水产的秤被改过，称的蟹少了一两"), ("phone", "13800138000")):
+    # 举报 chosen: the words alone read either way (0.54), and a complaint about a rigged scale is split in two
+    text = "张记水产的秤被改过，称的蟹少了一两"
+    for name, value in (("code", code), ("text", text), ("phone", "13800138000"), ("intent", "report")):
         form.add_field(name, value)
     form.add_field("photos", io.BytesIO(_jpeg()), filename="IMG_1.jpg", content_type="image/jpeg")
     assert (await client.post("/complain", data=form, allow_redirects=False)).status == 303
