@@ -22,6 +22,7 @@ from bot.understanding.words import (
     asks_progress,
     asks_when_handled,
     is_chatter,
+    is_gratitude,
     is_thanks,
     looks_like_name,
     name_and_phone,
@@ -96,6 +97,8 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
         return await own_cases(turn, event, world) if when else say(turn, "chatter.thanks")
     if when:  # 「你们什么时候处理」 with nothing being handled: the cases there are, or that there is none yet
         return await own_cases(turn, event, world, none="cases.none_yet")
+    if is_gratitude(text):  # 谢谢 after a question answered, or with nothing in hand: not the greeting again
+        return say(turn, "chatter.welcome")
     score = word_rating(text)
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)

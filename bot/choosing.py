@@ -9,12 +9,12 @@ phone is refused: the remedy needs them, a report does not.
 
 from __future__ import annotations
 
-from bot.conversation import Button, Draft, Reply
+from bot.conversation import Button, Draft, Reply, Step
 from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import PERSONAL_LOSS, SHORTFALL, says_no, wish_of, words
+from bot.understanding.words import PERSONAL_LOSS, PHOTOS, SHORTFALL, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 
@@ -92,6 +92,11 @@ def take(turn: Turn, text: str) -> bool:
         choose(turn.draft, chosen)
         turn.replies.append(Reply(_t(turn)(f"chosen.{chosen}")))
         return True
+    if says_no(text) and PHOTOS.search(text):  # 「没有照片」 sent ahead: about the photos (not asked later), not this
+        if Step.photos.value not in turn.draft.asked:
+            turn.draft.asked.append(Step.photos.value)
+        turn.replies.append(Reply(_t(turn)("ack.no_photos")))
+        return False
     if says_no(text) or words(text) == "skip":
         turn.replies.append(Reply(_t(turn)("chosen.kept", intent=_t(turn)(f"intent.{turn.draft.intent}"))))
         return True

@@ -117,10 +117,18 @@ def reask(turn: Turn, world: World) -> Turn:
     return turn
 
 
+def summary_first(turn: Turn, meaning: str | None, world: World) -> Turn:
+    """提交 or 修改 before the summary: this question still stands, and 提交 is told why (a bare repeat reads as
+    not understood, and a hurried shopper says 提交 again)."""
+    if meaning == "submit":
+        turn.replies.append(Reply(_t(turn)("submit.early")))
+    return reask(turn, world)
+
+
 async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """Where, when, or the amounts: kept as written (up to a line), or skipped."""
     if meaning in SUMMARY_WORDS:
-        return reask(turn, world)  # the summary's words before the summary: this question still stands
+        return summary_first(turn, meaning, world)
     # 「王芳 13800138000」 sent ahead is the contact, never a time or an amount (at the place question it may be the
     # merchant's name and number, so it stays the answer there)
     if turn.step is not Step.where and took_contact(turn, text, telling=False):
@@ -246,7 +254,7 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
     """The name to be addressed by: taken unless too long (then refused with the reason); a "no" is recorded as
     refused, never as the name; a phone number given with it is taken too."""
     if meaning in SUMMARY_WORDS:
-        return reask(turn, world)
+        return summary_first(turn, meaning, world)
     if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
@@ -288,7 +296,7 @@ async def on_phone(turn: Turn, text: str, meaning: str | None, event: Event, wor
     """The phone number to call back on: taken when it reads as one, else refused with the reason; a "no" is
     recorded as refused."""
     if meaning in SUMMARY_WORDS:
-        return reask(turn, world)
+        return summary_first(turn, meaning, world)
     if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "phone")
         return await answered(turn, Step.phone, world)

@@ -19,7 +19,7 @@ from bot.conversation import Button, Reply, Step
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
 from bot.understanding.facts import amounts_in, when_in
-from bot.understanding.words import WORD_OF, looks_like_name, name_and_phone, says_no, words
+from bot.understanding.words import SURNAMES, WORD_OF, looks_like_name, name_and_phone, says_no, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
@@ -80,7 +80,8 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     name, phone = name_and_phone(text)
     if not phone and not telling and turn.step in {Step.when, Step.amounts, Step.photos, Step.confirm}:
         return _took_name(turn, text)
-    if not phone or (name and not (looks_like_name(name) or _LATIN_NAME.fullmatch(name))):
+    # 「周 137…」: a surname alone is name enough beside a phone number
+    if not phone or (name and not (looks_like_name(name) or name in SURNAMES or _LATIN_NAME.fullmatch(name))):
         return False
     try:
         phone = clean_phone(phone)

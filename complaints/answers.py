@@ -41,7 +41,7 @@ _ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|准确|靠�
 # Whether an instrument is right, not how to have one verified (「电子秤去哪检定 收费吗」 is for a handler).
 _ASKS_IF_RIGHT = re.compile(
     r"准不准|准吗|准确吗|准不准确|靠谱吗|有没有检定|检定过没|检定了吗|检定过吗|是否检定|合格吗|合不合格|"
-    r"有效期|检定周期|多久检|"
+    r"有效期|检定周期|多久.{0,4}检|"
     r"accurate|\bok\b|verified\?",
     re.IGNORECASE,
 )

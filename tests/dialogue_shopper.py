@@ -115,7 +115,9 @@ async def play(service: Any, engine: Any, run: Script, chat_user: str, channel: 
                     sa.text(
                         "SELECT c.intent, c.category, s.name AS station FROM complaint c "
                         "JOIN complaintcontact k ON k.complaint_id = c.id LEFT JOIN station s ON s.id = c.station_id "
-                        "WHERE k.channel_user = :u ORDER BY c.id DESC"
+                        # not the report split from a complaint about a rigged instrument: the shopper's own case
+                        "WHERE k.channel_user = :u AND NOT (c.intent = 'report' AND c.linked_id IS NOT NULL) "
+                        "ORDER BY c.id DESC"
                     ),
                     {"u": chat_user},
                 )

@@ -39,6 +39,13 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("bought it this morning", "this morning"),
         ("秤不准 少了二两", ""),
         ("昨天在12号摊买的", "昨天"),  # a stall's number is not a date
+        ("东街菜市场 卖猪肉的 15号 刚才", "刚才"),  # nor is the number after a stall's trade or a market
+        ("东街市场15号 昨天", "昨天"),
+        ("15号买的 到现在才发现", "15号"),
+        ("昨天 15号", "昨天 15号"),
+        ("在鼓楼石化加的92号 油箱50升", ""),  # petrol grades
+        ("加了95号汽油 今天", "今天"),
+        ("加了30号柴油", ""),
         ("上週五下午買的", "上周五下午"),  # traditional characters, kept in simplified ones
         ("前几天在菜场", "前几天"),
         ("三天前买的", "三天前"),
@@ -58,12 +65,16 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("海鲜市场买螃蟹", ""),  # a kind of market, not which one
         ("在农贸市场里买的", ""),
         ("那家店太黑了", ""),
+        ("不知道哪个市场", ""),  # a "don't know" or "which one", never a place
+        ("忘记是什么超市了", ""),
         ("卖猪肉的摊 秤不准", ""),
         ("我去药店抓药", ""),
         ("老板的秤有问题", ""),
         ("bought fish at Yonghui Supermarket, it was short", "Yonghui Supermarket"),
         ("the gas station on Renmin Road gave me less", "gas station on Renmin Road"),
         ("I went to the supermarket", ""),  # which one is not said
+        ("出租车打表太快了 车牌闽A12345", "闽A12345"),  # a taxi is named by its plate
+        ("坐的粤b·d12345 打表跳得快", "粤B·D12345"),
     ],
 )
 def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place: str) -> None:
@@ -119,6 +130,16 @@ async def test_a_story_without_them_is_still_asked(wx: TestClient[Any, Any], eng
     assert status == 200
     assert "已从您的话里记下" not in understood
     assert "哪个摊位" in understood
+
+
+async def test_a_taxis_plate_in_the_story_is_which_taxi_and_not_asked(
+    wx: TestClient[Any, Any], engine: AsyncEngine
+) -> None:
+    shopper = push()
+    await say(wx, shopper, shopper.text("出租车打表太快了 车牌闽A12345 今天晚上 平时30块 今天打了55 要退钱"))
+    _, understood = await say(wx, shopper, shopper.text("说完了"))
+    assert "地点 闽A12345" in understood
+    assert "是哪辆车" not in understood
 
 
 async def _at_place_question(wx: TestClient[Any, Any], shopper: Any) -> None:

@@ -101,7 +101,10 @@ async def test_when_will_it_be_handled_and_thanks_after_a_case_are_about_it(
     assert "不客气" in thanked
     assert "请用自己的话说说" not in thanked  # not greeted as a stranger
     stranger = Shopper(shopper.client, shopper.fake, chat_id=20003)
-    assert "不客气" not in await stranger.say("谢谢")  # nothing of theirs to speak of: the help line
+    welcomed = await stranger.say("谢谢")  # nothing of theirs to speak of: welcomed, with the help line
+    assert "不客气" in welcomed
+    assert "进度" not in welcomed
+    assert "发生了什么" in welcomed
     assert ref not in await stranger.say("你们什么时候处理")  # nobody else's case
     assert len(await rows(engine, "SELECT id FROM complaint")) == 1
 
@@ -170,3 +173,23 @@ async def test_wechat_answers_english_with_a_chinese_place_name_in_english(wx: C
     _, done = await say(wx, follower, follower.text("done"))
     assert done
     assert not re.search(r"[\u4e00-\u9fff]", done.replace("投诉", "").replace("举报", ""))  # all English
+
+
+@pytest.mark.parametrize(
+    ("question", "typed", "answer"),
+    [
+        ("公平秤在哪", "谢谢", "不客气"),
+        ("公平秤在哪", "辛苦了", "不客气"),
+        ("where is the fair scale", "thank you", "welcome"),
+    ],
+)
+async def test_thanks_after_a_question_answered_is_welcomed_not_greeted_again(
+    shopper: Shopper, engine: AsyncEngine, question: str, typed: str, answer: str
+) -> None:
+    assert await rows(engine, "SELECT id FROM complaint") == []
+    await shopper.say(question)
+    said = await shopper.say(typed)
+    assert answer in said
+    assert "请用自己的话说说" not in said  # the first greeting
+    assert "in your own words" not in said
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1

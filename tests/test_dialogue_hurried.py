@@ -189,6 +189,20 @@ async def test_a_name_alone_sent_ahead_at_the_photo_question_is_the_complaints_n
     assert "说明：" + TOLD + " 要退钱" in summary  # the name is not in the words
 
 
+async def test_a_surname_and_phone_sent_ahead_at_the_photo_question_are_the_contact(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(TOLD + " 要退钱")
+    await shopper.say("好了")
+    assert "照片" in await shopper.say("南门菜场3号摊")
+    noted = await shopper.say("周 13744445555")  # as the name question's own example invites, a surname will do
+    assert "记下了您的联系方式：周 137****5555" in noted
+    assert "已加到您的说明里" not in noted
+    summary = await _to_summary(shopper, await shopper.tap("skip"))
+    assert "姓名：周" in summary
+    assert "13744445555" not in summary.split("姓名")[0]  # not in the story
+
+
 @pytest.mark.parametrize(("first", "chosen"), [("我要投诉", "complaint"), ("举报", "report")])
 async def test_投诉_or_举报_said_first_is_the_choice_and_never_the_story(
     shopper: Shopper, engine: AsyncEngine, first: str, chosen: str

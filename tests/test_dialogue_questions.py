@@ -161,7 +161,9 @@ async def test_a_fair_scale_question_with_no_market_says_where_they_usually_are(
     assert "告诉我市场名称" in answer  # and how to learn the exact place
 
 
-@pytest.mark.parametrize("question", ["这个秤准吗", "我想问下 秤的检定有效期一般是多久"])
+@pytest.mark.parametrize(
+    "question", ["这个秤准吗", "我想问下 秤的检定有效期一般是多久", "你好 我想问一下 电子秤多久要检定一次"]
+)
 async def test_is_this_scale_right_with_no_code_says_how_to_find_out(
     shopper: Shopper, engine: AsyncEngine, question: str
 ) -> None:

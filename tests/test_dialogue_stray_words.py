@@ -180,3 +180,32 @@ async def test_more_of_the_story_at_the_name_question_joins_it_and_the_name_is_s
     assert "称呼" in said.rsplit("\n", 1)[-1]
     step, draft = await _dialogue(engine)
     assert (step, draft["name"], draft["texts"][-1]) == ("name", "", "鬼秤！！缺斤少两")
+
+
+async def test_提交_at_a_question_says_the_summary_comes_first_and_the_question_stands(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("我家燃气表每个月都多走十几方"))
+    await say(wx, follower, follower.text("好了"))
+    asked = (await say(wx, follower, follower.text("2")))[1]
+    assert "是哪里的表" in asked
+    said = (await say(wx, follower, follower.text("提交")))[1]
+    assert "答完会先给您核对" in said
+    assert "是哪里的表" in said
+    assert (await _dialogue(engine))[0] == "where"
+    assert await _cases(engine) == []
+
+
+async def test_没有照片_at_the_choice_is_about_the_photos_and_the_choice_is_asked_again(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text(STORY))
+    assert "您希望怎样处理" in (await say(wx, follower, follower.text("好了")))[1]
+    said = (await say(wx, follower, follower.text("没有照片")))[1]
+    assert "没有照片也可以" in said
+    assert "您希望怎样处理" in said  # not taken as the choice
+    assert (await _dialogue(engine))[1]["asked"].count("photos") == 1
+    asked = (await say(wx, follower, follower.text("1")))[1]
+    assert "有照片吗" not in asked

@@ -18,12 +18,15 @@ from bot.conversation import Draft
 from complaints.classify.tokenize import simplified
 
 _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+)"
-# Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上" ("12号摊" is a stall).
+# Days and parts of days, in the order people say them: "上周五下午", "11月20号", "前天晚上" ("12号摊" is a stall,
+# and so is the number after a market, a shop or "卖猪肉的": "东街市场 15号", "卖猪肉的15号"; "92号", "95号汽油" are
+# petrol grades).
 _DAYS = (
     r"今天|今日|今早|今晚|昨天|昨日|昨晚|前天|大前天|刚才|刚刚|上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|"
     r"前几天|这几天|前两天|前些天|前阵子|前段时间|\d{1,2}天前|[一二两三四五六七八九十几]天前|"
     r"(?:上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|上周末?|这周末?|上个?月|这个?月|月初|月底|"
-    r"\d{1,2}月\d{1,2}[日号]?|\d{1,2}[日号](?![摊档铺柜门楼店窗位台床间])|\d{1,2}点(?:多|半)?|"
+    r"\d{1,2}月\d{1,2}[日号]?|(?<![\d的场店摊档铺第])(?<![的场店摊档铺第]\s)(?:3[01]|[12]\d|0?[1-9])[日号](?![摊档铺柜门楼店窗位台床间汽柴油])|"
+    r"\d{1,2}点(?:多|半)?|"
     r"(?:十[一二]?|[一二两三四五六七八九])点(?:多|半|钟)?"
 )
 _WHEN = re.compile(rf"(?:{_DAYS})+")
@@ -53,8 +56,10 @@ _PLACE_KINDS = (
 )
 _PLACE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]{{2,12}}?)(?:{_PLACE_KINDS})")
 _INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|跟|那边|这边)")
-# 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one
-_NOT_A_PLACE_NAME = re.compile(r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着]")
+# 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one; 「不知道哪个市场」: none
+_NOT_A_PLACE_NAME = re.compile(
+    r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着哪啥]|什么|不知道|不记得|不清楚|忘"
+)
 # 「农贸市场」, 「海鲜市场」, 「水果店」: a kind of place, or the goods it sells, named by no one
 _GOODS = (
     r"海鲜|水产|蔬菜|果蔬|水果|农贸|农产品|批发|集贸|菜|肉|肉类|猪肉|牛肉|羊肉|鱼|生鲜|粮油|干货|花鸟|服装|建材|"
@@ -73,8 +78,17 @@ _PLACE_EN = re.compile(
 )
 
 
+# A vehicle's plate (闽A12345, 粤B·D12345 for a new-energy taxi): the "which one" of a taxi meter
+_PLATE = re.compile(
+    r"[京津沪渝冀豫云辽黑湘皖鲁新苏浙赣鄂桂甘晋蒙陕吉闽贵粤青藏川宁琼][A-Z][·•.\s]?[A-Z0-9]{5,6}(?![A-Z0-9])"
+)
+
+
 def place_in(text: str) -> str:
-    """A named place that is not in the registry, as written ("" when none is named)."""
+    """A named place that is not in the registry, or a taxi's plate, as written ("" when none is named)."""
+    plate = _PLATE.search(text.upper())
+    if plate:
+        return plate.group(0)
     english = _PLACE_EN.search(text)
     if english and not re.match(r"(?:The|A|An|I|My|This|That)\s", english.group(1)):
         return english.group(1).strip()

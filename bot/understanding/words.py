@@ -183,8 +183,8 @@ PROGRESS_WHEN = re.compile(
     r"|when will (?:you|it|they|my)",
     re.IGNORECASE,
 )
-THANKS = ("谢谢", "谢谢你", "谢谢你们", "多谢", "感谢", "辛苦了", "好的", "好", "收到", "知道了", "ok", "okay",
-          "thanks", "thank you", "thx", "got it")  # fmt: skip
+GRATITUDE = ("谢谢", "谢谢你", "谢谢你们", "多谢", "感谢", "辛苦了", "thanks", "thank you", "thx")
+THANKS = (*GRATITUDE, "好的", "好", "收到", "知道了", "ok", "okay", "got it")
 PROGRESS_HOW = re.compile(
     r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
     r"going|progress|"
@@ -212,6 +212,7 @@ def _folded(phrases: tuple[str, ...]) -> frozenset[str]:
 
 _NO, _GIVE_UP, _FILLERS, _CHATTER = _folded(NO), _folded(GIVE_UP), _folded(FILLER), _folded(CHATTER)
 _THANKS = _folded(THANKS)
+_GRATITUDE = _folded(GRATITUDE)
 _RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in _folded(phrases)}
 _KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
 
@@ -315,6 +316,11 @@ def asks_when_handled(text: str) -> bool:
 def is_thanks(text: str) -> bool:
     """谢谢, 好的 收到, thanks: an acknowledgement, answered in kind; never a story."""
     return _only(text, _THANKS)
+
+
+def is_gratitude(text: str) -> bool:
+    """谢谢, 辛苦了, thank you: thanks said (not 好的 or ok, which only acknowledge)."""
+    return _only(text, _GRATITUDE)
 
 
 def wish_of(text: str) -> str | None:
