@@ -9,20 +9,11 @@ fair scale, deadlines, the hotline) and routes the rest to the station with the 
 
 from __future__ import annotations
 
-import re
-
 from bot import choosing
 from bot.turn import World
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import LOSS_TOLD, wish_of
+from bot.understanding.words import LOSS_TOLD, QUESTION, wish_of
 from complaints.workflow import Intent
-
-# Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 对不对).
-QUESTION = re.compile(
-    r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
-    r"为什么|为啥|请问|([\u4e00-\u9fff])不\1|^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b",
-    re.IGNORECASE,
-)
 
 
 async def asked_at_once(text: str, world: World) -> bool:

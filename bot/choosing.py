@@ -14,7 +14,7 @@ from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import PERSONAL_LOSS, PHOTOS, SHORTFALL, says_no, wish_of, words
+from bot.understanding.words import PERSONAL_LOSS, PHOTOS, QUESTION, SHORTFALL, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 
@@ -38,7 +38,10 @@ SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为
 def settled(reading: Classification, account: str) -> str | None:
     """The intent the shopper's words settle, or None when they must be asked."""
     if reading.intent not in CHOSEN:  # a question or praise: nothing to choose, unless it may be a loss misread
-        unsure = reading.intent_confidence < LOW_CONFIDENCE and PERSONAL_LOSS.search(account)
+        # an unsure reading of a loss, or of words not put as a question (「水表不准」 read as an inquiry at 0.56)
+        unsure = reading.intent_confidence < LOW_CONFIDENCE and (
+            PERSONAL_LOSS.search(account) or (reading.intent == Intent.inquiry.value and not QUESTION.search(account))
+        )
         # 「那我买的东西怎么办 少了好几两」: a question about a loss of one's own is asking for the remedy too
         asks_for_loss = reading.intent == Intent.inquiry.value and SHORTFALL.search(account) and amounts_in(account)
         return None if unsure or asks_for_loss else reading.intent

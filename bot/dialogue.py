@@ -35,6 +35,7 @@ from bot.questions import (
     reask,
     refuse_phone,
     show_summary,
+    took_time,
 )
 from bot.telling import chosen_first, ends_account, offer_choice, took_contact
 from bot.texts import (
@@ -207,6 +208,8 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
     if meaning in SUMMARY_WORDS:
         return reask(turn, world)
     if not choosing.take(turn, text):
+        if took_time(turn, text):  # 「今天上午」, the time sent ahead: taken, and the choice still asked
+            return reask(turn, world)
         if len(text) > 10 and kept(turn, text):
             turn.replies.append(Reply(_t(turn)("ack.kept")))
         return reask(turn, world)

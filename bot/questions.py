@@ -139,7 +139,7 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     if asks_when_handled(text):  # 「你们什么时候处理」 before it is sent: never an answer
         turn.replies.append(Reply(_t(turn)("when.after_submit")))
         return reask(turn, world)
-    if turn.step is not Step.when and _took_time(turn, text):
+    if turn.step is not Step.when and took_time(turn, text):
         return reask(turn, world)
     if await _more_story(turn, text, world):
         return reask(turn, world)
@@ -177,7 +177,7 @@ def _time_alone(text: str) -> str | None:
     return found if found and found.casefold() == simplified(text).strip(" .。,，!！").casefold() else None
 
 
-def _took_time(turn: Turn, text: str) -> bool:
+def took_time(turn: Turn, text: str) -> bool:
     """Words that are only a time ("前几天", "yesterday") at another question, while the time is not known: the time,
     skipped or not yet asked, and said so; never a place, an amount or part of the story."""
     found = _time_alone(text)
@@ -240,7 +240,7 @@ async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, wo
     fixed = await _correction_here(turn, text, world)
     if fixed is not None:
         return fixed
-    if _took_time(turn, text):
+    if took_time(turn, text):
         return reask(turn, world)
     if took_contact(turn, text, telling=False):
         return reask(turn, world)

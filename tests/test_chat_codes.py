@@ -20,7 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from lookup.codes.picture import codes_in_picture
 from lookup.vocab import InstrumentKind
-from qr.codes import format_code
+from qr.codes import format_code, new_code
 from tests.fake_telegram import FakeTelegram
 from tests.fake_wechat import FakeWeChat, push, say, wechat
 from tests.support import code_of, ledger_row, make_uscc, seed
@@ -164,13 +164,21 @@ async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_s
     assert "哪家店" not in understood  # the code told which instrument: the place is not asked
 
 
-@pytest.mark.parametrize("form", ["查一下 {}", "帮我查 {}"])
+@pytest.mark.parametrize("form", ["查一下 {}", "帮我查 {}", "我要查一下 {}", "请帮我查一下：{}"])
 async def test_a_lookup_asked_in_everyday_words_shows_the_card(
     shopper: Shopper, known: dict[str, str], form: str
 ) -> None:
     said = await shopper.say(form.format(format_code(known["ACS2023000001"])))
     card_of(said, known, "ACS2023000001")
     assert "记下了" not in said  # a lookup, not the start of a story
+
+
+async def test_a_lookup_of_a_code_nobody_registered_says_so_and_starts_no_story(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    said = await shopper.say(f"我要查一下 {format_code(new_code())}")
+    assert "没有找到编码" in said
+    assert "记下了" not in said
 
 
 @pytest.mark.parametrize("where", ["start", "middle"])

@@ -89,7 +89,9 @@ def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place
         ("5kg 付了400 回家称4.3kg", "5kg 付了400 4.3kg"),
         ("paid 40 yuan for 1kg, got 800g", "1kg 800g 40 yuan"),
         ("老板的秤有问题", ""),
-        ("買了三斤蝦 少了二兩", "三斤 二两"),  # traditional characters, kept in simplified ones
+        ("買了三斤蝦 少了二兩", "三斤 少了二两"),  # traditional characters, kept in simplified ones
+        ("老板少给了二两", "少给了二两"),  # the short or over word says what the amount is
+        ("多收了5块", "多收了5块"),
         ("paid 60, got home and it was only 1.6 jin", "paid 60 1.6 jin"),
         ("the scale at stall 5 looks rigged", ""),  # no 5 litres in "5 looks"
         ("他用的是八两秤", ""),  # a rigged scale's nickname, not eight liang

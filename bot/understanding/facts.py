@@ -36,10 +36,12 @@ _WHEN_EN = re.compile(
     r"|\d{1,2}(?::\d{2})?\s?(?:am|pm))\b",
     re.IGNORECASE,
 )
-_MONEY = rf"{_NUMBER}\s*(?:块钱|块|元|毛)|(?:付了|给了|收了|花了|收我|花)\s*{_NUMBER}(?:多)?(?:块钱|块|元)?"
+# 「少给了二两」, 「多收了5块」: the short or over word is kept with the amount, which says nothing without it
+_MONEY = rf"{_NUMBER}\s*(?:块钱|块|元|毛)|(?:少|多)?(?:付了|给了|收了|花了|收我|花)\s*{_NUMBER}(?:多)?(?:块钱|块|元)?"
 # kg, g and l only as whole words: "stall 5 looks rigged" holds no 5 litres
 # 「八两秤」 is a rigged scale's nickname, not eight liang
-_WEIGHT = rf"{_NUMBER}\s*(?:公斤|千克|斤|两(?!秤)|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z]))(?:{_NUMBER}(?:两|钱)?)?"
+_UNITS = r"公斤|千克|斤|两(?!秤)|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z])"
+_WEIGHT = rf"(?:少了|差了)?{_NUMBER}\s*(?:{_UNITS})(?:{_NUMBER}(?:两|钱)?)?"
 _AMOUNTS = re.compile(rf"(?:{_MONEY}|{_WEIGHT})", re.IGNORECASE)
 _AMOUNTS_EN = re.compile(
     r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?)|¥\s?\d+)\b"

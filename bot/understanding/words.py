@@ -43,12 +43,19 @@ FIX_WORDS = {
     "姓名": Step.name, "name": Step.name, "电话": Step.phone, "phone": Step.phone,
     "协商": Step.settle, "商家协商": Step.settle, "settle": Step.settle, "settlement": Step.settle,
 }  # fmt: skip
+# Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 对不对).
+QUESTION = re.compile(
+    r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
+    r"为什么|为啥|请问|([\u4e00-\u9fff])不\1|^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b",
+    re.IGNORECASE,
+)
 STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
 RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s]*([1-5])$", re.IGNORECASE)
-# 「查 7K3MQ-9XR4P」, 「查一下 7K3MQ-9XR4P」, 「check S-1」: what follows must look like a code (a digit in its first
-# word, or five capitals), so that 「查一下」, 「查处这家店」 and 「check the scale」 stay the shopper's words.
+# 「查 7K3MQ-9XR4P」, 「我要查一下 7K3MQ-9XR4P」, 「check S-1」: what follows must look like a code (a digit in its
+# first word, or five capitals), so that 「查一下」, 「查处这家店」 and 「check the scale」 stay the shopper's words.
 CHECK = re.compile(
-    r"^(?:查一下|查一查|查下|查查|帮我查|查询|查|(?i:/check|check))\s*[:：]?\s*"
+    r"^(?:(?:我要|我想|想|请|麻烦你?|帮忙)\s*)?(?:帮我)?(?:查一下|查一查|查下|查查|查询一下|查询|查|(?i:/check|check))"
+    r"\s*[:：]?\s*"
     r"((?:\(|[0-9A-Za-z-]*\d|[A-Z][A-Z-]{4})\S*(?:\s.*)?)$"
 )
 START = re.compile(r"^/start(?:\s+(\S+))?$")
