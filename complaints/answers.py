@@ -45,6 +45,8 @@ _ASKS_IF_RIGHT = re.compile(
     r"accurate|\bok\b|verified\?",
     re.IGNORECASE,
 )
+# Instruments that weigh nothing: a fair scale cannot check them
+_NOT_WEIGHED = re.compile(r"加油|加气|充电|计价器|出租|的士|水表|电表|气表|热量表|pump|taxi|meter", re.IGNORECASE)
 _ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
@@ -107,7 +109,7 @@ def automatic_answer(
     if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
         parts.append(_status_answer(card, on, hotline))
     elif _ASKS_IF_RIGHT.search(text) and _ABOUT_INSTRUMENTS.search(text):  # 「这个秤准吗」, no code: how to find out
-        parts.append(_how_to_check(hotline))
+        parts.append(_how_to_check(hotline, weighed=not _NOT_WEIGHED.search(text)))
     if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
         parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
@@ -136,12 +138,20 @@ def _status_answer(card: InstrumentCard, on: date, hotline: str) -> Answer:
     return Answer(zh, en)
 
 
-def _how_to_check(hotline: str) -> Answer:
+def _how_to_check(hotline: str, *, weighed: bool) -> Answer:
+    """How to learn whether an instrument is verified; then, for a scale, the fair scale, and for a pump, a taxi
+    meter or a household meter (which no fair scale checks), the hotline or the story told here."""
+    zh = "发器具贴纸上的编码（如 7K3MQ-9XR4P）或扫贴纸上的二维码，可以查到它是否检定合格、有效期到哪一天；"
+    en = "Send the code on the instrument's sticker (like 7K3MQ-9XR4P) or scan its QR code to see whether it is "
+    if weighed:
+        return Answer(
+            zh + f"怀疑分量不对，可以到市场的公平秤免费复秤，或拨打 {hotline}。",
+            en + f"verified and until when; if you doubt a weight, re-weigh free at the market's fair scale, or call "
+            f"{hotline}.",
+        )
     return Answer(
-        "发器具贴纸上的编码（如 7K3MQ-9XR4P）或扫贴纸上的二维码，可以查到它是否检定合格、有效期到哪一天；"
-        f"怀疑分量不对，可以到市场的公平秤免费复秤，或拨打 {hotline}。",
-        "Send the code on the instrument's sticker (like 7K3MQ-9XR4P) or scan its QR code to see whether it is "
-        f"verified and until when; if you doubt a weight, re-weigh free at the market's fair scale, or call {hotline}.",
+        zh + f"怀疑读数或计量不对，可以直接在这里说说发生了什么，或拨打 {hotline}。",
+        en + f"verified and until when; if you doubt its reading, tell me here what happened, or call {hotline}.",
     )
 
 

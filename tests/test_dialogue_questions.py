@@ -173,6 +173,16 @@ async def test_is_this_scale_right_with_no_code_says_how_to_find_out(
     assert "工作日" not in answer  # 多久 about a verification is not about a complaint's deadlines
 
 
+@pytest.mark.parametrize("question", ["我想问下加油站的加油机多久检定一次", "出租车计价器准不准"])
+async def test_how_to_check_a_pump_or_taxi_meter_does_not_send_the_shopper_to_a_fair_scale(
+    shopper: Shopper, question: str
+) -> None:
+    answer = await shopper.say(question)
+    assert "发器具贴纸上的编码" in answer
+    assert "公平秤" not in answer  # no fair scale checks a pump or a meter
+    assert "直接在这里说说发生了什么" in answer
+
+
 @pytest.mark.parametrize(
     ("question", "answer"),
     [("在哪投诉", "直接在这里说说发生了什么"), ("where can i complain", "just tell me here what happened")],
