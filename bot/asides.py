@@ -15,6 +15,7 @@ from bot.questions import next_question, reask
 from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
 from bot.understanding.words import (
+    BUTTON_DATA,
     CONFIRM_YES,
     FIX_WORDS,
     PHOTOS,
@@ -283,3 +284,22 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
             turn.draft.asked.append(Step.photos.value)
         return "ack.finish"
     return None
+
+
+# The steps whose message carries each kind of button (bot/texts.py, bot/telling.py); 「改为…」 is taken at any
+# question or the summary before this is asked.
+_BUTTON_STEPS = {"intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}}
+
+
+def stale_button(step: Step, said: str, meaning: str | None) -> bool:
+    """A button of an earlier message, pressed (or its data typed) at a step that never shows it."""
+    if meaning == "resume":  # 继续: the paused step's button (on_paused), an answer nowhere else
+        return step is not Step.paused
+    return BUTTON_DATA.fullmatch(said) is not None and step not in _BUTTON_STEPS[said.split(":", 1)[0]]
+
+
+def no_story(text: str, meaning: str | None) -> bool:
+    """好了, 跳过, 对, a button's data (typed, or tapped on an earlier message) or the name of a field to change
+    (时间, 地点: what a WeChat follower types for a button of the summary), with nothing told: no story."""
+    said = words(text)
+    return meaning is not None or BUTTON_DATA.fullmatch(text) is not None or said in CONFIRM_YES or said in FIX_WORDS

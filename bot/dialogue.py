@@ -47,7 +47,6 @@ from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
-    BUTTON_DATA,
     COMPLAIN,
     CONFIRM_NUMBERS,
     CONFIRM_YES,
@@ -71,9 +70,6 @@ from qr.codes import normalise_code
 PAUSE_AFTER = timedelta(hours=24)
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
-# The steps whose message carries each kind of button (bot/texts.py, bot/telling.py); 「改为…」 is taken at any
-# _SWITCHABLE step before this is asked.
-_BUTTON_STEPS = {"intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}}
 
 
 async def respond(
@@ -168,7 +164,8 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         turn.draft, turn.step = Draft(), Step.account
         turn.replies.append(Reply(_t(turn)("restarted")))
         return reask(turn, world)
-    if _stale_button(turn.step, words(text), meaning):  # an earlier message's button: never an answer nor the story
+    # an earlier message's button: never an answer nor the story
+    if asides.stale_button(turn.step, words(text), meaning):
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
         return reask(turn, world)
@@ -184,12 +181,6 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     if turn.step in QUESTIONS and words(text) in CONFIRM_YES and not offered_instrument:
         return reask(turn, world)
     return await _STEP_HANDLERS[turn.step](turn, text, meaning, event, world)
-
-
-def _stale_button(step: Step, said: str, meaning: str | None) -> bool:
-    if meaning == "resume":  # 继续: the paused step's button (bot.asides.on_paused), an answer nowhere else
-        return step is not Step.paused
-    return BUTTON_DATA.fullmatch(said) is not None and step not in _BUTTON_STEPS[said.split(":", 1)[0]]
 
 
 async def _switch(turn: Turn, text: str, world: World) -> Turn:
@@ -223,7 +214,7 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     followed = await asides.follow_up(turn, text, event, world)  # after a receipt: the case it was about
     if followed is not None:
         return followed
-    if _no_story(text, meaning):  # ok, 好了, 对: what to send, as to a greeting
+    if asides.no_story(text, meaning):  # ok, 好了, 对: what to send, as to a greeting
         return _say(turn, "chatter")
     # A new conversation speaks the language of the shopper's first words (commands and codes say nothing).
     turn.language = language_of(text) or turn.language
@@ -239,13 +230,6 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     return turn
 
 
-def _no_story(text: str, meaning: str | None) -> bool:
-    """好了, 跳过, 对, a button's data (typed, or tapped on an earlier message) or the name of a field to change
-    (时间, 地点: what a WeChat follower types for a button of the summary), with nothing told: no story."""
-    said = words(text)
-    return meaning is not None or BUTTON_DATA.fullmatch(text) is not None or said in CONFIRM_YES or said in FIX_WORDS
-
-
 async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """More of the shopper's own words, until they say they are done."""
     if meaning == "done" or ends_account(turn, text, meaning):  # 提交, or 投诉 said outright after the story
@@ -259,7 +243,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return followed
     if is_chatter(text) and not turn.draft.texts:
         return _say(turn, "chatter")
-    if not turn.draft.texts and _no_story(text, meaning):
+    if not turn.draft.texts and asides.no_story(text, meaning):
         return _say(turn, "ack.empty_account")
     aside = asides.aside_in_story(turn, text, meaning)
     if aside is not None:
