@@ -55,9 +55,10 @@ async def start(turn: Turn, payload: str, world: World) -> Turn:
     return say(turn, "greet.with_instrument", card=card_reply(card, texts_of(turn), world.today).text)
 
 
-async def case_status(turn: Turn, ref: str, event: Event, world: World) -> Turn:
-    if not ref:  # a bare 进度: the shopper's own cases
-        return await own_cases(turn, event, world)
+async def case_status(turn: Turn, ref: str, event: Event, world: World, none: str | None = None) -> Turn:
+    """进度 REF: that case, if it is this user's; a bare 进度: the user's own cases, or the message ``none``."""
+    if not ref:
+        return await own_cases(turn, event, world, none=none or "cases.none")
     if not REF.match(ref):
         return say(turn, "status.usage")
     ref = ref.upper()
@@ -179,6 +180,9 @@ async def photo_after_receipt(turn: Turn, event: Event, world: World) -> Turn | 
     return say(turn, "photo.added_to_case", ref=recent.ref)
 
 
+_ASKED_BESIDE_A_PHOTO = frozenset({Step.choose, Step.where, Step.when, Step.amounts, Step.name, Step.phone})
+
+
 def photo(turn: Turn, media: str, world: World) -> Turn:
     draft = turn.draft
     target = Draft.from_json(draft.paused["draft"]) if draft.paused else draft
@@ -196,6 +200,8 @@ def photo(turn: Turn, media: str, world: World) -> Turn:
     elif turn.step is Step.photos:
         done = Button(texts_of(turn)("button.done"), data="done")
         turn.replies.append(Reply(texts_of(turn)("ask.photos.more"), ((done,),)))
+    elif turn.step in _ASKED_BESIDE_A_PHOTO:  # the question still stands: a bare 「好了」 next would answer it unseen
+        reask(turn, world)
     return turn
 
 

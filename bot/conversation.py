@@ -7,6 +7,11 @@ from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import Any
 
+from complaints.submission import MAX_TEXT_CHARS
+
+ANSWER_CHARS = 200  # a draft's place, time and amounts are a line each
+ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # the shopper's words leave room for the answers in the case's text
+
 
 class EventKind(StrEnum):
     text = "text"  # typed text, or a button's data

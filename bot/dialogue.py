@@ -19,10 +19,9 @@ from bot import asides, choosing, locating, settling
 from bot.asking import asked_at_once
 from bot.codes.answers import Answered, answer_typed, card_in_words
 from bot.codes.photos import answer_photo
-from bot.conversation import QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
+from bot.conversation import ANSWER_CHARS, QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
 from bot.questions import (
-    ANSWER_CHARS,
     SUMMARY_WORDS,
     answered,
     kept,
@@ -37,7 +36,7 @@ from bot.questions import (
     show_summary,
     took_time,
 )
-from bot.telling import chosen_first, ends_account, offer_choice, took_contact
+from bot.telling import chosen_first, ends_account, offer_choice, took_contact, took_correction
 from bot.texts import (
     submission_text,
     understood_reply,
@@ -131,8 +130,10 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     if complain and normalise_code(complain.group(1)):  # the typed form of an instrument card's button
         return await asides.start(turn, complain.group(1), world)
     status = STATUS.match(text)
-    if status:
-        return await asides.case_status(turn, status.group(1), event, world)
+    if status:  # mid-story, the cases there are, and the question that stands
+        telling = turn.step is not Step.idle
+        await asides.case_status(turn, status.group(1), event, world, none="cases.none_telling" if telling else None)
+        return reask(turn, world) if telling else turn
     settlement = settling.ANSWER.match(text)  # 「接受 REF」: the shopper's answer to a merchant's proposal
     if settlement:
         return await settling.answer(turn, settlement, event, world)
@@ -197,6 +198,8 @@ async def _switch(turn: Turn, text: str, world: World) -> Turn:
 async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The answer to 投诉 or 举报: taken, or the question again (longer words join the account: nothing is lost)."""
     if meaning in SUMMARY_WORDS:
+        if meaning == "submit":  # a bare repeat reads as not understood, and a hurried shopper says 提交 again
+            turn.replies.append(Reply(_t(turn)("submit.choose_first")))
         return reask(turn, world)
     if not choosing.take(turn, text):
         if took_time(turn, text):  # 「今天上午」, the time sent ahead: taken, and the choice still asked
@@ -234,7 +237,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     """More of the shopper's own words, until they say they are done."""
     if meaning == "done" or ends_account(turn, text, meaning):  # 提交, or 投诉 said outright after the story
         return await _finish_account(turn, world)
-    if turn.draft.texts and took_contact(turn, text, telling=True):
+    if turn.draft.texts and (took_contact(turn, text, telling=True) or await took_correction(turn, text, world)):
         return turn
     if not turn.draft.texts:  # nothing told yet: perhaps a question after an earlier case
         followed = await asides.follow_up(turn, text, event, world)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 
 from bot import choosing, settling
-from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
+from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.correcting import corrected
 from bot.telling import took_contact
 from bot.texts import prompt, summary_reply, understood_reply
@@ -21,11 +21,9 @@ from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in, facts_told, when_in
 from bot.understanding.words import asks_when_handled, name_and_phone, says_no, says_no_first, words
 from complaints.classify.tokenize import simplified
-from complaints.submission import MAX_TEXT_CHARS, SubmissionError, clean_name, clean_phone
+from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
-ANSWER_CHARS = 200  # place, time and amounts are a line each
-ACCOUNT_CHARS = MAX_TEXT_CHARS - 4 * ANSWER_CHARS  # leaves room for the answers in the case's text
 QUANTITY_CATEGORIES = frozenset({"short_weight", "tampered_instrument", "fuel_dispenser", "prepackaged_net_content"})
 SKIP = frozenset({"skip", "done"})
 SUMMARY_WORDS = frozenset({"submit", "change"})

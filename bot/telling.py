@@ -4,7 +4,9 @@ A hurried shopper does not wait to be asked: after the story comes "王明 13800
 Kept as story, the contact would be asked for again later (a question about a fact already given) and would sit
 in the words that reach the merchant; "投诉" or "提交" would leave the shopper waiting for a 好了 they never
 meant to type. So a name-and-phone line is taken as the contact (masked in the answer, kept out of the account),
-and 投诉 or 举报 said outright, or 提交, ends the account: the first with that choice made.
+and 投诉 or 举报 said outright, or 提交, ends the account: the first with that choice made. A correction
+("地点错了 是东街市场") changes the field it names at once, as at the summary: the place told first would otherwise
+route the case to the wrong station.
 
 A story of a personal loss with no wish stated has 投诉 or 举报 offered with its acknowledgement: one tap (or, on
 WeChat, 1 or 2) ends the story and makes the choice, where 好了 and then the question would take two messages.
@@ -15,11 +17,13 @@ from __future__ import annotations
 import re
 
 from bot import choosing
-from bot.conversation import Button, Reply, Step
+from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, Button, Reply, Step
+from bot.correcting import corrected
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
-from bot.understanding.facts import amounts_in, when_in
-from bot.understanding.words import SURNAMES, WORD_OF, looks_like_name, name_and_phone, says_no, words
+from bot.understanding.corrections import story_correction
+from bot.understanding.facts import FACT_FIELDS, amounts_in, place_in, when_in
+from bot.understanding.words import WORD_OF, is_surname, looks_like_name, name_and_phone, says_no, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
@@ -33,6 +37,7 @@ _GREETING = re.compile(r"^(?:你好|您好|在吗|在不在|喂|hi|hello)[\s,，
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
 # A name alone in Latin letters, sent ahead ("Zhang Wei", "Tom Lee"): two to four capitalised words
+_STALL = re.compile(r"\d+\s*号|摊|档口|\bstall\s*\d", re.IGNORECASE)  # 「3号摊」, "stall 3": a place too
 _CAPITALISED_NAME = re.compile(r"[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){1,3}")
 
 
@@ -81,7 +86,7 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     if not phone and not telling and turn.step in {Step.when, Step.amounts, Step.photos, Step.confirm}:
         return _took_name(turn, text)
     # 「周 137…」: a surname alone is name enough beside a phone number
-    if not phone or (name and not (looks_like_name(name) or name in SURNAMES or _LATIN_NAME.fullmatch(name))):
+    if not phone or (name and not (looks_like_name(name) or is_surname(name) or _LATIN_NAME.fullmatch(name))):
         return False
     try:
         phone = clean_phone(phone)
@@ -100,6 +105,31 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     else:
         turn.replies.append(Reply(t("ack.contact", contact=shown)))
     return True
+
+
+async def took_correction(turn: Turn, text: str, world: World) -> bool:
+    """「地点错了 是东街市场」, 「名字写错了 是李思」 after some of the story: the field takes the new value (said
+    back, or why a name or phone cannot be taken). A place, time or amount corrected stays in the account too, so
+    that nothing told is lost; a name or phone never joins it."""
+    correction = story_correction(text)
+    if not turn.draft.texts or correction is None:
+        return False
+    if correction.step is Step.where and not await _names_a_place(correction.value, world):
+        return False  # 「地点不对 少了二两」: no place in it, so more of the story
+    corrected(turn, text, limit=ANSWER_CHARS)
+    asked = correction.step.value
+    if asked in FACT_FIELDS:
+        if asked not in turn.draft.asked and getattr(turn.draft, FACT_FIELDS[asked]):
+            turn.draft.asked.append(asked)  # answered: neither asked, nor taken again from the first words at the end
+        if len(turn.draft.account) + len(text) <= ACCOUNT_CHARS:
+            turn.draft.texts.append(text)
+    done = Button(texts_of(turn)("button.done"), data="done")
+    turn.replies.append(Reply(texts_of(turn)("ack.finish"), ((done,),)))
+    return True
+
+
+async def _names_a_place(value: str, world: World) -> bool:
+    return bool(await world.place_named(value) or place_in(value) or _STALL.search(value))
 
 
 def _took_name(turn: Turn, text: str) -> bool:

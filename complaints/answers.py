@@ -1,9 +1,10 @@
 """Answers the service can give at once, without a handler (DESIGN.md: inquiries are answered automatically
 where the answer is known).
 
-Four questions are known: an instrument's status (when the message came from its sticker or named its code),
+Five questions are known: an instrument's status (when the message came from its sticker or named its code),
 what a status means (超期, 停用 …), where the fair scale is (of the instrument's market, or of the market the message
-names; where no market is known, where fair scales usually are), and how a complaint is handled. Anything else waits
+names; where no market is known, where fair scales usually are), what to do about a household meter one doubts, and
+how a complaint is handled. Anything else waits
 for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
 goes out by WeChat, Telegram and SMS.
 """
@@ -47,6 +48,16 @@ _ASKS_IF_RIGHT = re.compile(
 )
 # Instruments that weigh nothing: a fair scale cannot check them
 _NOT_WEIGHED = re.compile(r"加油|加气|充电|计价器|出租|的士|水表|电表|气表|热量表|pump|taxi|meter", re.IGNORECASE)
+# 「家里电表走得快怎么办」: a household meter doubted, and what to do. The utility checks its own meter first; a
+# statutory verification institute settles a dispute (供电营业规则 and the water and gas rules say the same).
+_HOUSEHOLD_METER = re.compile(
+    r"水表|电表|电能表|气表|燃气表|天然气表|热量表|(?:water|electricity|electric|gas|heat)\s+meter", re.IGNORECASE
+)
+_ASKS_WHAT_TO_DO = re.compile(
+    r"怎么办|咋办|怎么弄|怎么处理|如何处理|找谁|找哪|向谁|哪里(?:可以|能)?(?:校验|检测|检定)|"
+    r"what\s+(?:should|can|do)\s+i\s+do|who\s+(?:do|should|can)\s+i",
+    re.IGNORECASE,
+)
 _ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
@@ -116,6 +127,8 @@ def automatic_answer(
         if card is not None and card.market_name is not None:
             market = MarketFacts(card.market_name, card.fair_scale_location or "")
         parts.append(_fair_scale_answer(market, hotline))
+    if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
+        parts.append(_household_meter_answer())
     if _ASKS_PROCESS.search(text) and not _ASKS_PERIOD.search(text):  # 多久 about a complaint, not a verification
         parts.append(_process_answer(policy))
     if not parts:
@@ -183,6 +196,18 @@ def _fair_scale_answer(market: MarketFacts | None, hotline: str) -> Answer:
     return Answer(
         f"{market.name}没有登记公平秤的位置，请向市场管理处询问，或拨打 {hotline}。",
         f"{market.name} has not registered where its fair scale is; ask the market office or call {hotline}.",
+    )
+
+
+def _household_meter_answer() -> Answer:
+    return Answer(
+        "怀疑家里的水表、电表或燃气表不准，可以先向供水、供电或供气单位申请校验；对校验结果有异议，可以向法定计量检定"
+        "机构申请检定。想让对方核实、退还多收的费用，可以直接在这里说说发生了什么（哪里的表、什么时候、差了多少），"
+        "按投诉转给市场监管所。",
+        "If you doubt your water, electricity or gas meter, first ask the utility to test it; if you dispute its "
+        "result, ask a statutory verification institute to verify it. To have the utility check and refund an "
+        "overcharge, tell me here what happened (which meter, when, how much), and it goes to the station as a "
+        "complaint.",
     )
 
 

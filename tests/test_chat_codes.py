@@ -164,7 +164,9 @@ async def test_a_code_typed_mid_story_names_the_instrument_and_never_joins_the_s
     assert "哪家店" not in understood  # the code told which instrument: the place is not asked
 
 
-@pytest.mark.parametrize("form", ["查一下 {}", "帮我查 {}", "我要查一下 {}", "请帮我查一下：{}"])
+@pytest.mark.parametrize(
+    "form", ["查一下 {}", "帮我查 {}", "我要查一下 {}", "请帮我查一下：{}", "扫了码 {}", "刚扫的 {}", "编码是{}"]
+)
 async def test_a_lookup_asked_in_everyday_words_shows_the_card(
     shopper: Shopper, known: dict[str, str], form: str
 ) -> None:
@@ -181,16 +183,18 @@ async def test_a_lookup_of_a_code_nobody_registered_says_so_and_starts_no_story(
     assert "记下了" not in said
 
 
-@pytest.mark.parametrize("where", ["start", "middle"])
+@pytest.mark.parametrize("where", ["start", "middle", "after 查", "after 扫了码"])
 async def test_a_code_inside_a_story_shows_the_card_and_keeps_every_word(
     shopper: Shopper, known: dict[str, str], engine: AsyncEngine, where: str
 ) -> None:
     code = known["ACS2023000001"]
-    story = (
-        f"{code} 这台秤过期了还在用 老板还不承认"
-        if where == "start"
-        else f"昨天在这台秤 {code} 买的苹果 三斤只有两斤七两"
-    )
+    story = {
+        "start": f"{code} 这台秤过期了还在用 老板还不承认",
+        "middle": f"昨天在这台秤 {code} 买的苹果 三斤只有两斤七两",
+        # the words after 「查 CODE」 are the story, not a lookup's leftovers (they were dropped)
+        "after 查": f"查 {code} 这秤过期了还在用 少了二两",
+        "after 扫了码": f"扫了码 {code} 秤不准 少了二两",
+    }[where]
     said = await shopper.say(story)
     card_of(said, known, "ACS2023000001")
     assert "记下了" in said  # the words are the story

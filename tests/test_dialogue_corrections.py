@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.understanding.corrections import story_correction
 from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
 from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
@@ -181,3 +182,47 @@ async def test_a_correction_in_english_is_answered_in_english(shopper: Shopper, 
     text = await case_text(engine)
     assert "时间：last friday" in text
     assert "wrong time" not in text
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
+async def test_a_place_corrected_while_the_story_is_told_is_the_place_and_routes_the_case(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    east = replace(STATUS_ROWS["valid"], station="东门市场监管所", market="东门菜市场", serial_no="EAST-1")
+    await seed(engine, STATUS_ROWS["valid"], east)
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text(TOLD))  # names 东门菜市场
+    _, changed = await say(wx, follower, follower.text("地点错了 是南门农贸市场"))  # before 好了, as typed in a hurry
+    assert "已改正 · 地点：南门农贸市场" in changed
+    _, said = await say(wx, follower, follower.text("说完了"))
+    assert "是哪家店" not in said  # the corrected place stands: not asked, nor taken again from the story
+    for _ in range(len(ANSWERS)):
+        if "回复「提交」「修改」「取消」" in said:
+            break
+        answer = next(answer for opening, answer in ANSWERS if opening in said.rsplit("\n\n", 1)[-1])
+        _, said = await say(wx, follower, follower.text(answer))
+    assert "地点：南门农贸市场" in said
+    _, receipt = await say(wx, follower, follower.text("提交"))
+    assert "由南门市场监管所处理" in receipt
+    text = await case_text(engine)
+    assert "地点：南门农贸市场" in text
+    assert "地点错了 是南门农贸市场" in text  # kept with the story too: nothing told is lost
+
+
+@pytest.mark.parametrize(
+    ("line", "field"),
+    [
+        ("地点错了 是东街市场卖鱼的", "where"),
+        ("时间不对 是前天下午买的", "when"),
+        ("名字写错了 是李思", "name"),
+        ("the place is wrong, it was 南门菜场", "where"),
+        # more of the story, though each names a field and says something is wrong
+        ("市场的秤不对 少了二两", None),
+        ("这个市场的秤都不对", None),
+        ("时间不对啊 他们说早上不营业", None),
+        ("钱不对", None),
+    ],
+)
+def test_a_correction_while_the_story_is_told_says_so_first_and_is_all_the_rest(line: str, field: str | None) -> None:
+    found = story_correction(line)
+    assert (found.step.value if found else None) == field

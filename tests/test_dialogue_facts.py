@@ -61,6 +61,13 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
     [
         ("加油站加油不足 中石化人民路加油站 加了300块钱的油", "中石化人民路加油站"),
         ("昨天在永辉超市买的牛肉少了", "永辉超市"),
+        ("十斤大米只有九斤二两 超市是永辉 昨天", "永辉超市"),  # the kind first, then its name
+        ("昨晚在鼓楼中石化加了50升油", "鼓楼中石化"),  # a fuel brand is how a station is named
+        ("在中石化加的油", ""),  # but the brand alone is not which station
+        ("那个店叫老王水果", "老王水果店"),
+        ("那个市场叫东街菜市场", "东街菜市场"),
+        ("这家店是卖肉的", ""),  # what it sells, not its name
+        ("超市是新开的", ""),
         ("今天上午城西菜市场买菜", "城西菜市场"),  # the day before it is not part of the name
         ("海鲜市场买螃蟹", ""),  # a kind of market, not which one
         ("在农贸市场里买的", ""),

@@ -79,7 +79,7 @@ async def test_my_case_and_a_bare_progress_show_the_shoppers_own_cases_and_nobod
     shopper: Shopper, engine: AsyncEngine
 ) -> None:
     ref = await anonymous_complaint(shopper)
-    for question in ("我那个投诉怎么样了", "进度", "投诉有结果了吗"):
+    for question in ("我那个投诉怎么样了", "进度", "投诉有结果了吗", "我要查询 我那个投诉", "查一下我之前的投诉"):
         said = await shopper.say(question)
         assert f"编号 {ref}" in said, question
         assert "已收到，待受理" in said
@@ -193,3 +193,27 @@ async def test_thanks_after_a_question_answered_is_welcomed_not_greeted_again(
     assert "请用自己的话说说" not in said  # the first greeting
     assert "in your own words" not in said
     assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
+async def test_my_case_asked_after_in_english_is_shown_and_never_becomes_a_new_case(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    for question in ("how is my complaint going", "what is the status of my complaint"):  # over 20 letters
+        said = await shopper.say(question)
+        assert ref in said, question
+        assert "已收到，编号" not in said  # not a receipt for a new inquiry
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
+async def test_进度_in_the_middle_of_a_story_says_there_is_none_yet_and_the_question_stands(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say(STORY)
+    asked = await shopper.tap("done")
+    said = await shopper.say("进度")
+    assert "还没有提交过" in said
+    assert "正在说的这件事提交后" in said
+    assert "有事请直接说说发生了什么" not in said  # the story is being told
+    assert asked.rsplit("\n", 1)[-1] in said  # the question asked before, again
+    assert await rows(engine, "SELECT id FROM complaint") == []

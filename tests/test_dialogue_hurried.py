@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say, wechat
-from tests.telegram_support import Shopper
+from tests.telegram_support import Shopper, jpeg
 from web.app import create_app
 from web.settings import Settings
 
@@ -189,17 +189,18 @@ async def test_a_name_alone_sent_ahead_at_the_photo_question_is_the_complaints_n
     assert "说明：" + TOLD + " 要退钱" in summary  # the name is not in the words
 
 
+@pytest.mark.parametrize("surname", ["周", "陳"])  # 陳: typed in traditional characters, as in Hong Kong
 async def test_a_surname_and_phone_sent_ahead_at_the_photo_question_are_the_contact(
-    shopper: Shopper, engine: AsyncEngine
+    shopper: Shopper, engine: AsyncEngine, surname: str
 ) -> None:
     await shopper.say(TOLD + " 要退钱")
     await shopper.say("好了")
     assert "照片" in await shopper.say("南门菜场3号摊")
-    noted = await shopper.say("周 13744445555")  # as the name question's own example invites, a surname will do
-    assert "记下了您的联系方式：周 137****5555" in noted
+    noted = await shopper.say(f"{surname} 13744445555")  # as the name question's own example invites
+    assert f"记下了您的联系方式：{surname} 137****5555" in noted
     assert "已加到您的说明里" not in noted
     summary = await _to_summary(shopper, await shopper.tap("skip"))
-    assert "姓名：周" in summary
+    assert f"姓名：{surname}" in summary
     assert "13744445555" not in summary.split("姓名")[0]  # not in the story
 
 
@@ -226,3 +227,20 @@ async def test_投诉_or_举报_said_first_is_the_choice_and_never_the_story(
 
 async def test_one_english_word_first_is_answered_in_english(shopper: Shopper) -> None:
     assert "Tell me in your own words" in await shopper.say("complaint")
+
+
+async def test_a_photo_sent_at_the_place_question_is_kept_and_the_question_asked_again(shopper: Shopper) -> None:
+    await shopper.say(TOLD)
+    assert "哪家店" in await shopper.say("投诉")
+    shopper.fake.files["receipt"] = jpeg()
+    said = await shopper.photo("receipt")
+    assert "照片收到了（第 1 张）" in said
+    assert "哪家店" in said  # so that a bare 好了 next is not an answer to a question out of sight
+    summary = await shopper.say("南门菜场3号摊")
+    for _ in range(3):  # the name and phone, not given: skipped
+        if "请核对" in summary:
+            break
+        assert "照片" not in summary.rsplit("\n", 1)[-1]  # the photo sent counts: not asked for
+        summary = await shopper.tap("skip")
+    assert "照片：1 张" in summary
+    assert "地点：南门菜场3号摊" in summary

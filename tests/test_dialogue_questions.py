@@ -72,6 +72,21 @@ def test_status_words_about_something_else_get_no_instrument_meaning() -> None:
     assert scale.chinese.startswith("「检定已过期」")
 
 
+@pytest.mark.parametrize(
+    "question", ["我想咨询一下 家里电表走得快怎么办", "燃气表不准找谁", "my water meter runs fast, what should I do"]
+)
+async def test_what_to_do_about_a_household_meter_is_answered_at_once(
+    shopper: Shopper, engine: AsyncEngine, question: str
+) -> None:
+    answer = await shopper.say(question)
+    assert "已收到" in answer or "Received" in answer
+    assert "申请校验" in answer or "ask the utility to test it" in answer  # who checks a meter first
+    assert "说完了" not in answer
+    assert "Done" not in answer
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+
+
 async def test_a_loss_told_with_a_question_mark_is_still_a_story(shopper: Shopper, engine: AsyncEngine) -> None:
     said = await shopper.say("付了50块只有1斤6两 这秤准吗？")
     assert "记下了" in said

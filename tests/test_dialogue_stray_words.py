@@ -233,3 +233,14 @@ async def test_a_fault_told_in_two_words_is_asked_投诉_or_举报_not_filed_as_
     assert "您希望怎样处理" in said
     assert "已收到" not in said
     assert await _cases(engine) == []
+
+
+async def test_提交_at_the_choice_says_the_choice_comes_first_and_no_case_is_made(wx: Any, engine: AsyncEngine) -> None:
+    follower = push()
+    await say(wx, follower, follower.text(STORY))
+    assert "您希望怎样处理" in (await say(wx, follower, follower.text("好了")))[1]
+    said = (await say(wx, follower, follower.text("提交")))[1]
+    assert "请先选一项" in said
+    assert "您希望怎样处理" in said
+    assert (await _dialogue(engine))[0] == "choose"
+    assert await _cases(engine) == []

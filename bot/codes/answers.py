@@ -17,7 +17,7 @@ from bot.catalogue import BotCatalogue
 from bot.conversation import Button, Reply, Step
 from bot.texts import card_reply
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.words import CHECK, code_in
+from bot.understanding.words import CHECK, code_in, is_chatter, is_thanks
 from lookup.codes.gs1 import looks_gs1
 from lookup.codes.resolve import Outcome, Resolution
 from lookup.scan import InstrumentCard
@@ -44,7 +44,10 @@ async def answer_typed(turn: Turn, text: str, world: World) -> Answered:
     asked = check.group(1).strip() if check else text.strip()
     code = code_in(text)
     if code is None and check:  # 「查 7K3MQ-9XR4P · 李记干货」: the label of a choice, typed (WeChat)
-        code = normalise_code(asked.split()[0])
+        first, _, rest = asked.partition(" ")
+        if _tells_more(rest):  # 「查 CODE 这秤过期了还在用」: the words are the story (card_in_words shows the card)
+            return Answered.no
+        code = normalise_code(first)
     if code is not None:
         card = await world.card(code)
         if card is not None:
@@ -102,6 +105,12 @@ def show_card(turn: Turn, card: InstrumentCard, world: World) -> Answered:
         if turn.step is Step.where:
             return Answered.where
     return Answered.given
+
+
+def _tells_more(rest: str) -> bool:
+    """Words after 「查 CODE」 that say something of their own: not a choice's label (「· 李记干货」), not 谢谢."""
+    rest = rest.strip()
+    return bool(rest) and not rest.startswith(("·", "-")) and not (is_chatter(rest) or is_thanks(rest))
 
 
 def _code_shaped(step: Step, text: str) -> bool:

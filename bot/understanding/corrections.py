@@ -72,6 +72,37 @@ def correction_in(text: str) -> Correction | None:
     return Correction(step, _value(step, text))
 
 
+def _names(english: bool) -> str:
+    names = [name for names in FIELD_WORDS.values() for name in names if name.isascii() == english]
+    return "|".join(re.escape(name) for name in sorted(names, key=len, reverse=True))
+
+
+# While the story is still being told, a correction says so first (「地点错了 是…」, "the place is wrong, it was …"),
+# and its new value is all that follows: story lines such as 「市场的秤不对 少了二两」 name a field and a cue too.
+_SAYS_SO_FIRST = re.compile(
+    rf"^\s*(?:{_names(english=False)})(?:我|你)?(?:写|说|填|打|记|搞|弄)?(?:错了|错啦|不对|有误)"
+    rf"|^\s*(?:the\s+)?(?:{_names(english=True)})\s+(?:is|was)\s+(?:wrong|not right|incorrect)\b"
+    rf"|^\s*wrong\s+(?:{_names(english=True)})\b",
+    re.IGNORECASE,
+)
+_MOSTLY = 0.6  # of the words after the cue that the new time or amount must be
+
+
+def story_correction(text: str) -> Correction | None:
+    """A correction sent before the summary, while the story is told: said so first, with its new value as all the
+    rest (a time or an amount that is most of it; a place, a name or a phone the caller checks)."""
+    if not _SAYS_SO_FIRST.match(text):
+        return None
+    correction = correction_in(text)
+    if correction is None or not correction.value:
+        return None
+    if correction.step in (Step.when, Step.amounts):
+        rest = re.sub(r"\s", "", _after_cue(correction.step, text))
+        if len(re.sub(r"\s", "", correction.value)) < _MOSTLY * len(rest):
+            return None  # 「时间不对啊 他们说早上不营业」: more story than time
+    return correction
+
+
 def swap_in(text: str, answers: dict[Step, str]) -> Correction | None:
     """「不是昨天 是前天」 at the summary: the one answer that holds the old words gets the new ones in their place
     (昨天下午 → 前天下午). When no answer holds them, the new words are a time or an amount if they read as one."""

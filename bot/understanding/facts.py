@@ -50,14 +50,20 @@ _AMOUNTS_EN = re.compile(
 )
 
 
-# A place the registry does not know is still a place told: 「中石化人民路加油站」, 「城西菜市场」, 「永辉超市」.
+# A place the registry does not know is still a place told: 「中石化人民路加油站」, 「城西菜市场」, 「永辉超市」; a fuel
+# brand is how a station is named (「鼓楼中石化」), though the brand alone is not which one.
 # The name is what comes before a kind of place, after the last word that leads into it (在, 去 …), in one clause.
 _PLACE_KINDS = (
-    r"加油站|加气站|充电站|农贸市场|批发市场|菜市场|集贸市场|市场|菜场|集市|超市|商场|购物中心|便利店|商店|专卖店|"
+    r"加油站|加气站|充电站|中国石化|中国石油|中石化|中石油|中海油|壳牌|农贸市场|批发市场|菜市场|集贸市场|市场|菜场|集市|超市|商场|购物中心|便利店|商店|专卖店|"
     r"大药房|药房|药店|眼镜店|眼镜行|眼镜城|水果店|肉店|店|摊位|摊|档口|铺子|铺"
 )
 _PLACE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]{{2,12}}?)(?:{_PLACE_KINDS})")
-_INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|跟|那边|这边)")
+# 「超市是永辉」, 「那个店叫老王水果」: the kind first, then its name
+_PLACE_NAMED_AFTER = re.compile(
+    rf"({_PLACE_KINDS})(?:的名字|名字)?(?:是|叫做?|名叫)([\u4e00-\u9fffA-Za-z0-9]{{2,10}})$"
+)
+_NOT_NAMED_AFTER = re.compile(r"[在不我你他她没对错新]|\d+[号个斤块元]")  # 「店是在人民路」, 「摊是新开的」: no name
+_INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|叫|跟|那边|这边)")
 # 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one; 「不知道哪个市场」: none
 _NOT_A_PLACE_NAME = re.compile(
     r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着哪啥]|什么|不知道|不记得|不清楚|忘"
@@ -100,6 +106,11 @@ def place_in(text: str) -> str:
             place = name + match.group(0)[len(match.group(1)) :]
             if len(name) >= 2 and not _NOT_A_PLACE_NAME.search(name) and not _KIND_ALONE.fullmatch(place):
                 return place
+    for clause in _CLAUSES.split(simplified(text)):
+        named = _PLACE_NAMED_AFTER.search(clause)
+        if named and not _NOT_A_PLACE_NAME.search(named.group(2)) and not _NOT_NAMED_AFTER.match(named.group(2)):
+            kind, name = named.group(1), named.group(2)
+            return name if _PLACE.fullmatch(name) else name + kind
     return ""
 
 

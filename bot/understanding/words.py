@@ -46,7 +46,8 @@ FIX_WORDS = {
 # Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 对不对).
 QUESTION = re.compile(
     r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
-    r"为什么|为啥|请问|([\u4e00-\u9fff])不\1|^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b",
+    r"为什么|为啥|请问|找谁|找哪|([\u4e00-\u9fff])不\1|"
+    r"^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b|\bwhat (?:should|can|do) i do\b",
     re.IGNORECASE,
 )
 STATUS = re.compile(r"^(?:进度|查进度|查询进度|/status|status)\s*[:：]?\s*(\S*)$", re.IGNORECASE)
@@ -54,7 +55,9 @@ RATE = re.compile(r"^(?:rate:|评价\s*|/rate\s+)([A-Za-z]{2}\d{8}-\d{4,6})?[:\s
 # 「查 7K3MQ-9XR4P」, 「我要查一下 7K3MQ-9XR4P」, 「check S-1」: what follows must look like a code (a digit in its
 # first word, or five capitals), so that 「查一下」, 「查处这家店」 and 「check the scale」 stay the shopper's words.
 CHECK = re.compile(
-    r"^(?:(?:我要|我想|想|请|麻烦你?|帮忙)\s*)?(?:帮我)?(?:查一下|查一查|查下|查查|查询一下|查询|查|(?i:/check|check))"
+    r"^(?:(?:我要|我想|想|请|麻烦你?|帮忙)\s*)?(?:帮我)?(?:查一下|查一查|查下|查查|查询一下|查询|查|(?i:/check|check)"
+    # 「扫了码 CODE」, 「刚扫的 CODE」, 「编码是 CODE」: what was scanned, told with the code; a lookup, not a story
+    r"|(?:我|刚才?)*扫(?:了|的)?(?:一下)?(?:的|了)?(?:二维码|码)?(?:是)?|(?:贴纸上的)?(?:编码|二维码|码)是?)"
     r"\s*[:：]?\s*"
     r"((?:\(|[0-9A-Za-z-]*\d|[A-Z][A-Z-]{4})\S*(?:\s.*)?)$"
 )
@@ -185,6 +188,7 @@ PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉
 PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
 # 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
 # after it, not a new story.
+_MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
 PROGRESS_WHEN = re.compile(
     r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
     r"|when will (?:you|it|they|my)",
@@ -195,6 +199,8 @@ THANKS = (*GRATITUDE, "好的", "好", "收到", "知道了", "ok", "okay", "got
 PROGRESS_HOW = re.compile(
     r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
     r"going|progress|"
+    # 「我要查询 我那个投诉」, 「查一下我之前的举报」: a lookup of one's own case, not the start of one
+    r"(?:查询|查一下|查查|查|看看|看一下)(?:一下)?(?:我的|我那个|我那|那个|我|我之前的|之前的|我之前)(?:投诉|举报|案件)|"
     # 「我的投诉呢」: the shopper's own case, then 呢 at the end; 「我要投诉呢」 is not about one
     r"(?:我的|我那个|我那|那个)(?:投诉|举报|案件|事)呢$",
     re.IGNORECASE,
@@ -312,7 +318,10 @@ def asks_progress(text: str) -> bool:
     core = _core(text)
     if core in _folded(PROGRESS_ALONE):
         return True
-    return len(core) <= 20 and bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
+    if len(core) > 20:  # "how is my complaint going" (21 without spaces): English takes more letters; not "I
+        # want to report the scale's status", which is a story
+        return core.isascii() and len(core) <= 40 and bool(_MY_CASE.search(core) and PROGRESS_HOW.search(core))
+    return bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
 
 
 def asks_when_handled(text: str) -> bool:
@@ -380,4 +389,9 @@ def looks_like_name(text: str) -> bool:
         return True
     if not re.fullmatch(r"[\u4e00-\u9fff]{2,4}", text) or _NOT_IN_NAMES.search(text):
         return False
-    return text[0] in SURNAMES or text.startswith(COMPOUND_SURNAMES)
+    return is_surname(text[0]) or simplified(text).startswith(COMPOUND_SURNAMES)
+
+
+def is_surname(text: str) -> bool:
+    """One of the common surnames, written simplified or traditional (陳, 劉, 黃 as typed in Hong Kong or Taiwan)."""
+    return text in SURNAMES or simplified(text) in SURNAMES
