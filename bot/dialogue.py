@@ -173,7 +173,8 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     reopened = await asides.reopen(turn, text, meaning, world)  # 修改 or 「地点」 at a question
     if reopened is not None:
         return reopened
-    if turn.step in QUESTIONS and is_chatter(text) and not any(ch.isdigit() for ch in text):
+    # "no" is as short as chatter, but at a question it is the answer (no photos, skip)
+    if turn.step in QUESTIONS and is_chatter(text) and not says_no(text) and not any(ch.isdigit() for ch in text):
         if not is_thanks(text):  # 在吗 at a question: still here, and it stands; 好的 or 嗯: it stands
             turn.replies.append(Reply(_t(turn)("chatter.question")))
         return reask(turn, world)

@@ -124,9 +124,12 @@ def automatic_answer(
     if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
         parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
-        if card is not None and card.market_name is not None:
-            market = MarketFacts(card.market_name, card.fair_scale_location or "")
-        parts.append(_fair_scale_answer(market, hotline))
+        if card is not None and card.market_name is None:  # a shop's own scale: no market, so no market's fair scale
+            parts.append(_shop_reweigh_answer(card.merchant_name, hotline))
+        else:
+            if card is not None and card.market_name is not None:
+                market = MarketFacts(card.market_name, card.fair_scale_location or "")
+            parts.append(_fair_scale_answer(market, hotline))
     if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
         parts.append(_household_meter_answer())
     if _ASKS_PROCESS.search(text) and not _ASKS_PERIOD.search(text):  # 多久 about a complaint, not a verification
@@ -177,6 +180,16 @@ def _meanings(text: str) -> list[Answer]:
             found.append(Answer(chinese, english))
             text = pattern.sub(" ", text)  # 「即将到期」 taken, its 「到期」 names nothing else
     return found
+
+
+def _shop_reweigh_answer(merchant: str, hotline: str) -> Answer:
+    return Answer(
+        f"这台器具属于{merchant}，不在农贸市场里：可以请店家当面复秤（超市可到服务台），或到附近农贸市场的公平秤"
+        f"免费复秤；有争议可以拨打 {hotline}，或在这里说说发生了什么。",
+        f"This instrument belongs to {merchant}, which is not in a market: ask the shop (a supermarket's service "
+        f"desk) to re-weigh in front of you, or re-weigh free at a nearby market's fair scale; if you disagree, call "
+        f"{hotline} or tell me here what happened.",
+    )
 
 
 def _fair_scale_answer(market: MarketFacts | None, hotline: str) -> Answer:

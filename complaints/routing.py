@@ -1,8 +1,8 @@
 """Which station a case belongs to (DESIGN.md, "Jurisdiction").
 
-In order: the scanned instrument's merchant; else a merchant or market the shopper named in the text; else the
-district intake queue, where a person routes it. Messages that are not about measurement (category `other`)
-go to the general intake queue whatever they name.
+In order: the scanned instrument's merchant; else a merchant or market the shopper named in the text (a market
+also in pinyin: "Nanmen market"); else the district intake queue, where a person routes it. Messages that are not
+about measurement (category `other`) go to the general intake queue whatever they name.
 
 Names are matched on the text itself rather than through jieba: adding registry names to the segmenter's
 dictionary would change the words the classifier sees from those it was trained on, and a plain substring
@@ -54,7 +54,8 @@ class Route:
 
 
 class NameIndex:
-    """Registry names and aliases, found in a text by looking up each position's first two characters."""
+    """Registry names and aliases, found in a text by looking up each position's first two characters; markets also
+    by their names in Latin letters (:func:`latin_market_names`)."""
 
     def __init__(self, names: list[tuple[str, Place]]) -> None:
         by_prefix: dict[str, list[tuple[str, Place]]] = defaultdict(list)
@@ -65,6 +66,7 @@ class NameIndex:
         for candidates in by_prefix.values():
             candidates.sort(key=lambda item: len(item[0]), reverse=True)
         self._by_prefix = dict(by_prefix)
+        self._latin = latin_market_names(names)
         self.size = sum(len(candidates) for candidates in self._by_prefix.values())
 
     def find(self, text: str) -> list[tuple[str, Place]]:
@@ -83,6 +85,9 @@ class NameIndex:
                     if end > covered_until:
                         found.append((name, place))
                         covered_until = end
+        if self._latin and _LATIN_LETTER.search(text):
+            seen = {place for _, place in found}
+            found += [(name, place) for name, place in _latin_markets_in(text, self._latin) if place not in seen]
         return found
 
     def place_beginning(self, head: str) -> tuple[str, Place] | None:
@@ -134,6 +139,57 @@ def short_names(names: list[tuple[str, Place]]) -> list[tuple[str, Place]]:
                 short[shorter].append(place)
     # Two places that shorten alike ("东门农贸市场", "东门水产市场"): the short name tells neither.
     return [(name, places[0]) for name, places in short.items() if len({(p.kind, p.id) for p in places}) == 1]
+
+
+# Markets as a visitor writes them in Latin letters: 东街菜市场 is "Dongjie market", "dong jie wet market"; 西湖水产市场
+# "Xihu seafood market". The key is the pinyin of the name without what kind of market it is.
+_MARKET_KIND = re.compile(r"(?:农贸|农副产品|集贸|综合|菜|水产|海鲜|果蔬|蔬菜|水果|肉类)*(?:市场|菜场)$")
+_LATIN_LETTER = re.compile(r"[A-Za-z]")
+_LATIN_WORD = re.compile(r"[a-z]+")
+_MARKET_WORDS = frozenset({"market", "shichang", "caichang"})
+_KIND_WORDS = frozenset(  # what an English speaker puts between the name and "market"
+    {"farmers", "farmer", "wet", "food", "fresh", "vegetable", "veg", "seafood", "fish", "aquatic", "produce", "cai",
+     "nongmao", "shuichan", "s"}
+)  # fmt: skip
+MAX_LATIN_WORDS = 3  # "dong jie", "xi hu": a market's name is one to three syllables written apart
+
+
+def latin_market_names(names: list[tuple[str, Place]]) -> dict[str, tuple[str, Place]]:
+    """Each market's name and aliases in pinyin, without the kind ("dongjie" → 东街菜市场, the registered name);
+    a key two markets share names neither."""
+    from pypinyin import lazy_pinyin  # loads its dictionaries (about 0.3 s): only where an index is built
+
+    registered: dict[Place, str] = {}
+    keys: dict[str, set[Place]] = defaultdict(set)
+    for name, place in names:
+        if place.kind is not PlaceKind.market:
+            continue
+        registered.setdefault(place, name)  # load_name_index lists a market's name before its aliases
+        head = _MARKET_KIND.sub("", simplified(name.strip()))
+        if len(head) >= MIN_NAME_LENGTH:
+            keys["".join(lazy_pinyin(head)).lower()].add(place)
+    return {
+        key: (registered[next(iter(places))], next(iter(places))) for key, places in keys.items() if len(places) == 1
+    }
+
+
+def _latin_markets_in(text: str, latin: dict[str, tuple[str, Place]]) -> list[tuple[str, Place]]:
+    """Markets named in Latin letters before "market" (or shichang): the longest run of words before it (and before
+    any kind words) that is a market's key."""
+    words = _LATIN_WORD.findall(text.lower())
+    found = []
+    for at, word in enumerate(words):
+        if word not in _MARKET_WORDS:
+            continue
+        end = at
+        while end > 0 and words[end - 1] in _KIND_WORDS:
+            end -= 1
+        for length in range(min(MAX_LATIN_WORDS, end), 0, -1):
+            hit = latin.get("".join(words[end - length : end]))
+            if hit is not None:
+                found.append(hit)
+                break
+    return found
 
 
 def route_by_text(text: str, category: str, names: NameIndex) -> Route:

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.deadlines.calendar_store import import_schedule
-from complaints.routing import Place, PlaceKind, short_names
+from complaints.routing import NameIndex, Place, PlaceKind, short_names
 from tests.support import ZONE, ledger_row, make_uscc, seed
 from web.app import create_app
 
@@ -233,3 +233,33 @@ def test_a_name_is_shortened_as_people_say_it_only_where_that_tells_one_place() 
              ("鼓楼石化加油站", Place(PlaceKind.merchant, 6, 1, None)),
              ("张记店", Place(PlaceKind.merchant, 7, 1, 1))]  # fmt: skip
     assert {name for name, _ in short_names(names)} == {"南门市场", "鼓楼石化"}
+
+
+def test_a_market_named_in_latin_letters_is_found_where_its_pinyin_tells_one_market() -> None:
+    def market(place_id: int) -> Place:
+        return Place(PlaceKind.market, place_id, 1, place_id)
+
+    names = [("南门农贸市场", market(1)), ("南门菜场", market(1)), ("东街菜市场", market(2)), ("东街市场", market(2)),
+             ("西湖水产市场", market(3)), ("东门农贸市场", market(4)), ("东门水产市场", market(5)),
+             ("南门水果店", Place(PlaceKind.merchant, 6, 1, 1))]  # fmt: skip
+    index = NameIndex(names)
+
+    def found(text: str) -> list[str]:
+        return [name for name, _ in index.find(text)]
+
+    assert found("bought pork at Nanmen market, 200g short") == ["南门农贸市场"]  # the registered name, not an alias
+    assert found("the dong jie wet market fish stall") == ["东街菜市场"]
+    assert found("Xihu seafood market") == ["西湖水产市场"]
+    assert found("dongmen market") == []  # two markets' names read so: neither is guessed
+    assert found("I went to the market") == []
+    assert found("nanmen fruit shop") == []  # merchants are not read in Latin letters
+
+
+async def test_an_english_complaint_naming_a_market_in_pinyin_reaches_its_station(
+    client: Client,
+    codes: dict[str, str],  # codes: the registry, with 南门农贸市场
+) -> None:
+    text = "bought hairtail at Nanmen farmers market this morning, paid 60 yuan for 2 jin, only got 1.6 jin"
+    status, body = await post(client, text=text, contact=CONTACT, channel="web")
+    assert status == 201
+    assert body["station"] == "南门市场监管所"

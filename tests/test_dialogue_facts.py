@@ -37,6 +37,7 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("上周五 买的牛肉", "上周五"),
         ("11月20号下午3点多", "11月20号下午3点多"),
         ("bought it this morning", "this morning"),
+        ("paid 30 yuan yesterday afternoon", "yesterday afternoon"),  # the part of the day is kept with the day
         ("秤不准 少了二两", ""),
         ("昨天在12号摊买的", "昨天"),  # a stall's number is not a date
         ("东街菜市场 卖猪肉的 15号 刚才", "刚才"),  # nor is the number after a stall's trade or a market

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.answers import automatic_answer
 from complaints.deadlines.policy import DeadlinePolicy
 from tests.fake_wechat import push, say, wechat
-from tests.support import NOW, STATUS_ROWS, seed
+from tests.support import NOW, STATUS_ROWS, code_of, ledger_row, make_uscc, seed
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -231,3 +231,13 @@ async def test_a_practical_question_about_a_market_is_answered_at_once_and_not_h
     assert "好了" not in answer
     [case] = await cases(engine)
     assert (case.intent, case.station) == ("inquiry", None)
+
+
+async def test_the_fair_scale_asked_after_a_shops_own_scale_is_the_shop_not_a_market(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await seed(engine, ledger_row(merchant="惠民超市", uscc=make_uscc(9), market="", stall="", serial_no="SM-1"))
+    await shopper.say(f"查 {await code_of(engine, 'SM-1')}")
+    answer = await shopper.say("那去哪里复秤")
+    assert "这台器具属于惠民超市，不在农贸市场里" in answer
+    assert "告诉我市场名称" not in answer  # the code was just sent: not asked for it again

@@ -22,8 +22,8 @@ from web.auth.models import StaffRole
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
-PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "没拍 不好意思", "沒拍", "沒有照片",
-             "算了 不要照片了", "不用拍了", "木有", "不用啦")  # fmt: skip
+PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "no", "No.", "没拍 不好意思", "沒拍",
+             "沒有照片", "算了 不要照片了", "不用拍了", "木有", "不用啦")  # fmt: skip
 
 
 @pytest.fixture

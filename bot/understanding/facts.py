@@ -31,8 +31,9 @@ _DAYS = (
 )
 _WHEN = re.compile(rf"(?:{_DAYS})+")
 _WHEN_EN = re.compile(
-    r"\b(?:this (?:morning|afternoon|evening)|today|yesterday|last (?:night|week|monday|tuesday|wednesday|"
-    r"thursday|friday|saturday|sunday)|tonight|(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)"
+    r"\b(?:this (?:morning|afternoon|evening)|(?:today|yesterday)(?: (?:morning|afternoon|evening|night))?|"
+    r"last (?:night|week|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|tonight|"
+    r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?: (?:morning|afternoon|evening|night))?"
     r"|\d{1,2}(?::\d{2})?\s?(?:am|pm))\b",
     re.IGNORECASE,
 )
