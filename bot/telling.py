@@ -33,11 +33,11 @@ _OUTRIGHT = {
     "offer:complaint": "complaint", "offer:report": "report",
 }  # fmt: skip
 _OFFERED = {"1": "complaint", "2": "report"}  # the numbered choice, once offered
+_STALL = re.compile(r"\d+\s*号|摊|档口|\bstall\s*\d", re.IGNORECASE)  # 「3号摊」, "stall 3": a place corrected to
 _GREETING = re.compile(r"^(?:你好|您好|在吗|在不在|喂|hi|hello)[\s,，.。!！~～]*", re.IGNORECASE)
 # A name in Latin letters ("John Smith", "Li Wei"): one to four words, nothing else.
 _LATIN_NAME = re.compile(r"[A-Za-z][A-Za-z.'-]*(?: [A-Za-z][A-Za-z.'-]*){0,3}")
 # A name alone in Latin letters, sent ahead ("Zhang Wei", "Tom Lee"): two to four capitalised words
-_STALL = re.compile(r"\d+\s*号|摊|档口|\bstall\s*\d", re.IGNORECASE)  # 「3号摊」, "stall 3": a place too
 _CAPITALISED_NAME = re.compile(r"[A-Z][a-z'-]+(?: [A-Z][a-z'-]+){1,3}")
 
 

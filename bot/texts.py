@@ -186,6 +186,9 @@ def receipt_reply(receipt: Receipt, t: BotCatalogue, status_url: str) -> Reply:
     lines = [t("submitted", ref=receipt.ref)]
     if receipt.duplicate:
         lines.append(t("submitted.duplicate"))
+    if receipt.intent is Intent.feedback:  # praise or an opinion: thanked, and nothing is handled to hear about
+        thanks = t("submitted.thanks", station=receipt.station) if receipt.station else t("submitted.thanks.nowhere")
+        return Reply("\n".join([*lines, thanks]), ((Button(t("button.status_page"), url=status_url),),))
     if receipt.station:
         lines.append(t("submitted.station", station=receipt.station))
     elif receipt.intent in {Intent.complaint, Intent.report}:

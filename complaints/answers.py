@@ -3,10 +3,9 @@ where the answer is known).
 
 Five questions are known: an instrument's status (when the message came from its sticker or named its code),
 what a status means (超期, 停用 …), where the fair scale is (of the instrument's market, or of the market the message
-names; where no market is known, where fair scales usually are), what to do about a household meter one doubts, and
-how a complaint is handled. Anything else waits
-for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
-goes out by WeChat, Telegram and SMS.
+names; where no market is known, where fair scales usually are; for a shop's own scale, the shop), what to do about a
+household meter one doubts, and how a complaint is handled. Anything else waits for a person. The words are here
+rather than in the web catalogue because they leave the web: the same answer goes out by WeChat, Telegram and SMS.
 """
 
 from __future__ import annotations
@@ -126,9 +125,9 @@ def automatic_answer(
     if _ASKS_FAIR_SCALE.search(text):
         if card is not None and card.market_name is None:  # a shop's own scale: no market, so no market's fair scale
             parts.append(_shop_reweigh_answer(card.merchant_name, hotline))
+        elif card is not None and card.market_name is not None:
+            parts.append(_fair_scale_answer(MarketFacts(card.market_name, card.fair_scale_location or ""), hotline))
         else:
-            if card is not None and card.market_name is not None:
-                market = MarketFacts(card.market_name, card.fair_scale_location or "")
             parts.append(_fair_scale_answer(market, hotline))
     if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
         parts.append(_household_meter_answer())

@@ -139,3 +139,17 @@ async def test_a_choice_button_of_an_earlier_story_is_never_taken_as_words(
 async def rows_of(engine: AsyncEngine) -> list[str]:
     async with engine.connect() as connection:
         return [str(row.draft) for row in await connection.execute(sa.text("SELECT draft FROM dialogue_state"))]
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
+async def test_praise_is_thanked_and_not_promised_progress(
+    wx: Client, engine: AsyncEngine, codes: dict[str, str], safe: bool
+) -> None:
+    follower = push(safe=safe)
+    await say(wx, follower, follower.text("表扬一下南门农贸市场的管理员 帮我复秤还帮我要回了钱 服务很好"))
+    _, receipt = await say(wx, follower, follower.text("好了"))
+    assert "已收到，编号" in receipt
+    assert "谢谢您的反馈！已转给南门市场监管所" in receipt
+    assert "处理有进展时会在这里通知您" not in receipt  # nothing is handled: the praise is acknowledged
+    [case] = await cases(engine)
+    assert case.intent == "feedback"

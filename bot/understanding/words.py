@@ -186,9 +186,9 @@ SPAM = re.compile(
 PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
                   "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
 PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
+_MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
 # 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
 # after it, not a new story.
-_MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
 PROGRESS_WHEN = re.compile(
     r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
     r"|when will (?:you|it|they|my)",
