@@ -12,8 +12,10 @@ submissions (a province has ~10⁵ merchants; rebuilding it per message would co
 
 from __future__ import annotations
 
+import functools
 import re
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -154,11 +156,21 @@ _KIND_WORDS = frozenset(  # what an English speaker puts between the name and "m
 MAX_LATIN_WORDS = 3  # "dong jie", "xi hu": a market's name is one to three syllables written apart
 
 
+@functools.cache
+def pinyin_reader() -> Callable[[str], list[str]]:
+    """pypinyin's reader with its dictionaries loaded (about 0.3 s), once per process; imported here rather than at
+    the top so that commands which build no index do not pay for it, and the web process loads it from start-up in
+    a thread (web/intake_service.py), not on the event loop of the first message."""
+    from pypinyin import lazy_pinyin
+
+    lazy_pinyin("南门")
+    return lazy_pinyin
+
+
 def latin_market_names(names: list[tuple[str, Place]]) -> dict[str, tuple[str, Place]]:
     """Each market's name and aliases in pinyin, without the kind ("dongjie" → 东街菜市场, the registered name);
     a key two markets share names neither."""
-    from pypinyin import lazy_pinyin  # loads its dictionaries (about 0.3 s): only where an index is built
-
+    lazy_pinyin = pinyin_reader()
     registered: dict[Place, str] = {}
     keys: dict[str, set[Place]] = defaultdict(set)
     for name, place in names:

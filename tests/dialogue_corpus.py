@@ -407,6 +407,19 @@ CONVERSATIONS: tuple[Script, ...] = (
         station=XI,
     ),
     script("mixed", "南门菜场 veg stall 秤不准 少了200g 要退钱", told="where amounts", station=NAN, when="today"),
+    script(  # the market in pinyin, as a visitor writes it
+        "english pinyin",
+        "bought pork at Nanmen market this morning, paid 40 yuan for 1kg but only got 850g, want my money back",
+        told="where when amounts",
+        station=NAN,
+    ),
+    script(  # the place corrected before 好了: the corrected one routes the case
+        "corrected in a hurry",
+        "东街市场卖鱼的 今天上午 少了3两 要退钱",
+        "地点错了 是南门菜场卖鱼的",
+        told="where when amounts",
+        station=NAN,
+    ),
     # Traditional characters.
     script(
         "traditional",

@@ -19,7 +19,7 @@ from complaints.deadlines.working_days import WorkingCalendar
 from complaints.intake import prepare, store
 from complaints.new_case import IntakePolicy, Prepared
 from complaints.receipt import Receipt
-from complaints.routing import NameIndex, PlaceKind, load_name_index, route_by_text
+from complaints.routing import NameIndex, PlaceKind, load_name_index, pinyin_reader, route_by_text
 from complaints.submission import Submission
 from lookup.scan import InstrumentCard
 from web.db import open_transactions
@@ -43,15 +43,21 @@ def intake_policy(settings: Settings) -> IntakePolicy:
 _load_classifier = functools.cache(Classifier.load)
 
 
+def _load_for_intake() -> Classifier:
+    pinyin_reader()  # the first registry index reads markets' names in pinyin: its dictionaries load here too
+    return _load_classifier()
+
+
 class ClassifierLoader:
-    """Loads the model and jieba's dictionary (about a second) once per process, in a thread, from start-up."""
+    """Loads the model, jieba's dictionary and pypinyin's (about a second) once per process, in a thread, from
+    start-up."""
 
     def __init__(self) -> None:
         self._task: asyncio.Future[Classifier] | None = None
 
     def start(self) -> None:
         if self._task is None:
-            self._task = asyncio.ensure_future(asyncio.to_thread(_load_classifier))
+            self._task = asyncio.ensure_future(asyncio.to_thread(_load_for_intake))
 
     async def get(self) -> Classifier:
         self.start()
