@@ -14,7 +14,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.understanding.corrections import story_correction
+from bot.conversation import Step
+from bot.understanding.corrections import story_correction, swap_in
 from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
 from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
@@ -80,6 +81,8 @@ async def test_a_time_corrected_at_the_summary_replaces_the_time_and_the_case_sa
     ("said", "line"),
     [
         ("不是昨天 是前天", "时间：前天"),
+        ("是前天 不是昨天", "时间：前天"),  # the new words first
+        ("付的是55块不是50块", "金额和分量：2斤 付了55块 1斤6两"),
         ("不是50块，是55块", "金额和分量：2斤 付了55块 1斤6两"),
         ("钱写错了 是付了55", "金额和分量：付了55"),
     ],
@@ -226,3 +229,9 @@ async def test_a_place_corrected_while_the_story_is_told_is_the_place_and_routes
 def test_a_correction_while_the_story_is_told_says_so_first_and_is_all_the_rest(line: str, field: str | None) -> None:
     found = story_correction(line)
     assert (found.step.value if found else None) == field
+
+
+@pytest.mark.parametrize("line", ["这不是第一次了", "老板不是好人", "老板说不是他的秤"])
+def test_a_not_in_the_story_is_no_swap_when_no_answer_holds_it_and_no_time_or_amount_follows(line: str) -> None:
+    answers = {Step.when: "昨天下午", Step.amounts: "2斤 付了50块 1斤6两"}
+    assert swap_in(line, answers) is None  # more words for the account, as at the summary before

@@ -49,7 +49,10 @@ _PART_OF_VALUE = re.compile(r"市场|market|(?:摊位|摊|stall|shop)\s*\d", re.
 # 「不是昨天 是前天」「不是45，是54」「not 45 but 54」: the old words, then the new.
 _NOT_BUT = re.compile(
     r"^\s*(?:不是|并不是|不)\s*(?P<old>[^,，。;；\s]{1,12}?)\s*[,，;；]?\s*(?:而是|是|应该是|应是)\s*(?P<new>\S.{0,20}?)\s*[。.!！]*$"
-    r"|^\s*not\s+(?P<old_en>.{1,20}?)\s*,?\s*but\s+(?P<new_en>.{1,30}?)\s*[.!]*$",
+    r"|^\s*not\s+(?P<old_en>.{1,20}?)\s*,?\s*but\s+(?P<new_en>.{1,30}?)\s*[.!]*$"
+    # 「是前天不是昨天」, 「少的是半斤 不是3两」: the new words first
+    r"|^\s*(?:[^,，。;；\s是]{0,4}是)?\s*(?P<new_first>[^,，。;；\s]{1,12}?)\s*[,，;；]?\s*(?:而不是|不是)\s*"
+    r"(?P<old_after>[^,，。;；\s]{1,12}?)\s*[。.!！]*$",
     re.IGNORECASE,
 )
 
@@ -109,8 +112,8 @@ def swap_in(text: str, answers: dict[Step, str]) -> Correction | None:
     said = _NOT_BUT.match(text)
     if said is None:
         return None
-    old = said.group("old") or said.group("old_en")
-    new = said.group("new") or said.group("new_en")
+    old = said.group("old") or said.group("old_en") or said.group("old_after")
+    new = said.group("new") or said.group("new_en") or said.group("new_first")
     holding = [step for step, answer in answers.items() if old.casefold() in answer.casefold()]
     if len(holding) == 1:
         step, answer = holding[0], answers[holding[0]]
