@@ -1,4 +1,5 @@
-"""Conversations typed the way shoppers type on a phone, and a shopper who answers the bot from what they know.
+"""Conversations typed the way shoppers type on a phone (the script type and the shopper who plays one are in
+tests/dialogue_shopper.py).
 
 Each script is one person: what they send unprompted (``opening``), the facts those messages already carry
 (``told``), what they answer when asked (``answers``; an answer in ``refusals`` is a way of saying no, which must
@@ -13,70 +14,11 @@ holds the dialogue to what it already does right.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
+from tests.dialogue_shopper import Script, script
 
 NAN = "南门市场监管所"
 DONG = "东街市场监管所"
 XI = "西湖市场监管所"
-# The dialogue's fact questions (bot.conversation.Step values) and the draft field each one fills.
-FACT_FIELDS = {
-    "where": "place",
-    "when": "when",
-    "amounts": "amounts",
-    "photos": "photos",
-    "name": "name",
-    "phone": "phone",
-}
-DEFAULTS = {
-    "where": "南门菜场 猪肉摊",
-    "when": "今天上午",
-    "amounts": "不记得了",
-    "photos": "没拍",
-    "name": "王",
-    "phone": "13912345678",
-}
-MAX_MESSAGES = 30
-
-
-@dataclass(frozen=True)
-class Script:
-    title: str
-    opening: tuple[str, ...]
-    told: frozenset[str] = frozenset()
-    answers: Mapping[str, str] = field(default_factory=dict)
-    refusals: frozenset[str] = frozenset()
-    intent: str | None = "complaint"
-    category: str | None = "short_weight"
-    station: str | None = None
-    makes_case: bool = True
-    gap: str = ""  # what the service does not yet get right for this shopper (reported, not asserted)
-
-
-def script(
-    title: str,
-    *opening: str,
-    told: str = "",
-    refuse: str = "",
-    intent: str | None = "complaint",
-    category: str | None = "short_weight",
-    station: str | None = None,
-    makes_case: bool = True,
-    gap: str = "",
-    **answers: str,
-) -> Script:
-    return Script(
-        title=title,
-        opening=opening,
-        told=frozenset(told.split()),
-        answers=answers,
-        refusals=frozenset(refuse.split()),
-        intent=intent,
-        category=category,
-        station=station,
-        makes_case=makes_case,
-        gap=gap,
-    )
 
 
 CONVERSATIONS: tuple[Script, ...] = (

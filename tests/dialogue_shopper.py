@@ -1,6 +1,6 @@
-"""A shopper who answers the dialogue from what they know (tests/dialogue_corpus.py's scripts), driven by the
-dialogue's state, not by the bot's wording: the corpus measures the dialogue's behaviour (messages to the receipt,
-questions about facts already given, refusals stored as data, cases made from chit-chat)."""
+"""A shopper who answers the dialogue from what they know (a :class:`Script`; tests/dialogue_corpus.py holds the
+scripts), driven by the dialogue's state, not by the bot's wording: the corpus measures the dialogue's behaviour
+(messages to the receipt, questions about facts already given, refusals stored as data, cases made from chit-chat)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,65 @@ from typing import Any
 import sqlalchemy as sa
 
 from bot.conversation import Event, EventKind
-from tests.dialogue_corpus import DEFAULTS, FACT_FIELDS, MAX_MESSAGES, Script
+
+# The dialogue's fact questions (bot.conversation.Step values) and the draft field each one fills.
+FACT_FIELDS = {
+    "where": "place",
+    "when": "when",
+    "amounts": "amounts",
+    "photos": "photos",
+    "name": "name",
+    "phone": "phone",
+}
+DEFAULTS = {
+    "where": "南门菜场 猪肉摊",
+    "when": "今天上午",
+    "amounts": "不记得了",
+    "photos": "没拍",
+    "name": "王",
+    "phone": "13912345678",
+}
+MAX_MESSAGES = 30
+
+
+@dataclass(frozen=True)
+class Script:
+    title: str
+    opening: tuple[str, ...]
+    told: frozenset[str] = frozenset()
+    answers: Mapping[str, str] = field(default_factory=dict)
+    refusals: frozenset[str] = frozenset()
+    intent: str | None = "complaint"
+    category: str | None = "short_weight"
+    station: str | None = None
+    makes_case: bool = True
+    gap: str = ""  # what the service does not yet get right for this shopper (reported, not asserted)
+
+
+def script(
+    title: str,
+    *opening: str,
+    told: str = "",
+    refuse: str = "",
+    intent: str | None = "complaint",
+    category: str | None = "short_weight",
+    station: str | None = None,
+    makes_case: bool = True,
+    gap: str = "",
+    **answers: str,
+) -> Script:
+    return Script(
+        title=title,
+        opening=opening,
+        told=frozenset(told.split()),
+        answers=answers,
+        refusals=frozenset(refuse.split()),
+        intent=intent,
+        category=category,
+        station=station,
+        makes_case=makes_case,
+        gap=gap,
+    )
 
 
 @dataclass
