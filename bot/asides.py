@@ -279,8 +279,10 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
     the story's own words."""
     if not turn.draft.texts:
         return None
+    if is_thanks(text):  # 感谢你们, 辛苦了: how to finish
+        return "ack.finish"
     if is_chatter(text):
-        return "ack.finish" if is_thanks(text) else "chatter.more"
+        return "chatter.more"
     if meaning == "change":
         return "fix.later"
     if words(text) in CONFIRM_YES or meaning == "skip":  # 是, 可以, 跳过: agreeing or passing tells nothing

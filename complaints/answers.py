@@ -1,10 +1,11 @@
 """Answers the service can give at once, without a handler (DESIGN.md: inquiries are answered automatically
 where the answer is known).
 
-Five questions are known: an instrument's status (when the message came from its sticker or named its code),
+Six questions are known: an instrument's status (when the message came from its sticker or named its code),
 what a status means (超期, 停用 …), where the fair scale is (of the instrument's market, or of the market the message
 names; where no market is known, where fair scales usually are; for a shop's own scale, the shop), what to do about a
-household meter one doubts, and how a complaint is handled. Anything else waits for a person. The words are here
+household meter one doubts, what the merchant has promised (诚信计量承诺书: the instrument's merchant's, or where to
+see one), and how a complaint is handled. Anything else waits for a person. The words are here
 rather than in the web catalogue because they leave the web: the same answer goes out by WeChat, Telegram and SMS.
 """
 
@@ -57,6 +58,8 @@ _ASKS_WHAT_TO_DO = re.compile(
     r"what\s+(?:should|can|do)\s+i\s+do|who\s+(?:do|should|can)\s+i",
     re.IGNORECASE,
 )
+# 「商家的诚信计量承诺书在哪看」: what a merchant promised is on its instruments' lookup pages and cards.
+_ASKS_COMMITMENT = re.compile(r"承诺书|诚信计量承诺|计量承诺|诚信承诺|commitment|pledge", re.IGNORECASE)
 _ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
@@ -116,7 +119,10 @@ def automatic_answer(
     """The answer to an inquiry when the service knows it, else None (a handler answers). ``market`` is the market
     the case was routed to when no instrument is known (「南门市场公平秤在哪」)."""
     parts: list[Answer] = []
-    if card is not None and (_ASKS_STATUS.search(text) or not _ASKS_FAIR_SCALE.search(text)):
+    # asked about something else of the instrument (its fair scale, its merchant's promise): its status only if it
+    # should not be trusted, which a shopper asking about a promise needs to hear
+    asks_other = _ASKS_FAIR_SCALE.search(text) or _ASKS_COMMITMENT.search(text)
+    if card is not None and (_ASKS_STATUS.search(text) or not asks_other or card.status(on) not in _TRUSTED):
         parts.append(_status_answer(card, on, hotline))
     elif _ASKS_IF_RIGHT.search(text) and _ABOUT_INSTRUMENTS.search(text):  # 「这个秤准吗」, no code: how to find out
         parts.append(_how_to_check(hotline, weighed=not _NOT_WEIGHED.search(text)))
@@ -129,6 +135,8 @@ def automatic_answer(
             parts.append(_fair_scale_answer(MarketFacts(card.market_name, card.fair_scale_location or ""), hotline))
         else:
             parts.append(_fair_scale_answer(market, hotline))
+    if _ASKS_COMMITMENT.search(text):
+        parts.append(_commitment_answer(card))
     if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
         parts.append(_household_meter_answer())
     if _ASKS_PROCESS.search(text) and not _ASKS_PERIOD.search(text):  # 多久 about a complaint, not a verification
@@ -208,6 +216,30 @@ def _fair_scale_answer(market: MarketFacts | None, hotline: str) -> Answer:
     return Answer(
         f"{market.name}没有登记公平秤的位置，请向市场管理处询问，或拨打 {hotline}。",
         f"{market.name} has not registered where its fair scale is; ask the market office or call {hotline}.",
+    )
+
+
+def _commitment_answer(card: InstrumentCard | None) -> Answer:
+    """The scanned instrument's merchant's commitment, or where any merchant's can be seen."""
+    if card is None:
+        return Answer(
+            "商户签署的诚信计量承诺书显示在它器具的查询页上：扫器具贴纸上的二维码，或在这里发贴纸上的编码，就能看到这家"
+            "是否签署、哪天签署、承诺了什么。签了承诺又缺斤短两的，可以直接在这里说说发生了什么。",
+            "A merchant's honest-measurement commitment is shown on its instruments' lookup pages: scan the QR code "
+            "on an instrument's sticker, or send me the code on it, to see whether, when and what the merchant "
+            "promised. If a merchant who promised still gave short weight, tell me here what happened.",
+        )
+    if card.commitment_signed_on is None:
+        return Answer(
+            f"{card.merchant_name}还没有签署诚信计量承诺书。",
+            f"{card.merchant_name} has not signed an honest-measurement commitment.",
+        )
+    promised = f"：{card.commitment_text}" if card.commitment_text else "。"
+    return Answer(
+        f"{card.merchant_name}已于 {card.commitment_signed_on:%Y-%m-%d} 签署诚信计量承诺书{promised}",
+        # the standard text is Chinese only (lookup/commitment_text.py): the English answer says what it promises
+        f"{card.merchant_name} signed the honest-measurement commitment on {card.commitment_signed_on:%Y-%m-%d}: "
+        "verified instruments in date, no tampering, full weight, re-weighing allowed, and settling disputes.",
     )
 
 

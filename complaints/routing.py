@@ -122,10 +122,12 @@ async def load_name_index(connection: AsyncConnection) -> NameIndex:
     return NameIndex(names + short_names(names))
 
 
-# Words of a registered name that people leave out when they say it: what a market sells before 市场 (南门农贸市场
-# is "南门市场", 西湖水产市场 "西湖市场"), and what kind of shop a merchant is (鼓楼石化加油站 is "鼓楼石化").
+# What a market's name says it sells, before 市场: the words people leave out when they say the name.
+_MARKET_GOODS = "农贸|农副产品|集贸|综合|菜|水产|海鲜|果蔬|蔬菜|水果|肉类"
+# Words of a registered name that people leave out when they say it: what a market sells (南门农贸市场 is "南门市场",
+# 西湖水产市场 "西湖市场"), and what kind of shop a merchant is (鼓楼石化加油站 is "鼓楼石化").
 _LEFT_OUT = {
-    PlaceKind.market: re.compile(r"(?:农贸|农副产品|集贸|综合|菜|水产|海鲜|果蔬|蔬菜)+(?=市场$)"),
+    PlaceKind.market: re.compile(rf"(?:{_MARKET_GOODS})+(?=市场$)"),
     PlaceKind.merchant: re.compile(r"(?:加油站|超市|商行|商店|店)$"),
 }
 
@@ -145,7 +147,7 @@ def short_names(names: list[tuple[str, Place]]) -> list[tuple[str, Place]]:
 
 # Markets as a visitor writes them in Latin letters: 东街菜市场 is "Dongjie market", "dong jie wet market"; 西湖水产市场
 # "Xihu seafood market". The key is the pinyin of the name without what kind of market it is.
-_MARKET_KIND = re.compile(r"(?:农贸|农副产品|集贸|综合|菜|水产|海鲜|果蔬|蔬菜|水果|肉类)*(?:市场|菜场)$")
+_MARKET_KIND = re.compile(rf"(?:{_MARKET_GOODS})*(?:市场|菜场)$")
 _LATIN_LETTER = re.compile(r"[A-Za-z]")
 _LATIN_WORD = re.compile(r"[a-z]+")
 _MARKET_WORDS = frozenset({"market", "shichang", "caichang"})

@@ -142,14 +142,32 @@ async def rows_of(engine: AsyncEngine) -> list[str]:
 
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "safe-mode"])
-async def test_praise_is_thanked_and_not_promised_progress(
+async def test_praise_is_thanked_at_once_and_not_promised_progress(
     wx: Client, engine: AsyncEngine, codes: dict[str, str], safe: bool
 ) -> None:
     follower = push(safe=safe)
-    await say(wx, follower, follower.text("表扬一下南门农贸市场的管理员 帮我复秤还帮我要回了钱 服务很好"))
-    _, receipt = await say(wx, follower, follower.text("好了"))
+    # one message and the shopper goes: a 好了 they never send would leave the praise unsent
+    _, receipt = await say(wx, follower, follower.text("表扬一下南门农贸市场的管理员 帮我复秤还帮我要回了钱 服务很好"))
     assert "已收到，编号" in receipt
+    assert "说完了" not in receipt
     assert "谢谢您的反馈！已转给南门市场监管所" in receipt
     assert "处理有进展时会在这里通知您" not in receipt  # nothing is handled: the praise is acknowledged
     [case] = await cases(engine)
     assert case.intent == "feedback"
+
+
+async def test_praise_after_a_scan_and_thanks_in_a_story_are_not_story(shopper: Shopper, engine: AsyncEngine) -> None:
+    thanked = await shopper.say("给东街市场的管理员点个赞 复秤很及时")
+    assert "谢谢您的反馈" in thanked
+    assert "说完了" not in thanked
+    await shopper.say("老板少称了 南门菜场")
+    finish = await shopper.say("感谢你们")  # thanks in the middle of a story: how to finish, not more of the story
+    assert "记下了" not in finish
+    assert "说完了" in finish
+    mixed = await shopper.say("表扬 但是今天又少了二两")  # praise beside a loss of one's own: told, not thanked
+    assert "谢谢您的反馈" not in mixed
+    [case] = await cases(engine)
+    assert case.intent == "feedback"
+    async with engine.connect() as connection:
+        [account] = [row.draft for row in await connection.execute(sa.text("SELECT draft FROM dialogue_state"))]
+    assert "感谢你们" not in str(account)

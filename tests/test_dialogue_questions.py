@@ -241,3 +241,33 @@ async def test_the_fair_scale_asked_after_a_shops_own_scale_is_the_shop_not_a_ma
     answer = await shopper.say("那去哪里复秤")
     assert "这台器具属于惠民超市，不在农贸市场里" in answer
     assert "告诉我市场名称" not in answer  # the code was just sent: not asked for it again
+
+
+async def test_where_to_see_a_merchants_commitment_is_answered_at_once(shopper: Shopper, engine: AsyncEngine) -> None:
+    answer = await shopper.say("请问商家的诚信计量承诺书在哪里看")
+    assert "已收到" in answer
+    assert "显示在它器具的查询页上" in answer  # how to see one: scan a sticker or send its code
+    assert "说完了" not in answer
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+
+
+async def test_the_scanned_merchants_commitment_is_given_and_a_broken_promise_shows(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await shopper.say(f"/start {codes['valid']}")
+    signed = await shopper.say("这家签了诚信计量承诺书吗")
+    assert "张记水产已于 2025-03-01 签署诚信计量承诺书" in signed
+    assert "足斤足两" in signed  # what was promised, as signed
+    assert "您查询的" not in signed  # an instrument in date: its status was not the question
+    await shopper.say(f"/start {codes['expired']}")
+    broken = await shopper.say("这家有诚信承诺吗")
+    assert "检定已过期" in broken  # the instrument breaks the first promise: the shopper hears that too
+    assert "签署诚信计量承诺书" in broken
+    fair_scale = await shopper.say("那公平秤在哪")  # the same expired instrument: where to re-weigh, and why
+    assert "东门管理处旁" in fair_scale
+    assert "检定已过期" in fair_scale
+    await seed(engine, ledger_row(merchant="李记肉铺", uscc=make_uscc(8), serial_no="L-1", commitment_signed_on=None))
+    await shopper.say(f"查 {await code_of(engine, 'L-1')}")
+    assert "李记肉铺还没有签署诚信计量承诺书" in await shopper.say("他们签承诺书了没")
+    assert [case.intent for case in await cases(engine)] == ["inquiry"] * 4

@@ -43,10 +43,11 @@ FIX_WORDS = {
     "姓名": Step.name, "name": Step.name, "电话": Step.phone, "phone": Step.phone,
     "协商": Step.settle, "商家协商": Step.settle, "settle": Step.settle, "settlement": Step.settle,
 }  # fmt: skip
-# Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 对不对).
+# Chinese asks with particles, question words, or by saying a word and its negation (准不准, 合不合格, 签没签), or
+# ends on 了没 (签了没有).
 QUESTION = re.compile(
     r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
-    r"为什么|为啥|请问|找谁|找哪|([\u4e00-\u9fff])不\1|"
+    r"为什么|为啥|请问|找谁|找哪|([\u4e00-\u9fff])[不没]\1|了没有?\s*$|"
     r"^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b|\bwhat (?:should|can|do) i do\b",
     re.IGNORECASE,
 )
@@ -194,7 +195,10 @@ PROGRESS_WHEN = re.compile(
     r"|when will (?:you|it|they|my)",
     re.IGNORECASE,
 )
-GRATITUDE = ("谢谢", "谢谢你", "谢谢你们", "多谢", "感谢", "辛苦了", "thanks", "thank you", "thx")
+GRATITUDE = (
+    "谢谢", "谢谢你", "谢谢你们", "谢谢啦", "谢啦", "多谢", "多谢了", "感谢", "感谢你们", "感谢感谢",
+    "辛苦了", "辛苦啦", "辛苦你们了", "thanks", "thank you", "thx",
+)  # fmt: skip
 THANKS = (*GRATITUDE, "好的", "好", "收到", "知道了", "ok", "okay", "got it")
 PROGRESS_HOW = re.compile(
     r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
