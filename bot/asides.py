@@ -1,8 +1,9 @@
 """What a shopper may ask at any point of the dialogue, beside telling their story: a deep link or a scanned
 parametric code that names an instrument, a case's status, and a rating of a closed case; and, between stories,
-what follows a receipt: the name or phone it asked for, "how is my case going", a rating in words (and its
-comment); photos, which join the story at any step; a day's pause, after which the shopper continues or starts
-again; and what is said out of turn (在吗, 好的, 修改 in the middle of a story; 修改 or 「地点」 at a question)."""
+what follows a receipt: the name or phone it asked for, more words for the case or a wish to withdraw it, "how is
+my case going", a rating in words (and its comment); photos, which join the story at any step; a day's pause,
+after which the shopper continues or starts again; and what is said out of turn (在吗, 好的, 修改 in the middle of a
+story; 修改 or 「地点」 at a question)."""
 
 from __future__ import annotations
 
@@ -14,14 +15,13 @@ from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.questions import next_question, reask
 from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
+from bot.understanding.case_words import added_to_case, asks_progress, asks_when_handled
 from bot.understanding.words import (
     BUTTON_DATA,
     CONFIRM_YES,
     FIX_WORDS,
     PHOTOS,
     REF,
-    asks_progress,
-    asks_when_handled,
     is_chatter,
     is_gratitude,
     is_thanks,
@@ -93,6 +93,9 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     name or phone a recent receipt asked for; None when the words are none of these (a new story)."""
     if asks_progress(text):
         return await own_cases(turn, event, world)
+    joined = await _words_joined(turn, text, event, world)
+    if joined is not None:
+        return joined
     when, thanks = asks_when_handled(text), is_thanks(text)
     if (when or thanks) and await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False):
         # after a case still being handled: 「你们什么时候处理」 is asking after it, 谢谢 is answered in kind
@@ -124,6 +127,29 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
         lines.append(t("submitted.missing", facts="、".join(t(f"fact.{fact}") for fact in still)))
     turn.replies.append(Reply("\n".join(lines)))
     return turn
+
+
+async def _words_joined(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
+    """「再补充一下 老板还骂人」: joined to the newest case still handled; None for other words, or when no case is
+    being handled (a new story)."""
+    added = added_to_case(text)
+    if added is None:
+        return None
+    recent = await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False)
+    if recent is None:
+        return None
+    if not added:  # 「补充一下」 alone: how to send the words, so that they join the case and start no story
+        return say(turn, "case.words_how", ref=recent.ref)
+    joined = await world.add_words(event.channel, event.chat_user, recent.ref, added)
+    return say(turn, "case.words_added" if joined else "case.words_not_added", ref=recent.ref, hotline=world.hotline)
+
+
+async def withdraw(turn: Turn, event: Event, world: World) -> Turn:
+    """「撤销投诉」 with no story being told: the handler of the newest case still handled is told, and confirms."""
+    recent = await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False)
+    if recent is None or not await world.ask_withdrawal(event.channel, event.chat_user, recent.ref):
+        return say(turn, "case.withdraw_none")
+    return say(turn, "case.withdrawal_asked", ref=recent.ref)
 
 
 def _contact_in(text: str, missing: tuple[str, ...]) -> tuple[str, str]:

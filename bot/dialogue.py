@@ -44,6 +44,7 @@ from bot.texts import (
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
+from bot.understanding.case_words import wants_withdrawal
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
     COMPLAIN,
@@ -119,8 +120,10 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     if meaning == "help":
         turn.replies.append(Reply(_t(turn)("help", hotline=world.hotline)))
         return reask(turn, world) if turn.step is not Step.idle else turn
-    if meaning == "cancel":
+    if meaning == "cancel" or wants_withdrawal(text):
         had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
+        if not had and wants_withdrawal(text):  # 「撤销投诉」 with nothing being told: about a case already sent
+            return await asides.withdraw(turn, event, world)
         turn.step, turn.draft = Step.idle, Draft()
         return _say(turn, "cancelled" if had else "nothing_to_cancel")
     start = START.match(text)

@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import CardReader, CodeReader, Intake
 from complaints.case_view import PublicCase, public_case
-from complaints.cases import PENDING, add_contact
+from complaints.cases import PENDING, add_contact, add_words, ask_withdrawal
 from complaints.classify import Classification
 from complaints.models import Complaint, ComplaintContact
 from complaints.odr import cases as odr_cases
@@ -190,6 +190,18 @@ class ServiceWorld:
             if found is None:
                 return ()
             return await add_contact(connection, found, Contact(name=name, phone=phone), now=self._clock())
+
+    async def add_words(self, channel: str, chat_user: str, ref: str, words: str) -> bool:
+        """Words joined to the user's own case, while it is handled (False for anybody else's, or an ended one)."""
+        async with self._writer.begin() as connection:
+            found = await self._own_case_id(connection, ref, channel, chat_user)
+            return found is not None and await add_words(connection, found, words, now=self._clock())
+
+    async def ask_withdrawal(self, channel: str, chat_user: str, ref: str) -> bool:
+        """The user's wish to withdraw their own case, told to its handler (False as for :meth:`add_words`)."""
+        async with self._writer.begin() as connection:
+            found = await self._own_case_id(connection, ref, channel, chat_user)
+            return found is not None and await ask_withdrawal(connection, found, now=self._clock())
 
     async def erase(self, channel: str, chat_user: str) -> list[tuple[str, str]]:
         """「删除我的信息」: an erasure request for each case of this chat, as (reference, outcome)."""

@@ -19,7 +19,7 @@ from complaints.case_effects import apply_effects, check_effects
 from complaints.deadlines.case_deadlines import MOVES_DEADLINE, DeadlineRules, recount_handling_deadline
 from complaints.models import Complaint, ComplaintContact, ComplaintEvent, ReferenceCounter
 from complaints.outbox.notify import notify_consumer
-from complaints.submission import Contact
+from complaints.submission import MAX_TEXT_CHARS, Contact
 from complaints.workflow import (
     GROUND,
     MESSAGE,
@@ -261,6 +261,64 @@ async def add_contact(
         )
     )
     return added
+
+
+WORDS_ADDED = "words_added"  # the consumer added words to the case after the receipt (joined to its text)
+WITHDRAWAL_ASKED = "withdrawal_asked"  # the consumer asked to withdraw the case; the handler decides (ends it)
+ADDED_WORDS_HEAD = "补充："  # the line the added words start in the case's text, as a handler reads it
+
+
+async def add_words(connection: AsyncConnection, complaint_id: int, words: str, *, now: datetime) -> bool:
+    """Words the consumer sends about their case after its receipt ("再补充一下 老板还骂人"): joined to the case's text
+    on a line of their own, so the handler reads them with the story and erasure takes them with it, and a
+    `words_added` event tells when. False, with nothing written, when the case has ended or the text would pass
+    the longest a case's text may be."""
+    status = await _pending_status(connection, complaint_id)
+    if status is None:
+        return False
+    joined = sa.func.coalesce(complaint_t.c.text, "") + f"\n{ADDED_WORDS_HEAD}{words}"
+    changed = await connection.execute(
+        sa.update(complaint_t)
+        .where(
+            complaint_t.c.id == complaint_id,
+            sa.func.length(complaint_t.c.text) + len(words) + len(ADDED_WORDS_HEAD) + 1 <= MAX_TEXT_CHARS,
+        )
+        .values(text=joined)
+    )
+    if changed.rowcount != 1:
+        return False
+    await _consumer_event(connection, complaint_id, status, WORDS_ADDED, now=now)
+    return True
+
+
+async def ask_withdrawal(connection: AsyncConnection, complaint_id: int, *, now: datetime) -> bool:
+    """「撤销投诉」 after the receipt: a `withdrawal_asked` event on the case's timeline. The case does not move: a
+    consumer's withdrawal ends mediation (市场监督管理投诉举报处理暂行办法), and the handler records that, having
+    checked with the consumer. False when the case has ended."""
+    status = await _pending_status(connection, complaint_id)
+    if status is None:
+        return False
+    await _consumer_event(connection, complaint_id, status, WITHDRAWAL_ASKED, now=now)
+    return True
+
+
+async def _pending_status(connection: AsyncConnection, complaint_id: int) -> str | None:
+    locked = sa.select(complaint_t.c.status).where(complaint_t.c.id == complaint_id)
+    if connection.dialect.name == "postgresql":
+        locked = locked.with_for_update()
+    status = (await connection.execute(locked)).scalar_one_or_none()
+    return status if status is not None and CaseStatus(status) in PENDING else None
+
+
+async def _consumer_event(
+    connection: AsyncConnection, complaint_id: int, status: str, action: str, *, now: datetime
+) -> None:
+    await connection.execute(
+        sa.insert(event_t).values(
+            complaint_id=complaint_id, at=now, actor_role=Role.system, actor_id=None, action=action,
+            from_status=status, to_status=status, public=True, facts={},
+        )
+    )  # fmt: skip
 
 
 def photo_sent_after(connection: sa.Connection, ref: str, *, now: datetime) -> int | None:

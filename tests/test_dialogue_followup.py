@@ -217,3 +217,41 @@ async def test_进度_in_the_middle_of_a_story_says_there_is_none_yet_and_the_qu
     assert "有事请直接说说发生了什么" not in said  # the story is being told
     assert asked.rsplit("\n", 1)[-1] in said  # the question asked before, again
     assert await rows(engine, "SELECT id FROM complaint") == []
+
+
+async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reaches_the_handler(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    how = await shopper.say("补充一下")  # the words come next: how to send them, and no story is started
+    assert f"要补充到编号 {ref} 的话" in how
+    assert f"已补充到编号 {ref}" in await shopper.say("补充：老板还骂人")
+    assert f"已补充到编号 {ref}" in await shopper.say("我刚才投诉的那个 忘了说 是早上八点买的")
+    [case] = await rows(engine, "SELECT text, status FROM complaint")  # no new case made of them
+    assert case.text.endswith("\n补充：老板还骂人\n补充：我刚才投诉的那个 忘了说 是早上八点买的")
+    assert f"编号 {ref}：已收到" in await shopper.say("我的投诉怎么还没人处理")  # asked after, not a new story
+    withdrawn = await shopper.say("撤销投诉")
+    assert f"已告诉处理编号 {ref} 的工作人员：您想撤回" in withdrawn
+    [case] = await rows(engine, "SELECT text, status FROM complaint")
+    assert case.status == "received"  # the handler confirms with the shopper and ends it; the words do not
+    actions = [r.action for r in await rows(engine, "SELECT action FROM complaintevent ORDER BY id")]
+    assert actions[-3:] == ["words_added", "words_added", "withdrawal_asked"]
+
+    client = shopper.client
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    await sign_in(client, "boss")
+    page = await (await client.get(f"/queue/{ref}")).text()
+    assert "消费者补充了说明" in page
+    assert "老板还骂人" in page
+    assert "消费者要求撤回" in page
+
+
+async def test_a_withdrawal_with_no_case_says_so_and_mid_story_drops_the_story(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    assert "没有正在处理的投诉或举报" in await shopper.say("撤销投诉")
+    assert "还没有提交过投诉或举报" in await shopper.say("我的投诉怎么还没人处理")
+    await shopper.say("老板少称了 南门菜场")
+    assert "已取消，刚才的内容没有提交" in await shopper.say("我要撤回投诉")
+    assert "记下了" in await shopper.say("补充一下 老板还骂人")  # no case to add to: the start of a story
+    assert await rows(engine, "SELECT id FROM complaint") == []

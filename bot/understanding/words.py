@@ -184,31 +184,11 @@ PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a re
 SPAM = re.compile(
     r"加微信|加v信|加我微信|加vx|代开发票|低息贷款|网贷|兼职日结|刷单|日赚|博彩|六合彩", re.IGNORECASE
 )  # adverts
-PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
-                  "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
-PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
-_MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
-# 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
-# after it, not a new story.
-PROGRESS_WHEN = re.compile(
-    r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
-    r"|when will (?:you|it|they|my)",
-    re.IGNORECASE,
-)
 GRATITUDE = (
     "谢谢", "谢谢你", "谢谢你们", "谢谢啦", "谢啦", "多谢", "多谢了", "感谢", "感谢你们", "感谢感谢",
     "辛苦了", "辛苦啦", "辛苦你们了", "thanks", "thank you", "thx",
 )  # fmt: skip
 THANKS = (*GRATITUDE, "好的", "好", "收到", "知道了", "ok", "okay", "got it")
-PROGRESS_HOW = re.compile(
-    r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
-    r"going|progress|"
-    # 「我要查询 我那个投诉」, 「查一下我之前的举报」: a lookup of one's own case, not the start of one
-    r"(?:查询|查一下|查查|查|看看|看一下)(?:一下)?(?:我的|我那个|我那|那个|我|我之前的|之前的|我之前)(?:投诉|举报|案件)|"
-    # 「我的投诉呢」: the shopper's own case, then 呢 at the end; 「我要投诉呢」 is not about one
-    r"(?:我的|我那个|我那|那个)(?:投诉|举报|案件|事)呢$",
-    re.IGNORECASE,
-)
 WORD_RATINGS = {  # a rating in words, for a case that awaits one
     5: ("很满意", "非常满意", "特别满意", "太满意了", "满意极了", "十分满意", "非常好", "很好", "太好了", "excellent",
         "very satisfied", "very good", "great"),
@@ -234,7 +214,7 @@ _RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded 
 _KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
 
 
-def _core(text: str) -> str:
+def fold(text: str) -> str:
     """The message folded (traditional characters, width, case), without punctuation, spaces or emoji: 「沒拍」 is
     「没拍」 and 「謝謝」 is 「谢谢」."""
     return _PUNCT_SPACE.sub("", simplified(text).casefold())
@@ -260,7 +240,7 @@ def _segments(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bo
 
 def _only(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
     """Whether the message is nothing but ``phrases`` and fillers (and short: a story is never this)."""
-    core = _core(text)
+    core = fold(text)
     return bool(core) and len(core) <= limit and _segments(core, phrases, _FILLERS)
 
 
@@ -275,7 +255,7 @@ def says_no(text: str) -> bool:
 def says_no_first(text: str) -> bool:
     """「没照片 手机拍不清楚」, 「不想留 怕麻烦」: a "no" in the first words, then the reason (a short message)."""
     first = _CLAUSE.split(text.strip(), maxsplit=1)[0]
-    return says_no(text) or (len(_core(text)) <= 30 and bool(first) and says_no(first))
+    return says_no(text) or (len(fold(text)) <= 30 and bool(first) and says_no(first))
 
 
 def gives_up(text: str) -> bool:
@@ -285,7 +265,7 @@ def gives_up(text: str) -> bool:
 
 def is_chatter(text: str) -> bool:
     """A greeting, punctuation or emoji only, keyboard mash, or spam: never the start of a case."""
-    core = _core(text)
+    core = fold(text)
     if not core:
         return True  # ？？？, emoji, stickers typed as text
     if SPAM.search(text):
@@ -302,7 +282,7 @@ def is_chatter(text: str) -> bool:
 
 def word_rating(text: str) -> int | None:
     """「4分吧」「还行」「很满意」 as a score from 1 to 5, or None."""
-    core = _core(text).removeprefix("我").removeprefix("还是")
+    core = fold(text).removeprefix("我").removeprefix("还是")
     if len(core) > 16:
         return None  # a rating is a few words; a story is not one
     for end in range(len(core), 0, -1):  # 「4分吧」「很满意啊」: the rating, then fillers
@@ -315,22 +295,6 @@ def word_rating(text: str) -> int | None:
         if head in _RATINGS:
             return _RATINGS[head]
     return None
-
-
-def asks_progress(text: str) -> bool:
-    """「我那个投诉怎么样了」, a bare 「进度」: the shopper asks after their own cases."""
-    core = _core(text)
-    if core in _folded(PROGRESS_ALONE):
-        return True
-    if len(core) > 20:  # "how is my complaint going" (21 without spaces): English takes more letters; not "I
-        # want to report the scale's status", which is a story
-        return core.isascii() and len(core) <= 40 and bool(_MY_CASE.search(core) and PROGRESS_HOW.search(core))
-    return bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
-
-
-def asks_when_handled(text: str) -> bool:
-    """「你们什么时候处理」, "when will you deal with it": about a case already made, if there is one."""
-    return len(_core(text)) <= 24 and bool(PROGRESS_WHEN.search(simplified(text)))
 
 
 def is_thanks(text: str) -> bool:

@@ -1,0 +1,81 @@
+"""Words about a case already sent: asking after it (「我那个投诉怎么样了」, 「你们什么时候处理」), adding to it
+(「再补充一下 老板还骂人」), or taking it back (「撤销投诉」)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.understanding.words import fold
+from complaints.classify.tokenize import simplified
+
+PROGRESS_ALONE = ("进度", "进展", "查进度", "查询进度", "我的投诉", "我的举报", "我的案件", "status", "progress",
+                  "mycase", "mycases", "mycomplaint", "anynews", "anyupdate")  # fmt: skip
+PROGRESS_MINE = re.compile(r"投诉|举报|案件|反映的|那个事|那件事|我那个|我的|case|complaint|report", re.IGNORECASE)
+_MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
+# 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
+# after it, not a new story.
+PROGRESS_WHEN = re.compile(
+    r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
+    r"|when will (?:you|it|they|my)",
+    re.IGNORECASE,
+)
+PROGRESS_HOW = re.compile(
+    r"进度|进展|怎么样|咋样|如何了|有结果|结果呢|处理了吗|处理了没|处理得怎么样|回复了吗|有回音|有消息|status|news|update|"
+    r"going|progress|"
+    # 「我的投诉怎么还没人处理」: asked after a case that seems forgotten (not 「他说没人管得了他」, a story)
+    r"(?:怎么|咋|为什么|为啥|还)没有?人?(?:处理|受理|回复|答复|联系|管|理|消息|动静|下文)|"
+    # 「我要查询 我那个投诉」, 「查一下我之前的举报」: a lookup of one's own case, not the start of one
+    r"(?:查询|查一下|查查|查|看看|看一下)(?:一下)?(?:我的|我那个|我那|那个|我|我之前的|之前的|我之前)(?:投诉|举报|案件)|"
+    # 「我的投诉呢」: the shopper's own case, then 呢 at the end; 「我要投诉呢」 is not about one
+    r"(?:我的|我那个|我那|那个)(?:投诉|举报|案件|事)呢$",
+    re.IGNORECASE,
+)
+_PROGRESS_ALONE = frozenset(fold(phrase) for phrase in PROGRESS_ALONE)
+
+
+def asks_progress(text: str) -> bool:
+    """「我那个投诉怎么样了」, a bare 「进度」: the shopper asks after their own cases."""
+    core = fold(text)
+    if core in _PROGRESS_ALONE:
+        return True
+    if len(core) > 20:  # "how is my complaint going" (21 without spaces): English takes more letters; not "I
+        # want to report the scale's status", which is a story
+        return core.isascii() and len(core) <= 40 and bool(_MY_CASE.search(core) and PROGRESS_HOW.search(core))
+    return bool(PROGRESS_MINE.search(core) and PROGRESS_HOW.search(core))
+
+
+def asks_when_handled(text: str) -> bool:
+    """「你们什么时候处理」, "when will you deal with it": about a case already made, if there is one."""
+    return len(fold(text)) <= 24 and bool(PROGRESS_WHEN.search(simplified(text)))
+
+
+# 「撤销投诉」, 「不举报了」, "withdraw my complaint": the shopper takes back a case (mid-story: the story told)
+_WITHDRAW = re.compile(
+    r"(?:我要|我想|请|帮我|麻烦)?(?:撤销|撤回|撤掉|取消|不要)掉?(?:我的|这个|那个|刚才的|刚刚的|之前的)?(?:投诉|举报)(?:吧|了)?"
+    r"|不(?:投诉|举报)了|(?:cancel|withdraw)(?:my|the|this)?(?:complaint|report|case)"
+)
+# 「再补充一下 老板还骂人」, 「我刚才投诉的那个 忘了说…」, "one more thing": more words about the case just sent (not
+# 「还有一件事，隔壁摊也一样」: another matter, another story)
+_ADDS_TO_CASE = re.compile(
+    r"^(?:我|我要|我想|再|还要|还想)?(?:补充|追加)|忘了说|忘记说|还有一点|刚才(?:投诉|举报|说)的那个|"
+    r"^(?:one more thing|i forgot to (?:say|mention)|also,|to add)",
+    re.IGNORECASE,
+)
+# The cue at the head of the words, left out of what joins the case: its text heads them 「补充：」 itself
+_ADD_CUE_FIRST = re.compile(r"^(?:我|我要|我想|再|还要|还想)?(?:补充|追加)(?:一下|一点|几句|说明)?[\s:：,，。]*")
+
+
+def wants_withdrawal(text: str) -> bool:
+    """「撤销投诉」, 「我要撤回投诉」, 「不投诉了」, "withdraw my complaint", and nothing more."""
+    return _WITHDRAW.fullmatch(fold(text)) is not None
+
+
+def added_to_case(text: str) -> str | None:
+    """Words that say they add to a case already sent: the words to add, "" for the cue alone (「补充一下」: the words
+    come next), None for any other message."""
+    found = _ADDS_TO_CASE.search(text.strip())
+    if found is None:
+        return None
+    if len(fold(text)) <= len(fold(found.group(0))) + 2:
+        return ""
+    return _ADD_CUE_FIRST.sub("", text.strip()) or text.strip()
