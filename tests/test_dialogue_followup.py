@@ -223,6 +223,7 @@ async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reac
     shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
 ) -> None:
     ref = await anonymous_complaint(shopper)
+    [status_link] = [url for url in shopper.keyboard() if url.startswith("http://fairweigh.test/c/")]
     how = await shopper.say("补充一下")  # the words come next: how to send them, and no story is started
     assert f"要补充到编号 {ref} 的话" in how
     assert f"已补充到编号 {ref}" in await shopper.say("补充：老板还骂人")
@@ -244,6 +245,9 @@ async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reac
     assert "消费者补充了说明" in page
     assert "老板还骂人" in page
     assert "消费者要求撤回" in page
+    own_page = await (await client.get(status_link.removeprefix("http://fairweigh.test"))).text()
+    assert "您补充了说明" in own_page  # the shopper's own timeline says both arrived
+    assert "您要求撤回，等待工作人员确认" in own_page
 
 
 async def test_a_withdrawal_with_no_case_says_so_and_mid_story_drops_the_story(
