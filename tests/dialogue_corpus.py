@@ -379,6 +379,9 @@ CONVERSATIONS: tuple[Script, ...] = (
         station=DONG,
     ),
     # Chit-chat and spam: never a case.
+    # Said once and left: thanked or answered at once, with no 好了 to send.
+    script("praise", "表扬一下南门菜场的公平秤 很方便", intent="feedback", category=None, station=NAN),
+    script("commitment question", "这家店签没签诚信计量承诺书", intent="inquiry", category="other"),
     script("chit hello", "在吗", intent=None, category=None, makes_case=False),
     script("chit question marks", "？？？", intent=None, category=None, makes_case=False),
     script("chit hi", "你好", "有人吗", intent=None, category=None, makes_case=False),
