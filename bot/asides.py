@@ -15,7 +15,7 @@ from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.questions import next_question, reask
 from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.case_words import added_to_case, asks_progress, asks_when_handled
+from bot.understanding.case_words import added_to_case, asks_progress, asks_when_handled, without_add_cue
 from bot.understanding.words import (
     BUTTON_DATA,
     CONFIRM_YES,
@@ -93,9 +93,6 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     name or phone a recent receipt asked for; None when the words are none of these (a new story)."""
     if asks_progress(text):
         return await own_cases(turn, event, world)
-    joined = await _words_joined(turn, text, event, world)
-    if joined is not None:
-        return joined
     when, thanks = asks_when_handled(text), is_thanks(text)
     if (when or thanks) and await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False):
         # after a case still being handled: 「你们什么时候处理」 is asking after it, 谢谢 is answered in kind
@@ -108,8 +105,16 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)
         return rated if rated is not None else say(turn, "chatter")  # 还行 with nothing to rate: small talk
+    # the contact the receipt asked for first (「补充一下 张三 138…」 is never words of the case a merchant may read)
+    joined = await _contact_joined(turn, text, event, world)
+    return joined if joined is not None else await _words_joined(turn, text, event, world)
+
+
+async def _contact_joined(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
+    """The name or phone a recent receipt asked for, joined to that case; None when the words hold none of them."""
+    text = without_add_cue(text)
     if _contact_in(text, ("name", "phone")) == ("", ""):
-        return None  # neither a name nor a phone: a story, read no further (no query on the dialogue's hot path)
+        return None  # neither a name nor a phone: read no further (no query on the dialogue's hot path)
     recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP)
     if recent is None:
         return None

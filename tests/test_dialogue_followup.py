@@ -224,12 +224,17 @@ async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reac
 ) -> None:
     ref = await anonymous_complaint(shopper)
     [status_link] = [url for url in shopper.keyboard() if url.startswith("http://fairweigh.test/c/")]
+    # the contact the receipt asked for, sent as an addition: the contact, never words of the case
+    assert f"已补充到编号 {ref}：姓名、电话" in await shopper.say("补充一下 张三 13800138000")
     how = await shopper.say("补充一下")  # the words come next: how to send them, and no story is started
     assert f"要补充到编号 {ref} 的话" in how
     assert f"已补充到编号 {ref}" in await shopper.say("补充：老板还骂人")
     assert f"已补充到编号 {ref}" in await shopper.say("我刚才投诉的那个 忘了说 是早上八点买的")
     [case] = await rows(engine, "SELECT text, status FROM complaint")  # no new case made of them
     assert case.text.endswith("\n补充：老板还骂人\n补充：我刚才投诉的那个 忘了说 是早上八点买的")
+    assert "138" not in case.text
+    [contact] = await rows(engine, "SELECT name, phone FROM complaintcontact")
+    assert (contact.name, contact.phone) == ("张三", "13800138000")
     assert f"编号 {ref}：已收到" in await shopper.say("我的投诉怎么还没人处理")  # asked after, not a new story
     withdrawn = await shopper.say("撤销投诉")
     assert f"已告诉处理编号 {ref} 的工作人员：您想撤回" in withdrawn

@@ -78,4 +78,9 @@ def added_to_case(text: str) -> str | None:
         return None
     if len(fold(text)) <= len(fold(found.group(0))) + 2:
         return ""
+    return without_add_cue(text)
+
+
+def without_add_cue(text: str) -> str:
+    """「补充一下 张三 138…」 without its 补充一下."""
     return _ADD_CUE_FIRST.sub("", text.strip()) or text.strip()
