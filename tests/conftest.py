@@ -48,12 +48,6 @@ POSTGRES_URL = (
 REQUIRE_POSTGRES = os.environ.get("FAIRWEIGH_REQUIRE_POSTGRES") == "1"
 
 
-def pytest_xdist_auto_num_workers(config: pytest.Config) -> int:
-    """``-n auto``: one worker more than cores. A third of a worker's time is spent waiting on a browser, a
-    subprocess or a socket (on 2 cores: 587 s with 2 workers, 531 s with 3), and that wait can run another test."""
-    return len(os.sched_getaffinity(0)) + 1
-
-
 def _async_postgres_url() -> str:
     return POSTGRES_URL.replace("postgresql://", "postgresql+asyncpg://", 1)
 
