@@ -264,3 +264,20 @@ async def test_a_withdrawal_with_no_case_says_so_and_mid_story_drops_the_story(
     assert "已取消，刚才的内容没有提交" in await shopper.say("我要撤回投诉")
     assert "记下了" in await shopper.say("补充一下 老板还骂人")  # no case to add to: the start of a story
     assert await rows(engine, "SELECT id FROM complaint") == []
+
+
+async def test_words_that_would_make_the_case_too_long_are_refused_with_what_to_do(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("南门菜场买菜" + "又少了二两" * 800)  # 4,006 characters: kept whole as the story
+    await shopper.tap("done")
+    for _ in ("choose", "where", "when", "amounts", "photos", "name", "phone"):
+        await shopper.tap("intent:complaint" if _ == "choose" else "skip")
+    ref = REF.search(await shopper.tap("submit"))
+    assert ref is not None
+    [before] = await rows(engine, "SELECT text FROM complaint")
+    refused = await shopper.say("补充：" + "老板还骂人" * 200)  # past the 5,000 characters a case's text may hold
+    assert f"编号 {ref.group(0)} 的内容已经很长，补充不进去了" in refused
+    [after] = await rows(engine, "SELECT text FROM complaint")
+    assert after.text == before.text
+    assert await rows(engine, "SELECT id FROM complaintevent WHERE action = 'words_added'") == []
