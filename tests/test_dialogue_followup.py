@@ -36,6 +36,13 @@ async def rows(engine: AsyncEngine, sql: str) -> list[Any]:
         return list(await connection.execute(sa.text(sql)))
 
 
+async def handler_page(shopper: Shopper, engine: AsyncEngine, ref: str) -> str:
+    """The case's page as a supervisor signed in on the shopper's app sees it."""
+    await add_staff(engine, "boss", StaffRole.supervisor)
+    await sign_in(shopper.client, "boss")
+    return await (await shopper.client.get(f"/queue/{ref}")).text()
+
+
 async def anonymous_complaint(shopper: Shopper) -> str:
     await shopper.say(STORY)
     await shopper.tap("done")
@@ -67,10 +74,7 @@ async def test_a_name_and_phone_sent_after_the_receipt_join_the_case_and_the_han
         ["phone"],
     ]
 
-    client = shopper.client
-    await add_staff(engine, "boss", StaffRole.supervisor)
-    await sign_in(client, "boss")
-    page = await (await client.get(f"/queue/{ref}")).text()
+    page = await handler_page(shopper, engine, ref)
     assert "消费者补充了联系方式" in page
     assert "消费者补充了:</span> 姓名" in page
 
@@ -243,14 +247,11 @@ async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reac
     actions = [r.action for r in await rows(engine, "SELECT action FROM complaintevent ORDER BY id")]
     assert actions[-3:] == ["words_added", "words_added", "withdrawal_asked"]
 
-    client = shopper.client
-    await add_staff(engine, "boss", StaffRole.supervisor)
-    await sign_in(client, "boss")
-    page = await (await client.get(f"/queue/{ref}")).text()
+    page = await handler_page(shopper, engine, ref)
     assert "消费者补充了说明" in page
     assert "老板还骂人" in page
     assert "消费者要求撤回" in page
-    own_page = await (await client.get(status_link.removeprefix("http://fairweigh.test"))).text()
+    own_page = await (await shopper.client.get(status_link.removeprefix("http://fairweigh.test"))).text()
     assert "您补充了说明" in own_page  # the shopper's own timeline says both arrived
     assert "您要求撤回，等待工作人员确认" in own_page
 
