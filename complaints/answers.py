@@ -1,12 +1,13 @@
 """Answers the service can give at once, without a handler (DESIGN.md: inquiries are answered automatically
 where the answer is known).
 
-Six questions are known: an instrument's status (when the message came from its sticker or named its code),
-what a status means (超期, 停用 …), where the fair scale is (of the instrument's market, or of the market the message
-names; where no market is known, where fair scales usually are; for a shop's own scale, the shop), what to do about a
-household meter one doubts, what the merchant has promised (诚信计量承诺书: the instrument's merchant's, or where to
-see one), and how a complaint is handled. Anything else waits for a person. The words are here
-rather than in the web catalogue because they leave the web: the same answer goes out by WeChat, Telegram and SMS.
+Seven questions are known: what the sticker's QR code is for and how to use it, an instrument's status (when the
+message came from its sticker or named its code), what a status means (超期, 停用 …), where the fair scale is (of the
+instrument's market, or of the market the message names; where no market is known, where fair scales usually are;
+for a shop's own scale, the shop), what to do about a household meter one doubts, what the merchant has promised
+(诚信计量承诺书: the instrument's merchant's, or where to see one), and how a complaint is handled. Anything else
+waits for a person. The words are here rather than in the web catalogue because they leave the web: the same answer
+goes out by WeChat, Telegram and SMS.
 """
 
 from __future__ import annotations
@@ -60,6 +61,12 @@ _ASKS_WHAT_TO_DO = re.compile(
 )
 # 「商家的诚信计量承诺书在哪看」: what a merchant promised is on its instruments' lookup pages and cards.
 _ASKS_COMMITMENT = re.compile(r"承诺书|诚信计量承诺|计量承诺|诚信承诺|commitment|pledge", re.IGNORECASE)
+# 「这个二维码怎么用」, 「扫码是干什么的」: what the sticker is for (not how to verify an instrument, 「怎么检定」)
+_ASKS_HOW_TO_USE = re.compile(
+    r"(?:二维码|扫码|扫一扫|贴纸|码).{0,6}(?:怎么用|如何用|如何使用|怎么使用|怎么扫|干什么|干嘛|做什么|是什么|有什么用|啥用)"
+    r"|how (?:do i|to|can i) (?:use|scan)|what is (?:this|the) (?:qr|code|sticker)",
+    re.IGNORECASE,
+)
 _ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")
 _ASKS_MEANING = re.compile(r"意思|什么|啥|是指|代表|还能用|能不能用|mean|what", re.IGNORECASE)
 _ABOUT_INSTRUMENTS = re.compile(
@@ -135,6 +142,8 @@ def automatic_answer(
             parts.append(_fair_scale_answer(MarketFacts(card.market_name, card.fair_scale_location or ""), hotline))
         else:
             parts.append(_fair_scale_answer(market, hotline))
+    if _ASKS_HOW_TO_USE.search(text) and card is None:
+        parts.append(_how_to_use_answer())
     if _ASKS_COMMITMENT.search(text):
         parts.append(_commitment_answer(card))
     if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
@@ -216,6 +225,18 @@ def _fair_scale_answer(market: MarketFacts | None, hotline: str) -> Answer:
     return Answer(
         f"{market.name}没有登记公平秤的位置，请向市场管理处询问，或拨打 {hotline}。",
         f"{market.name} has not registered where its fair scale is; ask the market office or call {hotline}.",
+    )
+
+
+def _how_to_use_answer() -> Answer:
+    return Answer(
+        "用手机（微信也可以）扫计量器具贴纸上的二维码，就能看到这台器具是否检定合格、有效期到哪天、属于哪家商户、商户的"
+        "诚信计量承诺，以及公平秤在哪；扫不了时，把贴纸上的编码（如 7K3MQ-9XR4P）发到这里也一样。觉得分量或读数不对，"
+        "直接在这里说说发生了什么。",
+        "Scan the QR code on an instrument's sticker with your phone (WeChat works too) to see whether it is verified "
+        "and until when, whose it is, what the merchant has promised, and where the fair scale is; if it will not "
+        "scan, send me the code on the sticker (like 7K3MQ-9XR4P). If a weight or reading seems wrong, tell me here "
+        "what happened.",
     )
 
 

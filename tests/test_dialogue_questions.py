@@ -271,3 +271,15 @@ async def test_the_scanned_merchants_commitment_is_given_and_a_broken_promise_sh
     await shopper.say(f"查 {await code_of(engine, 'L-1')}")
     assert "李记肉铺还没有签署诚信计量承诺书" in await shopper.say("他们签承诺书了没")
     assert [case.intent for case in await cases(engine)] == ["inquiry"] * 4
+
+
+@pytest.mark.parametrize("question", ["这个二维码怎么用", "扫码是干什么的", "how do I use the QR code on the scale?"])
+async def test_what_the_sticker_is_for_is_answered_at_once(
+    shopper: Shopper, engine: AsyncEngine, question: str
+) -> None:
+    answer = await shopper.say(question)
+    assert "扫计量器具贴纸上的二维码" in answer or "Scan the QR code on an instrument's sticker" in answer
+    assert "说完了" not in answer
+    assert "Done" not in answer
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
