@@ -64,7 +64,8 @@ _ASKS_COMMITMENT = re.compile(r"承诺书|诚信计量承诺|计量承诺|诚信
 # 「这个二维码怎么用」, 「扫码是干什么的」: what the sticker is for (not how to verify an instrument, 「怎么检定」)
 _ASKS_HOW_TO_USE = re.compile(
     r"(?:二维码|扫码|扫一扫|贴纸|码).{0,6}(?:怎么用|如何用|如何使用|怎么使用|怎么扫|干什么|干嘛|做什么|是什么|有什么用|啥用)"
-    r"|how (?:do i|to|can i) (?:use|scan)|what is (?:this|the) (?:qr|code|sticker)",
+    r"|how (?:do i|to|can i) (?:use|scan) (?:the |this |a )?(?:qr|code|sticker)"
+    r"|what is (?:this|the) (?:qr|code|sticker)",
     re.IGNORECASE,
 )
 _ASKS_PERIOD = re.compile(r"有效期|检定周期|多久检|多久.{0,4}检定")

@@ -283,3 +283,11 @@ async def test_what_the_sticker_is_for_is_answered_at_once(
     assert "Done" not in answer
     [case] = await cases(engine)
     assert case.intent == "inquiry"
+
+
+def test_how_to_use_the_fair_scale_is_not_a_question_about_the_sticker() -> None:
+    policy = DeadlinePolicy()
+    answer = automatic_answer("how do I use the fair scale", None, on=NOW.date(), policy=policy, hotline="12315")
+    assert answer is not None
+    assert "fair scale is usually at the market office" in answer.english
+    assert "Scan the QR code on an instrument's sticker" not in answer.english
