@@ -15,7 +15,13 @@ from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.questions import next_question, reask
 from bot.texts import card_reply, case_reply, preview
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.case_words import added_to_case, asks_progress, asks_when_handled, without_add_cue
+from bot.understanding.case_words import (
+    added_to_case,
+    asks_progress,
+    asks_when_handled,
+    wants_withdrawal,
+    without_add_cue,
+)
 from bot.understanding.words import (
     BUTTON_DATA,
     CONFIRM_YES,
@@ -147,6 +153,16 @@ async def _words_joined(turn: Turn, text: str, event: Event, world: World) -> Tu
         return say(turn, "case.words_how", ref=recent.ref)
     joined = await world.add_words(event.channel, event.chat_user, recent.ref, added)
     return say(turn, "case.words_added" if joined else "case.words_not_added", ref=recent.ref, hotline=world.hotline)
+
+
+async def cancel(turn: Turn, text: str, event: Event, world: World) -> Turn:
+    """取消 or 算了: the story being told is dropped. 「撤销投诉」 drops it too; with none being told it is about a
+    case already sent (:func:`withdraw`)."""
+    had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
+    if not had and wants_withdrawal(text):
+        return await withdraw(turn, event, world)
+    turn.step, turn.draft = Step.idle, Draft()
+    return say(turn, "cancelled" if had else "nothing_to_cancel")
 
 
 async def withdraw(turn: Turn, event: Event, world: World) -> Turn:

@@ -121,11 +121,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         turn.replies.append(Reply(_t(turn)("help", hotline=world.hotline)))
         return reask(turn, world) if turn.step is not Step.idle else turn
     if meaning == "cancel" or wants_withdrawal(text):
-        had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
-        if not had and wants_withdrawal(text):  # 「撤销投诉」 with nothing being told: about a case already sent
-            return await asides.withdraw(turn, event, world)
-        turn.step, turn.draft = Step.idle, Draft()
-        return _say(turn, "cancelled" if had else "nothing_to_cancel")
+        return await asides.cancel(turn, text, event, world)
     start = START.match(text)
     if start:
         return await asides.start(turn, start.group(1) or "", world)

@@ -220,11 +220,8 @@ async def add_contact(
     timeline event the handler sees (it names what was added, never the values; ``public`` also shows the consumer
     that it came). Returns what was added; nothing when the case had both already or has ended."""
     contact_t = table_of(ComplaintContact)
-    locked = sa.select(complaint_t.c.status).where(complaint_t.c.id == complaint_id)
-    if connection.dialect.name == "postgresql":
-        locked = locked.with_for_update()
-    status = (await connection.execute(locked)).scalar_one_or_none()
-    if status is None or CaseStatus(status) not in PENDING:
+    status = await _pending_status(connection, complaint_id)
+    if status is None:
         return ()
     held = (
         await connection.execute(
@@ -303,6 +300,7 @@ async def ask_withdrawal(connection: AsyncConnection, complaint_id: int, *, now:
 
 
 async def _pending_status(connection: AsyncConnection, complaint_id: int) -> str | None:
+    """The case's status, its row locked on PostgreSQL for the rest of the transaction; None once it has ended."""
     locked = sa.select(complaint_t.c.status).where(complaint_t.c.id == complaint_id)
     if connection.dialect.name == "postgresql":
         locked = locked.with_for_update()
