@@ -111,6 +111,8 @@ class Draft:
     # The instrument the question just answered was about: a question asked straight after, with no code of its own
     # (「那去哪里复秤」), is about it too. Never a story's instrument: a story names its own place.
     asked_about: str = ""
+    # The one reminder a story left untold gets (bot.outbound.reminders) has been sent: never a second for it.
+    reminded: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)

@@ -19,6 +19,8 @@ class DialogueState(SQLModel, table=True):
     """
 
     __tablename__ = "dialogue_state"
+    # The worker's look for stories left untold (bot/outbound/reminders.py) reads the last day, not every user.
+    __table_args__ = (sa.Index("ix_dialogue_state_updated_at", "updated_at"),)
 
     channel: str = Field(max_length=20, primary_key=True)  # telegram, wechat
     chat_user: str = Field(max_length=100, primary_key=True)  # Telegram chat id, WeChat openid

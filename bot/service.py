@@ -34,7 +34,7 @@ from bot.turn import Turn, World
 from complaints.cases import photo_sent_after
 from complaints.intake import store
 from complaints.new_case import Prepared
-from complaints.outbox.enqueue import enqueue, queue_message
+from complaints.outbox.enqueue import queue_message
 from complaints.submission import Submission
 from lookup.models import UtcDateTime, table_of
 
@@ -332,10 +332,15 @@ async def queue_answers(
     answer (:func:`stored_replies` finds the words in ``inbound_message``) rather than copying words that may
     quote the shopper: it holds no personal data beyond ``to``, the chat to write to."""
     async with engine.begin() as connection:
-        key, payload = f"{CHAT_REPLY}:{channel}:{keys[0]}", {**to, "answers": list(keys)}
-        await enqueue(
-            connection, complaint_id=None, channel=channel, kind=CHAT_REPLY, key=key, payload=payload, now=now
-        )
+        await connection.run_sync(queue_answer_rows, channel, keys, to=to, now=now)
+
+
+def queue_answer_rows(
+    connection: sa.Connection, channel: str, keys: Sequence[str], *, to: dict[str, Any], now: datetime
+) -> None:
+    """:func:`queue_answers` inside a transaction already open (a reminder is queued with its mark)."""
+    key, payload = f"{CHAT_REPLY}:{channel}:{keys[0]}", {**to, "answers": list(keys)}
+    queue_message(connection, complaint_id=None, channel=channel, kind=CHAT_REPLY, key=key, payload=payload, now=now)
 
 
 async def stored_replies(engine: AsyncEngine, channel: str, keys: Sequence[str]) -> list[Reply] | None:

@@ -1,5 +1,6 @@
 """`fairweigh worker`: delivers the outbox with the senders this deployment has configured, forgets old bot message
-ids, queues merchants' verification reminders, and purges personal data that is due every night."""
+ids, reminds shoppers of stories they left untold, queues merchants' verification reminders, and purges personal
+data that is due every night."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import aiohttp
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from bot.channels import telegram_updates, wechat
+from bot.outbound.reminders import Address, remind_unfinished
 from bot.service import prune_inbound
 from complaints.deadlines.calendar_store import load_calendar
 from complaints.deadlines.case_deadlines import DeadlineRules
@@ -53,6 +56,12 @@ INBOUND_KEPT = timedelta(days=7)  # platforms redeliver within minutes; a week i
 PRUNE_EVERY_SECONDS = 3600
 WARNINGS_CHECK_SECONDS = 900  # how often a worker looks whether tonight's early warning has run
 REMINDERS_EVERY_SECONDS = 3600  # how often a worker queues the verification reminders that fell due
+UNFINISHED_EVERY_SECONDS = 300  # how often a worker looks for stories left untold (bot/outbound/reminders.py)
+# Where each chat channel's sender writes a later answer; a story is reminded only on a channel that can send.
+ANSWER_ADDRESSES: dict[str, Address] = {
+    telegram_updates.CHANNEL: telegram_updates.answer_address,
+    wechat.CHANNEL: wechat.answer_address,
+}
 
 
 @asynccontextmanager
@@ -157,6 +166,8 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             digests = asyncio.create_task(_digests(engine, settings, stop))
             odr = asyncio.create_task(_odr_hand_overs(engine, settings, stop))
             pages = asyncio.create_task(_render_pages_nightly(engine, settings, stop))
+            addresses = {channel: address for channel, address in ANSWER_ADDRESSES.items() if channel in senders}
+            unfinished = asyncio.create_task(_unfinished_stories(engine, settings, stop, addresses))
             try:
                 async with listener(settings.metrics_listen, metrics, engine, lambda: datetime.now(settings.zone)):
                     await run_worker(
@@ -169,7 +180,7 @@ async def work(settings: Settings, stop: asyncio.Event) -> None:
             finally:
                 # Awaited before the engine is disposed: a prune cut off mid-statement must give its connection
                 # back first, or its driver thread outlives the pool and the process does not exit.
-                for task in (pruning, warning, purging, reminding, digests, odr, pages):
+                for task in (pruning, warning, purging, reminding, digests, odr, pages, unfinished):
                     task.cancel()
                     with contextlib.suppress(asyncio.CancelledError):
                         await task
@@ -239,6 +250,23 @@ async def _verification_reminders(engine: AsyncEngine, settings: Settings, stop:
             log.exception("queueing verification reminders failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
+
+
+async def _unfinished_stories(
+    engine: AsyncEngine, settings: Settings, stop: asyncio.Event, addresses: dict[str, Address]
+) -> None:
+    """Every five minutes, remind the shoppers who stopped half-way through a story that it was not submitted."""
+    if not addresses:
+        return
+    while not stop.is_set():
+        try:
+            sent = await remind_unfinished(for_writing(engine), now=datetime.now(settings.zone), addresses=addresses)
+            if sent:
+                log.info("reminded %d shopper(s) of stories not yet submitted", sent)
+        except Exception:
+            log.exception("reminding of unfinished stories failed; trying again in %d s", UNFINISHED_EVERY_SECONDS)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), UNFINISHED_EVERY_SECONDS)
 
 
 def digest_due(now: datetime, *, hour: int) -> date | None:

@@ -33,9 +33,9 @@ from telegram.error import (
 )
 
 from bot.channels.telegram_transport import BotApi
-from bot.channels.telegram_updates import CHANNEL, Inbound, inbound_of
+from bot.channels.telegram_updates import CHANNEL, Inbound, answer_address, inbound_of
 from bot.conversation import Event, Reply
-from bot.notices import notice_for
+from bot.outbound.notices import notice_for
 from bot.service import CHAT_REPLY, PHOTO, Handled, queue_answers, stored_replies
 from complaints.outbox.claims import Delivery
 from complaints.outbox.evidence import attach_photo
@@ -188,7 +188,7 @@ class TelegramChannel:
                 return
 
     async def _queue(self, chat_id: int, keys: Sequence[str], sent: int) -> None:
-        await queue_answers(self._engine, CHANNEL, keys, to={"chat_id": chat_id, "sent": sent}, now=self._clock())
+        await queue_answers(self._engine, CHANNEL, keys, to=answer_address(chat_id, sent), now=self._clock())
 
 
 async def poll(

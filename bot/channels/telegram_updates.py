@@ -16,6 +16,12 @@ CHANNEL = "telegram"
 PRIVATE = "private"  # the type of a one-to-one chat
 
 
+def answer_address(chat: int | str, sent: int = 0) -> dict[str, Any]:
+    """Where the outbox's sender writes answers given later (bot.service.queue_answers): the chat, and how many of
+    the answers were sent already."""
+    return {"chat_id": int(chat), "sent": sent}
+
+
 class MalformedUpdate(ValueError):
     """A body that is JSON but not a Telegram update."""
 

@@ -223,6 +223,11 @@ def _point(message: Mapping[str, Any]) -> Point | None:
     return from_gcj02(latitude, longitude) if math.isfinite(latitude) and math.isfinite(longitude) else None
 
 
+def answer_address(openid: str) -> dict[str, Any]:
+    """Where the outbox's sender writes answers given later (bot.service.queue_answers): the follower."""
+    return {"openid": openid}
+
+
 def render(replies: Iterable[Reply], t: BotCatalogue) -> str:
     """The answers as one text: buttons become the words to reply, links WeChat's ``<a>`` (its texts allow it);
     never longer than WeChat takes."""

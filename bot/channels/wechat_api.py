@@ -26,7 +26,7 @@ from bot.catalogue import catalogue
 from bot.channels.wechat import CHANNEL, render
 from bot.conversation import Reply
 from bot.models import ChannelCredential, DialogueState
-from bot.notices import chat_language, notice_for
+from bot.outbound.notices import chat_language, notice_for
 from bot.service import CHAT_REPLY, PHOTO, stored_replies
 from complaints.outbox.claims import Delivery
 from complaints.outbox.evidence import attach_photo

@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.catalogue import catalogue
-from bot.channels.wechat import CHANNEL, WeChatWebhook, render
+from bot.channels.wechat import CHANNEL, WeChatWebhook, answer_address, render
 from bot.channels.wechat_api import WeChatSender, parse_template_fields
 from bot.conversation import Event
 from bot.service import Handled, queue_answers
@@ -102,7 +102,7 @@ def _answer_later(app: web.Application, event: Event, turn: asyncio.Future[Handl
             return
         if not handled.first or not handled.replies:
             return  # a redelivery (answered the first time) or a turn that needs no answer
-        await queue_answers(app[ENGINE], CHANNEL, [event.key], to={"openid": event.chat_user}, now=app[CLOCK]())
+        await queue_answers(app[ENGINE], CHANNEL, [event.key], to=answer_address(event.chat_user), now=app[CLOCK]())
 
     task = asyncio.ensure_future(queue_answer())
     app[LATE_TURNS].add(task)
