@@ -14,7 +14,7 @@ from bot.texts import choice_reply
 from bot.turn import Turn
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in
-from bot.understanding.words import PERSONAL_LOSS, PHOTOS, QUESTION, SHORTFALL, says_no, wish_of, words
+from bot.understanding.words import LOSS_TOLD, PERSONAL_LOSS, PHOTOS, QUESTION, SHORTFALL, says_no, wish_of, words
 from complaints.classify import Classification
 from complaints.workflow import Intent
 
@@ -42,9 +42,11 @@ def settled(reading: Classification, account: str) -> str | None:
         unsure = reading.intent_confidence < LOW_CONFIDENCE and (
             PERSONAL_LOSS.search(account) or (reading.intent == Intent.inquiry.value and not QUESTION.search(account))
         )
+        # 「买菜被坑了 就是秤不准」: a loss told and nothing asked is no question, however sure the reading
+        told = reading.intent == Intent.inquiry.value and LOSS_TOLD.search(account) and not QUESTION.search(account)
         # 「那我买的东西怎么办 少了好几两」: a question about a loss of one's own is asking for the remedy too
         asks_for_loss = reading.intent == Intent.inquiry.value and SHORTFALL.search(account) and amounts_in(account)
-        return None if unsure or asks_for_loss else reading.intent
+        return None if unsure or told or asks_for_loss else reading.intent
     if reading.intent_confidence < LOW_CONFIDENCE:
         return None
     wish = wish_of(account)

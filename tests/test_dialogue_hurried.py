@@ -80,6 +80,27 @@ async def test_a_phone_that_is_part_of_the_story_stays_in_it(shopper: Shopper, e
     assert "您希望怎样处理" not in reported
 
 
+@pytest.mark.parametrize(
+    ("said", "shown"),
+    [("我电话13912345678 你们打给我", "139****5678"), ("我的手机号是 13912345678，有事联系我", "139****5678"),
+     ("my phone is 13912345678, call me", "139****5678")],
+)  # fmt: skip
+async def test_ones_own_number_said_in_a_sentence_is_taken_and_not_asked_again(
+    shopper: Shopper, engine: AsyncEngine, said: str, shown: str
+) -> None:
+    await shopper.say("南门菜场卖肉的秤不准，少给了二两，要退钱")
+    noted = await shopper.say(said)
+    assert shown in noted
+    assert "记下了。" not in noted  # not more of the story
+    asked = [await shopper.say("好了"), await shopper.tap("skip"), await shopper.tap("skip")]
+    asked.append(await shopper.say("王芳"))
+    assert not any("手机号" in question or "phone number" in question for question in asked), asked
+    assert "139****5678" in asked[-1]  # the summary
+    assert "已收到" in await shopper.tap("submit")
+    text, _ = await _case(engine)
+    assert "13912345678" not in text  # the story the merchant may see carries no phone
+
+
 async def test_an_english_name_and_phone_are_taken(shopper: Shopper) -> None:
     await shopper.say("The scale at the market was wrong, I paid 30 yuan for 1 jin of pork but got less")
     noted = await shopper.say("John Smith 13900139000")

@@ -177,7 +177,7 @@ async def test_everyday_ways_of_saying_that_is_all_end_the_story(shopper: Shoppe
     assert "您希望怎样处理" not in ended
 
 
-@pytest.mark.parametrize("asked", ["是12315吗", "你们是政府的吗？"])
+@pytest.mark.parametrize("asked", ["是12315吗", "你们是政府的吗？", "你们是真人吗", "转人工"])
 async def test_who_are_you_is_answered_and_makes_no_case(shopper: Shopper, engine: AsyncEngine, asked: str) -> None:
     said = await shopper.say(asked)
     assert "请用自己的话说说发生了什么" in said

@@ -235,6 +235,19 @@ async def test_a_fault_told_in_two_words_is_asked_投诉_or_举报_not_filed_as_
     assert await _cases(engine) == []
 
 
+async def test_a_loss_told_in_two_lines_that_reads_as_a_sure_inquiry_is_still_asked_投诉_or_举报(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    # 「买菜被坑了」 read as an inquiry at 0.78 and was filed at once as a question, with no station and no questions
+    follower = push()
+    await say(wx, follower, follower.text("买菜被坑了"))
+    await say(wx, follower, follower.text("就是秤不准"))
+    said = (await say(wx, follower, follower.text("好了")))[1]
+    assert "您希望怎样处理" in said
+    assert "已收到" not in said
+    assert await _cases(engine) == []
+
+
 async def test_提交_at_the_choice_says_the_choice_comes_first_and_no_case_is_made(wx: Any, engine: AsyncEngine) -> None:
     follower = push()
     await say(wx, follower, follower.text(STORY))

@@ -47,7 +47,7 @@ FIX_WORDS = {
 # ends on 了没 (签了没有).
 QUESTION = re.compile(
     r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
-    r"为什么|为啥|请问|找谁|找哪|([\u4e00-\u9fff])[不没]\1|了没有?\s*$|"
+    r"为什么|为啥|请问|请教|想(?:了解|知道|问问?|咨询)|找谁|找哪|([\u4e00-\u9fff])[不没]\1|了没有?\s*$|"
     r"^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b|\bwhat (?:should|can|do) i do\b",
     re.IGNORECASE,
 )
@@ -155,6 +155,10 @@ CHATTER = (  # greetings and small talk: answered with a short help line, never 
     # 「是12315吗」: the help line says what this is and where the words go
     "12315", "12315吗", "是12315吗", "这是12315吗", "是不是12315", "这里是12315吗", "你们是政府的吗", "是官方的吗",
     "你们是谁", "你们是哪个部门", "你们是哪里的", "这是哪个单位", "who are you",
+    # 「你们是真人吗」「转人工」: the help line says the words go to the station's people
+    "你是真人吗", "你们是真人吗", "是真人吗", "真人吗", "是机器人吗", "你们是机器人吗", "是自动回复吗", "是人工吗",
+    "有人工吗", "人工", "转人工", "人工客服", "找人工", "are you a bot", "are you a robot", "are you human",
+    "is this a bot",
     # a preamble alone ("你好 我想反映个事"): the story comes next, and these words are not its first line
     "想反映个事", "反映个事", "反映个事情", "反映一个事", "反映件事", "反映一件事", "反映个情况", "反映一个情况",
     "反映个问题", "反映一个问题", "反映一下", "想反映", "要反映", "有个事", "有件事", "有个事情", "有个问题", "问个事",
@@ -328,9 +332,24 @@ def name_and_phone(text: str) -> tuple[str, str]:
     rest = (text[: found.start()] + " " + text[found.end() :]) if found else text
     name = _CALL_ME.sub("", rest.strip(" ，,。.;；")).strip(" ，,。.;；")
     name = _CONTACT_LEAD.sub("", name)  # 「我想实名举报 王大明 138…」: the name after what leads into it
+    name = _CALL_ME_BACK.sub("", name).strip(" ，,。.;；")  # 「我电话139… 你们打给我」: said around one's own number
     for label in ("电话", "手机", "手机号", "phone"):
         name = name.removesuffix(label).strip(" ，,：:")
-    return name, phone
+    return ("" if found and _OWN_NUMBER.fullmatch(name) else name), phone
+
+
+# Said before and after one's own number, never a name: 「我电话」「我的手机号是」 … 「你们打给我」「联系我就行」.
+# Someone else's number (「老板电话 138…」) has no such words, so it stays part of the story.
+_OWN_NUMBER = re.compile(
+    r"(?:我的?|本人的?)(?:联系)?(?:电话|手机|手机号|电话号码|手机号码|号码|联系方式)?(?:是|为)?|"
+    r"my(?: (?:phone|mobile|cell))?(?: number)?(?: is)?",
+    re.IGNORECASE,
+)
+_CALL_ME_BACK = re.compile(
+    r"[，,。\s]*(?:有事|麻烦|请)?(?:你们|您)?(?:可以)?(?:直接)?(?:打给我|打我电话|打这个(?:电话|号码?)?|联系我|给我打电话|"
+    r"回电话?给我|给我回电话?|call me|contact me)(?:吧|就行|就好|就可以|了)?[。！!.]*$",
+    re.IGNORECASE,
+)
 
 
 _CONTACT_LEAD = re.compile(
