@@ -46,6 +46,9 @@ def _bigrams(text: str) -> set[str]:
         # taxonomy.md's own examples: the subject dropped, still the writer's loss
         ("付了490元，复秤后被宰了80元", "complaint"),
         ("3斤肉端上桌只有1斤多", "complaint"),
+        # one's own loss put as a question, or in three words: still the loss told (both read as inquiry once)
+        ("称了三斤苹果，回家一称两斤半都不到，是不是被坑了？", "complaint"),
+        ("买菜被坑了", "complaint"),
         # only enforcement asked
         ("钱我就不要了，只希望你们去查一查那个卖鱼的摊位，他的秤有问题", "report"),
         # a suggestion, an opinion on a practice
