@@ -22,10 +22,12 @@ from bot.understanding.case_words import (
     wants_withdrawal,
     without_add_cue,
 )
+from bot.understanding.facts import amounts_in
 from bot.understanding.words import (
     BUTTON_DATA,
     CONFIRM_YES,
     FIX_WORDS,
+    LOSS_TOLD,
     PHOTOS,
     REF,
     is_chatter,
@@ -320,6 +322,21 @@ async def reopen(turn: Turn, text: str, meaning: str | None, world: World) -> Tu
     return await next_question(turn, world)
 
 
+async def question_in_story(turn: Turn, text: str, world: World) -> Turn | None:
+    """「南门菜场的公平秤在哪」 in the middle of a story: a shopper who was just sold short wants to re-weigh now. It is
+    answered at once (the fair scale of the story's instrument or market) and the story waits, not sent; None for
+    words that are no such question, or that tell more of the story (a loss, amounts)."""
+    if not turn.draft.texts or LOSS_TOLD.search(text) or amounts_in(text):
+        return None
+    answer = await world.where_to_reweigh(text, turn.draft.code, turn.draft.account)
+    if answer is None:
+        return None
+    t = texts_of(turn)
+    turn.replies.append(Reply(answer.english if turn.language == "en" else answer.chinese))
+    turn.replies.append(Reply(t("ack.answered_in_story"), ((Button(t("button.done"), data="done"),),)))
+    return turn
+
+
 def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
     """Words in the middle of a story that are not part of it, and the message that answers them: 在吗 (still
     here), 好的 (how to finish, not 「在的」), 修改 (the summary comes first), 「没拍照」 (not asked later). None for
@@ -346,10 +363,12 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
 _BUTTON_STEPS = {"intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}}
 
 
-def stale_button(step: Step, said: str, meaning: str | None) -> bool:
+def stale_button(step: Step, said: str, meaning: str | None, *, asked_about: str) -> bool:
     """A button of an earlier message, pressed (or its data typed) at a step that never shows it."""
     if meaning == "resume":  # 继续: the paused step's button (on_paused), an answer nowhere else
         return step is not Step.paused
+    if said == "same":  # 「是这台」: shown at the place question only after a question about an instrument
+        return step is not Step.where or not asked_about
     return BUTTON_DATA.fullmatch(said) is not None and step not in _BUTTON_STEPS[said.split(":", 1)[0]]
 
 

@@ -40,9 +40,14 @@ def corrected(turn: Turn, text: str, *, limit: int) -> Step | None:
     except SubmissionError as error:
         turn.replies.append(Reply(error.english if turn.language == "en" else error.chinese))
         return step  # its question, asked again, says what to send
+    change(turn, step, value, limit=limit)
+    return Step.confirm
+
+
+def change(turn: Turn, step: Step, value: str, *, limit: int) -> None:
+    """The answer of ``step`` becomes ``value`` (already cleaned), and the shopper is told so (已改正 · …)."""
     field_name = _FIELDS[step]
     setattr(turn.draft, field_name, value[:limit])
     given_contact(turn.draft, (field_name,))
     shown = mask_phone(value) if step is Step.phone else value[:limit]
     _say(turn, "fixed", line=texts_of(turn)(f"summary.{field_name}", **{field_name: shown}))
-    return Step.confirm

@@ -36,7 +36,7 @@ from bot.questions import (
     show_summary,
     took_time,
 )
-from bot.telling import chosen_first, ends_account, offer_choice, took_contact, took_correction
+from bot.telling import answered_at_fix, chosen_first, ends_account, offer_choice, took_contact, took_correction
 from bot.texts import (
     submission_text,
     understood_reply,
@@ -165,7 +165,7 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         turn.replies.append(Reply(_t(turn)("restarted")))
         return reask(turn, world)
     # an earlier message's button: never an answer nor the story
-    if asides.stale_button(turn.step, words(text), meaning):
+    if asides.stale_button(turn.step, words(text), meaning, asked_about=turn.draft.asked_about):
         if turn.step in {Step.idle, Step.account}:
             return _say(turn, "chatter.more" if turn.draft.texts else "chatter")
         return reask(turn, world)
@@ -202,7 +202,8 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
             turn.replies.append(Reply(_t(turn)("submit.choose_first")))
         return reask(turn, world)
     if not choosing.take(turn, text):
-        if took_time(turn, text):  # 「今天上午」, the time sent ahead: taken, and the choice still asked
+        # the time or a phone number sent ahead (「半小时前」, 「13800001111」): taken, and the choice still asked
+        if took_time(turn, text) or took_contact(turn, text, telling=False):
             return reask(turn, world)
         if len(text) > 10 and kept(turn, text):
             turn.replies.append(Reply(_t(turn)("ack.kept")))
@@ -248,6 +249,9 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         return _say(turn, "chatter")
     if not turn.draft.texts and asides.no_story(text, meaning):
         return _say(turn, "ack.empty_account")
+    answered = await asides.question_in_story(turn, text, world)
+    if answered is not None:
+        return answered
     aside = asides.aside_in_story(turn, text, meaning)
     if aside is not None:
         done = Button(_t(turn)("button.done"), data="done")
@@ -301,7 +305,7 @@ async def _on_fix(turn: Turn, text: str, meaning: str | None, event: Event, worl
         return reask(turn, world)
     if target is None:
         changed = corrected(turn, text, limit=ANSWER_CHARS)
-        if changed is Step.confirm:
+        if changed is Step.confirm or (changed is None and await answered_at_fix(turn, text, world)):
             return await show_summary(turn, world)
         return _ask_again(turn, changed, world) if changed is not None else reask(turn, world)
     return _ask_again(turn, target, world)

@@ -171,9 +171,18 @@ async def _more_story(turn: Turn, text: str, world: World) -> bool:
 
 
 def _time_alone(text: str) -> str | None:
-    """The time, when the words are nothing else ("前几天", "今天上午", "yesterday")."""
+    """The time, when the words are nothing else ("前几天", "今天上午", "yesterday"; "大概昨天下午3点左右" too)."""
     found = when_in(text)
-    return found if found and found.casefold() == simplified(text).strip(" .。,，!！").casefold() else None
+    bare = _ROUGHLY.sub("", simplified(text).strip(" .。,，!！~～"))
+    return found if found and found.casefold() == bare.strip(" ,，").casefold() else None
+
+
+# How a time is hedged around: 「大概昨天下午3点左右」, 「应该是上周五吧」, 「前天的时候」, "around 3pm"
+_ROUGHLY = re.compile(
+    r"^(?:大概|大约|差不多|应该是|好像是|可能是|就是|是|around|about)\s*|"
+    r"\s*(?:左右|前后|上下|的时候|那会儿?|那时候?|吧|了|或者?更早|or so)$",
+    re.IGNORECASE,
+)
 
 
 def took_time(turn: Turn, text: str) -> bool:
@@ -182,6 +191,9 @@ def took_time(turn: Turn, text: str) -> bool:
     found = _time_alone(text)
     if not found:
         return False
+    if turn.draft.when and found in turn.draft.when:  # 「这个月」 again, at the place question: told already
+        turn.replies.append(Reply(_t(turn)("when.late", when=turn.draft.when)))
+        return True
     if turn.draft.when:  # 「中午十二点」 after 今天: the hour of the day already told, else not a time for here
         if not _HOUR.fullmatch(found) or _HOUR_IN.search(turn.draft.when):
             return False
@@ -241,7 +253,7 @@ async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, wo
         return fixed
     if took_time(turn, text):
         return reask(turn, world)
-    if took_contact(turn, text, telling=False):
+    if took_contact(turn, text, telling=False) or _BARE_NUMBER.fullmatch(text):  # 「2」: an earlier option's number
         return reask(turn, world)
     if kept(turn, text):
         turn.replies.append(Reply(_t(turn)("ack.kept")))

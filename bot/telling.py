@@ -18,12 +18,12 @@ import re
 
 from bot import choosing
 from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, Button, Reply, Step
-from bot.correcting import corrected
+from bot.correcting import change, corrected
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
 from bot.understanding.corrections import story_correction
 from bot.understanding.facts import FACT_FIELDS, amounts_in, place_in, when_in
-from bot.understanding.words import WORD_OF, is_surname, looks_like_name, name_and_phone, says_no, words
+from bot.understanding.words import WORD_OF, is_surname, looks_like_name, name_and_phone, says_no, says_submit, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 
@@ -46,7 +46,7 @@ def ends_account(turn: Turn, text: str, meaning: str | None) -> bool:
     outright is taken as their choice too."""
     if not turn.draft.texts:
         return False
-    if meaning == "submit":
+    if meaning == "submit" or says_submit(text):
         return True
     chosen = _said_choice(text) or (_OFFERED.get(words(text)) if turn.draft.choice_offered else None)
     if chosen is None:
@@ -136,18 +136,36 @@ def _took_name(turn: Turn, text: str) -> bool:
     """「张三」 alone at the time, amounts or photo question of a complaint: the name it will ask for, sent ahead
     (周日 and 周五 have a surname's shape: a time or amount read in the words keeps them one). Not at the place
     question or in the story, where a name may be the merchant's."""
-    draft = turn.draft
-    named = looks_like_name(text.strip()) or _CAPITALISED_NAME.fullmatch(text.strip())
-    if draft.name or draft.intent != Intent.complaint.value or not named:
+    if turn.draft.name or turn.draft.intent != Intent.complaint.value:
+        return False
+    return _take_name(turn, text)
+
+
+# A shop's name has a person's shape (张记水产, 王氏肉铺): these words say it is a shop
+_SHOP = re.compile(r"[记店行铺坊摊档]|水产|超市|市场|菜场|肉业|果业|商贸")
+
+
+async def answered_at_fix(turn: Turn, text: str, world: World) -> bool:
+    """An answer sent to 「要改哪一项」 instead of a field's name: a place of the registry (「张记水产」) is the place,
+    a phone (with a name or not) the contact, a name alone (「王芳」) the name — the list names 地点, 姓名 and 电话,
+    and a shopper answers with theirs. False for other words (the list is asked again)."""
+    if await world.place_named(text):
+        change(turn, Step.where, text.strip(), limit=ANSWER_CHARS)
+        return True
+    return took_contact(turn, text, telling=False) or _take_name(turn, text)
+
+
+def _take_name(turn: Turn, text: str) -> bool:
+    if not (looks_like_name(text.strip()) or _CAPITALISED_NAME.fullmatch(text.strip())) or _SHOP.search(text):
         return False
     if when_in(text) or amounts_in(text) or says_no(text) or WORD_OF.get(words(text)):  # No Photos, Not Sure
         return False
     try:
-        draft.name = clean_name(name_and_phone(text)[0])
+        turn.draft.name = clean_name(name_and_phone(text)[0])
     except SubmissionError:
         return False
-    choosing.given_contact(draft, ("name",))
-    turn.replies.append(Reply(texts_of(turn)("ack.contact", contact=draft.name)))
+    choosing.given_contact(turn.draft, ("name",))
+    turn.replies.append(Reply(texts_of(turn)("ack.contact", contact=turn.draft.name)))
     return True
 
 

@@ -11,9 +11,11 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.ports import CardReader, CodeReader, Intake
+from complaints.answers import Answer, asks_where_to_reweigh, reweigh_answer
 from complaints.case_view import PublicCase, public_case
 from complaints.cases import PENDING, add_contact, add_words, ask_withdrawal
 from complaints.classify import Classification
+from complaints.intake import market_facts
 from complaints.models import Complaint, ComplaintContact
 from complaints.odr import cases as odr_cases
 from complaints.odr import enrolment as odr_enrolment
@@ -96,6 +98,20 @@ class ServiceWorld:
 
     async def reading(self, text: str) -> Classification:
         return await self._intake.reading(text)
+
+    async def where_to_reweigh(self, text: str, code: str | None, told: str) -> Answer | None:
+        """Where to re-weigh, if ``text`` asks it: the fair scale of the instrument's market, else of the market the
+        question names, else of the market the story told so far names (else where fair scales usually are)."""
+        if not asks_where_to_reweigh(text):
+            return None
+        card = await self.card(code) if code else None
+        market = None
+        if card is None:
+            market_id = await self._intake.market_named(text) or await self._intake.market_named(told)
+            if market_id is not None:
+                async with self._engine.connect() as connection:
+                    market = await connection.run_sync(market_facts, market_id)
+        return reweigh_answer(card, market, self.hotline)
 
     def _own(self, channel: str, chat_user: str) -> sa.ColumnElement[bool]:
         return sa.and_(complaint_t.c.channel == channel, contact_t.c.channel_user == chat_user)

@@ -137,12 +137,7 @@ def automatic_answer(
     if _ASKS_MEANING.search(text) and (card is not None or _ABOUT_INSTRUMENTS.search(text)):
         parts += _meanings(text)  # 「过期食品什么意思」 is about food: not these meanings
     if _ASKS_FAIR_SCALE.search(text):
-        if card is not None and card.market_name is None:  # a shop's own scale: no market, so no market's fair scale
-            parts.append(_shop_reweigh_answer(card.merchant_name, hotline))
-        elif card is not None and card.market_name is not None:
-            parts.append(_fair_scale_answer(MarketFacts(card.market_name, card.fair_scale_location or ""), hotline))
-        else:
-            parts.append(_fair_scale_answer(market, hotline))
+        parts.append(reweigh_answer(card, market, hotline))
     if _ASKS_HOW_TO_USE.search(text) and card is None:
         parts.append(_how_to_use_answer())
     if _ASKS_COMMITMENT.search(text):
@@ -197,6 +192,24 @@ def _meanings(text: str) -> list[Answer]:
             found.append(Answer(chinese, english))
             text = pattern.sub(" ", text)  # 「即将到期」 taken, its 「到期」 names nothing else
     return found
+
+
+def asks_where_to_reweigh(text: str) -> bool:
+    """「南门菜场的公平秤在哪」「哪里可以复秤」: where to re-weigh, asked (「复秤只有1斤6两」 tells a story)."""
+    return bool(_ASKS_FAIR_SCALE.search(text) and _WHERE.search(text))
+
+
+_WHERE = re.compile(r"在哪|哪里|哪儿|哪有|什么地方|有没有|有吗|怎么走|\bwhere\b", re.IGNORECASE)
+
+
+def reweigh_answer(card: InstrumentCard | None, market: MarketFacts | None, hotline: str) -> Answer:
+    """Where to re-weigh: the fair scale of the instrument's market, or of ``market`` when no instrument is known;
+    a shop's own scale has no market's fair scale."""
+    if card is not None and card.market_name is None:
+        return _shop_reweigh_answer(card.merchant_name, hotline)
+    if card is not None and card.market_name is not None:
+        return _fair_scale_answer(MarketFacts(card.market_name, card.fair_scale_location or ""), hotline)
+    return _fair_scale_answer(market, hotline)
 
 
 def _shop_reweigh_answer(merchant: str, hotline: str) -> Answer:

@@ -214,7 +214,7 @@ def _answer_at_once(connection: sa.Connection, context: Prepared, route: Route, 
             on=context.today,
             policy=context.policy.deadlines,
             hotline=context.policy.hotline,
-            market=_market_facts(connection, route.market_id) if context.card is None else None,
+            market=market_facts(connection, route.market_id) if context.card is None else None,
         )
         if answer is None:
             return receipt
@@ -228,7 +228,7 @@ def _answer_at_once(connection: sa.Connection, context: Prepared, route: Route, 
     return replace(receipt, status=step.status, answer=answer)
 
 
-def _market_facts(connection: sa.Connection, market_id: int | None) -> MarketFacts | None:
+def market_facts(connection: sa.Connection, market_id: int | None) -> MarketFacts | None:
     """The market the words named, for a question about its fair scale (「南门市场公平秤在哪」)."""
     if market_id is None:
         return None

@@ -51,6 +51,13 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("前几天在菜场", "前几天"),
         ("三天前买的", "三天前"),
         ("今天中午十二点", "今天中午十二点"),
+        ("半小时前买的", "半小时前"),  # hours and minutes ago
+        ("两个钟头以前", "两个钟头以前"),
+        ("10分钟前在12号摊", "10分钟前"),
+        ("昨儿个下午", "昨儿个下午"),  # as the north says 昨天
+        ("bought it half an hour ago", "half an hour ago"),
+        ("just now at the market", "just now"),
+        ("我儿子买的", ""),
     ],
 )
 def test_time_words_are_found_as_written(text: str, when: str) -> None:
@@ -216,8 +223,9 @@ async def test_a_bare_number_at_the_time_question_is_not_a_time(wx: TestClient[A
         ("家里电表这个月走了800度 平时才200 要求供电所退钱", "是哪里的表？请写小区和门牌号", "表的读数、账单"),
         ("那个加油站加了300块的油 油表才走了一小格 要退钱", "是哪个加油站", "加油小票、加油机的屏幕"),
         ("买肉的时候秤不准，老板少给了，我要退钱", "是哪家店、哪个摊位", "小票、秤的读数"),
+        ("买的桶装花生油标5升 倒出来只有4.6升 要退钱", "在哪里买的？请写店名", "包装上的净含量"),
     ],
-    ids=["household meter", "fuel pump", "market scale"],
+    ids=["household meter", "fuel pump", "market scale", "prepackaged goods"],
 )
 async def test_the_questions_speak_of_the_instrument_the_story_is_about(
     wx: TestClient[Any, Any], engine: AsyncEngine, story: str, where: str, photos: str

@@ -265,3 +265,11 @@ async def test_a_photo_sent_at_the_place_question_is_kept_and_the_question_asked
         summary = await shopper.tap("skip")
     assert "照片：1 张" in summary
     assert "地点：南门菜场3号摊" in summary
+
+
+@pytest.mark.parametrize("said", ["对的 提交吧", "好的可以提交了", "yes submit it"])
+async def test_submit_said_with_agreeing_words_ends_the_story(shopper: Shopper, said: str) -> None:
+    await shopper.say("南门菜场卖肉的秤不准，少给了二两")
+    ended = await shopper.say(said)
+    assert "记下了。" not in ended  # not kept as more of the story
+    assert "您希望怎样处理" in ended  # the story is finished: 投诉 or 举报 is asked

@@ -4,6 +4,7 @@ routed to its station; a loss told with a question mark is still heard out as a 
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any
@@ -291,3 +292,38 @@ def test_how_to_use_the_fair_scale_is_not_a_question_about_the_sticker() -> None
     assert answer is not None
     assert "fair scale is usually at the market office" in answer.english
     assert "Scan the QR code on an instrument's sticker" not in answer.english
+
+
+async def _story_told(engine: AsyncEngine) -> str:
+    async with engine.connect() as connection:
+        draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
+    return "\n".join((json.loads(draft) if isinstance(draft, str) else draft)["texts"])
+
+
+async def test_where_to_reweigh_asked_in_the_middle_of_a_story_is_answered_and_the_story_waits(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    async with engine.begin() as connection:
+        await connection.execute(sa.text("UPDATE market SET fair_scale_location = '东门管理处旁'"))
+    await shopper.say("在南门农贸市场买猪肉 少了二两")
+    answer = await shopper.say("公平秤在哪")  # the market of the story told so far
+    assert "南门农贸市场的公平秤在：东门管理处旁。复秤免费。" in answer
+    assert "您的反映还没有提交" in answer
+    assert shopper.keyboard() == ["done"]
+    assert await _story_told(engine) == "在南门农贸市场买猪肉 少了二两"  # the question is not the story
+    assert await cases(engine) == []
+
+    assert "记下了" in await shopper.say("复秤只有1斤6两")  # what the re-weigh showed is the story again
+    assert "您希望怎样处理" in await shopper.say("好了")
+
+
+async def test_where_to_reweigh_over_wechat_mid_story_without_a_market_says_where_they_usually_are(
+    wx: Client, engine: AsyncEngine
+) -> None:
+    follower = push(safe=True)
+    await say(wx, follower, follower.text("菜市场买的虾不够秤"))
+    _, answer = await say(wx, follower, follower.text("哪里可以复秤？"))
+    assert "公平秤一般设在市场管理处" in answer
+    assert "回复「说完了」" in answer
+    assert await _story_told(engine) == "菜市场买的虾不够秤"

@@ -15,6 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say, wechat
+from tests.support import ledger_row, seed
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -222,6 +223,24 @@ async def test_a_time_at_the_choice_is_the_time_and_the_choice_is_asked_again(wx
     assert "什么时候" not in asked  # told already
 
 
+async def test_a_time_ago_and_a_phone_sent_at_the_choice_are_taken_and_not_asked_again(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("西湖边上那个水果摊 买了三斤葡萄 才两斤半"))
+    assert "您希望怎样处理" in (await say(wx, follower, follower.text("好了")))[1]
+    said = (await say(wx, follower, follower.text("半小时前")))[1]
+    assert "记下了时间：半小时前" in said
+    said = (await say(wx, follower, follower.text("13800001111")))[1]
+    assert "记下了您的联系方式：138****1111" in said  # once added to the story, the phone with it
+    assert "您希望怎样处理" in said
+    asked = [(await say(wx, follower, follower.text(answer)))[1] for answer in ("1", "没拍", "张三")]
+    assert not any("什么时候" in question or "手机号" in question for question in asked), asked
+    assert "时间：半小时前" in asked[-1]
+    assert "电话：138****1111" in asked[-1]
+    assert "13800001111" not in "\n".join((await _dialogue(engine))[1]["texts"])
+
+
 @pytest.mark.parametrize("story", ["水表不准", "加油机不准"])
 async def test_a_fault_told_in_two_words_is_asked_投诉_or_举报_not_filed_as_a_question(
     wx: Any, engine: AsyncEngine, story: str
@@ -257,3 +276,75 @@ async def test_提交_at_the_choice_says_the_choice_comes_first_and_no_case_is_m
     assert "您希望怎样处理" in said
     assert (await _dialogue(engine))[0] == "choose"
     assert await _cases(engine) == []
+
+
+async def test_a_hedged_time_at_the_place_question_is_the_time_and_the_place_is_asked_again(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("加油站 加满了 发票上写52升 可我的油箱只有50升"))
+    await say(wx, follower, follower.text("好了"))
+    assert "几号枪" in (await say(wx, follower, follower.text("2")))[1]  # a report: where, first
+    said = (await say(wx, follower, follower.text("昨天下午3点左右")))[1]
+    assert "记下了时间：昨天下午3点" in said
+    assert "几号枪" in said  # the place is still asked
+    await say(wx, follower, follower.text("中石化"))
+    summary = (await say(wx, follower, follower.text("跳过")))[1]
+    assert "地点：中石化" in summary
+    assert "时间：昨天下午3点" in summary
+
+
+async def test_the_time_told_in_the_story_said_again_at_the_place_question_is_not_the_place(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("我家电表这个月走了800度 平时才200度"))
+    await say(wx, follower, follower.text("好了"))
+    assert "是哪里的表" in (await say(wx, follower, follower.text("1")))[1]
+    said = (await say(wx, follower, follower.text("这个月")))[1]
+    assert "是哪里的表" in said
+    _, draft = await _dialogue(engine)
+    assert draft["place"] == ""
+
+
+async def test_a_name_a_phone_or_a_shop_sent_to_the_list_of_fields_changes_that_field(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    await seed(engine, ledger_row())  # 张记水产 at 南门农贸市场
+    follower = push()
+    await say(wx, follower, follower.text("在南门农贸市场买了3斤虾付了120块 回家称只有2斤6两"))
+    await say(wx, follower, follower.text("2"))  # 举报, offered with the acknowledgement
+    await say(wx, follower, follower.text("跳过"))
+    assert "请核对" in (await say(wx, follower, follower.text("没拍")))[1]
+    fields = "回复「说明」「类型」「地点」「时间」「金额」「照片」「姓名」「电话」"
+    for answer, line in (("王芳", "姓名：王芳"), ("13900001111", "电话：139****1111"), ("张记水产", "地点：张记水产")):
+        assert fields in (await say(wx, follower, follower.text("2")))[1]  # 修改: which field
+        said = (await say(wx, follower, follower.text(answer)))[1]
+        assert line in said
+        assert "请核对" in said  # the summary again, not the list
+    assert "已收到" in (await say(wx, follower, follower.text("提交")))[1]
+
+
+async def test_a_bare_number_at_the_photo_question_is_asked_again_not_kept_in_the_story(
+    wx: Any, engine: AsyncEngine
+) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("在南门农贸市场买了3斤虾付了120块 回家称只有2斤6两"))
+    await say(wx, follower, follower.text("2"))
+    assert "有照片吗" in (await say(wx, follower, follower.text("跳过")))[1]
+    said = (await say(wx, follower, follower.text("2")))[1]  # the number of the choice before, sent again
+    assert "已加到您的说明里" not in said
+    assert "有照片吗" in said
+    _, draft = await _dialogue(engine)
+    assert draft["texts"] == ["在南门农贸市场买了3斤虾付了120块 回家称只有2斤6两"]
+
+
+async def test_the_same_instrument_button_of_an_earlier_message_is_not_the_place(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("昨天买了3斤排骨付了90块 回家称只有2斤6两")
+    assert "哪家店" in await shopper.say("1")  # 投诉, offered with the acknowledgement: where, first
+    again = await shopper.tap("same")  # 「是这台」 of a question asked in an earlier conversation
+    assert "哪家店" in again
+    _, draft = await _dialogue(engine)
+    assert draft["place"] == ""

@@ -146,6 +146,11 @@ class IntakeService:
         found = names.place_beginning(head)
         return found[0] if found is not None else None
 
+    async def market_named(self, text: str) -> int | None:
+        """The id of the market ``text`` names, or of the market of the merchant it names (None: neither)."""
+        names, _ = await self.reference.get()
+        return next((place.market_id for _, place in names.find(text) if place.market_id is not None), None)
+
     async def reading(self, text: str) -> Classification:
         """The classifier's whole reading, with its confidence in each head."""
         return (await self.classifier.get()).classify(text)

@@ -23,6 +23,8 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+
 # petrol grades).
 _DAYS = (
     r"今天|今日|今早|今晚|昨天|昨日|昨晚|前天|大前天|刚才|刚刚|上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|"
+    # 「半小时前」「两个钟头以前」「10分钟前」; 「昨儿个」「今儿」 as the north says 昨天, 今天
+    r"(?:半|\d{1,3}|[一二两三四五六七八九十几]+)个?多?(?:小时|钟头|分钟)(?:以前|之前|前)|[昨今前]儿个?|"
     r"前几天|这几天|前两天|前些天|前阵子|前段时间|\d{1,2}天前|[一二两三四五六七八九十几]天前|"
     r"(?:上|这|本)?(?:周|星期|礼拜)[一二三四五六日天末]|上周末?|这周末?|上个?月|这个?月|月初|月底|"
     r"\d{1,2}月\d{1,2}[日号]?|(?<![\d的场店摊档铺第])(?<![的场店摊档铺第]\s)(?:3[01]|[12]\d|0?[1-9])[日号](?![摊档铺柜门楼店窗位台床间汽柴油])|"
@@ -31,7 +33,8 @@ _DAYS = (
 )
 _WHEN = re.compile(rf"(?:{_DAYS})+")
 _WHEN_EN = re.compile(
-    r"\b(?:this (?:morning|afternoon|evening)|(?:today|yesterday)(?: (?:morning|afternoon|evening|night))?|"
+    r"\b(?:just now|(?:half an|an|a few|\d{1,3}) (?:minutes?|hours?) ago|"
+    r"this (?:morning|afternoon|evening)|(?:today|yesterday)(?: (?:morning|afternoon|evening|night))?|"
     r"last (?:night|week|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|tonight|"
     r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?: (?:morning|afternoon|evening|night))?"
     r"|\d{1,2}(?::\d{2})?\s?(?:am|pm))\b",

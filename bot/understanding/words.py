@@ -251,6 +251,28 @@ def _only(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
 _CLAUSE = re.compile(r"[\s,，。.;；!！、]+")
 
 
+# 「提交吧」「对的 提交吧」「可以提交了」 after some of the story: the shopper has finished, as 提交 says
+SUBMIT_SAID = (
+    "提交",
+    "提交吧",
+    "确认提交",
+    "可以提交",
+    "帮我提交",
+    "直接提交",
+    "发吧",
+    "发出去吧",
+    "submit",
+    "submit it",
+)
+_SUBMIT_SAID, _AGREEING = _folded(SUBMIT_SAID), _folded((*CONFIRM_YES, "yes"))
+
+
+def says_submit(text: str) -> bool:
+    """「提交吧」, 「对的 提交吧」, 「好的可以提交了」, "yes submit it": submit, with only agreeing words beside it."""
+    core = fold(text)
+    return bool(core) and len(core) <= 16 and _segments(core, _SUBMIT_SAID, _AGREEING | _FILLERS)
+
+
 def says_no(text: str) -> bool:
     """没拍, 发不了, 不用了, 不想说, 不知道, no photo sorry …: an answer that is no answer."""
     return _only(text, _NO)
