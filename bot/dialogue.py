@@ -61,6 +61,7 @@ from bot.understanding.words import (
     language_of,
     name_and_phone,
     says_no,
+    small_talk,
     words,
 )
 from complaints.submission import Contact, Submission
@@ -225,8 +226,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
     turn.step = Step.account
     if chosen_first(turn, text):  # 「我要投诉」 first: the choice, and the story is asked for
         return turn
-    if is_chatter(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts: a short help line, never a case
-        return _say(turn, "chatter")
+    if talk := small_talk(text):  # 你好, 在吗, ？？？, emoji, keyboard mash, adverts, 12315打不通: never a case
+        return _say(turn, talk)
     if await asked_at_once(text, world):  # a question is answered now, without 好了
         return await _answer_now(turn, text, world)
     turn.replies.append(Reply(_t(turn)("greet")))
@@ -245,8 +246,8 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
         if followed is not None:
             turn.step = Step.idle
             return followed
-    if is_chatter(text) and not turn.draft.texts:
-        return _say(turn, "chatter")
+    if not turn.draft.texts and (talk := small_talk(text)):
+        return _say(turn, talk)
     if not turn.draft.texts and asides.no_story(text, meaning):
         return _say(turn, "ack.empty_account")
     answered = await asides.question_in_story(turn, text, world)

@@ -273,3 +273,18 @@ async def test_submit_said_with_agreeing_words_ends_the_story(shopper: Shopper, 
     ended = await shopper.say(said)
     assert "记下了。" not in ended  # not kept as more of the story
     assert "您希望怎样处理" in ended  # the story is finished: 投诉 or 举报 is asked
+
+
+@pytest.mark.parametrize("said", ["12315电话打不通", "打了好几次12315都打不通"])
+async def test_a_busy_hotline_is_told_the_story_can_be_told_here_and_makes_no_case(
+    shopper: Shopper, engine: AsyncEngine, said: str
+) -> None:
+    answer = await shopper.say(said)
+    assert "在这里说也一样" in answer
+    assert "已收到" not in await shopper.say("好了")  # nothing was told: no case
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+    assert "记下了" in await shopper.say("南门菜场买肉少了二两")  # the story starts here, without the hotline line
+    async with engine.connect() as connection:
+        draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
+    assert (json.loads(draft) if isinstance(draft, str) else draft)["texts"] == ["南门菜场买肉少了二两"]

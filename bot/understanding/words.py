@@ -289,6 +289,22 @@ def gives_up(text: str) -> bool:
     return _only(text, _GIVE_UP)
 
 
+# 「12315电话打不通」「12315一直占线」 alone: no story yet, and this chat is the other way in
+_HOTLINE_BUSY = re.compile(
+    r"12315.{0,8}(?:打不通|占线|没人接|接不通|打不进|一直忙|挂了|没打通)|(?:打不通|打不进|占线).{0,4}12315"
+    r"|12315.{0,12}(?:busy|no answer|can'?t get through)",
+    re.IGNORECASE,
+)
+
+
+def small_talk(text: str) -> str | None:
+    """The answer to words that are no story (bot catalogue key): chatter's help line, or, for 「12315打不通」
+    alone, that the story can be told here; None for anything else."""
+    if _HOTLINE_BUSY.search(text) and len(fold(_HOTLINE_BUSY.sub("", text))) <= 8:
+        return "chatter.hotline"
+    return "chatter" if is_chatter(text) else None
+
+
 def is_chatter(text: str) -> bool:
     """A greeting, punctuation or emoji only, keyboard mash, or spam: never the start of a case."""
     core = fold(text)
