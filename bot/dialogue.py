@@ -343,7 +343,7 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     undecided = draft.chosen is None and Step.choose.value not in draft.asked
     # Taken before 投诉 or 举报 is asked, so that neither path asks for what the story already says.
     taken = (
-        await facts_told(draft, world.place_named, limit=ANSWER_CHARS)
+        await facts_told(draft, world.place_named, limit=ANSWER_CHARS, place_beginning=world.place_beginning)
         if draft.intent not in ASKED_AT_ONCE or undecided
         else ()
     )

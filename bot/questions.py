@@ -94,7 +94,7 @@ async def show_summary(turn: Turn, world: World) -> Turn:
     if reading != (draft.intent, draft.category):
         draft.intent, draft.category = reading
         # what the new reading needs may already be in the words added ("i paid 45 … only 1.2kg"): not asked
-        taken = await facts_told(draft, world.place_named, limit=ANSWER_CHARS)
+        taken = await facts_told(draft, world.place_named, limit=ANSWER_CHARS, place_beginning=world.place_beginning)
         turn.replies.append(understood_reply(draft, _t(turn), changed=True, taken=taken))
         offer = choosing.offer_remedy(turn)  # never "可以匿名" alone to a loss of one's own
         if offer is not None:
@@ -165,7 +165,7 @@ async def _more_story(turn: Turn, text: str, world: World) -> bool:
     if not story or says_no_first(text):
         return False
     if kept(turn, text):
-        await facts_told(turn.draft, world.place_named, limit=ANSWER_CHARS)
+        await facts_told(turn.draft, world.place_named, limit=ANSWER_CHARS, place_beginning=world.place_beginning)
         turn.replies.append(Reply(_t(turn)("ack.kept")))
     return True
 

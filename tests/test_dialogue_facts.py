@@ -239,3 +239,23 @@ async def test_the_questions_speak_of_the_instrument_the_story_is_about(
             break
         _, asked = await say(wx, shopper, shopper.text("跳过"))
     assert photos in asked  # a pump shows no scale's reading
+
+
+@pytest.mark.parametrize(
+    ("story", "done", "taken"),
+    [
+        ("the pork seller at 南门 gave me 300g less this morning, I want a refund", "done", "place 南门农贸市场"),
+        ("在南门那边买的带鱼 少了二两 要退钱", "好了", "地点 南门农贸市场"),
+    ],
+)
+async def test_the_first_words_of_a_market_said_as_the_place_in_the_story_are_that_market(
+    wx: TestClient[Any, Any], engine: AsyncEngine, story: str, done: str, taken: str
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])  # 南门农贸市场
+    shopper = push()
+    await say(wx, shopper, shopper.text(story))
+    _, said = await say(wx, shopper, shopper.text(done))
+    assert taken in said
+    assert "Which shop" not in said
+    assert "哪家店" not in said
+    assert (await _draft(engine))["place"] == "南门农贸市场"

@@ -136,16 +136,24 @@ def amounts_in(text: str) -> str:
 FACT_FIELDS = {"where": "place", "when": "when", "amounts": "amounts"}
 
 
-async def facts_told(
-    draft: Draft, place_named: Callable[[str], Awaitable[str | None]], *, limit: int
-) -> tuple[str, ...]:
+Lookup = Callable[[str], Awaitable[str | None]]
+# 「at 南门」, 「在东街那边」: the first words of a registry name, said where a place is said
+_PLACE_HEAD = re.compile(
+    r"\b(?:at|in|from)\s+([\u4e00-\u9fff]{2,6})|在([\u4e00-\u9fff]{2,3})(?:那边|这边|那儿|那里|那块)", re.IGNORECASE
+)
+
+
+async def facts_told(draft: Draft, place_named: Lookup, *, limit: int, place_beginning: Lookup) -> tuple[str, ...]:
     """Place, time and amounts the shopper's words already carry, taken into the draft as answered (so they are not
-    asked); returns the fields taken. ``place_named`` finds a registry name in a text (the dialogue's World)."""
+    asked); returns the fields taken. ``place_named`` finds a registry name in a text, ``place_beginning`` the one
+    name that begins with a head (the dialogue's World)."""
     account = draft.account
+    # a market the words name wins over the one a location shared before the story was near, then the one market
+    # (or merchant) whose name begins with a head said as a place (「at 南门」), then a place named that the
+    # registry does not know (kept for the handler, routed by no one)
+    named = "" if draft.code else await place_named(account) or await _place_begun(account, place_beginning)
     found = {
-        # a market the words name wins over the one a location shared before the story was near
-        # then a place named that the registry does not know (kept for the handler, routed by no one)
-        "where": "" if draft.code else (await place_named(account) or draft.located or place_in(account)),
+        "where": "" if draft.code else (named or draft.located or place_in(account)),
         "when": when_in(account),
         "amounts": amounts_in(account),
     }
@@ -157,3 +165,11 @@ async def facts_told(
             draft.asked.append(question)
             taken.append(field_name)
     return tuple(taken)
+
+
+async def _place_begun(account: str, place_beginning: Lookup) -> str | None:
+    for found in _PLACE_HEAD.finditer(account):
+        place = await place_beginning(found.group(1) or found.group(2))
+        if place is not None:
+            return place
+    return None
