@@ -259,3 +259,21 @@ async def test_the_first_words_of_a_market_said_as_the_place_in_the_story_are_th
     assert "Which shop" not in said
     assert "哪家店" not in said
     assert (await _draft(engine))["place"] == "南门农贸市场"
+
+
+@pytest.mark.parametrize(
+    ("story", "place"),
+    [
+        ("在南门农贸市场3号摊位买的虾 少了二两 要退钱", "南门农贸市场 3号摊位"),
+        ("南门农贸市场12号摊的秤有问题 少了二两 要退钱", "南门农贸市场 12号摊"),
+        ("南门农贸市场 2斤虾少了二两 要退钱", "南门农贸市场"),  # a quantity is no stall
+    ],
+)
+async def test_the_stall_said_after_the_market_goes_with_the_place(
+    wx: TestClient[Any, Any], engine: AsyncEngine, story: str, place: str
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    shopper = push()
+    await say(wx, shopper, shopper.text(story))
+    await say(wx, shopper, shopper.text("好了"))
+    assert (await _draft(engine))["place"] == place

@@ -152,6 +152,7 @@ async def facts_told(draft: Draft, place_named: Lookup, *, limit: int, place_beg
     # (or merchant) whose name begins with a head said as a place (「at 南门」), then a place named that the
     # registry does not know (kept for the handler, routed by no one)
     named = "" if draft.code else await place_named(account) or await _place_begun(account, place_beginning)
+    named = _with_stall(named, account) if named else named
     found = {
         "where": "" if draft.code else (named or draft.located or place_in(account)),
         "when": when_in(account),
@@ -173,3 +174,14 @@ async def _place_begun(account: str, place_beginning: Lookup) -> str | None:
         if place is not None:
             return place
     return None
+
+
+# 「北门市场12号摊」: the stall said right after the place's name goes with it (the handler goes to the stall)
+_STALL_AFTER = re.compile(r"\s*(\d{1,4}\s*号\s*(?:摊位?|档口?|铺位?|柜台?|门面)?)")
+
+
+def _with_stall(named: str, account: str) -> str:
+    text = simplified(account)
+    at = text.find(named)
+    stall = _STALL_AFTER.match(text, at + len(named)) if at >= 0 else None
+    return f"{named} {stall.group(1)}" if stall else named
