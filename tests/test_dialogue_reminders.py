@@ -184,3 +184,13 @@ async def test_the_worker_command_reminds_a_story_left_half_an_hour_ago(
         output, _ = await asyncio.wait_for(worker.communicate(), 30)
     assert worker.returncode == 0, output.decode()
     assert "reminded 1 shopper(s) of stories not yet submitted" in output.decode()
+
+
+async def test_two_workers_looking_at_once_send_one_reminder(
+    shopper: Shopper, engine: AsyncEngine, bot_settings: Settings, clock: FakeClock
+) -> None:
+    await shopper.say(STORY)
+    clock.now += timedelta(minutes=31)
+    sent = await asyncio.gather(reminders(engine, clock), reminders(engine, clock))
+    assert sorted(sent) == [0, 1]  # the dialogue's version lets one of them mark it
+    assert [row.kind for row in await outbox(engine)] == ["chat_reply"]
