@@ -97,15 +97,23 @@ def take(turn: Turn, text: str) -> bool:
         choose(turn.draft, chosen)
         turn.replies.append(Reply(_t(turn)(f"chosen.{chosen}")))
         return True
-    if says_no(text) and PHOTOS.search(text):  # 「没有照片」 sent ahead: about the photos (not asked later), not this
-        if Step.photos.value not in turn.draft.asked:
-            turn.draft.asked.append(Step.photos.value)
-        turn.replies.append(Reply(_t(turn)("ack.no_photos")))
+    if photos_declined(turn, text):
         return False
     if says_no(text) or words(text) == "skip":
         turn.replies.append(Reply(_t(turn)("chosen.kept", intent=_t(turn)(f"intent.{turn.draft.intent}"))))
         return True
     return False
+
+
+def photos_declined(turn: Turn, text: str) -> bool:
+    """「没有照片」「没拍」 at another question: about the photos (noted, and not asked later), not that question's
+    answer (a name refused, a time skipped)."""
+    if not (says_no(text) and PHOTOS.search(text)):
+        return False
+    if Step.photos.value not in turn.draft.asked:
+        turn.draft.asked.append(Step.photos.value)
+    turn.replies.append(Reply(_t(turn)("ack.no_photos")))
+    return True
 
 
 def offer_remedy(turn: Turn) -> Reply | None:

@@ -128,6 +128,8 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     """Where, when, or the amounts: kept as written (up to a line), or skipped."""
     if meaning in SUMMARY_WORDS:
         return summary_first(turn, meaning, world)
+    if choosing.photos_declined(turn, text):  # 「没拍照」 here: no photos, and this question stands
+        return reask(turn, world)
     # 「王芳 13800138000」 sent ahead is the contact, never a time or an amount (at the place question it may be the
     # merchant's name and number, so it stays the answer there)
     if turn.step is not Step.where and took_contact(turn, text, telling=False):
@@ -266,6 +268,8 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
     refused, never as the name; a phone number given with it is taken too."""
     if meaning in SUMMARY_WORDS:
         return summary_first(turn, meaning, world)
+    if choosing.photos_declined(turn, text):  # 「没拍」: the photo question answered late, not a name refused
+        return reask(turn, world)
     if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "name")
         return await answered(turn, Step.name, world)
@@ -308,6 +312,8 @@ async def on_phone(turn: Turn, text: str, meaning: str | None, event: Event, wor
     recorded as refused."""
     if meaning in SUMMARY_WORDS:
         return summary_first(turn, meaning, world)
+    if choosing.photos_declined(turn, text):  # 「没拍」: the photo question answered late, not a phone refused
+        return reask(turn, world)
     if meaning in SKIP or says_no_first(text):
         choosing.refused_contact(turn, "phone")
         return await answered(turn, Step.phone, world)

@@ -288,3 +288,30 @@ async def test_a_busy_hotline_is_told_the_story_can_be_told_here_and_makes_no_ca
     async with engine.connect() as connection:
         draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
     assert (json.loads(draft) if isinstance(draft, str) else draft)["texts"] == ["南门菜场买肉少了二两"]
+
+
+@pytest.mark.parametrize("late", ["没拍", "没拍照"])
+async def test_no_photos_said_at_the_name_question_is_not_a_name_refused(
+    shopper: Shopper, engine: AsyncEngine, late: str
+) -> None:
+    await shopper.say("南门菜场买肉少了二两 要退钱")
+    await shopper.say("好了")
+    await shopper.say("昨天")  # then the photo question, passed over
+    assert "怎么称呼" in await shopper.tap("skip")
+    said = await shopper.say(late)  # the photo question answered late
+    assert "没有照片也可以" in said
+    assert "不留姓名" not in said
+    assert "怎么称呼" in said  # the name is still asked for
+    summary = await shopper.say("王五 13900001111")
+    assert "姓名：王五" in summary
+
+
+async def test_no_photos_said_at_the_place_question_is_noted_and_the_place_still_asked(shopper: Shopper) -> None:
+    await shopper.say("加油站 加满了 发票上写52升 可我的油箱只有50升 要退钱")
+    assert "几号枪" in await shopper.say("好了")
+    said = await shopper.say("没拍照")
+    assert "没有照片也可以" in said
+    assert "几号枪" in said
+    await shopper.say("中石化人民路加油站")
+    asked = await shopper.tap("skip")  # the time
+    assert "有照片吗" not in asked  # said already
