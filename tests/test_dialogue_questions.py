@@ -327,3 +327,16 @@ async def test_where_to_reweigh_over_wechat_mid_story_without_a_market_says_wher
     assert "公平秤一般设在市场管理处" in answer
     assert "回复「说完了」" in answer
     assert await _story_told(engine) == "菜市场买的虾不够秤"
+
+
+@pytest.mark.parametrize("asked", ["这台秤是哪个摊位的", "这个秤是谁家的"])
+async def test_whose_instrument_it_is_asked_after_a_scan_is_answered_and_thanks_welcomed(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str], asked: str
+) -> None:
+    await shopper.say(f"/start {codes['valid']}")
+    answer = await shopper.say(asked)  # kept as a story's first words before (哪个 and 谁家 asked nothing)
+    assert "已收到" in answer
+    assert "您查询的" in answer  # the card's merchant and status
+    assert "不客气" in await shopper.say("好的谢谢")
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"

@@ -47,7 +47,7 @@ FIX_WORDS = {
 # ends on 了没 (签了没有).
 QUESTION = re.compile(
     r"[?？]|吗|么|啥|什么|怎么|咋|如何|能不能|能否|可不可以|可以不|是不是|有没有|多久|多长时间|哪里|哪儿|在哪|几点|几楼|几层|"
-    r"为什么|为啥|请问|请教|想(?:了解|知道|问问?|咨询)|找谁|找哪|([\u4e00-\u9fff])[不没]\1|了没有?\s*$|"
+    r"为什么|为啥|请问|请教|想(?:了解|知道|问问?|咨询)|找谁|找哪|哪个|哪家|哪位|谁家|是谁的|([\u4e00-\u9fff])[不没]\1|了没有?\s*$|"
     r"^\s*(?:what|how|where|is|are|can|could|does|do|why|when|who|which|should)\b|\bwhat (?:should|can|do) i do\b",
     re.IGNORECASE,
 )
@@ -264,7 +264,7 @@ SUBMIT_SAID = (
     "submit",
     "submit it",
 )
-_SUBMIT_SAID, _AGREEING = _folded(SUBMIT_SAID), _folded((*CONFIRM_YES, "yes"))
+_SUBMIT_SAID, _AGREEING = _folded(SUBMIT_SAID), _folded((*CONFIRM_YES, "yes", "ok"))
 
 
 def says_submit(text: str) -> bool:
@@ -345,8 +345,9 @@ def is_thanks(text: str) -> bool:
 
 
 def is_gratitude(text: str) -> bool:
-    """谢谢, 辛苦了, thank you: thanks said (not 好的 or ok, which only acknowledge)."""
-    return _only(text, _GRATITUDE)
+    """谢谢, 辛苦了, thank you, 「好的谢谢」: thanks said (not 好的 or ok alone, which only acknowledge)."""
+    core = fold(text)
+    return bool(core) and len(core) <= 24 and _segments(core, _GRATITUDE, _FILLERS | _AGREEING)
 
 
 def wish_of(text: str) -> str | None:
