@@ -55,6 +55,7 @@ from bot.understanding.words import (
     START,
     STATUS,
     WORD_OF,
+    english_sentence,
     gives_up,
     is_chatter,
     is_thanks,
@@ -150,6 +151,8 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
 async def _code(turn: Turn, text: str, world: World) -> Turn | None:
     """A code alone or after 查 (bot/codes/answers.py): answered, and the step's question stands unless the code
     answered "where". A code inside longer words: its card, and None, so the words go on to the step as ever."""
+    if turn.step is Step.idle and english_sentence(text):  # 「is this scale ok? CODE」: the card in English too
+        turn.language = "en"
     code_answer = await answer_typed(turn, text, world)
     if code_answer is Answered.no and await card_in_words(turn, text, world) is not Answered.where:
         return None

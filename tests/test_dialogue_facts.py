@@ -88,6 +88,8 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("bought fish at Yonghui Supermarket, it was short", "Yonghui Supermarket"),
         ("the gas station on Renmin Road gave me less", "gas station on Renmin Road"),
         ("I went to the supermarket", ""),  # which one is not said
+        ("The fuel pump at Sinopec on Renmin Road gave me less fuel", "Sinopec on Renmin Road"),  # brand and where
+        ("Shell gave me less fuel", ""),  # the brand alone is not which station
         ("出租车打表太快了 车牌闽A12345", "闽A12345"),  # a taxi is named by its plate
         ("坐的粤b·d12345 打表跳得快", "粤B·D12345"),
     ],

@@ -340,3 +340,10 @@ async def test_whose_instrument_it_is_asked_after_a_scan_is_answered_and_thanks_
     assert "不客气" in await shopper.say("好的谢谢")
     [case] = await cases(engine)
     assert case.intent == "inquiry"
+
+
+async def test_a_code_in_english_words_first_gets_its_card_in_english(shopper: Shopper, codes: dict[str, str]) -> None:
+    shopper.language_code = None  # no hint from Telegram: the words decide
+    answer = await shopper.say(f"is this scale ok? {codes['valid']}")
+    assert "Verification: verified, in date" in answer  # the card, as the answer after it, in English
+    assert "检定状态" not in answer

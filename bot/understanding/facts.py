@@ -86,6 +86,9 @@ _CLAUSES = re.compile(r"[，,。.!！?？;；\s]+")
 _PLACE_EN = re.compile(
     r"\b((?:[A-Z][\w'-]*\s+){1,4}(?:[Mm]arket|[Ss]upermarket|[Mm]all|[Ss]tore|[Ss]hop)"
     r"|(?:gas|petrol|filling|charging)\s+station\s+(?:on|in)\s+(?:[A-Z][\w-]*\s*){1,3}"
+    # a fuel brand with where it is, as 「人民路中石化」: "Sinopec on Renmin Road", "the PetroChina in Gulou"
+    r"|(?:Sinopec|PetroChina|CNPC|CNOOC|Shell)(?:\s+(?:gas|petrol|filling)\s+station)?\s+(?:on|in|at)\s+"
+    r"(?:[A-Z][\w-]*\s*){1,3}"
     r"|(?:market|supermarket|shop|store)\s+(?:on|in)\s+(?:[A-Z][\w-]*\s*){1,3})"
 )
 

@@ -89,13 +89,20 @@ _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
 _ONE_WORD = re.compile(r"[A-Za-z]{2,}[.!?]?")
 
 
+def english_sentence(text: str) -> bool:
+    """Words of an English sentence ("is this scale ok? CODE"), not a code, a button's data or one word."""
+    latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
+    small = sum(word in ENGLISH_WORDS for word in latin)
+    return small >= 2 and len(latin) * 2 >= len(CJK.findall(text))  # Chinese counts about two characters a word
+
+
 def language_of(text: str) -> str | None:
     """The language of the message as a whole: English words with Chinese names among them are English
     ("bought pork at 南门菜场 this morning"); Chinese with an English name or brand is Chinese."""
     latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
     small = sum(word in ENGLISH_WORDS for word in latin)
     cjk = len(CJK.findall(text))
-    if small >= 2 and len(latin) * 2 >= cjk:  # sentences of English; Chinese counts about two characters a word
+    if english_sentence(text):
         return "en"
     if cjk:
         return "zh"
