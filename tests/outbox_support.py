@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+import asyncio
+import contextlib
+import os
+import sys
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,6 +22,7 @@ from complaints.outbox.senders import Sender
 from lookup.models import table_of
 from tests.support import NOW
 from web.db import for_writing
+from web.settings import Settings
 
 SECRET = "shared-upstream-secret"
 PHONE, NAME, WORDS = "13800138000", "王小明", "一斤肉少了二两"
@@ -109,3 +114,29 @@ class RecordingSender:
 
 async def deliver(engine: AsyncEngine, senders: Mapping[str, Sender], clock: FakeClock, **options: Any) -> int:
     return await deliver_due(for_writing(engine), senders, now=clock(), worker_id="w1", **options)
+
+
+@contextlib.asynccontextmanager
+async def worker_process(
+    settings: Settings, extra: dict[str, str], *, output: bool = False
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """`fairweigh worker` as deployed, in a process of its own over ``settings``' database, with the environment
+    ``extra`` adds (no channel of the test run's own environment); its output piped when ``output``."""
+    environment = {
+        **{k: v for k, v in os.environ.items() if not k.startswith(("UPSTREAM_", "WECHAT_", "TELEGRAM_"))},
+        "DATABASE_URL": settings.database_url,
+        "FAIRWEIGH_SECRET": settings.fairweigh_secret.get_secret_value() if settings.fairweigh_secret else "",
+        "PUBLIC_BASE_URL": settings.public_base_url,
+        **extra,
+    }
+    piped = asyncio.subprocess.PIPE if output else asyncio.subprocess.DEVNULL
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main(['worker']))",
+        env=environment, stdout=piped, stderr=asyncio.subprocess.STDOUT if output else asyncio.subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+        await process.wait()

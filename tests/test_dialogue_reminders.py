@@ -5,9 +5,7 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
-import sys
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -19,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.outbound.reminders import remind_unfinished
 from tests.fake_telegram import FakeTelegram
 from tests.fake_wechat import FakeWeChat, push, say, wechat
-from tests.outbox_support import FakeClock, deliver, outbox
+from tests.outbox_support import FakeClock, deliver, outbox, worker_process
 from tests.support import NOW
 from tests.telegram_support import STORY, Shopper, deliver_outbox
 from web.app import create_app
@@ -164,22 +162,14 @@ async def test_the_worker_command_reminds_a_story_left_half_an_hour_ago(
     assert "记下了" in await shopper.say(STORY)
 
     assert bot_settings.telegram_token is not None
-    environment = {
-        **os.environ,
-        "DATABASE_URL": bot_settings.database_url,
-        "FAIRWEIGH_SECRET": "s" * 48,
+    extra = {
         "TELEGRAM_TOKEN": bot_settings.telegram_token.get_secret_value(),
         "TELEGRAM_API_URL": bot_settings.telegram_api_url,
     }
-    worker = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main(['worker']))",
-        env=environment, stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT,
-    )  # fmt: skip
-    try:
+    async with worker_process(bot_settings, extra, output=True) as worker:
         async with asyncio.timeout(60):
             while not any("还没有提交" in text for text in fake.texts(shopper.chat_id)):  # noqa: ASYNC110 - another process
                 await asyncio.sleep(0.2)
-    finally:
         worker.send_signal(signal.SIGTERM)
         output, _ = await asyncio.wait_for(worker.communicate(), 30)
     assert worker.returncode == 0, output.decode()

@@ -9,11 +9,7 @@ of the test's own before answering, so the worker's record waits on the lock; th
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import signal
-import sys
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,6 +29,7 @@ from complaints.workflow import Role
 from lookup.models import table_of
 from tests.fake_upstream import PATH, FakeUpstream
 from tests.fake_wechat import ACCOUNT_TEXT, FakeWeChat, file_case, push, wechat
+from tests.outbox_support import worker_process
 from web.app import create_app
 from web.db import for_writing
 from web.settings import Settings
@@ -63,27 +60,6 @@ class RowLock:
         if self._connection is not None:
             await self._connection.rollback()
             await self._connection.close()
-
-
-@contextlib.asynccontextmanager
-async def worker_process(settings: Settings, extra: dict[str, str]) -> AsyncIterator[asyncio.subprocess.Process]:
-    environment = {
-        **{k: v for k, v in os.environ.items() if not k.startswith(("UPSTREAM_", "WECHAT_", "TELEGRAM_"))},
-        "DATABASE_URL": settings.database_url,
-        "FAIRWEIGH_SECRET": settings.fairweigh_secret.get_secret_value() if settings.fairweigh_secret else "",
-        "PUBLIC_BASE_URL": settings.public_base_url,
-        **extra,
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "from web.cli.main import main; raise SystemExit(main(['worker']))",
-        env=environment, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-        await process.wait()
 
 
 async def rows(engine: AsyncEngine) -> list[Any]:

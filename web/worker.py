@@ -10,7 +10,7 @@ import logging
 import os
 import signal
 import socket
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import UTC, date, datetime, timedelta
 
@@ -206,50 +206,56 @@ async def _render_pages_nightly(engine: AsyncEngine, settings: Settings, stop: a
             await asyncio.wait_for(stop.wait(), seconds_to_midnight(datetime.now(settings.zone)) + 1)
 
 
-async def _prune_message_ids(engine: AsyncEngine, stop: asyncio.Event) -> None:
-    """Forget the ids of bot messages after a week, hourly; several workers doing it at once is harmless."""
+async def _every(seconds: float, stop: asyncio.Event, job: Callable[[], Awaitable[None]], what: str) -> None:
+    """Run ``job`` now and then every ``seconds`` until ``stop``; a failure is logged (``what`` failed) and the job
+    is tried again at its next turn, never ending the loop."""
     while not stop.is_set():
         try:
-            pruned = await prune_inbound(engine, before=datetime.now(UTC) - INBOUND_KEPT)
-            if pruned:
-                log.info("forgot %d bot message ids older than %s", pruned, INBOUND_KEPT)
+            await job()
         except Exception:
-            log.exception("pruning bot message ids failed; trying again in an hour")
+            log.exception("%s failed; trying again in %d s", what, seconds)
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), PRUNE_EVERY_SECONDS)
+            await asyncio.wait_for(stop.wait(), seconds)
+
+
+async def _prune_message_ids(engine: AsyncEngine, stop: asyncio.Event) -> None:
+    """Forget the ids of bot messages after a week, hourly; several workers doing it at once is harmless."""
+
+    async def prune() -> None:
+        pruned = await prune_inbound(engine, before=datetime.now(UTC) - INBOUND_KEPT)
+        if pruned:
+            log.info("forgot %d bot message ids older than %s", pruned, INBOUND_KEPT)
+
+    await _every(PRUNE_EVERY_SECONDS, stop, prune, "pruning bot message ids")
 
 
 async def _early_warning(engine: AsyncEngine, settings: Settings, stop: asyncio.Event, worker_id: str) -> None:
     """Each night after 02:00 compare yesterday's figures (web/nightly.py); the first worker to look runs it."""
-    while not stop.is_set():
+
+    async def warn() -> None:
         now = datetime.now(settings.zone)
         day = night_due(now)
-        try:
-            if day is not None:
-                result = await run_night_once(engine, day, zone=settings.zone, now=now, worker=worker_id)
-                if result.ran:
-                    log.info("early warning for %s: %d raised, %d still rising, %d subsided", day, result.raised,
-                             result.refreshed, result.subsided)  # fmt: skip
-        except Exception:
-            log.exception("the early warning run failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
+        if day is not None:
+            result = await run_night_once(engine, day, zone=settings.zone, now=now, worker=worker_id)
+            if result.ran:
+                log.info("early warning for %s: %d raised, %d still rising, %d subsided", day, result.raised,
+                         result.refreshed, result.subsided)  # fmt: skip
+
+    await _every(WARNINGS_CHECK_SECONDS, stop, warn, "the early warning run")
 
 
 async def _verification_reminders(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
     """Hourly, queue the reminders of instruments whose verification ends in 30 or 7 days
     (complaints/merchants/reminders.py); with several workers each reminder is still queued once."""
-    while not stop.is_set():
+
+    async def remind() -> None:
         now = datetime.now(settings.zone)
-        try:
-            async with for_writing(engine).begin() as connection:
-                queued = await queue_reminders(connection, today=now.date(), now=now)
-            if queued:
-                log.info("queued %d verification reminders for merchants", queued)
-        except Exception:
-            log.exception("queueing verification reminders failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
+        async with for_writing(engine).begin() as connection:
+            queued = await queue_reminders(connection, today=now.date(), now=now)
+        if queued:
+            log.info("queued %d verification reminders for merchants", queued)
+
+    await _every(REMINDERS_EVERY_SECONDS, stop, remind, "queueing verification reminders")
 
 
 async def _unfinished_stories(
@@ -258,15 +264,13 @@ async def _unfinished_stories(
     """Every five minutes, remind the shoppers who stopped half-way through a story that it was not submitted."""
     if not addresses:
         return
-    while not stop.is_set():
-        try:
-            sent = await remind_unfinished(for_writing(engine), now=datetime.now(settings.zone), addresses=addresses)
-            if sent:
-                log.info("reminded %d shopper(s) of stories not yet submitted", sent)
-        except Exception:
-            log.exception("reminding of unfinished stories failed; trying again in %d s", UNFINISHED_EVERY_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), UNFINISHED_EVERY_SECONDS)
+
+    async def remind() -> None:
+        sent = await remind_unfinished(for_writing(engine), now=datetime.now(settings.zone), addresses=addresses)
+        if sent:
+            log.info("reminded %d shopper(s) of stories not yet submitted", sent)
+
+    await _every(UNFINISHED_EVERY_SECONDS, stop, remind, "reminding of unfinished stories")
 
 
 def digest_due(now: datetime, *, hour: int) -> date | None:
@@ -280,21 +284,19 @@ async def _digests(engine: AsyncEngine, settings: Settings, stop: asyncio.Event)
     robots, mailboxes = list(settings.wecom_webhooks), settings.digest_emails
     if not robots and not mailboxes:
         return
-    while not stop.is_set():
+
+    async def queue() -> None:
         now = datetime.now(settings.zone)
         day = digest_due(now, hour=settings.fairweigh_digest_hour)
-        try:
-            if day is not None:
-                queued = await queue_digests(
-                    for_writing(engine), day, zone=settings.zone, now=now, base_url=settings.public_base_url,
-                    robots=robots, mailboxes=mailboxes,
-                )  # fmt: skip
-                if queued:
-                    log.info("queued %d station digest(s) for %s", queued, day)
-        except Exception:
-            log.exception("queueing the station digests failed; trying again in %d s", WARNINGS_CHECK_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), WARNINGS_CHECK_SECONDS)
+        if day is not None:
+            queued = await queue_digests(
+                for_writing(engine), day, zone=settings.zone, now=now, base_url=settings.public_base_url,
+                robots=robots, mailboxes=mailboxes,
+            )  # fmt: skip
+            if queued:
+                log.info("queued %d station digest(s) for %s", queued, day)
+
+    await _every(WARNINGS_CHECK_SECONDS, stop, queue, "queueing the station digests")
 
 
 async def hand_over_late_odr(engine: AsyncEngine, settings: Settings, now: datetime) -> int:
@@ -308,15 +310,12 @@ async def hand_over_late_odr(engine: AsyncEngine, settings: Settings, now: datet
 
 
 async def _odr_hand_overs(engine: AsyncEngine, settings: Settings, stop: asyncio.Event) -> None:
-    while not stop.is_set():
-        try:
-            handed = await hand_over_late_odr(engine, settings, datetime.now(settings.zone))
-            if handed:
-                log.info("handed %d ODR cases not settled in time to their stations", handed)
-        except Exception:
-            log.exception("handing over late ODR cases failed; trying again in %d s", REMINDERS_EVERY_SECONDS)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), REMINDERS_EVERY_SECONDS)
+    async def hand_over() -> None:
+        handed = await hand_over_late_odr(engine, settings, datetime.now(settings.zone))
+        if handed:
+            log.info("handed %d ODR cases not settled in time to their stations", handed)
+
+    await _every(REMINDERS_EVERY_SECONDS, stop, hand_over, "handing over late ODR cases")
 
 
 def run(settings: Settings) -> None:
