@@ -22,6 +22,7 @@ from bot.understanding.case_words import (
     wants_withdrawal,
     without_add_cue,
 )
+from bot.understanding.contact import looks_like_name, name_and_phone
 from bot.understanding.facts import amounts_in
 from bot.understanding.words import (
     BUTTON_DATA,
@@ -33,8 +34,6 @@ from bot.understanding.words import (
     is_chatter,
     is_gratitude,
     is_thanks,
-    looks_like_name,
-    name_and_phone,
     says_no,
     word_rating,
     words,

@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 
 from bot import asides, choosing, locating, settling
 from bot.asking import asked_at_once
-from bot.codes.answers import Answered, answer_typed, card_in_words
+from bot.codes.answers import code_turn
 from bot.codes.photos import answer_photo
 from bot.conversation import ANSWER_CHARS, QUESTIONS, Button, Draft, Event, EventKind, Reply, Step
 from bot.correcting import corrected
@@ -45,6 +45,7 @@ from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.case_words import wants_withdrawal
+from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
     COMPLAIN,
@@ -55,12 +56,10 @@ from bot.understanding.words import (
     START,
     STATUS,
     WORD_OF,
-    english_sentence,
     gives_up,
     is_chatter,
     is_thanks,
     language_of,
-    name_and_phone,
     says_no,
     small_talk,
     words,
@@ -144,19 +143,8 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         rated = await asides.rate(turn, ref, int(score), event, world)
         assert rated is not None  # only a quiet rating may find nothing to say
         return rated
-    looked_up = await _code(turn, text, world)
+    looked_up = await code_turn(turn, text, world)
     return looked_up if looked_up is not None else await _by_step(turn, text, meaning, event, world)
-
-
-async def _code(turn: Turn, text: str, world: World) -> Turn | None:
-    """A code alone or after 查 (bot/codes/answers.py): answered, and the step's question stands unless the code
-    answered "where". A code inside longer words: its card, and None, so the words go on to the step as ever."""
-    if turn.step is Step.idle and english_sentence(text):  # 「is this scale ok? CODE」: the card in English too
-        turn.language = "en"
-    code_answer = await answer_typed(turn, text, world)
-    if code_answer is Answered.no and await card_in_words(turn, text, world) is not Answered.where:
-        return None
-    return await answered(turn, Step.where, world) if code_answer is not Answered.given else turn
 
 
 async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:

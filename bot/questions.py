@@ -19,8 +19,9 @@ from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.case_words import asks_when_handled
+from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import amounts_in, facts_told, when_in
-from bot.understanding.words import name_and_phone, says_no, says_no_first, words
+from bot.understanding.words import says_no, says_no_first, words
 from complaints.classify.tokenize import simplified
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent

@@ -21,9 +21,10 @@ from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, Button, Reply, Step
 from bot.correcting import change, corrected
 from bot.texts import mask_phone
 from bot.turn import Turn, World, texts_of
+from bot.understanding.contact import is_surname, looks_like_name, name_and_phone
 from bot.understanding.corrections import story_correction
 from bot.understanding.facts import FACT_FIELDS, amounts_in, place_in, when_in
-from bot.understanding.words import WORD_OF, is_surname, looks_like_name, name_and_phone, says_no, says_submit, words
+from bot.understanding.words import WORD_OF, says_no, says_submit, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
 

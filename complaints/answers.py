@@ -33,6 +33,8 @@ _STATUS_WORDS: dict[Status, tuple[str, str]] = {
 _TRUSTED = {Status.valid, Status.expiring, Status.no_record}
 
 _ASKS_FAIR_SCALE = re.compile(r"公平秤|复秤|复称|復秤|fair\s*scale|re-?weigh", re.IGNORECASE)
+# 「公平秤在哪」, 「哪里可以复秤」: asking where, beside the fair scale (「复秤只有1斤6两」 asks nothing)
+_WHERE = re.compile(r"在哪|哪里|哪儿|哪有|什么地方|有没有|有吗|怎么走|\bwhere\b", re.IGNORECASE)
 _ASKS_PROCESS = re.compile(
     r"流程|多久|几天|多长时间|怎么投诉|如何投诉|怎么处理|怎样投诉|怎么举报|如何举报|(?:在|去|到)?哪(?:里|儿)?(?:可以|能)?(?:投诉|举报)|"
     r"how\s+long|how\s+(?:do|can)\s+i\s+(?:complain|report)|where\s+(?:can|do|should)\s+i\s+(?:complain|report)|"
@@ -197,9 +199,6 @@ def _meanings(text: str) -> list[Answer]:
 def asks_where_to_reweigh(text: str) -> bool:
     """「南门菜场的公平秤在哪」「哪里可以复秤」: where to re-weigh, asked (「复秤只有1斤6两」 tells a story)."""
     return bool(_ASKS_FAIR_SCALE.search(text) and _WHERE.search(text))
-
-
-_WHERE = re.compile(r"在哪|哪里|哪儿|哪有|什么地方|有没有|有吗|怎么走|\bwhere\b", re.IGNORECASE)
 
 
 def reweigh_answer(card: InstrumentCard | None, market: MarketFacts | None, hotline: str) -> Answer:

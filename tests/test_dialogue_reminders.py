@@ -36,7 +36,7 @@ def clock() -> FakeClock:
 
 async def reminders(engine: AsyncEngine, clock: FakeClock) -> int:
     """One pass of the worker's look for stories left untold, at the clock's time."""
-    return await remind_unfinished(for_writing(engine), now=clock(), addresses=ANSWER_ADDRESSES)
+    return await remind_unfinished(engine, for_writing(engine), now=clock(), addresses=ANSWER_ADDRESSES)
 
 
 async def test_a_story_not_finished_is_reminded_once_with_its_words_and_the_way_on(
@@ -112,7 +112,7 @@ async def test_the_reminder_is_not_sent_when_the_telegram_channel_cannot_send(
 ) -> None:
     await shopper.say(STORY)
     clock.now += timedelta(hours=1)
-    assert await remind_unfinished(for_writing(engine), now=clock(), addresses={}) == 0
+    assert await remind_unfinished(engine, for_writing(engine), now=clock(), addresses={}) == 0
     assert await outbox(engine) == []
 
 

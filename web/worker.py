@@ -266,7 +266,8 @@ async def _unfinished_stories(
         return
 
     async def remind() -> None:
-        sent = await remind_unfinished(for_writing(engine), now=datetime.now(settings.zone), addresses=addresses)
+        now = datetime.now(settings.zone)
+        sent = await remind_unfinished(engine, for_writing(engine), now=now, addresses=addresses)
         if sent:
             log.info("reminded %d shopper(s) of stories not yet submitted", sent)
 

@@ -15,9 +15,10 @@ import re
 
 from bot.catalogue import BotCatalogue
 from bot.conversation import Button, Reply, Step
+from bot.questions import answered
 from bot.texts import card_reply
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.words import CHECK, code_in, is_chatter, is_thanks
+from bot.understanding.words import CHECK, code_in, english_sentence, is_chatter, is_thanks
 from lookup.codes.gs1 import looks_gs1
 from lookup.codes.resolve import Outcome, Resolution
 from lookup.scan import InstrumentCard
@@ -176,3 +177,14 @@ def _product(turn: Turn, found: Resolution) -> None:
 def _said(turn: Turn, key: str, **values: str) -> None:
     t = texts_of(turn)
     turn.replies.append(Reply("\n".join([t(key, **values), t("codes.kinds"), t("codes.todo")])))
+
+
+async def code_turn(turn: Turn, text: str, world: World) -> Turn | None:
+    """A code alone or after 查 (the functions above): answered, and the step's question stands unless the code
+    answered "where". A code inside longer words: its card, and None, so the words go on to the step as ever."""
+    if turn.step is Step.idle and english_sentence(text):  # 「is this scale ok? CODE」: the card in English too
+        turn.language = "en"
+    code_answer = await answer_typed(turn, text, world)
+    if code_answer is Answered.no and await card_in_words(turn, text, world) is not Answered.where:
+        return None
+    return await answered(turn, Step.where, world) if code_answer is not Answered.given else turn

@@ -79,17 +79,20 @@ def _due(channels: tuple[str, ...], now: datetime) -> sa.Select[Any]:
     )
 
 
-async def remind_unfinished(writer: AsyncEngine, *, now: datetime, addresses: Mapping[str, Address]) -> int:
+async def remind_unfinished(
+    engine: AsyncEngine, writer: AsyncEngine, *, now: datetime, addresses: Mapping[str, Address]
+) -> int:
     """One pass: remind every dialogue due a reminder on a channel in ``addresses``; returns how many were sent.
 
-    ``writer`` is the engine for transactions that read then write (IMMEDIATE on SQLite). Several workers may run
-    passes at once: each dialogue is marked by exactly one of them (the ``version`` condition)."""
+    The due dialogues are read on ``engine``; each is marked on ``writer``, the engine for transactions that read
+    then write (IMMEDIATE on SQLite). Several workers may run passes at once: each dialogue is marked by exactly
+    one of them (the ``version`` condition)."""
     channels = tuple(sorted(addresses))
     if not channels:
         return 0
     sent = 0
     while True:
-        async with writer.connect() as connection:
+        async with engine.connect() as connection:
             rows = (await connection.execute(_due(channels, now))).all()
         marked = 0
         for row in rows:

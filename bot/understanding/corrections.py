@@ -15,8 +15,8 @@ import re
 from dataclasses import dataclass
 
 from bot.conversation import Step
+from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import amounts_in, when_in
-from bot.understanding.words import name_and_phone
 
 MAX_CHARS = 40  # a correction is one short line; longer words at the summary join the account
 
