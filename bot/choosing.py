@@ -10,7 +10,7 @@ phone is refused: the remedy needs them, a report does not.
 from __future__ import annotations
 
 from bot.conversation import Button, Draft, Reply, Step
-from bot.texts import choice_reply
+from bot.texts import choice_reply, facts_line
 from bot.turn import Turn
 from bot.turn import texts_of as _t
 from bot.understanding.facts import amounts_in
@@ -76,11 +76,15 @@ def answer_of(text: str) -> str | None:
     return None
 
 
-def ask(turn: Turn) -> Turn:
-    """What was understood (the kind of problem), then the question: nothing said yet about anonymity."""
+def ask(turn: Turn, *, taken: tuple[str, ...] = ()) -> Turn:
+    """What was understood (the kind of problem, and the facts ``taken`` from the words), then the question: nothing
+    said yet about anonymity."""
     draft = turn.draft
     t = _t(turn)
-    turn.replies.append(Reply(t("understood.category", category=t(f"category.{draft.category}"))))
+    understood = t("understood.category", category=t(f"category.{draft.category}"))
+    if taken:
+        understood += "\n" + facts_line(draft, t, taken)
+    turn.replies.append(Reply(understood))
     turn.replies.append(choice_reply(t, draft))
     return turn
 

@@ -78,6 +78,7 @@ async def respond(
 ) -> Turn:
     turn = Turn(step=step, language=language, draft=draft)
     stale = updated_at is not None and now - updated_at > PAUSE_AFTER
+    turn.familiar = updated_at is not None and not stale
     if step not in {Step.idle, Step.paused} and stale:
         asides.pause(turn)
     elif step is Step.idle and stale:  # a location shared yesterday says nothing of where today's story happened
@@ -221,7 +222,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
         return _say(turn, talk)
     if await asked_at_once(text, world):  # a question is answered now, without 好了
         return await _answer_now(turn, text, world)
-    turn.replies.append(Reply(_t(turn)("greet")))
+    if not turn.familiar:
+        turn.replies.append(Reply(_t(turn)("greet")))
     await offer_choice(_add_text(turn, text, first=True), world)
     return turn
 
@@ -341,7 +343,7 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     if undecided and choosing.settled(reading, draft.account) is None:
         draft.fixing = False
         turn.step = Step.choose
-        return choosing.ask(turn)
+        return choosing.ask(turn, taken=taken)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
     if not draft.fixing:

@@ -82,11 +82,19 @@ def understood_reply(draft: Draft, t: BotCatalogue, *, changed: bool = False, ta
     key = "understood.changed" if changed else "understood"
     text = t(key, intent=t(f"intent.{draft.intent}"), category=t(f"category.{draft.category}"))
     if taken:
-        facts = t("understood.separator").join(t(f"understood.{name}", value=getattr(draft, name)) for name in taken)
-        text += "\n" + t("understood.facts", facts=facts)
+        text += "\n" + facts_line(draft, t, taken)
     if draft.intent == Intent.report.value:
         text += "\n" + t("report.anonymous")
     return Reply(text)
+
+
+def facts_line(draft: Draft, t: BotCatalogue, taken: tuple[str, ...]) -> str:
+    """「已从您的话里记下：地点 …；时间 …」: the facts just taken from the shopper's words, so a wrong one shows."""
+    facts = t("understood.separator").join(
+        t(f"understood.{name}", value=format_code(draft.code or "") if name == "code" else getattr(draft, name))
+        for name in taken
+    )
+    return t("understood.facts", facts=facts)
 
 
 def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) -> Reply:

@@ -71,6 +71,8 @@ class Turn:
     card: InstrumentCard | None = None  # the instrument of the submission
     photos: tuple[str, ...] = ()  # media ids to fetch once the case exists
     photos_for: str = ""  # or the reference of the earlier case they were sent for, after its receipt
+    # The shopper wrote within the day before: a new story is not greeted as a first contact is.
+    familiar: bool = False
 
     def with_receipt(self, receipt: Receipt, world: World) -> list[Reply]:
         return [*self.replies, receipt_reply(receipt, catalogue(self.language), world.status_url(receipt.ref))]

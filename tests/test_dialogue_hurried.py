@@ -290,6 +290,28 @@ async def test_a_busy_hotline_is_told_the_story_can_be_told_here_and_makes_no_ca
     assert (json.loads(draft) if isinstance(draft, str) else draft)["texts"] == ["南门菜场买肉少了二两"]
 
 
+@pytest.mark.parametrize("said", ["你们几点下班", "周末上班吗", "节假日有人处理吗"])
+async def test_a_question_about_hours_is_answered_and_makes_no_case(
+    shopper: Shopper, engine: AsyncEngine, said: str
+) -> None:
+    answer = await shopper.say(said)
+    assert "这里随时可以说" in answer
+    assert "已收到" not in answer
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+
+
+@pytest.mark.parametrize("said", ["我是商户 被人投诉了 怎么申诉", "我是卖菜的 顾客说我秤不准 其实是准的"])
+async def test_a_merchant_complained_about_is_told_where_their_side_is_heard_and_makes_no_case(
+    shopper: Shopper, engine: AsyncEngine, said: str
+) -> None:
+    answer = await shopper.say(said)
+    assert "市场监管所会联系您核实" in answer
+    assert "已收到" not in await shopper.say("好了")
+    async with engine.connect() as connection:
+        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+
+
 @pytest.mark.parametrize("late", ["没拍", "没拍照"])
 async def test_no_photos_said_at_the_name_question_is_not_a_name_refused(
     shopper: Shopper, engine: AsyncEngine, late: str

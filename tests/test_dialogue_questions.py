@@ -159,6 +159,27 @@ async def test_a_loss_asked_about_after_a_question_is_offered_the_remedy_and_tha
     assert story.station == "南门市场监管所"
 
 
+async def test_a_story_told_here_after_a_question_is_about_that_instrument_and_not_greeted_again(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
+) -> None:
+    await asked_about_the_expired_scale(shopper, codes)
+    told = await shopper.say("我在这买了2斤肉 回家少了2两")
+    assert "记下了" in told
+    assert "您好！这里是诚信计量" not in told  # the shopper wrote a minute ago: no first-contact greeting
+    understood = await shopper.say("好了")
+    assert f"器具 刚才查询的那台（{codes['expired'][:5]}-{codes['expired'][5:]}）" in understood
+    asked = await shopper.say("1")
+    assert "哪家店" not in asked  # 「在这」: the instrument just asked about, not asked for
+    assert "什么时候" in asked
+    for answer in ("今天上午", "skip", "王芳 13800138000"):
+        said = await (shopper.tap(answer) if answer == "skip" else shopper.say(answer))
+    assert "请核对" in said
+    assert "已收到" in await shopper.tap("submit")
+    question, story = await cases(engine)
+    assert story.intent == "complaint"
+    assert story.instrument_id == question.instrument_id is not None
+
+
 async def test_the_fair_scale_of_a_market_named_in_the_question(shopper: Shopper, engine: AsyncEngine) -> None:
     await seed(engine, STATUS_ROWS["valid"])
     async with engine.begin() as connection:

@@ -146,6 +146,14 @@ _PLACE_HEAD = re.compile(
 )
 
 
+# 「我在这买的」「就这家」: a story told right after a question about an instrument, at it
+_HERE = re.compile(
+    r"在这|这里|这儿|这家|这个摊|这摊|这台|这个秤|这杆秤|这把秤|这秤|这个加油机|这个表|\bhere\b"
+    r"|\bthis (?:scale|shop|stall|pump|meter)\b",
+    re.IGNORECASE,
+)
+
+
 async def facts_told(draft: Draft, place_named: Lookup, *, limit: int, place_beginning: Lookup) -> tuple[str, ...]:
     """Place, time and amounts the shopper's words already carry, taken into the draft as answered (so they are not
     asked); returns the fields taken. ``place_named`` finds a registry name in a text, ``place_beginning`` the one
@@ -156,6 +164,10 @@ async def facts_told(draft: Draft, place_named: Lookup, *, limit: int, place_beg
     # registry does not know (kept for the handler, routed by no one)
     named = "" if draft.code else await place_named(account) or await _place_begun(account, place_beginning)
     named = _with_stall(named, account) if named else named
+    if draft.asked_about and not (draft.code or named or place_in(account)) and _HERE.search(simplified(account)):
+        draft.code = draft.asked_about  # the place is the instrument just asked about: not asked again
+        draft.asked.append("where")
+        return ("code", *await facts_told(draft, place_named, limit=limit, place_beginning=place_beginning))
     found = {
         "where": "" if draft.code else (named or draft.located or place_in(account)),
         "when": when_in(account),

@@ -302,13 +302,31 @@ _HOTLINE_BUSY = re.compile(
     r"|12315.{0,12}(?:busy|no answer|can'?t get through)",
     re.IGNORECASE,
 )
+# 「你们几点下班」「周末上班吗」: about this channel's hours, not a question for a station to answer in a case (a
+# market's hours, 「南门市场几点关门」, are: the words around must be no more than 「请问你们」)
+_HOURS = re.compile(
+    r"(?:几点|什么时候|啥时候)(?:上班|下班|有人)|(?:周末|周六|周日|星期[六天日]|节假日|假期|晚上|中午)"
+    r"(?:上班|有人|处理|办公|受理)|(?:上班|办公|工作|受理)时间|opening hours|office hours|are you open|open on",
+    re.IGNORECASE,
+)
+# 「我是商户 被人投诉了 怎么申诉」: a merchant's side of a complaint is heard by the station that handles it
+_MERCHANT_SIDE = re.compile(
+    r"(?:我是|我们是|本人是)(?:商户|商家|店主|店家|摊主|老板|个体户|卖\S{1,4}的|开\S{1,4}的).{0,20}"
+    r"(?:被投诉|被举报|被人投诉|被人举报|投诉我|举报我|申诉|冤枉|不服|异议|诬告|恶意投诉"
+    r"|(?:顾客|客人|客户|有人|消费者|买家)(?:说|告|投诉|举报|冤枉)我)"
+)
 
 
 def small_talk(text: str) -> str | None:
-    """The answer to words that are no story (bot catalogue key): chatter's help line, or, for 「12315打不通」
-    alone, that the story can be told here; None for anything else."""
+    """The answer to words that are no story (bot catalogue key): chatter's help line; for 「12315打不通」 alone,
+    that the story can be told here; for the hours of this channel, that it is always open; for a merchant who was
+    complained about, where their side is heard; None for anything else."""
     if _HOTLINE_BUSY.search(text) and len(fold(_HOTLINE_BUSY.sub("", text))) <= 8:
         return "chatter.hotline"
+    if _HOURS.search(text) and len(fold(_HOURS.sub("", text))) <= 5:
+        return "chatter.hours"
+    if _MERCHANT_SIDE.search(text) and len(fold(text)) <= 40:
+        return "chatter.merchant"
     return "chatter" if is_chatter(text) else None
 
 
