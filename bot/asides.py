@@ -111,7 +111,11 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     score = word_rating(text)
     if score is not None:
         rated = await rate(turn, None, score, event, world, quiet=True)
-        return rated if rated is not None else say(turn, "chatter")  # 还行 with nothing to rate: small talk
+        if rated is not None:
+            return rated
+        # 「4分吧」 for a case still being handled: it is rated once closed; with no case at all, small talk
+        handled = await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False)
+        return say(turn, "rate.not_closed", ref=handled.ref) if handled is not None else say(turn, "chatter")
     # the contact the receipt asked for first (「补充一下 张三 138…」 is never words of the case a merchant may read)
     joined = await _contact_joined(turn, text, event, world)
     return joined if joined is not None else await _words_joined(turn, text, event, world)

@@ -9,6 +9,8 @@ phone is refused: the remedy needs them, a report does not.
 
 from __future__ import annotations
 
+import re
+
 from bot.conversation import Button, Draft, Reply, Step
 from bot.texts import choice_reply, facts_line
 from bot.turn import Turn
@@ -32,6 +34,18 @@ _ANSWERS = {
     "iwanttofileacomplaint": "complaint", "iwanttoreport": "report", "iwanttoreportit": "report",
     "i'dliketoreport": "report", "i'dliketoreportit": "report",
 }  # fmt: skip
+# 「匿名」 as the answer to the choice (and only there: at the name question it is a name refused): the option that
+# may be anonymous. offer_remedy still offers the remedy to a loss of one's own.
+_ANONYMOUS = frozenset({
+    "匿名", "匿名吧", "我要匿名", "我想匿名", "要匿名", "匿名举报", "我要匿名举报", "可以匿名吗", "不留名", "不想留名",
+    "不留名字", "不想留名字", "不想留姓名", "不留姓名", "不想留电话", "不留电话", "不想留联系方式", "anonymous",
+    "anonymously", "stayanonymous", "i'dratherstayanonymous", "noname",
+})  # fmt: skip
+_OWN_METER = re.compile(
+    r"(?:我家|家里|家的|我们家|我的|咱家).{0,4}(?:水表|电表|电能表|燃气表|天然气表|气表|热量表)|水费|电费|燃气费|气费|暖气费"
+    r"|my (?:water|electricity|electric|gas|heat) (?:meter|bill)",
+    re.IGNORECASE,
+)
 SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为举报"})  # taken at any later question
 
 
@@ -46,7 +60,9 @@ def settled(reading: Classification, account: str) -> str | None:
         told = reading.intent == Intent.inquiry.value and LOSS_TOLD.search(account) and not QUESTION.search(account)
         # 「那我买的东西怎么办 少了好几两」: a question about a loss of one's own is asking for the remedy too
         asks_for_loss = reading.intent == Intent.inquiry.value and SHORTFALL.search(account) and amounts_in(account)
-        return None if unsure or told or asks_for_loss else reading.intent
+        # 「电表这个月走了800度 平时才200 是不是表坏了」: one's own meter doubted over a bill is a bill disputed
+        disputes_bill = reading.intent == Intent.inquiry.value and _OWN_METER.search(account) and amounts_in(account)
+        return None if unsure or told or asks_for_loss or disputes_bill else reading.intent
     if reading.intent_confidence < LOW_CONFIDENCE:
         return None
     wish = wish_of(account)
@@ -71,6 +87,8 @@ def answer_of(text: str) -> str | None:
     folded = words(text).replace(" ", "").replace(".", "").replace("、", "")
     if folded in _ANSWERS:
         return _ANSWERS[folded]
+    if folded.rstrip("。!！~") in _ANONYMOUS:
+        return Intent.report.value
     if len(folded) <= 30:
         return wish_of(text)
     return None

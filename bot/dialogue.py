@@ -44,7 +44,7 @@ from bot.texts import (
 from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
-from bot.understanding.case_words import wants_withdrawal
+from bot.understanding.case_words import wants_withdrawal, worries_merchant_learns
 from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
@@ -153,6 +153,9 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     # 「改为举报」 offered with a question, or 投诉/举报 said outright at one (never the answer to it)
     if turn.step in _SWITCHABLE and (words(text) in choosing.SWITCH or choosing.said_outright(text)):
         return await _switch(turn, text, world)
+    if turn.step is not Step.paused and worries_merchant_learns(text):  # asked at any step: answered, and it stands
+        turn.replies.append(Reply(_t(turn)("privacy.merchant")))
+        return reask(turn, world) if turn.step in QUESTIONS or turn.step is Step.choose else turn
     if meaning == "restart" and turn.step is not Step.paused:  # 重新开始 mid-story: the story told so far goes
         turn.draft, turn.step = Draft(), Step.account
         turn.replies.append(Reply(_t(turn)("restarted")))

@@ -293,11 +293,20 @@ async def on_name(turn: Turn, text: str, meaning: str | None, event: Event, worl
         return reask(turn, world)
     try:
         turn.draft.name = clean_name(name)
-        if phone:
-            turn.draft.phone = clean_phone(phone)
     except SubmissionError as error:
         return refused(turn, "bad.name", error)
+    if phone:
+        _take_phone(turn, phone)
     return await answered(turn, Step.name, world)
+
+
+def _take_phone(turn: Turn, phone: str) -> None:
+    """A phone number sent with the name: taken, or refused with the reason (「张伟 1381234567」: the name is kept and
+    the number is asked for next)."""
+    try:
+        turn.draft.phone = clean_phone(phone)
+    except SubmissionError:
+        refuse_phone(turn, phone)
 
 
 def refuse_phone(turn: Turn, phone: str) -> None:

@@ -61,6 +61,13 @@ _ASKS_WHAT_TO_DO = re.compile(
     r"what\s+(?:should|can|do)\s+i\s+do|who\s+(?:do|should|can)\s+i",
     re.IGNORECASE,
 )
+# 「走了800度 是不是表坏了」「燃气表准不准」: the meter itself doubted, which is the same question put another way
+_DOUBTS_METER = re.compile(
+    r"是不是.{0,4}(?:坏|不准|有问题|出问题|走得?快|跑得?快)|会不会是.{0,4}(?:表|坏|不准)|准不准|准吗|"
+    r"(?:表|计量).{0,3}(?:坏了|有问题|不准|走得?快|跑得?快)(?:吗|嘛|么|啊)?[?？]"
+    r"|is (?:my|the) \w+ meter (?:faulty|broken|wrong)",
+    re.IGNORECASE,
+)
 # 「商家的诚信计量承诺书在哪看」: what a merchant promised is on its instruments' lookup pages and cards.
 _ASKS_COMMITMENT = re.compile(r"承诺书|诚信计量承诺|计量承诺|诚信承诺|commitment|pledge", re.IGNORECASE)
 # 「这个二维码怎么用」, 「扫码是干什么的」: what the sticker is for (not how to verify an instrument, 「怎么检定」)
@@ -144,7 +151,7 @@ def automatic_answer(
         parts.append(_how_to_use_answer())
     if _ASKS_COMMITMENT.search(text):
         parts.append(_commitment_answer(card))
-    if _HOUSEHOLD_METER.search(text) and _ASKS_WHAT_TO_DO.search(text):
+    if _HOUSEHOLD_METER.search(text) and (_ASKS_WHAT_TO_DO.search(text) or _DOUBTS_METER.search(text)):
         parts.append(_household_meter_answer())
     if _ASKS_PROCESS.search(text) and not _ASKS_PERIOD.search(text):  # 多久 about a complaint, not a verification
         parts.append(_process_answer(policy))

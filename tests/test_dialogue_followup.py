@@ -126,6 +126,8 @@ async def test_a_rating_in_words_is_taken_for_a_case_awaiting_one(
             f"/api/v1/queue/{ref}/actions", json={"action": action, **facts}, headers=headers
         )
         assert response.status == 200, await response.text()
+        if action == "accept":  # rated while still being handled: told when it can be
+            assert f"编号 {ref} 还没有办结" in await shopper.say("4分吧")
     thanks = await shopper.say("4分吧")
     assert "谢谢您的评价（4 分）" in thanks
     [case] = await rows(engine, "SELECT satisfaction FROM complaint")

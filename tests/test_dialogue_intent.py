@@ -123,6 +123,34 @@ async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: 
     assert "哪家店" in kept
 
 
+@pytest.mark.parametrize("said", ["匿名", "不想留名字", "anonymous"])
+async def test_anonymity_asked_at_the_choice_is_the_report(shopper: Shopper, engine: AsyncEngine, said: str) -> None:
+    await shopper.say(SHORT)
+    await shopper.tap("done")
+    chosen = await shopper.say(said)  # the option that may be anonymous, not the complaint kept
+    assert "按举报办理" in chosen
+    assert "工作人员会再和您确认" not in chosen
+    for answer in ("skip", "skip", "skip"):
+        said_now = await shopper.tap(answer)
+        if "请核对" in said_now:
+            break
+        assert "怎么称呼" not in said_now
+    assert "类型：举报" in said_now
+
+
+async def test_a_bill_disputed_as_a_question_about_ones_own_meter_is_asked_the_remedy(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("我家电表这个月走了800度 平时才200 是不是表坏了")
+    asked = await shopper.tap("done")
+    assert "您希望怎样处理" in asked  # not filed at once as a question: the money may be owed back
+    assert "退还多收的费用" in asked
+    kept = await shopper.say("不知道")  # and "don't know" keeps the question, answered
+    assert "申请校验" in kept
+    [case] = await cases(engine)
+    assert case.intent == "inquiry"
+
+
 async def test_a_choice_button_of_an_earlier_story_is_never_taken_as_words(
     shopper: Shopper, engine: AsyncEngine
 ) -> None:

@@ -236,6 +236,19 @@ async def test_a_mobile_number_a_digit_short_is_refused_with_the_reason(shopper:
     assert "请核对：" not in refused  # not the summary: the phone is asked again
 
 
+async def test_a_name_with_a_mistyped_number_keeps_the_name_and_asks_for_the_number(shopper: Shopper) -> None:
+    await shopper.say(STORY_TOLD)
+    await shopper.say("好了")
+    await shopper.tap("skip")
+    refused = await shopper.say("张伟 1381234567")
+    assert "手机号码应该是 11 位数字" in refused
+    assert "手机号" in refused.rsplit("\n\n", 1)[-1]  # the number is asked for next, not the name again
+    assert "怎么称呼" not in refused
+    summary = await shopper.say("13812345678")
+    assert "姓名：张伟" in summary
+    assert "电话：138****5678" in summary
+
+
 async def test_a_name_or_phone_sent_at_the_summary_is_the_contact_not_the_story(
     shopper: Shopper, engine: AsyncEngine
 ) -> None:

@@ -74,7 +74,14 @@ def test_status_words_about_something_else_get_no_instrument_meaning() -> None:
 
 
 @pytest.mark.parametrize(
-    "question", ["我想咨询一下 家里电表走得快怎么办", "燃气表不准找谁", "my water meter runs fast, what should I do"]
+    "question",
+    [
+        "我想咨询一下 家里电表走得快怎么办",
+        "燃气表不准找谁",
+        "my water meter runs fast, what should I do",
+        "我家水表是不是坏了",
+        "家里的燃气表准不准啊",
+    ],
 )
 async def test_what_to_do_about_a_household_meter_is_answered_at_once(
     shopper: Shopper, engine: AsyncEngine, question: str

@@ -192,3 +192,31 @@ async def test_chit_chat_inside_a_story_is_answered_not_kept_over_wechat(
     assert "在吗" not in case.text
     assert "？？？" not in case.text
     assert "地点：东门菜市场 12 号" in case.text
+
+
+async def test_the_worry_that_the_merchant_learns_who_complained_is_answered_and_never_an_answer(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("南门菜场买肉少了二两 要退钱")
+    assert "什么时候" in await shopper.say("好了")
+    worried = await shopper.say("你们会不会告诉老板是我投诉的")
+    assert "不会告诉商家" in worried
+    assert "可以选择举报" in worried  # the anonymous way, named
+    assert "什么时候" in worried.rsplit("\n\n", 1)[-1]  # the question still stands
+    assert "已加到您的说明里" not in await shopper.say("昨天")  # 「昨天」 answers it: the worry was not the time
+    [draft] = await rows(engine, "SELECT draft FROM dialogue_state")
+    stored = json.loads(draft.draft) if isinstance(draft.draft, str) else draft.draft
+    assert stored["when"] == "昨天"
+    assert "告诉老板" not in " ".join(stored["texts"])
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+async def test_the_worry_asked_first_makes_no_case_and_a_story_of_it_is_still_story(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    follower = push(safe=safe)
+    _, answer = await say(wx, follower, follower.text("商家能看到我的电话吗"))
+    assert "不会告诉商家" in answer
+    assert await rows(engine, "SELECT id FROM complaint") == []
+    _, told = await say(wx, follower, follower.text("老板知道是我投诉的就骂我"))
+    assert "记下了" in told  # told, not asked: the story

@@ -1,5 +1,5 @@
 """Words about a case already sent: asking after it (「我那个投诉怎么样了」, 「你们什么时候处理」), adding to it
-(「再补充一下 老板还骂人」), or taking it back (「撤销投诉」)."""
+(「再补充一下 老板还骂人」), or taking it back (「撤销投诉」); and the worry that the merchant learns who complained."""
 
 from __future__ import annotations
 
@@ -84,3 +84,24 @@ def added_to_case(text: str) -> str | None:
 def without_add_cue(text: str) -> str:
     """「补充一下 张三 138…」 without its 补充一下."""
     return _ADD_CUE_FIRST.sub("", text.strip()) or text.strip()
+
+
+# 「你们会不会告诉老板是我投诉的」, 「商家能看到我的电话吗」: asked at any step, answered there, and never an answer
+# (a time, a place) or more of the story; a question, so 「老板知道是我投诉的就骂我」 stays story
+_MERCHANT_LEARNS = re.compile(
+    r"(?:告诉|通知|透露给?|泄露给?|转告|让)(?:老板|商家|商户|店家|摊主|对方|他们|卖家)"
+    r"|(?:老板|商家|商户|店家|摊主|对方|卖家)(?:会|能|就)?(?:知道|看到|看见|晓得)(?:是我|我的|我是谁|我投诉|我举报|我)"
+    r"|(?:个人)?信息.{0,4}(?:泄露|泄漏|保密)|保密吗|报复|打击报复"
+    r"|(?:merchant|shop|seller|owner|vendor)s? (?:know|see|find out|learn)|keep my (?:name|identity|number|phone)"
+    r"|retaliat",
+    re.IGNORECASE,
+)
+_ASKING = re.compile(
+    r"[吗嘛么呢？?]|会不会|能不能|是不是|可不可以|\b(?:will|would|can|could|does|do|is)\b", re.IGNORECASE
+)
+
+
+def worries_merchant_learns(text: str) -> bool:
+    """「会不会告诉老板是我投诉的」: the shopper asks whether the merchant will learn who complained."""
+    said = simplified(text)
+    return len(fold(said)) <= 40 and bool(_MERCHANT_LEARNS.search(said) and _ASKING.search(said))
