@@ -46,11 +46,32 @@ _OWN_METER = re.compile(
     r"|my (?:water|electricity|electric|gas|heat) (?:meter|bill)",
     re.IGNORECASE,
 )
+# 投诉 or 举报 said in a sentence of the story: the shopper's own word, whatever the classifier reads (and its 我 or
+# "I" tells no purchase of one's own)
+_OUTRIGHT_WISH = re.compile(
+    r"我(?:要|想|来|是来)(?:实名)?(举报|投诉)"
+    r"|\bi(?:'d like| want| would like| wish) to (report|complain|make a complaint|file a complaint)",
+    re.IGNORECASE,
+)
 SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为举报"})  # taken at any later question
+
+
+def said_in_story(account: str) -> str | None:
+    """「我要举报…」, "I want to report…" in the story, with nothing in the words asking otherwise: the shopper's own
+    choice (None when the words say none, or say both)."""
+    outright = _OUTRIGHT_WISH.search(account)
+    if outright is None:
+        return None
+    named = (outright.group(1) or outright.group(2)).lower()
+    said = Intent.report.value if named in {"举报", "report"} else Intent.complaint.value
+    return said if wish_of(account) == said else None
 
 
 def settled(reading: Classification, account: str) -> str | None:
     """The intent the shopper's words settle, or None when they must be asked."""
+    said = said_in_story(account)
+    if said is not None:
+        return said
     if reading.intent not in CHOSEN:  # a question or praise: nothing to choose, unless it may be a loss misread
         # an unsure reading of a loss, or of words not put as a question (「水表不准」 read as an inquiry at 0.56)
         unsure = reading.intent_confidence < LOW_CONFIDENCE and (
@@ -141,7 +162,7 @@ def photos_declined(turn: Turn, text: str) -> bool:
 def offer_remedy(turn: Turn) -> Reply | None:
     """A report told with a loss of one's own is offered the remedy beside the anonymity (never anonymity alone)."""
     draft = turn.draft
-    if draft.intent != Intent.report.value or not PERSONAL_LOSS.search(draft.account):
+    if draft.intent != Intent.report.value or not PERSONAL_LOSS.search(_OUTRIGHT_WISH.sub("", draft.account)):
         return None
     t = _t(turn)
     return Reply(t("report.remedy_offer"), ((Button(t("button.intent.to_complaint"), data="intent:complaint"),),))

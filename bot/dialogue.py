@@ -24,7 +24,6 @@ from bot.correcting import corrected
 from bot.questions import (
     SUMMARY_WORDS,
     answered,
-    kept,
     next_question,
     on_free_answer,
     on_name,
@@ -36,7 +35,16 @@ from bot.questions import (
     show_summary,
     took_time,
 )
-from bot.telling import answered_at_fix, chosen_first, ends_account, offer_choice, took_contact, took_correction
+from bot.telling import (
+    add_told,
+    answered_at_fix,
+    chosen_first,
+    ends_account,
+    kept,
+    offer_choice,
+    took_contact,
+    took_correction,
+)
 from bot.texts import (
     submission_text,
     understood_reply,
@@ -227,7 +235,7 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
         return await _answer_now(turn, text, world)
     if not turn.familiar:
         turn.replies.append(Reply(_t(turn)("greet")))
-    await offer_choice(_add_text(turn, text, first=True), world)
+    await offer_choice(add_told(turn, text, first=True), world)
     return turn
 
 
@@ -260,7 +268,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
             return turn
         if await asked_at_once(text, world):
             return await _answer_now(turn, text, world)
-    await offer_choice(_add_text(turn, text, first=False), world)
+    await offer_choice(add_told(turn, text, first=False), world)
     return turn
 
 
@@ -286,7 +294,7 @@ async def _on_confirm(turn: Turn, text: str, meaning: str | None, event: Event, 
     if phone and not name:
         refuse_phone(turn, phone)
         return await show_summary(turn, world)
-    _add_text(turn, text, first=False, quiet=True)
+    add_told(turn, text, first=False, quiet=True)
     return await show_summary(turn, world)
 
 
@@ -323,13 +331,6 @@ async def _answer_now(turn: Turn, text: str, world: World) -> Turn:
     return await _finish_account(turn, world)
 
 
-def _add_text(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
-    if kept(turn, text) and not quiet:
-        done = Button(_t(turn)("button.done"), data="done")
-        turn.replies.append(Reply(_t(turn)("ack.first" if first else "ack.more"), ((done,),)))
-    return turn
-
-
 async def _finish_account(turn: Turn, world: World) -> Turn:
     draft = turn.draft
     if not draft.texts:
@@ -343,10 +344,13 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
         if draft.intent not in ASKED_AT_ONCE or undecided
         else ()
     )
-    if undecided and choosing.settled(reading, draft.account) is None:
+    decided = choosing.settled(reading, draft.account) if undecided else draft.intent
+    if decided is None:
         draft.fixing = False
         turn.step = Step.choose
         return choosing.ask(turn, taken=taken)
+    if undecided and decided == choosing.said_in_story(draft.account):  # 「我要举报」 in the story: their own choice
+        choosing.choose(draft, decided)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
     if not draft.fixing:

@@ -11,12 +11,11 @@ from __future__ import annotations
 import re
 
 from bot import choosing, settling
-from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, QUESTIONS, Button, Draft, Event, Reply, Step
+from bot.conversation import ANSWER_CHARS, QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.correcting import corrected
-from bot.telling import took_contact
+from bot.telling import kept, took_contact
 from bot.texts import prompt, summary_reply, understood_reply
 from bot.turn import Turn, World
-from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.case_words import asks_when_handled
 from bot.understanding.contact import name_and_phone
@@ -51,18 +50,6 @@ _STALL = re.compile(r"\d+\s*[号號]?\s*(?:摊位?|档口?|铺位?|柜台?|门�
 _AROUND_HEAD = re.compile(
     r"^(?:就在|在|是)|(?:那边|那里|那儿|这边|附近|旁边|里面|那家|这家|家|的|菜市场|农贸市场|菜场|市场|集市)+$"
 )
-
-
-def kept(turn: Turn, text: str) -> bool:
-    """Whether the words joined the account (or are in it already: sent twice, kept once); when they would make it
-    too long, the shopper is told."""
-    if text in turn.draft.texts:
-        return True
-    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
-        _say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
-        return False
-    turn.draft.texts.append(text)
-    return True
 
 
 def needed(step: Step, draft: Draft) -> bool:

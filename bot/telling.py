@@ -20,8 +20,8 @@ from bot import choosing
 from bot.conversation import ACCOUNT_CHARS, ANSWER_CHARS, Button, Reply, Step
 from bot.correcting import change, corrected
 from bot.texts import mask_phone
-from bot.turn import Turn, World, texts_of
-from bot.understanding.contact import is_surname, looks_like_name, name_and_phone
+from bot.turn import Turn, World, say, texts_of
+from bot.understanding.contact import is_surname, looks_like_name, name_and_phone, signed_off
 from bot.understanding.corrections import story_correction
 from bot.understanding.facts import FACT_FIELDS, amounts_in, place_in, when_in
 from bot.understanding.words import WORD_OF, says_no, says_submit, words
@@ -106,6 +106,50 @@ def took_contact(turn: Turn, text: str, *, telling: bool) -> bool:
     else:
         turn.replies.append(Reply(t("ack.contact", contact=shown)))
     return True
+
+
+def kept(turn: Turn, text: str) -> bool:
+    """Whether the words joined the account (or are in it already: sent twice, kept once); when they would make it
+    too long, the shopper is told."""
+    if text in turn.draft.texts:
+        return True
+    if len(turn.draft.account) + len(text) > ACCOUNT_CHARS:
+        say(turn, "ack.too_long", limit=ACCOUNT_CHARS)
+        return False
+    turn.draft.texts.append(text)
+    return True
+
+
+def add_told(turn: Turn, text: str, *, first: bool, quiet: bool = False) -> Turn:
+    """More of the story, acknowledged (unless ``quiet``) with how to finish it; a contact it ends with is taken
+    apart from it (:func:`signed_contact`)."""
+    text, contact = signed_contact(turn, text)
+    if kept(turn, text) and not quiet:
+        t = texts_of(turn)
+        ack = t("ack.first" if first else "ack.more")
+        if contact:
+            ack += "\n" + t("ack.contact", contact=contact)
+        turn.replies.append(Reply(ack, ((Button(t("button.done"), data="done"),),)))
+    return turn
+
+
+def signed_contact(turn: Turn, text: str) -> tuple[str, str]:
+    """A story message that ends with its writer's contact (「…特此投诉。联系人：王明 电话：136…」): the contact is
+    taken, and the words before it are what joins the story (so the merchant never sees the number). Returns those
+    words and how the contact is shown ("" when none was taken)."""
+    signed = signed_off(text)
+    if signed is None:
+        return text, ""
+    words_before, name, phone = signed
+    try:
+        phone = clean_phone(phone)
+        name = clean_name(name) if name else ""
+    except SubmissionError:
+        return text, ""  # a number that is no mobile number: the words stay as they were, nothing is lost
+    draft = turn.draft
+    draft.phone, draft.name = phone, name or draft.name
+    choosing.given_contact(draft, ("name", "phone") if name else ("phone",))
+    return words_before, f"{name} {mask_phone(phone)}" if name else mask_phone(phone)
 
 
 async def took_correction(turn: Turn, text: str, world: World) -> bool:

@@ -45,8 +45,9 @@ _ASKS_STATUS = re.compile(r"检定|有效期|合格|准不准|准吗|准确|靠�
 # Whether an instrument is right, not how to have one verified (「电子秤去哪检定 收费吗」 is for a handler).
 _ASKS_IF_RIGHT = re.compile(
     r"准不准|准吗|准确吗|准不准确|靠谱吗|有没有检定|检定过没|检定了吗|检定过吗|是否检定|合格吗|合不合格|"
-    r"有效期|检定周期|多久.{0,4}检|"
-    r"accurate|\bok\b|verified\?",
+    r"有效期|检定周期|多久.{0,4}检|(?:怎么|如何|怎样)(?:查|知道|看|判断|确认).{0,8}(?:检定|合格|准)|"
+    r"accurate|\bok\b|verified\?|(?:if|whether) (?:a |the |this |that |my )?\w+ (?:is|was) (?:verified|accurate|legal)"
+    r"|is (?:it|this|that|the \w+) verified",
     re.IGNORECASE,
 )
 # Instruments that weigh nothing: a fair scale cannot check them

@@ -101,6 +101,48 @@ async def test_ones_own_number_said_in_a_sentence_is_taken_and_not_asked_again(
     assert "13912345678" not in text  # the story the merchant may see carries no phone
 
 
+LETTER = (
+    "尊敬的领导：您好！本人于11月30日在南门农贸市场12号摊位购买排骨2斤，付款58元，经市场公平秤复秤仅1斤6两。"
+    "特此投诉，请求责令商家退还差价。"
+)
+
+
+@pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
+@pytest.mark.parametrize(
+    ("signed", "name"), [("联系人：王明 电话：13612345678", "王明"), ("联系电话：13612345678", "")]
+)
+async def test_a_letter_signed_with_its_writers_contact_gives_the_contact_and_keeps_the_number_out_of_the_story(
+    wx: Any, engine: AsyncEngine, safe: bool, signed: str, name: str
+) -> None:
+    follower = push(safe=safe)
+    _, noted = await say(wx, follower, follower.text(LETTER + signed))
+    assert "记下了您的联系方式" in noted
+    assert "136****5678" in noted
+    said = ""
+    for answer in ("好了", "没有照片", "跳过"):
+        _, said = await say(wx, follower, follower.text(answer))
+        if "请核对" in said:
+            break
+        assert "手机号" not in said  # the number the letter gave is not asked for
+    assert "请核对" in said
+    assert f"姓名：{name}" in said if name else "姓名：" in said
+    _, receipt = await say(wx, follower, follower.text("提交"))
+    assert "已收到" in receipt
+    text, intent = await _case(engine)
+    assert intent == "complaint"  # 特此投诉
+    assert "13612345678" not in text  # the story the merchant may see carries no phone
+    assert "特此投诉" in text  # and every word of the letter before it
+    async with engine.connect() as connection:
+        phone = (await connection.execute(sa.text("SELECT phone FROM complaintcontact"))).scalar_one()
+    assert phone == "13612345678"
+
+
+async def test_someone_elses_number_at_the_end_of_a_story_stays_story(shopper: Shopper) -> None:
+    said = await shopper.say("南门菜场卖肉的少给了二两 老板电话：13812345678")
+    assert "联系方式" not in said
+    assert "记下了" in said
+
+
 async def test_an_english_name_and_phone_are_taken(shopper: Shopper) -> None:
     await shopper.say("The scale at the market was wrong, I paid 30 yuan for 1 jin of pork but got less")
     noted = await shopper.say("John Smith 13900139000")

@@ -98,6 +98,13 @@ async def test_words_that_settle_it_are_not_asked_and_a_loss_reported_is_offered
     understood = await shopper.tap("done")
     assert "您希望怎样处理" not in understood
     assert "举报可以匿名" in understood  # no loss of one's own: a report, as the words say
+    assert "可以改为投诉" not in understood
+    await shopper.say("取消")
+
+    await shopper.say("我要举报东街菜市场15号摊位用鬼秤")
+    understood = await shopper.tap("done")
+    assert "举报可以匿名" in understood
+    assert "可以改为投诉" not in understood  # the 我 of 「我要举报」 tells no purchase of one's own
     await shopper.say("取消")
 
     await shopper.say(LOSS_REPORTED)
@@ -110,6 +117,32 @@ async def test_words_that_settle_it_are_not_asked_and_a_loss_reported_is_offered
     switched = await shopper.tap("intent:complaint")
     assert "按投诉办理" in switched
     assert "哪家店" in switched
+
+
+@pytest.mark.parametrize(
+    ("said", "intent"),
+    [
+        ("Hi, I want to report a gas station on Renmin Road, pump 3 shows 0.5L before starting", "report"),
+        ("你好，我想举报一下，南门菜场卖鱼的那家秤不对，称出来总是多", "report"),
+    ],
+)
+async def test_a_choice_said_in_the_story_is_the_shoppers_whatever_the_reading(
+    shopper: Shopper, engine: AsyncEngine, said: str, intent: str
+) -> None:
+    await shopper.say(said)
+    understood = await shopper.tap("done")
+    assert "What would you like done" not in understood
+    assert "您希望怎样处理" not in understood
+    assert "a report" in understood or "举报" in understood
+    assert "Make it a complaint" not in understood  # the "I" of "I want to report" tells no purchase
+    for _ in range(4):
+        if "请核对" in understood or "Please check" in understood:
+            break
+        understood = await shopper.tap("skip")
+    receipt = await shopper.tap("submit")
+    assert "已收到" in receipt or "Received" in receipt, receipt
+    [case] = await cases(engine)
+    assert (case.intent, case.consumer_intent) == (intent, intent)  # the shopper's word, kept as their choice
 
 
 async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: Shopper, engine: AsyncEngine) -> None:

@@ -206,14 +206,21 @@ async def test_a_fair_scale_question_with_no_market_says_where_they_usually_are(
 
 
 @pytest.mark.parametrize(
-    "question", ["这个秤准吗", "我想问下 秤的检定有效期一般是多久", "你好 我想问一下 电子秤多久要检定一次"]
+    "question",
+    [
+        "这个秤准吗",
+        "我想问下 秤的检定有效期一般是多久",
+        "你好 我想问一下 电子秤多久要检定一次",
+        "怎么知道这个秤有没有检定过",
+        "how do i check if a scale is verified",
+    ],
 )
 async def test_is_this_scale_right_with_no_code_says_how_to_find_out(
     shopper: Shopper, engine: AsyncEngine, question: str
 ) -> None:
     answer = await shopper.say(question)
-    assert "发器具贴纸上的编码" in answer  # nothing to look up: how to, and the fair scale
-    assert "公平秤" in answer
+    assert "发器具贴纸上的编码" in answer or "Send the code on the instrument's sticker" in answer  # how to look up
+    assert "公平秤" in answer or "fair scale" in answer
     assert "工作日" not in answer  # 多久 about a verification is not about a complaint's deadlines
 
 

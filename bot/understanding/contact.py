@@ -68,3 +68,33 @@ def looks_like_name(text: str) -> bool:
 def is_surname(text: str) -> bool:
     """One of the common surnames, written simplified or traditional (陳, 劉, 黃 as typed in Hong Kong or Taiwan)."""
     return text in SURNAMES or simplified(text) in SURNAMES
+
+
+# 「……特此投诉。联系人：王明 电话：13612345678」: a letter signs off with its writer's contact. The words that lead
+# into it stand after a stop or a space (not 「老板电话：138…」, someone else's number, which stays story).
+_SIGN_OFF = r"(?<![\u4e00-\u9fffA-Za-z])"
+_NUMBER = r"(?P<phone>\+?\d[\d\s-]{5,18}\d)[。.！!\s]*$"
+_SIGNED = re.compile(
+    _SIGN_OFF
+    + r"(?:联系人|投诉人|举报人|反映人|姓名|name)\s*[:：]?\s*(?P<name>[\u4e00-\u9fff]{1,4}|[A-Za-z][A-Za-z .]{1,30}?)"
+    r"[，,；;\s]*(?:联系)?(?:电话|手机|手机号|手机号码|电话号码|tel|phone)\s*[:：]?\s*"
+    + _NUMBER
+    + r"|"
+    + _SIGN_OFF
+    + r"(?:联系电话|联系方式|联系手机|本人电话|本人手机|tel|phone)\s*[:：]\s*"
+    + _NUMBER.replace("phone", "alone"),
+    re.IGNORECASE,
+)
+
+
+def signed_off(text: str) -> tuple[str, str, str] | None:
+    """A contact the words end with (「联系人：王明 电话：136…」): (the words before it, the name or "", the phone),
+    or None. Only after some words: a bare 「联系人：王明 电话：…」 is a contact line, which the dialogue reads too."""
+    found = _SIGNED.search(text)
+    if found is None or not text[: found.start()].strip(" ，,。；;"):
+        return None
+    return (
+        text[: found.start()].rstrip(" ，,；;"),
+        (found.group("name") or "").strip(),
+        found.group("phone") or found.group("alone"),
+    )
