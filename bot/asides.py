@@ -35,6 +35,7 @@ from bot.understanding.words import (
     is_gratitude,
     is_thanks,
     says_no,
+    small_talk,
     word_rating,
     words,
 )
@@ -350,6 +351,8 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
         return "ack.finish"
     if is_chatter(text):
         return "chatter.more"
+    if small_talk(text) == "chatter.hours":  # 「你们周末上班吗」 mid-story: answered, never the story's time
+        return "chatter.hours.more"
     if meaning == "change":
         return "fix.later"
     if words(text) in CONFIRM_YES or meaning == "skip":  # 是, 可以, 跳过: agreeing or passing tells nothing

@@ -49,7 +49,7 @@ _OWN_METER = re.compile(
 # 投诉 or 举报 said in a sentence of the story: the shopper's own word, whatever the classifier reads (and its 我 or
 # "I" tells no purchase of one's own)
 _OUTRIGHT_WISH = re.compile(
-    r"我(?:要|想|来|是来)(?:实名)?(举报|投诉)"
+    r"我(?:要|想|来|是来)(?:实名|匿名)?(举报|投诉)"
     r"|\bi(?:'d like| want| would like| wish) to (report|complain|make a complaint|file a complaint)",
     re.IGNORECASE,
 )

@@ -343,6 +343,20 @@ async def test_a_question_about_hours_is_answered_and_makes_no_case(
         assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
 
 
+async def test_a_question_about_hours_in_the_middle_of_a_story_is_answered_and_never_its_time(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await shopper.say("南门菜场买肉少了二两")
+    answer = await shopper.say("你们周末上班吗")
+    assert "这里随时可以说" in answer
+    assert "记下了" not in answer
+    understood = await shopper.say("好了")
+    assert "时间 周末" not in understood  # the hours asked about are not when it happened
+    async with engine.connect() as connection:
+        draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
+    assert (json.loads(draft) if isinstance(draft, str) else draft)["texts"] == ["南门菜场买肉少了二两"]
+
+
 @pytest.mark.parametrize("said", ["我是商户 被人投诉了 怎么申诉", "我是卖菜的 顾客说我秤不准 其实是准的"])
 async def test_a_merchant_complained_about_is_told_where_their_side_is_heard_and_makes_no_case(
     shopper: Shopper, engine: AsyncEngine, said: str

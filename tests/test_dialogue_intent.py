@@ -101,11 +101,12 @@ async def test_words_that_settle_it_are_not_asked_and_a_loss_reported_is_offered
     assert "可以改为投诉" not in understood
     await shopper.say("取消")
 
-    await shopper.say("我要举报东街菜市场15号摊位用鬼秤")
-    understood = await shopper.tap("done")
-    assert "举报可以匿名" in understood
-    assert "可以改为投诉" not in understood  # the 我 of 「我要举报」 tells no purchase of one's own
-    await shopper.say("取消")
+    for said in ("我要举报东街菜市场15号摊位用鬼秤", "我要匿名举报 东街菜市场3号摊 秤有问题"):
+        await shopper.say(said)
+        understood = await shopper.tap("done")
+        assert "举报可以匿名" in understood
+        assert "可以改为投诉" not in understood  # the 我 of 「我要举报」 tells no purchase of one's own
+        await shopper.say("取消")
 
     await shopper.say(LOSS_REPORTED)
     understood = await shopper.tap("done")
@@ -143,6 +144,20 @@ async def test_a_choice_said_in_the_story_is_the_shoppers_whatever_the_reading(
     assert "已收到" in receipt or "Received" in receipt, receipt
     [case] = await cases(engine)
     assert (case.intent, case.consumer_intent) == (intent, intent)  # the shopper's word, kept as their choice
+
+
+@pytest.mark.parametrize(
+    ("said", "where"),
+    [("眼镜配的度数不对 戴着头晕 要求重配", "哪家眼镜店"), ("药店抓的中药少了好几克 要求补偿", "哪家医院、诊所或药店")],
+)
+async def test_a_remedy_in_other_words_settles_the_complaint_and_the_place_is_asked_for_its_trade(
+    shopper: Shopper, said: str, where: str
+) -> None:
+    await shopper.say(said)
+    understood = await shopper.tap("done")
+    assert "您希望怎样处理" not in understood  # 重配, 补偿: a remedy asked for, so a complaint
+    assert "投诉" in understood
+    assert where in understood
 
 
 async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: Shopper, engine: AsyncEngine) -> None:

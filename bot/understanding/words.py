@@ -173,6 +173,7 @@ CHATTER = (  # greetings and small talk: answered with a short help line, never 
 )  # fmt: skip
 REMEDY = re.compile(  # the shopper asks for a remedy: a complaint (投诉)
     r"退钱|退款|退费|退货|退差价|退还|退我|赔偿|赔钱|赔我|要赔|补足|补齐|补给我|补上|补回|道歉|调解|要回|讨回|拿回|"
+    r"重配|重新配|重做|重新做|换货|调换|退换|换一副|免费换|补偿|"
     r"给个说法|给我个说法|讨个说法|我要投诉|我想投诉|来投诉|投诉一下|投诉他|投诉这|refund|compensat|money back|"
     r"make (it )?up|apolog",
     re.IGNORECASE,
