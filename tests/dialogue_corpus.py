@@ -378,6 +378,30 @@ CONVERSATIONS: tuple[Script, ...] = (
         told="where when amounts",
         station=DONG,
     ),
+    # A letter signed with its writer's contact, a choice said in English, a remedy in other words.
+    script(
+        "signed letter",
+        "尊敬的领导：本人前天在南门农贸市场买牛肉3斤，付款135元，回家复秤只有2斤5两，请责令商家退还差价。"
+        "联系人：李娜 电话：13711112222",
+        told="where when amounts",
+        station=NAN,
+    ),
+    script(
+        "english report",
+        "I want to report the fish stall at 南门菜场, their scale is rigged, it shows 1 jin with nothing on it",
+        told="where",
+        intent="report",
+        category="tampered_instrument",
+        station=NAN,
+    ),
+    script(
+        "glasses redo",
+        "在明亮眼镜店配的眼镜度数不对 戴着头晕 要求重配",
+        told="where",
+        category="eyeglasses",
+        station=NAN,
+        when="上个月",
+    ),
     # Chit-chat and spam: never a case.
     # Said once and left: thanked or answered at once, with no 好了 to send.
     script("praise", "表扬一下南门菜场的公平秤 很方便", intent="feedback", category=None, station=NAN),
