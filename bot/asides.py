@@ -23,6 +23,7 @@ from bot.understanding.case_words import (
     without_add_cue,
 )
 from bot.understanding.contact import looks_like_name, name_and_phone
+from bot.understanding.corrections import story_correction
 from bot.understanding.facts import amounts_in
 from bot.understanding.words import (
     BUTTON_DATA,
@@ -118,7 +119,7 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
         handled = await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False)
         return say(turn, "rate.not_closed", ref=handled.ref) if handled is not None else say(turn, "chatter")
     # the contact the receipt asked for first (「补充一下 张三 138…」 is never words of the case a merchant may read)
-    joined = await _contact_joined(turn, text, event, world)
+    joined = await _contact_joined(turn, text, event, world) or await _correction_joined(turn, text, event, world)
     return joined if joined is not None else await _words_joined(turn, text, event, world)
 
 
@@ -146,6 +147,19 @@ async def _contact_joined(turn: Turn, text: str, event: Event, world: World) -> 
     return turn
 
 
+async def _correction_joined(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
+    """「地点写错了 是东街菜市场」 soon after a receipt: that case is sent, so the correction joins it as words its
+    handler sees (never a new story); None for other words, or with no case received lately."""
+    if story_correction(text) is None:
+        return None
+    recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP, lacking=False)
+    if recent is None:
+        return None
+    joined = await world.add_words(event.channel, event.chat_user, recent.ref, text.strip())
+    key = "case.correction_added" if joined else "case.words_not_added"
+    return say(turn, key, ref=recent.ref, hotline=world.hotline)
+
+
 async def _words_joined(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
     """「再补充一下 老板还骂人」: joined to the newest case still handled; None for other words, or when no case is
     being handled (a new story)."""
@@ -164,7 +178,8 @@ async def _words_joined(turn: Turn, text: str, event: Event, world: World) -> Tu
 async def cancel(turn: Turn, text: str, event: Event, world: World) -> Turn:
     """取消 or 算了: the story being told is dropped. 「撤销投诉」 drops it too; with none being told it is about a
     case already sent (:func:`withdraw`)."""
-    had = turn.draft.texts or turn.draft.paused or turn.step is not Step.idle
+    # after small talk the step is account with nothing told: nothing in hand to drop
+    had = turn.draft.texts or turn.draft.paused or turn.draft.chosen or turn.step not in {Step.idle, Step.account}
     if not had and wants_withdrawal(text):
         return await withdraw(turn, event, world)
     turn.step, turn.draft = Step.idle, Draft()

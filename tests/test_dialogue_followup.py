@@ -258,6 +258,22 @@ async def test_words_added_after_the_receipt_join_the_case_and_a_withdrawal_reac
     assert "您要求撤回，等待工作人员确认" in own_page
 
 
+async def test_a_correction_soon_after_the_receipt_joins_the_case_and_a_bare_withdrawal_is_understood(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    ref = await anonymous_complaint(shopper)
+    added = await shopper.say("地点写错了 是东街菜市场")
+    assert f"已把您的更正补充到编号 {ref}" in added
+    assert "记下了" not in added  # not the start of a new story
+    [case] = await rows(engine, "SELECT text FROM complaint")
+    assert case.text.endswith("\n补充：地点写错了 是东街菜市场")
+    assert "好的，再见" in await shopper.say("再见")  # a farewell: no story, no help line
+    assert f"已告诉处理编号 {ref} 的工作人员：您想撤回" in await shopper.say("撤销")
+    await shopper.say("南门菜场又少了二两")
+    assert "已取消，刚才的内容没有提交" in await shopper.say("撤销")  # mid-story: the story is dropped
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
+
+
 async def test_a_withdrawal_with_no_case_says_so_and_mid_story_drops_the_story(
     shopper: Shopper, engine: AsyncEngine
 ) -> None:

@@ -49,10 +49,12 @@ def asks_when_handled(text: str) -> bool:
     return len(fold(text)) <= 24 and bool(PROGRESS_WHEN.search(simplified(text)))
 
 
-# 「撤销投诉」, 「不举报了」, "withdraw my complaint": the shopper takes back a case (mid-story: the story told)
+# 「撤销投诉」, 「不举报了」, "withdraw my complaint", 「撤销」 alone: the shopper takes back a case (mid-story:
+# the story told)
 _WITHDRAW = re.compile(
     r"(?:我要|我想|请|帮我|麻烦)?(?:撤销|撤回|撤掉|取消|不要)掉?(?:我的|这个|那个|刚才的|刚刚的|之前的)?(?:投诉|举报)(?:吧|了)?"
     r"|不(?:投诉|举报)了|(?:cancel|withdraw)(?:my|the|this)?(?:complaint|report|case)"
+    r"|(?:我要|我想|请|帮我)?(?:撤销|撤回)(?:吧|了|一下)?"
 )
 # 「再补充一下 老板还骂人」, 「我刚才投诉的那个 忘了说…」, "one more thing": more words about the case just sent (not
 # 「还有一件事，隔壁摊也一样」: another matter, another story)

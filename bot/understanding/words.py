@@ -155,10 +155,12 @@ FILLER = (
     "照片", "图片", "相片", "图", "算了",
     "sorry", "thanks", "thank you", "please", "i", "oh", "um", "uh", "well", "just", "really",
 )  # fmt: skip
+FAREWELLS = ("再见", "拜拜", "拜", "bye", "byebye", "goodbye", "88", "好的再见", "谢谢再见", "没事了", "没别的了")
 CHATTER = (  # greetings and small talk: answered with a short help line, never a case
     "你好", "您好", "在吗", "在不在", "在么", "有人吗", "有人在吗", "hi", "hello", "hey", "哈喽", "嗨", "喂", "早",
     "早上好", "晚上好", "下午好", "在", "人呢", "请问", "打扰了", "你是谁", "你是机器人吗", "测试", "test", "哈哈",
     "呵呵", "嘿嘿", "好的", "ok", "嗯嗯", "哦哦", "1", "？", "?",
+    *FAREWELLS,
     # 「是12315吗」: the help line says what this is and where the words go
     "12315", "12315吗", "是12315吗", "这是12315吗", "是不是12315", "这里是12315吗", "你们是政府的吗", "是官方的吗",
     "你们是谁", "你们是哪个部门", "你们是哪里的", "这是哪个单位", "who are you",
@@ -221,6 +223,7 @@ def _folded(phrases: tuple[str, ...]) -> frozenset[str]:
 
 _NO, _GIVE_UP, _FILLERS, _CHATTER = _folded(NO), _folded(GIVE_UP), _folded(FILLER), _folded(CHATTER)
 _THANKS = _folded(THANKS)
+_FAREWELLS = _folded(FAREWELLS)
 _GRATITUDE = _folded(GRATITUDE)
 _RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in _folded(phrases)}
 _KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
@@ -324,6 +327,8 @@ def small_talk(text: str) -> str | None:
     complained about, where their side is heard; None for anything else."""
     if _HOTLINE_BUSY.search(text) and len(fold(_HOTLINE_BUSY.sub("", text))) <= 8:
         return "chatter.hotline"
+    if _only(text, _FAREWELLS):
+        return "chatter.bye"
     if _HOURS.search(text) and len(fold(_HOURS.sub("", text))) <= 5:
         return "chatter.hours"
     if _MERCHANT_SIDE.search(text) and len(fold(text)) <= 40:
