@@ -119,7 +119,8 @@ async def load_name_index(connection: AsyncConnection) -> NameIndex:
     for market_id, name, aliases, station_id in await connection.execute(markets):
         place = Place(PlaceKind.market, market_id, station_id, market_id)
         names.extend((alias, place) for alias in [name, *(aliases or [])])
-    return NameIndex(names + short_names(names))
+    said = names + short_names(names)
+    return NameIndex(said + spoken_kinds(said))
 
 
 # What a market's name says it sells, before 市场: the words people leave out when they say the name.
@@ -239,3 +240,21 @@ def route_by_instrument(
         # Not a measurement matter even though it came from a sticker: keep the links, let intake route it.
         return Route(Queue.general_intake, None, merchant_id, market_id, instrument_id)
     return Route(Queue.station, station_id, merchant_id, market_id, instrument_id)
+
+
+# A market's kind as people also write it: 街市 (a market, in Cantonese: 「南门街市」), 菜厂 (菜场 typed by its sound).
+# Only added names, never a rewrite of the shopper's words: 「东街市场」 holds 街市 too.
+_KINDS_SAID = ((re.compile(r"(?:菜市场|市场|菜场)$"), "街市"), (re.compile(r"菜场$"), "菜厂"))
+
+
+def spoken_kinds(names: list[tuple[str, Place]]) -> list[tuple[str, Place]]:
+    """Each market name with its kind as people also write it, where that is no other place's name."""
+    taken = {name for name, _ in names}
+    said: dict[str, set[Place]] = defaultdict(set)
+    for name, place in names:
+        if place.kind is PlaceKind.market:
+            for kind, spoken in _KINDS_SAID:
+                variant = kind.sub(spoken, name)
+                if variant != name and variant not in taken and len(variant) >= MIN_NAME_LENGTH + 2:
+                    said[variant].add(place)
+    return [(name, next(iter(places))) for name, places in said.items() if len(places) == 1]

@@ -13,7 +13,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.deadlines.calendar_store import import_schedule
-from complaints.routing import NameIndex, Place, PlaceKind, short_names
+from complaints.routing import NameIndex, Place, PlaceKind, short_names, spoken_kinds
 from tests.support import ZONE, ledger_row, make_uscc, seed
 from web.app import create_app
 
@@ -155,10 +155,21 @@ async def district(engine: AsyncEngine) -> None:
         ("南门菜场卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
         ("南門菜場賣菜的秤短斤少兩，少了一斤多，要求退款", "station", "南门市场监管所"),
         ("南门市场卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
+        ("南门街市卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
+        ("南门菜厂卖菜的秤短斤少两，少了一斤多，要求退款", "station", "南门市场监管所"),
         ("菜市场卖菜的秤短斤少两，少了一斤多，要求退款", "district_intake", None),
         ("南门菜场饭菜里有头发，服务员态度恶劣", "general_intake", None),
     ],
-    ids=["merchant-named", "market-alias-named", "traditional", "market-as-said", "nothing-named", "not-measurement"],
+    ids=[
+        "merchant-named",
+        "market-alias-named",
+        "traditional",
+        "market-as-said",
+        "market-in-cantonese",
+        "market-typed-by-sound",
+        "nothing-named",
+        "not-measurement",
+    ],
 )
 async def test_a_message_without_a_code_is_routed_by_the_names_in_it(
     client: Client, engine: AsyncEngine, text: str, queue: str, station: str | None
@@ -233,6 +244,23 @@ def test_a_name_is_shortened_as_people_say_it_only_where_that_tells_one_place() 
              ("鼓楼石化加油站", Place(PlaceKind.merchant, 6, 1, None)),
              ("张记店", Place(PlaceKind.merchant, 7, 1, 1))]  # fmt: skip
     assert {name for name, _ in short_names(names)} == {"南门市场", "鼓楼石化"}
+
+
+def test_a_markets_kind_as_people_also_write_it_is_found_and_never_rewrites_other_names() -> None:
+    def market(place_id: int) -> Place:
+        return Place(PlaceKind.market, place_id, 1, place_id)
+
+    names = [("南门农贸市场", market(1)), ("南门菜场", market(1)), ("东街菜市场", market(2)), ("东街市场", market(2)),
+             ("西门菜场", market(3)), ("西门市场", market(4))]  # fmt: skip
+    index = NameIndex(names + spoken_kinds(names))
+
+    def found(text: str) -> list[str]:
+        return [name for name, _ in index.find(text)]
+
+    assert found("我喺南门街市买猪肉 唔够秤") == ["南门街市"]  # 街市: a market, in Cantonese
+    assert found("南门菜厂买肉少了2俩") == ["南门菜厂"]  # 菜场 typed by its sound
+    assert found("东街市场买的鱼") == ["东街市场"]  # the 街市 inside 东街市场 is no market word
+    assert found("西门街市") == []  # 西门菜场 and 西门市场 are two markets: neither is guessed
 
 
 def test_a_market_named_in_latin_letters_is_found_where_its_pinyin_tells_one_market() -> None:

@@ -112,6 +112,8 @@ def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place
         ("paid 60, got home and it was only 1.6 jin", "paid 60 1.6 jin"),
         ("the scale at stall 5 looks rigged", ""),  # no 5 litres in "5 looks"
         ("他用的是八两秤", ""),  # a rigged scale's nickname, not eight liang
+        ("南门菜厂买肉少了2俩", "少了2俩"),  # 两 typed by its sound
+        ("我们俩去买的菜", ""),  # no number before it: 俩 is "the two of us"
     ],
 )
 def test_money_and_quantities_are_found_as_written(text: str, amounts: str) -> None:

@@ -43,8 +43,8 @@ _WHEN_EN = re.compile(
 # 「少给了二两」, 「多收了5块」: the short or over word is kept with the amount, which says nothing without it
 _MONEY = rf"{_NUMBER}\s*(?:块钱|块|元|毛)|(?:少|多)?(?:付了|给了|收了|花了|收我|花)\s*{_NUMBER}(?:多)?(?:块钱|块|元)?"
 # kg, g and l only as whole words: "stall 5 looks rigged" holds no 5 litres
-# 「八两秤」 is a rigged scale's nickname, not eight liang
-_UNITS = r"公斤|千克|斤|两(?!秤)|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z])"
+# 「八两秤」 is a rigged scale's nickname, not eight liang; 「2俩」 is 两 typed by its sound
+_UNITS = r"公斤|千克|斤|两(?!秤)|俩|克|升|吨|度|方|公里|(?:kg|g|l)(?![a-z])"
 _WEIGHT = rf"(?:少了|差了)?{_NUMBER}\s*(?:{_UNITS})(?:{_NUMBER}(?:两|钱)?)?"
 _AMOUNTS = re.compile(rf"(?:{_MONEY}|{_WEIGHT})", re.IGNORECASE)
 _AMOUNTS_EN = re.compile(
