@@ -163,7 +163,9 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
         return await _switch(turn, text, world)
     if turn.step is not Step.paused and worries_merchant_learns(text):  # asked at any step: answered, and it stands
         turn.replies.append(Reply(_t(turn)("privacy.merchant")))
-        return reask(turn, world) if turn.step in QUESTIONS or turn.step is Step.choose else turn
+        if turn.step is Step.confirm:
+            return await show_summary(turn, world)
+        return reask(turn, world) if turn.step in {*QUESTIONS, Step.choose, Step.fix} else turn
     if meaning == "restart" and turn.step is not Step.paused:  # 重新开始 mid-story: the story told so far goes
         turn.draft, turn.step = Draft(), Step.account
         turn.replies.append(Reply(_t(turn)("restarted")))

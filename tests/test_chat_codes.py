@@ -175,10 +175,12 @@ async def test_a_lookup_asked_in_everyday_words_shows_the_card(
     assert "记下了" not in said  # a lookup, not the start of a story
 
 
+# a drawn code, and one whose letters once read as English words (its A's counted as articles)
+@pytest.mark.parametrize("drawn", [None, "4A8A7NVR6P"])
 async def test_a_lookup_of_a_code_nobody_registered_says_so_and_starts_no_story(
-    shopper: Shopper, engine: AsyncEngine
+    shopper: Shopper, engine: AsyncEngine, drawn: str | None
 ) -> None:
-    said = await shopper.say(f"我要查一下 {format_code(new_code())}")
+    said = await shopper.say(f"我要查一下 {format_code(drawn or new_code())}")
     assert "没有找到编码" in said
     assert "记下了" not in said
 

@@ -56,6 +56,9 @@ async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], dateti
         ("10分钟前在12号摊", "10分钟前"),
         ("昨儿个下午", "昨儿个下午"),  # as the north says 昨天
         ("bought it half an hour ago", "half an hour ago"),
+        ("重量：1.00kg 金额：28.00 东街菜市场3号摊 2026-12-06 09:12", "2026-12-06 09:12"),  # a receipt's date
+        ("my water bill doubled this month", "this month"),
+        ("bought it three days ago", "three days ago"),
         ("just now at the market", "just now"),
         ("我儿子买的", ""),
     ],
@@ -112,6 +115,7 @@ def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place
         ("paid 60, got home and it was only 1.6 jin", "paid 60 1.6 jin"),
         ("the scale at stall 5 looks rigged", ""),  # no 5 litres in "5 looks"
         ("他用的是八两秤", ""),  # a rigged scale's nickname, not eight liang
+        ("my water bill is 40 tons this month instead of 20", "40 tons"),
         ("南门菜厂买肉少了2俩", "少了2俩"),  # 两 typed by its sound
         ("我们俩去买的菜", ""),  # no number before it: 俩 is "the two of us"
     ],

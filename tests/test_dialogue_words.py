@@ -220,3 +220,15 @@ async def test_the_worry_asked_first_makes_no_case_and_a_story_of_it_is_still_st
     assert await rows(engine, "SELECT id FROM complaint") == []
     _, told = await say(wx, follower, follower.text("老板知道是我投诉的就骂我"))
     assert "记下了" in told  # told, not asked: the story
+
+
+async def test_the_worry_at_the_summary_shows_the_summary_again(shopper: Shopper) -> None:
+    await shopper.say("南门菜场买肉少了二两 要退钱")
+    await shopper.say("好了")
+    await shopper.say("昨天")
+    await shopper.tap("skip")  # no photos
+    assert "请核对" in await shopper.say("王芳 13800138000")
+    worried = await shopper.say("商家能看到我的电话吗")
+    assert "不会告诉商家" in worried
+    assert "请核对" in worried  # the summary again, with its buttons: nothing to scroll back for
+    assert "submit" in shopper.keyboard()

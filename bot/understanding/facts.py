@@ -22,6 +22,8 @@ _NUMBER = r"(?:\d+(?:\.\d+)?|[零一二两三四五六七八九十百千半几]+
 # and so is the number after a market, a shop or "卖猪肉的": "东街市场 15号", "卖猪肉的15号"; "92号", "95号汽油" are
 # petrol grades).
 _DAYS = (
+    # a receipt's or a screenshot's date, 「2026-12-06 09:12」 (with its year: 「1.00」 kg is no date)
+    r"20\d{2}[-/.]\d{1,2}[-/.]\d{1,2}(?:\s*\d{1,2}:\d{2})?|"
     r"今天|今日|今早|今晚|昨天|昨日|昨晚|前天|大前天|刚才|刚刚|上午|下午|中午|早上|早晨|晚上|傍晚|凌晨|"
     # 「半小时前」「两个钟头以前」「10分钟前」; 「昨儿个」「今儿」 as the north says 昨天, 今天
     r"(?:半|\d{1,3}|[一二两三四五六七八九十几]+)个?多?(?:小时|钟头|分钟)(?:以前|之前|前)|[昨今前]儿个?|"
@@ -35,7 +37,8 @@ _WHEN = re.compile(rf"(?:{_DAYS})+")
 _WHEN_EN = re.compile(
     r"\b(?:just now|(?:half an|an|a few|\d{1,3}) (?:minutes?|hours?) ago|"
     r"this (?:morning|afternoon|evening)|(?:today|yesterday)(?: (?:morning|afternoon|evening|night))?|"
-    r"last (?:night|week|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|tonight|"
+    r"last (?:night|week|month|monday|tuesday|wednesday|thursday|friday|saturday|sunday)|tonight|this (?:week|month)|"
+    r"(?:a few|\d{1,2}|two|three) days ago|"
     r"(?:on )?(?:monday|tuesday|wednesday|thursday|friday|saturday|sunday)(?: (?:morning|afternoon|evening|night))?"
     r"|\d{1,2}(?::\d{2})?\s?(?:am|pm))\b",
     re.IGNORECASE,
@@ -48,7 +51,8 @@ _UNITS = r"公斤|千克|斤|两(?!秤)|俩|克|升|吨|度|方|公里|(?:kg|g|l
 _WEIGHT = rf"(?:少了|差了)?{_NUMBER}\s*(?:{_UNITS})(?:{_NUMBER}(?:两|钱)?)?"
 _AMOUNTS = re.compile(rf"(?:{_MONEY}|{_WEIGHT})", re.IGNORECASE)
 _AMOUNTS_EN = re.compile(
-    r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?)|¥\s?\d+)\b"
+    r"(?<![\d.])(?:\d+(?:\.\d+)?\s?(?:yuan|rmb|kg|g|grams?|jin|litres?|liters?|tons?|tonnes?|kwh|m3|m³"
+    r"|cubic met(?:er|re)s?)|¥\s?\d+)\b"
     r"|\b(?:paid|charged|cost)\s+(?:me\s+)?(?:¥\s?)?\d+(?:\.\d+)?\b(?!\s?(?:yuan|rmb))",  # "paid 60" (60 yuan: above)
     re.IGNORECASE,
 )

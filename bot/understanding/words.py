@@ -86,12 +86,21 @@ ENGLISH_WORDS = frozenset((
 ))  # fmt: skip
 # the small words of English sentences: a Chinese message with an English name has none of them
 _LATIN_WORD = re.compile(r"[A-Za-z][A-Za-z']*")
+# A token with a digit in it is a code, a price or a quantity, never a word of English: the A of 「4A8A7-NVR6P」 is no
+# article (it made 「我要查一下 4A8A7-NVR6P」 English)
+_WITH_DIGIT = re.compile(r"[A-Za-z0-9']*\d[A-Za-z0-9']*")
+
+
+def _latin_words(text: str) -> list[str]:
+    return [word.casefold() for word in _LATIN_WORD.findall(_WITH_DIGIT.sub(" ", text))]
+
+
 _ONE_WORD = re.compile(r"[A-Za-z]{2,}[.!?]?")
 
 
 def english_sentence(text: str) -> bool:
     """Words of an English sentence ("is this scale ok? CODE"), not a code, a button's data or one word."""
-    latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
+    latin = _latin_words(text)
     small = sum(word in ENGLISH_WORDS for word in latin)
     return small >= 2 and len(latin) * 2 >= len(CJK.findall(text))  # Chinese counts about two characters a word
 
@@ -99,8 +108,7 @@ def english_sentence(text: str) -> bool:
 def language_of(text: str) -> str | None:
     """The language of the message as a whole: English words with Chinese names among them are English
     ("bought pork at 南门菜场 this morning"); Chinese with an English name or brand is Chinese."""
-    latin = [word.casefold() for word in _LATIN_WORD.findall(text)]
-    small = sum(word in ENGLISH_WORDS for word in latin)
+    small = sum(word in ENGLISH_WORDS for word in _latin_words(text))
     cjk = len(CJK.findall(text))
     if english_sentence(text):
         return "en"
@@ -310,7 +318,8 @@ _HOTLINE_BUSY = re.compile(
 # market's hours, 「南门市场几点关门」, are: the words around must be no more than 「请问你们」)
 _HOURS = re.compile(
     r"(?:几点|什么时候|啥时候)(?:上班|下班|有人)|(?:周末|周六|周日|星期[六天日]|节假日|假期|晚上|中午)"
-    r"(?:上班|有人|处理|办公|受理)|(?:上班|办公|工作|受理)时间|opening hours|office hours|are you open|open on",
+    r"(?:上班|有人|处理|办公|受理)|(?:上班|办公|工作|受理)时间|(?:opening|office|working|business) hours|are you open"
+    r"|open on|(?:what time|when) do you (?:open|close|finish)",
     re.IGNORECASE,
 )
 # 「我是商户 被人投诉了 怎么申诉」: a merchant's side of a complaint is heard by the station that handles it
