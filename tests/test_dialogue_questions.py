@@ -122,6 +122,20 @@ async def asked_about_the_expired_scale(shopper: Shopper, codes: dict[str, str])
     assert "已收到" in await shopper.say("超期啥意思 还能用吗")
 
 
+async def submitted_after(shopper: Shopper, engine: AsyncEngine, *answers: str) -> tuple[Any, Any]:
+    """The questions left answered (``skip`` tapped), the summary submitted: the earlier question's case and the
+    story's, a complaint about the same instrument."""
+    said = ""
+    for answer in answers:
+        said = await (shopper.tap(answer) if answer == "skip" else shopper.say(answer))
+    assert "请核对" in said
+    assert "已收到" in await shopper.tap("submit")
+    question, story = await cases(engine)
+    assert story.intent == "complaint"
+    assert story.instrument_id == question.instrument_id is not None
+    return question, story
+
+
 async def test_a_second_question_straight_after_is_about_the_same_instrument(
     shopper: Shopper, engine: AsyncEngine, codes: dict[str, str]
 ) -> None:
@@ -156,13 +170,7 @@ async def test_a_loss_asked_about_after_a_question_is_offered_the_remedy_and_tha
     assert "是刚才查询的那台器具" in asked  # the place question offers the instrument just asked about
     assert "哪家店" in asked  # and still asks, for a story about somewhere else
     await shopper.say("是")
-    for answer in ("今天上午", "2斤只有1斤6两", "skip", "王芳 13800138000"):
-        said = await (shopper.tap(answer) if answer == "skip" else shopper.say(answer))
-    assert "请核对" in said
-    assert "已收到" in await shopper.tap("submit")
-    question, story = await cases(engine)
-    assert story.intent == "complaint"
-    assert story.instrument_id == question.instrument_id is not None
+    _, story = await submitted_after(shopper, engine, "今天上午", "2斤只有1斤6两", "skip", "王芳 13800138000")
     assert story.station == "南门市场监管所"
 
 
@@ -178,13 +186,7 @@ async def test_a_story_told_here_after_a_question_is_about_that_instrument_and_n
     asked = await shopper.say("1")
     assert "哪家店" not in asked  # 「在这」: the instrument just asked about, not asked for
     assert "什么时候" in asked
-    for answer in ("今天上午", "skip", "王芳 13800138000"):
-        said = await (shopper.tap(answer) if answer == "skip" else shopper.say(answer))
-    assert "请核对" in said
-    assert "已收到" in await shopper.tap("submit")
-    question, story = await cases(engine)
-    assert story.intent == "complaint"
-    assert story.instrument_id == question.instrument_id is not None
+    await submitted_after(shopper, engine, "今天上午", "skip", "王芳 13800138000")
 
 
 async def test_the_fair_scale_of_a_market_named_in_the_question(shopper: Shopper, engine: AsyncEngine) -> None:
