@@ -150,9 +150,9 @@ _PLACE_HEAD = re.compile(
 )
 
 
-# 「我在这买的」「就这家」: a story told right after a question about an instrument, at it
+# 「我在这买的」「就这家」: a story told right after a question about an instrument, at it (not 「在这附近」, near it)
 _HERE = re.compile(
-    r"在这|这里|这儿|这家|这个摊|这摊|这台|这个秤|这杆秤|这把秤|这秤|这个加油机|这个表|\bhere\b"
+    r"(?:在这|这里|这儿)(?!附近|边|一带|周围|条街|个市场)|这家|这个摊|这摊|这台|这个秤|这杆秤|这把秤|这秤|这个加油机|这个表|\bhere\b"
     r"|\bthis (?:scale|shop|stall|pump|meter)\b",
     re.IGNORECASE,
 )
