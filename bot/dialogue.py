@@ -77,6 +77,7 @@ from complaints.workflow import Intent
 from qr.codes import normalise_code
 
 PAUSE_AFTER = timedelta(hours=24)
+_CANCEL_SAID = frozenset({"取消", "cancel", "/cancel"})  # the summary's button, and its word typed
 ASKED_AT_ONCE = frozenset({Intent.inquiry.value, Intent.feedback.value})  # nothing to ask: straight to intake
 _SWITCHABLE = frozenset({*QUESTIONS, Step.confirm})  # where 「改为举报/改为投诉」 may be said
 
@@ -122,6 +123,9 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     meaning = WORD_OF.get(words(text))
     if meaning is None and gives_up(text):  # 算了不弄了 麻烦: the story is dropped, nothing is kept as an answer
         meaning = "cancel"
+    if meaning == "cancel" and turn.step is Step.confirm and words(text) not in _CANCEL_SAID:
+        turn.replies.append(Reply(_t(turn)("cancel.sure")))  # all told and checked: 算了 is asked about, 取消 drops it
+        return await show_summary(turn, world)
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")

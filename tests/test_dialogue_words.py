@@ -134,6 +134,22 @@ async def test_every_everyday_no_at_the_photo_question_moves_on_over_wechat(
     assert await rows(engine, "SELECT id FROM complaint") == []
 
 
+@pytest.mark.parametrize("sigh", ["算了", "算了不弄了 麻烦"])
+async def test_a_sigh_at_the_summary_is_asked_about_and_the_cancel_button_drops_it(
+    shopper: Shopper, engine: AsyncEngine, sigh: str
+) -> None:
+    await shopper.say("南门菜场买肉少了二两 要退钱")
+    await shopper.say("好了")
+    await shopper.say("昨天")
+    await shopper.tap("skip")  # no photos
+    assert "请核对" in await shopper.say("王芳 13800138000")
+    asked = await shopper.say(sigh)  # everything told and checked: not thrown away on one word
+    assert "要放弃这次投诉吗" in asked
+    assert "请核对" in asked
+    assert "已取消" in await shopper.tap("cancel")
+    assert await rows(engine, "SELECT id FROM complaint") == []
+
+
 async def test_giving_up_cancels_cleanly_and_is_never_the_answer(shopper: Shopper, engine: AsyncEngine) -> None:
     await shopper.say(STORY)
     assert "哪家店" in await shopper.tap("done")
