@@ -49,7 +49,8 @@ _OWN_METER = re.compile(
 # 投诉 or 举报 said in a sentence of the story: the shopper's own word, whatever the classifier reads (and its 我 or
 # "I" tells no purchase of one's own)
 _OUTRIGHT_WISH = re.compile(
-    r"我(?:要|想|来|是来)(?:实名|匿名)?(举报|投诉)"
+    r"(?:我(?:要|想|来|是来)(?:实名|匿名)?|^\s*)(举报|投诉)"
+    r"(?![的了吗呢过有要需该能怎电热渠方流途]|\s*(?:电话|热线|渠道|方式|流程|怎么|有用|需要|要不要))"
     r"|\bi(?:'d like| want| would like| wish) to (report|complain|make a complaint|file a complaint)",
     re.IGNORECASE,
 )
@@ -57,14 +58,14 @@ SWITCH = frozenset({"intent:complaint", "intent:report", "改为投诉", "改为
 
 
 def said_in_story(account: str) -> str | None:
-    """「我要举报…」, "I want to report…" in the story, with nothing in the words asking otherwise: the shopper's own
-    choice (None when the words say none, or say both)."""
+    """「我要举报…」, "I want to report…", 「投诉南门菜场…」 in the story, with nothing in the words asking otherwise:
+    the shopper's own choice (None when the words say none, or say both)."""
     outright = _OUTRIGHT_WISH.search(account)
     if outright is None:
         return None
     named = (outright.group(1) or outright.group(2)).lower()
     said = Intent.report.value if named in {"举报", "report"} else Intent.complaint.value
-    return said if wish_of(account) == said else None
+    return said if wish_of(account) in {said, None} else None
 
 
 def settled(reading: Classification, account: str) -> str | None:
@@ -126,6 +127,20 @@ def ask(turn: Turn, *, taken: tuple[str, ...] = ()) -> Turn:
     turn.replies.append(Reply(understood))
     turn.replies.append(choice_reply(t, draft))
     return turn
+
+
+# 「都不是 我就想问问」 at the question: neither remedy nor investigation wanted
+_NEITHER = re.compile(
+    r"都不是|都不要|两个都不|只是问问|就想问问|就是问问|只想问问|问问而已|just asking|neither", re.IGNORECASE
+)
+
+
+def neither(turn: Turn, text: str) -> bool:
+    """「都不是 我就想问问」: what to do instead is said (ask the question; or cancel), and the question stands."""
+    if not _NEITHER.search(text):
+        return False
+    turn.replies.append(Reply(_t(turn)("choose.neither")))
+    return True
 
 
 def choose(draft: Draft, intent: str) -> None:

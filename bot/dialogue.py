@@ -211,6 +211,8 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
         if meaning == "submit":  # a bare repeat reads as not understood, and a hurried shopper says 提交 again
             turn.replies.append(Reply(_t(turn)("submit.choose_first")))
         return reask(turn, world)
+    if choosing.neither(turn, text):
+        return reask(turn, world)
     if not choosing.take(turn, text):
         # the time or a phone number sent ahead (「半小时前」, 「13800001111」): taken, and the choice still asked
         if took_time(turn, text) or took_contact(turn, text, telling=False):

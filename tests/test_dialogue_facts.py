@@ -95,6 +95,7 @@ def test_time_words_are_found_as_written(text: str, when: str) -> None:
         ("Shell gave me less fuel", ""),  # the brand alone is not which station
         ("出租车打表太快了 车牌闽A12345", "闽A12345"),  # a taxi is named by its plate
         ("坐的粤b·d12345 打表跳得快", "粤B·D12345"),
+        ("投诉城西菜市场 卖肉的少了二两", "城西菜市场"),  # a headline's verb is no part of the name
     ],
 )
 def test_a_place_the_registry_does_not_know_is_found_as_written(text: str, place: str) -> None:

@@ -125,6 +125,7 @@ async def test_words_that_settle_it_are_not_asked_and_a_loss_reported_is_offered
     [
         ("Hi, I want to report a gas station on Renmin Road, pump 3 shows 0.5L before starting", "report"),
         ("你好，我想举报一下，南门菜场卖鱼的那家秤不对，称出来总是多", "report"),
+        ("投诉南门菜场 卖肉的少了二两", "complaint"),  # the verb first, as a headline
     ],
 )
 async def test_a_choice_said_in_the_story_is_the_shoppers_whatever_the_reading(
@@ -134,9 +135,9 @@ async def test_a_choice_said_in_the_story_is_the_shoppers_whatever_the_reading(
     understood = await shopper.tap("done")
     assert "What would you like done" not in understood
     assert "您希望怎样处理" not in understood
-    assert "a report" in understood or "举报" in understood
+    assert f"a {intent}" in understood or {"report": "举报", "complaint": "投诉"}[intent] in understood
     assert "Make it a complaint" not in understood  # the "I" of "I want to report" tells no purchase
-    for _ in range(4):
+    for _ in range(6):
         if "请核对" in understood or "Please check" in understood:
             break
         understood = await shopper.tap("skip")
@@ -158,6 +159,15 @@ async def test_a_remedy_in_other_words_settles_the_complaint_and_the_place_is_as
     assert "您希望怎样处理" not in understood  # 重配, 补偿: a remedy asked for, so a complaint
     assert "投诉" in understood
     assert where in understood
+
+
+async def test_neither_at_the_choice_is_told_to_ask_the_question_itself(shopper: Shopper) -> None:
+    await shopper.say(SHORT)
+    await shopper.tap("done")
+    told = await shopper.say("都不是 我就想问问")
+    assert "请把问题直接发给我" in told
+    assert "您希望怎样处理" in told  # the choice still stands, with its buttons
+    assert shopper.keyboard() == ["intent:complaint", "intent:report"]
 
 
 async def test_an_unclear_answer_asks_again_and_a_no_keeps_the_reading(shopper: Shopper, engine: AsyncEngine) -> None:

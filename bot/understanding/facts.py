@@ -71,7 +71,8 @@ _PLACE_NAMED_AFTER = re.compile(
     rf"({_PLACE_KINDS})(?:的名字|名字)?(?:是|叫做?|名叫)([\u4e00-\u9fffA-Za-z0-9]{{2,10}})$"
 )
 _NOT_NAMED_AFTER = re.compile(r"[在不我你他她没对错新]|\d+[号个斤块元]")  # 「店是在人民路」, 「摊是新开的」: no name
-_INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|叫|跟|那边|这边)")
+# the words that lead into a place's name: 「我在…」, 「超市是…」, and the verb of a headline, 「投诉南门菜场」
+_INTO_PLACE = re.compile(r".*(?:在|去|到|从|是|叫|跟|那边|这边)|^(?:我要|我想)?(?:投诉|举报|反映)(?:一下)?")
 # 「那家店」, 「卖猪肉的摊」, 「一个摊」: which kind of place, not which one; 「不知道哪个市场」: none
 _NOT_A_PLACE_NAME = re.compile(
     r"^(?:[这那哪某一每他她它][家个间处]?|卖|买|开|有|小|同|附近|门口|路边)|的$|[了过着哪啥]|什么|不知道|不记得|不清楚|忘"
