@@ -22,7 +22,7 @@ CASE_CHANNELS = CHANNELS | {VOLUNTEER}  # every channel a case may have come thr
 _PHONE_NOISE = re.compile(r"[\s\-()（）]")
 # A number someone can be called back on: a landline without its area code has 7 digits; five or six are
 # service numbers (12315 itself), never a consumer's own.
-_PHONE = re.compile(r"\+?\d{7,15}")
+_PHONE = re.compile(r"\+?[0-9]{7,15}")  # ASCII digits only (NFKC first): \d would take any script's
 
 
 # Input that is not what the channel's format says (400); anything else refused is well-formed input whose
@@ -139,7 +139,9 @@ def clean_phone(raw: object) -> str:
         return ""
     if not isinstance(raw, str | int) or isinstance(raw, bool):
         raise SubmissionError("bad_type", "电话必须是文字。", "phone must be a string.", field="phone")
-    phone = _PHONE_NOISE.sub("", str(raw))
+    # 「１３８１２３４５６７８」 typed in full width is the same number: stored as ASCII digits, or an SMS to it
+    # fails and the same phone no longer compares equal
+    phone = _PHONE_NOISE.sub("", unicodedata.normalize("NFKC", str(raw)))
     if not _PHONE.fullmatch(phone):
         raise SubmissionError(
             "bad_phone",

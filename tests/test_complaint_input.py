@@ -89,6 +89,24 @@ async def test_bad_input_is_refused_clearly_and_nothing_is_stored(
     assert await count_cases(engine) == 0
 
 
+@pytest.mark.parametrize("typed", ["１３８１２３４５６７８", "（138）1234-5678", "＋86 138 1234 5678"])
+async def test_a_phone_typed_in_full_width_or_with_signs_is_stored_as_ascii_digits(
+    client: Client, engine: AsyncEngine, typed: str
+) -> None:
+    response = await client.post("/api/v1/complaints", json={"text": TEXT, "contact": {"phone": typed}})
+    assert response.status == 201, await response.text()
+    async with engine.connect() as connection:
+        phone = (await connection.execute(sa.text("SELECT phone FROM complaintcontact"))).scalar_one()
+    assert phone == "13812345678"  # the same number as typed on a half-width keyboard: SMS reaches it
+
+
+async def test_a_phone_in_another_scripts_digits_is_refused(client: Client, engine: AsyncEngine) -> None:
+    response = await client.post("/api/v1/complaints", json={"text": TEXT, "contact": {"phone": "١٣٨١٢٣٤٥٦٧٨"}})
+    assert response.status == 422
+    assert (await response.json())["error"] == "bad_phone"
+    assert await count_cases(engine) == 0
+
+
 async def test_an_oversized_body_is_refused_with_413_and_a_message(client: Client, engine: AsyncEngine) -> None:
     body = json.dumps({"text": TEXT, "padding": "x" * (2 * 1024 * 1024)}).encode()
     response = await client.post(

@@ -109,7 +109,8 @@ LETTER = (
 
 @pytest.mark.parametrize("safe", [False, True], ids=["plain", "aes"])
 @pytest.mark.parametrize(
-    ("signed", "name"), [("联系人：王明 电话：13612345678", "王明"), ("联系电话：13612345678", "")]
+    ("signed", "name"),
+    [("联系人：王明 电话：13612345678", "王明"), ("联系电话：13612345678", ""), (" 我叫王明 电话13612345678", "王明")],
 )
 async def test_a_letter_signed_with_its_writers_contact_gives_the_contact_and_keeps_the_number_out_of_the_story(
     wx: Any, engine: AsyncEngine, safe: bool, signed: str, name: str

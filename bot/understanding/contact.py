@@ -75,9 +75,9 @@ def is_surname(text: str) -> bool:
 _SIGN_OFF = r"(?<![\u4e00-\u9fffA-Za-z])"
 _NUMBER = r"(?P<phone>\+?\d[\d\s-]{5,18}\d)[。.！!\s]*$"
 _SIGNED = re.compile(
-    _SIGN_OFF
-    + r"(?:联系人|投诉人|举报人|反映人|姓名|name)\s*[:：]?\s*(?P<name>[\u4e00-\u9fff]{1,4}|[A-Za-z][A-Za-z .]{1,30}?)"
-    r"[，,；;\s]*(?:联系)?(?:电话|手机|手机号|手机号码|电话号码|tel|phone)\s*[:：]?\s*"
+    _SIGN_OFF + r"(?:联系人|投诉人|举报人|反映人|姓名|我叫|本人|name)\s*[:：]?\s*"
+    r"(?P<name>[\u4e00-\u9fff]{1,4}|[A-Za-z][A-Za-z .]{1,30}?)"
+    r"[，,；;\s]*(?:我的)?(?:联系)?(?:电话|手机|手机号|手机号码|电话号码|tel|phone)(?:是)?\s*[:：]?\s*"
     + _NUMBER
     + r"|"
     + _SIGN_OFF
