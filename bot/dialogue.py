@@ -33,6 +33,7 @@ from bot.questions import (
     reask,
     refuse_phone,
     show_summary,
+    still_standing,
     took_time,
 )
 from bot.telling import (
@@ -108,15 +109,8 @@ async def respond(
             or asides.photo(turn, event.media, world)
         )
     if event.kind is EventKind.location:
-        return await _location(turn, event, world)
+        return await locating.location_turn(turn, event, world)
     return await _text(turn, text, event, world)
-
-
-async def _location(turn: Turn, event: Event, world: World) -> Turn:
-    """A shared location (bot.locating): a market near it answers the place question; at the summary, the summary."""
-    if await locating.located(turn, event, world) and turn.step is Step.where:
-        return await answered(turn, Step.where, world)
-    return await show_summary(turn, world) if turn.step is Step.confirm else turn
 
 
 async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
@@ -124,8 +118,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     if meaning is None and gives_up(text):  # 算了不弄了 麻烦: the story is dropped, nothing is kept as an answer
         meaning = "cancel"
     if meaning == "cancel" and turn.step is Step.confirm and words(text) not in _CANCEL_SAID:
-        turn.replies.append(Reply(_t(turn)("cancel.sure")))  # all told and checked: 算了 is asked about, 取消 drops it
-        return await show_summary(turn, world)
+        return await still_standing(turn, "cancel.sure", world)  # all told and checked: 算了 is asked, 取消 drops it
     if meaning in {"en", "zh"}:
         turn.language = meaning
         return _say(turn, "language.switched")
@@ -166,10 +159,7 @@ async def _by_step(turn: Turn, text: str, meaning: str | None, event: Event, wor
     if turn.step in _SWITCHABLE and (words(text) in choosing.SWITCH or choosing.said_outright(text)):
         return await _switch(turn, text, world)
     if turn.step is not Step.paused and worries_merchant_learns(text):  # asked at any step: answered, and it stands
-        turn.replies.append(Reply(_t(turn)("privacy.merchant")))
-        if turn.step is Step.confirm:
-            return await show_summary(turn, world)
-        return reask(turn, world) if turn.step in {*QUESTIONS, Step.choose, Step.fix} else turn
+        return await still_standing(turn, "privacy.merchant", world)
     if meaning == "restart" and turn.step is not Step.paused:  # 重新开始 mid-story: the story told so far goes
         turn.draft, turn.step = Draft(), Step.account
         turn.replies.append(Reply(_t(turn)("restarted")))
@@ -346,19 +336,19 @@ async def _finish_account(turn: Turn, world: World) -> Turn:
     reading = await world.reading(draft.account)
     draft.intent, draft.category = draft.chosen or reading.intent, reading.category
     undecided = draft.chosen is None and Step.choose.value not in draft.asked
+    if undecided and (said := choosing.said_in_story(draft.account)) is not None:  # 「我要举报」: theirs, not a reading
+        choosing.choose(draft, said)
+        undecided = False
     # Taken before 投诉 or 举报 is asked, so that neither path asks for what the story already says.
     taken = (
         await facts_told(draft, world.place_named, limit=ANSWER_CHARS, place_beginning=world.place_beginning)
         if draft.intent not in ASKED_AT_ONCE or undecided
         else ()
     )
-    decided = choosing.settled(reading, draft.account) if undecided else draft.intent
-    if decided is None:
+    if undecided and choosing.settled(reading, draft.account) is None:
         draft.fixing = False
         turn.step = Step.choose
         return choosing.ask(turn, taken=taken)
-    if undecided and decided == choosing.said_in_story(draft.account):  # 「我要举报」 in the story: their own choice
-        choosing.choose(draft, decided)
     if draft.intent in ASKED_AT_ONCE:
         return await _submit(turn, world)
     if not draft.fixing:

@@ -12,6 +12,7 @@ instrument there.
 from __future__ import annotations
 
 from bot.conversation import QUESTIONS, Button, Event, Reply, Step
+from bot.questions import answered, show_summary
 from bot.texts import prompt
 from bot.turn import Turn, World, say, texts_of
 from lookup.geo.nearest import NEAR_M, NearMarket
@@ -95,3 +96,10 @@ def _position(event: Event) -> str:
 
 def _metres(market: NearMarket) -> int:
     return max(10, int(round(market.distance_m, -1)))
+
+
+async def location_turn(turn: Turn, event: Event, world: World) -> Turn:
+    """A shared location: a market near it answers the place question; at the summary, the summary again."""
+    if await located(turn, event, world) and turn.step is Step.where:
+        return await answered(turn, Step.where, world)
+    return await show_summary(turn, world) if turn.step is Step.confirm else turn

@@ -104,6 +104,15 @@ def reask(turn: Turn, world: World) -> Turn:
     return turn
 
 
+async def still_standing(turn: Turn, key: str, world: World) -> Turn:
+    """Words answered where they are said that leave the step as it was (the worry that the merchant learns who
+    complained; 算了 at the summary): the answer ``key``, then the summary or the question again."""
+    turn.replies.append(Reply(_t(turn)(key)))
+    if turn.step is Step.confirm:
+        return await show_summary(turn, world)
+    return reask(turn, world) if turn.step in {*QUESTIONS, Step.choose, Step.fix} else turn
+
+
 def summary_first(turn: Turn, meaning: str | None, world: World) -> Turn:
     """提交 or 修改 before the summary: this question still stands, and 提交 is told why (a bare repeat reads as
     not understood, and a hurried shopper says 提交 again)."""

@@ -106,6 +106,17 @@ class Shopper:
                 for button in row]  # fmt: skip
 
 
+async def to_summary(shopper: Shopper) -> str:
+    """A complaint told in one message, its questions answered (no photos), up to the summary; returns it."""
+    await shopper.say("南门菜场买肉少了二两 要退钱")
+    await shopper.say("好了")
+    await shopper.say("昨天")
+    await shopper.tap("skip")  # no photos
+    summary = await shopper.say("王芳 13800138000")
+    assert "请核对" in summary, summary
+    return summary
+
+
 async def file_complaint(shopper: Shopper, code: str) -> str:
     """A complaint about the instrument with ``code``, from its deep link to the reference; returns the ref."""
     await shopper.say(f"/start {code}")

@@ -33,6 +33,11 @@ async def _case(engine: AsyncEngine) -> sa.Row[tuple[str, str]]:
         return (await connection.execute(query)).one()
 
 
+async def _cases(engine: AsyncEngine) -> int:
+    async with engine.connect() as connection:
+        return int((await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar_one())
+
+
 async def _to_summary(shopper: Shopper, said: str) -> str:
     """Answers the questions left (place, photos) and fails if the contact, already given, is asked again."""
     for _ in range(5):
@@ -325,8 +330,7 @@ async def test_a_busy_hotline_is_told_the_story_can_be_told_here_and_makes_no_ca
     answer = await shopper.say(said)
     assert "在这里说也一样" in answer
     assert "已收到" not in await shopper.say("好了")  # nothing was told: no case
-    async with engine.connect() as connection:
-        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+    assert await _cases(engine) == 0
     assert "记下了" in await shopper.say("南门菜场买肉少了二两")  # the story starts here, without the hotline line
     async with engine.connect() as connection:
         draft = (await connection.execute(sa.text("SELECT draft FROM dialogue_state"))).scalar_one()
@@ -341,8 +345,7 @@ async def test_a_question_about_hours_is_answered_and_makes_no_case(
     assert "这里随时可以说" in answer or "You can write here at any time" in answer
     assert "已收到" not in answer
     assert "Received" not in answer
-    async with engine.connect() as connection:
-        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+    assert await _cases(engine) == 0
 
 
 async def test_a_question_about_hours_in_the_middle_of_a_story_is_answered_and_never_its_time(
@@ -366,8 +369,7 @@ async def test_a_merchant_complained_about_is_told_where_their_side_is_heard_and
     answer = await shopper.say(said)
     assert "市场监管所会联系您核实" in answer
     assert "已收到" not in await shopper.say("好了")
-    async with engine.connect() as connection:
-        assert (await connection.execute(sa.text("SELECT count(*) FROM complaint"))).scalar() == 0
+    assert await _cases(engine) == 0
 
 
 @pytest.mark.parametrize("late", ["没拍", "没拍照"])

@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say, wechat
 from tests.staff_support import add_staff, sign_in
-from tests.telegram_support import STORY, Shopper
+from tests.telegram_support import STORY, Shopper, to_summary
 from web.app import create_app
 from web.auth.models import StaffRole
 from web.settings import Settings
@@ -138,11 +138,7 @@ async def test_every_everyday_no_at_the_photo_question_moves_on_over_wechat(
 async def test_a_sigh_at_the_summary_is_asked_about_and_the_cancel_button_drops_it(
     shopper: Shopper, engine: AsyncEngine, sigh: str
 ) -> None:
-    await shopper.say("南门菜场买肉少了二两 要退钱")
-    await shopper.say("好了")
-    await shopper.say("昨天")
-    await shopper.tap("skip")  # no photos
-    assert "请核对" in await shopper.say("王芳 13800138000")
+    await to_summary(shopper)
     asked = await shopper.say(sigh)  # everything told and checked: not thrown away on one word
     assert "要放弃这次投诉吗" in asked
     assert "请核对" in asked
@@ -239,11 +235,7 @@ async def test_the_worry_asked_first_makes_no_case_and_a_story_of_it_is_still_st
 
 
 async def test_the_worry_at_the_summary_shows_the_summary_again(shopper: Shopper) -> None:
-    await shopper.say("南门菜场买肉少了二两 要退钱")
-    await shopper.say("好了")
-    await shopper.say("昨天")
-    await shopper.tap("skip")  # no photos
-    assert "请核对" in await shopper.say("王芳 13800138000")
+    await to_summary(shopper)
     worried = await shopper.say("商家能看到我的电话吗")
     assert "不会告诉商家" in worried
     assert "请核对" in worried  # the summary again, with its buttons: nothing to scroll back for
