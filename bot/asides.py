@@ -22,6 +22,7 @@ from bot.understanding.case_words import (
     wants_withdrawal,
     without_add_cue,
 )
+from bot.understanding.chatter import is_chatter, is_gratitude, is_thanks, small_talk
 from bot.understanding.contact import looks_like_name, name_and_phone
 from bot.understanding.corrections import story_correction
 from bot.understanding.facts import amounts_in
@@ -32,11 +33,7 @@ from bot.understanding.words import (
     LOSS_TOLD,
     PHOTOS,
     REF,
-    is_chatter,
-    is_gratitude,
-    is_thanks,
     says_no,
-    small_talk,
     word_rating,
     words,
 )
@@ -356,6 +353,9 @@ async def question_in_story(turn: Turn, text: str, world: World) -> Turn | None:
     return turn
 
 
+_ANSWERED_IN_STORY = ("chatter.hours", "chatter.human")  # about this channel: its own answer, then the story goes on
+
+
 def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
     """Words in the middle of a story that are not part of it, and the message that answers them: 在吗 (still
     here), 好的 (how to finish, not 「在的」), 修改 (the summary comes first), 「没拍照」 (not asked later). None for
@@ -364,10 +364,10 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
         return None
     if is_thanks(text):  # 感谢你们, 辛苦了: how to finish
         return "ack.finish"
+    if (talk := small_talk(text)) in _ANSWERED_IN_STORY:  # 「你们周末上班吗」 mid-story: never the story's time
+        return f"{talk}.more"
     if is_chatter(text):
         return "chatter.more"
-    if small_talk(text) == "chatter.hours":  # 「你们周末上班吗」 mid-story: answered, never the story's time
-        return "chatter.hours.more"
     if meaning == "change":
         return "fix.later"
     if words(text) in CONFIRM_YES or meaning == "skip":  # 是, 可以, 跳过: agreeing or passing tells nothing

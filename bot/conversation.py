@@ -111,6 +111,9 @@ class Draft:
     # The instrument the question just answered was about: a question asked straight after, with no code of its own
     # (「那去哪里复秤」), is about it too. Never a story's instrument: a story names its own place.
     asked_about: str = ""
+    # A question about the fair scale just answered without a market (「市场里有没有公平秤」: the answer asks for the
+    # market's name): a market named straight after (「南门菜场」) is answered with its fair scale.
+    fair_scale_asked: str = ""
     # The one reminder a story left untold gets (bot.outbound.reminders) has been sent: never a second for it.
     reminded: bool = False
 

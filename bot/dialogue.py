@@ -54,6 +54,7 @@ from bot.turn import Turn, World
 from bot.turn import say as _say
 from bot.turn import texts_of as _t
 from bot.understanding.case_words import wants_withdrawal, worries_merchant_learns
+from bot.understanding.chatter import is_chatter, is_thanks, small_talk
 from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import facts_told
 from bot.understanding.words import (
@@ -66,11 +67,8 @@ from bot.understanding.words import (
     STATUS,
     WORD_OF,
     gives_up,
-    is_chatter,
-    is_thanks,
     language_of,
     says_no,
-    small_talk,
     words,
 )
 from complaints.submission import Contact, Submission
@@ -217,7 +215,8 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
 
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The first words of a conversation: a greeting, or already the start of the shopper's account."""
-    followed = await asides.follow_up(turn, text, event, world)  # after a receipt: the case it was about
+    # after a receipt: the market a fair-scale answer asked for, or the case it was about
+    followed = await locating.fair_scale_named(turn, text, world) or await asides.follow_up(turn, text, event, world)
     if followed is not None:
         return followed
     if asides.no_story(text, meaning):  # ok, 好了, 对: what to send, as to a greeting
@@ -375,8 +374,7 @@ async def _submit(turn: Turn, world: World) -> Turn:
         place=draft.place,
     )
     turn.card, turn.photos = card, tuple(draft.photos)
-    asked_about = card.code if card is not None and draft.intent == Intent.inquiry.value else ""
-    turn.step, turn.draft = Step.idle, Draft(asked_about=asked_about)
+    turn.step, turn.draft = Step.idle, await locating.after_receipt(draft, card, world)
     return turn
 
 

@@ -11,16 +11,22 @@ instrument there.
 
 from __future__ import annotations
 
-from bot.conversation import QUESTIONS, Button, Event, Reply, Step
+from bot.conversation import QUESTIONS, Button, Draft, Event, Reply, Step
 from bot.questions import answered, show_summary
 from bot.texts import prompt
 from bot.turn import Turn, World, say, texts_of
+from bot.understanding.words import fold
+from complaints.answers import asks_where_to_reweigh
+from complaints.workflow import Intent
 from lookup.geo.nearest import NEAR_M, NearMarket
+from lookup.scan import InstrumentCard
 
 # Where a location says where it happened; at the other steps (between stories, choosing 投诉 or 举报, choosing
 # what to change, a pause, a rating's comment) it asks for the nearest market's page.
 PLACE_STEPS = frozenset({Step.account, *QUESTIONS, Step.confirm})
 LABEL_CHARS = 100
+MARKET_NAME_CHARS = 20
+_AROUND_A_NAME = 4  # 「南门菜场」「就是南门菜场」「在南门那个」: a market's name, not a story that names one
 
 
 async def located(turn: Turn, event: Event, world: World) -> bool:
@@ -103,3 +109,30 @@ async def location_turn(turn: Turn, event: Event, world: World) -> Turn:
     if await located(turn, event, world) and turn.step is Step.where:
         return await answered(turn, Step.where, world)
     return await show_summary(turn, world) if turn.step is Step.confirm else turn
+
+
+async def after_receipt(draft: Draft, card: InstrumentCard | None, world: World) -> Draft:
+    """The draft a receipt leaves: after a question, what it was about, for the words sent straight after (the
+    instrument asked about; or the fair-scale question whose answer asked for the market's name)."""
+    if draft.intent != Intent.inquiry.value:
+        return Draft()
+    if card is not None:
+        return Draft(asked_about=card.code)
+    open_market = asks_where_to_reweigh(draft.account) and await world.place_named(draft.account) is None
+    return Draft(fair_scale_asked=draft.account if open_market else "")
+
+
+async def fair_scale_named(turn: Turn, text: str, world: World) -> Turn | None:
+    """「南门菜场」 straight after the fair-scale answer that asked for the market's name: that market's fair scale,
+    answered now (the question is a case already); None for other words, which the dialogue reads as ever."""
+    question, turn.draft.fair_scale_asked = turn.draft.fair_scale_asked, ""
+    if not question or len(fold(text)) > MARKET_NAME_CHARS:
+        return None
+    place = await world.place_named(text)
+    if place is None or len(fold(text).replace(fold(place), "")) > _AROUND_A_NAME:
+        return None  # 「我在南门菜场买肉少了二两」 names a market in a story, which is told as ever
+    answer = await world.where_to_reweigh(question, None, text)
+    if answer is None:
+        return None
+    turn.replies.append(Reply(answer.english if turn.language == "en" else answer.chinese))
+    return turn

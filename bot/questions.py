@@ -20,7 +20,7 @@ from bot.turn import texts_of as _t
 from bot.understanding.case_words import asks_when_handled
 from bot.understanding.contact import name_and_phone
 from bot.understanding.facts import amounts_in, facts_told, when_in
-from bot.understanding.words import says_no, says_no_first, words
+from bot.understanding.words import CONFIRM_YES, has_one, says_no, says_no_first, words
 from complaints.classify.tokenize import simplified
 from complaints.submission import SubmissionError, clean_name, clean_phone
 from complaints.workflow import Intent
@@ -144,14 +144,22 @@ async def on_free_answer(turn: Turn, text: str, meaning: str | None, event: Even
     if turn.step is Step.where and turn.draft.asked_about and words(text) in _SAME_INSTRUMENT:
         turn.draft.code = turn.draft.asked_about  # 「是」: the instrument the question before the story was about
         return await answered(turn, Step.where, world)
-    if turn.step is Step.when and _BARE_NUMBER.fullmatch(text):  # 「2」: an old option's number, or half a date
-        turn.replies.append(Reply(_t(turn)("when.bare_number", number=text.strip())))
+    if (not_an_answer := _not_an_answer(turn.step, text)) is not None:
+        turn.replies.append(Reply(_t(turn)(not_an_answer, number=text.strip())))
         return reask(turn, world)
     if meaning not in SKIP and not says_no(text):  # 不知道, 不记得了, 忘了: no answer, never stored as one
         setattr(turn.draft, _ANSWER_FIELDS[turn.step], text[:ANSWER_CHARS])
         if turn.step is Step.where:
             await _place_begun(turn, text, world)
     return await answered(turn, turn.step, world)
+
+
+def _not_an_answer(step: Step, text: str) -> str | None:
+    """Words that answer no free question, and what to tell: 「2」 at the time question (an old option's number, or
+    half a date); 「有」「对」「等一下」 (the answer to another question, or none)."""
+    if step is Step.when and _BARE_NUMBER.fullmatch(text):
+        return "when.bare_number"
+    return "answer.write_it" if has_one(text) or words(text) in CONFIRM_YES else None
 
 
 async def _more_story(turn: Turn, text: str, world: World) -> bool:
@@ -245,6 +253,10 @@ async def on_photos(turn: Turn, text: str, meaning: str | None, event: Event, wo
         if meaning is None and not says_no(text):  # 「没有，老板不让拍」: the reason may matter, and is kept
             kept(turn, text)
         return await answered(turn, Step.photos, world)
+    if has_one(text):  # 有, 拍了, 「等一下 我找找」: the photo is coming
+        skip = Button(_t(turn)("button.no_photos"), data="skip")
+        turn.replies.append(Reply(_t(turn)("photos.send_now", limit=world.max_photos), ((skip,),)))
+        return turn
     # Words, not a photo: a correction or a contact given ahead is taken, other words join the account (nothing
     # typed is lost), and the question stands.
     fixed = await _correction_here(turn, text, world)

@@ -18,7 +18,8 @@ from bot.conversation import Button, Reply, Step
 from bot.questions import answered
 from bot.texts import card_reply
 from bot.turn import Turn, World, say, texts_of
-from bot.understanding.words import CHECK, code_in, english_sentence, is_chatter, is_thanks
+from bot.understanding.chatter import is_chatter, is_thanks
+from bot.understanding.words import CHECK, code_in, english_sentence
 from lookup.codes.gs1 import looks_gs1
 from lookup.codes.resolve import Outcome, Resolution
 from lookup.scan import InstrumentCard

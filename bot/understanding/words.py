@@ -115,7 +115,7 @@ def language_of(text: str) -> str | None:
     if cjk:
         return "zh"
     # "yesterday" or "complaint" alone is English; "ok", "hi" or "hello" alone says nothing of the language
-    if LATIN_WORDS.search(text) or small or (_ONE_WORD.fullmatch(text.strip()) and not _only(text, _CHATTER)):
+    if LATIN_WORDS.search(text) or small or (_ONE_WORD.fullmatch(text.strip()) and not nothing_but(text, CHATTER_SET)):
         return "en"
     return None
 
@@ -140,16 +140,24 @@ NO = (  # no, skip, not now, don't know, can't: the question moves on and nothin
     "没有", "没", "无", "没注意", "没看", "没留意", "木有", "没得", "莫得", "冇",
     "没拍", "没拍照", "没有拍", "忘了拍", "没来得及拍", "来不及拍", "不敢拍", "不好拍", "不让拍",
     "发不了", "发不上", "传不了", "上传不了", "发不出去", "没照片", "没有照片", "没图", "没有图", "没图片", "没截图",
-    "照片没有", "手机没电", "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
+    "照片没有", "手机没电", "没找到", "找不到", "找不着", "没找着", "弄丢了", "删了",
+    "不用了", "不用", "不需要", "不要", "不必", "先不", "先不发", "以后再说", "回头再说",
     "等会", "等一下再说", "不想说", "不想", "不说", "不说了", "不方便", "不方便说", "不想留", "不想留名字",
     "不留名字", "不留", "不留名", "不想留电话", "不留电话", "不给", "不想给", "不方便留", "不方便给", "保密", "匿名",
     "隐私", "不告诉", "不想告诉", "不发", "不拍", "不用发", "不用拍", "不传", "不改", "不改了", "不用改", "没有要改的",
     "skip", "next", "no", "nope", "none", "no photo", "no photos", "no pic", "no pics", "no picture",
     "no pictures", "didn't take one", "did not take one", "can't", "cannot", "can't send", "don't know",
     "dont know", "not sure", "no idea", "not now", "later", "n/a", "pass", "rather not", "prefer not",
-    "i'd rather not", "no name", "anonymous", "private", "nothing to change", "no change",
+    "i'd rather not", "no name", "anonymous", "private", "nothing to change", "no change", "can't find it",
+    "cannot find it", "couldn't find it", "lost it",
 )  # fmt: skip
 PHOTOS = re.compile(r"拍|照|图|截屏|photo|pic", re.IGNORECASE)  # a "no" that is about the photos (没拍, no pics)
+HAVE_ONE = (  # at the photo question: a photo is coming, and the words are neither the story nor any answer
+    "有", "有的", "有啊", "有呢", "有有有", "拍了", "拍了的", "拍过", "拍了照", "有拍", "有照片", "有图", "有小票",
+    "有截图", "有收据", "有发票", "留了小票", "等一下", "等下", "稍等", "稍等一下", "等等", "我找找", "找找", "找一下",
+    "马上发", "这就发", "现在发", "发给你", "我发", "yes", "yeah", "yep", "i have", "i have one", "i have some",
+    "i took one", "i took some", "one moment", "wait", "hold on", "sending",
+)  # fmt: skip
 GIVE_UP = (  # the shopper gives up the story: the draft is dropped, nothing is submitted
     "算了", "算了吧", "算了不弄了", "不弄了", "不搞了", "不办了", "不投诉了", "不举报了", "不要了", "不管了",
     "太麻烦了", "麻烦", "好麻烦", "懒得弄", "懒得弄了", "forget it", "never mind", "nevermind", "give up",
@@ -196,6 +204,7 @@ ENFORCEMENT = re.compile(  # the shopper asks for an investigation: a report (�
 # The goods or the money came out short, and what was paid: one list each, for the three rules that read a loss.
 _SHORT_WORDS = (
     r"少了|少[\d一二两三四五六七八九十半几好]|缺了|短了|只有|不够|差了|少给|亏了|不足|被宰|宰了|坑了|被坑|\bshort"
+    r"|[少缺短扣][秤称]"  # 少秤, 缺秤, 短秤, 扣秤 (and 称 typed for 秤)
 )
 _PAID_WORDS = r"付了|花了|\bpaid\b|\bcharged\b"
 SHORTFALL = re.compile(_SHORT_WORDS, re.IGNORECASE)
@@ -203,14 +212,6 @@ LOSS_TOLD = re.compile(rf"{_SHORT_WORDS}|{_PAID_WORDS}|给了|收了我|坑", re
 PERSONAL_LOSS = re.compile(  # a purchase of one's own that came out short: a remedy may be owed to the writer
     rf"{_SHORT_WORDS}|{_PAID_WORDS}|我|买|加了|充了|多收|多扣|多算|\bi\b|\bmy\b|\bme\b|bought", re.IGNORECASE
 )
-SPAM = re.compile(
-    r"加微信|加v信|加我微信|加vx|代开发票|低息贷款|网贷|兼职日结|刷单|日赚|博彩|六合彩", re.IGNORECASE
-)  # adverts
-GRATITUDE = (
-    "谢谢", "谢谢你", "谢谢你们", "谢谢啦", "谢啦", "多谢", "多谢了", "感谢", "感谢你们", "感谢感谢",
-    "辛苦了", "辛苦啦", "辛苦你们了", "thanks", "thank you", "thx",
-)  # fmt: skip
-THANKS = (*GRATITUDE, "好的", "好", "收到", "知道了", "ok", "okay", "got it")
 WORD_RATINGS = {  # a rating in words, for a case that awaits one
     5: ("很满意", "非常满意", "特别满意", "太满意了", "满意极了", "十分满意", "非常好", "很好", "太好了", "excellent",
         "very satisfied", "very good", "great"),
@@ -222,19 +223,15 @@ WORD_RATINGS = {  # a rating in words, for a case that awaits one
 _SCORE = re.compile(r"^([1-5一二三四五])\s*(?:分|星|stars?|/\s*5|out of 5)$", re.IGNORECASE)
 _CN_DIGITS = {"一": 1, "二": 2, "三": 3, "四": 4, "五": 5}
 _PUNCT_SPACE = re.compile(r"[\s\W_]+", re.UNICODE)
-_VOWEL = re.compile(r"[aeiouy]")
 
 
-def _folded(phrases: tuple[str, ...]) -> frozenset[str]:
+def folded_phrases(phrases: tuple[str, ...]) -> frozenset[str]:
     return frozenset(folded for phrase in phrases if (folded := _PUNCT_SPACE.sub("", phrase.casefold())))
 
 
-_NO, _GIVE_UP, _FILLERS, _CHATTER = _folded(NO), _folded(GIVE_UP), _folded(FILLER), _folded(CHATTER)
-_THANKS = _folded(THANKS)
-_FAREWELLS = _folded(FAREWELLS)
-_GRATITUDE = _folded(GRATITUDE)
-_RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in _folded(phrases)}
-_KEYBOARD = re.compile(r"asdf|sdfg|dfgh|fghj|ghjk|hjkl|qwer|wert|erty|rtyu|tyui|yuio|uiop|zxcv|xcvb|cvbn|vbnm")
+_NO, _GIVE_UP, _HAVE_ONE = folded_phrases(NO), folded_phrases(GIVE_UP), folded_phrases(HAVE_ONE)
+FILLER_SET, CHATTER_SET = folded_phrases(FILLER), folded_phrases(CHATTER)
+_RATINGS = {folded: value for value, phrases in WORD_RATINGS.items() for folded in folded_phrases(phrases)}
 
 
 def fold(text: str) -> str:
@@ -243,7 +240,7 @@ def fold(text: str) -> str:
     return _PUNCT_SPACE.sub("", simplified(text).casefold())
 
 
-def _segments(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bool:
+def splits_into(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bool:
     """Whether ``core`` splits wholly into ``phrases`` and ``fillers``, with at least one of ``phrases``."""
     longest = max(map(len, phrases | fillers))
     # reach[i]: 0 unreachable, 1 reached by fillers only, 2 reached with a phrase
@@ -261,10 +258,10 @@ def _segments(core: str, phrases: frozenset[str], fillers: frozenset[str]) -> bo
     return reach[len(core)] == 2
 
 
-def _only(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
+def nothing_but(text: str, phrases: frozenset[str], *, limit: int = 24) -> bool:
     """Whether the message is nothing but ``phrases`` and fillers (and short: a story is never this)."""
     core = fold(text)
-    return bool(core) and len(core) <= limit and _segments(core, phrases, _FILLERS)
+    return bool(core) and len(core) <= limit and splits_into(core, phrases, FILLER_SET)
 
 
 _CLAUSE = re.compile(r"[\s,，。.;；!！、]+")
@@ -283,18 +280,18 @@ SUBMIT_SAID = (
     "submit",
     "submit it",
 )
-_SUBMIT_SAID, _AGREEING = _folded(SUBMIT_SAID), _folded((*CONFIRM_YES, "yes", "ok"))
+_SUBMIT_SAID, AGREEING = folded_phrases(SUBMIT_SAID), folded_phrases((*CONFIRM_YES, "yes", "ok"))
 
 
 def says_submit(text: str) -> bool:
     """「提交吧」, 「对的 提交吧」, 「好的可以提交了」, "yes submit it": submit, with only agreeing words beside it."""
     core = fold(text)
-    return bool(core) and len(core) <= 16 and _segments(core, _SUBMIT_SAID, _AGREEING | _FILLERS)
+    return bool(core) and len(core) <= 16 and splits_into(core, _SUBMIT_SAID, AGREEING | FILLER_SET)
 
 
 def says_no(text: str) -> bool:
     """没拍, 发不了, 不用了, 不想说, 不知道, no photo sorry …: an answer that is no answer."""
-    return _only(text, _NO)
+    return nothing_but(text, _NO)
 
 
 def says_no_first(text: str) -> bool:
@@ -303,63 +300,15 @@ def says_no_first(text: str) -> bool:
     return says_no(text) or (len(fold(text)) <= 30 and bool(first) and says_no(first))
 
 
+def has_one(text: str) -> bool:
+    """有, 拍了, 「好的 我找找」, yes I have one: a photo is on its way (at any other question, still no answer)."""
+    core = fold(text)
+    return bool(core) and len(core) <= 16 and splits_into(core, _HAVE_ONE, FILLER_SET | AGREEING)
+
+
 def gives_up(text: str) -> bool:
     """算了不弄了 麻烦: the shopper drops the story."""
-    return _only(text, _GIVE_UP)
-
-
-# 「12315电话打不通」「12315一直占线」 alone: no story yet, and this chat is the other way in
-_HOTLINE_BUSY = re.compile(
-    r"12315.{0,8}(?:打不通|占线|没人接|接不通|打不进|一直忙|挂了|没打通)|(?:打不通|打不进|占线).{0,4}12315"
-    r"|12315.{0,12}(?:busy|no answer|can'?t get through)",
-    re.IGNORECASE,
-)
-# 「你们几点下班」「周末上班吗」: about this channel's hours, not a question for a station to answer in a case (a
-# market's hours, 「南门市场几点关门」, are: the words around must be no more than 「请问你们」)
-_HOURS = re.compile(
-    r"(?:几点|什么时候|啥时候)(?:上班|下班|有人)|(?:周末|周六|周日|星期[六天日]|节假日|假期|晚上|中午)"
-    r"(?:上班|有人|处理|办公|受理)|(?:上班|办公|工作|受理)时间|(?:opening|office|working|business) hours|are you open"
-    r"|open on|(?:what time|when) do you (?:open|close|finish)",
-    re.IGNORECASE,
-)
-# 「我是商户 被人投诉了 怎么申诉」: a merchant's side of a complaint is heard by the station that handles it
-_MERCHANT_SIDE = re.compile(
-    r"(?:我是|我们是|本人是)(?:商户|商家|店主|店家|摊主|老板|个体户|卖\S{1,4}的|开\S{1,4}的).{0,20}"
-    r"(?:被投诉|被举报|被人投诉|被人举报|投诉我|举报我|申诉|冤枉|不服|异议|诬告|恶意投诉"
-    r"|(?:顾客|客人|客户|有人|消费者|买家)(?:说|告|投诉|举报|冤枉)我)"
-)
-
-
-def small_talk(text: str) -> str | None:
-    """The answer to words that are no story (bot catalogue key): chatter's help line; for 「12315打不通」 alone,
-    that the story can be told here; for the hours of this channel, that it is always open; for a merchant who was
-    complained about, where their side is heard; None for anything else."""
-    if _HOTLINE_BUSY.search(text) and len(fold(_HOTLINE_BUSY.sub("", text))) <= 8:
-        return "chatter.hotline"
-    if _only(text, _FAREWELLS):
-        return "chatter.bye"
-    if _HOURS.search(text) and len(fold(_HOURS.sub("", text))) <= 5:
-        return "chatter.hours"
-    if _MERCHANT_SIDE.search(text) and len(fold(text)) <= 40:
-        return "chatter.merchant"
-    return "chatter" if is_chatter(text) else None
-
-
-def is_chatter(text: str) -> bool:
-    """A greeting, punctuation or emoji only, keyboard mash, or spam: never the start of a case."""
-    core = fold(text)
-    if not core:
-        return True  # ？？？, emoji, stickers typed as text
-    if SPAM.search(text):
-        return True
-    if re.fullmatch(r"[a-z]{1,2}", core):
-        return True  # o, k, ya: a word that short says nothing to act on
-    if re.fullmatch(r"[a-z]+", core) and (_KEYBOARD.search(core) or not _VOWEL.search(core)):
-        return True  # asdfgh, jjjjj: keyboard mash (a word of English has vowels)
-    if re.fullmatch(r"\d{1,4}|(.)\1{2,}", core):
-        return True  # 111, 啊啊啊, 哈哈哈哈
-    # 谢谢, 嗯, 哦 alone carry nothing to act on either
-    return _only(text, _CHATTER, limit=12) or (len(core) <= 12 and _segments(core, _FILLERS, frozenset()))
+    return nothing_but(text, _GIVE_UP)
 
 
 def word_rating(text: str) -> int | None:
@@ -369,7 +318,7 @@ def word_rating(text: str) -> int | None:
         return None  # a rating is a few words; a story is not one
     for end in range(len(core), 0, -1):  # 「4分吧」「很满意啊」: the rating, then fillers
         head, tail = core[:end], core[end:]
-        if tail and not _segments(tail, _FILLERS, frozenset()):  # what follows is only 吧, 啊 …
+        if tail and not splits_into(tail, FILLER_SET, frozenset()):  # what follows is only 吧, 啊 …
             continue
         score = _SCORE.match(head)
         if score:
@@ -377,17 +326,6 @@ def word_rating(text: str) -> int | None:
         if head in _RATINGS:
             return _RATINGS[head]
     return None
-
-
-def is_thanks(text: str) -> bool:
-    """谢谢, 好的 收到, thanks: an acknowledgement, answered in kind; never a story."""
-    return _only(text, _THANKS)
-
-
-def is_gratitude(text: str) -> bool:
-    """谢谢, 辛苦了, thank you, 「好的谢谢」: thanks said (not 好的 or ok alone, which only acknowledge)."""
-    core = fold(text)
-    return bool(core) and len(core) <= 24 and _segments(core, _GRATITUDE, _FILLERS | _AGREEING)
 
 
 def wish_of(text: str) -> str | None:
