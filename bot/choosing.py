@@ -34,6 +34,8 @@ _ANSWERS = {
     "iwanttofileacomplaint": "complaint", "iwanttoreport": "report", "iwanttoreportit": "report",
     "i'dliketoreport": "report", "i'dliketoreportit": "report",
 }  # fmt: skip
+# 「那我要举报」「好 我要投诉」「那就投诉吧」: a word that leads in from what was said before (an answer, a lookup)
+_LEAD_IN = re.compile(r"^(?:那么|那就|那|好的|好吧|好|行|嗯|ok|so|then|ok,)[,，]?")
 # 「匿名」 as the answer to the choice (and only there: at the name question it is a name refused): the option that
 # may be anonymous. offer_remedy still offers the remedy to a loss of one's own.
 _ANONYMOUS = frozenset({
@@ -101,7 +103,7 @@ def said_outright(text: str) -> str | None:
     folded = words(text).replace(" ", "")
     if folded[:1].isdigit() or folded.startswith("intent:"):
         return None
-    return _ANSWERS.get(folded)
+    return _ANSWERS.get(folded) or _ANSWERS.get(_LEAD_IN.sub("", folded))
 
 
 def answer_of(text: str) -> str | None:

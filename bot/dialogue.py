@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 
-from bot import asides, choosing, locating, settling
+from bot import asides, choosing, following, locating, settling
 from bot.asking import asked_at_once
 from bot.codes.answers import code_turn
 from bot.codes.photos import answer_photo
@@ -103,7 +103,7 @@ async def respond(
     if event.kind is EventKind.photo:  # a photo of a code at the greeting is a lookup; any other is evidence
         return (
             await answer_photo(turn, event, world)
-            or await asides.photo_after_receipt(turn, event, world)  # evidence for the case just received
+            or await following.photo_after_receipt(turn, event, world)  # evidence for the case just received
             or asides.photo(turn, event.media, world)
         )
     if event.kind is EventKind.location:
@@ -136,7 +136,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     status = STATUS.match(text)
     if status:  # mid-story, the cases there are, and the question that stands
         telling = turn.step is not Step.idle
-        await asides.case_status(turn, status.group(1), event, world, none="cases.none_telling" if telling else None)
+        await following.case_status(turn, status.group(1), event, world, none="cases.none_telling" if telling else None)
         return reask(turn, world) if telling else turn
     settlement = settling.ANSWER.match(text)  # 「接受 REF」: the shopper's answer to a merchant's proposal
     if settlement:
@@ -144,7 +144,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
         ref, score = (rating.group(1), rating.group(2)) if rating else (None, text)
-        rated = await asides.rate(turn, ref, int(score), event, world)
+        rated = await following.rate(turn, ref, int(score), event, world)
         assert rated is not None  # only a quiet rating may find nothing to say
         return rated
     looked_up = await code_turn(turn, text, world)
@@ -216,7 +216,7 @@ async def _on_choose(turn: Turn, text: str, meaning: str | None, event: Event, w
 async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
     """The first words of a conversation: a greeting, or already the start of the shopper's account."""
     # after a receipt: the market a fair-scale answer asked for, or the case it was about
-    followed = await locating.fair_scale_named(turn, text, world) or await asides.follow_up(turn, text, event, world)
+    followed = await locating.fair_scale_named(turn, text, world) or await following.follow_up(turn, text, event, world)
     if followed is not None:
         return followed
     if asides.no_story(text, meaning):  # ok, 好了, 对: what to send, as to a greeting
@@ -243,7 +243,7 @@ async def _on_account(turn: Turn, text: str, meaning: str | None, event: Event, 
     if turn.draft.texts and (took_contact(turn, text, telling=True) or await took_correction(turn, text, world)):
         return turn
     if not turn.draft.texts:  # nothing told yet: perhaps a question after an earlier case
-        followed = await asides.follow_up(turn, text, event, world)
+        followed = await following.follow_up(turn, text, event, world)
         if followed is not None:
             turn.step = Step.idle
             return followed
@@ -394,5 +394,5 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.confirm: _on_confirm,
     Step.fix: _on_fix,
     Step.paused: asides.on_paused,
-    Step.remark: asides.on_remark,
+    Step.remark: following.on_remark,
 }

@@ -1,5 +1,6 @@
-"""Words about a case already sent: asking after it (「我那个投诉怎么样了」, 「你们什么时候处理」), adding to it
-(「再补充一下 老板还骂人」), or taking it back (「撤销投诉」); and the worry that the merchant learns who complained."""
+"""Words about a case already sent: asking after it (「我那个投诉怎么样了」, 「你们什么时候处理」), pressing for it
+(「能不能加急」), adding to it (「再补充一下 老板还骂人」), telling that the merchant has put it right (「老板已经把钱退
+给我了」), or taking it back (「撤销投诉」); and the worry that the merchant learns who complained."""
 
 from __future__ import annotations
 
@@ -15,7 +16,8 @@ _MY_CASE = re.compile(r"my(?:complaint|report|case)")  # spaces taken out
 # 「你们什么时候处理」: after the shopper's own case (bot/asides.py asks only when one is being handled), a question
 # after it, not a new story.
 PROGRESS_WHEN = re.compile(
-    r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办)"
+    r"(?:什么时候|啥时候|几时|多久|多长时间|哪天)[^。,!?]{0,6}"
+    r"(?:处理|受理|答复|回复|回音|结果|解决|联系|来查|办|退钱|退款|退给我|赔|给钱|打电话|来电话)"
     r"|when will (?:you|it|they|my)",
     re.IGNORECASE,
 )
@@ -65,6 +67,39 @@ _ADDS_TO_CASE = re.compile(
 )
 # The cue at the head of the words, left out of what joins the case: its text heads them 「补充：」 itself
 _ADD_CUE_FIRST = re.compile(r"^(?:我|我要|我想|再|还要|还想)?(?:补充|追加)(?:一下|一点|几句|说明)?[\s:：,，。]*")
+
+
+# 「能不能加急」「麻烦快点处理」: the shopper presses for a case already sent (its handler sees the words)
+_URGES = re.compile(
+    r"加急|加快|快点|快一点|快些|尽快|抓紧|催一下|催催|催一催|催办|急用|着急|很急|急死|"
+    r"hurry|urgent|asap|speed (?:it )?up|faster",
+    re.IGNORECASE,
+)
+# 「老板已经把钱退给我了」「商家补给我了」「已经协商好了」: the merchant has put it right since the case was sent (not
+# 「老板不退钱」, nor 「钱退了吗」, a question); 「不用处理了」 says so too
+_SETTLED = re.compile(
+    r"(?:退|补|赔|还)(?:给我|回来|回|上|齐|足)?(?:了?(?:钱|款))?了|(?:解决|处理好|协商好|谈好|和解|搞定)了|私了|"
+    r"refunded|paid me back|(?:gave|got) (?:me |my )?(?:the |my )?money back|made (?:it )?up|sorted (?:it )?out"
+    r"|resolved|settled",
+    re.IGNORECASE,
+)
+_NO_LONGER_NEEDED = re.compile(r"不(?:用|需要)(?:你们)?再?(?:处理|管|查)了|no longer need", re.IGNORECASE)
+_UNSETTLED = re.compile(r"不|没|拒|未|吗|呢|\?|？|didn'?t|\bnot\b|won'?t|refus|never", re.IGNORECASE)
+
+
+def urges(text: str) -> bool:
+    """「能不能加急」「快点处理啊」 "please hurry": pressing for a case already sent (a few words, no story)."""
+    return len(fold(text)) <= 20 and bool(_URGES.search(simplified(text)))
+
+
+def says_settled(text: str) -> bool:
+    """「老板已经把钱退给我了」「已经协商好了」「不用处理了」: the matter was put right after the case was sent."""
+    said = simplified(text)
+    if len(fold(said)) > 30:
+        return False
+    if _NO_LONGER_NEEDED.search(said):
+        return True
+    return bool(_SETTLED.search(said)) and not _UNSETTLED.search(said)
 
 
 def wants_withdrawal(text: str) -> bool:
