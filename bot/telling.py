@@ -201,7 +201,9 @@ async def answered_at_fix(turn: Turn, text: str, world: World) -> bool:
 
 
 def _take_name(turn: Turn, text: str) -> bool:
-    if not (looks_like_name(text.strip()) or _CAPITALISED_NAME.fullmatch(text.strip())) or _SHOP.search(text):
+    said = text.strip()
+    # 「张」 alone: a surname is name enough to be addressed by (张女士, 王先生 are names already)
+    if not (looks_like_name(said) or is_surname(said) or _CAPITALISED_NAME.fullmatch(said)) or _SHOP.search(text):
         return False
     if when_in(text) or amounts_in(text) or says_no(text) or WORD_OF.get(words(text)):  # No Photos, Not Sure
         return False

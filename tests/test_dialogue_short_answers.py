@@ -184,3 +184,25 @@ async def test_a_photo_sent_after_saying_one_is_coming_joins_the_case(shopper: S
     assert "已收到" in await shopper.say("提交")
     [case] = await _cases(engine)
     assert "拍了" not in case.text
+
+
+async def test_a_bare_surname_sent_ahead_at_the_photo_question_is_the_name(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await _at_photos(shopper)
+    answer = await shopper.say("张")
+    assert "记下了您的联系方式：张" in answer
+    assert "有照片吗" in answer  # the question stands
+    assert (await _draft(engine))["texts"] == [TOLD]  # never words of the story
+    await shopper.tap("skip")
+    summary = await shopper.say("13800138000")  # only the phone is asked for
+    assert "姓名：张" in summary
+
+
+async def test_a_fuel_brands_station_told_alone_is_the_place(wx: Client, engine: AsyncEngine) -> None:
+    follower = push()
+    await say(wx, follower, follower.text("我想投诉一个加油站"))
+    await say(wx, follower, follower.text("中石化城西站"))
+    _, understood = await say(wx, follower, follower.text("好了"))
+    assert "地点 中石化城西站" in understood
+    assert "是哪个加油站" not in understood  # not asked again

@@ -66,6 +66,8 @@ _PLACE_KINDS = (
     r"大药房|药房|药店|眼镜店|眼镜行|眼镜城|水果店|肉店|店|摊位|摊|档口|铺子|铺"
 )
 _PLACE = re.compile(rf"([\u4e00-\u9fffA-Za-z0-9]{{2,12}}?)(?:{_PLACE_KINDS})")
+# 「中石化城西站」「中国石油人民路站」: a fuel brand's station, named by where it is and 站
+_BRAND_STATION = re.compile(r"(?:中国石化|中国石油|中石化|中石油|中海油|壳牌)[^\W的那这哪个家_]{1,8}?站")
 # 「超市是永辉」, 「那个店叫老王水果」: the kind first, then its name
 _PLACE_NAMED_AFTER = re.compile(
     rf"({_PLACE_KINDS})(?:的名字|名字)?(?:是|叫做?|名叫)([\u4e00-\u9fffA-Za-z0-9]{{2,10}})$"
@@ -113,6 +115,8 @@ def place_in(text: str) -> str:
     if english and not re.match(r"(?:The|A|An|I|My|This|That)\s", english.group(1)):
         return english.group(1).strip()
     for clause in _CLAUSES.split(simplified(text)):
+        if station := _BRAND_STATION.search(clause):
+            return station.group(0)
         for match in _PLACE.finditer(clause):
             name = _INTO_PLACE.sub("", _WHEN_FIRST.sub("", match.group(1)))
             place = name + match.group(0)[len(match.group(1)) :]
