@@ -70,10 +70,11 @@ def is_surname(text: str) -> bool:
     return text in SURNAMES or simplified(text) in SURNAMES
 
 
-# 「……特此投诉。联系人：王明 电话：13612345678」: a letter signs off with its writer's contact. The words that lead
-# into it stand after a stop or a space (not 「老板电话：138…」, someone else's number, which stays story).
+# 「……特此投诉。联系人：王明 电话：13612345678」: a letter signs off with its writer's contact; 「…少了二两，我叫王芳，
+# 电话138…，要求退钱」 tells it in a clause of its own. The words that lead into it stand after a stop or a space
+# (not 「老板电话：138…」, someone else's number, which stays story).
 _SIGN_OFF = r"(?<![\u4e00-\u9fffA-Za-z])"
-_NUMBER = r"(?P<phone>\+?\d[\d\s-]{5,18}\d)[。.！!\s]*$"
+_NUMBER = r"(?P<phone>\+?\d[\d\s-]{5,18}\d)(?:[。.！!\s]*$|[，,；;。.！!]\s*(?=\S)|\s+(?=[^\d\s]))"
 _SIGNED = re.compile(
     _SIGN_OFF + r"(?:联系人|投诉人|举报人|反映人|姓名|我叫|本人|name)\s*[:：]?\s*"
     r"(?P<name>[\u4e00-\u9fff]{1,4}|[A-Za-z][A-Za-z .]{1,30}?)"
@@ -88,13 +89,15 @@ _SIGNED = re.compile(
 
 
 def signed_off(text: str) -> tuple[str, str, str] | None:
-    """A contact the words end with (「联系人：王明 电话：136…」): (the words before it, the name or "", the phone),
-    or None. Only after some words: a bare 「联系人：王明 电话：…」 is a contact line, which the dialogue reads too."""
+    """A contact the words end with (「联系人：王明 电话：136…」) or hold in a clause of their own: (the words
+    without it, the name or "", the phone), or None. Only after some words: a bare 「联系人：王明 电话：…」 is a
+    contact line, which the dialogue reads too."""
     found = _SIGNED.search(text)
     if found is None or not text[: found.start()].strip(" ，,。；;"):
         return None
+    before, after = text[: found.start()].rstrip(" ，,；;"), text[found.end() :].strip()
     return (
-        text[: found.start()].rstrip(" ，,；;"),
+        f"{before}，{after}" if after else before,
         (found.group("name") or "").strip(),
         found.group("phone") or found.group("alone"),
     )

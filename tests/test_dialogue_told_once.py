@@ -1,0 +1,83 @@
+"""What a story tells is taken where it is told: a name and phone in a clause of their own in the middle of a message
+(「…少了二两，我叫王芳，电话138…，要求退钱」) are the contact — never asked again, never in the words the case
+carries — and words that ask nothing are never filed as a question, however sure the classifier's reading (「秤不准
+南门菜场 早上」 is asked 投诉 or 举报). Over the real webhooks (Telegram; WeChat plain and safe mode) and the
+database."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiohttp.test_utils import TestClient
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from tests.fake_wechat import push, say, wechat
+from tests.telegram_support import Shopper
+from web.app import create_app
+from web.settings import Settings
+
+Client = TestClient[Any, Any]
+SIGNED_MID = "我在南门菜场3号摊买的肉少了二两，我叫王芳，电话13800138000，要求退钱"
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
+    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
+    return client
+
+
+async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:
+    async with engine.connect() as connection:
+        return list(await connection.execute(sa.text(sql)))
+
+
+async def test_a_contact_in_the_middle_of_a_story_message_is_taken_and_not_asked_again(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    noted = await shopper.say(SIGNED_MID)
+    assert "王芳 138****8000" in noted
+    await shopper.say("好了")
+    await shopper.say("今天上午")
+    summary = await shopper.tap("skip")  # no photos: the summary, with no name or phone asked
+    assert "请核对" in summary
+    assert "说明：我在南门菜场3号摊买的肉少了二两，要求退钱\n" in summary
+    assert "姓名：王芳" in summary
+    await shopper.tap("submit")
+    [case] = await _rows(engine, "SELECT text FROM complaint")
+    assert "13800138000" not in case.text
+    [contact] = await _rows(engine, "SELECT name, phone FROM complaintcontact")
+    assert (contact.name, contact.phone) == ("王芳", "13800138000")
+
+
+@pytest.mark.parametrize("safe", [False, True])
+async def test_a_contact_with_a_spaced_number_mid_message_over_wechat(
+    wx: Client, engine: AsyncEngine, safe: bool
+) -> None:
+    follower = push(safe=safe)
+    _, noted = await say(wx, follower, follower.text("南门菜场少了二两 我叫刘强 电话139 0000 1111 麻烦处理一下"))
+    assert "刘强 139****1111" in noted
+    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
+    assert draft["texts"] == ["南门菜场少了二两，麻烦处理一下"]  # the story, without the number
+    assert draft["phone"] == "13900001111"
+
+
+async def test_someone_elses_number_in_the_story_stays_story(shopper: Shopper, engine: AsyncEngine) -> None:
+    noted = await shopper.say("南门菜场少了二两 老板电话13800138000，他不接")
+    assert "138****8000" not in noted
+
+
+async def test_words_that_ask_nothing_are_asked_投诉_or_举报_not_filed_as_a_question(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    for said in ("秤不准", "南门农贸市场", "早上"):
+        await shopper.say(said)
+    understood = await shopper.say("好了")
+    assert "您希望怎样处理" in understood
+    assert "已收到" not in understood
+    assert await _rows(engine, "SELECT id FROM complaint") == []
