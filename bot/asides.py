@@ -157,7 +157,8 @@ async def question_in_story(turn: Turn, text: str, world: World) -> Turn | None:
     return turn
 
 
-_ANSWERED_IN_STORY = ("chatter.hours", "chatter.human")  # about this channel: its own answer, then the story goes on
+# about this channel: its own answer, then the story goes on
+_ANSWERED_IN_STORY = ("chatter.hours", "chatter.human", "chatter.scope")
 
 
 def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:

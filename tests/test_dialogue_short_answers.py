@@ -206,3 +206,42 @@ async def test_a_fuel_brands_station_told_alone_is_the_place(wx: Client, engine:
     _, understood = await say(wx, follower, follower.text("好了"))
     assert "地点 中石化城西站" in understood
     assert "是哪个加油站" not in understood  # not asked again
+
+
+SCOPE_ASKED = ["你们管不管缺斤少两的", "缺斤少两可以投诉吗", "投诉有用吗", "秤不准归你们管吗", "can I complain here?"]
+
+
+@pytest.mark.parametrize("asked", SCOPE_ASKED)
+async def test_whether_this_is_the_place_is_answered_and_is_no_story(
+    shopper: Shopper, engine: AsyncEngine, asked: str
+) -> None:
+    answer = await shopper.say(asked)
+    assert "这里就是反映这类事的地方" in answer or "This is the place" in answer
+    assert "记下了" not in answer
+    assert "已收到" not in answer  # no case for a handler to answer
+    assert await _cases(engine) == []
+    assert "记下了" in await shopper.say(TOLD)
+    assert (await _draft(engine))["texts"] == [TOLD]  # the question is not the story's first words
+
+
+async def test_a_place_named_with_the_question_is_not_lost(shopper: Shopper, engine: AsyncEngine) -> None:
+    answer = await shopper.say("缺斤少两可以投诉吗 南门菜场少了二两")
+    assert "记下了" in answer  # a story: its place and amounts are kept
+    assert "这里就是反映这类事的地方" not in answer
+
+
+async def test_whether_this_is_the_place_mid_story_over_wechat_is_answered_and_the_story_waits(
+    wx: Client, engine: AsyncEngine
+) -> None:
+    follower = push(safe=True)
+    await say(wx, follower, follower.text(TOLD))
+    _, answer = await say(wx, follower, follower.text("你们管不管"))
+    assert "这里就是反映这类事的地方" in answer
+    assert (await _draft(engine))["texts"] == [TOLD]
+
+
+async def test_urgency_alone_is_no_story(shopper: Shopper, engine: AsyncEngine) -> None:
+    await shopper.say("在吗")
+    assert "记下了" not in await shopper.say("急")
+    await shopper.say(TOLD)
+    assert (await _draft(engine))["texts"] == [TOLD]

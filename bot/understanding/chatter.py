@@ -53,6 +53,23 @@ _MERCHANT_SIDE = re.compile(
     r"|(?:顾客|客人|客户|有人|消费者|买家)(?:说|告|投诉|举报|冤枉)我)"
 )
 
+# 「你们管不管缺斤少两的」「缺斤少两可以投诉吗」「投诉有用吗」: whether this is the place, asked before any story; the
+# words around may only name the kind of problem (「缺斤少两可以投诉吗 南门菜场少了二两」 is a story)
+_SCOPE = re.compile(
+    r"管不管|管吗|管么|能管吗|能不能管|管得了吗|归不归你们管|归你们管吗?|是你们管吗|受理吗|受不受理|"
+    r"(?:能|可以|能不能|可不可以)(?:投诉|举报|反映)(?:吗|么)?|(?:投诉|举报|反映)(?:有用|管用)(?:吗|么)?|有没有用|"
+    r"(?<!where )(?:can|could) i (?:complain|report)|do you (?:handle|deal with|take)|is this the (?:right )?place",
+    re.IGNORECASE,
+)
+_SCOPE_TOPIC = re.compile(
+    r"缺斤少两|缺斤短两|短斤少两|短斤缺两|少秤|缺秤|短秤|秤不准|鬼秤|作弊秤|计量|加油机|计价器|出租车|这种事情?|这类事情?|"
+    r"这样的事情?|这个|这事|你们|这里|请问|问一下|问下|我想|想|的|吗|呢|啊|呀|吧|about|short weight|rigged scales?|"
+    r"this|here|you|it",
+    re.IGNORECASE,
+)
+_SCOPE_REST = 2  # 「事」「我」: a word or two beside the question (「能投诉南门菜场吗」 names a place)
+
+
 # 「转人工」「你是机器人吗」「有没有真人」: whether a person reads this (the station's staff do, once it is sent; a
 # person to talk to now is the 12315 hotline). The words around may only ask: 「客服态度差」 is a story.
 _HUMAN = folded_phrases(
@@ -70,7 +87,8 @@ _ASKING_FOR = folded_phrases(
 def small_talk(text: str) -> str | None:
     """The answer to words that are no story (bot catalogue key): chatter's help line; for 「12315打不通」 alone,
     that the story can be told here; for the hours of this channel, that it is always open; for a merchant who was
-    complained about, where their side is heard; for 「转人工」, who reads the words; None for anything else."""
+    complained about, where their side is heard; for 「转人工」, who reads the words; for 「你们管不管缺斤少两」, that
+    this is the place; None for anything else."""
     if _HOTLINE_BUSY.search(text) and len(fold(_HOTLINE_BUSY.sub("", text))) <= 8:
         return "chatter.hotline"
     if nothing_but(text, _FAREWELLS):
@@ -81,6 +99,8 @@ def small_talk(text: str) -> str | None:
         return "chatter.merchant"
     if (core := fold(text)) and len(core) <= 20 and splits_into(core, _HUMAN, FILLER_SET | _ASKING_FOR):
         return "chatter.human"
+    if _SCOPE.search(text) and len(fold(_SCOPE_TOPIC.sub("", _SCOPE.sub("", text)))) <= _SCOPE_REST:
+        return "chatter.scope"
     return "chatter" if is_chatter(text) else None
 
 
