@@ -413,6 +413,15 @@ CONVERSATIONS: tuple[Script, ...] = (
     script("chit thanks", "谢谢", intent=None, category=None, makes_case=False),
     script("chit english", "hello?", intent=None, category=None, makes_case=False),
     script("chit ad", "加微信领红包 www.example.com", intent=None, category=None, makes_case=False),
+    script("chit person", "转人工客服", intent=None, category=None, makes_case=False),
+    script("chit scope", "你们管不管缺斤少两的", intent=None, category=None, makes_case=False),
+    script(
+        "contact mid story",
+        "我在南门菜场3号摊买的肉少了二两，我叫王芳，电话13800138000，要求退钱",
+        told="where amounts name phone",
+        station=NAN,
+        when="今天上午",
+    ),
     # More everyday complaints, for the mean.
     script("rice", "惠民超市鼓楼店称大米 10斤只有9斤2两", told="where amounts", station=DONG, when="今天上午"),
     script(
