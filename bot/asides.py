@@ -186,7 +186,9 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
 
 # The steps whose message carries each kind of button (bot/texts.py, bot/telling.py); 「改为…」 is taken at any
 # question or the summary before this is asked.
-_BUTTON_STEPS = {"intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}}
+_BUTTON_STEPS = {
+    "intent": {Step.choose}, "offer": {Step.account}, "fix": {Step.fix}, "same": {Step.where}, "case": {Step.which_case}
+}  # fmt: skip
 
 
 def stale_button(step: Step, said: str, meaning: str | None, *, asked_about: str) -> bool:

@@ -73,6 +73,7 @@ class Step(StrEnum):
     fix = "fix"  # choosing what to change
     paused = "paused"  # came back after 24 hours: continue or start again
     remark = "remark"  # a rating was given: the next words are its comment
+    which_case = "which_case"  # a few words soon after a receipt: more for that case, or a new story?
 
 
 QUESTIONS = (Step.where, Step.when, Step.amounts, Step.photos, Step.name, Step.phone)
@@ -97,7 +98,8 @@ class Draft:
     asked: list[str] = field(default_factory=list)  # questions answered or skipped
     fixing: bool = False  # a question re-asked from the summary: answer it, then back to the summary
     paused: dict[str, Any] | None = None  # the draft and step a 24-hour pause set aside, until resumed
-    pending: str = ""  # the message that found the dialogue paused: kept whichever way the shopper goes
+    pending: str = ""  # the message that found the dialogue paused (or asked which case): kept either way
+    joins: str = ""  # the case a few words sent soon after its receipt may be about (bot.following.which_case)
     rated: str = ""  # the case just rated, whose comment the next words are
     choice_offered: bool = False  # 投诉 or 举报 offered with the story's acknowledgement: 1 or 2 then answers it
     odr: bool | None = None  # the shopper's answer to the offer that the merchant settle first (None: not asked)

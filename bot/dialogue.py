@@ -6,8 +6,9 @@ At any point: a code or ``查 CODE`` shows an instrument, ``进度 REF`` a case,
 
 Nothing here touches the database or a platform: what the dialogue needs to know comes through
 :class:`bot.turn.World`, what it decides is a :class:`bot.turn.Turn` that :mod:`bot.service` stores in one
-transaction. What may be asked beside the story (a deep link, a case's status, a rating) is in :mod:`bot.asides`;
-the questions after the story and their answers are in :mod:`bot.questions`.
+transaction. What may be asked beside the story (a deep link, 取消, a pause) is in :mod:`bot.asides`, what follows
+a receipt (a case's status, a rating, words for the case) in :mod:`bot.following`; the questions after the story and
+their answers are in :mod:`bot.questions`.
 """
 
 from __future__ import annotations
@@ -127,8 +128,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         return reask(turn, world) if turn.step is not Step.idle else turn
     if meaning == "cancel" or wants_withdrawal(text):
         return await asides.cancel(turn, text, event, world)
-    start = START.match(text)
-    if start:
+    if start := START.match(text):
         return await asides.start(turn, start.group(1) or "", world)
     complain = COMPLAIN.match(text)
     if complain and normalise_code(complain.group(1)):  # the typed form of an instrument card's button
@@ -138,8 +138,7 @@ async def _text(turn: Turn, text: str, event: Event, world: World) -> Turn:
         telling = turn.step is not Step.idle
         await following.case_status(turn, status.group(1), event, world, none="cases.none_telling" if telling else None)
         return reask(turn, world) if telling else turn
-    settlement = settling.ANSWER.match(text)  # 「接受 REF」: the shopper's answer to a merchant's proposal
-    if settlement:
+    if settlement := settling.ANSWER.match(text):  # 「接受 REF」: the shopper's answer to a merchant's proposal
         return await settling.answer(turn, settlement, event, world)
     rating = RATE.match(text)
     if rating or (turn.step is Step.idle and text in {"1", "2", "3", "4", "5"}):
@@ -230,6 +229,8 @@ async def _on_idle(turn: Turn, text: str, meaning: str | None, event: Event, wor
         return _say(turn, talk)
     if await asked_at_once(text, world):  # a question is answered now, without 好了
         return await _answer_now(turn, text, world)
+    if (asked := await following.which_case(turn, text, event, world)) is not None:  # 「老板不退钱」 after a receipt
+        return asked
     if not turn.familiar:
         turn.replies.append(Reply(_t(turn)("greet")))
     await offer_choice(add_told(turn, text, first=True), world)
@@ -395,4 +396,5 @@ _STEP_HANDLERS: dict[Step, StepHandler] = {
     Step.fix: _on_fix,
     Step.paused: asides.on_paused,
     Step.remark: following.on_remark,
+    Step.which_case: following.on_which_case,
 }

@@ -10,6 +10,7 @@ from datetime import timedelta
 
 from bot import settling
 from bot.conversation import Button, Draft, Event, Reply, Step
+from bot.telling import add_told
 from bot.texts import case_reply
 from bot.turn import Turn, World, say, texts_of
 from bot.understanding.case_words import (
@@ -23,7 +24,8 @@ from bot.understanding.case_words import (
 from bot.understanding.chatter import is_gratitude, is_thanks
 from bot.understanding.contact import looks_like_name, name_and_phone
 from bot.understanding.corrections import story_correction
-from bot.understanding.words import REF, word_rating
+from bot.understanding.facts import amounts_in, place_in
+from bot.understanding.words import QUESTION, REF, fold, word_rating, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
 
 FOLLOW_UP = timedelta(hours=2)  # how long after a receipt a name or phone is taken as the one it asked for
@@ -225,3 +227,47 @@ async def on_remark(turn: Turn, text: str, meaning: str | None, event: Event, wo
         return say(turn, "rate.comment_skipped")
     taken = await world.remark(event.channel, event.chat_user, rated, text)
     return say(turn, "rate.comment_thanks" if taken else "rate.comment_refused")
+
+
+# A few words soon after a receipt, naming no place and asking nothing (「老板不退钱」「他还骂我」): more for that
+# case, or the start of a new story? The shopper says which; nothing is lost either way.
+_AMBIGUOUS_CHARS = 20
+_JOIN = frozenset({"case:join", "1", "补充", "补充进去", "加进去", "是", "是的", "对", "对的", "刚才的", "刚才那个",
+                   "同一个", "同一件", "一样的", "就是那个", "join", "add", "yes", "same"})  # fmt: skip
+_NEW = frozenset({"case:new", "2", "新的", "新的事", "新的事情", "不是", "另一件", "另外一件", "别的事", "另一个",
+                  "新投诉", "new", "no", "a new one"})  # fmt: skip
+
+
+async def which_case(turn: Turn, text: str, event: Event, world: World) -> Turn | None:
+    """Asks whether a few words sent within FOLLOW_UP of a receipt, that name no place, give no amount and ask
+    nothing, are more for that case or a new story; None for other words, or with no case received lately."""
+    if len(fold(text)) > _AMBIGUOUS_CHARS or amounts_in(text) or place_in(text) or QUESTION.search(text):
+        return None
+    if await world.place_named(text):
+        return None
+    recent = await world.recent_case(event.channel, event.chat_user, FOLLOW_UP, lacking=False)
+    if recent is None:
+        return None
+    turn.step, turn.draft = Step.which_case, Draft(pending=text.strip(), joins=recent.ref)
+    t = texts_of(turn)
+    join = Button(t("button.join_case", ref=recent.ref), data="case:join")
+    new = Button(t("button.new_story"), data="case:new")
+    turn.replies.append(Reply(t("which_case.ask", ref=recent.ref), ((join, new),)))
+    return turn
+
+
+async def on_which_case(turn: Turn, text: str, meaning: str | None, event: Event, world: World) -> Turn:
+    """The answer to :func:`which_case`: the words join that case, or begin a new story; other words begin the
+    story with them."""
+    draft, said = turn.draft, words(text)
+    if said in _JOIN:
+        turn.step, turn.draft = Step.idle, Draft()
+        joined = await world.add_words(event.channel, event.chat_user, draft.joins, draft.pending)
+        key = "case.words_added" if joined else "case.words_not_added"
+        return say(turn, key, ref=draft.joins, hotline=world.hotline)
+    turn.step, turn.draft = Step.account, Draft(texts=[draft.pending])
+    if said in _NEW or meaning == "done":
+        done = Button(texts_of(turn)("button.done"), data="done")
+        turn.replies.append(Reply(texts_of(turn)("ack.first"), ((done,),)))
+        return turn
+    return add_told(turn, text, first=False)

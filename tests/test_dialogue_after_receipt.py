@@ -5,8 +5,9 @@ webhooks (Telegram; WeChat plain and safe mode) and the database."""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import REF, push, say, wechat
+from tests.support import NOW
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -120,3 +122,60 @@ async def test_a_choice_led_in_after_a_question_answered_is_the_choice_and_the_i
     understood = await shopper.say("好了")
     assert "刚才查询的那台" in understood  # the instrument asked about is the report's
     assert "您希望怎样处理" not in understood
+
+
+async def test_a_few_words_soon_after_a_receipt_ask_which_case_and_join_it_when_told(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    ref = await _complaint(shopper)
+    asked = await shopper.say("老板不退钱")
+    assert f"这是要补充到编号 {ref} 的，还是一件新的事" in asked
+    assert shopper.keyboard() == ["case:join", "case:new"]
+    assert f"已补充到编号 {ref}" in await shopper.tap("case:join")
+    [case] = await _rows(engine, "SELECT text FROM complaint")
+    assert case.text.endswith("\n补充：老板不退钱")
+
+
+@pytest.mark.parametrize("safe", [False, True])
+async def test_over_wechat_2_makes_the_words_a_new_story(wx: Client, engine: AsyncEngine, safe: bool) -> None:
+    follower = push(safe=safe)
+    for said in (TOLD, "好了", "今天上午", "没有", "王芳 13800138000", "提交"):
+        await say(wx, follower, follower.text(said))
+    _, asked = await say(wx, follower, follower.text("他还骂我"))
+    assert "回复 1" in asked
+    _, answer = await say(wx, follower, follower.text("2"))
+    assert "记下了" in answer
+    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
+    assert draft["texts"] == ["他还骂我"]
+    [case] = await _rows(engine, "SELECT text FROM complaint")
+    assert "他还骂我" not in case.text
+
+
+async def test_a_story_sent_instead_of_an_answer_keeps_both_messages(shopper: Shopper, engine: AsyncEngine) -> None:
+    await _complaint(shopper)
+    await shopper.say("又被坑了")
+    assert "记下了" in await shopper.say("东街市场卖鱼的也少秤")
+    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
+    assert draft["texts"] == ["又被坑了", "东街市场卖鱼的也少秤"]  # nothing lost, nothing joined to the case
+
+
+async def test_words_that_name_a_place_after_a_receipt_start_a_story_without_asking(shopper: Shopper) -> None:
+    await _complaint(shopper)
+    answer = await shopper.say("东街市场也少秤")
+    assert "还是一件新的事" not in answer
+    assert "记下了" in answer
+
+
+async def test_which_case_is_not_asked_long_after_the_receipt(aiohttp_client: Any, settings: Settings) -> None:
+    now = [NOW]
+    wx = await aiohttp_client(create_app(wechat(settings), clock=lambda: now[0]))
+    follower = push()
+    for said in (TOLD, "好了", "今天上午", "没有", "王芳 13800138000", "提交"):
+        await say(wx, follower, follower.text(said))
+    now[0] += timedelta(hours=3)  # past FOLLOW_UP: the receipt is no longer what the words are about
+    follower.now = now[0].timestamp()  # the platform signs with the time it sends
+    _, answer = await say(wx, follower, follower.text("老板不退钱"))
+    assert "还是一件新的事" not in answer
+    assert "记下了" in answer

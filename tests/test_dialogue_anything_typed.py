@@ -58,7 +58,7 @@ ANSWERS = (
     "今天上午", "上周五", "69块 10公斤 实际9.2", "南门农贸市场", "东街市场唐记蔬菜22号", "{name}", "{phone}",
     "{name} {phone}", "我叫{name} 电话{phone}", "没拍", "不知道", "不想说", "不想留名字", "跳过", "好了", "对",
     "提交", "修改", "时间错了 是上周五", "地点", "1", "2", "投诉", "举报", "退钱", "4分吧", "很满意", "是",
-    "可以", "好的", "算了不弄了 麻烦", "no photo sorry", "yes", "done",
+    "可以", "好的", "算了不弄了 麻烦", "no photo sorry", "yes", "done", "有", "拍了", "老板不退钱", "能不能加急",
 )  # fmt: skip
 # The other shopper's reference typed into a command: never that case's status, rating or settlement.
 PEEKS = ("进度 {ref}", "评价 {ref} 1", "rate:{ref}:5", "接受 {ref}", "不接受 {ref}")
@@ -66,7 +66,8 @@ OWN_RATINGS = frozenset({"4分吧", "很满意", "1", "2"})  # what may rate the
 CHATTER = ("在吗", "？？？", "你好", "谢谢", "你们是谁", "帮助", "进度", "我那个投诉怎么样了", "hi", "ok", "/start")
 TAPS = (
     "done", "skip", "submit", "change", "cancel", "same", "resume", "restart", "intent:complaint", "intent:report",
-    "offer:complaint", "offer:report", "fix:when", "fix:where", "fix:account", "fix:name", "fix:choose",
+    "offer:complaint", "offer:report", "fix:when", "fix:where", "fix:account", "fix:name", "fix:choose", "case:join",
+    "case:new",
 )  # fmt: skip
 PHOTOS = ("photo-of-goods", "photo-not-found")  # the second is one the Bot API no longer has
 FINISH_ROUNDS = 14
@@ -99,7 +100,7 @@ TYPED_ON_WECHAT = {
     "done": "好了", "skip": "跳过", "submit": "提交", "change": "修改", "cancel": "取消", "same": "是",
     "resume": "继续", "restart": "重新开始", "intent:complaint": "1", "intent:report": "2", "offer:complaint": "投诉",
     "offer:report": "举报", "fix:when": "时间", "fix:where": "地点", "fix:account": "说明", "fix:name": "姓名",
-    "fix:choose": "类型",
+    "fix:choose": "类型", "case:join": "1", "case:new": "2",
 }  # fmt: skip
 
 

@@ -27,7 +27,7 @@ WORDS = {
 }  # fmt: skip
 WORD_OF = {word: meaning for meaning, words in WORDS.items() for word in words}
 # What the buttons send beside WORDS: tapped on an earlier message, with nothing told since, they are no story.
-BUTTON_DATA = re.compile(r"(?:offer|intent|fix):[a-z_]+|same")
+BUTTON_DATA = re.compile(r"(?:offer|intent|fix|case):[a-z_]+|same")
 CONFIRM_NUMBERS = {"1": "submit", "2": "change", "3": "cancel"}
 # Agreeing, alone: at the summary it sends the case; at a question, in the story or at the greeting it tells
 # nothing and is never kept (except 是/对 where the place question offered the instrument asked about before).
