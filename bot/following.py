@@ -16,6 +16,7 @@ from bot.turn import Turn, World, say, texts_of
 from bot.understanding.case_words import (
     added_to_case,
     asks_progress,
+    asks_what_now,
     asks_when_handled,
     says_settled,
     urges,
@@ -27,6 +28,7 @@ from bot.understanding.corrections import story_correction
 from bot.understanding.facts import amounts_in, place_in
 from bot.understanding.words import QUESTION, REF, fold, word_rating, words
 from complaints.submission import SubmissionError, clean_name, clean_phone
+from qr.codes import format_code
 
 FOLLOW_UP = timedelta(hours=2)  # how long after a receipt a name or phone is taken as the one it asked for
 STILL_HANDLED = timedelta(days=90)  # 「什么时候处理」 is about a case received this long ago and still being handled
@@ -70,6 +72,8 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     name or phone a recent receipt asked for; None when the words are none of these (a new story)."""
     if asks_progress(text):
         return await own_cases(turn, event, world)
+    if asks_what_now(text):
+        return what_now(turn)
     when, thanks = asks_when_handled(text), is_thanks(text)
     if (when or thanks) and await world.recent_case(event.channel, event.chat_user, STILL_HANDLED, lacking=False):
         # after a case still being handled: 「你们什么时候处理」 is asking after it, 谢谢 is answered in kind
@@ -92,6 +96,17 @@ async def follow_up(turn: Turn, text: str, event: Event, world: World) -> Turn |
     # the contact the receipt asked for first (「补充一下 张三 138…」 is never words of the case a merchant may read)
     joined = await _contact_joined(turn, text, event, world) or await _correction_joined(turn, text, event, world)
     return joined if joined is not None else await _words_joined(turn, text, event, world)
+
+
+def what_now(turn: Turn) -> Turn:
+    """「那怎么办」 with nothing in hand (after an answer that the instrument is expired, say): what a complaint and
+    a report each bring, to choose from; the instrument just asked about goes with the story that follows."""
+    t = texts_of(turn)
+    code = turn.draft.asked_about
+    text = t("what_now.instrument", code=format_code(code)) if code else t("what_now")
+    choices = (Button(t("button.intent.complaint"), data="投诉"), Button(t("button.intent.report"), data="举报"))
+    turn.replies.append(Reply(text, (choices,)))
+    return turn
 
 
 async def _pressed(turn: Turn, text: str, event: Event, world: World) -> Turn | None:

@@ -179,3 +179,33 @@ async def test_which_case_is_not_asked_long_after_the_receipt(aiohttp_client: An
     _, answer = await say(wx, follower, follower.text("老板不退钱"))
     assert "还是一件新的事" not in answer
     assert "记下了" in answer
+
+
+@pytest.mark.parametrize("asked", ["那怎么办", "然后呢", "what should I do?"])
+async def test_what_now_after_an_answer_offers_投诉_and_举报_with_the_instrument(
+    shopper: Shopper, engine: AsyncEngine, codes: dict[str, str], asked: str
+) -> None:
+    await shopper.say(f"/start {codes['expired']}")
+    await shopper.say("这个过期了还能用吗")  # answered at once: expired
+    answer = await shopper.say(asked)
+    assert "已收到" not in answer  # no second case for the same question
+    assert "Received" not in answer
+    assert "举报" in answer or "report" in answer
+    assert shopper.keyboard() == ["投诉", "举报"]
+    assert len(await _rows(engine, "SELECT id FROM complaint")) == 1
+    await shopper.tap("举报")
+    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    assert (json.loads(row.draft) if isinstance(row.draft, str) else row.draft)["chosen"] == "report"
+    await shopper.say("这台秤过期了还在用")
+    understood = await shopper.say("好了")
+    assert "刚才查询的那台" in understood or "the one you just looked up" in understood
+
+
+async def test_what_now_with_nothing_in_hand_over_wechat_says_what_each_choice_brings(
+    wx: Client, engine: AsyncEngine
+) -> None:
+    follower = push()
+    _, answer = await say(wx, follower, follower.text("那怎么办"))
+    assert "选「投诉」" in answer
+    assert "选「举报」" in answer
+    assert await _rows(engine, "SELECT id FROM complaint") == []

@@ -87,6 +87,18 @@ _NO_LONGER_NEEDED = re.compile(r"不(?:用|需要)(?:你们)?再?(?:处理|管|�
 _UNSETTLED = re.compile(r"不|没|拒|未|吗|呢|\?|？|didn'?t|\bnot\b|won'?t|refus|never", re.IGNORECASE)
 
 
+# 「那怎么办」「然后呢」 with nothing in hand (straight after an answer, most often): what can be done, asked
+_WHAT_NOW = re.compile(
+    r"(?:那么?|那我|我)?该?(?:怎么办|咋办|怎么处理|怎么弄|怎么搞|然后呢|接下来呢|能怎么办|可以怎么办)[呢啊呀]?"
+    r"|what(?:now|shouldido|canido|doido)|nowwhat"
+)
+
+
+def asks_what_now(text: str) -> bool:
+    """「那怎么办」, 「然后呢」, "what should I do": what can be done about it, and nothing more."""
+    return _WHAT_NOW.fullmatch(fold(text)) is not None
+
+
 def urges(text: str) -> bool:
     """「能不能加急」「快点处理啊」 "please hurry": pressing for a case already sent (a few words, no story)."""
     return len(fold(text)) <= 20 and bool(_URGES.search(simplified(text)))
