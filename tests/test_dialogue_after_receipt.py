@@ -209,3 +209,13 @@ async def test_what_now_with_nothing_in_hand_over_wechat_says_what_each_choice_b
     assert "选「投诉」" in answer
     assert "选「举报」" in answer
     assert await _rows(engine, "SELECT id FROM complaint") == []
+
+
+@pytest.mark.parametrize("asked", ["刚才那个编号是多少", "我的单号呢"])
+async def test_the_reference_asked_for_after_a_receipt_shows_the_case(
+    shopper: Shopper, engine: AsyncEngine, asked: str
+) -> None:
+    ref = await _complaint(shopper)
+    answer = await shopper.say(asked)
+    assert f"编号 {ref}：已收到" in answer
+    assert "还是一件新的事" not in answer

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say, wechat
+from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
@@ -81,3 +83,17 @@ async def test_words_that_ask_nothing_are_asked_投诉_or_举报_not_filed_as_a_
     assert "您希望怎样处理" in understood
     assert "已收到" not in understood
     assert await _rows(engine, "SELECT id FROM complaint") == []
+
+
+@pytest.mark.parametrize(
+    ("told", "place"),
+    [("就在你们南门那个菜场 买肉少了", "南门农贸市场"), ("在东街那个市场买的鱼少了", "东街菜市场")],
+)
+async def test_a_market_said_by_its_first_words_with_那个_in_the_story_is_taken(
+    wx: Client, engine: AsyncEngine, told: str, place: str
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"], replace(STATUS_ROWS["valid"], market="东街菜市场", serial_no="DJ-1"))
+    follower = push()
+    await say(wx, follower, follower.text(told))
+    _, understood = await say(wx, follower, follower.text("好了"))
+    assert f"地点 {place}" in understood

@@ -35,10 +35,16 @@ PROGRESS_HOW = re.compile(
 _PROGRESS_ALONE = frozenset(fold(phrase) for phrase in PROGRESS_ALONE)
 
 
+# 「刚才那个编号是多少」「我的单号呢」: the reference of one's own case, asked for
+_ASKS_REF = re.compile(
+    r"(?:编号|单号|受理号|回执号|案件号)(?:是|呢|是多少|多少|是啥|是什么|几号)|what(?:'s|is)my(?:reference|ref|casenumber)"
+)
+
+
 def asks_progress(text: str) -> bool:
-    """「我那个投诉怎么样了」, a bare 「进度」: the shopper asks after their own cases."""
+    """「我那个投诉怎么样了」, a bare 「进度」, 「刚才那个编号是多少」: the shopper asks after their own cases."""
     core = fold(text)
-    if core in _PROGRESS_ALONE:
+    if core in _PROGRESS_ALONE or (len(core) <= 20 and _ASKS_REF.search(core)):
         return True
     if len(core) > 20:  # "how is my complaint going" (21 without spaces): English takes more letters; not "I
         # want to report the scale's status", which is a story

@@ -149,9 +149,11 @@ FACT_FIELDS = {"where": "place", "when": "when", "amounts": "amounts"}
 
 
 Lookup = Callable[[str], Awaitable[str | None]]
-# 「at 南门」, 「在东街那边」: the first words of a registry name, said where a place is said
+# 「at 南门」, 「在东街那边」, 「在你们南门那个菜场」: the first words of a registry name, said where a place is said
 _PLACE_HEAD = re.compile(
-    r"\b(?:at|in|from)\s+([\u4e00-\u9fff]{2,6})|在([\u4e00-\u9fff]{2,3})(?:那边|这边|那儿|那里|那块)", re.IGNORECASE
+    r"\b(?:at|in|from)\s+([\u4e00-\u9fff]{2,6})"
+    r"|在(?:你们|我们|咱们)?([\u4e00-\u9fff]{2,3}?)(?:那边|这边|那儿|那里|那块|那个|这个|那家|这家)",
+    re.IGNORECASE,
 )
 
 
