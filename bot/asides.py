@@ -175,11 +175,11 @@ def aside_in_story(turn: Turn, text: str, meaning: str | None) -> str | None:
         return "chatter.more"
     if meaning == "change":
         return "fix.later"
-    if words(text) in CONFIRM_YES or meaning == "skip":  # 是, 可以, 跳过: agreeing or passing tells nothing
-        return "ack.finish"
-    if says_no(text):
-        if PHOTOS.search(text) and Step.photos.value not in turn.draft.asked:
+    if says_no(text) and PHOTOS.search(text):  # 「没有照片」「没拍」: the photo question is answered already
+        if Step.photos.value not in turn.draft.asked:
             turn.draft.asked.append(Step.photos.value)
+        return "ack.finish"
+    if words(text) in CONFIRM_YES or meaning == "skip" or says_no(text):  # 是, 跳过, 没有: tells nothing
         return "ack.finish"
     return None
 

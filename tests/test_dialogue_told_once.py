@@ -97,3 +97,24 @@ async def test_a_market_said_by_its_first_words_with_那个_in_the_story_is_take
     await say(wx, follower, follower.text(told))
     _, understood = await say(wx, follower, follower.text("好了"))
     assert f"地点 {place}" in understood
+
+
+@pytest.mark.parametrize("no_photo", ["没有照片", "没拍照"])
+async def test_no_photo_said_in_the_story_is_not_asked_again(shopper: Shopper, no_photo: str) -> None:
+    await shopper.say("南门菜场卖肉的少我二两 今天早上的事 要他退钱")
+    await shopper.say("王芳 13800138000")
+    assert "记下了" not in await shopper.say(no_photo)  # never words of the story
+    summary = await shopper.say("提交")
+    assert "有照片吗" not in summary
+    assert "请核对" in summary
+
+
+async def test_a_market_said_at_the_end_of_a_clause_by_its_first_words_is_taken(
+    wx: Client, engine: AsyncEngine
+) -> None:
+    await seed(engine, STATUS_ROWS["valid"])
+    follower = push(safe=True)
+    await say(wx, follower, follower.text("我买了2斤瓜子，只有1斤8两"))
+    await say(wx, follower, follower.text("在哪买的呢？在南门"))
+    _, understood = await say(wx, follower, follower.text("好了"))
+    assert "地点 南门农贸市场" in understood

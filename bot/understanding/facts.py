@@ -152,7 +152,7 @@ Lookup = Callable[[str], Awaitable[str | None]]
 # 「at 南门」, 「在东街那边」, 「在你们南门那个菜场」: the first words of a registry name, said where a place is said
 _PLACE_HEAD = re.compile(
     r"\b(?:at|in|from)\s+([\u4e00-\u9fff]{2,6})"
-    r"|在(?:你们|我们|咱们)?([\u4e00-\u9fff]{2,3}?)(?:那边|这边|那儿|那里|那块|那个|这个|那家|这家)",
+    r"|在(?:你们|我们|咱们)?([\u4e00-\u9fff]{2,3}?)(?:那边|这边|那儿|那里|那块|那个|这个|那家|这家|[，,。.!！\s]|$)",
     re.IGNORECASE,
 )
 
