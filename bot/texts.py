@@ -100,8 +100,9 @@ def facts_line(draft: Draft, t: BotCatalogue, taken: tuple[str, ...]) -> str:
 def summary_reply(draft: Draft, t: BotCatalogue, card: InstrumentCard | None) -> Reply:
     unknown = t("summary.unknown")
     lines = [t("summary.account", text=preview(draft.account))]
-    if draft.chosen:
-        lines.append(t("summary.intent", intent=t(f"button.intent.{draft.chosen}")))
+    # 投诉 or 举报, whether the shopper chose it or their words settled it: what is sent, and what it needs
+    if (intent := draft.chosen or draft.intent) in {"complaint", "report"}:
+        lines.append(t("summary.intent", intent=t(f"button.intent.{intent}")))
     if card is not None:
         lines.append(t("summary.instrument", kind=t(f"kind.{card.kind.value}"), merchant=card.merchant_name))
     if card is None or draft.place:  # a place told beside the instrument (or corrected) is shown too

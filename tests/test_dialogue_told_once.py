@@ -118,3 +118,13 @@ async def test_a_market_said_at_the_end_of_a_clause_by_its_first_words_is_taken(
     await say(wx, follower, follower.text("在哪买的呢？在南门"))
     _, understood = await say(wx, follower, follower.text("好了"))
     assert "地点 南门农贸市场" in understood
+
+
+async def test_the_summary_says_投诉_when_the_words_settled_it(shopper: Shopper) -> None:
+    understood = await shopper.say("南门菜场买肉少了二两 要退钱")
+    assert "您希望怎样处理" not in understood  # 要退钱 settles it: not asked
+    await shopper.say("好了")
+    await shopper.say("昨天")
+    await shopper.tap("skip")  # no photos
+    summary = await shopper.say("王芳 13800138000")
+    assert "类型：投诉" in summary  # what is sent, and why the name and phone are needed
