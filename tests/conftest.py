@@ -26,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import SQLModel
 
 from tests.contract_support import Contract
+from tests.fake_wechat import wechat
 from tests.support import NOW, STATUS_ROWS, code_of, seed
 from web.app import create_app
 from web.db import create_engine, head_revision, upgrade
@@ -193,6 +194,13 @@ def aiohttp_client(aiohttp_client: Any, contract: Contract) -> Callable[..., Any
 @pytest.fixture
 async def client(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
     client: TestClient[Any, Any] = await aiohttp_client(create_app(settings, clock=clock))
+    return client
+
+
+@pytest.fixture
+async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
+    """The app with the WeChat official account configured: tests/fake_wechat.py signs (and encrypts) its pushes."""
+    client: TestClient[Any, Any] = await aiohttp_client(create_app(wechat(settings), clock=clock))
     return client
 
 

@@ -3,8 +3,6 @@ mode) and the database, each case of the chat is told what became of the request
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,16 +10,8 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import ACCOUNT_TEXT, file_case, push, say, wechat
+from tests.fake_wechat import ACCOUNT_TEXT, file_case, push, say
 from tests.privacy_support import close_case
-from web.app import create_app
-from web.settings import Settings
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def _requests(engine: AsyncEngine) -> list[tuple[str, str]]:

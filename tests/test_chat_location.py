@@ -5,8 +5,7 @@ market's page answers."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -37,12 +36,6 @@ async def demo(engine: AsyncEngine) -> dict[str, int]:
     async with engine.connect() as connection:
         rows = await connection.execute(sa.select(table_of(Market).c.name, table_of(Market).c.id))
         return {str(row.name): int(row.id) for row in rows}
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def _case_text(engine: AsyncEngine, ref: str) -> str:

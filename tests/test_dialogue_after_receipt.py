@@ -6,8 +6,7 @@ webhooks (Telegram; WeChat plain and safe mode) and the database."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -23,12 +22,6 @@ from web.settings import Settings
 
 Client = TestClient[Any, Any]
 TOLD = "南门菜场买肉少了二两 要退钱"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:

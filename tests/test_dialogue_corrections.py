@@ -4,9 +4,7 @@ mode) and the database."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,20 +14,12 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.conversation import Step
 from bot.understanding.corrections import story_correction, swap_in
-from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say, wechat
+from tests.fake_wechat import ANSWERS, REF, WeChatPush, push, say
 from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
 TOLD = "昨天在东门菜市场12号摊买了2斤猪肉付了50块，回家一称只有1斤6两，我要求退钱"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def case_text(engine: AsyncEngine) -> str:

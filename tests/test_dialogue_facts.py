@@ -4,9 +4,7 @@ and safe mode) with the registry in the database, and the word lists' examples (
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,18 +13,10 @@ from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.understanding.facts import amounts_in, place_in, when_in
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.support import STATUS_ROWS, seed
-from web.app import create_app
-from web.settings import Settings
 
 ONE_MESSAGE = "今天上午在南门农贸市场张记水产买鲈鱼 付了56块 说是2斤 回家称只有1斤7两 要退钱"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 @pytest.mark.parametrize(

@@ -6,8 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -15,20 +13,12 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import REF, push, say, wechat
+from tests.fake_wechat import REF, push, say
 from tests.staff_support import SOUTH, add_staff, sign_in, token_for
 from tests.telegram_support import STORY, Shopper, file_complaint
-from web.app import create_app
 from web.auth.models import StaffRole
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def rows(engine: AsyncEngine, sql: str) -> list[Any]:

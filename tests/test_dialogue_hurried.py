@@ -6,25 +6,16 @@ with its acknowledgement (1 or 2 on WeChat). Over the real webhooks (Telegram, W
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.telegram_support import Shopper, jpeg
-from web.app import create_app
-from web.settings import Settings
 
 TOLD = "昨天下午在菜市场买了2斤猪肉付了50块，回家一称只有1斤6两"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
-    return await aiohttp_client(create_app(wechat(settings), clock=clock))
 
 
 async def _case(engine: AsyncEngine) -> sa.Row[tuple[str, str]]:

@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -12,22 +10,14 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
 LOSS = "付了490元，复秤后被宰了80元"  # a personal loss, no wish said
 SHORT = "3斤肉端上桌只有1斤多"
 CHEAT = "东街那家水果摊的秤被动了手脚，请你们去查处"  # a report, no loss of one's own
 LOSS_REPORTED = "我在张记买的肉少了二两，请查处"  # a loss of one's own, and an investigation asked for
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def cases(engine: AsyncEngine) -> list[Any]:

@@ -7,26 +7,17 @@ bot as a hurried shopper. Over the real webhooks (Telegram; WeChat) and the data
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 # A loss told with neither place nor wish: the choice is asked, then the place.
 LOSS = "昨天买了3斤排骨付了90块 回家称只有2斤6两"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
-    return await aiohttp_client(create_app(wechat(settings), clock=clock))
 
 
 async def _case(engine: AsyncEngine) -> sa.Row[Any]:

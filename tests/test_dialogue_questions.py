@@ -5,8 +5,6 @@ routed to its station; a loss told with a question mark is still heard out as a 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -16,19 +14,11 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from complaints.answers import automatic_answer
 from complaints.deadlines.policy import DeadlinePolicy
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.support import NOW, STATUS_ROWS, code_of, ledger_row, make_uscc, seed
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def cases(engine: AsyncEngine) -> list[Any]:

@@ -12,8 +12,6 @@ Over the real webhooks (Telegram; WeChat plain and safe mode) and the database."
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -21,20 +19,12 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
 TOLD = "南门菜场买肉少了二两 要退钱"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def _draft(engine: AsyncEngine) -> dict[str, Any]:

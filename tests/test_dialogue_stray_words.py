@@ -6,26 +6,17 @@ sent again at the time question; a time at the name question. Found by tests/tes
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.support import ledger_row, seed
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 STORY = "在南门农贸市场张记水产买了3斤虾付了120块 回家称只有2斤6两"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Any:
-    return await aiohttp_client(create_app(wechat(settings), clock=clock))
 
 
 async def _dialogue(engine: AsyncEngine) -> tuple[str, dict[str, Any]]:

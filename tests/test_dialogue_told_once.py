@@ -7,9 +7,7 @@ database."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import replace
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,20 +15,12 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.support import STATUS_ROWS, seed
 from tests.telegram_support import Shopper
-from web.app import create_app
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
 SIGNED_MID = "我在南门菜场3号摊买的肉少了二两，我叫王芳，电话13800138000，要求退钱"
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:

@@ -5,8 +5,6 @@ bot/understanding/words.py."""
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
-from datetime import datetime
 from typing import Any
 
 import pytest
@@ -14,22 +12,14 @@ import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from tests.fake_wechat import push, say, wechat
+from tests.fake_wechat import push, say
 from tests.staff_support import add_staff, sign_in
 from tests.telegram_support import STORY, Shopper, to_summary
-from web.app import create_app
 from web.auth.models import StaffRole
-from web.settings import Settings
 
 Client = TestClient[Any, Any]
 PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "no", "No.", "没拍 不好意思", "沒拍",
              "沒有照片", "算了 不要照片了", "不用拍了", "木有", "不用啦")  # fmt: skip
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> Client:
-    client: Client = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def rows(engine: AsyncEngine, sql: str) -> list[Any]:

@@ -20,16 +20,10 @@ from bot.models import DialogueState, InboundMessage
 from complaints.models import Complaint, ComplaintContact
 from lookup.models import table_of
 from qr.codes import format_code
-from tests.fake_wechat import ACCOUNT_TEXT, WeChatPush, file_case, push, say, wechat
+from tests.fake_wechat import ACCOUNT_TEXT, WeChatPush, file_case, push, say
 from tests.support import NOW
 from web.app import create_app
 from web.settings import Settings
-
-
-@pytest.fixture
-async def wx(aiohttp_client: Any, settings: Settings, clock: Callable[[], datetime]) -> TestClient[Any, Any]:
-    client: TestClient[Any, Any] = await aiohttp_client(create_app(wechat(settings), clock=clock))
-    return client
 
 
 async def count(engine: AsyncEngine, model: Any) -> int:
