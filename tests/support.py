@@ -91,3 +91,9 @@ BADGES = {
     "unverified": ("无检定记录", "Not verified", "red"),
     "suspended": ("已停用", "Suspended", "grey"),
 }
+
+
+async def rows(engine: AsyncEngine, sql: str) -> list[Any]:
+    """The rows a query reads, as a test checks what the service stored."""
+    async with engine.connect() as connection:
+        return list(await connection.execute(sa.text(sql)))

@@ -10,23 +10,17 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import REF, push, say, wechat
-from tests.support import NOW
+from tests.support import NOW, rows
 from tests.telegram_support import Shopper
 from web.app import create_app
 from web.settings import Settings
 
 Client = TestClient[Any, Any]
 TOLD = "南门菜场买肉少了二两 要退钱"
-
-
-async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:
-    async with engine.connect() as connection:
-        return list(await connection.execute(sa.text(sql)))
 
 
 async def _complaint(shopper: Shopper) -> str:
@@ -49,9 +43,9 @@ async def test_pressing_for_a_case_joins_it_and_makes_no_new_story(
     assert ref in answer
     assert "记下了" not in answer
     assert "Noted" not in answer
-    [case] = await _rows(engine, "SELECT text FROM complaint")
+    [case] = await rows(engine, "SELECT text FROM complaint")
     assert case.text.endswith(f"\n补充：{pressed}")
-    actions = [row.action for row in await _rows(engine, "SELECT action FROM complaintevent ORDER BY id")]
+    actions = [row.action for row in await rows(engine, "SELECT action FROM complaintevent ORDER BY id")]
     assert actions[-1] == "words_added"  # the handler's timeline shows it
 
 
@@ -65,7 +59,7 @@ async def test_a_matter_put_right_joins_the_case_and_says_how_to_withdraw(
     assert "撤销投诉" in answer
     assert "记下了" not in answer
     assert f"已告诉处理编号 {ref} 的工作人员：您想撤回" in await shopper.say("撤销投诉")
-    assert len(await _rows(engine, "SELECT id FROM complaint")) == 1
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
 
 
 @pytest.mark.parametrize("told", ["老板不退钱", "钱退了吗"])
@@ -79,7 +73,7 @@ async def test_when_the_money_comes_back_is_asked_after_the_case(shopper: Shoppe
     answer = await shopper.say("什么时候给我退钱")
     assert f"编号 {ref}：已收到" in answer
     assert "记下了" not in answer
-    assert len(await _rows(engine, "SELECT id FROM complaint")) == 1
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
 
 
 @pytest.mark.parametrize("safe", [False, True])
@@ -92,14 +86,14 @@ async def test_a_refund_told_over_wechat_joins_the_case(wx: Client, engine: Asyn
     assert found is not None
     _, answer = await say(wx, follower, follower.text("老板已经退钱了"))
     assert f"已补充到编号 {found.group(0)}" in answer
-    [case] = await _rows(engine, "SELECT text FROM complaint")
+    [case] = await rows(engine, "SELECT text FROM complaint")
     assert case.text.endswith("\n补充：老板已经退钱了")
 
 
 async def test_pressing_with_no_case_says_there_is_none_yet(shopper: Shopper, engine: AsyncEngine) -> None:
     assert "还没有提交过投诉或举报" in await shopper.say("能不能快点")
     assert "记下了" in await shopper.say("老板已经退钱了")  # with no case, news of a refund is a story's words
-    assert await _rows(engine, "SELECT id FROM complaint") == []
+    assert await rows(engine, "SELECT id FROM complaint") == []
 
 
 @pytest.mark.parametrize("chosen", ["那我要举报", "好 我要举报", "那就举报吧"])
@@ -125,7 +119,7 @@ async def test_a_few_words_soon_after_a_receipt_ask_which_case_and_join_it_when_
     assert f"这是要补充到编号 {ref} 的，还是一件新的事" in asked
     assert shopper.keyboard() == ["case:join", "case:new"]
     assert f"已补充到编号 {ref}" in await shopper.tap("case:join")
-    [case] = await _rows(engine, "SELECT text FROM complaint")
+    [case] = await rows(engine, "SELECT text FROM complaint")
     assert case.text.endswith("\n补充：老板不退钱")
 
 
@@ -138,10 +132,10 @@ async def test_over_wechat_2_makes_the_words_a_new_story(wx: Client, engine: Asy
     assert "回复 1" in asked
     _, answer = await say(wx, follower, follower.text("2"))
     assert "记下了" in answer
-    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
     draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
     assert draft["texts"] == ["他还骂我"]
-    [case] = await _rows(engine, "SELECT text FROM complaint")
+    [case] = await rows(engine, "SELECT text FROM complaint")
     assert "他还骂我" not in case.text
 
 
@@ -149,7 +143,7 @@ async def test_a_story_sent_instead_of_an_answer_keeps_both_messages(shopper: Sh
     await _complaint(shopper)
     await shopper.say("又被坑了")
     assert "记下了" in await shopper.say("东街市场卖鱼的也少秤")
-    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
     draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
     assert draft["texts"] == ["又被坑了", "东街市场卖鱼的也少秤"]  # nothing lost, nothing joined to the case
 
@@ -185,9 +179,9 @@ async def test_what_now_after_an_answer_offers_投诉_and_举报_with_the_instru
     assert "Received" not in answer
     assert "举报" in answer or "report" in answer
     assert shopper.keyboard() == ["投诉", "举报"]
-    assert len(await _rows(engine, "SELECT id FROM complaint")) == 1
+    assert len(await rows(engine, "SELECT id FROM complaint")) == 1
     await shopper.tap("举报")
-    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
     assert (json.loads(row.draft) if isinstance(row.draft, str) else row.draft)["chosen"] == "report"
     await shopper.say("这台秤过期了还在用")
     understood = await shopper.say("好了")
@@ -201,7 +195,7 @@ async def test_what_now_with_nothing_in_hand_over_wechat_says_what_each_choice_b
     _, answer = await say(wx, follower, follower.text("那怎么办"))
     assert "选「投诉」" in answer
     assert "选「举报」" in answer
-    assert await _rows(engine, "SELECT id FROM complaint") == []
+    assert await rows(engine, "SELECT id FROM complaint") == []
 
 
 @pytest.mark.parametrize("asked", ["刚才那个编号是多少", "我的单号呢"])

@@ -9,21 +9,16 @@ import re
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import REF, push, say
 from tests.staff_support import SOUTH, add_staff, sign_in, token_for
+from tests.support import rows
 from tests.telegram_support import STORY, Shopper, file_complaint
 from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
-
-
-async def rows(engine: AsyncEngine, sql: str) -> list[Any]:
-    async with engine.connect() as connection:
-        return list(await connection.execute(sa.text(sql)))
 
 
 async def handler_page(shopper: Shopper, engine: AsyncEngine, ref: str) -> str:

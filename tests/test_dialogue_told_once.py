@@ -11,21 +11,15 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say
-from tests.support import STATUS_ROWS, seed
+from tests.support import STATUS_ROWS, rows, seed
 from tests.telegram_support import Shopper
 
 Client = TestClient[Any, Any]
 SIGNED_MID = "我在南门菜场3号摊买的肉少了二两，我叫王芳，电话13800138000，要求退钱"
-
-
-async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:
-    async with engine.connect() as connection:
-        return list(await connection.execute(sa.text(sql)))
 
 
 async def test_a_contact_in_the_middle_of_a_story_message_is_taken_and_not_asked_again(
@@ -40,9 +34,9 @@ async def test_a_contact_in_the_middle_of_a_story_message_is_taken_and_not_asked
     assert "说明：我在南门菜场3号摊买的肉少了二两，要求退钱\n" in summary
     assert "姓名：王芳" in summary
     await shopper.tap("submit")
-    [case] = await _rows(engine, "SELECT text FROM complaint")
+    [case] = await rows(engine, "SELECT text FROM complaint")
     assert "13800138000" not in case.text
-    [contact] = await _rows(engine, "SELECT name, phone FROM complaintcontact")
+    [contact] = await rows(engine, "SELECT name, phone FROM complaintcontact")
     assert (contact.name, contact.phone) == ("王芳", "13800138000")
 
 
@@ -53,7 +47,7 @@ async def test_a_contact_with_a_spaced_number_mid_message_over_wechat(
     follower = push(safe=safe)
     _, noted = await say(wx, follower, follower.text("南门菜场少了二两 我叫刘强 电话139 0000 1111 麻烦处理一下"))
     assert "刘强 139****1111" in noted
-    [row] = await _rows(engine, "SELECT draft FROM dialogue_state")
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
     draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
     assert draft["texts"] == ["南门菜场少了二两，麻烦处理一下"]  # the story, without the number
     assert draft["phone"] == "13900001111"
@@ -72,7 +66,7 @@ async def test_words_that_ask_nothing_are_asked_投诉_or_举报_not_filed_as_a_
     understood = await shopper.say("好了")
     assert "您希望怎样处理" in understood
     assert "已收到" not in understood
-    assert await _rows(engine, "SELECT id FROM complaint") == []
+    assert await rows(engine, "SELECT id FROM complaint") == []
 
 
 @pytest.mark.parametrize(

@@ -8,23 +8,18 @@ import json
 from typing import Any
 
 import pytest
-import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from tests.fake_wechat import push, say
 from tests.staff_support import add_staff, sign_in
+from tests.support import rows
 from tests.telegram_support import STORY, Shopper, to_summary
 from web.auth.models import StaffRole
 
 Client = TestClient[Any, Any]
 PHOTO_NOS = ("没拍", "发不了", "没照片", "不用了", "不敢拍", "no photo sorry", "no", "No.", "没拍 不好意思", "沒拍",
              "沒有照片", "算了 不要照片了", "不用拍了", "木有", "不用啦")  # fmt: skip
-
-
-async def rows(engine: AsyncEngine, sql: str) -> list[Any]:
-    async with engine.connect() as connection:
-        return list(await connection.execute(sa.text(sql)))
 
 
 async def test_no_at_every_question_moves_on_and_a_refused_name_and_phone_are_recorded_as_refused(

@@ -17,7 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from complaints.merchants.reminders import queue_reminders, threshold
 from tests.outbox_support import FakeClock, RecordingSender, deliver, outbox
 from tests.staff_support import SOUTH, add_staff, csrf_of, sign_in
-from tests.support import NOW, ledger_row, make_uscc, seed, verification
+from tests.support import NOW, ledger_row, make_uscc, rows, seed, verification
 from web.auth.models import StaffRole
 from web.db import for_writing
 
@@ -33,11 +33,6 @@ def _expiring(serial: str, days: int, **changes: Any) -> Any:
 async def _run(engine: AsyncEngine, now: datetime) -> int:
     async with for_writing(engine).begin() as connection:
         return await queue_reminders(connection, today=now.date(), now=now)
-
-
-async def _rows(engine: AsyncEngine, sql: str) -> list[Any]:
-    async with engine.connect() as connection:
-        return list(await connection.execute(sa.text(sql)))
 
 
 def test_the_threshold_is_the_most_urgent_that_covers_the_days_left() -> None:
@@ -57,14 +52,14 @@ async def test_each_reminder_is_queued_once_even_with_two_workers(engine: AsyncE
     first = await asyncio.gather(_run(engine, NOW), _run(engine, NOW))
     assert sorted(first) == [0, 4]
     assert await _run(engine, NOW + timedelta(hours=1)) == 0
-    reminders = await _rows(
+    reminders = await rows(
         engine,
         "SELECT i.serial_no, r.days, r.channel FROM verification_reminder r JOIN instrument i ON i.id = r.instrument_id"
         " ORDER BY i.serial_no",
     )
     assert [tuple(r) for r in reminders] == [("D-20", 30, "sms"), ("D-30", 30, "sms"), ("D-5", 7, "sms"),
                                              ("Q-20", 30, "")]  # fmt: skip
-    outbox = await _rows(engine, "SELECT channel, kind, payload FROM outbox ORDER BY id")
+    outbox = await rows(engine, "SELECT channel, kind, payload FROM outbox ORDER BY id")
     assert {(channel, kind) for channel, kind, _ in outbox} == {("sms", "verification_due")}
     assert len(outbox) == 3
     # decoded first: SQLite returns the JSON text with its Chinese escaped, where "张三" would never be found
@@ -74,7 +69,7 @@ async def test_each_reminder_is_queued_once_even_with_two_workers(engine: AsyncE
     # Thirteen days on, D-20 has 7 days left: its second reminder, once.
     later = NOW + timedelta(days=13)
     assert sorted(await asyncio.gather(_run(engine, later), _run(engine, later))) == [0, 2]  # D-20 and Q-20
-    sent = await _rows(engine, "SELECT days FROM verification_reminder ORDER BY days, id")
+    sent = await rows(engine, "SELECT days FROM verification_reminder ORDER BY days, id")
     assert [days for (days,) in sent] == [7, 7, 7, 30, 30, 30]
 
 
@@ -90,7 +85,7 @@ async def test_the_merchant_page_lists_the_reminders(client: Client, engine: Asy
     issued = await client.post(f"/merchants/{merchant_id}/link", data={"csrf": csrf_of(staff_page), "send": "sms"})
     found = re.search(r'value="http://fairweigh\.test(/merchant-link/[^"]+)"', await issued.text())
     assert found is not None
-    link_sms = await _rows(engine, "SELECT payload FROM outbox WHERE kind = 'merchant_link'")
+    link_sms = await rows(engine, "SELECT payload FROM outbox WHERE kind = 'merchant_link'")
     assert len(link_sms) == 1
     assert "13800138000" not in str(link_sms[0][0])
     client.session.cookie_jar.clear()
