@@ -275,12 +275,13 @@ async def on_which_case(turn: Turn, text: str, meaning: str | None, event: Event
     """The answer to :func:`which_case`: the words join that case, or begin a new story; other words begin the
     story with them."""
     draft, said = turn.draft, words(text)
-    if said in _JOIN:
+    if said in _JOIN:  # a photo sent while asked goes with the words
         turn.step, turn.draft = Step.idle, Draft()
+        turn.photos, turn.photos_for = tuple(draft.photos), draft.joins if draft.photos else ""
         joined = await world.add_words(event.channel, event.chat_user, draft.joins, draft.pending)
         key = "case.words_added" if joined else "case.words_not_added"
         return say(turn, key, ref=draft.joins, hotline=world.hotline)
-    turn.step, turn.draft = Step.account, Draft(texts=[draft.pending])
+    turn.step, turn.draft = Step.account, Draft(texts=[draft.pending], photos=draft.photos)
     if said in _NEW or meaning == "done":
         done = Button(texts_of(turn)("button.done"), data="done")
         turn.replies.append(Reply(texts_of(turn)("ack.first"), ((done,),)))

@@ -206,3 +206,25 @@ async def test_the_reference_asked_for_after_a_receipt_shows_the_case(
     answer = await shopper.say(asked)
     assert f"编号 {ref}：已收到" in answer
     assert "还是一件新的事" not in answer
+
+
+async def test_a_photo_sent_while_asked_which_case_goes_with_the_words(shopper: Shopper, engine: AsyncEngine) -> None:
+    ref = await _complaint(shopper)
+    await shopper.say("老板不退钱")
+    assert "照片收到了" in await shopper.photo("photo-late")
+    assert f"已补充到编号 {ref}" in await shopper.tap("case:join")
+    queued = await rows(engine, "SELECT kind, payload FROM outbox WHERE kind = 'photo'")
+    assert ["photo-late" in str(row.payload) for row in queued] == [True]  # fetched into the case, never lost
+
+
+async def test_a_photo_sent_while_asked_which_case_stays_with_a_new_story(
+    shopper: Shopper, engine: AsyncEngine
+) -> None:
+    await _complaint(shopper)
+    await shopper.say("又被坑了")
+    await shopper.photo("photo-new")
+    await shopper.tap("case:new")
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
+    draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
+    assert draft["texts"] == ["又被坑了"]
+    assert draft["photos"] == ["photo-new"]
