@@ -133,7 +133,8 @@ def code_in(text: str) -> str | None:
 # --- The everyday words. Each list is what a shopper may type for one meaning; a message means it when, with
 # punctuation, spaces and filler words taken out, nothing but such phrases is left ("没拍 不好意思" is a "no").
 # To teach the bot a new way of saying something, add it to the list (lower case for English); tests in
-# tests/test_dialogue_words.py show what each meaning does at each question.
+# tests/test_dialogue_words.py show what each meaning does at each question. What small talk and the questions
+# about the channel itself are answered with is bot/understanding/chatter.py.
 
 NO = (  # no, skip, not now, don't know, can't: the question moves on and nothing is stored as the answer
     "跳过", "下一个", "下一步", "不知道", "不清楚", "不记得", "记不清", "记不得", "忘了", "忘记了", "不确定", "说不清",
