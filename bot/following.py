@@ -282,7 +282,7 @@ async def on_which_case(turn: Turn, text: str, meaning: str | None, event: Event
         key = "case.words_added" if joined else "case.words_not_added"
         return say(turn, key, ref=draft.joins, hotline=world.hotline)
     turn.step, turn.draft = Step.account, Draft(texts=[draft.pending], photos=draft.photos)
-    if said in _NEW or meaning == "done":
+    if said in _NEW or meaning is not None:  # 好了, 跳过, 修改 …: a keyword is never a line of the story
         done = Button(texts_of(turn)("button.done"), data="done")
         turn.replies.append(Reply(texts_of(turn)("ack.first"), ((done,),)))
         return turn

@@ -228,3 +228,15 @@ async def test_a_photo_sent_while_asked_which_case_stays_with_a_new_story(
     draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
     assert draft["texts"] == ["又被坑了"]
     assert draft["photos"] == ["photo-new"]
+
+
+@pytest.mark.parametrize("keyword", ["跳过", "修改", "好了"])
+async def test_a_keyword_while_asked_which_case_is_never_a_line_of_the_story(
+    shopper: Shopper, engine: AsyncEngine, keyword: str
+) -> None:
+    await _complaint(shopper)
+    await shopper.say("他还骂我")
+    await shopper.say(keyword)
+    [row] = await rows(engine, "SELECT draft FROM dialogue_state")
+    draft = json.loads(row.draft) if isinstance(row.draft, str) else row.draft
+    assert draft["texts"] == ["他还骂我"]
